@@ -1,0 +1,144 @@
+/* The shared operators. Each takes the graph first, returns a new tensor in
+ * that graph (or NULL: see tensor.h for the sticky error convention), and, when
+ * the graph is recording and an input requires a gradient, records what its
+ * backward needs on the tape. Shapes use B (batch), T (time), C (channels),
+ * NH (heads), V (vocabulary); "[..., C]" is any leading shape. */
+#ifndef ZOO_OPS_H
+#define ZOO_OPS_H
+
+#include "zoo/rng.h"
+#include "zoo/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* --- products (OpenBLAS sgemm) ----------------------------------------- */
+
+/* a [M,K] (or [K,M] with trans_a) times b [K,N] (or [N,K] with trans_b) -> [M,N].
+ * Batched: a [Bt,M,K] with b [Bt,K,N] (each batch its own b) or b [K,N]
+ * (shared) -> [Bt,M,N]. */
+ZOO_API zoo_tensor *zoo_matmul(zoo_graph *g, zoo_tensor *a, zoo_tensor *b, bool trans_a,
+                               bool trans_b);
+
+typedef enum zoo_weight_layout {
+    ZOO_W_OUT_IN = 0, /* [out,in]: PyTorch nn.Linear, BERT */
+    ZOO_W_IN_OUT = 1, /* [in,out]: GPT-2's Conv1D */
+} zoo_weight_layout;
+
+/* x [..., in] · w + bias [out] (bias may be NULL) -> [..., out]. */
+ZOO_API zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *bias,
+                               zoo_weight_layout layout);
+
+/* --- element-wise and reductions --------------------------------------- */
+
+ZOO_API zoo_tensor *zoo_add(zoo_graph *g, zoo_tensor *a, zoo_tensor *b); /* same shapes */
+ZOO_API zoo_tensor *zoo_mul(zoo_graph *g, zoo_tensor *a, zoo_tensor *b); /* same shapes */
+ZOO_API zoo_tensor *zoo_scale(zoo_graph *g, zoo_tensor *x, float s);
+/* x [..., C] + b [C] */
+ZOO_API zoo_tensor *zoo_bias_add(zoo_graph *g, zoo_tensor *x, zoo_tensor *b);
+/* Sum or mean over one axis (negative counts from the end); the axis is
+ * removed, and reducing a 1-D tensor gives shape [1]. */
+ZOO_API zoo_tensor *zoo_sum(zoo_graph *g, zoo_tensor *x, int axis);
+ZOO_API zoo_tensor *zoo_mean(zoo_graph *g, zoo_tensor *x, int axis);
+/* min(max(x, lo), hi); the gradient passes where lo < x < hi. */
+ZOO_API zoo_tensor *zoo_clamp(zoo_graph *g, zoo_tensor *x, float lo, float hi);
+
+/* --- activations ------------------------------------------------------- */
+
+ZOO_API zoo_tensor *zoo_gelu_tanh(zoo_graph *g, zoo_tensor *x); /* GPT-2 */
+ZOO_API zoo_tensor *zoo_gelu_erf(zoo_graph *g, zoo_tensor *x);  /* BERT */
+ZOO_API zoo_tensor *zoo_tanh(zoo_graph *g, zoo_tensor *x);
+ZOO_API zoo_tensor *zoo_sigmoid(zoo_graph *g, zoo_tensor *x);
+ZOO_API zoo_tensor *zoo_relu(zoo_graph *g, zoo_tensor *x);
+
+/* --- normalisation and softmax ----------------------------------------- */
+
+/* Over the last axis: (x - mean) / sqrt(var + eps) * w + b; w and b [C] (either may be NULL). */
+ZOO_API zoo_tensor *zoo_layernorm(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *b,
+                                  float eps);
+ZOO_API zoo_tensor *zoo_softmax(zoo_graph *g, zoo_tensor *x);     /* last axis */
+ZOO_API zoo_tensor *zoo_log_softmax(zoo_graph *g, zoo_tensor *x); /* last axis */
+/* Fused softmax cross-entropy: logits [..., V], targets int32 [...] with the
+ * same leading shape. Returns [1]: the mean of -log p(target) over the
+ * positions whose target is not ignore_index (0 when there are none). A
+ * target outside [0, V) that is not ignore_index is an error. */
+ZOO_API zoo_tensor *zoo_cross_entropy(zoo_graph *g, zoo_tensor *logits, zoo_tensor *targets,
+                                      int32_t ignore_index);
+
+/* --- lookup, dropout, shape -------------------------------------------- */
+
+/* table [V,C], ids int32 [...] -> [..., C]. Backward adds into the rows used
+ * only. An id outside [0, V) is an error. */
+ZOO_API zoo_tensor *zoo_embedding(zoo_graph *g, zoo_tensor *table, zoo_tensor *ids);
+
+/* Zeroes each element with probability p and scales the rest by 1/(1-p),
+ * drawing from rng; the identity (the same tensor) outside training mode or when p == 0. */
+ZOO_API zoo_tensor *zoo_dropout(zoo_graph *g, zoo_tensor *x, float p, zoo_rng *rng);
+
+/* A view with a new shape and the same data (numel must match). */
+ZOO_API zoo_tensor *zoo_reshape(zoo_graph *g, zoo_tensor *x, int ndim, const int64_t *shape);
+#define zoo_view(g, x, ...) zoo_reshape((g), (x), ZOO_NDIM(__VA_ARGS__), ZOO_SHAPE(__VA_ARGS__))
+/* out.shape[i] = x.shape[perm[i]], copied into a new contiguous tensor. */
+ZOO_API zoo_tensor *zoo_permute(zoo_graph *g, zoo_tensor *x, const int *perm);
+ZOO_API zoo_tensor *zoo_transpose(zoo_graph *g, zoo_tensor *x, int axis0, int axis1);
+/* Concatenation of n tensors that agree on every axis but `axis`. */
+ZOO_API zoo_tensor *zoo_concat(zoo_graph *g, zoo_tensor *const *xs, int n, int axis);
+/* x[..., start:start+len, ...] along axis, as a new tensor. */
+ZOO_API zoo_tensor *zoo_slice(zoo_graph *g, zoo_tensor *x, int axis, int64_t start, int64_t len);
+/* Splits x along axis into n parts of the given sizes (summing to the axis
+ * length), writing them to out[0..n). Returns ZOO_OK or the graph's status. */
+ZOO_API int zoo_split(zoo_graph *g, zoo_tensor *x, int axis, const int64_t *sizes, int n,
+                      zoo_tensor **out);
+
+/* --- attention --------------------------------------------------------- */
+
+/* Fused multi-head scaled dot-product attention.
+ * q, k, v [B,T,C] with C = n_head * head_size; or q = packed [B,T,3C]
+ * (q|k|v along the last axis, GPT-2's c_attn output) with k = v = NULL.
+ * causal: position t attends to positions <= t only.
+ * key_mask: NULL, or int32 [B,T], nonzero = may be attended to (padding = 0).
+ * A masked score is excluded inside the softmax and gets exactly zero weight;
+ * a row with no visible key outputs zeros. Scale 1/sqrt(head_size).
+ * -> [B,T,C], heads concatenated. Keeps the attention weights [B,NH,T,T] for backward. */
+ZOO_API zoo_tensor *zoo_attention(zoo_graph *g, zoo_tensor *q, zoo_tensor *k, zoo_tensor *v,
+                                  int n_head, bool causal, zoo_tensor *key_mask);
+
+/* --- recurrent and character encoders ---------------------------------- */
+
+typedef struct zoo_lstm_weights {
+    zoo_tensor *w_ih;   /* [4H, I]  gates in the order input, forget, cell, output */
+    zoo_tensor *w_hh;   /* [4H, P]  P = projection size, or H without projection */
+    zoo_tensor *bias;   /* [4H] or NULL */
+    zoo_tensor *w_proj; /* [P, H] or NULL: LSTMP, the hidden state is projected */
+    float cell_clip;    /* clip c_t to [-cell_clip, cell_clip]; <= 0: none */
+    float proj_clip;    /* clip the projected h_t likewise; <= 0: none */
+} zoo_lstm_weights;
+
+/* One LSTM layer over a sequence x [B,T,I] -> [B,T,P] (the hidden state at every step).
+ * reverse: run from t = T-1 down to 0 (the output stays in input order).
+ * h0 [B,P], c0 [B,H]: initial state, or NULL for zeros; they take gradients if they require them.
+ *   gates = x_t w_ih^T + h_{t-1} w_hh^T + bias;  i,f,o = sigmoid, g = tanh
+ *   c_t = clip(f*c_{t-1} + i*g);  h_t = o*tanh(c_t);  with w_proj: h_t = clip(h_t w_proj^T)
+ * final_h [B,P] / final_c [B,H]: if not NULL, receive the last step's state
+ * (forward only: no gradient flows back through them). */
+ZOO_API zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w,
+                             zoo_tensor *h0, zoo_tensor *c0, bool reverse, zoo_tensor **final_h,
+                             zoo_tensor **final_c);
+
+/* Char-CNN: a 1-D convolution over each word's character embeddings followed
+ * by max-over-time pooling. x [N,W,E] (N words of W characters), w [F,K,E]
+ * (F filters of width K <= W), bias [F] or NULL -> [N,F]:
+ *   out[n,f] = max_t ( bias[f] + sum_{j,e} w[f,j,e] x[n,t+j,e] ),  t in [0, W-K].
+ * Gradient flows through the arg-max position (first one on ties). */
+ZOO_API zoo_tensor *zoo_conv1d_maxpool(zoo_graph *g, zoo_tensor *x, zoo_tensor *w,
+                                       zoo_tensor *bias);
+
+/* Highway layer (ELMo's): x [..., D], w [2D, D], bias [2D]:
+ *   p = x w^T + bias;  h = relu(p[:D]);  t = sigmoid(p[D:]);  y = t*x + (1-t)*h. */
+ZOO_API zoo_tensor *zoo_highway(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *bias);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

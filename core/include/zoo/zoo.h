@@ -1,0 +1,24 @@
+/* libzoo: tensors, autograd, operators, optimizers. Include this one header. */
+#ifndef ZOO_ZOO_H
+#define ZOO_ZOO_H
+
+#include "zoo/export.h"
+#include "zoo/ops.h"
+#include "zoo/optim.h"
+#include "zoo/params.h"
+#include "zoo/rng.h"
+#include "zoo/status.h"
+#include "zoo/tensor.h"
+#include "zoo/threads.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* "0.1.0": the library's version (the plugin ABI has its own). */
+ZOO_API const char *zoo_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,76 @@
+/* What operators share inside core: the tape entry, the graph, and the
+ * helpers every operator uses to allocate, check and record. */
+#ifndef ZOO_INTERNAL_H
+#define ZOO_INTERNAL_H
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "zoo/ops.h"
+#include "zoo/status.h"
+#include "zoo/tensor.h"
+
+typedef void (*zoo_backward_fn)(zoo_graph *g, zoo_node *n);
+
+/* One tape entry. `saved` and the arguments are whatever the operator's
+ * backward needs; all of it lives in the graph's arena. */
+struct zoo_node {
+    zoo_node *prev;
+    zoo_backward_fn backward;
+    zoo_tensor *out;
+    zoo_tensor *in[4];
+    void *saved;
+    void *saved2;
+    int64_t iarg[4];
+    float farg[4];
+};
+
+typedef struct zoo_arena_block zoo_arena_block;
+
+struct zoo_graph {
+    zoo_arena_block *blocks; /* newest first */
+    size_t used_total;       /* bytes handed out since the last reset */
+    zoo_node *tape;          /* newest entry */
+    bool recording;
+    bool training;
+    int status;
+    char error[512];
+};
+
+/* Records a failure in vformat; first one wins. */
+int zoo_graph_vfail(zoo_graph *g, int status, const char *fmt, va_list ap);
+
+/* True when an operator over these inputs must record itself: the graph is
+ * recording and one of them (NULLs ignored) requires a gradient. */
+bool zoo_wants_grad(const zoo_graph *g, const zoo_tensor *a, const zoo_tensor *b,
+                    const zoo_tensor *c, const zoo_tensor *d);
+
+/* Adds a tape entry producing `out` and marks out as requiring a gradient. */
+zoo_node *zoo_record(zoo_graph *g, zoo_tensor *out, zoo_backward_fn fn, zoo_tensor *a,
+                     zoo_tensor *b, zoo_tensor *c, zoo_tensor *d);
+
+/* The gradient buffer of t, allocated and zeroed on first use; NULL when t
+ * takes no gradient (or on allocation failure, recorded in the graph). */
+float *zoo_grad(zoo_graph *g, zoo_tensor *t);
+
+/* Argument checks that fail the graph with "op: ..." and return false. */
+bool zoo_check_f32(zoo_graph *g, const char *op, const zoo_tensor *t, const char *what);
+bool zoo_check_i32(zoo_graph *g, const char *op, const zoo_tensor *t, const char *what);
+/* Normalises a possibly negative axis; fails the graph when out of range. */
+bool zoo_check_axis(zoo_graph *g, const char *op, const zoo_tensor *t, int *axis);
+
+/* A new float tensor shaped like t. */
+zoo_tensor *zoo_like(zoo_graph *g, const zoo_tensor *t);
+
+/* Element-wise loops are split over the pool once they are this long. */
+#define ZOO_PARALLEL_GRAIN 32768
+
+/* Product of shape[from..to). */
+static inline int64_t zoo_dims(const zoo_tensor *t, int from, int to) {
+    int64_t n = 1;
+    for (int i = from; i < to; i++) n *= t->shape[i];
+    return n;
+}
+
+/* BLAS thread-safety note: OpenBLAS is entered only from the thread running an operator. */
+#endif

@@ -1,0 +1,103 @@
+#include <stdlib.h>
+
+#include "internal.h"
+#include "zoo/params.h"
+
+struct zoo_params {
+    zoo_param *items;
+    int count, cap;
+};
+
+zoo_params *zoo_params_new(void) { return calloc(1, sizeof(zoo_params)); }
+
+void zoo_params_free(zoo_params *p) {
+    if (!p) return;
+    for (int i = 0; i < p->count; i++) {
+        zoo_param *q = &p->items[i];
+        free((char *)q->name);
+        free(q->value->data);
+        free(q->value->grad);
+        free(q->value);
+        free(q->m);
+        free(q->v);
+    }
+    free(p->items);
+    free(p);
+}
+
+zoo_param *zoo_params_find(zoo_params *p, const char *name) {
+    for (int i = 0; i < p->count; i++)
+        if (strcmp(p->items[i].name, name) == 0) return &p->items[i];
+    return NULL;
+}
+
+zoo_tensor *zoo_params_get(const zoo_params *p, const char *name) {
+    zoo_param *q = zoo_params_find((zoo_params *)p, name);
+    return q ? q->value : NULL;
+}
+
+zoo_tensor *zoo_params_add(zoo_params *p, const char *name, int ndim, const int64_t *shape,
+                           unsigned flags) {
+    if (!name || !*name) {
+        zoo_error(ZOO_ERR_ARG, "zoo_params_add: empty parameter name");
+        return NULL;
+    }
+    if (zoo_params_find(p, name)) {
+        zoo_error(ZOO_ERR_ARG, "zoo_params_add: parameter '%s' already exists", name);
+        return NULL;
+    }
+    int64_t numel = zoo_shape_numel(ndim, shape);
+    if (numel == 0) {
+        zoo_error(ZOO_ERR_SHAPE, "zoo_params_add: parameter '%s' has an invalid shape", name);
+        return NULL;
+    }
+    if (p->count == p->cap) {
+        int cap = p->cap ? p->cap * 2 : 16;
+        zoo_param *items = realloc(p->items, (size_t)cap * sizeof *items);
+        if (!items) goto nomem;
+        p->items = items;
+        p->cap = cap;
+    }
+    zoo_tensor *t = calloc(1, sizeof *t);
+    char *copy = strdup(name);
+    float *data = calloc((size_t)numel, sizeof(float));
+    if (!t || !copy || !data) {
+        free(t);
+        free(copy);
+        free(data);
+        goto nomem;
+    }
+    *t = (zoo_tensor){.dtype = ZOO_F32, .ndim = ndim, .numel = numel, .data = data,
+                      .requires_grad = !(flags & ZOO_PARAM_FROZEN), .persistent = true};
+    memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    p->items[p->count++] = (zoo_param){.name = copy, .value = t, .flags = flags};
+    return t;
+nomem:
+    zoo_error(ZOO_ERR_NOMEM, "zoo_params_add: out of memory for '%s'", name);
+    return NULL;
+}
+
+int zoo_params_count(const zoo_params *p) { return p->count; }
+
+zoo_param *zoo_params_at(zoo_params *p, int i) {
+    return i >= 0 && i < p->count ? &p->items[i] : NULL;
+}
+
+int64_t zoo_params_numel(const zoo_params *p) {
+    int64_t n = 0;
+    for (int i = 0; i < p->count; i++) n += p->items[i].value->numel;
+    return n;
+}
+
+void zoo_params_zero_grad(zoo_params *p) {
+    for (int i = 0; i < p->count; i++) {
+        zoo_tensor *t = p->items[i].value;
+        if (t->grad) memset(t->grad, 0, (size_t)t->numel * sizeof(float));
+    }
+}
+
+void zoo_params_set_frozen(zoo_param *param, bool frozen) {
+    if (frozen) param->flags |= ZOO_PARAM_FROZEN;
+    else param->flags &= ~(unsigned)ZOO_PARAM_FROZEN;
+    param->value->requires_grad = !frozen;
+}

@@ -1,0 +1,200 @@
+/* A fork-aware pool of sleeping workers. One job runs at a time: the caller
+ * publishes it under the mutex, bumps `generation` and broadcasts; workers and
+ * the caller take ranges from an atomic counter; the last one to finish wakes
+ * the caller. Nobody spins: waiting is always on a condition variable. */
+#include <cblas.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "zoo/threads.h"
+
+typedef struct job {
+    zoo_range_fn fn;
+    void *ctx;
+    int64_t n, chunk;
+    atomic_int_fast64_t next; /* next range start */
+    int unfinished;           /* participants still working, under the mutex */
+} job;
+
+typedef struct pool {
+    pthread_mutex_t mu;
+    pthread_cond_t wake, done;
+    pthread_t *workers;
+    int n_workers; /* threads besides the caller */
+    unsigned long generation;
+    job *current;
+    bool stopping;
+} pool;
+
+static pthread_mutex_t config_mu = PTHREAD_MUTEX_INITIALIZER;
+static pool *the_pool;
+static int thread_count; /* 0 until configured: then the CPU count */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static _Thread_local bool inside_task;
+
+static void run_ranges(job *j) {
+    bool was_inside = inside_task;
+    inside_task = true;
+    for (;;) {
+        int64_t begin = atomic_fetch_add(&j->next, j->chunk);
+        if (begin >= j->n) break;
+        int64_t end = begin + j->chunk < j->n ? begin + j->chunk : j->n;
+        j->fn(j->ctx, begin, end);
+    }
+    inside_task = was_inside;
+}
+
+static void finish(pool *p, job *j) {
+    pthread_mutex_lock(&p->mu);
+    if (--j->unfinished == 0) pthread_cond_signal(&p->done);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void *worker_main(void *arg) {
+    pool *p = arg;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->stopping && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
+        if (p->stopping) break;
+        seen = p->generation;
+        job *j = p->current;
+        pthread_mutex_unlock(&p->mu);
+        run_ranges(j);
+        finish(p, j);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+static int cpu_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* The child of a fork has only the forking thread: forget the parent's pool
+ * (its threads do not exist here) and build a new one on first use. */
+static void after_fork_in_child(void) {
+    the_pool = NULL;
+    pthread_mutex_init(&config_mu, NULL);
+}
+
+static void register_atfork(void) { pthread_atfork(NULL, NULL, after_fork_in_child); }
+
+static void pool_destroy(pool *p) {
+    if (!p) return;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = true;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->n_workers; i++) pthread_join(p->workers[i], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->done);
+    free(p->workers);
+    free(p);
+}
+
+static pool *pool_create(int n_threads) {
+    pool *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->done, NULL);
+    p->workers = calloc((size_t)(n_threads > 1 ? n_threads - 1 : 1), sizeof *p->workers);
+    if (!p->workers) {
+        free(p);
+        return NULL;
+    }
+    for (int i = 0; i < n_threads - 1; i++) {
+        if (pthread_create(&p->workers[i], NULL, worker_main, p) != 0) break;
+        p->n_workers++;
+    }
+    return p;
+}
+
+void zoo_threads_set(int n) {
+    pthread_once(&atfork_once, register_atfork);
+    if (n <= 0) n = cpu_count();
+    pthread_mutex_lock(&config_mu);
+    if (n != thread_count) {
+        pool_destroy(the_pool);
+        the_pool = NULL;
+        thread_count = n;
+    }
+    pthread_mutex_unlock(&config_mu);
+    openblas_set_num_threads(n);
+}
+
+int zoo_threads_count(void) {
+    pthread_mutex_lock(&config_mu);
+    int n = thread_count > 0 ? thread_count : cpu_count();
+    pthread_mutex_unlock(&config_mu);
+    return n;
+}
+
+static pool *pool_get(void) {
+    pthread_once(&atfork_once, register_atfork);
+    pthread_mutex_lock(&config_mu);
+    if (thread_count <= 0) thread_count = cpu_count();
+    if (!the_pool && thread_count > 1) the_pool = pool_create(thread_count);
+    pool *p = the_pool;
+    pthread_mutex_unlock(&config_mu);
+    return p;
+}
+
+void zoo_parallel_for(int64_t n, int64_t grain, zoo_range_fn fn, void *ctx) {
+    if (n <= 0) return;
+    if (grain < 1) grain = 1;
+    pool *p = (inside_task || n <= grain) ? NULL : pool_get();
+    if (!p || p->n_workers == 0) {
+        fn(ctx, 0, n);
+        return;
+    }
+    int participants = p->n_workers + 1;
+    int64_t chunk = (n + participants - 1) / participants;
+    if (chunk < grain) chunk = grain;
+    /* Several chunks per thread would balance better, but each thread's
+     * range stays contiguous so that loops read memory in order. */
+    job j = {.fn = fn, .ctx = ctx, .n = n, .chunk = chunk, .unfinished = participants};
+    atomic_init(&j.next, 0);
+    /* Jobs come from one thread at a time: concurrent callers (threads the
+     * user made) queue here rather than interleave. */
+    static pthread_mutex_t submit_mu = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&submit_mu);
+    pthread_mutex_lock(&p->mu);
+    p->current = &j;
+    p->generation++;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+
+    run_ranges(&j);
+
+    pthread_mutex_lock(&p->mu);
+    j.unfinished--;
+    while (j.unfinished > 0) pthread_cond_wait(&p->done, &p->mu);
+    p->current = NULL;
+    pthread_mutex_unlock(&p->mu);
+    pthread_mutex_unlock(&submit_mu);
+}
+
+typedef struct run_ctx {
+    zoo_worker_fn fn;
+    void *ctx;
+    int n;
+} run_ctx;
+
+static void run_one(void *arg, int64_t begin, int64_t end) {
+    run_ctx *r = arg;
+    for (int64_t i = begin; i < end; i++) r->fn(r->ctx, (int)i, r->n);
+}
+
+void zoo_parallel_run(int n_workers, zoo_worker_fn fn, void *ctx) {
+    if (n_workers < 1) n_workers = 1;
+    run_ctx r = {fn, ctx, n_workers};
+    zoo_parallel_for(n_workers, 1, run_one, &r);
+}

@@ -1,0 +1,3 @@
+#include "zoo/zoo.h"
+
+const char *zoo_version(void) { return ZOO_VERSION_STRING; }

@@ -1,0 +1,45 @@
+/* Helpers shared by the Check suites: random tensors, closeness, and the
+ * finite-difference gradient check every operator's backward is held to. */
+#ifndef ZOO_CHECK_UTIL_H
+#define ZOO_CHECK_UTIL_H
+
+#include <check.h>
+
+#include "zoo/zoo.h"
+
+/* Each test file defines its suite; check_main.c runs it. */
+Suite *make_suite(void);
+
+/* A parameter in `p` with the given shape, filled uniformly in [lo, hi). */
+zoo_tensor *rand_param(zoo_params *p, zoo_rng *rng, const char *name, int ndim,
+                       const int64_t *shape, float lo, float hi);
+#define RAND_PARAM(p, rng, name, lo, hi, ...)                                                      \
+    rand_param((p), (rng), (name), ZOO_NDIM(__VA_ARGS__), ZOO_SHAPE(__VA_ARGS__), (lo), (hi))
+
+/* Asserts |a[i] - b[i]| <= atol + rtol * max(|a[i]|, |b[i]|) for every i,
+ * naming the first index that fails. */
+#define ck_assert_floats_close(a, b, n, atol, rtol)                                                \
+    assert_floats_close_at(__FILE__, __LINE__, (a), (b), (n), (atol), (rtol))
+void assert_floats_close_at(const char *file, int line, const float *a, const float *b, int64_t n,
+                            double atol, double rtol);
+
+/* Builds the output under test on g from the test's own inputs. */
+typedef zoo_tensor *(*gradcheck_build_fn)(zoo_graph *g, void *ctx);
+
+typedef struct gradcheck_opts {
+    double eps;     /* central difference step (default 5e-3) */
+    double atol;    /* default 1e-3 */
+    double rtol;    /* default 5e-3 */
+    int max_checks; /* elements checked per input, chosen at random (default 256) */
+} gradcheck_opts;
+
+/* Checks every parameter of `inputs` that takes a gradient: the analytic
+ * gradient of L = sum(w * build()) (w fixed random weights) from backward
+ * against central differences of L evaluated in double. Fails the test on
+ * the first mismatch, naming the parameter and element. */
+void gradcheck(zoo_params *inputs, gradcheck_build_fn build, void *ctx, const gradcheck_opts *opts);
+
+/* ../shared/data/<rel> if it exists (ZOO_SHARED_DATA overrides the root), else NULL. */
+const char *shared_data_path(const char *rel, char *buf, size_t size);
+
+#endif
