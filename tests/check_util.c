@@ -54,7 +54,8 @@ void gradcheck(zoo_params *inputs, gradcheck_build_fn build, void *ctx, const gr
     int64_t n_out = out->numel;
     float *w = malloc((size_t)n_out * sizeof *w);
     zoo_rng_fill_uniform(&rng, w, (size_t)n_out, -1.0f, 1.0f);
-    ck_assert_msg(zoo_backward_from(g, out, w) == ZOO_OK, "backward failed: %s", zoo_graph_error(g));
+    ck_assert_msg(zoo_backward_from(g, out, w) == ZOO_OK, "backward failed: %s",
+                  zoo_graph_error(g));
 
     for (int pi = 0; pi < zoo_params_count(inputs); pi++) {
         zoo_param *p = zoo_params_at(inputs, pi);

@@ -4,6 +4,8 @@
 #define ZOO_CHECK_UTIL_H
 
 #include <check.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "zoo/zoo.h"
 

@@ -8,11 +8,16 @@ typedef struct {
 static zoo_tensor *build_pair(zoo_graph *g, void *arg) {
     pair_ctx *c = arg;
     switch (c->which) {
-    case 0: return zoo_add(g, c->a, c->b);
-    case 1: return zoo_mul(g, c->a, c->b);
-    case 2: return zoo_scale(g, c->a, -1.75f);
-    case 3: return zoo_bias_add(g, c->a, c->b);
-    default: return zoo_clamp(g, c->a, -0.5f, 0.5f);
+    case 0:
+        return zoo_add(g, c->a, c->b);
+    case 1:
+        return zoo_mul(g, c->a, c->b);
+    case 2:
+        return zoo_scale(g, c->a, -1.75f);
+    case 3:
+        return zoo_bias_add(g, c->a, c->b);
+    default:
+        return zoo_clamp(g, c->a, -0.5f, 0.5f);
     }
 }
 
@@ -58,8 +63,10 @@ START_TEST(test_backward) {
             const int64_t *sh = shapes[s];
             pair_ctx c = {.which = which};
             c.a = RAND_PARAM(p, &rng, "a", -1, 1, sh[0], sh[1], sh[2]);
-            if (which == 3) c.b = RAND_PARAM(p, &rng, "b", -1, 1, sh[2]);
-            else if (which != 2 && which != 4) c.b = RAND_PARAM(p, &rng, "b", -1, 1, sh[0], sh[1], sh[2]);
+            if (which == 3)
+                c.b = RAND_PARAM(p, &rng, "b", -1, 1, sh[2]);
+            else if (which != 2 && which != 4)
+                c.b = RAND_PARAM(p, &rng, "b", -1, 1, sh[0], sh[1], sh[2]);
             if (which == 4) /* keep clear of the kinks at +-0.5 */
                 for (int64_t i = 0; i < c.a->numel; i++) {
                     float *v = zoo_f32(c.a) + i;

@@ -28,7 +28,8 @@ float *zoo_grad(zoo_graph *g, zoo_tensor *t) {
     size_t bytes = (size_t)t->numel * sizeof(float);
     if (t->persistent) { /* a parameter's gradient outlives the step */
         t->grad = calloc((size_t)t->numel, sizeof(float));
-        if (!t->grad) zoo_graph_fail(g, ZOO_ERR_NOMEM, "cannot allocate a gradient of %zu bytes", bytes);
+        if (!t->grad)
+            zoo_graph_fail(g, ZOO_ERR_NOMEM, "cannot allocate a gradient of %zu bytes", bytes);
     } else {
         t->grad = zoo_graph_alloc(g, bytes);
         if (t->grad) memset(t->grad, 0, bytes);
@@ -51,7 +52,8 @@ int zoo_backward_from(zoo_graph *g, zoo_tensor *out, const float *seed) {
 
 int zoo_backward(zoo_graph *g, zoo_tensor *loss) {
     if (loss && loss->numel != 1)
-        return zoo_graph_fail(g, ZOO_ERR_SHAPE, "zoo_backward: the loss must have one element, not %lld",
+        return zoo_graph_fail(g, ZOO_ERR_SHAPE,
+                              "zoo_backward: the loss must have one element, not %lld",
                               (long long)loss->numel);
     const float one = 1.0f;
     return zoo_backward_from(g, loss, &one);

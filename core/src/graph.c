@@ -99,14 +99,28 @@ size_t zoo_graph_capacity(const zoo_graph *g) {
     return total;
 }
 
-size_t zoo_graph_used(const zoo_graph *g) { return g->used_total; }
+size_t zoo_graph_used(const zoo_graph *g) {
+    return g->used_total;
+}
 
-void zoo_graph_set_recording(zoo_graph *g, bool on) { g->recording = on; }
-bool zoo_graph_recording(const zoo_graph *g) { return g->recording; }
-void zoo_graph_set_training(zoo_graph *g, bool on) { g->training = on; }
-bool zoo_graph_training(const zoo_graph *g) { return g->training; }
-int zoo_graph_status(const zoo_graph *g) { return g->status; }
-const char *zoo_graph_error(const zoo_graph *g) { return g->error; }
+void zoo_graph_set_recording(zoo_graph *g, bool on) {
+    g->recording = on;
+}
+bool zoo_graph_recording(const zoo_graph *g) {
+    return g->recording;
+}
+void zoo_graph_set_training(zoo_graph *g, bool on) {
+    g->training = on;
+}
+bool zoo_graph_training(const zoo_graph *g) {
+    return g->training;
+}
+int zoo_graph_status(const zoo_graph *g) {
+    return g->status;
+}
+const char *zoo_graph_error(const zoo_graph *g) {
+    return g->error;
+}
 
 int zoo_graph_vfail(zoo_graph *g, int status, const char *fmt, va_list ap) {
     if (g->status == ZOO_OK) {

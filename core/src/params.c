@@ -8,7 +8,9 @@ struct zoo_params {
     int count, cap;
 };
 
-zoo_params *zoo_params_new(void) { return calloc(1, sizeof(zoo_params)); }
+zoo_params *zoo_params_new(void) {
+    return calloc(1, sizeof(zoo_params));
+}
 
 void zoo_params_free(zoo_params *p) {
     if (!p) return;
@@ -67,8 +69,12 @@ zoo_tensor *zoo_params_add(zoo_params *p, const char *name, int ndim, const int6
         free(data);
         goto nomem;
     }
-    *t = (zoo_tensor){.dtype = ZOO_F32, .ndim = ndim, .numel = numel, .data = data,
-                      .requires_grad = !(flags & ZOO_PARAM_FROZEN), .persistent = true};
+    *t = (zoo_tensor){.dtype = ZOO_F32,
+                      .ndim = ndim,
+                      .numel = numel,
+                      .data = data,
+                      .requires_grad = !(flags & ZOO_PARAM_FROZEN),
+                      .persistent = true};
     memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
     p->items[p->count++] = (zoo_param){.name = copy, .value = t, .flags = flags};
     return t;
@@ -77,7 +83,9 @@ nomem:
     return NULL;
 }
 
-int zoo_params_count(const zoo_params *p) { return p->count; }
+int zoo_params_count(const zoo_params *p) {
+    return p->count;
+}
 
 zoo_param *zoo_params_at(zoo_params *p, int i) {
     return i >= 0 && i < p->count ? &p->items[i] : NULL;
@@ -97,7 +105,9 @@ void zoo_params_zero_grad(zoo_params *p) {
 }
 
 void zoo_params_set_frozen(zoo_param *param, bool frozen) {
-    if (frozen) param->flags |= ZOO_PARAM_FROZEN;
-    else param->flags &= ~(unsigned)ZOO_PARAM_FROZEN;
+    if (frozen)
+        param->flags |= ZOO_PARAM_FROZEN;
+    else
+        param->flags &= ~(unsigned)ZOO_PARAM_FROZEN;
     param->value->requires_grad = !frozen;
 }

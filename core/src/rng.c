@@ -9,7 +9,9 @@ static uint64_t splitmix64(uint64_t *x) {
     return z ^ (z >> 31);
 }
 
-static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static inline uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
 
 void zoo_rng_seed(zoo_rng *rng, uint64_t seed) {
     for (int i = 0; i < 4; i++) rng->s[i] = splitmix64(&seed);
@@ -37,7 +39,9 @@ uint64_t zoo_rng_below(zoo_rng *rng, uint64_t n) {
     return x % n;
 }
 
-float zoo_rng_uniform(zoo_rng *rng) { return (float)(zoo_rng_u64(rng) >> 40) * 0x1.0p-24f; }
+float zoo_rng_uniform(zoo_rng *rng) {
+    return (float)(zoo_rng_u64(rng) >> 40) * 0x1.0p-24f;
+}
 
 float zoo_rng_normal(zoo_rng *rng) {
     double u1 = ((zoo_rng_u64(rng) >> 11) + 1) * 0x1.0p-53; /* (0, 1]: log is finite */

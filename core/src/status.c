@@ -7,15 +7,24 @@ static _Thread_local char last_message[1024];
 
 const char *zoo_status_str(int status) {
     switch (status) {
-    case ZOO_OK: return "ok";
-    case ZOO_ERR_NOMEM: return "out of memory";
-    case ZOO_ERR_SHAPE: return "shape mismatch";
-    case ZOO_ERR_ARG: return "invalid argument";
-    case ZOO_ERR_IO: return "input/output error";
-    case ZOO_ERR_FORMAT: return "malformed input";
-    case ZOO_ERR_STATE: return "invalid state";
-    case ZOO_ERR_NOTFOUND: return "not found";
-    default: return "unknown error";
+    case ZOO_OK:
+        return "ok";
+    case ZOO_ERR_NOMEM:
+        return "out of memory";
+    case ZOO_ERR_SHAPE:
+        return "shape mismatch";
+    case ZOO_ERR_ARG:
+        return "invalid argument";
+    case ZOO_ERR_IO:
+        return "input/output error";
+    case ZOO_ERR_FORMAT:
+        return "malformed input";
+    case ZOO_ERR_STATE:
+        return "invalid state";
+    case ZOO_ERR_NOTFOUND:
+        return "not found";
+    default:
+        return "unknown error";
     }
 }
 
@@ -27,6 +36,10 @@ int zoo_error(int status, const char *fmt, ...) {
     return status;
 }
 
-const char *zoo_error_message(void) { return last_message; }
+const char *zoo_error_message(void) {
+    return last_message;
+}
 
-void zoo_error_clear(void) { last_message[0] = '\0'; }
+void zoo_error_clear(void) {
+    last_message[0] = '\0';
+}

@@ -62,7 +62,8 @@ const char *zoo_shape_str(const zoo_tensor *t, char *buf, size_t size) {
     size_t len = 0;
     len += (size_t)snprintf(buf, size, "[");
     for (int i = 0; i < t->ndim && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, i ? ",%lld" : "%lld", (long long)t->shape[i]);
+        len +=
+            (size_t)snprintf(buf + len, size - len, i ? ",%lld" : "%lld", (long long)t->shape[i]);
     if (len < size) snprintf(buf + len, size - len, "]");
     return buf;
 }

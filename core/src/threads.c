@@ -83,7 +83,9 @@ static void after_fork_in_child(void) {
     pthread_mutex_init(&config_mu, NULL);
 }
 
-static void register_atfork(void) { pthread_atfork(NULL, NULL, after_fork_in_child); }
+static void register_atfork(void) {
+    pthread_atfork(NULL, NULL, after_fork_in_child);
+}
 
 static void pool_destroy(pool *p) {
     if (!p) return;

@@ -1,3 +1,5 @@
 #include "zoo/zoo.h"
 
-const char *zoo_version(void) { return ZOO_VERSION_STRING; }
+const char *zoo_version(void) {
+    return ZOO_VERSION_STRING;
+}

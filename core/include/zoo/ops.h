@@ -122,8 +122,8 @@ typedef struct zoo_lstm_weights {
  *   c_t = clip(f*c_{t-1} + i*g);  h_t = o*tanh(c_t);  with w_proj: h_t = clip(h_t w_proj^T)
  * final_h [B,P] / final_c [B,H]: if not NULL, receive the last step's state
  * (forward only: no gradient flows back through them). */
-ZOO_API zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w,
-                             zoo_tensor *h0, zoo_tensor *c0, bool reverse, zoo_tensor **final_h,
+ZOO_API zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo_tensor *h0,
+                             zoo_tensor *c0, bool reverse, zoo_tensor **final_h,
                              zoo_tensor **final_c);
 
 /* Char-CNN: a 1-D convolution over each word's character embeddings followed

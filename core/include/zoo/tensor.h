@@ -80,8 +80,7 @@ ZOO_API void *zoo_graph_alloc(zoo_graph *g, size_t bytes);
 /* A new uninitialised tensor in the graph's arena. */
 ZOO_API zoo_tensor *zoo_tensor_new(zoo_graph *g, zoo_dtype dtype, int ndim, const int64_t *shape);
 /* Same, zero-filled. */
-ZOO_API zoo_tensor *zoo_tensor_zeros(zoo_graph *g, zoo_dtype dtype, int ndim,
-                                     const int64_t *shape);
+ZOO_API zoo_tensor *zoo_tensor_zeros(zoo_graph *g, zoo_dtype dtype, int ndim, const int64_t *shape);
 /* A tensor over caller-owned memory (input ids, a mask); never takes a gradient. */
 ZOO_API zoo_tensor *zoo_tensor_wrap(zoo_graph *g, zoo_dtype dtype, int ndim, const int64_t *shape,
                                     void *data);
@@ -89,7 +88,8 @@ ZOO_API zoo_tensor *zoo_tensor_wrap(zoo_graph *g, zoo_dtype dtype, int ndim, con
 /* zoo_new(g, ZOO_F32, B, T, C): a shape written inline. */
 #define ZOO_SHAPE(...) ((const int64_t[]){__VA_ARGS__})
 #define ZOO_NDIM(...) ((int)(sizeof(ZOO_SHAPE(__VA_ARGS__)) / sizeof(int64_t)))
-#define zoo_new(g, dtype, ...) zoo_tensor_new((g), (dtype), ZOO_NDIM(__VA_ARGS__), ZOO_SHAPE(__VA_ARGS__))
+#define zoo_new(g, dtype, ...)                                                                     \
+    zoo_tensor_new((g), (dtype), ZOO_NDIM(__VA_ARGS__), ZOO_SHAPE(__VA_ARGS__))
 #define zoo_zeros(g, dtype, ...)                                                                   \
     zoo_tensor_zeros((g), (dtype), ZOO_NDIM(__VA_ARGS__), ZOO_SHAPE(__VA_ARGS__))
 
@@ -99,8 +99,12 @@ ZOO_API bool zoo_tensor_same_shape(const zoo_tensor *a, const zoo_tensor *b);
 /* "[2,3,4]" into buf; returns buf. */
 ZOO_API const char *zoo_shape_str(const zoo_tensor *t, char *buf, size_t size);
 
-static inline float *zoo_f32(const zoo_tensor *t) { return (float *)t->data; }
-static inline int32_t *zoo_i32(const zoo_tensor *t) { return (int32_t *)t->data; }
+static inline float *zoo_f32(const zoo_tensor *t) {
+    return (float *)t->data;
+}
+static inline int32_t *zoo_i32(const zoo_tensor *t) {
+    return (int32_t *)t->data;
+}
 
 /* --- autograd ---------------------------------------------------------- */
 

@@ -1,0 +1,136 @@
+/* Point-wise activations. Each one is a forward and a backward range kernel;
+ * unary() runs them over the thread pool and records the tape entry. */
+#include <math.h>
+
+#include "internal.h"
+#include "zoo/threads.h"
+
+typedef void (*fwd_kernel)(const float *x, float *y, int64_t n);
+/* dx += dy * f'(x), given x and y = f(x). */
+typedef void (*bwd_kernel)(const float *x, const float *y, const float *dy, float *dx, int64_t n);
+
+typedef struct activation {
+    const char *name;
+    fwd_kernel forward;
+    bwd_kernel backward;
+} activation;
+
+#define SQRT_2_OVER_PI 0.7978845608028654f
+#define GELU_CUBIC 0.044715f
+
+static void gelu_tanh_fwd(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float u = SQRT_2_OVER_PI * (x[i] + GELU_CUBIC * x[i] * x[i] * x[i]);
+        y[i] = 0.5f * x[i] * (1.0f + tanhf(u));
+    }
+}
+
+static void gelu_tanh_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+    (void)y;
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i], u = SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
+        float t = tanhf(u), sech2 = 1.0f - t * t;
+        float du = SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_CUBIC * v * v);
+        dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * sech2 * du);
+    }
+}
+
+static void gelu_erf_fwd(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+}
+
+static void gelu_erf_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+    (void)y;
+    const float inv_sqrt_2pi = 0.3989422804014327f;
+    for (int64_t i = 0; i < n; i++) {
+        float v = x[i];
+        float cdf = 0.5f * (1.0f + erff(v * (float)M_SQRT1_2));
+        dx[i] += dy[i] * (cdf + v * inv_sqrt_2pi * expf(-0.5f * v * v));
+    }
+}
+
+static void tanh_fwd(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+}
+
+static void tanh_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+    (void)x;
+    for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
+}
+
+static void sigmoid_fwd(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+}
+
+static void sigmoid_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+    (void)x;
+    for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1.0f - y[i]);
+}
+
+static void relu_fwd(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+static void relu_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+    (void)y;
+    for (int64_t i = 0; i < n; i++)
+        if (x[i] > 0.0f) dx[i] += dy[i];
+}
+
+static const activation GELU_TANH = {"zoo_gelu_tanh", gelu_tanh_fwd, gelu_tanh_bwd};
+static const activation GELU_ERF = {"zoo_gelu_erf", gelu_erf_fwd, gelu_erf_bwd};
+static const activation TANH = {"zoo_tanh", tanh_fwd, tanh_bwd};
+static const activation SIGMOID = {"zoo_sigmoid", sigmoid_fwd, sigmoid_bwd};
+static const activation RELU = {"zoo_relu", relu_fwd, relu_bwd};
+
+typedef struct range_args {
+    const activation *act;
+    const float *x, *y, *dy;
+    float *out;
+} range_args;
+
+static void forward_range(void *ctx, int64_t begin, int64_t end) {
+    range_args *a = ctx;
+    a->act->forward(a->x + begin, a->out + begin, end - begin);
+}
+
+static void backward_range(void *ctx, int64_t begin, int64_t end) {
+    range_args *a = ctx;
+    a->act->backward(a->x + begin, a->y + begin, a->dy + begin, a->out + begin, end - begin);
+}
+
+static void unary_backward(zoo_graph *g, zoo_node *n) {
+    float *dx = zoo_grad(g, n->in[0]);
+    if (!dx) return;
+    range_args a = {n->saved, n->in[0]->data, n->out->data, n->out->grad, dx};
+    zoo_parallel_for(n->out->numel, ZOO_PARALLEL_GRAIN, backward_range, &a);
+}
+
+static zoo_tensor *unary(zoo_graph *g, zoo_tensor *x, const activation *act) {
+    if (!x || g->status || !zoo_check_f32(g, act->name, x, "x")) return NULL;
+    zoo_tensor *out = zoo_like(g, x);
+    if (!out) return NULL;
+    range_args a = {act, x->data, NULL, NULL, out->data};
+    zoo_parallel_for(x->numel, ZOO_PARALLEL_GRAIN, forward_range, &a);
+    if (zoo_wants_grad(g, x, NULL, NULL, NULL)) {
+        zoo_node *n = zoo_record(g, out, unary_backward, x, NULL, NULL, NULL);
+        if (n) n->saved = (void *)act;
+    }
+    return out;
+}
+
+zoo_tensor *zoo_gelu_tanh(zoo_graph *g, zoo_tensor *x) {
+    return unary(g, x, &GELU_TANH);
+}
+zoo_tensor *zoo_gelu_erf(zoo_graph *g, zoo_tensor *x) {
+    return unary(g, x, &GELU_ERF);
+}
+zoo_tensor *zoo_tanh(zoo_graph *g, zoo_tensor *x) {
+    return unary(g, x, &TANH);
+}
+zoo_tensor *zoo_sigmoid(zoo_graph *g, zoo_tensor *x) {
+    return unary(g, x, &SIGMOID);
+}
+zoo_tensor *zoo_relu(zoo_graph *g, zoo_tensor *x) {
+    return unary(g, x, &RELU);
+}

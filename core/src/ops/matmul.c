@@ -1,0 +1,152 @@
+/* matmul and linear: every product goes to OpenBLAS sgemm, row-major,
+ * with transposition expressed as flags rather than copies. */
+#include <cblas.h>
+
+#include "internal.h"
+
+/* C[M,N] = alpha * op(A) op(B) + beta * C, row-major, op(A) [M,K], op(B) [K,N]. */
+static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
+                 float beta, float *C) {
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                (blasint)M, (blasint)N, (blasint)K, 1.0f, A, (blasint)(ta ? M : K), B,
+                (blasint)(tb ? K : N), beta, C, (blasint)N);
+}
+
+/* --- matmul ------------------------------------------------------------ */
+
+/* Node arguments: iarg = {batches, M, N, K}, farg unused; transposes in saved flags. */
+typedef struct matmul_info {
+    bool ta, tb, shared_b;
+} matmul_info;
+
+static void matmul_backward(zoo_graph *g, zoo_node *n) {
+    const matmul_info *mi = n->saved;
+    int64_t Bt = n->iarg[0], M = n->iarg[1], N = n->iarg[2], K = n->iarg[3];
+    const float *A = n->in[0]->data, *B = n->in[1]->data, *dC = n->out->grad;
+    float *dA = zoo_grad(g, n->in[0]), *dB = zoo_grad(g, n->in[1]);
+    for (int64_t b = 0; b < Bt; b++) {
+        const float *a = A + b * M * K, *bb = mi->shared_b ? B : B + b * K * N;
+        const float *dc = dC + b * M * N;
+        if (dA) {
+            float *da = dA + b * M * K;
+            if (!mi->ta)
+                gemm(false, !mi->tb, M, K, N, dc, bb, 1.0f, da); /* dC op(B)^T */
+            else
+                gemm(mi->tb, true, K, M, N, bb, dc, 1.0f, da); /* op(B) dC^T */
+        }
+        if (dB) {
+            float *db = mi->shared_b ? dB : dB + b * K * N;
+            if (!mi->tb)
+                gemm(!mi->ta, false, K, N, M, a, dc, 1.0f, db); /* op(A)^T dC */
+            else
+                gemm(true, mi->ta, N, K, M, dc, a, 1.0f, db); /* dC^T op(A) */
+        }
+    }
+}
+
+zoo_tensor *zoo_matmul(zoo_graph *g, zoo_tensor *a, zoo_tensor *b, bool trans_a, bool trans_b) {
+    if (!a || !b || g->status) return NULL;
+    if (!zoo_check_f32(g, "zoo_matmul", a, "a") || !zoo_check_f32(g, "zoo_matmul", b, "b"))
+        return NULL;
+    char sa[64], sb[64];
+    bool batched = a->ndim == 3;
+    if (!((a->ndim == 2 && b->ndim == 2) || (batched && (b->ndim == 2 || b->ndim == 3)))) {
+        zoo_graph_fail(g, ZOO_ERR_SHAPE,
+                       "zoo_matmul: expected 2-D or batched 3-D operands, got %s and %s",
+                       zoo_shape_str(a, sa, sizeof sa), zoo_shape_str(b, sb, sizeof sb));
+        return NULL;
+    }
+    int ra = a->ndim - 2, rb = b->ndim - 2; /* index of each operand's row axis */
+    int64_t Bt = batched ? a->shape[0] : 1;
+    int64_t M = trans_a ? a->shape[ra + 1] : a->shape[ra];
+    int64_t K = trans_a ? a->shape[ra] : a->shape[ra + 1];
+    int64_t Kb = trans_b ? b->shape[rb + 1] : b->shape[rb];
+    int64_t N = trans_b ? b->shape[rb] : b->shape[rb + 1];
+    if (K != Kb || (b->ndim == 3 && b->shape[0] != Bt)) {
+        zoo_graph_fail(g, ZOO_ERR_SHAPE, "zoo_matmul: %s%s and %s%s do not multiply",
+                       zoo_shape_str(a, sa, sizeof sa), trans_a ? "^T" : "",
+                       zoo_shape_str(b, sb, sizeof sb), trans_b ? "^T" : "");
+        return NULL;
+    }
+    zoo_tensor *out = batched ? zoo_new(g, ZOO_F32, Bt, M, N) : zoo_new(g, ZOO_F32, M, N);
+    if (!out) return NULL;
+    bool shared_b = b->ndim == 2;
+    const float *A = a->data, *B = b->data;
+    float *C = out->data;
+    if (shared_b && !trans_a) /* one product over all batches stacked as rows */
+        gemm(false, trans_b, Bt * M, N, K, A, B, 0.0f, C);
+    else
+        for (int64_t i = 0; i < Bt; i++)
+            gemm(trans_a, trans_b, M, N, K, A + i * M * K, shared_b ? B : B + i * K * N, 0.0f,
+                 C + i * M * N);
+    if (zoo_wants_grad(g, a, b, NULL, NULL)) {
+        zoo_node *n = zoo_record(g, out, matmul_backward, a, b, NULL, NULL);
+        matmul_info *mi = n ? zoo_graph_alloc(g, sizeof *mi) : NULL;
+        if (!mi) return NULL;
+        *mi = (matmul_info){trans_a, trans_b, shared_b};
+        n->saved = mi;
+        n->iarg[0] = Bt, n->iarg[1] = M, n->iarg[2] = N, n->iarg[3] = K;
+    }
+    return out;
+}
+
+/* --- linear ------------------------------------------------------------ */
+
+/* iarg = {rows, in, out, layout} */
+static void linear_backward(zoo_graph *g, zoo_node *n) {
+    int64_t R = n->iarg[0], Cin = n->iarg[1], Cout = n->iarg[2];
+    bool in_out = n->iarg[3] == ZOO_W_IN_OUT;
+    const float *x = n->in[0]->data, *w = n->in[1]->data,
+                *dy = n->out->grad; /* (R,Cin) (.) (R,Cout) */
+    float *dx = zoo_grad(g, n->in[0]), *dw = zoo_grad(g, n->in[1]), *db = zoo_grad(g, n->in[2]);
+    if (dx) gemm(false, in_out, R, Cin, Cout, dy, w, 1.0f, dx); /* dy W or dy W^T */
+    if (dw) {
+        if (in_out)
+            gemm(true, false, Cin, Cout, R, x, dy, 1.0f, dw); /* x^T dy  (Cin,Cout) */
+        else
+            gemm(true, false, Cout, Cin, R, dy, x, 1.0f, dw); /* dy^T x  (Cout,Cin) */
+    }
+    if (db)
+        for (int64_t r = 0; r < R; r++)
+            for (int64_t o = 0; o < Cout; o++) db[o] += dy[r * Cout + o];
+}
+
+zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *bias,
+                       zoo_weight_layout layout) {
+    if (!x || !w || g->status) return NULL;
+    if (!zoo_check_f32(g, "zoo_linear", x, "x") || !zoo_check_f32(g, "zoo_linear", w, "weight"))
+        return NULL;
+    bool in_out = layout == ZOO_W_IN_OUT;
+    int64_t Cin = x->shape[x->ndim - 1];
+    char sx[64], sw[64];
+    if (w->ndim != 2 || w->shape[in_out ? 0 : 1] != Cin) {
+        zoo_graph_fail(g, ZOO_ERR_SHAPE, "zoo_linear: weight %s (%s) does not fit input %s",
+                       zoo_shape_str(w, sw, sizeof sw), in_out ? "[in,out]" : "[out,in]",
+                       zoo_shape_str(x, sx, sizeof sx));
+        return NULL;
+    }
+    int64_t Cout = w->shape[in_out ? 1 : 0], R = x->numel / Cin;
+    if (bias && (!zoo_check_f32(g, "zoo_linear", bias, "bias") || bias->numel != Cout)) {
+        if (!g->status)
+            zoo_graph_fail(g, ZOO_ERR_SHAPE, "zoo_linear: bias has %lld elements, expected %lld",
+                           (long long)bias->numel, (long long)Cout);
+        return NULL;
+    }
+    int64_t shape[ZOO_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[x->ndim - 1] = Cout;
+    zoo_tensor *out = zoo_tensor_new(g, ZOO_F32, x->ndim, shape);
+    if (!out) return NULL;
+    float *y = out->data; /* (R,Cout) */
+    /* The bias is written first and sgemm adds onto it (beta 1): no second pass over y. */
+    if (bias)
+        for (int64_t r = 0; r < R; r++)
+            memcpy(y + r * Cout, bias->data, (size_t)Cout * sizeof(float));
+    gemm(false, !in_out, R, Cout, Cin, x->data, w->data, bias ? 1.0f : 0.0f, y);
+    if (zoo_wants_grad(g, x, w, bias, NULL)) {
+        zoo_node *n = zoo_record(g, out, linear_backward, x, w, bias, NULL);
+        if (!n) return NULL;
+        n->iarg[0] = R, n->iarg[1] = Cin, n->iarg[2] = Cout, n->iarg[3] = layout;
+    }
+    return out;
+}

@@ -1,0 +1,235 @@
+/* The graph, its arena and tape, the parameter store and the RNG. */
+#include <malloc.h>
+#include <math.h>
+
+#include "check_util.h"
+
+/* --- counting allocations ------------------------------------------------
+ * The test binary interposes malloc and friends (the dynamic linker resolves
+ * libzoo's calls to these), and counts the calls made from libzoo's own code
+ * while `counting` is on. OpenBLAS's internals are not zoo's to count: some
+ * of its small-matrix kernels take a scratch buffer per call.
+ * AddressSanitizer owns malloc itself, so under it this test is skipped. */
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNTING_MALLOC 0
+#else
+#define COUNTING_MALLOC 1
+#include <dlfcn.h>
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+static bool counting;
+static long allocations;
+static void *libzoo_base;
+
+static void count(void *caller) {
+    Dl_info info;
+    if (counting && dladdr(caller, &info) && info.dli_fbase == libzoo_base) allocations++;
+}
+#define COUNT() count(__builtin_return_address(0))
+void *malloc(size_t n) {
+    return COUNT(), __libc_malloc(n);
+}
+void *calloc(size_t n, size_t m) {
+    return COUNT(), __libc_calloc(n, m);
+}
+void *realloc(void *p, size_t n) {
+    return COUNT(), __libc_realloc(p, n);
+}
+void *aligned_alloc(size_t a, size_t n) {
+    return COUNT(), __libc_memalign(a, n);
+}
+int posix_memalign(void **p, size_t a, size_t n) {
+    COUNT();
+    *p = __libc_memalign(a, n);
+    return *p ? 0 : 12;
+}
+
+static void start_counting(void) {
+    Dl_info info;
+    ck_assert(dladdr((void *)zoo_graph_new, &info));
+    libzoo_base = info.dli_fbase;
+    allocations = 0;
+    counting = true;
+}
+#endif
+
+typedef struct mlp {
+    zoo_params *params;
+    zoo_tensor *wte, *w1, *b1, *ln_w, *ln_b, *w2;
+} mlp;
+
+static void mlp_init(mlp *m, zoo_rng *rng) {
+    m->params = zoo_params_new();
+    m->wte = RAND_PARAM(m->params, rng, "wte", -0.1f, 0.1f, 50, 16);
+    m->w1 = RAND_PARAM(m->params, rng, "fc.weight", -0.1f, 0.1f, 64, 16);
+    m->b1 = RAND_PARAM(m->params, rng, "fc.bias", -0.1f, 0.1f, 64);
+    m->ln_w = RAND_PARAM(m->params, rng, "ln.weight", 0.9f, 1.1f, 64);
+    m->ln_b = RAND_PARAM(m->params, rng, "ln.bias", -0.1f, 0.1f, 64);
+    m->w2 = RAND_PARAM(m->params, rng, "head.weight", -0.1f, 0.1f, 64, 50);
+}
+
+/* One training step of a small next-token model: embedding, linear, GELU,
+ * dropout, layer norm, projection to the vocabulary, cross-entropy, backward.
+ * Returns the loss, or NaN on failure (no Check assertion inside: they allocate). */
+static float mlp_step(mlp *m, zoo_graph *g, zoo_rng *rng, int32_t *ids, int32_t *targets) {
+    zoo_graph_reset(g);
+    zoo_params_zero_grad(m->params);
+    zoo_tensor *x = zoo_embedding(g, m->wte, zoo_tensor_wrap(g, ZOO_I32, 2, ZOO_SHAPE(4, 8), ids));
+    x = zoo_gelu_tanh(g, zoo_linear(g, x, m->w1, m->b1, ZOO_W_OUT_IN));
+    x = zoo_dropout(g, x, 0.1f, rng);
+    x = zoo_layernorm(g, x, m->ln_w, m->ln_b, 1e-5f);
+    zoo_tensor *logits = zoo_linear(g, x, m->w2, NULL, ZOO_W_IN_OUT);
+    zoo_tensor *loss =
+        zoo_cross_entropy(g, logits, zoo_tensor_wrap(g, ZOO_I32, 2, ZOO_SHAPE(4, 8), targets), -1);
+    if (!loss || zoo_backward(g, loss) != ZOO_OK) return NAN;
+    return zoo_f32(loss)[0];
+}
+
+START_TEST(test_no_allocation_after_first_step) {
+#if COUNTING_MALLOC
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 1);
+    mlp m;
+    mlp_init(&m, &rng);
+    zoo_graph *g = zoo_graph_new(4096); /* small on purpose: the first step must grow it */
+    zoo_graph_set_training(g, true);
+    int32_t ids[32], targets[32];
+    for (int i = 0; i < 32; i++) ids[i] = i % 50, targets[i] = (i * 7) % 50;
+    start_counting();
+    float first = mlp_step(&m, g, &rng, ids, targets);
+    long in_first = allocations;
+    float second = mlp_step(&m, g, &rng, ids, targets); /* the reset before it merged the arena */
+    allocations = 0;
+    float steady = 0;
+    for (int s = 0; s < 5; s++) steady += mlp_step(&m, g, &rng, ids, targets);
+    counting = false;
+    ck_assert(!isnan(first) && !isnan(second) && !isnan(steady));
+    ck_assert_int_gt(in_first, 0); /* the counter does see the arena growing */
+    ck_assert_msg(allocations == 0, "%ld allocations in 5 steady steps", allocations);
+    zoo_graph_free(g);
+    zoo_params_free(m.params);
+#endif
+}
+END_TEST
+
+START_TEST(test_inference_records_no_tape) {
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 1);
+    mlp m;
+    mlp_init(&m, &rng);
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    zoo_tensor *x =
+        zoo_linear(g, zoo_tensor_zeros(g, ZOO_F32, 2, ZOO_SHAPE(3, 16)), m.w1, m.b1, ZOO_W_OUT_IN);
+    ck_assert_ptr_nonnull(x);
+    ck_assert(!x->requires_grad);
+    ck_assert_ptr_null(x->node);
+    size_t inference = zoo_graph_used(g);
+    zoo_graph_reset(g);
+    zoo_graph_set_recording(g, true);
+    x = zoo_linear(g, zoo_tensor_zeros(g, ZOO_F32, 2, ZOO_SHAPE(3, 16)), m.w1, m.b1, ZOO_W_OUT_IN);
+    ck_assert(x->requires_grad);
+    ck_assert_ptr_nonnull(x->node);
+    ck_assert_uint_gt(zoo_graph_used(g), inference);
+    zoo_graph_free(g);
+    zoo_params_free(m.params);
+}
+END_TEST
+
+START_TEST(test_training_lowers_the_loss) {
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 2);
+    mlp m;
+    mlp_init(&m, &rng);
+    zoo_graph *g = zoo_graph_new(0);
+    int32_t ids[32], targets[32];
+    for (int i = 0; i < 32; i++) ids[i] = i % 50, targets[i] = (i * 7) % 50;
+    float first = mlp_step(&m, g, &rng, ids, targets), last = first;
+    ck_assert(!isnan(first));
+    for (int s = 0; s < 30; s++) {
+        for (int i = 0; i < zoo_params_count(m.params); i++) { /* plain gradient descent */
+            zoo_tensor *t = zoo_params_at(m.params, i)->value;
+            for (int64_t k = 0; k < t->numel; k++) zoo_f32(t)[k] -= 0.5f * t->grad[k];
+        }
+        last = mlp_step(&m, g, &rng, ids, targets);
+    }
+    ck_assert_msg(last < 0.5f * first, "loss %g -> %g", first, last);
+    zoo_graph_free(g);
+    zoo_params_free(m.params);
+}
+END_TEST
+
+START_TEST(test_backward_errors) {
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_params *p = zoo_params_new();
+    zoo_tensor *w = zoo_params_add(p, "w", 1, ZOO_SHAPE(3), 0);
+    zoo_tensor *y = zoo_scale(g, w, 2);
+    ck_assert_int_eq(zoo_backward(g, y), ZOO_ERR_SHAPE);
+    ck_assert_str_eq(zoo_graph_error(g), "zoo_backward: the loss must have one element, not 3");
+    zoo_graph_reset(g);
+    ck_assert_int_eq(zoo_backward(g, NULL), ZOO_ERR_ARG);
+    zoo_graph_free(g);
+    zoo_params_free(p);
+}
+END_TEST
+
+START_TEST(test_params_store) {
+    zoo_params *p = zoo_params_new();
+    ck_assert_ptr_nonnull(zoo_params_add(p, "h.0.attn.c_attn.weight", 2, ZOO_SHAPE(4, 12), 0));
+    ck_assert_ptr_nonnull(
+        zoo_params_add(p, "h.0.attn.c_attn.bias", 1, ZOO_SHAPE(12), ZOO_PARAM_NO_DECAY));
+    ck_assert_ptr_null(zoo_params_add(p, "h.0.attn.c_attn.bias", 1, ZOO_SHAPE(12), 0));
+    ck_assert_str_eq(zoo_error_message(),
+                     "zoo_params_add: parameter 'h.0.attn.c_attn.bias' already exists");
+    ck_assert_ptr_null(zoo_params_add(p, "bad", 2, ZOO_SHAPE(4, 0), 0));
+    ck_assert_ptr_null(zoo_params_add(p, "", 1, ZOO_SHAPE(1), 0));
+    ck_assert_int_eq(zoo_params_count(p), 2);
+    ck_assert_int_eq(zoo_params_numel(p), 60);
+    ck_assert_str_eq(zoo_params_at(p, 1)->name, "h.0.attn.c_attn.bias");
+    ck_assert_uint_eq(zoo_params_at(p, 1)->flags, ZOO_PARAM_NO_DECAY);
+    ck_assert_ptr_null(zoo_params_at(p, 2));
+    zoo_tensor *w = zoo_params_get(p, "h.0.attn.c_attn.weight");
+    ck_assert_int_eq(w->shape[1], 12);
+    for (int64_t i = 0; i < w->numel; i++) ck_assert_float_eq(zoo_f32(w)[i], 0);
+    zoo_params_set_frozen(zoo_params_find(p, "h.0.attn.c_attn.weight"), true);
+    ck_assert(!w->requires_grad);
+    zoo_params_free(p);
+}
+END_TEST
+
+START_TEST(test_rng) {
+    zoo_rng a, b;
+    zoo_rng_seed(&a, 42);
+    zoo_rng_seed(&b, 42);
+    for (int i = 0; i < 100; i++) ck_assert_uint_eq(zoo_rng_u64(&a), zoo_rng_u64(&b));
+    zoo_rng_seed(&b, 43);
+    ck_assert_uint_ne(zoo_rng_u64(&a), zoo_rng_u64(&b));
+    double sum = 0, sq = 0;
+    int n = 200000, below[7] = {0};
+    for (int i = 0; i < n; i++) {
+        double x = zoo_rng_normal(&a);
+        sum += x, sq += x * x;
+        float u = zoo_rng_uniform(&a);
+        ck_assert(u >= 0.0f && u < 1.0f);
+        below[zoo_rng_below(&a, 7)]++;
+    }
+    ck_assert_double_lt(fabs(sum / n), 0.01);
+    ck_assert_double_lt(fabs(sq / n - 1), 0.02);
+    for (int k = 0; k < 7; k++) ck_assert_int_lt(abs(below[k] - n / 7), n / 70);
+}
+END_TEST
+
+Suite *make_suite(void) {
+    Suite *s = suite_create("graph");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_no_allocation_after_first_step);
+    tcase_add_test(tc, test_inference_records_no_tape);
+    tcase_add_test(tc, test_training_lowers_the_loss);
+    tcase_add_test(tc, test_backward_errors);
+    tcase_add_test(tc, test_params_store);
+    tcase_add_test(tc, test_rng);
+    suite_add_tcase(s, tc);
+    return s;
+}
