@@ -1,0 +1,234 @@
+/* Fused multi-head scaled dot-product attention: forward and backward side by side.
+ *
+ * Heads are never split into their own tensors: head h of q, k, v is the
+ * column block h*hs..(h+1)*hs of a [T, ld] matrix (ld = C, or 3C when q|k|v
+ * are packed), and every product addresses it in place through the BLAS
+ * leading dimension. The only thing kept for backward is the attention
+ * weights P [B,NH,T,T]; masked entries of P are exactly 0, which is what
+ * makes masking, causality and empty rows fall out of the same formulas. */
+#include <cblas.h>
+#include <math.h>
+
+#include "internal.h"
+
+/* Rows of a causal head are processed in blocks of this many, so that a block
+ * multiplies only against the keys it can see (about half the work for long T). */
+#define ATTN_CAUSAL_BLOCK 64
+
+/* Softmax of rows [t0, t0+rows) of one head's scores in place. Row t sees key j
+ * when j <= t (causal) and mask[j] != 0 (mask may be NULL). Only columns
+ * < cols hold scores; every other entry of the row is set to 0. */
+static void masked_softmax_rows(float *p,            // (T,T) one head's scores, then weights
+                                const int32_t *mask, // (T) or NULL
+                                int T, int t0, int rows, int cols, bool causal) {
+    for (int t = t0; t < t0 + rows; t++) {
+        float *row = p + (int64_t)t * T;
+        int limit = causal ? t + 1 : cols;
+        float maxv = -INFINITY;
+        bool any = false;
+        for (int j = 0; j < limit; j++)
+            if (!mask || mask[j]) {
+                if (!any || row[j] > maxv) maxv = row[j];
+                any = true;
+            }
+        float sum = 0.0f;
+        for (int j = 0; j < T; j++) {
+            if (any && j < limit && (!mask || mask[j])) {
+                row[j] = expf(row[j] - maxv);
+                sum += row[j];
+            } else {
+                row[j] = 0.0f;
+            }
+        }
+        if (!any) continue; /* no visible key: the row stays zero and so does its output */
+        float inv = 1.0f / sum;
+        for (int j = 0; j < limit; j++) row[j] *= inv;
+    }
+}
+
+static void attention_forward(float *out,          // (B,T,C)
+                              float *att,          // (B,NH,T,T), or (T,T) reused if att_step == 0
+                              const float *q,      // (B,T,ld) head h at columns h*hs
+                              const float *k,      // (B,T,ld)
+                              const float *v,      // (B,T,ld)
+                              const int32_t *mask, // (B,T) or NULL
+                              int B, int T, int C, int NH, int ld, int64_t att_step, bool causal,
+                              float scale) {
+    int hs = C / NH;
+    int block = causal ? ATTN_CAUSAL_BLOCK : T;
+    for (int b = 0; b < B; b++) {
+        const int32_t *mask_b = mask ? mask + (int64_t)b * T : NULL;
+        for (int h = 0; h < NH; h++) {
+            int64_t off = (int64_t)b * T * ld + (int64_t)h * hs;
+            const float *qh = q + off, *kh = k + off, *vh = v + off;
+            float *oh = out + (int64_t)b * T * C + (int64_t)h * hs;
+            float *p = att + ((int64_t)b * NH + h) * att_step;
+            for (int t0 = 0; t0 < T; t0 += block) {
+                int rows = T - t0 < block ? T - t0 : block;
+                int cols = causal ? t0 + rows : T;
+                float *pb = p + (int64_t)t0 * T;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, hs, scale,
+                            qh + (int64_t)t0 * ld, ld, kh, ld, 0.0f, pb, T);
+                masked_softmax_rows(p, mask_b, T, t0, rows, cols, causal);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, cols, 1.0f, pb, T,
+                            vh, ld, 0.0f, oh + (int64_t)t0 * C, C);
+            }
+        }
+    }
+}
+
+/* Adds into dq, dk, dv (each NULL when that input takes no gradient; they may
+ * alias one another when q, k, v are one tensor). dp is scratch for one block
+ * of rows of dP (block rows of T floats). */
+static void attention_backward(float *dq, float *dk, float *dv, // (B,T,ld) each, or NULL
+                               float *dp,                       // (block,T) scratch
+                               const float *dout,               // (B,T,C)
+                               const float *att,                // (B,NH,T,T)
+                               const float *q, const float *k, const float *v, // (B,T,ld)
+                               int B, int T, int C, int NH, int ld, bool causal, float scale) {
+    int hs = C / NH;
+    int block = causal ? ATTN_CAUSAL_BLOCK : T;
+    for (int b = 0; b < B; b++) {
+        for (int h = 0; h < NH; h++) {
+            int64_t off = (int64_t)b * T * ld + (int64_t)h * hs;
+            const float *qh = q + off, *kh = k + off, *vh = v + off;
+            const float *doh = dout + (int64_t)b * T * C + (int64_t)h * hs;
+            const float *p = att + ((int64_t)b * NH + h) * T * T;
+            for (int t0 = 0; t0 < T; t0 += block) {
+                int rows = T - t0 < block ? T - t0 : block;
+                int cols = causal ? t0 + rows : T;
+                const float *pb = p + (int64_t)t0 * T, *dob = doh + (int64_t)t0 * C;
+                if (dv) /* dV[0:cols] += P[rows,0:cols]^T dO[rows] */
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, hs, rows, 1.0f, pb,
+                                T, dob, C, 1.0f, dv + off, ld);
+                if (!dq && !dk) continue;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, hs, 1.0f, dob, C,
+                            vh, ld, 0.0f, dp, T);
+                /* softmax backward: dS = P * (dP - rowsum(dP * P)); masked P = 0 gives dS = 0 */
+                for (int r = 0; r < rows; r++) {
+                    const float *pr = pb + (int64_t)r * T;
+                    float *dr = dp + (int64_t)r * T;
+                    float dot = 0.0f;
+                    for (int j = 0; j < cols; j++) dot += dr[j] * pr[j];
+                    for (int j = 0; j < cols; j++) dr[j] = pr[j] * (dr[j] - dot);
+                }
+                if (dq)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, cols, scale,
+                                dp, T, kh, ld, 1.0f, dq + off + (int64_t)t0 * ld, ld);
+                if (dk)
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, hs, rows, scale, dp,
+                                T, qh + (int64_t)t0 * ld, ld, 1.0f, dk + off, ld);
+            }
+        }
+    }
+}
+
+static void attention_node_backward(zoo_graph *g, zoo_node *n) {
+    zoo_tensor *q = n->in[0], *k = n->in[1], *v = n->in[2];
+    int B = (int)q->shape[0], T = (int)q->shape[1], ld = (int)q->shape[2];
+    int C = (int)n->out->shape[2], NH = (int)n->iarg[0];
+    bool causal = n->iarg[1] != 0;
+    const float *qd = q->data, *kd, *vd;
+    float *dq, *dk, *dv;
+    if (k) { /* separate q, k, v */
+        kd = k->data, vd = v->data;
+        dq = zoo_grad(g, q), dk = zoo_grad(g, k), dv = zoo_grad(g, v);
+    } else { /* packed q|k|v: one gradient buffer, addressed like the data */
+        kd = qd + C, vd = qd + 2 * C;
+        float *d = zoo_grad(g, q);
+        dq = d, dk = d ? d + C : NULL, dv = d ? d + 2 * C : NULL;
+    }
+    if (g->status) return;
+    int block = causal && T > ATTN_CAUSAL_BLOCK ? ATTN_CAUSAL_BLOCK : T;
+    float *dp = (dq || dk) ? zoo_graph_alloc(g, (size_t)block * T * sizeof(float)) : NULL;
+    if ((dq || dk) && !dp) return;
+    attention_backward(dq, dk, dv, dp, n->out->grad, n->saved, qd, kd, vd, B, T, C, NH, ld, causal,
+                       n->farg[0]);
+}
+
+static bool attention_check(zoo_graph *g, const zoo_tensor *q, const zoo_tensor *k,
+                            const zoo_tensor *v, int n_head, const zoo_tensor *key_mask) {
+    const char *op = "zoo_attention";
+    char sq[64];
+    zoo_shape_str(q, sq, sizeof sq);
+    if (!zoo_check_f32(g, op, q, "q")) return false;
+    if (q->ndim != 3) {
+        zoo_graph_fail(g, ZOO_ERR_SHAPE, "%s: q must have 3 dimensions [B,T,C], not %s", op, sq);
+        return false;
+    }
+    if (n_head < 1) {
+        zoo_graph_fail(g, ZOO_ERR_ARG, "%s: n_head must be at least 1, not %d (q %s)", op, n_head,
+                       sq);
+        return false;
+    }
+    if (!k != !v) {
+        zoo_graph_fail(g, ZOO_ERR_ARG,
+                       "%s: k and v must both be given, or both NULL with packed q|k|v (q %s)", op,
+                       sq);
+        return false;
+    }
+    int64_t C = q->shape[2];
+    if (k) {
+        if (!zoo_check_f32(g, op, k, "k") || !zoo_check_f32(g, op, v, "v")) return false;
+        if (!zoo_tensor_same_shape(q, k) || !zoo_tensor_same_shape(q, v)) {
+            char sk[64], sv[64];
+            zoo_graph_fail(g, ZOO_ERR_SHAPE, "%s: q %s, k %s and v %s must have the same shape", op,
+                           sq, zoo_shape_str(k, sk, sizeof sk), zoo_shape_str(v, sv, sizeof sv));
+            return false;
+        }
+    } else {
+        if (C % 3 != 0) {
+            zoo_graph_fail(g, ZOO_ERR_SHAPE,
+                           "%s: packed q|k|v %s: last axis %lld is not divisible by 3", op, sq,
+                           (long long)C);
+            return false;
+        }
+        C /= 3;
+    }
+    if (C % n_head != 0) {
+        zoo_graph_fail(g, ZOO_ERR_SHAPE, "%s: C = %lld (q %s) is not divisible by n_head = %d", op,
+                       (long long)C, sq, n_head);
+        return false;
+    }
+    if (key_mask) {
+        if (!zoo_check_i32(g, op, key_mask, "key_mask")) return false;
+        if (key_mask->ndim != 2 || key_mask->shape[0] != q->shape[0] ||
+            key_mask->shape[1] != q->shape[1]) {
+            char sm[64];
+            zoo_graph_fail(g, ZOO_ERR_SHAPE, "%s: key_mask must be [B,T] = [%lld,%lld], not %s", op,
+                           (long long)q->shape[0], (long long)q->shape[1],
+                           zoo_shape_str(key_mask, sm, sizeof sm));
+            return false;
+        }
+    }
+    return true;
+}
+
+zoo_tensor *zoo_attention(zoo_graph *g, zoo_tensor *q, zoo_tensor *k, zoo_tensor *v, int n_head,
+                          bool causal, zoo_tensor *key_mask) {
+    if (!q || g->status || !attention_check(g, q, k, v, n_head, key_mask)) return NULL;
+    int B = (int)q->shape[0], T = (int)q->shape[1], ld = (int)q->shape[2];
+    int C = k ? ld : ld / 3;
+    zoo_tensor *out = zoo_new(g, ZOO_F32, B, T, C);
+    if (!out) return NULL;
+    bool keep = zoo_wants_grad(g, q, k, v, NULL);
+    /* Without a backward to feed, one head's weights at a time is enough. */
+    int64_t att_step = keep ? (int64_t)T * T : 0;
+    size_t att_count = keep ? (size_t)B * n_head * T * T : (size_t)T * T;
+    float *att = zoo_graph_alloc(g, att_count * sizeof(float));
+    if (!att) return NULL;
+    const float *qd = q->data;
+    const float *kd = k ? k->data : qd + C, *vd = k ? v->data : qd + 2 * C;
+    float scale = (float)(1.0 / sqrt((double)(C / n_head)));
+    attention_forward(out->data, att, qd, kd, vd, key_mask ? zoo_i32(key_mask) : NULL, B, T, C,
+                      n_head, ld, att_step, causal, scale);
+    if (keep) {
+        zoo_node *n = zoo_record(g, out, attention_node_backward, q, k, v, NULL);
+        if (!n) return NULL;
+        n->saved = att;
+        n->iarg[0] = n_head;
+        n->iarg[1] = causal;
+        n->farg[0] = scale;
+    }
+    return out;
+}
