@@ -1,0 +1,186 @@
+/* SGD, Adam and AdamW over a parameter store, and global gradient-norm
+ * clipping, following torch.optim and torch.nn.utils.clip_grad_norm_. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "zoo/optim.h"
+#include "zoo/threads.h"
+
+zoo_optim_config zoo_optim_defaults(zoo_optim_kind kind) {
+    return (zoo_optim_config){.kind = kind,
+                              .momentum = 0,
+                              .beta1 = 0.9f,
+                              .beta2 = 0.999f,
+                              .eps = 1e-8f,
+                              .weight_decay = 0};
+}
+
+/* One parameter's update, split over the pool: every element is independent,
+ * so the result does not depend on the split. */
+typedef struct update {
+    float *w;       // (numel)
+    const float *g; // (numel)
+    float *m;       // (numel) momentum or first moment; NULL for plain SGD
+    float *v;       // (numel) second moment (Adam/AdamW)
+    float lr;
+    float wd;    /* coupled (L2) decay added to the gradient, 0 when off */
+    float decay; /* AdamW's decoupled factor 1 - lr*wd, 1 when off */
+    float mu;
+    float b1, b2;
+    float step_size; /* lr / (1 - b1^step) */
+    float bc2_sqrt;  /* sqrt(1 - b2^step) */
+    float eps;
+} update;
+
+static void sgd_range(void *ctx, int64_t begin, int64_t end) {
+    const update *u = ctx;
+    float *w = u->w, *m = u->m;
+    const float *grad = u->g;
+    for (int64_t i = begin; i < end; i++) {
+        float g = grad[i];
+        if (u->wd != 0) g += u->wd * w[i];
+        /* torch starts the buffer at g; mu*0 + g is exactly g, so a zeroed
+         * buffer needs no first-step case. */
+        if (m) g = m[i] = u->mu * m[i] + g;
+        w[i] -= u->lr * g;
+    }
+}
+
+static void adam_range(void *ctx, int64_t begin, int64_t end) {
+    const update *u = ctx;
+    float *w = u->w, *m = u->m, *v = u->v;
+    const float *grad = u->g;
+    const float c1 = 1 - u->b1, c2 = 1 - u->b2;
+    for (int64_t i = begin; i < end; i++) {
+        float g = grad[i];
+        if (u->decay != 1) w[i] *= u->decay;
+        if (u->wd != 0) g += u->wd * w[i];
+        m[i] = u->b1 * m[i] + c1 * g;
+        v[i] = u->b2 * v[i] + c2 * g * g;
+        /* torch's form: the bias corrections fold into the step size and the
+         * denominator, so eps is added to sqrt(vhat), not sqrt(v). */
+        w[i] -= u->step_size * m[i] / (sqrtf(v[i]) / u->bc2_sqrt + u->eps);
+    }
+}
+
+static bool takes_update(const zoo_param *q) {
+    return !(q->flags & ZOO_PARAM_FROZEN) && q->value->grad != NULL;
+}
+
+static int check_config(const zoo_optim_config *cfg, float lr, int64_t step) {
+    const char *fn = "zoo_optim_step";
+    if (cfg->kind != ZOO_OPTIM_SGD && cfg->kind != ZOO_OPTIM_ADAM && cfg->kind != ZOO_OPTIM_ADAMW)
+        return zoo_error(ZOO_ERR_ARG, "%s: unknown optimizer kind %d", fn, (int)cfg->kind);
+    if (step < 1)
+        return zoo_error(ZOO_ERR_ARG, "%s: step counts from 1, got %lld", fn, (long long)step);
+    if (!(isfinite(lr) && lr >= 0))
+        return zoo_error(ZOO_ERR_ARG, "%s: learning rate must be finite and >= 0, got %g", fn,
+                         (double)lr);
+    if (!(isfinite(cfg->weight_decay) && cfg->weight_decay >= 0))
+        return zoo_error(ZOO_ERR_ARG, "%s: weight_decay must be finite and >= 0, got %g", fn,
+                         (double)cfg->weight_decay);
+    if (cfg->kind == ZOO_OPTIM_SGD) {
+        if (!(isfinite(cfg->momentum) && cfg->momentum >= 0))
+            return zoo_error(ZOO_ERR_ARG, "%s: momentum must be finite and >= 0, got %g", fn,
+                             (double)cfg->momentum);
+        return ZOO_OK;
+    }
+    if (!(cfg->beta1 >= 0 && cfg->beta1 < 1))
+        return zoo_error(ZOO_ERR_ARG, "%s: beta1 must be in [0, 1), got %g", fn,
+                         (double)cfg->beta1);
+    if (!(cfg->beta2 >= 0 && cfg->beta2 < 1))
+        return zoo_error(ZOO_ERR_ARG, "%s: beta2 must be in [0, 1), got %g", fn,
+                         (double)cfg->beta2);
+    if (!(isfinite(cfg->eps) && cfg->eps >= 0))
+        return zoo_error(ZOO_ERR_ARG, "%s: eps must be finite and >= 0, got %g", fn,
+                         (double)cfg->eps);
+    return ZOO_OK;
+}
+
+/* Zero-filled state for q; false (and a message) when out of memory. */
+static bool alloc_state(zoo_param *q, float **state, const char *what) {
+    if (*state) return true;
+    *state = calloc((size_t)q->value->numel, sizeof(float));
+    if (*state) return true;
+    zoo_error(ZOO_ERR_NOMEM,
+              "zoo_optim_step: out of memory for the %s of parameter '%s' (%lld floats)", what,
+              q->name, (long long)q->value->numel);
+    return false;
+}
+
+int zoo_optim_step(zoo_params *p, const zoo_optim_config *cfg, float lr, int64_t step) {
+    if (!p || !cfg) return zoo_error(ZOO_ERR_ARG, "zoo_optim_step: NULL parameter store or config");
+    int status = check_config(cfg, lr, step);
+    if (status) return status;
+    const bool sgd = cfg->kind == ZOO_OPTIM_SGD;
+    const bool momentum = sgd && cfg->momentum > 0;
+    int n = zoo_params_count(p);
+
+    /* All state first, so that running out of memory leaves every weight as it was. */
+    for (int i = 0; i < n; i++) {
+        zoo_param *q = zoo_params_at(p, i);
+        if (!takes_update(q)) continue;
+        if (sgd) {
+            if (momentum && !alloc_state(q, &q->m, "momentum buffer")) return ZOO_ERR_NOMEM;
+        } else if (!alloc_state(q, &q->m, "first moment") ||
+                   !alloc_state(q, &q->v, "second moment")) {
+            return ZOO_ERR_NOMEM;
+        }
+    }
+
+    update base = {.lr = lr,
+                   .decay = 1,
+                   .mu = cfg->momentum,
+                   .b1 = cfg->beta1,
+                   .b2 = cfg->beta2,
+                   .eps = cfg->eps};
+    if (!sgd) {
+        /* pow in double: 0.999^step in float loses the correction's low bits early. */
+        base.step_size = (float)((double)lr / (1.0 - pow(cfg->beta1, (double)step)));
+        base.bc2_sqrt = (float)sqrt(1.0 - pow(cfg->beta2, (double)step));
+    }
+    for (int i = 0; i < n; i++) {
+        zoo_param *q = zoo_params_at(p, i);
+        if (!takes_update(q)) continue;
+        update u = base;
+        u.w = zoo_f32(q->value);
+        u.g = q->value->grad;
+        u.m = sgd && !momentum ? NULL : q->m;
+        u.v = q->v;
+        if (cfg->weight_decay > 0 && !(q->flags & ZOO_PARAM_NO_DECAY)) {
+            if (cfg->kind == ZOO_OPTIM_ADAMW)
+                u.decay = (float)(1.0 - (double)lr * cfg->weight_decay);
+            else
+                u.wd = cfg->weight_decay;
+        }
+        zoo_parallel_for(q->value->numel, ZOO_PARALLEL_GRAIN, sgd ? sgd_range : adam_range, &u);
+    }
+    return ZOO_OK;
+}
+
+float zoo_clip_grad_norm(zoo_params *p, float max_norm) {
+    if (!p) return 0;
+    int n = zoo_params_count(p);
+    /* Squares summed in double, serially: the norm must not depend on the thread count. */
+    double sumsq = 0;
+    for (int i = 0; i < n; i++) {
+        zoo_param *q = zoo_params_at(p, i);
+        if (!takes_update(q)) continue;
+        const float *g = q->value->grad;
+        for (int64_t j = 0; j < q->value->numel; j++) sumsq += (double)g[j] * g[j];
+    }
+    double norm = sqrt(sumsq);
+    /* torch divides by norm + 1e-6 and scales only when that factor is below 1. */
+    double coef = (double)max_norm / (norm + 1e-6);
+    if (max_norm > 0 && isfinite(norm) && coef < 1) {
+        float c = (float)coef;
+        for (int i = 0; i < n; i++) {
+            zoo_param *q = zoo_params_at(p, i);
+            if (!takes_update(q)) continue;
+            float *g = q->value->grad;
+            for (int64_t j = 0; j < q->value->numel; j++) g[j] *= c;
+        }
+    }
+    return (float)norm;
+}
