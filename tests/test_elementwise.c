@@ -80,12 +80,45 @@ START_TEST(test_backward) {
 }
 END_TEST
 
+/* Long enough to be split over 3 threads: forward and backward equal the plain loops. */
+START_TEST(test_large_tensors_over_the_pool) {
+    zoo_threads_set(3);
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 5);
+    zoo_params *p = zoo_params_new();
+    zoo_tensor *a = RAND_PARAM(p, &rng, "a", -1, 1, 200003),
+               *b = RAND_PARAM(p, &rng, "b", -1, 1, 200003);
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_tensor *sum = zoo_add(g, a, b), *prod = zoo_mul(g, a, b), *sc = zoo_scale(g, a, 3);
+    zoo_tensor *total = zoo_add(g, zoo_add(g, sum, prod), sc);
+    const float *x = a->data, *y = b->data;
+    float *seed = malloc(200003 * sizeof *seed);
+    for (int64_t i = 0; i < 200003; i++) {
+        ck_assert_float_eq(zoo_f32(sum)[i], x[i] + y[i]);
+        ck_assert_float_eq(zoo_f32(prod)[i], x[i] * y[i]);
+        ck_assert_float_eq(zoo_f32(sc)[i], x[i] * 3);
+        seed[i] = (float)(i % 7) - 3;
+    }
+    ck_assert_int_eq(zoo_backward_from(g, total, seed), ZOO_OK);
+    for (int64_t i = 0; i < 200003; i++) { /* d/da = seed (1 + b + 3), d/db = seed (1 + a) */
+        float da = seed[i] * (1 + y[i] + 3), db = seed[i] * (1 + x[i]);
+        ck_assert_floats_close(a->grad + i, &da, 1, 1e-6, 1e-6);
+        ck_assert_floats_close(b->grad + i, &db, 1, 1e-6, 1e-6);
+    }
+    free(seed);
+    zoo_graph_free(g);
+    zoo_params_free(p);
+    zoo_threads_set(1);
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("elementwise");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_forward_values);
     tcase_add_test(tc, test_shape_mismatch_is_sticky);
     tcase_add_test(tc, test_backward);
+    tcase_add_test(tc, test_large_tensors_over_the_pool);
     suite_add_tcase(s, tc);
     return s;
 }

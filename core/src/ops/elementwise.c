@@ -1,5 +1,46 @@
-/* add, mul, scale, bias-add, clamp: forward and backward side by side. */
+/* add, mul, scale, bias-add, clamp: forward and backward side by side.
+ * The three that appear on every residual path (add, mul, scale) split their
+ * loops over the thread pool. */
 #include "internal.h"
+#include "zoo/threads.h"
+
+/* out[i] (+)= a[i] * (b ? b[i] : s): the one loop behind add, mul and scale,
+ * forward and backward. */
+typedef struct axpy_args {
+    float *out;
+    const float *a, *b;
+    float s;
+    bool accumulate;
+} axpy_args;
+
+static void axpy_range(void *ctx, int64_t begin, int64_t end) {
+    const axpy_args *x = ctx;
+    float *out = x->out;
+    const float *a = x->a, *b = x->b;
+    if (b && x->accumulate)
+        for (int64_t i = begin; i < end; i++) out[i] += a[i] * b[i];
+    else if (b)
+        for (int64_t i = begin; i < end; i++) out[i] = a[i] * b[i];
+    else if (x->accumulate)
+        for (int64_t i = begin; i < end; i++) out[i] += a[i] * x->s;
+    else
+        for (int64_t i = begin; i < end; i++) out[i] = a[i] * x->s;
+}
+
+static void axpy(int64_t n, float *out, const float *a, const float *b, float s, bool accumulate) {
+    axpy_args x = {out, a, b, s, accumulate};
+    zoo_parallel_for(n, ZOO_PARALLEL_GRAIN, axpy_range, &x);
+}
+
+typedef struct add_args {
+    float *out;
+    const float *a, *b;
+} add_args;
+
+static void add_range(void *ctx, int64_t begin, int64_t end) {
+    const add_args *x = ctx;
+    for (int64_t i = begin; i < end; i++) x->out[i] = x->a[i] + x->b[i];
+}
 
 static bool check_pair(zoo_graph *g, const char *op, const zoo_tensor *a, const zoo_tensor *b) {
     if (!zoo_check_f32(g, op, a, "a") || !zoo_check_f32(g, op, b, "b")) return false;
@@ -13,11 +54,9 @@ static bool check_pair(zoo_graph *g, const char *op, const zoo_tensor *a, const 
 /* --- add: out = a + b ------------------------------------------------- */
 
 static void add_backward(zoo_graph *g, zoo_node *n) {
-    const float *dout = n->out->grad;
     for (int k = 0; k < 2; k++) {
         float *d = zoo_grad(g, n->in[k]);
-        if (d)
-            for (int64_t i = 0; i < n->out->numel; i++) d[i] += dout[i];
+        if (d) axpy(n->out->numel, d, n->out->grad, NULL, 1.0f, true);
     }
 }
 
@@ -25,9 +64,8 @@ zoo_tensor *zoo_add(zoo_graph *g, zoo_tensor *a, zoo_tensor *b) {
     if (!a || !b || g->status || !check_pair(g, "zoo_add", a, b)) return NULL;
     zoo_tensor *out = zoo_like(g, a);
     if (!out) return NULL;
-    const float *x = a->data, *y = b->data;
-    float *z = out->data;
-    for (int64_t i = 0; i < a->numel; i++) z[i] = x[i] + y[i];
+    add_args x = {out->data, a->data, b->data};
+    zoo_parallel_for(a->numel, ZOO_PARALLEL_GRAIN, add_range, &x);
     if (zoo_wants_grad(g, a, b, NULL, NULL)) zoo_record(g, out, add_backward, a, b, NULL, NULL);
     return out;
 }
@@ -35,23 +73,16 @@ zoo_tensor *zoo_add(zoo_graph *g, zoo_tensor *a, zoo_tensor *b) {
 /* --- mul: out = a * b ------------------------------------------------- */
 
 static void mul_backward(zoo_graph *g, zoo_node *n) {
-    const float *dout = n->out->grad;
-    const float *x = n->in[0]->data, *y = n->in[1]->data;
     float *dx = zoo_grad(g, n->in[0]), *dy = zoo_grad(g, n->in[1]);
-    int64_t count = n->out->numel;
-    if (dx)
-        for (int64_t i = 0; i < count; i++) dx[i] += dout[i] * y[i];
-    if (dy)
-        for (int64_t i = 0; i < count; i++) dy[i] += dout[i] * x[i];
+    if (dx) axpy(n->out->numel, dx, n->out->grad, n->in[1]->data, 0, true);
+    if (dy) axpy(n->out->numel, dy, n->out->grad, n->in[0]->data, 0, true);
 }
 
 zoo_tensor *zoo_mul(zoo_graph *g, zoo_tensor *a, zoo_tensor *b) {
     if (!a || !b || g->status || !check_pair(g, "zoo_mul", a, b)) return NULL;
     zoo_tensor *out = zoo_like(g, a);
     if (!out) return NULL;
-    const float *x = a->data, *y = b->data;
-    float *z = out->data;
-    for (int64_t i = 0; i < a->numel; i++) z[i] = x[i] * y[i];
+    axpy(a->numel, out->data, a->data, b->data, 0, false);
     if (zoo_wants_grad(g, a, b, NULL, NULL)) zoo_record(g, out, mul_backward, a, b, NULL, NULL);
     return out;
 }
@@ -60,19 +91,14 @@ zoo_tensor *zoo_mul(zoo_graph *g, zoo_tensor *a, zoo_tensor *b) {
 
 static void scale_backward(zoo_graph *g, zoo_node *n) {
     float *dx = zoo_grad(g, n->in[0]);
-    const float *dout = n->out->grad;
-    float s = n->farg[0];
-    if (dx)
-        for (int64_t i = 0; i < n->out->numel; i++) dx[i] += s * dout[i];
+    if (dx) axpy(n->out->numel, dx, n->out->grad, NULL, n->farg[0], true);
 }
 
 zoo_tensor *zoo_scale(zoo_graph *g, zoo_tensor *x, float s) {
     if (!x || g->status || !zoo_check_f32(g, "zoo_scale", x, "x")) return NULL;
     zoo_tensor *out = zoo_like(g, x);
     if (!out) return NULL;
-    const float *in = x->data;
-    float *y = out->data;
-    for (int64_t i = 0; i < x->numel; i++) y[i] = s * in[i];
+    axpy(x->numel, out->data, x->data, NULL, s, false);
     if (zoo_wants_grad(g, x, NULL, NULL, NULL)) {
         zoo_node *n = zoo_record(g, out, scale_backward, x, NULL, NULL, NULL);
         if (n) n->farg[0] = s;
@@ -109,7 +135,8 @@ zoo_tensor *zoo_bias_add(zoo_graph *g, zoo_tensor *x, zoo_tensor *b) {
     float *y = out->data;
     for (int64_t r = 0; r < x->numel / C; r++)
         for (int64_t c = 0; c < C; c++) y[r * C + c] = in[r * C + c] + bias[c];
-    if (zoo_wants_grad(g, x, b, NULL, NULL)) zoo_record(g, out, bias_add_backward, x, b, NULL, NULL);
+    if (zoo_wants_grad(g, x, b, NULL, NULL))
+        zoo_record(g, out, bias_add_backward, x, b, NULL, NULL);
     return out;
 }
 
