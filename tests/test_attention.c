@@ -265,6 +265,50 @@ START_TEST(test_inference_keeps_no_weights) {
 }
 END_TEST
 
+/* Heads are shared out over the pool's threads: 1 and 3 threads give the
+ * same output and gradients to the bit, with and without kept weights. */
+START_TEST(test_threads_give_identical_results) {
+    enum { B = 3, T = 70, NH = 5, HS = 4, C = NH * HS };
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 12);
+    zoo_params *p = zoo_params_new();
+    zoo_tensor *qkv = RAND_PARAM(p, &rng, "qkv", -1, 1, B, T, 3 * C);
+    int32_t mask[B * T];
+    random_mask(mask, &rng, B, T);
+    float *seed = malloc(sizeof(float) * B * T * C), *out[2][2], *grad[2];
+    zoo_rng_fill_uniform(&rng, seed, B * T * C, -1, 1);
+    for (int run = 0; run < 2; run++) {
+        zoo_threads_set(run ? 3 : 1);
+        for (int recording = 0; recording < 2; recording++) {
+            zoo_graph *g = zoo_graph_new(0);
+            zoo_graph_set_recording(g, recording);
+            zoo_graph *holder = zoo_graph_new(0);
+            zoo_tensor *m = zoo_tensor_wrap(holder, ZOO_I32, 2, ZOO_SHAPE(B, T), mask);
+            zoo_params_zero_grad(p);
+            zoo_tensor *y = zoo_attention(g, qkv, NULL, NULL, NH, true, m);
+            ck_assert_msg(y, "%s", zoo_graph_error(g));
+            out[run][recording] = malloc(sizeof(float) * B * T * C);
+            memcpy(out[run][recording], y->data, sizeof(float) * B * T * C);
+            if (recording) {
+                ck_assert_int_eq(zoo_backward_from(g, y, seed), ZOO_OK);
+                grad[run] = malloc(sizeof(float) * qkv->numel);
+                memcpy(grad[run], qkv->grad, sizeof(float) * qkv->numel);
+            }
+            zoo_graph_free(holder);
+            zoo_graph_free(g);
+        }
+    }
+    for (int recording = 0; recording < 2; recording++)
+        ck_assert(memcmp(out[0][recording], out[1][recording], sizeof(float) * B * T * C) == 0);
+    ck_assert(memcmp(out[0][0], out[0][1], sizeof(float) * B * T * C) == 0);
+    ck_assert(memcmp(grad[0], grad[1], sizeof(float) * qkv->numel) == 0);
+    for (int run = 0; run < 2; run++) free(out[run][0]), free(out[run][1]), free(grad[run]);
+    free(seed);
+    zoo_params_free(p);
+    zoo_threads_set(1);
+}
+END_TEST
+
 typedef struct {
     zoo_tensor *q, *k, *v;
     int n_head;
@@ -406,6 +450,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_masked_keys_have_no_effect);
     tcase_add_test(tc, test_fully_masked_rows_are_zero);
     tcase_add_test(tc, test_inference_keeps_no_weights);
+    tcase_add_test(tc, test_threads_give_identical_results);
     tcase_add_test(tc, test_backward);
     tcase_add_test(tc, test_backward_shared_and_frozen);
     tcase_add_test(tc, test_errors);

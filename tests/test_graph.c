@@ -114,6 +114,83 @@ START_TEST(test_no_allocation_after_first_step) {
 }
 END_TEST
 
+/* A step through the sequence operators: char-CNN and highway over
+ * characters, packed attention, an LSTM with projection, then AdamW. */
+typedef struct seq_model {
+    zoo_params *params;
+    zoo_tensor *chars, *conv, *conv_b, *hw, *hw_b, *qkv, *w_ih, *w_hh, *bias, *proj, *head;
+} seq_model;
+
+static void seq_init(seq_model *m, zoo_rng *rng) {
+    m->params = zoo_params_new();
+    m->chars = RAND_PARAM(m->params, rng, "chars", -0.5f, 0.5f, 20, 4);
+    m->conv = RAND_PARAM(m->params, rng, "conv.weight", -0.3f, 0.3f, 8, 3, 4);
+    m->conv_b = RAND_PARAM(m->params, rng, "conv.bias", -0.1f, 0.1f, 8);
+    m->hw = RAND_PARAM(m->params, rng, "highway.weight", -0.3f, 0.3f, 16, 8);
+    m->hw_b = RAND_PARAM(m->params, rng, "highway.bias", -0.1f, 0.1f, 16);
+    m->qkv = RAND_PARAM(m->params, rng, "attn.weight", -0.3f, 0.3f, 8, 24);
+    m->w_ih = RAND_PARAM(m->params, rng, "lstm.w_ih", -0.3f, 0.3f, 24, 8);
+    m->w_hh = RAND_PARAM(m->params, rng, "lstm.w_hh", -0.3f, 0.3f, 24, 5);
+    m->bias = RAND_PARAM(m->params, rng, "lstm.bias", -0.1f, 0.1f, 24);
+    m->proj = RAND_PARAM(m->params, rng, "lstm.proj", -0.3f, 0.3f, 5, 6);
+    m->head = RAND_PARAM(m->params, rng, "head.weight", -0.3f, 0.3f, 20, 5);
+}
+
+static float seq_step(seq_model *m, zoo_graph *g, int32_t *chars, int32_t *targets, int64_t step) {
+    const int B = 2, T = 6, W = 5; /* 12 words of 5 characters */
+    zoo_graph_reset(g);
+    zoo_params_zero_grad(m->params);
+    zoo_tensor *c =
+        zoo_embedding(g, m->chars, zoo_tensor_wrap(g, ZOO_I32, 2, ZOO_SHAPE(B * T, W), chars));
+    zoo_tensor *words =
+        zoo_highway(g, zoo_conv1d_maxpool(g, c, m->conv, m->conv_b), m->hw, m->hw_b);
+    zoo_tensor *x = zoo_view(g, words, B, T, 8);
+    x = zoo_add(
+        g, x,
+        zoo_attention(g, zoo_linear(g, x, m->qkv, NULL, ZOO_W_IN_OUT), NULL, NULL, 2, true, NULL));
+    zoo_lstm_weights lw = {m->w_ih, m->w_hh, m->bias, m->proj, 3.0f, 3.0f};
+    zoo_tensor *h = zoo_lstm(g, x, &lw, NULL, NULL, false, NULL, NULL);
+    zoo_tensor *logits = zoo_linear(g, h, m->head, NULL, ZOO_W_OUT_IN);
+    zoo_tensor *loss =
+        zoo_cross_entropy(g, logits, zoo_tensor_wrap(g, ZOO_I32, 2, ZOO_SHAPE(B, T), targets), -1);
+    if (!loss || zoo_backward(g, loss) != ZOO_OK) return NAN;
+    zoo_clip_grad_norm(m->params, 1.0f);
+    zoo_optim_config adamw = zoo_optim_defaults(ZOO_OPTIM_ADAMW);
+    adamw.weight_decay = 0.1f;
+    if (zoo_optim_step(m->params, &adamw, 5e-2f, step) != ZOO_OK) return NAN;
+    return zoo_f32(loss)[0];
+}
+
+START_TEST(test_sequence_step_allocates_nothing_and_learns) {
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 3);
+    seq_model m;
+    seq_init(&m, &rng);
+    zoo_graph *g = zoo_graph_new(1024);
+    int32_t chars[60], targets[12];
+    for (int i = 0; i < 60; i++) chars[i] = (i * 7 + i / 5) % 20;
+    for (int i = 0; i < 12; i++) targets[i] = (i * 3) % 20;
+#if COUNTING_MALLOC
+    start_counting();
+#endif
+    float first = seq_step(&m, g, chars, targets, 1);
+    seq_step(&m, g, chars, targets, 2);
+#if COUNTING_MALLOC
+    allocations = 0;
+#endif
+    float last = 0;
+    for (int s = 3; s <= 60; s++) last = seq_step(&m, g, chars, targets, s);
+#if COUNTING_MALLOC
+    counting = false;
+    ck_assert_msg(allocations == 0, "%ld allocations in 58 steady steps", allocations);
+#endif
+    ck_assert_msg(!isnan(first) && !isnan(last), "step failed: %s", zoo_graph_error(g));
+    ck_assert_msg(last < 0.5f * first, "loss %g -> %g", first, last);
+    zoo_graph_free(g);
+    zoo_params_free(m.params);
+}
+END_TEST
+
 START_TEST(test_inference_records_no_tape) {
     zoo_rng rng;
     zoo_rng_seed(&rng, 1);
@@ -225,6 +302,7 @@ Suite *make_suite(void) {
     Suite *s = suite_create("graph");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_no_allocation_after_first_step);
+    tcase_add_test(tc, test_sequence_step_allocates_nothing_and_learns);
     tcase_add_test(tc, test_inference_records_no_tape);
     tcase_add_test(tc, test_training_lowers_the_loss);
     tcase_add_test(tc, test_backward_errors);

@@ -42,9 +42,16 @@ int zoo_backward_from(zoo_graph *g, zoo_tensor *out, const float *seed) {
     if (g->status) return zoo_error(g->status, "%s", g->error);
     if (!out) return zoo_graph_fail(g, ZOO_ERR_ARG, "zoo_backward: no output tensor");
     if (!out->requires_grad) return ZOO_OK; /* nothing upstream takes a gradient */
-    float *grad = zoo_grad(g, out);
-    if (!grad) return g->status;
-    for (int64_t i = 0; i < out->numel; i++) grad[i] += seed[i];
+    size_t bytes = (size_t)out->numel * sizeof(float);
+    if (!out->grad && !out->persistent) { /* a fresh buffer: copy the seed, no zeroing pass */
+        out->grad = zoo_graph_alloc(g, bytes);
+        if (!out->grad) return g->status;
+        memcpy(out->grad, seed, bytes);
+    } else {
+        float *grad = zoo_grad(g, out);
+        if (!grad) return g->status;
+        for (int64_t i = 0; i < out->numel; i++) grad[i] += seed[i];
+    }
     for (zoo_node *n = out->node; n && !g->status; n = n->prev)
         if (n->out->grad) n->backward(g, n);
     return g->status;

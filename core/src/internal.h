@@ -9,6 +9,7 @@
 #include "zoo/ops.h"
 #include "zoo/status.h"
 #include "zoo/tensor.h"
+#include "zoo/threads.h"
 
 typedef void (*zoo_backward_fn)(zoo_graph *g, zoo_node *n);
 
@@ -62,6 +63,10 @@ bool zoo_check_axis(zoo_graph *g, const char *op, const zoo_tensor *t, int *axis
 /* A new float tensor shaped like t. */
 zoo_tensor *zoo_like(zoo_graph *g, const zoo_tensor *t);
 
+/* zoo_parallel_run for workers that call BLAS: OpenBLAS runs single-threaded
+ * meanwhile, one BLAS thread per pool thread. */
+void zoo_parallel_run_blas(int n_workers, zoo_worker_fn fn, void *ctx);
+
 /* Element-wise loops are split over the pool once they are this long. */
 #define ZOO_PARALLEL_GRAIN 32768
 
@@ -72,5 +77,4 @@ static inline int64_t zoo_dims(const zoo_tensor *t, int from, int to) {
     return n;
 }
 
-/* BLAS thread-safety note: OpenBLAS is entered only from the thread running an operator. */
 #endif

@@ -46,104 +46,123 @@ static void masked_softmax_rows(float *p,            // (T,T) one head's scores,
     }
 }
 
-static void attention_forward(float *out,          // (B,T,C)
-                              float *att,          // (B,NH,T,T), or (T,T) reused if att_step == 0
-                              const float *q,      // (B,T,ld) head h at columns h*hs
-                              const float *k,      // (B,T,ld)
-                              const float *v,      // (B,T,ld)
-                              const int32_t *mask, // (B,T) or NULL
-                              int B, int T, int C, int NH, int ld, int64_t att_step, bool causal,
-                              float scale) {
-    int hs = C / NH;
-    int block = causal ? ATTN_CAUSAL_BLOCK : T;
-    for (int b = 0; b < B; b++) {
-        const int32_t *mask_b = mask ? mask + (int64_t)b * T : NULL;
-        for (int h = 0; h < NH; h++) {
-            int64_t off = (int64_t)b * T * ld + (int64_t)h * hs;
-            const float *qh = q + off, *kh = k + off, *vh = v + off;
-            float *oh = out + (int64_t)b * T * C + (int64_t)h * hs;
-            float *p = att + ((int64_t)b * NH + h) * att_step;
-            for (int t0 = 0; t0 < T; t0 += block) {
-                int rows = T - t0 < block ? T - t0 : block;
-                int cols = causal ? t0 + rows : T;
-                float *pb = p + (int64_t)t0 * T;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, hs, scale,
-                            qh + (int64_t)t0 * ld, ld, kh, ld, 0.0f, pb, T);
-                masked_softmax_rows(p, mask_b, T, t0, rows, cols, causal);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, cols, 1.0f, pb, T,
-                            vh, ld, 0.0f, oh + (int64_t)t0 * C, C);
-            }
-        }
+/* Everything one (batch, head) pair needs; pairs are independent (they
+ * write disjoint blocks of out, att and the gradients), so workers of the
+ * pool take them in turn. */
+typedef struct attn_job {
+    const float *q, *k, *v;     // (B,T,ld) head h at columns h*hs
+    const int32_t *mask;        // (B,T) or NULL
+    float *out;                 // (B,T,C)
+    float *att;                 // (B,NH,T,T) kept weights, or NULL
+    float *scratch;             // per worker: (T,T) weights when not kept / (block,T) of dP
+    const float *dout;          // (B,T,C) backward only
+    float *dq, *dk, *dv;        // (B,T,ld) each, or NULL; may alias one another
+    int B, T, C, NH, ld, block; // block: rows per causal block
+    bool causal;
+    float scale;
+} attn_job;
+
+static void head_forward(const attn_job *j, int b, int h, float *p /* (T,T) */) {
+    int T = j->T, C = j->C, ld = j->ld, hs = C / j->NH;
+    int64_t off = (int64_t)b * T * ld + (int64_t)h * hs;
+    const float *qh = j->q + off, *kh = j->k + off, *vh = j->v + off;
+    const int32_t *mask = j->mask ? j->mask + (int64_t)b * T : NULL;
+    float *oh = j->out + (int64_t)b * T * C + (int64_t)h * hs;
+    for (int t0 = 0; t0 < T; t0 += j->block) {
+        int rows = T - t0 < j->block ? T - t0 : j->block;
+        int cols = j->causal ? t0 + rows : T;
+        float *pb = p + (int64_t)t0 * T;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, hs, j->scale,
+                    qh + (int64_t)t0 * ld, ld, kh, ld, 0.0f, pb, T);
+        masked_softmax_rows(p, mask, T, t0, rows, cols, j->causal);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, cols, 1.0f, pb, T, vh, ld,
+                    0.0f, oh + (int64_t)t0 * C, C);
     }
 }
 
-/* Adds into dq, dk, dv (each NULL when that input takes no gradient; they may
- * alias one another when q, k, v are one tensor). dp is scratch for one block
- * of rows of dP (block rows of T floats). */
-static void attention_backward(float *dq, float *dk, float *dv, // (B,T,ld) each, or NULL
-                               float *dp,                       // (block,T) scratch
-                               const float *dout,               // (B,T,C)
-                               const float *att,                // (B,NH,T,T)
-                               const float *q, const float *k, const float *v, // (B,T,ld)
-                               int B, int T, int C, int NH, int ld, bool causal, float scale) {
-    int hs = C / NH;
-    int block = causal ? ATTN_CAUSAL_BLOCK : T;
-    for (int b = 0; b < B; b++) {
-        for (int h = 0; h < NH; h++) {
-            int64_t off = (int64_t)b * T * ld + (int64_t)h * hs;
-            const float *qh = q + off, *kh = k + off, *vh = v + off;
-            const float *doh = dout + (int64_t)b * T * C + (int64_t)h * hs;
-            const float *p = att + ((int64_t)b * NH + h) * T * T;
-            for (int t0 = 0; t0 < T; t0 += block) {
-                int rows = T - t0 < block ? T - t0 : block;
-                int cols = causal ? t0 + rows : T;
-                const float *pb = p + (int64_t)t0 * T, *dob = doh + (int64_t)t0 * C;
-                if (dv) /* dV[0:cols] += P[rows,0:cols]^T dO[rows] */
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, hs, rows, 1.0f, pb,
-                                T, dob, C, 1.0f, dv + off, ld);
-                if (!dq && !dk) continue;
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, hs, 1.0f, dob, C,
-                            vh, ld, 0.0f, dp, T);
-                /* softmax backward: dS = P * (dP - rowsum(dP * P)); masked P = 0 gives dS = 0 */
-                for (int r = 0; r < rows; r++) {
-                    const float *pr = pb + (int64_t)r * T;
-                    float *dr = dp + (int64_t)r * T;
-                    float dot = 0.0f;
-                    for (int j = 0; j < cols; j++) dot += dr[j] * pr[j];
-                    for (int j = 0; j < cols; j++) dr[j] = pr[j] * (dr[j] - dot);
-                }
-                if (dq)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, cols, scale,
-                                dp, T, kh, ld, 1.0f, dq + off + (int64_t)t0 * ld, ld);
-                if (dk)
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, hs, rows, scale, dp,
-                                T, qh + (int64_t)t0 * ld, ld, 1.0f, dk + off, ld);
-            }
+static void head_backward(const attn_job *j, int b, int h, float *dp /* (block,T) */) {
+    int T = j->T, C = j->C, ld = j->ld, hs = C / j->NH;
+    int64_t off = (int64_t)b * T * ld + (int64_t)h * hs;
+    const float *qh = j->q + off, *kh = j->k + off, *vh = j->v + off;
+    const float *doh = j->dout + (int64_t)b * T * C + (int64_t)h * hs;
+    const float *p = j->att + ((int64_t)b * j->NH + h) * T * T;
+    for (int t0 = 0; t0 < T; t0 += j->block) {
+        int rows = T - t0 < j->block ? T - t0 : j->block;
+        int cols = j->causal ? t0 + rows : T;
+        const float *pb = p + (int64_t)t0 * T, *dob = doh + (int64_t)t0 * C;
+        if (j->dv) /* dV[0:cols] += P[rows,0:cols]^T dO[rows] */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, hs, rows, 1.0f, pb, T, dob,
+                        C, 1.0f, j->dv + off, ld);
+        if (!j->dq && !j->dk) continue;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, hs, 1.0f, dob, C, vh, ld,
+                    0.0f, dp, T);
+        /* softmax backward: dS = P * (dP - rowsum(dP * P)); masked P = 0 gives dS = 0 */
+        for (int r = 0; r < rows; r++) {
+            const float *pr = pb + (int64_t)r * T;
+            float *dr = dp + (int64_t)r * T;
+            float dot = 0.0f;
+            for (int c = 0; c < cols; c++) dot += dr[c] * pr[c];
+            for (int c = 0; c < cols; c++) dr[c] = pr[c] * (dr[c] - dot);
         }
+        if (j->dq)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, cols, j->scale, dp, T,
+                        kh, ld, 1.0f, j->dq + off + (int64_t)t0 * ld, ld);
+        if (j->dk)
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cols, hs, rows, j->scale, dp, T,
+                        qh + (int64_t)t0 * ld, ld, 1.0f, j->dk + off, ld);
     }
+}
+
+static void forward_worker(void *ctx, int index, int n_workers) {
+    const attn_job *j = ctx;
+    for (int i = index; i < j->B * j->NH; i += n_workers) {
+        float *p =
+            j->att ? j->att + (int64_t)i * j->T * j->T : j->scratch + (int64_t)index * j->T * j->T;
+        head_forward(j, i / j->NH, i % j->NH, p);
+    }
+}
+
+static void backward_worker(void *ctx, int index, int n_workers) {
+    const attn_job *j = ctx;
+    float *dp = j->scratch ? j->scratch + (int64_t)index * j->block * j->T : NULL;
+    for (int i = index; i < j->B * j->NH; i += n_workers)
+        head_backward(j, i / j->NH, i % j->NH, dp);
+}
+
+/* One worker per pool thread, but never more than there are heads to share. */
+static int worker_count(const attn_job *j) {
+    int n = zoo_threads_count();
+    return n < j->B * j->NH ? n : j->B * j->NH;
 }
 
 static void attention_node_backward(zoo_graph *g, zoo_node *n) {
     zoo_tensor *q = n->in[0], *k = n->in[1], *v = n->in[2];
-    int B = (int)q->shape[0], T = (int)q->shape[1], ld = (int)q->shape[2];
-    int C = (int)n->out->shape[2], NH = (int)n->iarg[0];
-    bool causal = n->iarg[1] != 0;
-    const float *qd = q->data, *kd, *vd;
-    float *dq, *dk, *dv;
+    attn_job j = {.q = q->data,
+                  .att = n->saved,
+                  .dout = n->out->grad,
+                  .B = (int)q->shape[0],
+                  .T = (int)q->shape[1],
+                  .ld = (int)q->shape[2],
+                  .C = (int)n->out->shape[2],
+                  .NH = (int)n->iarg[0],
+                  .causal = n->iarg[1] != 0,
+                  .scale = n->farg[0]};
     if (k) { /* separate q, k, v */
-        kd = k->data, vd = v->data;
-        dq = zoo_grad(g, q), dk = zoo_grad(g, k), dv = zoo_grad(g, v);
+        j.k = k->data, j.v = v->data;
+        j.dq = zoo_grad(g, q), j.dk = zoo_grad(g, k), j.dv = zoo_grad(g, v);
     } else { /* packed q|k|v: one gradient buffer, addressed like the data */
-        kd = qd + C, vd = qd + 2 * C;
+        j.k = j.q + j.C, j.v = j.q + 2 * j.C;
         float *d = zoo_grad(g, q);
-        dq = d, dk = d ? d + C : NULL, dv = d ? d + 2 * C : NULL;
+        j.dq = d, j.dk = d ? d + j.C : NULL, j.dv = d ? d + 2 * j.C : NULL;
     }
     if (g->status) return;
-    int block = causal && T > ATTN_CAUSAL_BLOCK ? ATTN_CAUSAL_BLOCK : T;
-    float *dp = (dq || dk) ? zoo_graph_alloc(g, (size_t)block * T * sizeof(float)) : NULL;
-    if ((dq || dk) && !dp) return;
-    attention_backward(dq, dk, dv, dp, n->out->grad, n->saved, qd, kd, vd, B, T, C, NH, ld, causal,
-                       n->farg[0]);
+    j.block = j.causal && j.T > ATTN_CAUSAL_BLOCK ? ATTN_CAUSAL_BLOCK : j.T;
+    int workers = worker_count(&j);
+    if (j.dq || j.dk) {
+        j.scratch = zoo_graph_alloc(g, (size_t)workers * j.block * j.T * sizeof(float));
+        if (!j.scratch) return;
+    }
+    zoo_parallel_run_blas(workers, backward_worker, &j);
 }
 
 static bool attention_check(zoo_graph *g, const zoo_tensor *q, const zoo_tensor *k,
@@ -212,23 +231,36 @@ zoo_tensor *zoo_attention(zoo_graph *g, zoo_tensor *q, zoo_tensor *k, zoo_tensor
     zoo_tensor *out = zoo_new(g, ZOO_F32, B, T, C);
     if (!out) return NULL;
     bool keep = zoo_wants_grad(g, q, k, v, NULL);
-    /* Without a backward to feed, one head's weights at a time is enough. */
-    int64_t att_step = keep ? (int64_t)T * T : 0;
-    size_t att_count = keep ? (size_t)B * n_head * T * T : (size_t)T * T;
-    float *att = zoo_graph_alloc(g, att_count * sizeof(float));
+    attn_job j = {.q = q->data,
+                  .k = k ? k->data : zoo_f32(q) + C,
+                  .v = k ? v->data : zoo_f32(q) + 2 * C,
+                  .mask = key_mask ? zoo_i32(key_mask) : NULL,
+                  .out = out->data,
+                  .B = B,
+                  .T = T,
+                  .C = C,
+                  .NH = n_head,
+                  .ld = ld,
+                  .block = causal ? ATTN_CAUSAL_BLOCK : T,
+                  .causal = causal,
+                  .scale = (float)(1.0 / sqrt((double)(C / n_head)))};
+    int workers = worker_count(&j);
+    /* Without a backward to feed, each worker needs one head's weights at a time. */
+    size_t att_floats = keep ? (size_t)B * n_head * T * T : (size_t)workers * T * T;
+    float *att = zoo_graph_alloc(g, att_floats * sizeof(float));
     if (!att) return NULL;
-    const float *qd = q->data;
-    const float *kd = k ? k->data : qd + C, *vd = k ? v->data : qd + 2 * C;
-    float scale = (float)(1.0 / sqrt((double)(C / n_head)));
-    attention_forward(out->data, att, qd, kd, vd, key_mask ? zoo_i32(key_mask) : NULL, B, T, C,
-                      n_head, ld, att_step, causal, scale);
+    if (keep)
+        j.att = att;
+    else
+        j.scratch = att;
+    zoo_parallel_run_blas(workers, forward_worker, &j);
     if (keep) {
         zoo_node *n = zoo_record(g, out, attention_node_backward, q, k, v, NULL);
         if (!n) return NULL;
         n->saved = att;
         n->iarg[0] = n_head;
         n->iarg[1] = causal;
-        n->farg[0] = scale;
+        n->farg[0] = j.scale;
     }
     return out;
 }

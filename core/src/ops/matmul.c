@@ -106,9 +106,13 @@ static void linear_backward(zoo_graph *g, zoo_node *n) {
         else
             gemm(true, false, Cout, Cin, R, dy, x, 1.0f, dw); /* dy^T x  (Cout,Cin) */
     }
-    if (db)
-        for (int64_t r = 0; r < R; r++)
-            for (int64_t o = 0; o < Cout; o++) db[o] += dy[r * Cout + o];
+    if (db) { /* column sums of dy as dy^T ones: BLAS's sgemv is vectorised and threaded */
+        float *ones = zoo_graph_alloc(g, (size_t)R * sizeof(float));
+        if (!ones) return;
+        for (int64_t r = 0; r < R; r++) ones[r] = 1.0f;
+        cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)R, (blasint)Cout, 1.0f, dy, (blasint)Cout,
+                    ones, 1, 1.0f, db, 1);
+    }
 }
 
 zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *bias,

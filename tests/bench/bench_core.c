@@ -1,0 +1,155 @@
+/* Core benchmark: zoo's linear against a raw cblas_sgemm of the same shapes,
+ * measured alternately in one run, and attention forward+backward throughput.
+ *   bench_core [--threads N] [--reps N]
+ * Each figure is the median of the repetitions; the ratio column is zoo's
+ * time over raw sgemm's for the same products (1.00 = no overhead). */
+#include <cblas.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "zoo/zoo.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+typedef struct linear_case {
+    int64_t rows, out, in;
+} linear_case;
+
+/* One forward (y = x W^T) and one backward (dx = dy W, dW = dy^T x): the
+ * same products as the raw sgemm calls. With a bias, zoo does more work than
+ * the peer (writing b, summing db); that row is printed for information. */
+static void bench_linear(linear_case c, bool with_bias, int reps) {
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 1);
+    zoo_params *p = zoo_params_new();
+    zoo_tensor *w = zoo_params_add(p, "w", 2, ZOO_SHAPE(c.out, c.in), 0);
+    zoo_tensor *b = zoo_params_add(p, "b", 1, ZOO_SHAPE(c.out), 0);
+    zoo_tensor *x = zoo_params_add(p, "x", 2, ZOO_SHAPE(c.rows, c.in), 0);
+    zoo_rng_fill_uniform(&rng, w->data, (size_t)w->numel, -1, 1);
+    zoo_rng_fill_uniform(&rng, x->data, (size_t)x->numel, -1, 1);
+    float *seed = malloc((size_t)(c.rows * c.out) * sizeof *seed);
+    float *y = malloc((size_t)(c.rows * c.out) * sizeof *y);
+    float *dx = malloc((size_t)(c.rows * c.in) * sizeof *dx);
+    float *dw = malloc((size_t)(c.out * c.in) * sizeof *dw);
+    zoo_rng_fill_uniform(&rng, seed, (size_t)(c.rows * c.out), -1, 1);
+    zoo_graph *g = zoo_graph_new(0);
+    double *zf = malloc((size_t)reps * sizeof(double) * 4), *zb = zf + reps, *rf = zb + reps,
+           *rb = rf + reps;
+    for (int r = -2; r < reps; r++) { /* two warm-up rounds */
+        double t0 = now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)c.rows, (int)c.out, (int)c.in, 1,
+                    x->data, (int)c.in, w->data, (int)c.in, 0, y, (int)c.out);
+        double t1 = now();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c.rows, (int)c.in, (int)c.out,
+                    1, seed, (int)c.out, w->data, (int)c.in, 0, dx, (int)c.in);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c.out, (int)c.in, (int)c.rows, 1,
+                    seed, (int)c.out, x->data, (int)c.in, 0, dw, (int)c.in);
+        double t_raw_end = now();
+        zoo_graph_reset(g);
+        zoo_params_zero_grad(p);
+        double t2 = now();
+        zoo_tensor *out = zoo_linear(g, x, w, with_bias ? b : NULL, ZOO_W_OUT_IN);
+        double t3 = now();
+        if (zoo_backward_from(g, out, seed) != ZOO_OK) {
+            fprintf(stderr, "bench_core: %s\n", zoo_graph_error(g));
+            exit(1);
+        }
+        double t4 = now();
+        if (r >= 0) rf[r] = t1 - t0, rb[r] = t_raw_end - t1, zf[r] = t3 - t2, zb[r] = t4 - t3;
+    }
+    double fwd_flops = 2.0 * (double)c.rows * (double)c.out * (double)c.in;
+    double raw_f = median(rf, reps), raw_b = median(rb, reps), zoo_f = median(zf, reps),
+           zoo_b = median(zb, reps);
+    const char *name = with_bias ? "linear+bias" : "linear     ";
+    printf("%s %5lld x %5lld x %5lld  forward   zoo %6.1f GFLOP/s  sgemm %6.1f GFLOP/s  time ratio "
+           "%.3f\n",
+           name, (long long)c.rows, (long long)c.out, (long long)c.in, fwd_flops / zoo_f * 1e-9,
+           fwd_flops / raw_f * 1e-9, zoo_f / raw_f);
+    printf("%s %5lld x %5lld x %5lld  backward  zoo %6.1f GFLOP/s  sgemm %6.1f GFLOP/s  time ratio "
+           "%.3f\n",
+           name, (long long)c.rows, (long long)c.out, (long long)c.in, 2 * fwd_flops / zoo_b * 1e-9,
+           2 * fwd_flops / raw_b * 1e-9, zoo_b / raw_b);
+    free(zf);
+    free(seed), free(y), free(dx), free(dw);
+    zoo_graph_free(g);
+    zoo_params_free(p);
+}
+
+/* Causal attention over packed QKV, forward then backward, head size 64. */
+static void bench_attention(int64_t T, int64_t n_head, int64_t tokens, int reps) {
+    int64_t B = tokens / T, C = n_head * 64;
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 2);
+    zoo_params *p = zoo_params_new();
+    zoo_tensor *qkv = zoo_params_add(p, "qkv", 3, ZOO_SHAPE(B, T, 3 * C), 0);
+    zoo_rng_fill_uniform(&rng, qkv->data, (size_t)qkv->numel, -1, 1);
+    float *seed = malloc((size_t)(B * T * C) * sizeof *seed);
+    zoo_rng_fill_uniform(&rng, seed, (size_t)(B * T * C), -1, 1);
+    zoo_graph *g = zoo_graph_new(0);
+    double *fwd = malloc(2 * (size_t)reps * sizeof(double)), *both = fwd + reps;
+    for (int r = -2; r < reps; r++) {
+        zoo_graph_reset(g);
+        zoo_params_zero_grad(p);
+        double t0 = now();
+        zoo_tensor *out = zoo_attention(g, qkv, NULL, NULL, (int)n_head, true, NULL);
+        double t1 = now();
+        if (zoo_backward_from(g, out, seed) != ZOO_OK) {
+            fprintf(stderr, "bench_core: %s\n", zoo_graph_error(g));
+            exit(1);
+        }
+        double t2 = now();
+        if (r >= 0) fwd[r] = t1 - t0, both[r] = t2 - t0;
+    }
+    double f = median(fwd, reps), fb = median(both, reps);
+    printf("attention T=%4lld B=%3lld heads=%2lld head_size=64 causal  forward %9.0f tokens/s  "
+           "forward+backward %9.0f tokens/s\n",
+           (long long)T, (long long)B, (long long)n_head, (double)(B * T) / f,
+           (double)(B * T) / fb);
+    free(fwd);
+    free(seed);
+    zoo_graph_free(g);
+    zoo_params_free(p);
+}
+
+int main(int argc, char **argv) {
+    int threads = 0, reps = 20;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            threads = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: bench_core [--threads N] [--reps N]\n");
+            return 2;
+        }
+    }
+    if (reps < 1) reps = 1;
+    zoo_threads_set(threads);
+    printf("zoo %s core benchmark: %d threads, median of %d repetitions\n", zoo_version(),
+           zoo_threads_count(), reps);
+    const linear_case cases[] = {
+        {768, 512, 128}, {256, 3072, 768}, {512, 768, 768}, {1024, 2304, 768}};
+    printf("linear: rows x out x in, weight [out,in]\n");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) bench_linear(cases[i], false, reps);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) bench_linear(cases[i], true, reps);
+    bench_attention(64, 12, 4096, reps);
+    bench_attention(256, 12, 4096, reps);
+    return 0;
+}
