@@ -1,5 +1,6 @@
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "zoo/status.h"
 
@@ -29,10 +30,13 @@ const char *zoo_status_str(int status) {
 }
 
 int zoo_error(int status, const char *fmt, ...) {
+    /* formatted aside first, so a message may quote the previous one */
+    char message[sizeof last_message];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_message, sizeof last_message, fmt, ap);
+    vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
+    memcpy(last_message, message, sizeof message);
     return status;
 }
 

@@ -3,9 +3,11 @@
 #define ZOO_ZOO_H
 
 #include "zoo/export.h"
+#include "zoo/hparams.h"
 #include "zoo/ops.h"
 #include "zoo/optim.h"
 #include "zoo/params.h"
+#include "zoo/plugin.h"
 #include "zoo/rng.h"
 #include "zoo/status.h"
 #include "zoo/tensor.h"

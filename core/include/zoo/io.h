@@ -1,0 +1,43 @@
+/* File helpers shared by the host and plugins: whole-file reads, atomic
+ * writes, paths relative to a file, NumPy .npy arrays and SHA-256. Errors
+ * come back as a zoo_status with a message naming the file. */
+#ifndef ZOO_IO_H
+#define ZOO_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zoo/export.h"
+#include "zoo/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The whole file, NUL-terminated (the terminator not counted in *len), from
+ * malloc; NULL with a message on failure. len may be NULL. */
+ZOO_API char *zoo_read_file(const char *path, size_t *len);
+
+/* Writes data to path so that path holds either its old content or all of
+ * the new, never a part: a temporary file beside it, fsync, rename, fsync of
+ * the directory. On failure the old file is untouched and the temporary removed. */
+ZOO_API int zoo_write_file_atomic(const char *path, const void *data, size_t len);
+
+/* `rel` resolved against the directory of `base_file` (unchanged when
+ * absolute); from malloc. */
+ZOO_API char *zoo_path_relative_to(const char *base_file, const char *rel);
+
+/* A float32 or int32 tensor as a NumPy .npy file (version 1.0, little-endian,
+ * C order), written atomically. */
+ZOO_API int zoo_npy_write(const char *path, const zoo_tensor *t);
+/* Reads a .npy of dtype <f4 or <i4 and up to 4 dimensions into a new tensor
+ * of g; NULL with a message naming the file and what is wrong. */
+ZOO_API zoo_tensor *zoo_npy_read(zoo_graph *g, const char *path);
+
+/* SHA-256 of a file as 64 lower-case hex digits plus NUL into hex[65]. */
+ZOO_API int zoo_sha256_file(const char *path, char hex[65]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

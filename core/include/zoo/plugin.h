@@ -1,0 +1,185 @@
+/* The plugin ABI: what a model plugin exports and what the host calls.
+ *
+ * A plugin is a shared object that links only against libzoo, includes only
+ * zoo's public headers, and exports one symbol,
+ *
+ *     const zoo_plugin *zoo_plugin_entry(void);
+ *
+ * (plus the extra functions its registry entry declares). The descriptor it
+ * returns is static, constant data. The host checks the ABI version before it
+ * reads anything else: a different major, or a minor newer than the host's,
+ * is refused with a message naming both versions.
+ *
+ * Compatibility (docs/abi.md): every struct that crosses the boundary starts
+ * with its size as the plugin was compiled (`size = sizeof(the struct)`) and
+ * only ever grows at its end, so the host reads a field only when the
+ * plugin's struct is long enough to hold it. A new field or operation bumps
+ * the minor version; removing or changing one bumps the major.
+ *
+ * Errors: every operation returns ZOO_OK or a negative zoo_status and leaves
+ * a message with zoo_error() (or in the graph: zoo_graph_fail). Operations
+ * never print, exit or read files except through libzoo's helpers. */
+#ifndef ZOO_PLUGIN_H
+#define ZOO_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zoo/hparams.h"
+#include "zoo/params.h"
+#include "zoo/rng.h"
+#include "zoo/tensor.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ZOO_ABI_MAJOR 1
+#define ZOO_ABI_MINOR 0
+
+/* The name of the one symbol a plugin exports. */
+#define ZOO_PLUGIN_ENTRY "zoo_plugin_entry"
+
+/* The training objective a plugin implements: it tells the host's data
+ * pipeline which batches to build. */
+typedef enum zoo_objective {
+    ZOO_OBJ_CAUSAL_LM = 1,        /* next token: ids [B,T], targets = ids shifted by one */
+    ZOO_OBJ_MASKED_LM = 2,        /* masked tokens (+ next sentence): ids, targets, types, labels */
+    ZOO_OBJ_BIDIRECTIONAL_LM = 3, /* forward and backward LM over the same window */
+    ZOO_OBJ_WORD_VECTORS = 4,     /* skip-gram / CBOW over a token stream */
+} zoo_objective;
+
+/* Capability flags: an optional operation is present exactly when its flag is set. */
+enum zoo_capability {
+    ZOO_CAP_DECODE = 1u << 0,      /* cache_new, cache_free, decode_step (generation) */
+    ZOO_CAP_FILL_MASK = 1u << 1,   /* fill_mask */
+    ZOO_CAP_IMPORT = 1u << 2,      /* import_config, import_weights */
+    ZOO_CAP_EXPORT = 1u << 3,      /* export_checkpoint */
+    ZOO_CAP_SELF_UPDATE = 1u << 4, /* train_step: the plugin updates its own parameters */
+};
+
+/* A model instance; its layout is the plugin's own. */
+typedef struct zoo_model zoo_model;
+
+/* One batch, in the host's memory, valid for the duration of a call.
+ * Arrays are row-major int32; an absent one is NULL. */
+typedef struct zoo_batch {
+    uint32_t size;          /* sizeof(zoo_batch) */
+    int64_t B, T;           /* sequences and positions per sequence */
+    const int32_t *ids;     /* [B,T] token ids */
+    const int32_t *targets; /* [B,T] per-position targets, ZOO_IGNORE where none */
+    const int32_t *mask;    /* [B,T] 1 = real token, 0 = padding */
+    const int32_t *types;   /* [B,T] segment (token type) ids */
+    const int32_t *labels;  /* [B] per-sequence labels (next sentence, classes) */
+} zoo_batch;
+
+/* The target value that takes no loss. */
+#define ZOO_IGNORE (-100)
+
+/* What forward produces, each a tensor in the caller's graph, or NULL when
+ * the model has no such output. */
+typedef struct zoo_outputs {
+    uint32_t size;      /* sizeof(zoo_outputs) */
+    zoo_tensor *logits; /* [B,T,V] the language-model head */
+    zoo_tensor *hidden; /* [B,T,C] the last hidden state */
+    zoo_tensor *pooled; /* [B,C] one vector per sequence */
+} zoo_outputs;
+
+/* Named scalars a loss may report beside the loss (accuracy, perplexity of a
+ * part ...); the host logs them with the step. */
+#define ZOO_MAX_METRICS 8
+typedef struct zoo_metrics {
+    uint32_t size; /* sizeof(zoo_metrics) */
+    int count;
+    struct {
+        const char *name; /* static string */
+        double value;
+    } items[ZOO_MAX_METRICS];
+} zoo_metrics;
+
+/* Adds a metric; ignored past ZOO_MAX_METRICS. */
+ZOO_API void zoo_metrics_add(zoo_metrics *m, const char *name, double value);
+
+/* What a self-updating training step reports. */
+typedef struct zoo_step_stats {
+    uint32_t size;  /* sizeof(zoo_step_stats) */
+    double loss;    /* mean loss over the step */
+    int64_t tokens; /* corpus tokens processed */
+} zoo_step_stats;
+
+typedef struct zoo_plugin_ops {
+    uint32_t size; /* sizeof(zoo_plugin_ops) */
+
+    /* --- required --------------------------------------------------- */
+
+    /* Builds a model from validated hyperparameters, registering every
+     * parameter in `params` by dotted name and initialising it from rng. */
+    int (*create)(const zoo_hparams *hp, zoo_params *params, zoo_rng *rng, zoo_model **out);
+    /* Frees the model (never the parameters: the host owns the store). */
+    void (*destroy)(zoo_model *m);
+    /* Inference outputs for a batch (ids, and mask/types when used). */
+    int (*forward)(zoo_model *m, zoo_graph *g, const zoo_batch *batch, zoo_outputs *out);
+    /* The training loss of a batch, built on g's tape (the host runs
+     * backward and the optimizer). rng drives dropout; metrics may be NULL. */
+    int (*loss)(zoo_model *m, zoo_graph *g, const zoo_batch *batch, zoo_rng *rng, zoo_tensor **loss,
+                zoo_metrics *metrics);
+    /* Vectors for every position [B,T,C]: the model's own idea of an
+     * embedding (a layer index < 0 means the model's default). */
+    int (*embed)(zoo_model *m, zoo_graph *g, const zoo_batch *batch, int layer, zoo_tensor **out);
+
+    /* --- optional: NULL unless the capability flag is set ------------ */
+
+    /* ZOO_CAP_DECODE: a key/value cache for B sequences of up to max_len
+     * positions, and one decoding step: ids [B] at the next position ->
+     * logits [B,V]. */
+    int (*cache_new)(zoo_model *m, int64_t B, int64_t max_len, void **cache);
+    void (*cache_free)(zoo_model *m, void *cache);
+    int (*decode_step)(zoo_model *m, zoo_graph *g, void *cache, const int32_t *ids, int64_t B,
+                       zoo_tensor **logits);
+
+    /* ZOO_CAP_FILL_MASK: logits [N,V] for the N positions of the batch
+     * whose id is mask_id, in row-major order. */
+    int (*fill_mask)(zoo_model *m, zoo_graph *g, const zoo_batch *batch, int32_t mask_id,
+                     zoo_tensor **logits);
+
+    /* ZOO_CAP_IMPORT: a foreign checkpoint (a HuggingFace directory, a
+     * word2vec file ...). First its configuration into the hyperparameters,
+     * then, once the host has created the model, its weights. */
+    int (*import_config)(const char *path, zoo_hparams *hp);
+    int (*import_weights)(zoo_model *m, zoo_params *params, const char *path);
+
+    /* ZOO_CAP_EXPORT: writes the model in a foreign format (one of `formats`). */
+    int (*export_checkpoint)(zoo_model *m, const zoo_params *params, const zoo_hparams *hp,
+                             const char *format, const char *path);
+
+    /* ZOO_CAP_SELF_UPDATE: one training step that updates the parameters
+     * itself (sparse updates, its own threads from libzoo's pool) at
+     * learning rate lr. */
+    int (*train_step)(zoo_model *m, const zoo_batch *batch, float lr, zoo_rng *rng,
+                      zoo_step_stats *stats);
+} zoo_plugin_ops;
+
+typedef struct zoo_plugin {
+    uint32_t size;                 /* sizeof(zoo_plugin) */
+    uint16_t abi_major, abi_minor; /* ZOO_ABI_MAJOR, ZOO_ABI_MINOR as compiled */
+    const char *name;              /* [a-z0-9_]+, the registry name */
+    const char *version;           /* the plugin's own version, "1.2.0" */
+    const char *summary;           /* one line */
+    zoo_objective objective;
+    const zoo_hparam_spec *hparams;
+    int n_hparams;
+    uint32_t capabilities;      /* zoo_capability flags */
+    const char *const *formats; /* import/export formats, NULL-terminated, or NULL */
+    const zoo_plugin_ops *ops;
+} zoo_plugin;
+
+typedef const zoo_plugin *(*zoo_plugin_entry_fn)(void);
+
+/* A plugin defines its entry point with this, so its one exported symbol is
+ * spelled and typed right:  ZOO_PLUGIN_EXPORT const zoo_plugin *zoo_plugin_entry(void) {...} */
+#define ZOO_PLUGIN_EXPORT __attribute__((visibility("default")))
+
+#ifdef __cplusplus
+}
+#endif
+#endif
