@@ -1,0 +1,66 @@
+/* What every command shares: the global options, the registry they select,
+ * and how a command reports failure (one line on stderr, a non-zero exit). */
+#ifndef ZOO_HOST_CLI_H
+#define ZOO_HOST_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "loader.h"
+#include "model.h"
+#include "registry.h"
+
+#define ZOO_EXIT_FAILURE 1 /* the command ran and failed */
+#define ZOO_EXIT_USAGE 2   /* bad command line */
+
+typedef struct zoo_cli {
+    const char *registry_files[32]; /* --registry FILE, in order */
+    int n_registry_files;
+    int threads; /* --threads N; 0 = all CPUs */
+    bool json;   /* --json */
+    const char *command;
+} zoo_cli;
+
+typedef struct zoo_command {
+    const char *name;
+    int (*run)(zoo_cli *cli, int argc, char **argv); /* argv[0] is the command */
+    const char *usage;                               /* "zoo list [--check] [--json]" */
+    const char *summary;                             /* one line */
+    const char *help;                                /* options, one per line */
+} zoo_command;
+
+/* One per command file; main.c lists them. */
+extern const zoo_command zoo_cmd_list, zoo_cmd_info, zoo_cmd_call, zoo_cmd_registry,
+    zoo_cmd_forward;
+
+/* "zoo COMMAND: message" on stderr; returns code. */
+int zoo_cli_fail(const zoo_cli *cli, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int zoo_cli_usage(const zoo_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The registry from --registry, ZOO_REGISTRY, ZOO_PLUGIN_PATH and the
+ * default one beside the executable. */
+zoo_registry *zoo_cli_registry(const zoo_cli *cli);
+/* The default registry's path (build tree or install tree), from malloc. */
+char *zoo_cli_default_registry(void);
+
+/* Finds and loads a plugin by name; prints the error and returns NULL. */
+zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const char *name);
+
+/* Options of a fresh model: --set NAME=VALUE (repeatable) and --seed N. */
+typedef struct zoo_model_opts {
+    const char *sets[64];
+    int n_sets;
+    uint64_t seed;
+} zoo_model_opts;
+
+/* If argv[*i] is --set or --seed, consumes it (and its value) and returns 1;
+ * 0 when it is something else; -1 after printing a usage error. */
+int zoo_cli_model_option(const zoo_cli *cli, zoo_model_opts *o, int argc, char **argv, int *i);
+/* A model of plugin p with default hyperparameters overridden by --set. */
+zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo_model_opts *o);
+
+/* True when argv[i] is `flag` and has a value after it (else prints usage). */
+bool zoo_cli_value(const zoo_cli *cli, int argc, char **argv, int i, const char *flag, int *status);
+
+#endif

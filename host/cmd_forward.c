@@ -1,0 +1,160 @@
+/* zoo forward MODEL --ids FILE [--mask FILE] [--types FILE] --out FILE.npy
+ *             [--hidden FILE.npy] [--set NAME=VALUE]... [--seed N]
+ * A raw forward pass, its outputs written as .npy. MODEL is, for now, a
+ * plugin name: a fresh model with default hyperparameters (--set, --seed). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "zoo/io.h"
+#include "zoo/status.h"
+
+/* One sequence per line, integers separated by spaces or commas, every line
+ * the same length. Returns a malloc'ed [rows, cols] array, or NULL after printing why. */
+static int32_t *read_int_rows(const zoo_cli *cli, const char *path, int64_t *rows, int64_t *cols) {
+    char *text = zoo_read_file(path, NULL);
+    if (!text) {
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        return NULL;
+    }
+    int32_t *values = NULL;
+    int64_t n = 0, cap = 0, line_no = 0, width = -1, r = 0;
+    const char *error = NULL;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line && !error;
+         line = strtok_r(NULL, "\n", &save)) {
+        line_no++;
+        int64_t count = 0;
+        for (char *p = line;;) {
+            while (*p == ' ' || *p == ',' || *p == '\t' || *p == '\r') p++;
+            if (!*p) break;
+            char *end;
+            errno = 0;
+            long long v = strtoll(p, &end, 10);
+            if (end == p || errno || v < INT32_MIN || v > INT32_MAX) {
+                error = "expected integers separated by spaces or commas";
+                break;
+            }
+            if (n == cap) {
+                cap = cap ? 2 * cap : 1024;
+                int32_t *grown = realloc(values, (size_t)cap * sizeof *grown);
+                if (!grown) {
+                    error = "out of memory";
+                    break;
+                }
+                values = grown;
+            }
+            values[n++] = (int32_t)v, count++;
+            p = end;
+        }
+        if (error || count == 0) continue; /* blank lines are allowed */
+        if (width >= 0 && count != width)
+            error = "every line must have the same number of ids (pad them and pass --mask)";
+        width = count, r++;
+    }
+    if (!error && r == 0) error = "no ids";
+    free(text);
+    if (error) {
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s:%lld: %s", path, (long long)line_no, error);
+        free(values);
+        return NULL;
+    }
+    *rows = r, *cols = width;
+    return values;
+}
+
+static int cmd_forward(zoo_cli *cli, int argc, char **argv) {
+    if (argc < 2 || argv[1][0] == '-')
+        return zoo_cli_usage(cli, "expected MODEL (see zoo forward --help)");
+    const char *ids_path = NULL, *mask_path = NULL, *types_path = NULL, *out_path = NULL,
+               *hidden_path = NULL;
+    zoo_model_opts opts = {0};
+    int status = 0;
+    for (int i = 2; i < argc; i++) {
+        int used = zoo_cli_model_option(cli, &opts, argc, argv, &i);
+        if (used < 0) return ZOO_EXIT_USAGE;
+        if (used) continue;
+        const char **slot = NULL;
+        if (zoo_cli_value(cli, argc, argv, i, "--ids", &status))
+            slot = &ids_path;
+        else if (zoo_cli_value(cli, argc, argv, i, "--mask", &status))
+            slot = &mask_path;
+        else if (zoo_cli_value(cli, argc, argv, i, "--types", &status))
+            slot = &types_path;
+        else if (zoo_cli_value(cli, argc, argv, i, "--out", &status))
+            slot = &out_path;
+        else if (zoo_cli_value(cli, argc, argv, i, "--hidden", &status))
+            slot = &hidden_path;
+        if (status) return status;
+        if (!slot)
+            return zoo_cli_usage(cli, "unknown argument '%s' (see zoo forward --help)", argv[i]);
+        *slot = argv[++i];
+    }
+    if (!ids_path) return zoo_cli_usage(cli, "--ids FILE is required");
+    if (!out_path && !hidden_path)
+        return zoo_cli_usage(cli, "nothing to write: give --out and/or --hidden");
+
+    int64_t B = 0, T = 0, rows, cols;
+    int32_t *ids = read_int_rows(cli, ids_path, &B, &T), *mask = NULL, *types = NULL;
+    const char *extra_paths[2] = {mask_path, types_path};
+    int32_t **extra[2] = {&mask, &types};
+    for (int k = 0; ids && k < 2; k++) {
+        if (!extra_paths[k]) continue;
+        *extra[k] = read_int_rows(cli, extra_paths[k], &rows, &cols);
+        if (*extra[k] && (rows != B || cols != T)) {
+            zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                         "%s: shape %lldx%lld differs from the ids' %lldx%lld", extra_paths[k],
+                         (long long)rows, (long long)cols, (long long)B, (long long)T);
+            free(*extra[k]);
+            *extra[k] = NULL;
+        }
+        if (!*extra[k]) status = ZOO_EXIT_FAILURE;
+    }
+    zoo_registry *r = ids && !status ? zoo_cli_registry(cli) : NULL;
+    zoo_loaded *p = r ? zoo_cli_load_plugin(cli, r, argv[1]) : NULL;
+    zoo_host_model *m = p ? zoo_cli_fresh_model(cli, p, &opts) : NULL;
+    status = ZOO_EXIT_FAILURE;
+    if (m) {
+        zoo_graph *g = zoo_graph_new(0);
+        zoo_graph_set_recording(g, false);
+        zoo_batch batch = {
+            .size = sizeof batch, .B = B, .T = T, .ids = ids, .mask = mask, .types = types};
+        zoo_outputs out = {.size = sizeof out};
+        int st = g ? p->plugin->ops->forward(m->model, g, &batch, &out) : ZOO_ERR_NOMEM;
+        if (st != ZOO_OK || zoo_graph_status(g) != ZOO_OK)
+            zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "forward failed: %s",
+                         zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+        else if (out_path && !out.logits)
+            zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                         "--out: plugin '%s' has no language-model head (no logits)", argv[1]);
+        else if (hidden_path && !out.hidden)
+            zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--hidden: plugin '%s' gives no hidden state",
+                         argv[1]);
+        else if ((out_path && zoo_npy_write(out_path, out.logits) != ZOO_OK) ||
+                 (hidden_path && zoo_npy_write(hidden_path, out.hidden) != ZOO_OK))
+            zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        else
+            status = 0;
+        zoo_graph_free(g);
+    }
+    zoo_host_model_destroy(m);
+    zoo_plugin_unload(p);
+    zoo_registry_free(r);
+    free(ids), free(mask), free(types);
+    return status;
+}
+
+const zoo_command zoo_cmd_forward = {
+    "forward", cmd_forward,
+    "zoo forward MODEL --ids FILE [--mask FILE] [--types FILE] --out FILE.npy [--hidden FILE.npy]",
+    "a raw forward pass: the language-model logits [B,T,V] and/or the last hidden state [B,T,C]",
+    "  MODEL            a plugin name: a fresh model with default hyperparameters\n"
+    "  --ids FILE       one sequence per line, integers separated by spaces or commas,\n"
+    "                   every line the same length (pad them yourself and pass --mask)\n"
+    "  --mask FILE      1 for a real token, 0 for padding, shaped like --ids\n"
+    "  --types FILE     segment ids, shaped like --ids\n"
+    "  --out FILE.npy   the logits [B,T,V] (float32)\n"
+    "  --hidden FILE.npy  the last hidden state [B,T,C]\n"
+    "  --set NAME=VALUE, --seed N   hyperparameters and initialisation of the fresh model\n"};

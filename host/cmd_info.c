@@ -1,0 +1,145 @@
+/* zoo info PLUGIN [--json]: what a plugin is and which hyperparameters it takes. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char *objective_name(zoo_objective o) {
+    switch (o) {
+    case ZOO_OBJ_CAUSAL_LM:
+        return "causal language model (next token)";
+    case ZOO_OBJ_MASKED_LM:
+        return "masked language model";
+    case ZOO_OBJ_BIDIRECTIONAL_LM:
+        return "bidirectional language model";
+    case ZOO_OBJ_WORD_VECTORS:
+        return "word vectors (skip-gram / CBOW)";
+    }
+    return "?";
+}
+
+static const char *type_name(zoo_hparam_type t) {
+    static const char *names[] = {"int", "float", "bool", "string", "enum"};
+    return t <= ZOO_HP_ENUM ? names[t] : "?";
+}
+
+/* "[1, 64]", ">= 0", "gelu|relu", "" */
+static void range_text(const zoo_hparam_spec *s, char *buf, size_t size) {
+    buf[0] = '\0';
+    if (s->type == ZOO_HP_ENUM) {
+        size_t len = 0;
+        for (int i = 0; s->choices && s->choices[i] && len < size; i++)
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? "|" : "", s->choices[i]);
+    } else if (s->has_min && s->has_max)
+        snprintf(buf, size, "[%g, %g]", s->min, s->max);
+    else if (s->has_min)
+        snprintf(buf, size, ">= %g", s->min);
+    else if (s->has_max)
+        snprintf(buf, size, "<= %g", s->max);
+}
+
+static const char *capability_names[] = {"decode", "fill-mask", "import", "export", "self-update"};
+
+static void signature(const zoo_extra_decl *x, char *buf, size_t size) {
+    size_t len = (size_t)snprintf(buf, size, "%s %s(", zoo_extra_type_name(x->ret), x->name);
+    for (int i = 0; i < x->n_args && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
+                                zoo_extra_type_name(x->args[i]));
+    if (len < size) snprintf(buf + len, size - len, ")");
+}
+
+static int print_json(const zoo_loaded *p, const zoo_hparams *hp) {
+    const zoo_plugin *d = p->plugin;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "name", d->name);
+    cJSON_AddStringToObject(o, "version", d->version ? d->version : "");
+    cJSON_AddStringToObject(o, "summary", d->summary ? d->summary : "");
+    cJSON_AddStringToObject(o, "objective", objective_name(d->objective));
+    cJSON *caps = cJSON_AddArrayToObject(o, "capabilities");
+    for (int i = 0; i < 5; i++)
+        if (d->capabilities & (1u << i))
+            cJSON_AddItemToArray(caps, cJSON_CreateString(capability_names[i]));
+    cJSON *list = cJSON_AddArrayToObject(o, "hyperparameters");
+    for (int i = 0; i < zoo_hparams_count(hp); i++) {
+        const zoo_hparam_spec *s = zoo_hparams_spec(hp, i);
+        cJSON *h = cJSON_CreateObject();
+        char buf[256];
+        cJSON_AddStringToObject(h, "name", s->name);
+        cJSON_AddStringToObject(h, "type", type_name(s->type));
+        cJSON_AddStringToObject(h, "default", zoo_hparams_text(hp, i, buf, sizeof buf));
+        range_text(s, buf, sizeof buf);
+        cJSON_AddStringToObject(h, "range", buf);
+        cJSON_AddStringToObject(h, "help", s->help ? s->help : "");
+        cJSON_AddItemToArray(list, h);
+    }
+    cJSON *extras = cJSON_AddArrayToObject(o, "extras");
+    for (int i = 0; i < p->n_extras; i++) {
+        char sig[512];
+        signature(p->extras[i].decl, sig, sizeof sig);
+        cJSON *x = cJSON_CreateObject();
+        cJSON_AddStringToObject(x, "signature", sig);
+        if (p->extras[i].error) cJSON_AddStringToObject(x, "error", p->extras[i].error);
+        cJSON_AddItemToArray(extras, x);
+    }
+    char *text = cJSON_Print(o);
+    puts(text);
+    free(text);
+    cJSON_Delete(o);
+    return 0;
+}
+
+static void print_text(const zoo_loaded *p, const zoo_hparams *hp) {
+    const zoo_plugin *d = p->plugin;
+    printf("%s %s — %s\n", d->name, d->version ? d->version : "", d->summary ? d->summary : "");
+    printf("objective: %s\n", objective_name(d->objective));
+    printf("library: %s (ABI %u.%u)\n", p->entry->library, d->abi_major, d->abi_minor);
+    printf("capabilities:");
+    bool any = false;
+    for (int i = 0; i < 5; i++)
+        if (d->capabilities & (1u << i)) printf(" %s", capability_names[i]), any = true;
+    printf("%s\n", any ? "" : " none");
+    printf("\nhyperparameters:\n  %-20s %-7s %-12s %-16s %s\n", "NAME", "TYPE", "DEFAULT", "RANGE",
+           "HELP");
+    for (int i = 0; i < zoo_hparams_count(hp); i++) {
+        const zoo_hparam_spec *s = zoo_hparams_spec(hp, i);
+        char value[128], range[256];
+        range_text(s, range, sizeof range);
+        printf("  %-20s %-7s %-12s %-16s %s\n", s->name, type_name(s->type),
+               zoo_hparams_text(hp, i, value, sizeof value), range, s->help ? s->help : "");
+    }
+    if (p->n_extras) printf("\nextra functions (zoo call %s.NAME ARG...):\n", d->name);
+    for (int i = 0; i < p->n_extras; i++) {
+        char sig[512];
+        signature(p->extras[i].decl, sig, sizeof sig);
+        printf("  %s\n", sig);
+        if (p->extras[i].error)
+            printf("      disabled: %s\n", p->extras[i].error);
+        else if (p->extras[i].decl->help)
+            printf("      %s\n", p->extras[i].decl->help);
+    }
+}
+
+static int cmd_info(zoo_cli *cli, int argc, char **argv) {
+    if (argc != 2) return zoo_cli_usage(cli, "expected one plugin name (see zoo info --help)");
+    zoo_registry *r = zoo_cli_registry(cli);
+    if (!r) return ZOO_EXIT_FAILURE;
+    zoo_loaded *p = zoo_cli_load_plugin(cli, r, argv[1]);
+    zoo_hparams *hp = p ? zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams) : NULL;
+    if (hp) {
+        if (cli->json)
+            print_json(p, hp);
+        else
+            print_text(p, hp);
+    }
+    zoo_hparams_free(hp);
+    zoo_plugin_unload(p);
+    zoo_registry_free(r);
+    return hp ? 0 : ZOO_EXIT_FAILURE;
+}
+
+const zoo_command zoo_cmd_info = {
+    "info", cmd_info, "zoo info PLUGIN [--json]",
+    "a plugin's objective, capabilities, hyperparameters (defaults, ranges, help) and extras",
+    "  --json    print the same as a JSON object\n"};

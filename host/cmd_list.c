@@ -1,0 +1,121 @@
+/* zoo list [--check] [--json]: the plugins found, from the registry alone;
+ * with --check every library is opened and checked against its entry. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "zoo/status.h"
+
+/* The library-level error of an entry, or its mismatches, from malloc; NULL when fine. */
+static char *check_library(const zoo_reg_entry *e) {
+    zoo_loaded *p = NULL;
+    if (zoo_plugin_load(e, &p) != ZOO_OK) return strdup(zoo_error_message());
+    char *problems = zoo_plugin_mismatches(p);
+    for (int i = 0; i < p->n_extras; i++) /* a disabled extra is reported, not fatal */
+        if (p->extras[i].error) {
+            char *more = NULL;
+            if (asprintf(&more, "%s%s\n", problems ? problems : "", p->extras[i].error) >= 0) {
+                free(problems);
+                problems = more;
+            }
+        }
+    zoo_plugin_unload(p);
+    if (problems && problems[strlen(problems) - 1] == '\n') problems[strlen(problems) - 1] = '\0';
+    return problems;
+}
+
+static int print_json(const zoo_registry *r, char **checked) {
+    cJSON *root = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(root, "plugins");
+    for (int i = 0; i < r->count; i++) {
+        const zoo_reg_entry *e = &r->entries[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", e->name ? e->name : "");
+        if (e->version) cJSON_AddStringToObject(o, "version", e->version);
+        char abi[32];
+        snprintf(abi, sizeof abi, "%d.%d", e->abi_major, e->abi_minor);
+        cJSON_AddStringToObject(o, "abi", abi);
+        if (e->library) cJSON_AddStringToObject(o, "library", e->library);
+        if (e->summary) cJSON_AddStringToObject(o, "summary", e->summary);
+        cJSON_AddStringToObject(o, "source", e->source ? e->source : "");
+        cJSON_AddBoolToObject(o, "shadowed", e->shadowed);
+        const char *error = e->error ? e->error : checked ? checked[i] : NULL;
+        if (error)
+            cJSON_AddStringToObject(o, "error", error);
+        else
+            cJSON_AddNullToObject(o, "error");
+        cJSON_AddItemToArray(list, o);
+    }
+    cJSON *errors = cJSON_AddArrayToObject(root, "errors");
+    for (int i = 0; i < r->n_file_errors; i++)
+        cJSON_AddItemToArray(errors, cJSON_CreateString(r->file_errors[i]));
+    char *text = cJSON_Print(root);
+    puts(text);
+    free(text);
+    cJSON_Delete(root);
+    return 0;
+}
+
+static void print_table(const zoo_registry *r, char **checked) {
+    if (r->count == 0 && r->n_file_errors == 0) {
+        puts("no plugins found (see zoo list --help for where zoo looks)");
+        return;
+    }
+    printf("%-14s %-9s %-5s %-40s %s\n", "NAME", "VERSION", "ABI", "LIBRARY", "SUMMARY");
+    for (int i = 0; i < r->count; i++) {
+        const zoo_reg_entry *e = &r->entries[i];
+        char abi[32];
+        snprintf(abi, sizeof abi, "%d.%d", e->abi_major, e->abi_minor);
+        printf("%-14s %-9s %-5s %-40s %s\n", e->name ? e->name : "?", e->version ? e->version : "-",
+               e->error ? "-" : abi, e->library ? e->library : "-", e->summary ? e->summary : "");
+        if (e->shadowed)
+            printf("  shadowed: an earlier source has a plugin named '%s' (%s)\n", e->name,
+                   e->source);
+        const char *error = e->error ? e->error : checked ? checked[i] : NULL;
+        if (error)
+            printf("  error: %s\n", error);
+        else if (checked)
+            printf("  ok: library loads and matches its entry\n");
+    }
+    for (int i = 0; i < r->n_file_errors; i++) printf("error: %s\n", r->file_errors[i]);
+}
+
+static int cmd_list(zoo_cli *cli, int argc, char **argv) {
+    bool check = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--check") == 0)
+            check = true;
+        else
+            return zoo_cli_usage(cli, "unknown argument '%s' (see zoo list --help)", argv[i]);
+    }
+    zoo_registry *r = zoo_cli_registry(cli);
+    if (!r) return ZOO_EXIT_FAILURE;
+    char **checked = check ? calloc((size_t)(r->count ? r->count : 1), sizeof *checked) : NULL;
+    bool problems = r->n_file_errors > 0;
+    for (int i = 0; i < r->count; i++) {
+        if (checked && !r->entries[i].error) checked[i] = check_library(&r->entries[i]);
+        problems = problems || r->entries[i].error || (checked && checked[i]);
+    }
+    if (cli->json)
+        print_json(r, checked);
+    else
+        print_table(r, checked);
+    for (int i = 0; checked && i < r->count; i++) free(checked[i]);
+    free(checked);
+    zoo_registry_free(r);
+    /* listing broken entries is what plain list is for; --check is a verdict */
+    return check && problems ? ZOO_EXIT_FAILURE : 0;
+}
+
+const zoo_command zoo_cmd_list = {
+    "list", cmd_list, "zoo list [--check] [--json]",
+    "list the plugins found, with version, ABI, library and summary",
+    "  --check   open every library and report library-level errors and any mismatch\n"
+    "            with its registry entry; exits 1 if any entry has a problem\n"
+    "  --json    print a JSON object {\"plugins\": [...], \"errors\": [...]}\n"
+    "\n"
+    "Plugins come from, in order (the first of a name wins, later ones are shown as shadowed):\n"
+    "  --registry FILE (repeatable), ZOO_REGISTRY (colon-separated files),\n"
+    "  ZOO_PLUGIN_PATH (colon-separated directories of NAME.so + NAME.json),\n"
+    "  and the registry installed beside zoo.\n"};

@@ -1,0 +1,161 @@
+#include "loader.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zoo/io.h"
+#include "zoo/status.h"
+
+/* The descriptor and operations of ABI 1.0 end at these fields; a plugin's
+ * structs must be at least this long. */
+#define MIN_PLUGIN_SIZE (offsetof(zoo_plugin, ops) + sizeof(void *))
+#define MIN_OPS_SIZE (offsetof(zoo_plugin_ops, train_step) + sizeof(void *))
+
+static int check_checksum(const zoo_reg_entry *e) {
+    if (!e->sha256) return ZOO_OK;
+    char hex[65];
+    int st = zoo_sha256_file(e->library, hex);
+    if (st) return st;
+    if (strcmp(hex, e->sha256) != 0)
+        return zoo_error(
+            ZOO_ERR_STATE,
+            "%s: sha256 of plugin '%s' does not match: the registry pins %s, the "
+            "library %s has %s; refusing to load it (zoo registry pin updates the pin)",
+            e->source, e->name, e->sha256, e->library, hex);
+    return ZOO_OK;
+}
+
+static int check_descriptor(const zoo_reg_entry *e, const zoo_plugin *d) {
+    const char *lib = e->library;
+    if (d->size < offsetof(zoo_plugin, abi_minor) + sizeof d->abi_minor)
+        return zoo_error(ZOO_ERR_FORMAT, "%s: the plugin descriptor is too short (%u bytes)", lib,
+                         d->size);
+    /* the version first: nothing else of a foreign ABI can be trusted */
+    if (d->abi_major != ZOO_ABI_MAJOR || d->abi_minor > ZOO_ABI_MINOR)
+        return zoo_error(
+            ZOO_ERR_STATE,
+            "%s: plugin '%s' was built for ABI %u.%u, this host supports %d.0 to %d.%d; "
+            "rebuild the plugin against this zoo",
+            lib, e->name, d->abi_major, d->abi_minor, ZOO_ABI_MAJOR, ZOO_ABI_MAJOR, ZOO_ABI_MINOR);
+    if (d->size < MIN_PLUGIN_SIZE)
+        return zoo_error(ZOO_ERR_FORMAT,
+                         "%s: the plugin descriptor is too short (%u bytes, ABI %d.0 needs %zu)",
+                         lib, d->size, ZOO_ABI_MAJOR, MIN_PLUGIN_SIZE);
+    if (!d->name || strcmp(d->name, e->name) != 0)
+        return zoo_error(ZOO_ERR_STATE,
+                         "%s: the library calls itself '%s' but %s registers it as '%s'", lib,
+                         d->name ? d->name : "(null)", e->source, e->name);
+    if (e->abi_major != d->abi_major || e->abi_minor != d->abi_minor)
+        return zoo_error(ZOO_ERR_STATE,
+                         "%s: abi: the registry says %d.%d, the library %s was built for %u.%u",
+                         e->source, e->abi_major, e->abi_minor, lib, d->abi_major, d->abi_minor);
+    const zoo_plugin_ops *ops = d->ops;
+    if (!ops || ops->size < MIN_OPS_SIZE)
+        return zoo_error(ZOO_ERR_FORMAT,
+                         "%s: plugin '%s' has no operations table (or one too short)", lib,
+                         e->name);
+    const struct {
+        const char *name;
+        const void *fn;
+        uint32_t capability; /* 0: required */
+    } slots[] = {
+        {"create", (const void *)ops->create, 0},
+        {"destroy", (const void *)ops->destroy, 0},
+        {"forward", (const void *)ops->forward, 0},
+        {"loss", (const void *)ops->loss, 0},
+        {"embed", (const void *)ops->embed, 0},
+        {"cache_new", (const void *)ops->cache_new, ZOO_CAP_DECODE},
+        {"cache_free", (const void *)ops->cache_free, ZOO_CAP_DECODE},
+        {"decode_step", (const void *)ops->decode_step, ZOO_CAP_DECODE},
+        {"fill_mask", (const void *)ops->fill_mask, ZOO_CAP_FILL_MASK},
+        {"import_config", (const void *)ops->import_config, ZOO_CAP_IMPORT},
+        {"import_weights", (const void *)ops->import_weights, ZOO_CAP_IMPORT},
+        {"export_checkpoint", (const void *)ops->export_checkpoint, ZOO_CAP_EXPORT},
+        {"train_step", (const void *)ops->train_step, ZOO_CAP_SELF_UPDATE},
+    };
+    for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        if (slots[i].fn) continue;
+        if (!slots[i].capability)
+            return zoo_error(ZOO_ERR_FORMAT,
+                             "%s: plugin '%s' lacks the required operation '%s' (NULL)", lib,
+                             e->name, slots[i].name);
+        if (d->capabilities & slots[i].capability)
+            return zoo_error(
+                ZOO_ERR_FORMAT,
+                "%s: plugin '%s' announces the capability of '%s' but the operation is NULL", lib,
+                e->name, slots[i].name);
+    }
+    if (d->objective < ZOO_OBJ_CAUSAL_LM || d->objective > ZOO_OBJ_WORD_VECTORS)
+        return zoo_error(ZOO_ERR_FORMAT, "%s: plugin '%s' declares an unknown objective %d", lib,
+                         e->name, (int)d->objective);
+    zoo_hparams *defaults = zoo_hparams_new(d->hparams, d->n_hparams);
+    if (!defaults)
+        return zoo_error(ZOO_ERR_FORMAT, "%s: plugin '%s': %s", lib, e->name, zoo_error_message());
+    zoo_hparams_free(defaults);
+    return ZOO_OK;
+}
+
+int zoo_plugin_load(const zoo_reg_entry *e, zoo_loaded **out) {
+    *out = NULL;
+    if (e->error) return zoo_error(ZOO_ERR_FORMAT, "%s", e->error);
+    int st = check_checksum(e);
+    if (st) return st;
+    void *handle = dlopen(e->library, RTLD_NOW | RTLD_LOCAL);
+    if (!handle)
+        return zoo_error(ZOO_ERR_IO, "%s: cannot load plugin '%s': %s", e->library, e->name,
+                         dlerror());
+    dlerror();
+    zoo_plugin_entry_fn entry = (zoo_plugin_entry_fn)(uintptr_t)dlsym(handle, ZOO_PLUGIN_ENTRY);
+    const zoo_plugin *d = entry ? entry() : NULL;
+    if (!entry)
+        st = zoo_error(ZOO_ERR_FORMAT, "%s: no symbol '%s': not a zoo plugin", e->library,
+                       ZOO_PLUGIN_ENTRY);
+    else if (!d)
+        st = zoo_error(ZOO_ERR_FORMAT, "%s: %s() returned NULL", e->library, ZOO_PLUGIN_ENTRY);
+    else
+        st = check_descriptor(e, d);
+    zoo_loaded *p = st ? NULL : calloc(1, sizeof *p);
+    if (!st && !p) st = zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    if (st) {
+        dlclose(handle);
+        return st;
+    }
+    *p = (zoo_loaded){.entry = e, .plugin = d, .handle = handle};
+    p->extras = zoo_extras_resolve(handle, e->name, e->library, e->extras, e->n_extras);
+    p->n_extras = p->extras ? e->n_extras : 0;
+    *out = p;
+    return ZOO_OK;
+}
+
+int zoo_plugin_unload(zoo_loaded *p) {
+    if (!p) return ZOO_OK;
+    if (p->live_models > 0)
+        return zoo_error(ZOO_ERR_STATE, "plugin '%s' still has %d live model(s); not unloading it",
+                         p->entry->name, p->live_models);
+    zoo_extras_free(p->extras, p->n_extras);
+    dlclose(p->handle);
+    free(p);
+    return ZOO_OK;
+}
+
+char *zoo_plugin_mismatches(const zoo_loaded *p) {
+    const zoo_reg_entry *e = p->entry;
+    const zoo_plugin *d = p->plugin;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f) return NULL;
+    if (d->version && e->version && strcmp(d->version, e->version) != 0)
+        fprintf(f, "%s: version: the registry says %s, the library %s\n", e->source, e->version,
+                d->version);
+    if (d->summary && e->summary && strcmp(d->summary, e->summary) != 0)
+        fprintf(f, "%s: summary: the registry and the library differ\n", e->source);
+    fclose(f);
+    if (len == 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}

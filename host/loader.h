@@ -1,0 +1,31 @@
+/* Opening a plugin's library: the one place in zoo that calls dlopen. */
+#ifndef ZOO_HOST_LOADER_H
+#define ZOO_HOST_LOADER_H
+
+#include "extras.h"
+#include "registry.h"
+#include "zoo/plugin.h"
+
+typedef struct zoo_loaded {
+    const zoo_reg_entry *entry;
+    const zoo_plugin *plugin; /* the descriptor, checked */
+    void *handle;
+    zoo_extra *extras; /* one per declared extra; disabled ones carry their error */
+    int n_extras;
+    int live_models; /* models created and not destroyed: unloading waits for 0 */
+} zoo_loaded;
+
+/* Checks the pinned checksum, opens the library (RTLD_NOW | RTLD_LOCAL),
+ * finds zoo_plugin_entry, checks the ABI version first, then the descriptor
+ * and its required operations, and resolves the extras. On failure returns a
+ * status with one message naming the library or registry file and the field. */
+int zoo_plugin_load(const zoo_reg_entry *entry, zoo_loaded **out);
+
+/* Closes the library; ZOO_ERR_STATE (and nothing closed) while models live. */
+int zoo_plugin_unload(zoo_loaded *p);
+
+/* Differences between the entry and what the library says about itself
+ * (version, summary), one per line, from malloc; NULL when none. */
+char *zoo_plugin_mismatches(const zoo_loaded *p);
+
+#endif

@@ -1,0 +1,45 @@
+#include "model.h"
+
+#include <stdlib.h>
+
+#include "zoo/status.h"
+
+int zoo_host_model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, zoo_host_model **out) {
+    *out = NULL;
+    zoo_host_model *m = calloc(1, sizeof *m);
+    zoo_params *params = zoo_params_new();
+    if (!m || !params) {
+        free(m);
+        zoo_params_free(params);
+        zoo_hparams_free(hp);
+        return zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    }
+    zoo_rng rng;
+    zoo_rng_seed(&rng, seed);
+    zoo_error_clear();
+    zoo_model *model = NULL;
+    int st = p->plugin->ops->create(hp, params, &rng, &model);
+    if (st == ZOO_OK && !model) st = zoo_error(ZOO_ERR_STATE, "create returned no model");
+    if (st != ZOO_OK) {
+        const char *why = *zoo_error_message() ? zoo_error_message() : zoo_status_str(st);
+        st = zoo_error(st < 0 ? st : ZOO_ERR_STATE, "plugin '%s' could not create a model: %s",
+                       p->entry->name, why);
+        zoo_params_free(params);
+        zoo_hparams_free(hp);
+        free(m);
+        return st;
+    }
+    *m = (zoo_host_model){.plugin = p, .model = model, .params = params, .hp = hp};
+    p->live_models++;
+    *out = m;
+    return ZOO_OK;
+}
+
+void zoo_host_model_destroy(zoo_host_model *m) {
+    if (!m) return;
+    m->plugin->plugin->ops->destroy(m->model);
+    m->plugin->live_models--;
+    zoo_params_free(m->params);
+    zoo_hparams_free(m->hp);
+    free(m);
+}

@@ -1,0 +1,20 @@
+/* A model instance as the host holds it: the plugin that made it, its
+ * hyperparameters and its parameter store. */
+#ifndef ZOO_HOST_MODEL_H
+#define ZOO_HOST_MODEL_H
+
+#include "loader.h"
+
+typedef struct zoo_host_model {
+    zoo_loaded *plugin;
+    zoo_model *model;
+    zoo_params *params;
+    zoo_hparams *hp;
+} zoo_host_model;
+
+/* Creates a model from hyperparameters (taking ownership of hp, freed on
+ * failure too), initialised from a generator seeded with `seed`. */
+int zoo_host_model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, zoo_host_model **out);
+void zoo_host_model_destroy(zoo_host_model *m);
+
+#endif

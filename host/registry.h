@@ -1,0 +1,93 @@
+/* The plugin registry: which plugins exist, where their libraries are, and
+ * what they declare, read from JSON files without opening any library.
+ *
+ * Sources, in order of precedence (the first entry of a name wins; later
+ * ones are kept, marked shadowed, and listed as such):
+ *   1. each --registry FILE, in the order given;
+ *   2. ZOO_REGISTRY (colon-separated files);
+ *   3. ZOO_PLUGIN_PATH (colon-separated directories of NAME.so + NAME.json);
+ *   4. the default registry beside the executable (build or install tree).
+ * An explicit choice beats an implicit one, so a drop-in directory can
+ * override a shipped plugin. */
+#ifndef ZOO_HOST_REGISTRY_H
+#define ZOO_HOST_REGISTRY_H
+
+#include <stdbool.h>
+
+#define ZOO_EXTRA_MAX_ARGS 8
+/* A "buffer" argument is a host buffer of this many bytes that the function
+ * fills with NUL-terminated text. */
+#define ZOO_EXTRA_BUFFER_BYTES 65536
+
+/* The type vocabulary of extra functions' C signatures. */
+typedef enum zoo_extra_type {
+    ZOO_X_VOID = 0, /* return only */
+    ZOO_X_INT64,    /* int64_t */
+    ZOO_X_DOUBLE,   /* double */
+    ZOO_X_BOOL,     /* bool */
+    ZOO_X_STRING,   /* argument: const char *; return: char * from malloc, freed by the host */
+    ZOO_X_MODEL,    /* argument: zoo_model *, the loaded model (zoo call --model) */
+    ZOO_X_BUFFER,   /* argument: char * to ZOO_EXTRA_BUFFER_BYTES bytes of output text */
+} zoo_extra_type;
+
+/* "int64" -> ZOO_X_INT64; -1 for an unknown name. */
+int zoo_extra_type_parse(const char *name);
+const char *zoo_extra_type_name(zoo_extra_type t);
+
+/* An extra function as declared in a registry entry or manifest:
+ *   {"name": "similar", "symbol": "word2vec_similar", "returns": "string",
+ *    "args": ["model", "string", "int64"], "help": "..."} */
+typedef struct zoo_extra_decl {
+    char *name;   /* called as PLUGIN.name */
+    char *symbol; /* exported symbol; defaults to name */
+    char *help;   /* may be NULL */
+    zoo_extra_type ret;
+    int n_args;
+    zoo_extra_type args[ZOO_EXTRA_MAX_ARGS];
+    char *error; /* NULL, or why this extra is disabled (an unknown type ...) */
+} zoo_extra_decl;
+
+typedef struct zoo_reg_entry {
+    char *name, *version, *summary;
+    char *library; /* path, resolved relative to the file that declared it */
+    char *source;  /* the registry or manifest file */
+    int abi_major, abi_minor;
+    char *sha256; /* 64 lowercase hex digits, or NULL when not pinned */
+    zoo_extra_decl *extras;
+    int n_extras;
+    char *error;   /* NULL, or the registry-level error that breaks this entry */
+    bool shadowed; /* an earlier source has a plugin of the same name */
+} zoo_reg_entry;
+
+typedef struct zoo_registry {
+    zoo_reg_entry *entries;
+    int count;
+    char **file_errors; /* a registry file that could not be read at all */
+    int n_file_errors;
+    char **files; /* the registry files read, in order (not manifests) */
+    int n_files;
+} zoo_registry;
+
+/* Where to look. NULL fields are skipped. */
+typedef struct zoo_registry_sources {
+    const char *const *registry_files; /* --registry, in order */
+    int n_registry_files;
+    const char *env_registry;    /* ZOO_REGISTRY */
+    const char *env_plugin_path; /* ZOO_PLUGIN_PATH */
+    const char *default_registry;
+} zoo_registry_sources;
+
+/* Reads every source. Never fails as a whole: broken files and entries are
+ * recorded with their error. NULL only when out of memory. */
+zoo_registry *zoo_registry_load(const zoo_registry_sources *src);
+void zoo_registry_free(zoo_registry *r);
+
+/* The winning (not shadowed) entry of a name, broken or not; NULL if none. */
+const zoo_reg_entry *zoo_registry_find(const zoo_registry *r, const char *name);
+
+/* Parses one registry file / one drop-in manifest into r (appending). */
+void zoo_registry_read_file(zoo_registry *r, const char *path);
+/* library_path: the default library, relative to the manifest, when it names none. */
+void zoo_registry_read_manifest(zoo_registry *r, const char *json_path, const char *library_path);
+
+#endif

@@ -1,0 +1,117 @@
+#!/bin/sh
+# The zoo command line, run as a user runs it: exit codes and the one line on
+# stderr for each kind of bad input, against fixture plugins.
+#   test_cli.sh BUILD_DIR
+set -u
+build=$(cd "$1" && pwd)
+zoo="$build/zoo"
+fixtures="$build/tests/fixtures"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-cli.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+unset ZOO_REGISTRY ZOO_PLUGIN_PATH
+failures=0
+
+# expect CODE PATTERN CMD...: runs CMD, checks its exit code and that stdout
+# or stderr matches the grep pattern.
+expect() {
+    code=$1 pattern=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" != "$code" ] || { [ -n "$pattern" ] && ! cat "$tmp/out" "$tmp/err" | grep -q -- "$pattern"; }; then
+        echo "FAIL: $*" >&2
+        echo "  expected exit $code and /$pattern/, got exit $got:" >&2
+        sed 's/^/  | /' "$tmp/out" "$tmp/err" >&2
+        failures=$((failures + 1))
+    fi
+}
+
+registry() { # registry FILE NAME LIBRARY [EXTRA_FIELDS]
+    cat >"$1" <<JSON
+{"format": 1, "plugins": [{"name": "$2", "version": "1.0.0", "summary": "a bigram table for the loader tests",
+  "library": "$3", "abi": "1.0"${4:-}}]}
+JSON
+}
+
+# --- help and version: every command has --help
+expect 0 "usage: zoo" "$zoo" --help
+expect 2 "usage: zoo" "$zoo"
+expect 0 "plugin ABI 1.0" "$zoo" --version
+for c in list info forward call registry; do
+    expect 0 "usage: zoo $c" "$zoo" "$c" --help
+done
+expect 2 "^zoo: unknown command 'frobnicate' (see zoo --help)" "$zoo" frobnicate
+expect 2 "zoo list: unknown argument '--chek'" "$zoo" list --chek
+expect 2 "zoo list: --threads: expected an integer from 0 to 1024" "$zoo" list --threads many
+
+# --- list: registry-level errors without opening anything
+good="$tmp/good.json"
+registry "$good" good "$fixtures/good.so" ', "exports": [{"name": "vocab", "symbol": "fixture_vocab", "returns": "int64", "args": ["model"]}]'
+expect 0 "^good  *1.0.0  *1.0" "$zoo" list --registry "$good"
+expect 0 '"name":	"good"' "$zoo" list --registry "$good" --json
+printf '{"format": 1, "plugins": [' >"$tmp/broken.json"
+expect 0 "broken.json:1:27: malformed JSON: unexpected end" "$zoo" list --registry "$tmp/broken.json" --registry "$good"
+expect 1 "broken.json:1:27: malformed JSON: unexpected end" "$zoo" list --check --registry "$tmp/broken.json"
+registry "$tmp/wrong.json" wrong_major "$fixtures/wrong_major.so"
+expect 0 "^wrong_major" "$zoo" list --registry "$tmp/wrong.json"
+expect 1 "was built for ABI 2.0, this host supports 1.0 to 1.0" "$zoo" list --check --registry "$tmp/wrong.json"
+expect 0 "ok: library loads" "$zoo" list --check --registry "$good"
+ZOO_REGISTRY="$good" expect 0 "^good" "$zoo" list
+
+# --- info
+expect 0 "vocab_size  *int  *16  *>= 2" "$zoo" info good --registry "$good"
+expect 0 "int64 vocab(model)" "$zoo" info good --registry "$good"
+expect 1 "zoo info: no plugin named 'nope'" "$zoo" info nope --registry "$good"
+expect 2 "zoo info: expected one plugin name" "$zoo" info
+registry "$tmp/missing.json" missing_op "$fixtures/missing_op.so"
+expect 1 "lacks the required operation 'forward' (NULL)" "$zoo" info missing_op --registry "$tmp/missing.json"
+
+# --- call
+expect 0 "^16$" "$zoo" call good.vocab --registry "$good"
+expect 0 "^5$" "$zoo" call good.vocab --set vocab_size=5 --registry "$good"
+expect 1 "zoo call: --set vocab_size=1: vocab_size: expected an integer >= 2, got 1" "$zoo" call good.vocab --set vocab_size=1 --registry "$good"
+expect 1 "unknown hyperparameter 'vocab' (did you mean 'vocab_size'?)" "$zoo" call good.vocab --set vocab=5 --registry "$good"
+expect 2 "takes 0 argument(s), got 1" "$zoo" call good.vocab 3 --registry "$good"
+expect 1 "declares no extra function 'nope'" "$zoo" call good.nope --registry "$good"
+expect 2 "expected PLUGIN.FUNCTION" "$zoo" call good
+registry "$tmp/fails.json" create_fails "$fixtures/create_fails.so" ', "exports": [{"name": "vocab", "symbol": "fixture_vocab", "returns": "int64", "args": ["model"]}]'
+expect 1 "could not create a model: vocab_size 16 is too large" "$zoo" call create_fails.vocab --registry "$tmp/fails.json"
+
+# --- forward
+printf '1 2 3\n4, 5, 6\n' >"$tmp/ids"
+expect 0 "" "$zoo" forward good --ids "$tmp/ids" --out "$tmp/logits.npy" --hidden "$tmp/hidden.npy" --registry "$good"
+head -c 128 "$tmp/logits.npy" | grep -aq "'shape': (2, 3, 16)" || { echo "FAIL: logits.npy shape" >&2; failures=$((failures + 1)); }
+printf '1 2 3\n4 5\n' >"$tmp/ragged"
+expect 1 "ragged:2: every line must have the same number of ids" "$zoo" forward good --ids "$tmp/ragged" --out "$tmp/x.npy" --registry "$good"
+printf '1 2 x\n' >"$tmp/bad"
+expect 1 "bad:1: expected integers separated by spaces or commas" "$zoo" forward good --ids "$tmp/bad" --out "$tmp/x.npy" --registry "$good"
+printf '1 2 99\n' >"$tmp/range"
+expect 1 "forward failed: zoo_embedding: id 99 at position 2 is outside \[0, 16)" "$zoo" forward good --ids "$tmp/range" --out "$tmp/x.npy" --registry "$good"
+expect 2 "\-\-ids FILE is required" "$zoo" forward good --out "$tmp/x.npy" --registry "$good"
+expect 1 "/nonexistent: No such file or directory" "$zoo" forward good --ids /nonexistent --out "$tmp/x.npy" --registry "$good"
+
+# --- registry pin, then a changed library is refused
+cp "$fixtures/good.so" "$tmp/good.so"
+registry "$tmp/pinned.json" good good.so ', "exports": [{"name": "vocab", "symbol": "fixture_vocab", "returns": "int64", "args": ["model"]}]'
+expect 0 "^good  *[0-9a-f]\{64\}" "$zoo" registry pin "$tmp/pinned.json"
+grep -q '"sha256":' "$tmp/pinned.json" || { echo "FAIL: no sha256 written" >&2; failures=$((failures + 1)); }
+expect 0 "^16$" "$zoo" call good.vocab --registry "$tmp/pinned.json"
+echo "tampered" >>"$tmp/good.so"
+expect 1 "sha256 of plugin 'good' does not match" "$zoo" info good --registry "$tmp/pinned.json"
+registry "$tmp/gone.json" gone gone.so
+cp "$tmp/gone.json" "$tmp/gone.before"
+expect 1 "gone.json: plugins\[0\].library: .*gone.so: No such file" "$zoo" registry pin "$tmp/gone.json"
+cmp -s "$tmp/gone.json" "$tmp/gone.before" || { echo "FAIL: a failed pin changed the file" >&2; failures=$((failures + 1)); }
+
+# --- drop-in directory
+mkdir "$tmp/drop"
+cp "$fixtures/good.so" "$tmp/drop/good.so"
+echo '{"name": "good", "version": "2.0.0", "summary": "dropped in", "abi": "1.0"}' >"$tmp/drop/good.json"
+ZOO_PLUGIN_PATH="$tmp/drop" expect 0 "^good  *2.0.0" "$zoo" list
+ZOO_PLUGIN_PATH="$tmp/drop" expect 0 "shadowed" "$zoo" list --registry "$good"
+
+if [ "$failures" -gt 0 ]; then
+    echo "$failures CLI check(s) failed" >&2
+    exit 1
+fi
+echo "all CLI checks passed"
