@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "zoo/hparams.h"
 #include "zoo/io.h"
 #include "zoo/plugin.h"
 #include "zoo/status.h"
@@ -63,19 +64,9 @@ static void entry_fail(zoo_reg_entry *e, const char *fmt, ...) {
 }
 
 static const char *closest(const char *key, const char *const *known) {
-    const char *best = NULL;
-    size_t best_score = 0;
-    for (int i = 0; known[i]; i++) { /* longest common prefix, then shared letters */
-        size_t p = 0;
-        while (key[p] && key[p] == known[i][p]) p++;
-        size_t shared = 0;
-        for (const char *c = key; *c; c++)
-            if (strchr(known[i], *c)) shared++;
-        size_t score = 4 * p + shared;
-        if (score > best_score && shared * 2 >= strlen(known[i]))
-            best_score = score, best = known[i];
-    }
-    return best;
+    int n = 0;
+    while (known[n]) n++;
+    return zoo_suggest(key, known, n);
 }
 
 /* The first key of obj not in known, with a suggestion, as an error; NULL if none. */

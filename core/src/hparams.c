@@ -185,21 +185,27 @@ static int edit_distance(const char *a, const char *b) {
     return d[la][lb];
 }
 
-const char *zoo_hparams_suggest(const zoo_hparams *hp, const char *name) {
+const char *zoo_suggest(const char *name, const char *const *candidates, int n) {
     const char *best = NULL;
     int best_d = 99;
-    for (int i = 0; i < hp->n; i++) {
-        int d = edit_distance(name, hp->schema[i].name);
-        if (d < best_d) best_d = d, best = hp->schema[i].name;
+    for (int i = 0; i < n; i++) {
+        int d = edit_distance(name, candidates[i]);
+        if (d < best_d) best_d = d, best = candidates[i];
     }
-    /* close means: a third of the name's length, at least 2 edits */
     int limit = (int)strlen(name) / 3 > 2 ? (int)strlen(name) / 3 : 2;
     if (best_d <= limit) return best;
-    for (int i = 0; i < hp->n; i++) /* or one name starts the other: vocab / vocab_size */
-        if (strncmp(name, hp->schema[i].name, strlen(name)) == 0 ||
-            strncmp(name, hp->schema[i].name, strlen(hp->schema[i].name)) == 0)
-            return hp->schema[i].name;
+    for (int i = 0; i < n; i++) /* or one name starts the other: vocab / vocab_size */
+        if (strncmp(name, candidates[i], strlen(name)) == 0 ||
+            strncmp(name, candidates[i], strlen(candidates[i])) == 0)
+            return candidates[i];
     return NULL;
+}
+
+const char *zoo_hparams_suggest(const zoo_hparams *hp, const char *name) {
+    const char *names[256];
+    int n = 0;
+    for (int i = 0; i < hp->n && n < 256; i++) names[n++] = hp->schema[i].name;
+    return zoo_suggest(name, names, n);
 }
 
 static int lookup(const zoo_hparams *hp, const char *name, const zoo_hparam_spec **s) {

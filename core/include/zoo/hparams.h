@@ -73,6 +73,11 @@ ZOO_API double zoo_hparams_float(const zoo_hparams *hp, const char *name);
 ZOO_API bool zoo_hparams_bool(const zoo_hparams *hp, const char *name);
 ZOO_API const char *zoo_hparams_string(const zoo_hparams *hp, const char *name);
 
+/* The candidate closest to `name` (a misspelling within about a third of
+ * its length, or one name starting the other), for "did you mean" messages;
+ * NULL when none is close. */
+ZOO_API const char *zoo_suggest(const char *name, const char *const *candidates, int n);
+
 /* The value of entry i as text ("12", "0.1", "true", "gelu") into buf. */
 ZOO_API const char *zoo_hparams_text(const zoo_hparams *hp, int i, char *buf, int size);
 
