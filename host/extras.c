@@ -271,16 +271,16 @@ int zoo_extra_call(const zoo_extra *x, const char *plugin_name, void *model,
     const zoo_extra_decl *d = x->decl;
     *result = NULL;
     if (!x->fn)
-        return zoo_error(ZOO_ERR_STATE, "zoo call %s.%s: disabled: %s", plugin_name, d->name,
+        return zoo_error(ZOO_ERR_STATE, "%s.%s: disabled: %s", plugin_name, d->name,
                          x->error ? x->error : "not resolved");
     int arity = zoo_extra_text_arity(x);
     if (argc != arity) {
         char types[256];
         text_types(x, types, sizeof types);
         if (arity == 0)
-            return zoo_error(ZOO_ERR_ARG, "zoo call %s.%s: expects no arguments, got %d",
+            return zoo_error(ZOO_ERR_ARG, "%s.%s: expects no arguments, got %d",
                              plugin_name, d->name, argc);
-        return zoo_error(ZOO_ERR_ARG, "zoo call %s.%s: expects %d argument%s (%s), got %d",
+        return zoo_error(ZOO_ERR_ARG, "%s.%s: expects %d argument%s (%s), got %d",
                          plugin_name, d->name, arity, arity == 1 ? "" : "s", types, argc);
     }
 
@@ -295,8 +295,7 @@ int zoo_extra_call(const zoo_extra *x, const char *plugin_name, void *model,
             if (!model) {
                 free(buffer);
                 return zoo_error(ZOO_ERR_ARG,
-                                 "zoo call %s.%s: takes a model, and none is loaded (give "
-                                 "--model CHECKPOINT)",
+                                 "%s.%s: takes a model, and none was given",
                                  plugin_name, d->name);
             }
             v->p = model;
@@ -304,7 +303,7 @@ int zoo_extra_call(const zoo_extra *x, const char *plugin_name, void *model,
         } else if (t == ZOO_X_BUFFER) {
             buffer = calloc(ZOO_EXTRA_BUFFER_BYTES, 1);
             if (!buffer)
-                return zoo_error(ZOO_ERR_NOMEM, "zoo call %s.%s: out of memory", plugin_name,
+                return zoo_error(ZOO_ERR_NOMEM, "%s.%s: out of memory", plugin_name,
                                  d->name);
             v->p = buffer;
             avalues[i] = &v->p;
@@ -313,7 +312,7 @@ int zoo_extra_call(const zoo_extra *x, const char *plugin_name, void *model,
             const char *why = convert(t, text_arg, v);
             if (why) {
                 free(buffer);
-                return zoo_error(ZOO_ERR_ARG, "zoo call %s.%s: argument %d (%s): '%s' %s",
+                return zoo_error(ZOO_ERR_ARG, "%s.%s: argument %d (%s): '%s' %s",
                                  plugin_name, d->name, text, zoo_extra_type_name(t), text_arg, why);
             }
             avalues[i] = t == ZOO_X_INT64    ? (void *)&v->i
@@ -343,7 +342,7 @@ int zoo_extra_call(const zoo_extra *x, const char *plugin_name, void *model,
     if (d->ret == ZOO_X_STRING && !ret_s) {
         free(buffer);
         const char *msg = zoo_error_message(); /* zoo_error may quote its own last message */
-        return zoo_error(ZOO_ERR_ARG, "zoo call %s.%s: failed%s%s", plugin_name, d->name,
+        return zoo_error(ZOO_ERR_ARG, "%s.%s: failed%s%s", plugin_name, d->name,
                          *msg ? ": " : " (returned NULL)", msg);
     }
     char *value = format_return(d->ret, ret_i, ret_d, ret_b, ret_s);
@@ -364,7 +363,7 @@ int zoo_extra_call(const zoo_extra *x, const char *plugin_name, void *model,
     }
     free(buffer);
     if (!value)
-        return zoo_error(ZOO_ERR_NOMEM, "zoo call %s.%s: out of memory", plugin_name, d->name);
+        return zoo_error(ZOO_ERR_NOMEM, "%s.%s: out of memory", plugin_name, d->name);
     *result = value;
     return ZOO_OK;
 }

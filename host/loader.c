@@ -76,6 +76,11 @@ static int check_descriptor(const zoo_reg_entry *e, const zoo_plugin *d) {
         {"train_step", (const void *)ops->train_step, ZOO_CAP_SELF_UPDATE},
     };
     for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
+        bool announced = !slots[i].capability || (d->capabilities & slots[i].capability);
+        if (slots[i].fn && !announced)
+            return zoo_error(ZOO_ERR_FORMAT,
+                             "%s: plugin '%s' sets the operation '%s' but not its capability flag", lib,
+                             e->name, slots[i].name);
         if (slots[i].fn) continue;
         if (!slots[i].capability)
             return zoo_error(ZOO_ERR_FORMAT,

@@ -15,9 +15,7 @@
 #include <stdbool.h>
 
 #define ZOO_EXTRA_MAX_ARGS 8
-/* A "buffer" argument is a host buffer of this many bytes that the function
- * fills with NUL-terminated text. */
-#define ZOO_EXTRA_BUFFER_BYTES 65536
+#include "zoo/plugin.h" /* ZOO_EXTRA_BUFFER_BYTES */
 
 /* The type vocabulary of extra functions' C signatures. */
 typedef enum zoo_extra_type {

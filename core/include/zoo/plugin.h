@@ -175,6 +175,10 @@ typedef struct zoo_plugin {
 
 typedef const zoo_plugin *(*zoo_plugin_entry_fn)(void);
 
+/* An extra function declared with a "buffer" argument gets a host buffer of
+ * this many bytes to fill with NUL-terminated text (see docs/plugin-guide.md). */
+#define ZOO_EXTRA_BUFFER_BYTES 65536
+
 /* A plugin defines its entry point with this, so its one exported symbol is
  * spelled and typed right:  ZOO_PLUGIN_EXPORT const zoo_plugin *zoo_plugin_entry(void) {...} */
 #define ZOO_PLUGIN_EXPORT __attribute__((visibility("default")))
