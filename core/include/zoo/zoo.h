@@ -1,17 +1,23 @@
-/* libzoo: tensors, autograd, operators, optimizers. Include this one header. */
+/* libzoo: tensors, autograd, operators, optimizers, data, tokenizers and file
+ * formats. Include this one header. */
 #ifndef ZOO_ZOO_H
 #define ZOO_ZOO_H
 
+#include "zoo/batcher.h"
+#include "zoo/corpus.h"
 #include "zoo/export.h"
 #include "zoo/hparams.h"
+#include "zoo/io.h"
 #include "zoo/ops.h"
 #include "zoo/optim.h"
 #include "zoo/params.h"
 #include "zoo/plugin.h"
 #include "zoo/rng.h"
+#include "zoo/safetensors.h"
 #include "zoo/status.h"
 #include "zoo/tensor.h"
 #include "zoo/threads.h"
+#include "zoo/tokenizer.h"
 
 #ifdef __cplusplus
 extern "C" {
