@@ -53,46 +53,108 @@ static int write_all(int fd, const void *data, size_t len) {
     while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n < 0 && errno == EINTR) continue;
+        if (n == 0) errno = EIO;
         if (n <= 0) return -1;
         p += n, len -= (size_t)n;
     }
     return 0;
 }
 
-int zoo_write_file_atomic(const char *path, const void *data, size_t len) {
+enum { ATOMIC_BUFFER = 1 << 16 };
+
+struct zoo_atomic_file {
+    char *path, *tmp;
+    int fd;
+    int err; /* the errno of the first failure, 0 while all is well */
+    size_t used;
+    unsigned char buffer[ATOMIC_BUFFER];
+};
+
+int zoo_atomic_file_open(const char *path, zoo_atomic_file **out) {
+    *out = NULL;
     size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", path);
+    zoo_atomic_file *f = malloc(sizeof *f);
+    char *copy = strdup(path), *tmp = malloc(plen + 16);
+    if (!f || !copy || !tmp) {
+        free(f), free(copy), free(tmp);
+        return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", path);
+    }
     snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
         int st = zoo_error(ZOO_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
                            strerror(errno));
-        free(tmp);
+        free(f), free(copy), free(tmp);
         return st;
     }
-    int err = 0;
-    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) err = errno ? errno : EIO;
-    fchmod(fd, 0644);
-    if (close(fd) != 0 && !err) err = errno;
-    if (!err && rename(tmp, path) != 0) err = errno;
-    if (err) {
-        unlink(tmp);
-        free(tmp);
-        return zoo_error(ZOO_ERR_IO, "%s: write failed: %s", path, strerror(err));
-    }
-    free(tmp);
-    /* the rename itself is durable only once the directory is synced */
-    char *dir_copy = strdup(path);
-    if (dir_copy) {
-        int dfd = open(dirname(dir_copy), O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        free(dir_copy);
-    }
+    f->path = copy, f->tmp = tmp, f->fd = fd, f->err = 0, f->used = 0;
+    *out = f;
     return ZOO_OK;
+}
+
+static int atomic_failed(zoo_atomic_file *f) {
+    return zoo_error(ZOO_ERR_IO, "%s: write failed: %s", f->path, strerror(f->err));
+}
+
+static void atomic_flush(zoo_atomic_file *f) {
+    if (!f->err && f->used > 0 && write_all(f->fd, f->buffer, f->used) != 0) f->err = errno;
+    f->used = 0;
+}
+
+int zoo_atomic_file_write(zoo_atomic_file *f, const void *data, size_t len) {
+    if (!f->err && len > ATOMIC_BUFFER - f->used) {
+        atomic_flush(f);
+        if (!f->err && len >= ATOMIC_BUFFER && write_all(f->fd, data, len) != 0) f->err = errno;
+        if (len >= ATOMIC_BUFFER) len = 0;
+    }
+    if (f->err) return atomic_failed(f);
+    if (len > 0) memcpy(f->buffer + f->used, data, len); /* data may be NULL when len is 0 */
+    f->used += len;
+    return ZOO_OK;
+}
+
+static void atomic_free(zoo_atomic_file *f) {
+    free(f->path);
+    free(f->tmp);
+    free(f);
+}
+
+void zoo_atomic_file_abort(zoo_atomic_file *f) {
+    if (!f) return;
+    close(f->fd);
+    unlink(f->tmp);
+    atomic_free(f);
+}
+
+int zoo_atomic_file_commit(zoo_atomic_file *f) {
+    atomic_flush(f);
+    if (!f->err && fsync(f->fd) != 0) f->err = errno;
+    fchmod(f->fd, 0644);
+    if (close(f->fd) != 0 && !f->err) f->err = errno;
+    if (!f->err && rename(f->tmp, f->path) != 0) f->err = errno;
+    if (f->err) {
+        unlink(f->tmp);
+        int st = atomic_failed(f);
+        atomic_free(f);
+        return st;
+    }
+    /* the rename itself is durable only once the directory is synced */
+    int dfd = open(dirname(f->tmp), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    atomic_free(f);
+    return ZOO_OK;
+}
+
+int zoo_write_file_atomic(const char *path, const void *data, size_t len) {
+    zoo_atomic_file *f;
+    int st = zoo_atomic_file_open(path, &f);
+    if (st == ZOO_OK) st = zoo_atomic_file_write(f, data, len);
+    if (st == ZOO_OK) return zoo_atomic_file_commit(f);
+    zoo_atomic_file_abort(f);
+    return st;
 }
 
 char *zoo_path_relative_to(const char *base_file, const char *rel) {

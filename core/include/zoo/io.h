@@ -23,6 +23,20 @@ ZOO_API char *zoo_read_file(const char *path, size_t *len);
  * the directory. On failure the old file is untouched and the temporary removed. */
 ZOO_API int zoo_write_file_atomic(const char *path, const void *data, size_t len);
 
+/* The same atomic write for content too large to assemble in memory first
+ * (a checkpoint): open creates the temporary file beside `path`, write appends
+ * to it through a small buffer (large pieces go straight to the file, never
+ * copied), commit syncs it, renames it over `path` and syncs the directory.
+ * Until the commit succeeds `path` keeps its old content. A failed write is
+ * sticky: later writes and the commit return the same error. commit (whether
+ * it succeeds or not) and abort remove any temporary file and free the handle.
+ * One handle is used by one thread at a time. */
+typedef struct zoo_atomic_file zoo_atomic_file;
+ZOO_API int zoo_atomic_file_open(const char *path, zoo_atomic_file **out);
+ZOO_API int zoo_atomic_file_write(zoo_atomic_file *f, const void *data, size_t len);
+ZOO_API int zoo_atomic_file_commit(zoo_atomic_file *f);
+ZOO_API void zoo_atomic_file_abort(zoo_atomic_file *f);
+
 /* `rel` resolved against the directory of `base_file` (unchanged when
  * absolute); from malloc. */
 ZOO_API char *zoo_path_relative_to(const char *base_file, const char *rel);
