@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "saved_model.h"
 #include "zoo/status.h"
 
 static const zoo_extra *find_extra(const zoo_loaded *p, const char *name) {
@@ -23,7 +24,7 @@ static int cmd_call(zoo_cli *cli, int argc, char **argv) {
     if (argc < 2 || !strchr(argv[1], '.'))
         return zoo_cli_usage(cli, "expected PLUGIN.FUNCTION (see zoo call --help)");
     zoo_model_opts opts = {0};
-    const char *args[64];
+    const char *args[64], *checkpoint = NULL;
     int n_args = 0;
     bool options_done = false;
     for (int i = 2; i < argc; i++) {
@@ -34,6 +35,12 @@ static int cmd_call(zoo_cli *cli, int argc, char **argv) {
             options_done = true;
             continue;
         }
+        int status = 0;
+        if (!options_done && zoo_cli_value(cli, argc, argv, i, "--model", &status)) {
+            checkpoint = argv[++i];
+            continue;
+        }
+        if (status) return status;
         if (n_args == 64) return zoo_cli_usage(cli, "too many arguments");
         args[n_args++] = argv[i];
     }
@@ -44,7 +51,18 @@ static int cmd_call(zoo_cli *cli, int argc, char **argv) {
 
     int status = ZOO_EXIT_FAILURE;
     zoo_registry *r = zoo_cli_registry(cli);
-    zoo_loaded *p = r ? zoo_cli_load_plugin(cli, r, plugin_name) : NULL;
+    zoo_saved_model saved = {0};
+    zoo_loaded *p = NULL;
+    if (r && checkpoint) {
+        if (zoo_saved_model_open(cli, r, checkpoint, &saved) == ZOO_OK) p = saved.plugin;
+        if (p && strcmp(p->plugin->name, plugin_name) != 0) {
+            zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--model %s is a '%s' model, not '%s'", checkpoint,
+                         p->plugin->name, plugin_name);
+            p = NULL;
+        }
+    } else if (r) {
+        p = zoo_cli_load_plugin(cli, r, plugin_name);
+    }
     const zoo_extra *x = p ? find_extra(p, function) : NULL;
     zoo_host_model *m = NULL;
     if (p && !x) {
@@ -55,7 +73,8 @@ static int cmd_call(zoo_cli *cli, int argc, char **argv) {
         status = zoo_cli_usage(
             cli, "%s.%s takes %d argument(s), got %d (zoo info %s shows its signature)",
             plugin_name, function, zoo_extra_text_arity(x), n_args, plugin_name);
-    } else if (x && (!takes_model(x) || (m = zoo_cli_fresh_model(cli, p, &opts)))) {
+    } else if (x && (!takes_model(x) ||
+                     (m = saved.model ? saved.model : zoo_cli_fresh_model(cli, p, &opts)))) {
         char *result = NULL;
         if (zoo_extra_call(x, plugin_name, m ? m->model : NULL, args, n_args, &result) == ZOO_OK) {
             if (*result) puts(result);
@@ -65,17 +84,22 @@ static int cmd_call(zoo_cli *cli, int argc, char **argv) {
         }
         free(result);
     }
-    zoo_host_model_destroy(m);
-    zoo_plugin_unload(p);
+    if (saved.checkpoint)
+        zoo_saved_model_close(&saved);
+    else
+        zoo_host_model_destroy(m), zoo_plugin_unload(p);
     zoo_registry_free(r);
     return status;
 }
 
 const zoo_command zoo_cmd_call = {
-    "call", cmd_call, "zoo call PLUGIN.FUNCTION [--set NAME=VALUE]... [--seed N] [--] ARG...",
+    "call", cmd_call,
+    "zoo call PLUGIN.FUNCTION [--model CHECKPOINT | --set NAME=VALUE... --seed N] [--] ARG...",
     "call an extra function a plugin declares (through libffi) and print its result",
     "  ARG...            the function's arguments, converted to its declared types\n"
     "                    (int64, double, bool: true/false, string); `--` ends the options\n"
+    "  --model CHECKPOINT  the model passed to functions that take one: a checkpoint or run\n"
+    "                    directory of this plugin (without it: a fresh model, below)\n"
     "  --set NAME=VALUE  a hyperparameter of the model passed to functions that take one\n"
     "                    (a fresh model, initialised from --seed, default 0)\n"
     "  --seed N          seed of that model's initialisation\n"};

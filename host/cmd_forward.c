@@ -1,13 +1,14 @@
 /* zoo forward MODEL --ids FILE [--mask FILE] [--types FILE] --out FILE.npy
  *             [--hidden FILE.npy] [--set NAME=VALUE]... [--seed N]
- * A raw forward pass, its outputs written as .npy. MODEL is, for now, a
- * plugin name: a fresh model with default hyperparameters (--set, --seed). */
+ * A raw forward pass, its outputs written as .npy. MODEL is a checkpoint or
+ * run directory, or a plugin name: a fresh model (--set, --seed). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "saved_model.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 
@@ -113,8 +114,15 @@ static int cmd_forward(zoo_cli *cli, int argc, char **argv) {
         if (!*extra[k]) status = ZOO_EXIT_FAILURE;
     }
     zoo_registry *r = ids && !status ? zoo_cli_registry(cli) : NULL;
-    zoo_loaded *p = r ? zoo_cli_load_plugin(cli, r, argv[1]) : NULL;
-    zoo_host_model *m = p ? zoo_cli_fresh_model(cli, p, &opts) : NULL;
+    zoo_saved_model saved = {0};
+    zoo_loaded *p = NULL;
+    zoo_host_model *m = NULL;
+    if (r && zoo_is_checkpoint_path(argv[1])) {
+        if (zoo_saved_model_open(cli, r, argv[1], &saved) == ZOO_OK)
+            p = saved.plugin, m = saved.model;
+    } else if (r && (p = zoo_cli_load_plugin(cli, r, argv[1]))) {
+        m = zoo_cli_fresh_model(cli, p, &opts);
+    }
     status = ZOO_EXIT_FAILURE;
     if (m) {
         zoo_graph *g = zoo_graph_new(0);
@@ -139,8 +147,10 @@ static int cmd_forward(zoo_cli *cli, int argc, char **argv) {
             status = 0;
         zoo_graph_free(g);
     }
-    zoo_host_model_destroy(m);
-    zoo_plugin_unload(p);
+    if (saved.model)
+        zoo_saved_model_close(&saved);
+    else
+        zoo_host_model_destroy(m), zoo_plugin_unload(p);
     zoo_registry_free(r);
     free(ids), free(mask), free(types);
     return status;
@@ -150,7 +160,8 @@ const zoo_command zoo_cmd_forward = {
     "forward", cmd_forward,
     "zoo forward MODEL --ids FILE [--mask FILE] [--types FILE] --out FILE.npy [--hidden FILE.npy]",
     "a raw forward pass: the language-model logits [B,T,V] and/or the last hidden state [B,T,C]",
-    "  MODEL            a plugin name: a fresh model with default hyperparameters\n"
+    "  MODEL            a checkpoint (.safetensors) or run directory, or a plugin name\n"
+    "                   for a fresh model with default hyperparameters (--set, --seed)\n"
     "  --ids FILE       one sequence per line, integers separated by spaces or commas,\n"
     "                   every line the same length (pad them yourself and pass --mask)\n"
     "  --mask FILE      1 for a real token, 0 for padding, shaped like --ids\n"

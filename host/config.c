@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "zoo/io.h"
 #include "zoo/status.h"
@@ -252,7 +253,15 @@ static int check_value(const char *file, const config_key *k, cJSON *v) {
     case K_PATH:
     case K_PATHS: {
         if (cJSON_IsString(v) && *v->valuestring) {
-            char *resolved = zoo_path_relative_to(file, v->valuestring);
+            /* absolute, so the resolved config in a run directory still finds it */
+            char *resolved = zoo_path_relative_to(file, v->valuestring), cwd[4096],
+                 *absolute = NULL;
+            if (resolved && resolved[0] != '/' && getcwd(cwd, sizeof cwd) &&
+                asprintf(&absolute, "%s/%s", cwd,
+                         resolved[0] == '.' && resolved[1] == '/' ? resolved + 2 : resolved) >= 0) {
+                free(resolved);
+                resolved = absolute;
+            }
             cJSON_SetValuestring(v, resolved);
             free(resolved);
             return ZOO_OK;

@@ -278,10 +278,10 @@ int zoo_extra_call(const zoo_extra *x, const char *plugin_name, void *model,
         char types[256];
         text_types(x, types, sizeof types);
         if (arity == 0)
-            return zoo_error(ZOO_ERR_ARG, "%s.%s: expects no arguments, got %d",
-                             plugin_name, d->name, argc);
-        return zoo_error(ZOO_ERR_ARG, "%s.%s: expects %d argument%s (%s), got %d",
-                         plugin_name, d->name, arity, arity == 1 ? "" : "s", types, argc);
+            return zoo_error(ZOO_ERR_ARG, "%s.%s: expects no arguments, got %d", plugin_name,
+                             d->name, argc);
+        return zoo_error(ZOO_ERR_ARG, "%s.%s: expects %d argument%s (%s), got %d", plugin_name,
+                         d->name, arity, arity == 1 ? "" : "s", types, argc);
     }
 
     arg_value values[ZOO_EXTRA_MAX_ARGS];
@@ -294,8 +294,7 @@ int zoo_extra_call(const zoo_extra *x, const char *plugin_name, void *model,
         if (t == ZOO_X_MODEL) {
             if (!model) {
                 free(buffer);
-                return zoo_error(ZOO_ERR_ARG,
-                                 "%s.%s: takes a model, and none was given",
+                return zoo_error(ZOO_ERR_ARG, "%s.%s: takes a model, and none was given",
                                  plugin_name, d->name);
             }
             v->p = model;
@@ -303,8 +302,7 @@ int zoo_extra_call(const zoo_extra *x, const char *plugin_name, void *model,
         } else if (t == ZOO_X_BUFFER) {
             buffer = calloc(ZOO_EXTRA_BUFFER_BYTES, 1);
             if (!buffer)
-                return zoo_error(ZOO_ERR_NOMEM, "%s.%s: out of memory", plugin_name,
-                                 d->name);
+                return zoo_error(ZOO_ERR_NOMEM, "%s.%s: out of memory", plugin_name, d->name);
             v->p = buffer;
             avalues[i] = &v->p;
         } else {
@@ -312,8 +310,8 @@ int zoo_extra_call(const zoo_extra *x, const char *plugin_name, void *model,
             const char *why = convert(t, text_arg, v);
             if (why) {
                 free(buffer);
-                return zoo_error(ZOO_ERR_ARG, "%s.%s: argument %d (%s): '%s' %s",
-                                 plugin_name, d->name, text, zoo_extra_type_name(t), text_arg, why);
+                return zoo_error(ZOO_ERR_ARG, "%s.%s: argument %d (%s): '%s' %s", plugin_name,
+                                 d->name, text, zoo_extra_type_name(t), text_arg, why);
             }
             avalues[i] = t == ZOO_X_INT64    ? (void *)&v->i
                          : t == ZOO_X_DOUBLE ? (void *)&v->d
@@ -362,8 +360,7 @@ int zoo_extra_call(const zoo_extra *x, const char *plugin_name, void *model,
         value = both;
     }
     free(buffer);
-    if (!value)
-        return zoo_error(ZOO_ERR_NOMEM, "%s.%s: out of memory", plugin_name, d->name);
+    if (!value) return zoo_error(ZOO_ERR_NOMEM, "%s.%s: out of memory", plugin_name, d->name);
     *result = value;
     return ZOO_OK;
 }

@@ -79,8 +79,8 @@ static int check_descriptor(const zoo_reg_entry *e, const zoo_plugin *d) {
         bool announced = !slots[i].capability || (d->capabilities & slots[i].capability);
         if (slots[i].fn && !announced)
             return zoo_error(ZOO_ERR_FORMAT,
-                             "%s: plugin '%s' sets the operation '%s' but not its capability flag", lib,
-                             e->name, slots[i].name);
+                             "%s: plugin '%s' sets the operation '%s' but not its capability flag",
+                             lib, e->name, slots[i].name);
         if (slots[i].fn) continue;
         if (!slots[i].capability)
             return zoo_error(ZOO_ERR_FORMAT,

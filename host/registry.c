@@ -213,7 +213,8 @@ static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, con
     const char *library = string_field(e, obj, "library", default_library == NULL, file, where);
     if (!library) library = default_library;
     if (library) e->library = zoo_path_relative_to(file, library);
-    if (e->library && !strchr(e->library, '/')) { /* dlopen searches the library path for bare names */
+    if (e->library &&
+        !strchr(e->library, '/')) { /* dlopen searches the library path for bare names */
         char *local = format("./%s", e->library);
         free(e->library);
         e->library = local;

@@ -1,6 +1,8 @@
-/* bigram: a toy bigram language model, built out of tree against the
- * installed zoo SDK to prove that a plugin needs nothing but libzoo's public
- * headers and library (see tests/sdk/test_sdk.sh).
+/* bigram: the baseline language model, P(next token | token). It ships with
+ * zoo (the floor any real model must beat) and is also the SDK's example:
+ * tests/sdk/test_sdk.sh builds this same file out of tree against an
+ * installed zoo, to prove a plugin needs nothing but libzoo's public headers
+ * and library.
  *
  * One parameter, logits.weight [V,V]: row a holds the logits of the token
  * that follows token a, so forward is a single embedding lookup. It exports
@@ -100,7 +102,7 @@ static const zoo_plugin bigram_plugin = {
     .abi_minor = ZOO_ABI_MINOR,
     .name = "bigram",
     .version = "1.0.0",
-    .summary = "toy bigram language model (SDK test plugin)",
+    .summary = "bigram language model: the baseline, and the SDK example",
     .objective = ZOO_OBJ_CAUSAL_LM,
     .hparams = bigram_hparams,
     .n_hparams = (int)(sizeof bigram_hparams / sizeof bigram_hparams[0]),

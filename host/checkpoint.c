@@ -1,0 +1,173 @@
+#include "checkpoint.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "zoo/status.h"
+
+static int add_param_tensors(zoo_st_writer *w, zoo_params *params, bool with_optim) {
+    int st = ZOO_OK;
+    for (int i = 0; i < zoo_params_count(params) && !st; i++) {
+        zoo_param *p = zoo_params_at(params, i);
+        zoo_tensor *t = p->value;
+        st = zoo_st_writer_add(w, p->name, ZOO_F32, t->ndim, t->shape, t->data);
+        char name[512];
+        if (!st && with_optim && p->m) {
+            snprintf(name, sizeof name, "optim.%s.m", p->name);
+            st = zoo_st_writer_add(w, name, ZOO_F32, t->ndim, t->shape, p->m);
+        }
+        if (!st && with_optim && p->v) {
+            snprintf(name, sizeof name, "optim.%s.v", p->name);
+            st = zoo_st_writer_add(w, name, ZOO_F32, t->ndim, t->shape, p->v);
+        }
+    }
+    return st;
+}
+
+int zoo_checkpoint_save(const char *path, const zoo_host_model *m, const char *config,
+                        const char *tokenizer, const zoo_run_state *state, bool with_optim) {
+    zoo_st_writer *w = zoo_st_writer_new();
+    if (!w) return ZOO_ERR_NOMEM;
+    char step[32], rng[96], elapsed[32];
+    snprintf(step, sizeof step, "%" PRId64, state->step);
+    snprintf(rng, sizeof rng, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64,
+             state->rng.s[0], state->rng.s[1], state->rng.s[2], state->rng.s[3]);
+    snprintf(elapsed, sizeof elapsed, "%.3f", state->elapsed);
+    int st = zoo_st_writer_add_metadata(w, "zoo.format", ZOO_CHECKPOINT_FORMAT);
+    if (!st) st = zoo_st_writer_add_metadata(w, "zoo.plugin", m->plugin->plugin->name);
+    if (!st) st = zoo_st_writer_add_metadata(w, "zoo.config", config);
+    if (!st && tokenizer) st = zoo_st_writer_add_metadata(w, "zoo.tokenizer", tokenizer);
+    if (!st) st = zoo_st_writer_add_metadata(w, "zoo.step", step);
+    if (!st) st = zoo_st_writer_add_metadata(w, "zoo.rng", rng);
+    if (!st) st = zoo_st_writer_add_metadata(w, "zoo.data_cursor", state->data_cursor);
+    if (!st) st = zoo_st_writer_add_metadata(w, "zoo.elapsed", elapsed);
+    if (!st) st = add_param_tensors(w, m->params, with_optim);
+    if (!st) st = zoo_st_writer_write(w, path);
+    zoo_st_writer_free(w);
+    return st;
+}
+
+static int parse_rng(const char *text, zoo_rng *rng) {
+    if (!text || strlen(text) != 64) return -1;
+    for (int i = 0; i < 4; i++) {
+        char part[17];
+        memcpy(part, text + 16 * i, 16);
+        part[16] = '\0';
+        char *end;
+        rng->s[i] = strtoull(part, &end, 16);
+        if (*end) return -1;
+    }
+    return 0;
+}
+
+char *zoo_checkpoint_resolve(const char *model) {
+    struct stat st;
+    if (stat(model, &st) == 0 && S_ISDIR(st.st_mode)) {
+        char *path = NULL;
+        if (asprintf(&path, "%s/latest.safetensors", model) < 0) return NULL;
+        return path;
+    }
+    return strdup(model);
+}
+
+int zoo_checkpoint_open(const char *model, zoo_checkpoint **out) {
+    *out = NULL;
+    char *path = zoo_checkpoint_resolve(model);
+    if (!path) return zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    zoo_st_file *f = NULL;
+    int st = zoo_st_open(path, &f);
+    if (st) {
+        free(path);
+        return st;
+    }
+    zoo_checkpoint *ck = calloc(1, sizeof *ck);
+    ck->file = f;
+    ck->path = path;
+    const char *format = zoo_st_metadata(f, "zoo.format");
+    ck->plugin = zoo_st_metadata(f, "zoo.plugin");
+    ck->config = zoo_st_metadata(f, "zoo.config");
+    ck->tokenizer = zoo_st_metadata(f, "zoo.tokenizer");
+    const char *step = zoo_st_metadata(f, "zoo.step"), *rng = zoo_st_metadata(f, "zoo.rng");
+    const char *cursor = zoo_st_metadata(f, "zoo.data_cursor"),
+               *elapsed = zoo_st_metadata(f, "zoo.elapsed");
+    char *end = NULL;
+    if (!format)
+        st = zoo_error(ZOO_ERR_FORMAT, "%s: not a zoo checkpoint (no zoo.format in its metadata)",
+                       path);
+    else if (strcmp(format, ZOO_CHECKPOINT_FORMAT) != 0)
+        st = zoo_error(ZOO_ERR_FORMAT, "%s: zoo.format is \"%s\", this zoo reads \"%s\"", path,
+                       format, ZOO_CHECKPOINT_FORMAT);
+    else if (!ck->plugin || !*ck->plugin)
+        st = zoo_error(ZOO_ERR_FORMAT, "%s: zoo.plugin: missing", path);
+    else if (!ck->config)
+        st = zoo_error(ZOO_ERR_FORMAT, "%s: zoo.config: missing", path);
+    else if (!step || (ck->state.step = strtoll(step, &end, 10), *end) || ck->state.step < 0)
+        st = zoo_error(ZOO_ERR_FORMAT, "%s: zoo.step: expected a non-negative integer", path);
+    else if (parse_rng(rng, &ck->state.rng) != 0)
+        st = zoo_error(ZOO_ERR_FORMAT, "%s: zoo.rng: expected 64 hexadecimal digits", path);
+    if (!st) {
+        snprintf(ck->state.data_cursor, sizeof ck->state.data_cursor, "%s", cursor ? cursor : "");
+        ck->state.elapsed = elapsed ? strtod(elapsed, NULL) : 0;
+        *out = ck;
+    } else {
+        zoo_checkpoint_close(ck);
+    }
+    return st;
+}
+
+void zoo_checkpoint_close(zoo_checkpoint *ck) {
+    if (!ck) return;
+    zoo_st_close(ck->file);
+    free(ck->path);
+    free(ck);
+}
+
+/* Reads tensor `name` into out, which must have the given shape. */
+static int read_tensor(const zoo_checkpoint *ck, const char *name, const zoo_tensor *like,
+                       float *out, bool required) {
+    int i = zoo_st_find(ck->file, name);
+    if (i < 0)
+        return required ? zoo_error(ZOO_ERR_FORMAT, "%s: tensor '%s' is missing", ck->path, name)
+                        : 1;
+    const char *dtype;
+    int ndim;
+    int64_t shape[ZOO_MAX_DIMS];
+    if (zoo_st_info(ck->file, i, &dtype, &ndim, shape) != ZOO_OK) /* more than 4 dimensions */
+        return zoo_error(ZOO_ERR_FORMAT, "%s: tensor '%s' has %d dimensions, the model expects %d",
+                         ck->path, name, ndim, like->ndim);
+    bool same = ndim == like->ndim;
+    for (int d = 0; same && d < ndim; d++) same = shape[d] == like->shape[d];
+    if (!same) {
+        char want[64], got[64] = "[";
+        zoo_shape_str(like, want, sizeof want);
+        for (int d = 0; d < ndim; d++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), d ? ",%lld" : "%lld",
+                     (long long)shape[d]);
+        strncat(got, "]", sizeof got - strlen(got) - 1);
+        return zoo_error(ZOO_ERR_FORMAT, "%s: tensor '%s' has shape %s, the model expects %s",
+                         ck->path, name, got, want);
+    }
+    return zoo_st_read_f32(ck->file, i, out, like->numel);
+}
+
+int zoo_checkpoint_load_params(const zoo_checkpoint *ck, zoo_params *params, bool with_optim) {
+    for (int i = 0; i < zoo_params_count(params); i++) {
+        zoo_param *p = zoo_params_at(params, i);
+        int st = read_tensor(ck, p->name, p->value, p->value->data, true);
+        if (st) return st;
+        if (!with_optim) continue;
+        char name[512];
+        float **slots[2] = {&p->m, &p->v};
+        for (int k = 0; k < 2; k++) {
+            snprintf(name, sizeof name, "optim.%s.%c", p->name, k ? 'v' : 'm');
+            if (zoo_st_find(ck->file, name) < 0) continue;
+            if (!*slots[k] && !(*slots[k] = calloc((size_t)p->value->numel, sizeof(float))))
+                return zoo_error(ZOO_ERR_NOMEM, "out of memory for %s", name);
+            if ((st = read_tensor(ck, name, p->value, *slots[k], true))) return st;
+        }
+    }
+    return ZOO_OK;
+}

@@ -1,0 +1,51 @@
+/* zoo checkpoints: safetensors files holding a model's parameters under
+ * their dotted names, optionally the optimizer state (optim.NAME.m/.v), and
+ * in __metadata__ everything needed to continue or reuse the run:
+ *   zoo.format "1", zoo.plugin, zoo.config (the resolved config as JSON),
+ *   zoo.tokenizer (JSON), zoo.step, zoo.rng, zoo.data_cursor, zoo.elapsed.
+ * Files are written atomically: a crash leaves the old file or the new one. */
+#ifndef ZOO_HOST_CHECKPOINT_H
+#define ZOO_HOST_CHECKPOINT_H
+
+#include <stdbool.h>
+
+#include "model.h"
+#include "zoo/rng.h"
+#include "zoo/safetensors.h"
+
+#define ZOO_CHECKPOINT_FORMAT "1"
+
+/* Where a run stands: what a resumed run needs besides the weights. */
+typedef struct zoo_run_state {
+    int64_t step;          /* optimizer steps completed */
+    zoo_rng rng;           /* the training generator (dropout) */
+    char data_cursor[512]; /* zoo_batcher_state_format text, "" when none */
+    double elapsed;        /* seconds of training so far */
+} zoo_run_state;
+
+/* Writes m's parameters (and, with_optim, their optimizer state) with the
+ * metadata. config and tokenizer are JSON texts (tokenizer may be NULL). */
+int zoo_checkpoint_save(const char *path, const zoo_host_model *m, const char *config,
+                        const char *tokenizer, const zoo_run_state *state, bool with_optim);
+
+typedef struct zoo_checkpoint {
+    zoo_st_file *file;
+    char *path;
+    const char *plugin, *config, *tokenizer; /* from the metadata; tokenizer may be NULL */
+    zoo_run_state state;
+} zoo_checkpoint;
+
+/* Opens and checks a checkpoint; `path` may be a run directory (its
+ * latest.safetensors). Errors name the file and the missing or bad field. */
+int zoo_checkpoint_open(const char *path, zoo_checkpoint **out);
+void zoo_checkpoint_close(zoo_checkpoint *ck);
+
+/* Copies every parameter of `params` from the checkpoint (each must be there
+ * with the same shape) and, with_optim, the optimizer state that is there. */
+int zoo_checkpoint_load_params(const zoo_checkpoint *ck, zoo_params *params, bool with_optim);
+
+/* The checkpoint to use for MODEL: a file as it is, a directory's
+ * latest.safetensors. From malloc. */
+char *zoo_checkpoint_resolve(const char *model);
+
+#endif

@@ -1,0 +1,145 @@
+/* zoo eval CHECKPOINT --data FILE [--batches N] [--json]: loss and perplexity
+ * (and bits per character or byte) of a trained model on held-out text. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+#include "saved_model.h"
+#include "zoo/status.h"
+
+typedef struct eval_result {
+    double loss; /* mean per target */
+    int64_t batches, rows;
+} eval_result;
+
+static int run_eval(const zoo_cli *cli, zoo_saved_model *m, const zoo_dataset *data,
+                    int64_t max_batches, eval_result *out) {
+    const zoo_plugin *d = m->plugin->plugin;
+    zoo_batcher_config bc = zoo_batcher_defaults(d->objective);
+    bc.B = d->objective == ZOO_OBJ_WORD_VECTORS ? 1 : zoo_config_int(m->config, "train.batch_size");
+    bc.T = zoo_config_int(m->config, "data.seq_len");
+    bc.eval = true;
+    bc.vocab_size = zoo_tokenizer_vocab_size(m->tokenizer);
+    int32_t specials[ZOO_TOK_N_SPECIAL];
+    for (int s = 0; s < ZOO_TOK_N_SPECIAL; s++)
+        if ((specials[bc.n_special] = zoo_tokenizer_special(m->tokenizer, (zoo_special)s)) >= 0)
+            bc.n_special++;
+    bc.special_ids = specials;
+    bc.mask_id = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_MASK);
+    bc.cls_id = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_CLS);
+    bc.sep_id = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_SEP);
+    bc.pad_id = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_PAD);
+    bc.nsp = d->objective == ZOO_OBJ_MASKED_LM && data->line_starts;
+    zoo_batcher *b = zoo_batcher_new(data, &bc);
+    if (!b) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 0);
+    double total = 0;
+    zoo_batch batch;
+    *out = (eval_result){0};
+    int status = 0;
+    while ((max_batches <= 0 || out->batches < max_batches) &&
+           zoo_batcher_next(b, &batch, NULL) == 1) {
+        zoo_graph_reset(g);
+        zoo_tensor *loss = NULL;
+        if (d->ops->loss(m->model->model, g, &batch, &rng, &loss, NULL) != ZOO_OK || !loss ||
+            zoo_graph_status(g)) {
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s",
+                                  zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+            break;
+        }
+        total +=
+            zoo_f32(loss)[0] * (double)batch.B; /* rows weigh alike; the last batch may be short */
+        out->rows += batch.B;
+        out->batches++;
+    }
+    if (!status && out->rows == 0)
+        status =
+            zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                         "the text is too short for one window of %lld tokens", (long long)bc.T);
+    out->loss = out->rows ? total / (double)out->rows : NAN;
+    zoo_graph_free(g);
+    zoo_batcher_free(b);
+    return status;
+}
+
+static int cmd_eval(zoo_cli *cli, int argc, char **argv) {
+    const char *model = NULL, *data_paths[64];
+    int n_data = 0, status = 0;
+    int64_t max_batches = 0;
+    for (int i = 1; i < argc; i++) {
+        if (zoo_cli_value(cli, argc, argv, i, "--data", &status)) {
+            if (n_data == 64) return zoo_cli_usage(cli, "too many --data");
+            data_paths[n_data++] = argv[++i];
+        } else if (zoo_cli_value(cli, argc, argv, i, "--batches", &status)) {
+            char *end;
+            max_batches = strtoll(argv[++i], &end, 10);
+            if (*end || max_batches < 1)
+                return zoo_cli_usage(cli, "--batches: expected an integer >= 1");
+        } else if (status)
+            return status;
+        else if (argv[i][0] == '-')
+            return zoo_cli_usage(cli, "unknown option '%s' (see zoo eval --help)", argv[i]);
+        else if (model)
+            return zoo_cli_usage(cli, "one CHECKPOINT at a time");
+        else
+            model = argv[i];
+    }
+    if (!model || !n_data)
+        return zoo_cli_usage(cli, "expected CHECKPOINT --data FILE (see zoo eval --help)");
+    zoo_registry *r = zoo_cli_registry(cli);
+    zoo_saved_model m;
+    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
+        zoo_registry_free(r);
+        return status ? status : ZOO_EXIT_FAILURE;
+    }
+    zoo_text_ids text = {0};
+    eval_result res = {0};
+    if (!m.tokenizer)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
+    else if (zoo_text_encode_files(m.tokenizer, data_paths, n_data, ZOO_UTF8_ERROR, &text) !=
+             ZOO_OK)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    else {
+        zoo_dataset data = {.ids = text.ids.ids,
+                            .n = text.ids.count,
+                            .line_starts = text.lines,
+                            .n_lines = text.n_lines};
+        status = run_eval(cli, &m, &data, max_batches, &res);
+    }
+    if (!status) {
+        bool chars = strcmp(zoo_tokenizer_type(m.tokenizer), "char") == 0;
+        double bits_per_token = res.loss / M_LN2;
+        /* bits per byte: the text's tokens per byte turn bits per token into it */
+        double bits_per_byte =
+            bits_per_token * (double)text.ids.count / (double)(text.bytes ? text.bytes : 1);
+        if (cli->json)
+            printf("{\"loss\": %.6f, \"perplexity\": %.6f, \"bits_per_token\": %.6f, \"%s\": %.6f, "
+                   "\"tokens\": %lld, \"batches\": %lld}\n",
+                   res.loss, exp(res.loss), bits_per_token,
+                   chars ? "bits_per_char" : "bits_per_byte",
+                   chars ? bits_per_token : bits_per_byte, (long long)text.ids.count,
+                   (long long)res.batches);
+        else
+            printf("loss %.4f  perplexity %.3f  %s %.4f  (%lld tokens, %lld batches)\n", res.loss,
+                   exp(res.loss), chars ? "bits/char" : "bits/byte",
+                   chars ? bits_per_token : bits_per_byte, (long long)text.ids.count,
+                   (long long)res.batches);
+    }
+    zoo_text_ids_free(&text);
+    zoo_saved_model_close(&m);
+    zoo_registry_free(r);
+    return status;
+}
+
+const zoo_command zoo_cmd_eval = {
+    "eval", cmd_eval, "zoo eval CHECKPOINT --data FILE [--batches N] [--json]",
+    "loss, perplexity and bits per character (character models) or per byte on held-out text",
+    "  CHECKPOINT     a .safetensors checkpoint or a run directory (its latest)\n"
+    "  --data FILE    UTF-8 text to evaluate (repeatable); read with the model's tokenizer\n"
+    "  --batches N    at most N batches (default: the whole text, in windows of data.seq_len)\n"
+    "  --json         print a JSON object\n"};

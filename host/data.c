@@ -1,0 +1,142 @@
+#include "data.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "zoo/corpus.h"
+#include "zoo/status.h"
+
+static int add_line(zoo_text_ids *t) {
+    if (t->n_lines == t->cap_lines) {
+        int64_t cap = t->cap_lines ? 2 * t->cap_lines : 1024;
+        int64_t *grown = realloc(t->lines, (size_t)cap * sizeof *grown);
+        if (!grown) return zoo_error(ZOO_ERR_NOMEM, "out of memory for line offsets");
+        t->lines = grown, t->cap_lines = cap;
+    }
+    t->lines[t->n_lines++] = t->ids.count;
+    return ZOO_OK;
+}
+
+/* Encodes every line of every file of c, recording where each line starts. */
+static int encode_corpus(const zoo_tokenizer *tok, const zoo_corpus *c, zoo_text_ids *out) {
+    for (int f = 0; f < zoo_corpus_count(c); f++) {
+        size_t len;
+        const char *text = zoo_corpus_file(c, f, &len);
+        for (size_t at = 0; at < len;) {
+            const char *nl = memchr(text + at, '\n', len - at);
+            size_t end = nl ? (size_t)(nl - text) + 1 : len; /* the newline is the line's */
+            int st = add_line(out);
+            if (!st) st = zoo_tokenizer_encode(tok, text + at, end - at, &out->ids);
+            if (st) return zoo_error(st, "%s: %s", zoo_corpus_path(c, f), zoo_error_message());
+            at = end;
+        }
+        out->bytes += (int64_t)len;
+    }
+    out->replacements += zoo_corpus_replacements(c);
+    return ZOO_OK;
+}
+
+static zoo_utf8_policy policy_of(const zoo_config *c) {
+    const char *p = zoo_config_string(c, "data.invalid_utf8");
+    return p && strcmp(p, "replace") == 0 ? ZOO_UTF8_REPLACE : ZOO_UTF8_ERROR;
+}
+
+int zoo_text_encode_files(const zoo_tokenizer *tok, const char *const *paths, int n,
+                          zoo_utf8_policy policy, zoo_text_ids *out) {
+    zoo_corpus *corpus = NULL;
+    int st = zoo_corpus_open(paths, n, policy, &corpus);
+    if (!st) st = encode_corpus(tok, corpus, out);
+    zoo_corpus_close(corpus);
+    return st;
+}
+
+void zoo_text_ids_free(zoo_text_ids *t) {
+    zoo_ids_free(&t->ids);
+    free(t->lines);
+    memset(t, 0, sizeof *t);
+}
+
+/* The paths of a config key (a path or a list of them). */
+static int config_paths(const zoo_config *c, const char *key, const char **paths, int max) {
+    int n = zoo_config_count(c, key);
+    for (int i = 0; i < n && i < max; i++) paths[i] = zoo_config_string_at(c, key, i);
+    return n < max ? n : max;
+}
+
+static int train_tokenizer(const zoo_config *c, const zoo_corpus *corpus, zoo_objective objective,
+                           zoo_tokenizer **out) {
+    static const zoo_special mlm_specials[] = {ZOO_TOK_PAD, ZOO_TOK_UNK, ZOO_TOK_CLS, ZOO_TOK_SEP,
+                                               ZOO_TOK_MASK};
+    static const zoo_special unk_only[] = {ZOO_TOK_UNK};
+    zoo_tokenizer_settings s = ZOO_TOKENIZER_SETTINGS_INIT;
+    const char *type = zoo_config_string(c, "data.tokenizer.type");
+    bool word = strcmp(type, "char") != 0;
+    s.lowercase = zoo_config_bool(c, "data.tokenizer.lowercase");
+    if (word)
+        s.split = strcmp(zoo_config_string(c, "data.tokenizer.split"), "whitespace") == 0
+                      ? ZOO_SPLIT_WHITESPACE
+                      : ZOO_SPLIT_PUNCTUATION;
+    s.min_count = zoo_config_int(c, "data.tokenizer.min_count");
+    s.max_size = (int32_t)zoo_config_int(c, "data.tokenizer.max_size");
+    if (objective == ZOO_OBJ_MASKED_LM)
+        s.specials = mlm_specials, s.n_specials = 5;
+    else
+        s.specials = unk_only, s.n_specials = 1;
+    int st = zoo_tokenizer_train(type, &s, corpus, out);
+    if (st)
+        return zoo_error(st, "%s: data.tokenizer: %s", zoo_config_origin(c, "data.tokenizer.type"),
+                         zoo_error_message());
+    return ZOO_OK;
+}
+
+zoo_data *zoo_data_load(const zoo_config *c, const char *tokenizer_json, zoo_objective objective) {
+    zoo_data *d = calloc(1, sizeof *d);
+    if (!d) return NULL;
+    const char *paths[64];
+    int n = config_paths(c, "data.train", paths, 64);
+    zoo_corpus *corpus = NULL;
+    int st = zoo_corpus_open(paths, n, policy_of(c), &corpus);
+    if (!st && tokenizer_json)
+        st = zoo_tokenizer_from_json(tokenizer_json, &d->tok);
+    else if (!st)
+        st = train_tokenizer(c, corpus, objective, &d->tok);
+    if (!st) st = encode_corpus(d->tok, corpus, &d->train_text);
+    zoo_corpus_close(corpus);
+    if (!st && !zoo_config_is_null(c, "data.val")) {
+        n = config_paths(c, "data.val", paths, 64);
+        st = zoo_text_encode_files(d->tok, paths, n, policy_of(c), &d->val_text);
+    }
+    if (!st) {
+        zoo_dataset all = {.ids = d->train_text.ids.ids,
+                           .n = d->train_text.ids.count,
+                           .line_starts = d->train_text.lines,
+                           .n_lines = d->train_text.n_lines};
+        if (zoo_config_is_null(c, "data.val")) {
+            st = zoo_dataset_split(&all, zoo_config_number(c, "data.val_fraction"), &d->train,
+                                   &d->val);
+            double share = (double)d->train.n / (double)(all.n ? all.n : 1);
+            d->train_bytes = (int64_t)((double)d->train_text.bytes * share);
+            d->val_bytes = d->train_text.bytes - d->train_bytes;
+        } else {
+            d->train = all;
+            d->val = (zoo_dataset){.ids = d->val_text.ids.ids,
+                                   .n = d->val_text.ids.count,
+                                   .line_starts = d->val_text.lines,
+                                   .n_lines = d->val_text.n_lines};
+            d->train_bytes = d->train_text.bytes, d->val_bytes = d->val_text.bytes;
+        }
+    }
+    if (st) {
+        zoo_data_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void zoo_data_free(zoo_data *d) {
+    if (!d) return;
+    zoo_tokenizer_free(d->tok);
+    zoo_text_ids_free(&d->train_text);
+    zoo_text_ids_free(&d->val_text);
+    free(d);
+}

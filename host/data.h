@@ -1,0 +1,38 @@
+/* A run's data, from its config: the corpus read and checked, the tokenizer
+ * trained on it (or restored from a checkpoint), every line encoded, and the
+ * training and validation splits as batcher datasets. */
+#ifndef ZOO_HOST_DATA_H
+#define ZOO_HOST_DATA_H
+
+#include "config.h"
+#include "zoo/batcher.h"
+#include "zoo/tokenizer.h"
+
+typedef struct zoo_text_ids {
+    zoo_ids ids;
+    int64_t *lines; /* where each line's ids start */
+    int64_t n_lines, cap_lines;
+    int64_t bytes; /* UTF-8 bytes of text encoded */
+    int64_t replacements;
+} zoo_text_ids;
+
+typedef struct zoo_data {
+    zoo_tokenizer *tok;
+    zoo_text_ids train_text, val_text; /* val_text is empty when val is a split of train */
+    zoo_dataset train, val;
+    int64_t train_bytes, val_bytes;
+} zoo_data;
+
+/* Reads data.train (and data.val), builds or restores the tokenizer
+ * (tokenizer_json from a checkpoint, or NULL to train one with
+ * data.tokenizer), encodes, splits. objective decides the special tokens a
+ * new tokenizer gets. NULL with a message naming the file. */
+zoo_data *zoo_data_load(const zoo_config *c, const char *tokenizer_json, zoo_objective objective);
+void zoo_data_free(zoo_data *d);
+
+/* Encodes files with an existing tokenizer (zoo eval --data). */
+int zoo_text_encode_files(const zoo_tokenizer *tok, const char *const *paths, int n,
+                          zoo_utf8_policy policy, zoo_text_ids *out);
+void zoo_text_ids_free(zoo_text_ids *t);
+
+#endif

@@ -1,0 +1,110 @@
+#include "progress.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zoo/status.h"
+
+/* Plain lines (not a terminal) come at most this often. */
+#define PLAIN_INTERVAL_S 10.0
+
+struct zoo_progress {
+    FILE *metrics;
+    int64_t total;
+    bool quiet, live;
+    bool line_open; /* a live line is on screen */
+    double last_plain;
+};
+
+static double wall(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+zoo_progress *zoo_progress_open(const char *run_dir, int64_t total_steps, bool quiet) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
+    FILE *f = fopen(path, "a");
+    if (!f) {
+        zoo_error(ZOO_ERR_IO, "%s: cannot open for appending", path);
+        return NULL;
+    }
+    zoo_progress *p = calloc(1, sizeof *p);
+    if (!p) {
+        fclose(f);
+        return NULL;
+    }
+    p->metrics = f;
+    p->total = total_steps;
+    p->quiet = quiet;
+    p->live = !quiet && isatty(STDERR_FILENO);
+    p->last_plain = -1e9;
+    return p;
+}
+
+void zoo_progress_close(zoo_progress *p) {
+    if (!p) return;
+    if (p->line_open) fputc('\n', stderr);
+    fclose(p->metrics);
+    free(p);
+}
+
+/* A JSON number, or null for NaN and infinities (which JSON cannot carry). */
+static void number(FILE *f, const char *key, double v) {
+    if (isfinite(v))
+        fprintf(f, ",\"%s\":%.9g", key, v);
+    else
+        fprintf(f, ",\"%s\":null", key);
+}
+
+static void plugin_metrics(FILE *f, const zoo_metrics *m) {
+    for (int i = 0; m && i < m->count; i++) number(f, m->items[i].name, m->items[i].value);
+}
+
+void zoo_progress_step(zoo_progress *p, const zoo_step_report *r) {
+    fprintf(p->metrics, "{\"step\":%lld", (long long)r->step);
+    number(p->metrics, "loss", r->loss);
+    number(p->metrics, "lr", r->lr);
+    number(p->metrics, "grad_norm", r->grad_norm);
+    number(p->metrics, "tokens_per_s", r->tokens_per_s);
+    number(p->metrics, "elapsed_s", r->elapsed);
+    plugin_metrics(p->metrics, r->metrics);
+    fputs("}\n", p->metrics);
+    fflush(p->metrics);
+    if (p->quiet) return;
+    double eta = r->step > 0 ? r->elapsed / (double)r->step * (double)(p->total - r->step) : 0;
+    char line[256];
+    snprintf(line, sizeof line, "step %lld/%lld  loss %.4f  lr %.3g  %.0f tok/s  ETA %.0fs",
+             (long long)r->step, (long long)p->total, r->loss, r->lr, r->tokens_per_s, eta);
+    if (p->live) {
+        fprintf(stderr, "\r%-79s", line);
+        p->line_open = true;
+    } else if (wall() - p->last_plain >= PLAIN_INTERVAL_S || r->step == p->total) {
+        fprintf(stderr, "%s\n", line);
+        p->last_plain = wall();
+    }
+}
+
+void zoo_progress_eval(zoo_progress *p, int64_t step, double val_loss, const zoo_metrics *metrics) {
+    fprintf(p->metrics, "{\"step\":%lld", (long long)step);
+    number(p->metrics, "val_loss", val_loss);
+    plugin_metrics(p->metrics, metrics);
+    fputs("}\n", p->metrics);
+    fflush(p->metrics);
+    zoo_progress_note(p, "step %lld: val_loss %.4f", (long long)step, val_loss);
+}
+
+void zoo_progress_note(zoo_progress *p, const char *fmt, ...) {
+    if (p->quiet) return;
+    if (p->line_open) fputc('\n', stderr), p->line_open = false;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}

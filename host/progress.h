@@ -1,0 +1,35 @@
+/* What a run reports: metrics.jsonl in the run directory (one JSON object
+ * per training step or evaluation, appended, so a resumed run continues the
+ * same file), and a progress display on stderr: a live line on a terminal,
+ * plain periodic lines otherwise, nothing with --quiet. */
+#ifndef ZOO_HOST_PROGRESS_H
+#define ZOO_HOST_PROGRESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "zoo/plugin.h"
+
+typedef struct zoo_progress zoo_progress;
+
+/* Appends to RUN_DIR/metrics.jsonl. NULL with a message. */
+zoo_progress *zoo_progress_open(const char *run_dir, int64_t total_steps, bool quiet);
+void zoo_progress_close(zoo_progress *p);
+
+typedef struct zoo_step_report {
+    int64_t step; /* steps completed */
+    double loss, lr;
+    double grad_norm; /* NaN: none (self-updating plugins) -> null */
+    double tokens_per_s;
+    double elapsed;             /* seconds since the run began (resumes included) */
+    const zoo_metrics *metrics; /* the plugin's own, or NULL */
+} zoo_step_report;
+
+void zoo_progress_step(zoo_progress *p, const zoo_step_report *r);
+/* An evaluation line: step and val_loss plus the plugin's metrics. */
+void zoo_progress_eval(zoo_progress *p, int64_t step, double val_loss, const zoo_metrics *metrics);
+/* A line for the user (not the metrics file), clearing a live progress line first. */
+void zoo_progress_note(zoo_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,501 @@
+#include "train.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "config.h"
+#include "data.h"
+#include "progress.h"
+#include "zoo/io.h"
+#include "zoo/optim.h"
+#include "zoo/status.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return zoo_error(ZOO_ERR_IO, "%s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+        return zoo_error(ZOO_ERR_IO, "%s: %s", buf, strerror(errno));
+    return ZOO_OK;
+}
+
+static bool exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Everything one run holds. */
+typedef struct run {
+    const zoo_cli *cli;
+    zoo_config *config;
+    zoo_registry *registry;
+    zoo_loaded *plugin;
+    zoo_host_model *model;
+    zoo_data *data;
+    zoo_batcher *train_batches, *eval_batches;
+    zoo_progress *progress;
+    zoo_graph *graph;
+    char *run_dir, *config_text, *tokenizer_json;
+    zoo_run_state state;
+    int64_t total_steps, tokens_per_step;
+    zoo_optim_config optim;
+    zoo_schedule schedule;
+    bool self_update;
+} run;
+
+static int fail(const run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(const run *r, const char *fmt, ...) {
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return zoo_cli_fail(r->cli, ZOO_EXIT_FAILURE, "%s", msg);
+}
+
+/* The plugin's hyperparameters from the config, the tokenizer and the window. */
+static zoo_hparams *resolve_hparams(run *r) {
+    const zoo_plugin *d = r->plugin->plugin;
+    zoo_hparams *hp = zoo_hparams_new(d->hparams, d->n_hparams);
+    if (!hp || zoo_config_apply_model(r->config, hp) != ZOO_OK) {
+        fail(r, "%s", zoo_error_message());
+        zoo_hparams_free(hp);
+        return NULL;
+    }
+    int32_t V = zoo_tokenizer_vocab_size(r->data->tok);
+    if (zoo_hparams_find(hp, "vocab_size")) { /* set from the tokenizer; a config may only agree */
+        if (!zoo_config_is_null(r->config, "model.vocab_size") &&
+            zoo_hparams_int(hp, "vocab_size") != V) {
+            fail(r,
+                 "%s: model.vocab_size: %lld, but the tokenizer has %d tokens (leave it out: it is "
+                 "set from the tokenizer)",
+                 zoo_config_origin(r->config, "model.vocab_size"),
+                 (long long)zoo_hparams_int(hp, "vocab_size"), V);
+            zoo_hparams_free(hp);
+            return NULL;
+        }
+        if (zoo_hparams_set_int(hp, "vocab_size", V) != ZOO_OK) {
+            fail(r, "model.vocab_size: the tokenizer's %d tokens: %s", V, zoo_error_message());
+            zoo_hparams_free(hp);
+            return NULL;
+        }
+    }
+    int64_t seq_len = zoo_config_int(r->config, "data.seq_len");
+    if (zoo_hparams_find(hp, "block_size")) {
+        if (zoo_config_is_null(r->config, "model.block_size"))
+            zoo_hparams_set_int(hp, "block_size", seq_len);
+        else if (zoo_hparams_int(hp, "block_size") < seq_len) {
+            fail(r, "%s: model.block_size %lld is shorter than data.seq_len %lld",
+                 zoo_config_origin(r->config, "model.block_size"),
+                 (long long)zoo_hparams_int(hp, "block_size"), (long long)seq_len);
+            zoo_hparams_free(hp);
+            return NULL;
+        }
+    }
+    return hp;
+}
+
+static int setup_optimizer(run *r) {
+    const char *name = zoo_config_string(r->config, "train.optimizer.name");
+    zoo_optim_kind kind = strcmp(name, "sgd") == 0    ? ZOO_OPTIM_SGD
+                          : strcmp(name, "adam") == 0 ? ZOO_OPTIM_ADAM
+                                                      : ZOO_OPTIM_ADAMW;
+    r->optim = zoo_optim_defaults(kind);
+    r->optim.beta1 = (float)zoo_config_number_at(r->config, "train.optimizer.betas", 0);
+    r->optim.beta2 = (float)zoo_config_number_at(r->config, "train.optimizer.betas", 1);
+    r->optim.eps = (float)zoo_config_number(r->config, "train.optimizer.eps");
+    r->optim.weight_decay = (float)zoo_config_number(r->config, "train.optimizer.weight_decay");
+    r->optim.momentum = (float)zoo_config_number(r->config, "train.optimizer.momentum");
+    const char *sched = zoo_config_string(r->config, "train.schedule.name");
+    r->schedule = (zoo_schedule){
+        .kind = strcmp(sched, "cosine") == 0   ? ZOO_SCHEDULE_COSINE
+                : strcmp(sched, "linear") == 0 ? ZOO_SCHEDULE_LINEAR
+                                               : ZOO_SCHEDULE_CONSTANT,
+        .lr = (float)zoo_config_number(r->config, "train.optimizer.lr"),
+        .min_lr = (float)zoo_config_number(r->config, "train.schedule.min_lr"),
+        .warmup = zoo_config_int(r->config, "train.schedule.warmup"),
+        .total_steps = r->total_steps,
+    };
+    return ZOO_OK;
+}
+
+static zoo_batcher *make_batcher(run *r, const zoo_dataset *data, bool eval) {
+    zoo_objective obj = r->plugin->plugin->objective;
+    zoo_batcher_config bc = zoo_batcher_defaults(obj);
+    bc.B = obj == ZOO_OBJ_WORD_VECTORS ? 1 : zoo_config_int(r->config, "train.batch_size");
+    bc.T = zoo_config_int(r->config, "data.seq_len");
+    bc.seed = (uint64_t)zoo_config_int(r->config, "train.seed") + (eval ? 1 : 0);
+    bc.eval = eval;
+    const zoo_tokenizer *tok = r->data->tok;
+    bc.vocab_size = zoo_tokenizer_vocab_size(tok);
+    int32_t specials[ZOO_TOK_N_SPECIAL];
+    for (int s = 0; s < ZOO_TOK_N_SPECIAL; s++)
+        if ((specials[bc.n_special] = zoo_tokenizer_special(tok, (zoo_special)s)) >= 0)
+            bc.n_special++;
+    bc.special_ids = specials;
+    bc.mask_id = zoo_tokenizer_special(tok, ZOO_TOK_MASK);
+    bc.cls_id = zoo_tokenizer_special(tok, ZOO_TOK_CLS);
+    bc.sep_id = zoo_tokenizer_special(tok, ZOO_TOK_SEP);
+    bc.pad_id = zoo_tokenizer_special(tok, ZOO_TOK_PAD);
+    bc.nsp = obj == ZOO_OBJ_MASKED_LM && data->line_starts != NULL;
+    zoo_batcher *b = zoo_batcher_new(data, &bc);
+    if (!b) fail(r, "%s data: %s", eval ? "validation" : "training", zoo_error_message());
+    return b;
+}
+
+/* Mean loss (and metrics) over up to n batches of the validation split. */
+static int evaluate(run *r, int64_t n, double *loss, zoo_metrics *metrics) {
+    zoo_batcher_rewind(r->eval_batches);
+    zoo_rng scratch;
+    zoo_rng_seed(&scratch, 0);
+    double total = 0, sums[ZOO_MAX_METRICS] = {0};
+    int64_t count = 0;
+    zoo_batch batch;
+    *metrics = (zoo_metrics){.size = sizeof *metrics};
+    zoo_metrics m0 = {.size = sizeof m0};
+    while ((n <= 0 || count < n) && zoo_batcher_next(r->eval_batches, &batch, NULL) == 1) {
+        zoo_graph_reset(r->graph);
+        zoo_graph_set_recording(r->graph, false);
+        zoo_graph_set_training(r->graph, false);
+        zoo_tensor *l = NULL;
+        zoo_metrics m = {.size = sizeof m};
+        int st = r->plugin->plugin->ops->loss(r->model->model, r->graph, &batch, &scratch, &l, &m);
+        if (st || !l || zoo_graph_status(r->graph))
+            return fail(r, "evaluation failed: %s",
+                        zoo_graph_status(r->graph) ? zoo_graph_error(r->graph)
+                                                   : zoo_error_message());
+        total += zoo_f32(l)[0];
+        for (int i = 0; i < m.count; i++) sums[i] += m.items[i].value;
+        if (count == 0) m0 = m;
+        count++;
+    }
+    if (count == 0) return fail(r, "no validation batches (is the validation split empty?)");
+    *loss = total / (double)count;
+    for (int i = 0; i < m0.count; i++)
+        zoo_metrics_add(metrics, m0.items[i].name, sums[i] / (double)count);
+    return ZOO_OK;
+}
+
+static int compare_steps(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Keeps the newest `keep` step-NNNNNNNN.safetensors of the run directory. */
+static void remove_old_checkpoints(const run *r, int64_t keep) {
+    DIR *d = opendir(r->run_dir);
+    if (!d) return;
+    int64_t steps[4096];
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < 4096;) {
+        long long s;
+        char tail[32];
+        if (sscanf(e->d_name, "step-%lld.%31s", &s, tail) == 2 && strcmp(tail, "safetensors") == 0)
+            steps[n++] = s;
+    }
+    closedir(d);
+    qsort(steps, (size_t)n, sizeof *steps, compare_steps);
+    for (int i = 0; i + keep < n; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/step-%08lld.safetensors", r->run_dir, (long long)steps[i]);
+        unlink(path);
+    }
+}
+
+static int save_checkpoint(run *r) {
+    char path[4200], latest[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/step-%08lld.safetensors", r->run_dir, (long long)r->state.step);
+    snprintf(latest, sizeof latest, "%s/latest.safetensors", r->run_dir);
+    zoo_batcher_state bs;
+    zoo_batcher_save(r->train_batches, &bs);
+    zoo_batcher_state_format(&bs, r->state.data_cursor);
+    int st =
+        zoo_checkpoint_save(path, r->model, r->config_text, r->tokenizer_json, &r->state, true);
+    if (st) return fail(r, "%s", zoo_error_message());
+    /* latest is a second name for the same file, switched atomically */
+    snprintf(tmp, sizeof tmp, "%s.tmp", latest);
+    unlink(tmp);
+    if (link(path, tmp) != 0 || rename(tmp, latest) != 0) {
+        unlink(tmp);
+        if (zoo_checkpoint_save(latest, r->model, r->config_text, r->tokenizer_json, &r->state,
+                                true))
+            return fail(r, "%s", zoo_error_message());
+    }
+    remove_old_checkpoints(r, zoo_config_int(r->config, "train.keep"));
+    return ZOO_OK;
+}
+
+/* One optimizer step; *loss_out gets the loss. */
+static int train_step(run *r, const zoo_batch *batch, double lr, double *loss_out,
+                      double *grad_norm, zoo_metrics *metrics, int64_t *tokens) {
+    const zoo_plugin_ops *ops = r->plugin->plugin->ops;
+    if (r->self_update) {
+        zoo_step_stats stats = {.size = sizeof stats};
+        int st = ops->train_step(r->model->model, batch, (float)lr, &r->state.rng, &stats);
+        if (st) return fail(r, "step %lld: %s", (long long)r->state.step + 1, zoo_error_message());
+        *loss_out = stats.loss, *grad_norm = NAN, *tokens = stats.tokens;
+        return ZOO_OK;
+    }
+    zoo_graph_reset(r->graph);
+    zoo_graph_set_recording(r->graph, true);
+    zoo_graph_set_training(r->graph, true);
+    zoo_params_zero_grad(r->model->params);
+    zoo_tensor *loss = NULL;
+    int st = ops->loss(r->model->model, r->graph, batch, &r->state.rng, &loss, metrics);
+    if (st || !loss || zoo_graph_status(r->graph))
+        return fail(r, "step %lld: %s", (long long)r->state.step + 1,
+                    zoo_graph_status(r->graph) ? zoo_graph_error(r->graph) : zoo_error_message());
+    *loss_out = zoo_f32(loss)[0];
+    *tokens = r->tokens_per_step;
+    if (!isfinite(*loss_out)) return ZOO_OK; /* the caller stops the run */
+    if (zoo_backward(r->graph, loss) != ZOO_OK)
+        return fail(r, "backward: %s", zoo_graph_error(r->graph));
+    *grad_norm = zoo_clip_grad_norm(r->model->params,
+                                    (float)zoo_config_number(r->config, "train.grad_clip"));
+    if (zoo_optim_step(r->model->params, &r->optim, (float)lr, r->state.step + 1) != ZOO_OK)
+        return fail(r, "optimizer: %s", zoo_error_message());
+    return ZOO_OK;
+}
+
+static int loop(run *r, int64_t stop_after) {
+    int64_t eval_every = zoo_config_int(r->config, "train.eval_every");
+    int64_t ckpt_every = zoo_config_int(r->config, "train.checkpoint_every");
+    int64_t eval_batches = zoo_config_int(r->config, "train.eval_batches");
+    double start = now() - r->state.elapsed;
+    struct sigaction sa = {.sa_handler = on_sigint}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    interrupted = 0;
+    int status = 0;
+    bool paused = false;
+    while (r->state.step < r->total_steps && !interrupted && !paused) {
+        zoo_batch batch;
+        zoo_batcher_next(r->train_batches, &batch, NULL);
+        double lr = zoo_schedule_lr(&r->schedule, r->state.step), loss = 0, grad_norm = NAN;
+        zoo_metrics metrics = {.size = sizeof metrics};
+        int64_t tokens = 0;
+        double t0 = now();
+        if ((status = train_step(r, &batch, lr, &loss, &grad_norm, &metrics, &tokens))) break;
+        if (!isfinite(loss)) {
+            status = fail(
+                r, "step %lld: the loss is %g; stopping (the last good checkpoint stays in %s)",
+                (long long)r->state.step + 1, loss, r->run_dir);
+            break;
+        }
+        r->state.step++;
+        r->state.elapsed = now() - start;
+        zoo_step_report rep = {.step = r->state.step,
+                               .loss = loss,
+                               .lr = lr,
+                               .grad_norm = grad_norm,
+                               .tokens_per_s = (double)tokens / (now() - t0),
+                               .elapsed = r->state.elapsed,
+                               .metrics = &metrics};
+        zoo_progress_step(r->progress, &rep);
+        bool last = r->state.step == r->total_steps;
+        if ((eval_every > 0 && r->state.step % eval_every == 0) || last) {
+            double val_loss = NAN;
+            zoo_metrics vm;
+            if ((status = evaluate(r, eval_batches, &val_loss, &vm))) break;
+            zoo_progress_eval(r->progress, r->state.step, val_loss, &vm);
+        }
+        paused = stop_after > 0 && r->state.step >= stop_after && !last;
+        if ((ckpt_every > 0 && r->state.step % ckpt_every == 0) || last || paused)
+            if ((status = save_checkpoint(r))) break;
+    }
+    if (paused && !status)
+        zoo_progress_note(r->progress,
+                          "stopped after step %lld as asked; continue with zoo train --resume %s",
+                          (long long)r->state.step, r->run_dir);
+    sigaction(SIGINT, &old, NULL);
+    if (interrupted && !status) {
+        status = save_checkpoint(r);
+        if (!status) {
+            zoo_progress_note(
+                r->progress,
+                "interrupted at step %lld: checkpoint saved; continue with zoo train --resume %s",
+                (long long)r->state.step, r->run_dir);
+            status = 130; /* as a shell reports a SIGINT */
+        }
+    }
+    return status;
+}
+
+static void free_run(run *r) {
+    zoo_progress_close(r->progress);
+    zoo_batcher_free(r->train_batches);
+    zoo_batcher_free(r->eval_batches);
+    zoo_graph_free(r->graph);
+    zoo_host_model_destroy(r->model);
+    zoo_data_free(r->data);
+    zoo_plugin_unload(r->plugin);
+    zoo_registry_free(r->registry);
+    zoo_config_free(r->config);
+    free(r->config_text);
+    free(r->tokenizer_json);
+}
+
+/* runs/NAME for configs/NAME.json */
+static char *default_run_dir(const char *config_path) {
+    const char *base = strrchr(config_path, '/');
+    base = base ? base + 1 : config_path;
+    size_t len = strlen(base);
+    if (len > 5 && strcmp(base + len - 5, ".json") == 0) len -= 5;
+    char *dir = NULL;
+    if (asprintf(&dir, "runs/%.*s", (int)len, base) < 0) return NULL;
+    return dir;
+}
+
+int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *result) {
+    run r = {.cli = cli};
+    int status = ZOO_EXIT_FAILURE;
+    zoo_checkpoint *ck = NULL;
+    memset(result, 0, sizeof *result);
+    char *config_path = NULL;
+    if (o->resume) {
+        if (asprintf(&config_path, "%s/config.json", o->resume) < 0) goto done;
+        if (zoo_checkpoint_open(o->resume, &ck) != ZOO_OK) {
+            fail(&r, "--resume %s: %s", o->resume, zoo_error_message());
+            goto done;
+        }
+    } else {
+        config_path = strdup(o->config);
+    }
+    r.config = zoo_config_load(config_path, o->sets, o->n_sets);
+    if (!r.config) {
+        fail(&r, "%s", zoo_error_message());
+        goto done;
+    }
+    r.registry = zoo_cli_registry(cli);
+    if (!r.registry || !(r.plugin = zoo_cli_load_plugin(
+                             cli, r.registry, zoo_config_string(r.config, "model.plugin"))))
+        goto done;
+    r.self_update = r.plugin->plugin->capabilities & ZOO_CAP_SELF_UPDATE;
+    r.data = zoo_data_load(r.config, ck ? ck->tokenizer : NULL, r.plugin->plugin->objective);
+    if (!r.data) {
+        fail(&r, "%s", zoo_error_message());
+        goto done;
+    }
+    zoo_hparams *hp = resolve_hparams(&r);
+    if (!hp) goto done;
+    zoo_config_store_model(r.config, hp);
+    int64_t seed = zoo_config_int(r.config, "train.seed");
+    if (zoo_host_model_create(r.plugin, hp, (uint64_t)seed, &r.model) != ZOO_OK) {
+        fail(&r, "%s", zoo_error_message());
+        goto done;
+    }
+    r.config_text = zoo_config_text(r.config);
+    r.tokenizer_json = zoo_tokenizer_to_json(r.data->tok);
+    if (o->dry_run) {
+        printf("%s\n", r.config_text);
+        printf("parameters: %lld\n", (long long)zoo_params_numel(r.model->params));
+        printf("vocabulary: %d tokens; training split %lld tokens, validation %lld\n",
+               zoo_tokenizer_vocab_size(r.data->tok), (long long)r.data->train.n,
+               (long long)r.data->val.n);
+        status = 0;
+        goto done;
+    }
+
+    /* the run directory: never overwrite a run by accident */
+    r.run_dir = o->resume ? strdup(o->resume)
+                : o->out  ? strdup(o->out)
+                : zoo_config_string(r.config, "train.run_dir")
+                    ? strdup(zoo_config_string(r.config, "train.run_dir"))
+                    : default_run_dir(o->config);
+    char latest[4200];
+    snprintf(latest, sizeof latest, "%s/latest.safetensors", r.run_dir);
+    if (!o->resume && exists(latest)) {
+        fail(&r, "%s already holds a run; continue it with --resume %s, or choose another --out",
+             r.run_dir, r.run_dir);
+        goto done;
+    }
+    if (make_dirs(r.run_dir) != ZOO_OK) {
+        fail(&r, "%s", zoo_error_message());
+        goto done;
+    }
+    if (!o->resume) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/config.json", r.run_dir);
+        if (zoo_write_file_atomic(path, r.config_text, strlen(r.config_text)) != ZOO_OK) {
+            fail(&r, "%s", zoo_error_message());
+            goto done;
+        }
+    }
+
+    r.tokens_per_step =
+        zoo_config_int(r.config, "train.batch_size") * zoo_config_int(r.config, "data.seq_len");
+    if (!zoo_config_is_null(r.config, "train.steps"))
+        r.total_steps = zoo_config_int(r.config, "train.steps");
+    else {
+        int64_t per_epoch = (r.data->train.n + r.tokens_per_step - 1) / r.tokens_per_step;
+        r.total_steps = zoo_config_int(r.config, "train.epochs") * (per_epoch > 0 ? per_epoch : 1);
+    }
+    setup_optimizer(&r);
+    zoo_rng_seed(&r.state.rng, (uint64_t)seed ^ 0x5eedULL);
+    if (!(r.train_batches = make_batcher(&r, &r.data->train, false)) ||
+        !(r.eval_batches =
+              make_batcher(&r, r.data->val.n > 0 ? &r.data->val : &r.data->train, true)))
+        goto done;
+    if (ck) { /* continue exactly where the checkpoint stopped */
+        zoo_batcher_state bs;
+        if (zoo_checkpoint_load_params(ck, r.model->params, true) != ZOO_OK ||
+            (ck->state.data_cursor[0] &&
+             (zoo_batcher_state_parse(ck->state.data_cursor, &bs) != ZOO_OK ||
+              zoo_batcher_restore(r.train_batches, &bs) != ZOO_OK))) {
+            fail(&r, "--resume %s: %s", o->resume, zoo_error_message());
+            goto done;
+        }
+        r.state = ck->state;
+    }
+    r.graph = zoo_graph_new(0);
+    r.progress = zoo_progress_open(r.run_dir, r.total_steps, o->quiet);
+    if (!r.graph || !r.progress) {
+        fail(&r, "%s", zoo_error_message());
+        goto done;
+    }
+    if (r.data->train_text.replacements)
+        zoo_progress_note(r.progress, "data: %lld invalid UTF-8 sequence(s) replaced by U+FFFD",
+                          (long long)r.data->train_text.replacements);
+    status = loop(&r, o->stop_after);
+    if (status == 0 || status == 130) {
+        result->run_dir = strdup(r.run_dir);
+        if (asprintf(&result->checkpoint, "%s/latest.safetensors", r.run_dir) < 0)
+            result->checkpoint = NULL;
+    }
+done:
+    zoo_checkpoint_close(ck);
+    free(config_path);
+    free(r.run_dir);
+    free_run(&r);
+    return status;
+}
