@@ -110,6 +110,12 @@ echo '{"name": "good", "version": "2.0.0", "summary": "dropped in", "abi": "1.0"
 ZOO_PLUGIN_PATH="$tmp/drop" expect 0 "^good  *2.0.0" "$zoo" list
 ZOO_PLUGIN_PATH="$tmp/drop" expect 0 "shadowed" "$zoo" list --registry "$good"
 
+# --- docs/config-reference.md is generated: it must match what zoo prints now
+source_dir=$(cd "$(dirname "$0")/../.." && pwd)
+"$zoo" info --config-reference >"$tmp/reference.md" 2>&1
+cmp -s "$tmp/reference.md" "$source_dir/docs/config-reference.md" ||
+    { echo "FAIL: docs/config-reference.md is stale: build/zoo info --config-reference > docs/config-reference.md" >&2; failures=$((failures + 1)); }
+
 if [ "$failures" -gt 0 ]; then
     echo "$failures CLI check(s) failed" >&2
     exit 1

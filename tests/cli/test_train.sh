@@ -1,0 +1,144 @@
+#!/bin/sh
+# zoo train, eval and resume as users run them, with the shipped bigram plugin:
+# run directory contents, bit-identical resume, Ctrl-C, a non-finite loss,
+# a run directory that is never overwritten, data errors, and (on the King
+# James Bible, when it can be found or derived) a loss that falls.
+#   test_train.sh BUILD_DIR SOURCE_DIR
+set -u
+build=$(cd "$1" && pwd)
+source_dir=$(cd "$2" && pwd)
+zoo="$build/zoo"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-train.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+unset ZOO_REGISTRY ZOO_PLUGIN_PATH
+failures=0
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+# expect CODE PATTERN CMD...: exit code and a line of stdout/stderr matching PATTERN.
+expect() {
+    code=$1 pattern=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" != "$code" ] || { [ -n "$pattern" ] && ! cat "$tmp/out" "$tmp/err" | grep -q -- "$pattern"; }; then
+        fail "$* (expected exit $code and /$pattern/, got exit $got)"
+        sed 's/^/  | /' "$tmp/out" "$tmp/err" >&2
+    fi
+}
+
+# A small corpus: 3000 lines of a few words each.
+awk 'BEGIN { srand(7); split("the lord god said unto him and they were in land of people day", w, " ");
+      for (i = 0; i < 3000; i++) { n = 3 + int(rand() * 8); s = w[1 + int(rand() * 15)];
+        for (j = 1; j < n; j++) s = s " " w[1 + int(rand() * 15)]; print s "." } }' >"$tmp/corpus.txt"
+cat >"$tmp/run.json" <<JSON
+{"model": {"plugin": "bigram"},
+ "data": {"train": "corpus.txt", "tokenizer": {"type": "char"}, "seq_len": 32},
+ "train": {"steps": 40, "batch_size": 8, "optimizer": {"name": "adamw", "lr": 0.05},
+           "schedule": {"name": "cosine", "warmup": 5, "min_lr": 0.005},
+           "eval_every": 10, "eval_batches": 4, "checkpoint_every": 10, "keep": 2}}
+JSON
+# what a resumed run must reproduce: everything but the timings
+losses() { sed -E 's/,"tokens_per_s":[^,]*,"elapsed_s":[^,}]*//' "$1"; }
+
+# --- dry run
+expect 0 "parameters: " "$zoo" train "$tmp/run.json" --dry-run
+grep -q '"vocab_size":' "$tmp/out" || fail "--dry-run does not show the resolved model.vocab_size"
+[ ! -e "$source_dir/runs/run" ] || fail "--dry-run created a run directory"
+
+# --- a whole run
+expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/a" --quiet
+for f in config.json metrics.jsonl latest.safetensors step-00000030.safetensors step-00000040.safetensors; do
+    [ -f "$tmp/a/$f" ] || fail "run directory lacks $f"
+done
+[ ! -e "$tmp/a/step-00000020.safetensors" ] || fail "keep=2 kept step 20"
+[ "$(grep -c '"loss"' "$tmp/a/metrics.jsonl")" = 40 ] || fail "metrics.jsonl: not 40 training lines"
+[ "$(grep -c '"val_loss"' "$tmp/a/metrics.jsonl")" = 4 ] || fail "metrics.jsonl: not 4 evaluation lines"
+grep -q '"step":1,"loss":[0-9.e+-]*,"lr":[0-9.e+-]*,"grad_norm":[0-9.e+-]*,"tokens_per_s":[0-9.e+-]*,"elapsed_s":' \
+    "$tmp/a/metrics.jsonl" || fail "metrics.jsonl lines lack a field"
+expect 1 "already holds a run; continue it with --resume" "$zoo" train "$tmp/run.json" --out "$tmp/a" --quiet
+
+# --- the resolved config alone repeats the run
+expect 0 "" "$zoo" train "$tmp/a/config.json" --out "$tmp/again" --quiet
+cmp -s "$(losses "$tmp/a/metrics.jsonl" >"$tmp/l1"; echo "$tmp/l1")" "$(losses "$tmp/again/metrics.jsonl" >"$tmp/l2"; echo "$tmp/l2")" ||
+    fail "training again from the run's config.json gives other losses"
+
+# --- stopped at step 17 and resumed: the same losses, to the bit
+expect 0 "stopped after step 17 as asked" "$zoo" train "$tmp/run.json" --out "$tmp/b" --stop-after 17
+expect 0 "" "$zoo" train --resume "$tmp/b" --quiet
+losses "$tmp/a/metrics.jsonl" >"$tmp/la"
+losses "$tmp/b/metrics.jsonl" >"$tmp/lb"
+cmp -s "$tmp/la" "$tmp/lb" || { fail "a resumed run differs from an uninterrupted one"; diff "$tmp/la" "$tmp/lb" | head -5 >&2; }
+
+# --- eval
+head -c 20000 "$tmp/corpus.txt" >"$tmp/held.txt"
+expect 0 "^loss [0-9.]*  perplexity [0-9.]*  bits/char [0-9.]*" "$zoo" eval "$tmp/a" --data "$tmp/held.txt"
+expect 0 '"bits_per_char":' "$zoo" eval "$tmp/a/latest.safetensors" --data "$tmp/held.txt" --json
+expect 1 "/nonexistent: No such file or directory" "$zoo" eval "$tmp/a" --data /nonexistent
+printf 'abc' >"$tmp/tiny.txt"
+expect 1 "a window needs T+1 = 33 tokens, the split holds 3" "$zoo" eval "$tmp/a" --data "$tmp/tiny.txt"
+printf 'not a checkpoint' >"$tmp/bad.safetensors"
+expect 1 "bad.safetensors" "$zoo" eval "$tmp/bad.safetensors" --data "$tmp/held.txt"
+
+# --- Ctrl-C saves a checkpoint and exits 130; the run resumes from it
+"$zoo" train "$tmp/run.json" --out "$tmp/c" --quiet --set train.steps=1000000 --set train.checkpoint_every=0 \
+    >"$tmp/c.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+    [ "$(grep -c '"loss"' "$tmp/c/metrics.jsonl" 2>/dev/null || echo 0)" -ge 20 ] && break
+    sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+code=$?
+[ "$code" = 130 ] || fail "Ctrl-C: exit $code, expected 130"
+[ -f "$tmp/c/latest.safetensors" ] || fail "Ctrl-C saved no checkpoint"
+last=$(grep '"loss"' "$tmp/c/metrics.jsonl" | tail -1 | sed -E 's/.*"step":([0-9]+).*/\1/')
+[ -f "$tmp/c/step-$(printf %08d "$last").safetensors" ] || fail "Ctrl-C: no checkpoint of the last step ($last)"
+expect 0 "stopped after step $((last + 3))" "$zoo" train --resume "$tmp/c" --stop-after $((last + 3))
+
+# --- a loss that is not finite stops the run, keeping the last good checkpoint
+expect 1 "the loss is [a-z]*; stopping (the last good checkpoint stays in" \
+    "$zoo" train "$tmp/run.json" --out "$tmp/nan" --quiet --set train.optimizer.name=adam \
+    --set train.optimizer.lr=1e38 --set train.grad_clip=0 --set train.checkpoint_every=1
+stopped=$(sed -E 's/.*step ([0-9]+): the loss.*/\1/' "$tmp/err")
+[ -f "$tmp/nan/step-$(printf %08d $((stopped - 1))).safetensors" ] || fail "the NaN run lost its last good checkpoint"
+
+# --- data errors name the file
+printf 'ok line\nbad \360 byte\n' >"$tmp/invalid.txt"
+expect 1 "invalid.txt: invalid UTF-8 at byte offset 12" \
+    "$zoo" train "$tmp/run.json" --out "$tmp/x1" --set data.train="$tmp/invalid.txt"
+: >"$tmp/empty.txt"
+expect 1 "empty.txt" "$zoo" train "$tmp/run.json" --out "$tmp/x2" --set data.train="$tmp/empty.txt"
+expect 1 "missing.txt: No such file or directory" "$zoo" train "$tmp/run.json" --out "$tmp/x3" \
+    --set data.train="$tmp/missing.txt"
+expect 1 "model.init_std: expected a number >= 0, got -1" \
+    "$zoo" train "$tmp/run.json" --out "$tmp/x4" --set model.init_std=-1
+expect 1 "model.vocab_size: 7, but the tokenizer has" "$zoo" train "$tmp/run.json" --out "$tmp/x5" --set model.vocab_size=7
+expect 2 "give a CONFIG.json, or --resume RUN_DIR" "$zoo" train
+expect 1 "train.batchsize: unknown key (did you mean 'train.batch_size'?)" \
+    "$zoo" train "$tmp/run.json" --set train.batchsize=3
+
+# --- the toy model learns the bundled corpus
+kjv="$source_dir/data/kjv.txt"
+[ -f "$kjv" ] || kjv="$source_dir/../shared/data/corpus/kjv.txt"
+if [ ! -f "$kjv" ] && command -v bible >/dev/null; then
+    "$source_dir/configs/kjv.sh" >/dev/null && kjv="$source_dir/data/kjv.txt"
+fi
+if [ -f "$kjv" ]; then
+    expect 0 "" "$zoo" train "$source_dir/configs/bigram-kjv.json" --out "$tmp/kjv" --quiet --set data.train="$kjv"
+    first=$(grep '"loss"' "$tmp/kjv/metrics.jsonl" | head -1 | sed -E 's/.*"loss":([0-9.e+-]+).*/\1/')
+    val=$(grep '"val_loss"' "$tmp/kjv/metrics.jsonl" | tail -1 | sed -E 's/.*"val_loss":([0-9.e+-]+).*/\1/')
+    awk -v f="$first" -v v="$val" 'BEGIN { exit !(v < f - 1.0) }' ||
+        fail "bigram on the KJV: val_loss $val is not 1 nat below the first loss $first"
+else
+    echo "SKIP the KJV run: no data/kjv.txt, no ../shared/data/corpus/kjv.txt and no 'bible' to derive it"
+fi
+
+if [ "$failures" -gt 0 ]; then
+    echo "$failures training check(s) failed" >&2
+    exit 1
+fi
+echo "all training checks passed"
