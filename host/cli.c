@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -139,4 +141,12 @@ zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo
     if (zoo_host_model_create(p, hp, o->seed, &m) != ZOO_OK)
         zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     return m;
+}
+
+void zoo_print_json_string(FILE *f, const char *s) {
+    cJSON *str = cJSON_CreateString(s);
+    char *text = str ? cJSON_PrintUnformatted(str) : NULL;
+    fputs(text ? text : "\"\"", f);
+    free(text);
+    cJSON_Delete(str);
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "loader.h"
 #include "model.h"
@@ -31,7 +32,8 @@ typedef struct zoo_command {
 
 /* One per command file; main.c lists them. */
 extern const zoo_command zoo_cmd_list, zoo_cmd_info, zoo_cmd_call, zoo_cmd_registry,
-    zoo_cmd_forward, zoo_cmd_train, zoo_cmd_eval;
+    zoo_cmd_forward, zoo_cmd_train, zoo_cmd_eval,
+    zoo_cmd_generate;
 
 /* "zoo COMMAND: message" on stderr; returns code. */
 int zoo_cli_fail(const zoo_cli *cli, int code, const char *fmt, ...)
@@ -59,6 +61,9 @@ typedef struct zoo_model_opts {
 int zoo_cli_model_option(const zoo_cli *cli, zoo_model_opts *o, int argc, char **argv, int *i);
 /* A model of plugin p with default hyperparameters overridden by --set. */
 zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo_model_opts *o);
+
+/* s as a JSON string literal (quoted, escaped). */
+void zoo_print_json_string(FILE *f, const char *s);
 
 /* True when argv[i] is `flag` and has a value after it (else prints usage). */
 bool zoo_cli_value(const zoo_cli *cli, int argc, char **argv, int i, const char *flag, int *status);

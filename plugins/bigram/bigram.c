@@ -87,6 +87,35 @@ static int bigram_embed(zoo_model *m, zoo_graph *g, const zoo_batch *batch, int 
     return zoo_graph_status(g);
 }
 
+/* Generation: a bigram needs no history, so its "cache" is just the batch
+ * size, and one step is one embedding lookup: ids (B) -> logits (B,V). */
+typedef struct bigram_cache {
+    int64_t B;
+} bigram_cache;
+
+static int bigram_cache_new(zoo_model *m, int64_t B, int64_t max_len, void **cache) {
+    (void)m, (void)max_len;
+    bigram_cache *c = malloc(sizeof *c);
+    if (!c) return zoo_error(ZOO_ERR_NOMEM, "bigram: out of memory");
+    c->B = B;
+    *cache = c;
+    return ZOO_OK;
+}
+
+static void bigram_cache_free(zoo_model *m, void *cache) {
+    (void)m;
+    free(cache);
+}
+
+static int bigram_decode_step(zoo_model *m, zoo_graph *g, void *cache, const int32_t *ids, int64_t B,
+                              zoo_tensor **logits) {
+    if (B != ((bigram_cache *)cache)->B)
+        return zoo_error(ZOO_ERR_ARG, "bigram: decode_step for %lld sequences, the cache holds %lld",
+                         (long long)B, (long long)((bigram_cache *)cache)->B);
+    *logits = zoo_embedding(g, m->weight, zoo_tensor_wrap(g, ZOO_I32, 1, ZOO_SHAPE(B), (void *)ids));
+    return zoo_graph_status(g);
+}
+
 static const zoo_plugin_ops bigram_ops = {
     .size = sizeof(zoo_plugin_ops),
     .create = bigram_create,
@@ -94,6 +123,9 @@ static const zoo_plugin_ops bigram_ops = {
     .forward = bigram_forward,
     .loss = bigram_loss,
     .embed = bigram_embed,
+    .cache_new = bigram_cache_new,
+    .cache_free = bigram_cache_free,
+    .decode_step = bigram_decode_step,
 };
 
 static const zoo_plugin bigram_plugin = {
@@ -106,7 +138,7 @@ static const zoo_plugin bigram_plugin = {
     .objective = ZOO_OBJ_CAUSAL_LM,
     .hparams = bigram_hparams,
     .n_hparams = (int)(sizeof bigram_hparams / sizeof bigram_hparams[0]),
-    .capabilities = 0,
+    .capabilities = ZOO_CAP_DECODE,
     .formats = NULL,
     .ops = &bigram_ops,
 };

@@ -1,0 +1,166 @@
+/* zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T]
+ *              [--top-k K] [--top-p P] [--seed S] [--json]
+ * Text generation through a plugin's one-token decode step and its cache. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sampler.h"
+#include "saved_model.h"
+#include "zoo/io.h"
+#include "zoo/status.h"
+
+typedef struct gen_opts {
+    const char *prompt;
+    int64_t max_new;
+    zoo_sampler sampler;
+    uint64_t seed;
+} gen_opts;
+
+static bool parse_number(const char *text, double *out) {
+    char *end;
+    errno = 0;
+    *out = strtod(text, &end);
+    return end != text && !*end && !errno;
+}
+
+/* Runs the prompt through the cache, then samples; appends to ids. */
+static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, zoo_ids *ids, int64_t n_prompt) {
+    const zoo_plugin_ops *ops = m->plugin->plugin->ops;
+    int64_t V = zoo_tokenizer_vocab_size(m->tokenizer);
+    int32_t eos = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_EOS);
+    void *cache = NULL;
+    if (ops->cache_new(m->model->model, 1, n_prompt + o->max_new, &cache) != ZOO_OK)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    zoo_graph *g = zoo_graph_new(0);
+    float *probs = malloc((size_t)V * sizeof *probs);
+    int32_t *order = malloc((size_t)V * sizeof *order);
+    zoo_rng rng;
+    zoo_rng_seed(&rng, o->seed);
+    int status = 0;
+    zoo_graph_set_recording(g, false);
+    for (int64_t t = 0; t < n_prompt + o->max_new - 1; t++) {
+        zoo_graph_reset(g);
+        zoo_tensor *logits = NULL;
+        if (ops->decode_step(m->model->model, g, cache, &ids->ids[t], 1, &logits) != ZOO_OK || !logits ||
+            zoo_graph_status(g)) {
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "decode step %lld: %s", (long long)t,
+                                  zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+            break;
+        }
+        if (t + 1 < n_prompt) continue; /* still reading the prompt */
+        int32_t next = zoo_sample(&o->sampler, zoo_f32(logits), V, &rng, probs, order);
+        if (zoo_ids_push(ids, next) != ZOO_OK) {
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
+            break;
+        }
+        if (next == eos) break;
+    }
+    free(probs), free(order);
+    zoo_graph_free(g);
+    ops->cache_free(m->model->model, cache);
+    return status;
+}
+
+static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
+    gen_opts o = {.max_new = 100, .sampler = {.temperature = 1.0, .top_p = 1.0}};
+    const char *model = NULL, *text_file = NULL;
+    int status = 0;
+    for (int i = 1; i < argc; i++) {
+        double v = 0;
+        const char *flag = argv[i];
+        if (zoo_cli_value(cli, argc, argv, i, "--prompt", &status)) o.prompt = argv[++i];
+        else if (zoo_cli_value(cli, argc, argv, i, "--text-file", &status)) text_file = argv[++i];
+        else if (zoo_cli_value(cli, argc, argv, i, "--max-new-tokens", &status) ||
+                 zoo_cli_value(cli, argc, argv, i, "--temperature", &status) ||
+                 zoo_cli_value(cli, argc, argv, i, "--top-k", &status) ||
+                 zoo_cli_value(cli, argc, argv, i, "--top-p", &status) ||
+                 zoo_cli_value(cli, argc, argv, i, "--seed", &status)) {
+            const char *text = argv[++i];
+            bool ok = parse_number(text, &v);
+            if (strcmp(flag, "--max-new-tokens") == 0 && (ok = ok && v >= 1 && v == (int64_t)v)) o.max_new = (int64_t)v;
+            else if (strcmp(flag, "--temperature") == 0 && (ok = ok && v >= 0)) o.sampler.temperature = v;
+            else if (strcmp(flag, "--top-k") == 0 && (ok = ok && v >= 0 && v == (int64_t)v)) o.sampler.top_k = (int64_t)v;
+            else if (strcmp(flag, "--top-p") == 0 && (ok = ok && v > 0 && v <= 1)) o.sampler.top_p = v;
+            else if (strcmp(flag, "--seed") == 0 && (ok = ok && v >= 0 && v == (uint64_t)v)) o.seed = (uint64_t)v;
+            if (!ok) return zoo_cli_usage(cli, "%s: \"%s\" is out of range (see zoo generate --help)", flag, text);
+        } else if (status) return status;
+        else if (argv[i][0] == '-') return zoo_cli_usage(cli, "unknown option '%s' (see zoo generate --help)", argv[i]);
+        else if (model) return zoo_cli_usage(cli, "one MODEL at a time");
+        else model = argv[i];
+    }
+    if (!model) return zoo_cli_usage(cli, "expected MODEL (see zoo generate --help)");
+    if (!o.prompt == !text_file) return zoo_cli_usage(cli, "give the prompt as --prompt TEXT or --text-file FILE");
+    size_t prompt_len = 0;
+    char *file_text = text_file ? zoo_read_file(text_file, &prompt_len) : NULL;
+    if (text_file && !file_text) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    if (!text_file) prompt_len = strlen(o.prompt);
+    const char *prompt = text_file ? file_text : o.prompt;
+
+    zoo_registry *r = zoo_cli_registry(cli);
+    zoo_saved_model m;
+    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
+        zoo_registry_free(r);
+        free(file_text);
+        return status ? status : ZOO_EXIT_FAILURE;
+    }
+    zoo_ids ids = {0};
+    const zoo_plugin *d = m.plugin->plugin;
+    if (!(d->capabilities & ZOO_CAP_DECODE))
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "plugin '%s' cannot generate (it has no decode step)", d->name);
+    else if (!m.tokenizer)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
+    else if (zoo_tokenizer_encode(m.tokenizer, prompt, prompt_len, &ids) != ZOO_OK)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--prompt: %s", zoo_error_message());
+    else if (ids.count == 0) {
+        int32_t bos = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_BOS);
+        if (bos < 0) bos = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_EOS);
+        if (bos < 0) status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "the prompt is empty and the tokenizer has no start token");
+        else zoo_ids_push(&ids, bos);
+    }
+    int64_t n_prompt = ids.count;
+    int64_t context = zoo_hparams_find(m.model->hp, "block_size") ? zoo_hparams_int(m.model->hp, "block_size") : 0;
+    if (!status && context > 0 && n_prompt + o.max_new > context)
+        status = zoo_cli_usage(cli, "the prompt (%lld tokens) and --max-new-tokens %lld exceed the model's context of %lld",
+                               (long long)n_prompt, (long long)o.max_new, (long long)context);
+    if (!status) status = generate(cli, &m, &o, &ids, n_prompt);
+    if (!status) {
+        size_t len;
+        char *text = zoo_tokenizer_decode(m.tokenizer, ids.ids, ids.count, &len);
+        if (!text) status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        else if (cli->json) {
+            char *generated = zoo_tokenizer_decode(m.tokenizer, ids.ids + n_prompt, ids.count - n_prompt, NULL);
+            printf("{\"text\": ");
+            zoo_print_json_string(stdout, text);
+            printf(", \"generated\": ");
+            zoo_print_json_string(stdout, generated ? generated : "");
+            printf(", \"ids\": [");
+            for (int64_t i = 0; i < ids.count; i++) printf("%s%d", i ? ", " : "", ids.ids[i]);
+            printf("], \"prompt_tokens\": %lld}\n", (long long)n_prompt);
+            free(generated);
+        } else {
+            fwrite(text, 1, len, stdout);
+            putchar('\n');
+        }
+        free(text);
+    }
+    zoo_ids_free(&ids);
+    zoo_saved_model_close(&m);
+    zoo_registry_free(r);
+    free(file_text);
+    return status;
+}
+
+const zoo_command zoo_cmd_generate = {
+    "generate", cmd_generate,
+    "zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json]",
+    "generate text from a prompt with a model that has a decode step (GPT, bigram)",
+    "  MODEL              a checkpoint or run directory\n"
+    "  --prompt TEXT      the text to continue (or --text-file FILE)\n"
+    "  --max-new-tokens N tokens to add (default 100); generation also stops at an end token\n"
+    "  --temperature T    0 is greedy; higher is more random (default 1)\n"
+    "  --top-k K          sample only from the K most likely tokens (default: all)\n"
+    "  --top-p P          ... or from the fewest whose probability reaches P (default 1)\n"
+    "  --seed S           the sampler's seed (default 0): the same seed, the same text\n"
+    "  --json             {\"text\", \"generated\", \"ids\", \"prompt_tokens\"}\n"};
