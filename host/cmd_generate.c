@@ -26,7 +26,8 @@ static bool parse_number(const char *text, double *out) {
 }
 
 /* Runs the prompt through the cache, then samples; appends to ids. */
-static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, zoo_ids *ids, int64_t n_prompt) {
+static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, zoo_ids *ids,
+                    int64_t n_prompt) {
     const zoo_plugin_ops *ops = m->plugin->plugin->ops;
     int64_t V = zoo_tokenizer_vocab_size(m->tokenizer);
     int32_t eos = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_EOS);
@@ -43,8 +44,8 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
     for (int64_t t = 0; t < n_prompt + o->max_new - 1; t++) {
         zoo_graph_reset(g);
         zoo_tensor *logits = NULL;
-        if (ops->decode_step(m->model->model, g, cache, &ids->ids[t], 1, &logits) != ZOO_OK || !logits ||
-            zoo_graph_status(g)) {
+        if (ops->decode_step(m->model->model, g, cache, &ids->ids[t], 1, &logits) != ZOO_OK ||
+            !logits || zoo_graph_status(g)) {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "decode step %lld: %s", (long long)t,
                                   zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
             break;
@@ -70,8 +71,10 @@ static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         double v = 0;
         const char *flag = argv[i];
-        if (zoo_cli_value(cli, argc, argv, i, "--prompt", &status)) o.prompt = argv[++i];
-        else if (zoo_cli_value(cli, argc, argv, i, "--text-file", &status)) text_file = argv[++i];
+        if (zoo_cli_value(cli, argc, argv, i, "--prompt", &status))
+            o.prompt = argv[++i];
+        else if (zoo_cli_value(cli, argc, argv, i, "--text-file", &status))
+            text_file = argv[++i];
         else if (zoo_cli_value(cli, argc, argv, i, "--max-new-tokens", &status) ||
                  zoo_cli_value(cli, argc, argv, i, "--temperature", &status) ||
                  zoo_cli_value(cli, argc, argv, i, "--top-k", &status) ||
@@ -79,22 +82,35 @@ static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
                  zoo_cli_value(cli, argc, argv, i, "--seed", &status)) {
             const char *text = argv[++i];
             bool ok = parse_number(text, &v);
-            if (strcmp(flag, "--max-new-tokens") == 0 && (ok = ok && v >= 1 && v == (int64_t)v)) o.max_new = (int64_t)v;
-            else if (strcmp(flag, "--temperature") == 0 && (ok = ok && v >= 0)) o.sampler.temperature = v;
-            else if (strcmp(flag, "--top-k") == 0 && (ok = ok && v >= 0 && v == (int64_t)v)) o.sampler.top_k = (int64_t)v;
-            else if (strcmp(flag, "--top-p") == 0 && (ok = ok && v > 0 && v <= 1)) o.sampler.top_p = v;
-            else if (strcmp(flag, "--seed") == 0 && (ok = ok && v >= 0 && v == (uint64_t)v)) o.seed = (uint64_t)v;
-            if (!ok) return zoo_cli_usage(cli, "%s: \"%s\" is out of range (see zoo generate --help)", flag, text);
-        } else if (status) return status;
-        else if (argv[i][0] == '-') return zoo_cli_usage(cli, "unknown option '%s' (see zoo generate --help)", argv[i]);
-        else if (model) return zoo_cli_usage(cli, "one MODEL at a time");
-        else model = argv[i];
+            if (strcmp(flag, "--max-new-tokens") == 0 && (ok = ok && v >= 1 && v == (int64_t)v))
+                o.max_new = (int64_t)v;
+            else if (strcmp(flag, "--temperature") == 0 && (ok = ok && v >= 0))
+                o.sampler.temperature = v;
+            else if (strcmp(flag, "--top-k") == 0 && (ok = ok && v >= 0 && v == (int64_t)v))
+                o.sampler.top_k = (int64_t)v;
+            else if (strcmp(flag, "--top-p") == 0 && (ok = ok && v > 0 && v <= 1))
+                o.sampler.top_p = v;
+            else if (strcmp(flag, "--seed") == 0 && (ok = ok && v >= 0 && v == (uint64_t)v))
+                o.seed = (uint64_t)v;
+            if (!ok)
+                return zoo_cli_usage(cli, "%s: \"%s\" is out of range (see zoo generate --help)",
+                                     flag, text);
+        } else if (status)
+            return status;
+        else if (argv[i][0] == '-')
+            return zoo_cli_usage(cli, "unknown option '%s' (see zoo generate --help)", argv[i]);
+        else if (model)
+            return zoo_cli_usage(cli, "one MODEL at a time");
+        else
+            model = argv[i];
     }
     if (!model) return zoo_cli_usage(cli, "expected MODEL (see zoo generate --help)");
-    if (!o.prompt == !text_file) return zoo_cli_usage(cli, "give the prompt as --prompt TEXT or --text-file FILE");
+    if (!o.prompt == !text_file)
+        return zoo_cli_usage(cli, "give the prompt as --prompt TEXT or --text-file FILE");
     size_t prompt_len = 0;
     char *file_text = text_file ? zoo_read_file(text_file, &prompt_len) : NULL;
-    if (text_file && !file_text) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    if (text_file && !file_text)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     if (!text_file) prompt_len = strlen(o.prompt);
     const char *prompt = text_file ? file_text : o.prompt;
 
@@ -108,7 +124,8 @@ static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
     zoo_ids ids = {0};
     const zoo_plugin *d = m.plugin->plugin;
     if (!(d->capabilities & ZOO_CAP_DECODE))
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "plugin '%s' cannot generate (it has no decode step)", d->name);
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                              "plugin '%s' cannot generate (it has no decode step)", d->name);
     else if (!m.tokenizer)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
     else if (zoo_tokenizer_encode(m.tokenizer, prompt, prompt_len, &ids) != ZOO_OK)
@@ -116,21 +133,30 @@ static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
     else if (ids.count == 0) {
         int32_t bos = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_BOS);
         if (bos < 0) bos = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_EOS);
-        if (bos < 0) status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "the prompt is empty and the tokenizer has no start token");
-        else zoo_ids_push(&ids, bos);
+        if (bos < 0)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                                  "the prompt is empty and the tokenizer has no start token");
+        else
+            zoo_ids_push(&ids, bos);
     }
     int64_t n_prompt = ids.count;
-    int64_t context = zoo_hparams_find(m.model->hp, "block_size") ? zoo_hparams_int(m.model->hp, "block_size") : 0;
+    int64_t context = zoo_hparams_find(m.model->hp, "block_size")
+                          ? zoo_hparams_int(m.model->hp, "block_size")
+                          : 0;
     if (!status && context > 0 && n_prompt + o.max_new > context)
-        status = zoo_cli_usage(cli, "the prompt (%lld tokens) and --max-new-tokens %lld exceed the model's context of %lld",
-                               (long long)n_prompt, (long long)o.max_new, (long long)context);
+        status = zoo_cli_usage(
+            cli,
+            "the prompt (%lld tokens) and --max-new-tokens %lld exceed the model's context of %lld",
+            (long long)n_prompt, (long long)o.max_new, (long long)context);
     if (!status) status = generate(cli, &m, &o, &ids, n_prompt);
     if (!status) {
         size_t len;
         char *text = zoo_tokenizer_decode(m.tokenizer, ids.ids, ids.count, &len);
-        if (!text) status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        if (!text)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
         else if (cli->json) {
-            char *generated = zoo_tokenizer_decode(m.tokenizer, ids.ids + n_prompt, ids.count - n_prompt, NULL);
+            char *generated =
+                zoo_tokenizer_decode(m.tokenizer, ids.ids + n_prompt, ids.count - n_prompt, NULL);
             printf("{\"text\": ");
             zoo_print_json_string(stdout, text);
             printf(", \"generated\": ");
@@ -154,7 +180,8 @@ static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
 
 const zoo_command zoo_cmd_generate = {
     "generate", cmd_generate,
-    "zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--json]",
+    "zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p "
+    "P] [--seed S] [--json]",
     "generate text from a prompt with a model that has a decode step (GPT, bigram)",
     "  MODEL              a checkpoint or run directory\n"
     "  --prompt TEXT      the text to continue (or --text-file FILE)\n"

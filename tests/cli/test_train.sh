@@ -121,6 +121,58 @@ expect 2 "give a CONFIG.json, or --resume RUN_DIR" "$zoo" train
 expect 1 "train.batchsize: unknown key (did you mean 'train.batch_size'?)" \
     "$zoo" train "$tmp/run.json" --set train.batchsize=3
 
+# --- generate (bigram has a decode step), embed
+expect 0 "^the" "$zoo" generate "$tmp/a" --prompt "the" --max-new-tokens 20 --seed 4
+cp "$tmp/out" "$tmp/gen1"
+"$zoo" generate "$tmp/a" --prompt "the" --max-new-tokens 20 --seed 4 >"$tmp/gen2" 2>&1
+cmp -s "$tmp/gen1" "$tmp/gen2" || fail "generate: the same seed gave another text"
+expect 0 '"prompt_tokens": 3}' "$zoo" generate "$tmp/a" --prompt "the" --max-new-tokens 5 --temperature 0 --json
+expect 0 '"generated": ' "$zoo" generate "$tmp/a" --prompt "the" --max-new-tokens 5 --top-k 2 --top-p 0.9 --json
+expect 2 "\-\-top-p: \"2\" is out of range" "$zoo" generate "$tmp/a" --prompt "x" --top-p 2
+expect 1 "the prompt is empty and the tokenizer has no start token" "$zoo" generate "$tmp/a" --prompt ""
+expect 0 "" "$zoo" embed "$tmp/a" --text "the lord" --out "$tmp/e.npy"
+head -c 128 "$tmp/e.npy" | grep -aq "'shape': (8, " || fail "embed: not one row per character"
+expect 0 "" "$zoo" embed "$tmp/a" --text "the lord" --pool mean --out "$tmp/m.npy"
+head -c 128 "$tmp/m.npy" | grep -aq "'shape': ([0-9]*,)" || fail "embed --pool mean: not one vector"
+
+# --- fill-mask, with a fixture plugin that is a (bigram-like) masked LM
+cat >"$tmp/masked-registry.json" <<JSON
+{"format": 1, "plugins": [{"name": "masked", "version": "1.0.0", "summary": "a bigram table for the loader tests",
+  "library": "$build/tests/fixtures/masked.so", "abi": "1.0"}]}
+JSON
+sed 's/"plugin": "bigram"/"plugin": "masked"/' "$tmp/run.json" >"$tmp/masked.json"
+expect 0 "" "$zoo" train "$tmp/masked.json" --out "$tmp/mlm" --quiet --registry "$tmp/masked-registry.json" \
+    --set data.tokenizer.type=word --set train.steps=20
+expect 0 "^\[MASK\] 1:" "$zoo" fill-mask "$tmp/mlm" "the lord [MASK] unto" --registry "$tmp/masked-registry.json"
+expect 0 '"masks": \[\[{"token": ' "$zoo" fill-mask "$tmp/mlm" "the [MASK] god [MASK]" --top 3 --json \
+    --registry "$tmp/masked-registry.json"
+expect 2 "TEXT has no \[MASK\]" "$zoo" fill-mask "$tmp/mlm" "the lord" --registry "$tmp/masked-registry.json"
+expect 1 "plugin 'bigram' cannot fill masks" "$zoo" fill-mask "$tmp/a" "the [MASK]"
+expect 1 "plugin 'masked' cannot generate" "$zoo" generate "$tmp/mlm" --prompt "the" --registry "$tmp/masked-registry.json"
+
+# --- run scripts: steps in order, ${id.field}, errors naming the step
+cat >"$tmp/script.json" <<JSON
+{"steps": [
+  {"id": "pre", "train": "run.json", "set": {"train.steps": 12}, "out": "s", "quiet": true},
+  {"eval": "\${pre.checkpoint}", "data": "held.txt", "batches": 2},
+  {"id": "w", "save": "\${pre.run_dir}", "to": "s/weights.safetensors"},
+  {"id": "m", "load": "\${w.checkpoint}"},
+  {"generate": "\${m.checkpoint}", "prompt": "the", "max_new_tokens": 5, "seed": 2},
+  {"embed": "\${m.checkpoint}", "text": "god", "out": "s/god.npy"},
+  {"call": "bigram.argmax_next", "model": "\${m.checkpoint}", "args": [3]}
+]}
+JSON
+expect 0 "^loss " "$zoo" run "$tmp/script.json"
+[ -f "$tmp/s/weights.safetensors" ] && [ -f "$tmp/s/god.npy" ] || fail "run: a step's output is missing"
+printf '{"steps": [{"eval": "${nope.checkpoint}", "data": "x"}]}' >"$tmp/s1.json"
+expect 1 "s1.json: steps\[0\] (eval): \${nope.checkpoint}: no earlier step has the id 'nope'" "$zoo" run "$tmp/s1.json"
+printf '{"steps": [{"generate": "a", "promt": "x"}]}' >"$tmp/s2.json"
+expect 1 "steps\[0\] (generate): promt: unknown option (did you mean 'prompt'?)" "$zoo" run "$tmp/s2.json"
+printf '{"steps": [{"load": "a"}, {"eval": "/nonexistent", "data": "held.txt"}]}' >"$tmp/s3.json"
+expect 1 "steps\[1\] (eval): failed" "$zoo" run "$tmp/s3.json"
+printf '{"steps": [{"frobnicate": 1}]}' >"$tmp/s4.json"
+expect 1 "steps\[0\]: no action" "$zoo" run "$tmp/s4.json"
+
 # --- the toy model learns the bundled corpus
 kjv="$source_dir/data/kjv.txt"
 [ -f "$kjv" ] || kjv="$source_dir/../shared/data/corpus/kjv.txt"

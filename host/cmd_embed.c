@@ -1,0 +1,98 @@
+/* zoo embed MODEL --text TEXT --out FILE.npy [--layer N] [--pool none|cls|mean]:
+ * the model's vectors for a text, one row per token or pooled to one. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "saved_model.h"
+#include "text_input.h"
+#include "zoo/io.h"
+#include "zoo/ops.h"
+#include "zoo/status.h"
+
+static int cmd_embed(zoo_cli *cli, int argc, char **argv) {
+    zoo_text_input in = {0};
+    const char *model = NULL, *out_path = NULL, *pool = "none";
+    int layer = -1, status = 0;
+    for (int i = 1; i < argc; i++) {
+        int used = zoo_text_input_option(cli, &in, argc, argv, &i);
+        if (used < 0) return ZOO_EXIT_USAGE;
+        if (used) continue;
+        if (zoo_cli_value(cli, argc, argv, i, "--out", &status))
+            out_path = argv[++i];
+        else if (zoo_cli_value(cli, argc, argv, i, "--pool", &status))
+            pool = argv[++i];
+        else if (zoo_cli_value(cli, argc, argv, i, "--layer", &status)) {
+            char *end;
+            layer = (int)strtol(argv[++i], &end, 10);
+            if (*end)
+                return zoo_cli_usage(cli, "--layer: expected an integer, got \"%s\"", argv[i]);
+        } else if (status)
+            return status;
+        else if (argv[i][0] == '-')
+            return zoo_cli_usage(cli, "unknown option '%s' (see zoo embed --help)", argv[i]);
+        else if (model)
+            return zoo_cli_usage(cli, "one MODEL at a time");
+        else
+            model = argv[i];
+    }
+    if (!model || !out_path) return zoo_cli_usage(cli, "expected MODEL --text TEXT --out FILE.npy");
+    if (strcmp(pool, "none") && strcmp(pool, "cls") && strcmp(pool, "mean"))
+        return zoo_cli_usage(cli, "--pool: expected none, cls or mean, got \"%s\"", pool);
+    if ((status = zoo_text_input_load(cli, &in))) return status;
+    zoo_registry *r = zoo_cli_registry(cli);
+    zoo_saved_model m;
+    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
+        zoo_registry_free(r);
+        zoo_text_input_free(&in);
+        return status ? status : ZOO_EXIT_FAILURE;
+    }
+    zoo_ids ids = {0};
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    if (!m.tokenizer)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
+    else
+        status = zoo_encode_for_model(cli, m.tokenizer, in.text, in.len, false, &ids);
+    if (!status && ids.count == 0)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--text: no tokens");
+    if (!status) {
+        int32_t *mask = malloc((size_t)ids.count * sizeof *mask);
+        for (int64_t t = 0; t < ids.count; t++) mask[t] = 1;
+        zoo_batch batch = {
+            .size = sizeof batch, .B = 1, .T = ids.count, .ids = ids.ids, .mask = mask};
+        zoo_tensor *vectors = NULL;
+        int st = m.plugin->plugin->ops->embed(m.model->model, g, &batch, layer, &vectors);
+        if (st || !vectors || zoo_graph_status(g)) {
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "embed: %s",
+                                  zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+        } else {
+            int64_t T = ids.count, C = vectors->shape[vectors->ndim - 1];
+            zoo_tensor *rows = zoo_view(g, vectors, T, C); /* [T,C] */
+            zoo_tensor *outv = strcmp(pool, "cls") == 0    ? zoo_slice(g, rows, 0, 0, 1)
+                               : strcmp(pool, "mean") == 0 ? zoo_mean(g, rows, 0)
+                                                           : rows;
+            if (!outv || zoo_npy_write(out_path, outv) != ZOO_OK)
+                status =
+                    zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s",
+                                 zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+        }
+        free(mask);
+    }
+    zoo_graph_free(g);
+    zoo_ids_free(&ids);
+    zoo_saved_model_close(&m);
+    zoo_registry_free(r);
+    zoo_text_input_free(&in);
+    return status;
+}
+
+const zoo_command zoo_cmd_embed = {
+    "embed", cmd_embed,
+    "zoo embed MODEL --text TEXT --out FILE.npy [--layer N] [--pool none|cls|mean]",
+    "the model's vectors for a text as .npy: one row per token, or pooled",
+    "  MODEL            a checkpoint or run directory\n"
+    "  --text TEXT      the text (or --text-file FILE); [CLS]/[SEP] are added for tokenizers that "
+    "have them\n"
+    "  --out FILE.npy   float32 [T,C] with --pool none (default), [1,C] with cls, [C] with mean\n"
+    "  --layer N        which layer's vectors, for models with several (default: the model's "
+    "choice)\n"};

@@ -1,0 +1,131 @@
+/* zoo fill-mask MODEL TEXT [--top N] [--json]: the likeliest tokens for each
+ * [MASK] of TEXT, from a masked language model. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "saved_model.h"
+#include "text_input.h"
+#include "zoo/status.h"
+
+/* The top n ids of row (V), most probable first, with their softmax probabilities. */
+static void top_n(const float *row, int64_t V, int n, int32_t *ids, double *probs) {
+    double mx = row[0], sum = 0;
+    for (int64_t v = 1; v < V; v++) mx = row[v] > mx ? row[v] : mx;
+    for (int64_t v = 0; v < V; v++) sum += exp(row[v] - mx);
+    for (int k = 0; k < n; k++) ids[k] = -1;
+    for (int64_t v = 0; v < V; v++) {
+        int k = n;
+        while (k > 0 && (ids[k - 1] < 0 || row[v] > row[ids[k - 1]])) k--;
+        if (k == n) continue;
+        memmove(ids + k + 1, ids + k, (size_t)(n - k - 1) * sizeof *ids);
+        ids[k] = (int32_t)v;
+    }
+    for (int k = 0; k < n; k++) probs[k] = ids[k] >= 0 ? exp(row[ids[k]] - mx) / sum : 0;
+}
+
+static int cmd_fill_mask(zoo_cli *cli, int argc, char **argv) {
+    const char *model = NULL;
+    zoo_text_input in = {0};
+    int top = 5, status = 0;
+    for (int i = 1; i < argc; i++) {
+        int used = zoo_text_input_option(cli, &in, argc, argv, &i);
+        if (used < 0) return ZOO_EXIT_USAGE;
+        if (used) continue;
+        if (zoo_cli_value(cli, argc, argv, i, "--top", &status)) {
+            char *end;
+            top = (int)strtol(argv[++i], &end, 10);
+            if (*end || top < 1 || top > 1000)
+                return zoo_cli_usage(cli, "--top: expected 1 to 1000, got \"%s\"", argv[i]);
+        } else if (status)
+            return status;
+        else if (argv[i][0] == '-' && argv[i][1])
+            return zoo_cli_usage(cli, "unknown option '%s' (see zoo fill-mask --help)", argv[i]);
+        else if (!model)
+            model = argv[i];
+        else if (!in.text && !in.file)
+            in.text = argv[i];
+        else
+            return zoo_cli_usage(cli, "expected MODEL TEXT");
+    }
+    if (!model) return zoo_cli_usage(cli, "expected MODEL TEXT (see zoo fill-mask --help)");
+    if ((status = zoo_text_input_load(cli, &in))) return status;
+    zoo_registry *r = zoo_cli_registry(cli);
+    zoo_saved_model m;
+    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
+        zoo_registry_free(r);
+        zoo_text_input_free(&in);
+        return status ? status : ZOO_EXIT_FAILURE;
+    }
+    const zoo_plugin *d = m.plugin->plugin;
+    zoo_ids ids = {0};
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    if (!(d->capabilities & ZOO_CAP_FILL_MASK))
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                              "plugin '%s' cannot fill masks (it is not a masked language model)",
+                              d->name);
+    else if (!m.tokenizer)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
+    else
+        status = zoo_encode_for_model(cli, m.tokenizer, in.text, in.len, true, &ids);
+    int32_t mask_id = m.tokenizer ? zoo_tokenizer_special(m.tokenizer, ZOO_TOK_MASK) : -1;
+    int64_t n_masks = 0;
+    for (int64_t t = 0; !status && t < ids.count; t++) n_masks += ids.ids[t] == mask_id;
+    if (!status && n_masks == 0) status = zoo_cli_usage(cli, "TEXT has no [MASK]");
+    zoo_tensor *logits = NULL;
+    if (!status) {
+        int32_t *attend = malloc((size_t)ids.count * sizeof *attend);
+        for (int64_t t = 0; t < ids.count; t++) attend[t] = 1;
+        zoo_batch batch = {
+            .size = sizeof batch, .B = 1, .T = ids.count, .ids = ids.ids, .mask = attend};
+        if (d->ops->fill_mask(m.model->model, g, &batch, mask_id, &logits) != ZOO_OK || !logits ||
+            zoo_graph_status(g))
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "fill-mask: %s",
+                                  zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+        free(attend);
+    }
+    if (!status) {
+        int64_t V = logits->shape[1];
+        int32_t *best = malloc((size_t)top * sizeof *best);
+        double *probs = malloc((size_t)top * sizeof *probs);
+        if (cli->json) printf("{\"masks\": [");
+        for (int64_t k = 0; k < n_masks; k++) {
+            top_n(zoo_f32(logits) + k * V, V, top, best, probs);
+            if (cli->json)
+                printf("%s[", k ? ", " : "");
+            else
+                printf("[MASK] %lld:", (long long)k + 1);
+            for (int j = 0; j < top && best[j] >= 0; j++) {
+                size_t len;
+                const char *tok = zoo_tokenizer_token(m.tokenizer, best[j], &len);
+                char *text = strndup(tok ? tok : "", tok ? len : 0);
+                if (cli->json) {
+                    printf("%s{\"token\": ", j ? ", " : "");
+                    zoo_print_json_string(stdout, text);
+                    printf(", \"id\": %d, \"p\": %.6f}", best[j], probs[j]);
+                } else {
+                    printf("  %s (%.3f)", text, probs[j]);
+                }
+                free(text);
+            }
+            printf(cli->json ? "]" : "\n");
+        }
+        if (cli->json) printf("]}\n");
+        free(best), free(probs);
+    }
+    zoo_graph_free(g);
+    zoo_ids_free(&ids);
+    zoo_saved_model_close(&m);
+    zoo_registry_free(r);
+    zoo_text_input_free(&in);
+    return status;
+}
+
+const zoo_command zoo_cmd_fill_mask = {
+    "fill-mask", cmd_fill_mask, "zoo fill-mask MODEL TEXT [--top N] [--json]",
+    "the likeliest tokens for each [MASK] in a text, from a masked language model (BERT)",
+    "  MODEL       a checkpoint or run directory of a model that can fill masks\n"
+    "  TEXT        the text, with [MASK] where a token is missing (or --text-file FILE)\n"
+    "  --top N     candidates per mask (default 5), with their probabilities\n"};

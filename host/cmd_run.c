@@ -1,0 +1,396 @@
+/* zoo run SCRIPT.json: a list of steps run in order, each as the command of
+ * the same name would run it:
+ *   {"steps": [{"id": "pre", "train": "base.json", "set": {"train.steps": 100}},
+ *              {"eval": "${pre.checkpoint}", "data": "held-out.txt"}, ...]}
+ * A later string may name what an earlier step produced: ${ID.run_dir},
+ * ${ID.checkpoint}. Paths resolve relative to the script. The first error
+ * stops the script and names the step. */
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "saved_model.h"
+#include "train.h"
+#include "zoo/hparams.h"
+#include "zoo/io.h"
+#include "zoo/status.h"
+
+#define MAX_STEPS 256
+
+/* One action: its options, and which of them are paths. */
+typedef struct action {
+    const char *name;
+    const char *const options[10];
+    const char *const paths[6]; /* option names (and "" for the action's own value) read as paths */
+} action;
+
+static const action ACTIONS[] = {
+    {"train", {"set", "out", "stop_after", "quiet"}, {"", "out"}},
+    {"eval", {"data", "batches"}, {"", "data"}},
+    {"save", {"to"}, {"", "to"}},
+    {"load", {NULL}, {""}},
+    {"generate", {"prompt", "max_new_tokens", "temperature", "top_k", "top_p", "seed"}, {""}},
+    {"fill-mask", {"text", "top"}, {""}},
+    {"embed", {"text", "out", "layer", "pool"}, {"", "out"}},
+    {"forward",
+     {"ids", "mask", "types", "out", "hidden"},
+     {"", "ids", "mask", "types", "out", "hidden"}},
+    {"call", {"model", "args", "set", "seed"}, {"model"}},
+};
+#define N_ACTIONS (int)(sizeof ACTIONS / sizeof ACTIONS[0])
+
+typedef struct produced {
+    char *id, *run_dir, *checkpoint;
+} produced;
+
+typedef struct script {
+    zoo_cli *cli;
+    const char *path;
+    produced steps[MAX_STEPS];
+    int n;
+    int index; /* the step being run */
+    const char *action;
+} script;
+
+static int step_fail(script *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int step_fail(script *s, const char *fmt, ...) {
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE, "%s: steps[%d]%s%s%s: %s", s->path, s->index,
+                        s->action ? " (" : "", s->action ? s->action : "", s->action ? ")" : "",
+                        msg);
+}
+
+/* text with every ${ID.FIELD} replaced; NULL after reporting an error. */
+static char *substitute(script *s, const char *text) {
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    for (const char *p = text; *p;) {
+        const char *open = strstr(p, "${");
+        if (!open) {
+            fputs(p, f);
+            break;
+        }
+        fwrite(p, 1, (size_t)(open - p), f);
+        const char *close = strchr(open, '}'), *dot = strchr(open, '.');
+        if (!close || !dot || dot > close) {
+            fclose(f);
+            free(out);
+            step_fail(s, "\"%s\": expected ${ID.run_dir} or ${ID.checkpoint}", text);
+            return NULL;
+        }
+        char id[128], field[64];
+        snprintf(id, sizeof id, "%.*s", (int)(dot - open - 2), open + 2);
+        snprintf(field, sizeof field, "%.*s", (int)(close - dot - 1), dot + 1);
+        const char *value = NULL;
+        bool known = false;
+        for (int i = 0; i < s->n; i++)
+            if (s->steps[i].id && strcmp(s->steps[i].id, id) == 0) {
+                known = true;
+                value = strcmp(field, "run_dir") == 0      ? s->steps[i].run_dir
+                        : strcmp(field, "checkpoint") == 0 ? s->steps[i].checkpoint
+                                                           : NULL;
+            }
+        if (!value) {
+            fclose(f);
+            free(out);
+            if (!known)
+                step_fail(s, "${%s.%s}: no earlier step has the id '%s'", id, field, id);
+            else if (strcmp(field, "run_dir") && strcmp(field, "checkpoint"))
+                step_fail(s, "${%s.%s}: a step produces run_dir and checkpoint, not '%s'", id,
+                          field, field);
+            else
+                step_fail(s, "${%s.%s}: step '%s' produced no %s", id, field, id, field);
+            return NULL;
+        }
+        fputs(value, f);
+        p = close + 1;
+    }
+    fclose(f);
+    return out;
+}
+
+/* A JSON scalar as command-line text; paths resolved against the script. */
+static char *value_text(script *s, const cJSON *v, bool path) {
+    char buf[64];
+    if (cJSON_IsString(v)) {
+        char *text = substitute(s, v->valuestring);
+        if (text && path && text[0] != '/' && strncmp(v->valuestring, "${", 2) != 0) {
+            char *resolved = zoo_path_relative_to(s->path, text);
+            free(text);
+            return resolved;
+        }
+        return text;
+    }
+    if (cJSON_IsNumber(v))
+        snprintf(buf, sizeof buf, "%.17g", v->valuedouble);
+    else if (cJSON_IsBool(v))
+        snprintf(buf, sizeof buf, "%s", cJSON_IsTrue(v) ? "true" : "false");
+    else if (cJSON_IsNull(v))
+        snprintf(buf, sizeof buf, "null");
+    else {
+        step_fail(s, "expected a string, number or boolean");
+        return NULL;
+    }
+    return strdup(buf);
+}
+
+static bool is_path(const action *a, const char *option) {
+    for (int i = 0; i < 6 && a->paths[i]; i++)
+        if (strcmp(a->paths[i], option) == 0) return true;
+    return false;
+}
+
+/* An argv under construction; every string is owned. */
+typedef struct args {
+    char *v[96];
+    int n;
+} args;
+
+static void push(args *a, char *s) {
+    if (a->n < 95)
+        a->v[a->n++] = s;
+    else
+        free(s);
+}
+
+static void free_args(args *a) {
+    for (int i = 0; i < a->n; i++) free(a->v[i]);
+}
+
+/* "--max-new-tokens" for "max_new_tokens" */
+static char *flag_of(const char *option) {
+    char *f = malloc(strlen(option) + 3);
+    sprintf(f, "--%s", option);
+    for (char *c = f + 2; *c; c++)
+        if (*c == '_') *c = '-';
+    return f;
+}
+
+/* Options of the step (but the action and id) as --flag value pairs; arrays repeat the flag. */
+static int options_to_args(script *s, const action *a, const cJSON *step, args *out) {
+    for (const cJSON *o = step->child; o; o = o->next) {
+        if (strcmp(o->string, a->name) == 0 || strcmp(o->string, "id") == 0) continue;
+        if (strcmp(o->string, "set") == 0 && cJSON_IsObject(o)) {
+            for (const cJSON *kv = o->child; kv; kv = kv->next) {
+                char *value = value_text(s, kv, false), *pair = NULL;
+                if (!value || asprintf(&pair, "%s=%s", kv->string, value) < 0)
+                    return free(value), ZOO_EXIT_FAILURE;
+                free(value);
+                push(out, strdup("--set"));
+                push(out, pair);
+            }
+            continue;
+        }
+        if (strcmp(o->string, "args") == 0) continue; /* call's positional arguments, added last */
+        if (cJSON_IsBool(o) && strcmp(o->string, "quiet") == 0) {
+            if (cJSON_IsTrue(o)) push(out, strdup("--quiet"));
+            continue;
+        }
+        const cJSON *items = cJSON_IsArray(o) ? o->child : o;
+        for (const cJSON *it = items; it; it = cJSON_IsArray(o) ? it->next : NULL) {
+            char *value = value_text(s, it, is_path(a, o->string));
+            if (!value) return ZOO_EXIT_FAILURE;
+            push(out, flag_of(o->string));
+            push(out, value);
+        }
+    }
+    return 0;
+}
+
+static const zoo_command *command_named(const char *name) {
+    const zoo_command *all[] = {&zoo_cmd_eval,  &zoo_cmd_generate, &zoo_cmd_fill_mask,
+                                &zoo_cmd_embed, &zoo_cmd_forward,  &zoo_cmd_call};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(all[i]->name, name) == 0) return all[i];
+    return NULL;
+}
+
+static int run_train(script *s, const cJSON *step, const args *opts, produced *p) {
+    char *config = value_text(s, cJSON_GetObjectItemCaseSensitive(step, "train"), true);
+    if (!config) return ZOO_EXIT_FAILURE;
+    zoo_train_opts o = {.config = config};
+    const char *sets[64];
+    for (int i = 0; i + 1 < opts->n; i += 2) {
+        const char *flag = opts->v[i], *v = opts->v[i + 1];
+        if (strcmp(flag, "--set") == 0 && o.n_sets < 64)
+            sets[o.n_sets++] = v;
+        else if (strcmp(flag, "--out") == 0)
+            o.out = v;
+        else if (strcmp(flag, "--stop-after") == 0)
+            o.stop_after = strtoll(v, NULL, 10);
+    }
+    for (int i = 0; i < opts->n; i++) o.quiet = o.quiet || strcmp(opts->v[i], "--quiet") == 0;
+    o.sets = sets;
+    zoo_cli cli = *s->cli;
+    cli.command = "train";
+    zoo_train_result result;
+    int status = zoo_train(&cli, &o, &result);
+    if (status == 0)
+        p->run_dir = result.run_dir, p->checkpoint = result.checkpoint;
+    else
+        free(result.run_dir), free(result.checkpoint);
+    free(config);
+    return status;
+}
+
+/* load: the model opens (plugin, tokenizer, weights); save: its weights, written elsewhere. */
+static int run_load_save(script *s, const char *model, const char *to, produced *p) {
+    zoo_registry *r = zoo_cli_registry(s->cli);
+    zoo_saved_model m;
+    int status = r ? zoo_saved_model_open(s->cli, r, model, &m) : ZOO_EXIT_FAILURE;
+    if (!status && to) {
+        char *tokenizer = m.tokenizer ? zoo_tokenizer_to_json(m.tokenizer) : NULL;
+        if (zoo_checkpoint_save(to, m.model, m.checkpoint->config, tokenizer, &m.checkpoint->state,
+                                false) != ZOO_OK)
+            status = step_fail(s, "%s", zoo_error_message());
+        free(tokenizer);
+    }
+    if (!status) {
+        p->checkpoint = strdup(to ? to : m.checkpoint->path);
+        if (!to && strcmp(model, m.checkpoint->path) != 0) p->run_dir = strdup(model);
+    }
+    if (r && !status) zoo_saved_model_close(&m);
+    zoo_registry_free(r);
+    return status;
+}
+
+static int run_step(script *s, const cJSON *step, produced *p) {
+    if (!cJSON_IsObject(step)) return step_fail(s, "expected an object");
+    const action *a = NULL;
+    for (int i = 0; i < N_ACTIONS; i++)
+        if (cJSON_GetObjectItemCaseSensitive(step, ACTIONS[i].name)) {
+            if (a)
+                return step_fail(s, "two actions in one step ('%s' and '%s')", a->name,
+                                 ACTIONS[i].name);
+            a = &ACTIONS[i];
+        }
+    if (!a)
+        return step_fail(
+            s, "no action (train, eval, save, load, generate, fill-mask, embed, forward or call)");
+    s->action = a->name;
+    for (const cJSON *o = step->child; o; o = o->next) { /* every key known, as in configs */
+        bool known = strcmp(o->string, a->name) == 0 || strcmp(o->string, "id") == 0;
+        for (int i = 0; i < 10 && a->options[i] && !known; i++)
+            known = strcmp(o->string, a->options[i]) == 0;
+        if (!known) {
+            int n = 0;
+            while (n < 10 && a->options[n]) n++;
+            const char *near = zoo_suggest(o->string, a->options, n);
+            return near ? step_fail(s, "%s: unknown option (did you mean '%s'?)", o->string, near)
+                        : step_fail(s, "%s: unknown option of %s", o->string, a->name);
+        }
+    }
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(step, "id");
+    if (id) {
+        bool ok = cJSON_IsString(id) && *id->valuestring;
+        for (const char *c = ok ? id->valuestring : ""; *c && ok; c++)
+            ok = isalnum((unsigned char)*c) || *c == '_';
+        if (!ok) return step_fail(s, "id: expected letters, digits and '_'");
+        for (int i = 0; i < s->n; i++)
+            if (s->steps[i].id && strcmp(s->steps[i].id, id->valuestring) == 0)
+                return step_fail(s, "id: '%s' is already the id of steps[%d]", id->valuestring, i);
+        p->id = strdup(id->valuestring);
+    }
+    args opts = {0};
+    int status = options_to_args(s, a, step, &opts);
+    if (!status && strcmp(a->name, "train") == 0)
+        status = run_train(s, step, &opts, p);
+    else if (!status && (strcmp(a->name, "load") == 0 || strcmp(a->name, "save") == 0)) {
+        char *model = value_text(s, cJSON_GetObjectItemCaseSensitive(step, a->name), true);
+        const char *to = NULL;
+        for (int i = 0; i + 1 < opts.n; i++)
+            if (strcmp(opts.v[i], "--to") == 0) to = opts.v[i + 1];
+        if (a->name[0] == 's' && !to)
+            status = step_fail(s, "save needs \"to\": the file to write");
+        else
+            status = model ? run_load_save(s, model, to, p) : ZOO_EXIT_FAILURE;
+        free(model);
+    } else if (!status) {
+        args argv = {0};
+        push(&argv, strdup(a->name));
+        char *target =
+            value_text(s, cJSON_GetObjectItemCaseSensitive(step, a->name), is_path(a, ""));
+        if (!target)
+            status = ZOO_EXIT_FAILURE;
+        else
+            push(&argv, target);
+        for (int i = 0; i < opts.n; i++) push(&argv, strdup(opts.v[i]));
+        const cJSON *positional = cJSON_GetObjectItemCaseSensitive(step, "args");
+        if (positional) {
+            push(&argv, strdup("--"));
+            for (const cJSON *v = cJSON_IsArray(positional) ? positional->child : positional;
+                 v && !status; v = cJSON_IsArray(positional) ? v->next : NULL) {
+                char *text = value_text(s, v, false);
+                if (!text)
+                    status = ZOO_EXIT_FAILURE;
+                else
+                    push(&argv, text);
+            }
+        }
+        if (!status) {
+            const zoo_command *c = command_named(a->name);
+            zoo_cli cli = *s->cli;
+            cli.command = c->name;
+            status = c->run(&cli, argv.n, argv.v);
+            if (status) step_fail(s, "failed (exit %d)", status);
+        }
+        free_args(&argv);
+    }
+    free_args(&opts);
+    return status;
+}
+
+static int cmd_run(zoo_cli *cli, int argc, char **argv) {
+    if (argc != 2) return zoo_cli_usage(cli, "expected one SCRIPT.json (see zoo run --help)");
+    script s = {.cli = cli, .path = argv[1]};
+    size_t len;
+    char *text = zoo_read_file(argv[1], &len);
+    if (!text) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    cJSON *doc = cJSON_Parse(text);
+    free(text);
+    const cJSON *steps = cJSON_GetObjectItemCaseSensitive(doc, "steps");
+    int status = 0;
+    if (!doc)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: malformed JSON", argv[1]);
+    else if (!cJSON_IsObject(doc) || !cJSON_IsArray(steps) || cJSON_GetArraySize(doc) != 1)
+        status =
+            zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: a script is {\"steps\": [ ... ]}", argv[1]);
+    for (const cJSON *step = steps ? steps->child : NULL; step && !status && s.n < MAX_STEPS;
+         step = step->next) {
+        s.index = s.n;
+        s.action = NULL;
+        status = run_step(&s, step, &s.steps[s.n]);
+        s.n++;
+    }
+    for (int i = 0; i < s.n; i++)
+        free(s.steps[i].id), free(s.steps[i].run_dir), free(s.steps[i].checkpoint);
+    cJSON_Delete(doc);
+    return status;
+}
+
+const zoo_command zoo_cmd_run = {
+    "run", cmd_run, "zoo run SCRIPT.json",
+    "run a script of steps: train, eval, save, load, generate, fill-mask, embed, forward, call",
+    "  SCRIPT.json  {\"steps\": [STEP, ...]}; a step is one action and its options, e.g.\n"
+    "      {\"id\": \"pre\", \"train\": \"config.json\", \"set\": {\"train.steps\": 100}, \"out\": "
+    "\"runs/pre\"}\n"
+    "      {\"eval\": \"${pre.checkpoint}\", \"data\": \"held-out.txt\", \"batches\": 10}\n"
+    "      {\"save\": \"${pre.checkpoint}\", \"to\": \"model.safetensors\"}   (weights only)\n"
+    "      {\"load\": \"runs/pre\"}   (checks the model opens; ${ID.checkpoint} names it)\n"
+    "      {\"generate\": MODEL, \"prompt\": \"...\", \"max_new_tokens\": 50, \"seed\": 1}\n"
+    "      {\"fill-mask\": MODEL, \"text\": \"... [MASK] ...\"}  {\"embed\": MODEL, \"text\": "
+    "\"...\", \"out\": \"x.npy\"}\n"
+    "      {\"forward\": MODEL, \"ids\": \"ids.txt\", \"out\": \"logits.npy\"}\n"
+    "      {\"call\": \"PLUGIN.FUNCTION\", \"model\": MODEL, \"args\": [5]}\n"
+    "  Options are the command's own, without the dashes (max_new_tokens for --max-new-tokens).\n"
+    "  ${ID.run_dir} and ${ID.checkpoint} name what an earlier step with that id produced;\n"
+    "  paths resolve relative to the script. The first error stops the script.\n"};

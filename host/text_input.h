@@ -1,0 +1,31 @@
+/* What commands that read text share: --text TEXT or --text-file FILE, and
+ * encoding it as a model expects ([CLS] ... [SEP] around it for tokenizers
+ * that have both, as BERT's do; a literal [MASK] as the mask token). */
+#ifndef ZOO_HOST_TEXT_INPUT_H
+#define ZOO_HOST_TEXT_INPUT_H
+
+#include <stdbool.h>
+
+#include "cli.h"
+#include "zoo/tokenizer.h"
+
+typedef struct zoo_text_input {
+    const char *text, *file; /* one of them */
+    char *owned;             /* the file's content */
+    size_t len;
+} zoo_text_input;
+
+/* Consumes --text/--text-file at argv[*i]: 1 if it did, 0 if argv[*i] is
+ * something else, -1 after printing a usage error. */
+int zoo_text_input_option(const zoo_cli *cli, zoo_text_input *in, int argc, char **argv, int *i);
+/* Reads the file, if any, and checks exactly one source was given. */
+int zoo_text_input_load(const zoo_cli *cli, zoo_text_input *in);
+void zoo_text_input_free(zoo_text_input *in);
+
+/* Encodes text for a model: wrapped in [CLS] [SEP] when the tokenizer has
+ * both, and with masks, each literal "[MASK]" becoming the mask token.
+ * Appends to ids; prints the error and returns an exit status on failure. */
+int zoo_encode_for_model(const zoo_cli *cli, const zoo_tokenizer *tok, const char *text, size_t len,
+                         bool masks, zoo_ids *ids);
+
+#endif
