@@ -180,10 +180,12 @@ END_TEST
 
 /* Run under the sanitizer build, this is the leak check of load and unload. */
 START_TEST(test_load_unload_100_times) {
-    const char *names[] = {"good", "create_fails", "extras_plugin"};
-    for (int k = 0; k < 3; k++) {
+    /* the fixtures, and every plugin zoo ships */
+    const char *names[] = {"good", "create_fails", "extras_plugin", "bigram"};
+    for (int k = 0; k < 4; k++) {
         char lib[512];
-        snprintf(lib, sizeof lib, ZOO_FIXTURE_DIR "/%s.so", names[k]);
+        if (k == 3) snprintf(lib, sizeof lib, ZOO_BINARY_DIR "/plugins/%s.so", names[k]);
+        else snprintf(lib, sizeof lib, ZOO_FIXTURE_DIR "/%s.so", names[k]);
         zoo_registry *r = registry_for(names[k], lib, NULL);
         for (int i = 0; i < 100; i++) {
             zoo_loaded *p = NULL;

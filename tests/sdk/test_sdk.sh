@@ -129,4 +129,16 @@ case $logit in
 '' | *[!0-9eE.+-]*) fail "logit printed '$logit', not a number" ;;
 esac
 
+begin "the installed host trains the drop-in plugin a few steps, and its loss falls"
+awk 'BEGIN { for (i = 0; i < 400; i++) print "in the beginning was the word and the word was with god" }' >"$tmp/corpus.txt"
+cat >"$tmp/train.json" <<JSON
+{"model": {"plugin": "bigram"}, "data": {"train": "corpus.txt", "tokenizer": {"type": "char"}, "seq_len": 16},
+ "train": {"steps": 30, "batch_size": 8, "optimizer": {"name": "adamw", "lr": 0.1}, "eval_batches": 2}}
+JSON
+zoo train "$tmp/train.json" --out "$tmp/run" --quiet >/dev/null
+first=$(grep '"loss"' "$tmp/run/metrics.jsonl" | head -1 | sed -E 's/.*"loss":([0-9.e+-]+).*/\1/')
+last=$(grep '"loss"' "$tmp/run/metrics.jsonl" | tail -1 | sed -E 's/.*"loss":([0-9.e+-]+).*/\1/')
+awk -v f="$first" -v l="$last" 'BEGIN { exit !(l < f / 2) }' || fail "loss $first -> $last did not halve"
+zoo call bigram.argmax_next --model "$tmp/run" 0 >/dev/null
+
 echo "sdk: all steps passed"
