@@ -63,10 +63,6 @@ bool zoo_check_axis(zoo_graph *g, const char *op, const zoo_tensor *t, int *axis
 /* A new float tensor shaped like t. */
 zoo_tensor *zoo_like(zoo_graph *g, const zoo_tensor *t);
 
-/* zoo_parallel_run for workers that call BLAS: OpenBLAS runs single-threaded
- * meanwhile, one BLAS thread per pool thread. */
-void zoo_parallel_run_blas(int n_workers, zoo_worker_fn fn, void *ctx);
-
 /* Element-wise loops are split over the pool once they are this long. */
 #define ZOO_PARALLEL_GRAIN 32768
 

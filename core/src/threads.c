@@ -129,7 +129,9 @@ void zoo_threads_set(int n) {
         thread_count = n;
     }
     pthread_mutex_unlock(&config_mu);
-    openblas_set_num_threads(n);
+    /* OpenBLAS stays single-threaded: zoo's pool shares out the big products
+     * (matmul.c) and everything else, and its workers sleep when idle. */
+    openblas_set_num_threads(1);
 }
 
 int zoo_threads_count(void) {
@@ -201,16 +203,3 @@ void zoo_parallel_run(int n_workers, zoo_worker_fn fn, void *ctx) {
     zoo_parallel_for(n_workers, 1, run_one, &r);
 }
 
-/* Workers that call BLAS themselves run with OpenBLAS single-threaded, so the
- * two thread pools never stack on the same cores. Only one thread drives zoo
- * at a time, so switching the global count around the job is safe. */
-void zoo_parallel_run_blas(int n_workers, zoo_worker_fn fn, void *ctx) {
-    if (n_workers <= 1 || inside_task) {
-        zoo_parallel_run(n_workers, fn, ctx);
-        return;
-    }
-    int saved = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    zoo_parallel_run(n_workers, fn, ctx);
-    openblas_set_num_threads(saved);
-}

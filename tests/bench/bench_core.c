@@ -53,6 +53,8 @@ static void bench_linear(linear_case c, bool with_bias, int reps) {
     double *zf = malloc((size_t)reps * sizeof(double) * 4), *zb = zf + reps, *rf = zb + reps,
            *rb = rf + reps;
     for (int r = -2; r < reps; r++) { /* two warm-up rounds */
+        /* the peer is OpenBLAS as people use it: its own threads; zoo keeps it at 1 and shares out itself */
+        openblas_set_num_threads(zoo_threads_count());
         double t0 = now();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)c.rows, (int)c.out, (int)c.in, 1,
                     x->data, (int)c.in, w->data, (int)c.in, 0, y, (int)c.out);
@@ -62,6 +64,7 @@ static void bench_linear(linear_case c, bool with_bias, int reps) {
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)c.out, (int)c.in, (int)c.rows, 1,
                     seed, (int)c.out, x->data, (int)c.in, 0, dw, (int)c.in);
         double t_raw_end = now();
+        openblas_set_num_threads(1);
         zoo_graph_reset(g);
         zoo_params_zero_grad(p);
         double t2 = now();

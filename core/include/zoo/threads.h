@@ -1,6 +1,8 @@
-/* The thread pool of zoo, and the one place where thread counts are set
- * (zoo's own workers and OpenBLAS's). Idle workers sleep on a condition
- * variable: on a shared 2-core machine spinning collapses throughput.
+/* The thread pool of zoo, and the one place where thread counts are set.
+ * Idle workers sleep on a condition variable: on a shared 2-core machine
+ * spinning collapses throughput. OpenBLAS is kept single-threaded (its own
+ * threads yield-spin while waiting); zoo shares big products out over this
+ * pool instead, so one pool serves everything.
  *
  * The pool is process-global and created on first use. A forked child starts
  * with no pool and creates its own on first use (Check forks every test).
@@ -17,8 +19,8 @@
 extern "C" {
 #endif
 
-/* Sets the number of threads for zoo's pool and for OpenBLAS. n <= 0 means the
- * number of online CPUs. Must not be called from inside a pool task. */
+/* Sets the number of threads of zoo's pool (and OpenBLAS's to 1). n <= 0
+ * means the number of online CPUs. Must not be called from inside a pool task. */
 ZOO_API void zoo_threads_set(int n);
 ZOO_API int zoo_threads_count(void);
 

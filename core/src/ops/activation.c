@@ -2,6 +2,7 @@
  * unary() runs them over the thread pool and records the tape entry. */
 #include <math.h>
 
+#include "fastmath.h"
 #include "internal.h"
 #include "zoo/threads.h"
 
@@ -21,7 +22,7 @@ typedef struct activation {
 static void gelu_tanh_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float u = SQRT_2_OVER_PI * (x[i] + GELU_CUBIC * x[i] * x[i] * x[i]);
-        y[i] = 0.5f * x[i] * (1.0f + tanhf(u));
+        y[i] = 0.5f * x[i] * (1.0f + zoo_tanhf(u));
     }
 }
 
@@ -29,7 +30,7 @@ static void gelu_tanh_bwd(const float *x, const float *y, const float *dy, float
     (void)y;
     for (int64_t i = 0; i < n; i++) {
         float v = x[i], u = SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
-        float t = tanhf(u), sech2 = 1.0f - t * t;
+        float t = zoo_tanhf(u), sech2 = 1.0f - t * t;
         float du = SQRT_2_OVER_PI * (1.0f + 3.0f * GELU_CUBIC * v * v);
         dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * sech2 * du);
     }
@@ -45,12 +46,12 @@ static void gelu_erf_bwd(const float *x, const float *y, const float *dy, float 
     for (int64_t i = 0; i < n; i++) {
         float v = x[i];
         float cdf = 0.5f * (1.0f + erff(v * (float)M_SQRT1_2));
-        dx[i] += dy[i] * (cdf + v * inv_sqrt_2pi * expf(-0.5f * v * v));
+        dx[i] += dy[i] * (cdf + v * inv_sqrt_2pi * zoo_expf(-0.5f * v * v));
     }
 }
 
 static void tanh_fwd(const float *x, float *y, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = tanhf(x[i]);
+    for (int64_t i = 0; i < n; i++) y[i] = zoo_tanhf(x[i]);
 }
 
 static void tanh_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
@@ -59,7 +60,7 @@ static void tanh_bwd(const float *x, const float *y, const float *dy, float *dx,
 }
 
 static void sigmoid_fwd(const float *x, float *y, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + expf(-x[i]));
+    for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + zoo_expf(-x[i]));
 }
 
 static void sigmoid_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {

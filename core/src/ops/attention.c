@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <math.h>
 
+#include "fastmath.h"
 #include "internal.h"
 
 /* Rows of a causal head are processed in blocks of this many, so that a block
@@ -34,7 +35,7 @@ static void masked_softmax_rows(float *p,            // (T,T) one head's scores,
         float sum = 0.0f;
         for (int j = 0; j < T; j++) {
             if (any && j < limit && (!mask || mask[j])) {
-                row[j] = expf(row[j] - maxv);
+                row[j] = zoo_expf(row[j] - maxv);
                 sum += row[j];
             } else {
                 row[j] = 0.0f;
@@ -162,7 +163,7 @@ static void attention_node_backward(zoo_graph *g, zoo_node *n) {
         j.scratch = zoo_graph_alloc(g, (size_t)workers * j.block * j.T * sizeof(float));
         if (!j.scratch) return;
     }
-    zoo_parallel_run_blas(workers, backward_worker, &j);
+    zoo_parallel_run(workers, backward_worker, &j);
 }
 
 static bool attention_check(zoo_graph *g, const zoo_tensor *q, const zoo_tensor *k,
@@ -253,7 +254,7 @@ zoo_tensor *zoo_attention(zoo_graph *g, zoo_tensor *q, zoo_tensor *k, zoo_tensor
         j.att = att;
     else
         j.scratch = att;
-    zoo_parallel_run_blas(workers, forward_worker, &j);
+    zoo_parallel_run(workers, forward_worker, &j);
     if (keep) {
         zoo_node *n = zoo_record(g, out, attention_node_backward, q, k, v, NULL);
         if (!n) return NULL;

@@ -3,13 +3,56 @@
 #include <cblas.h>
 
 #include "internal.h"
+#include "zoo/threads.h"
 
-/* C[M,N] = alpha * op(A) op(B) + beta * C, row-major, op(A) [M,K], op(B) [K,N]. */
+/* C[M,N] = op(A) op(B) + beta * C, row-major, op(A) [M,K], op(B) [K,N].
+ * OpenBLAS runs single-threaded; a product big enough to share is cut into
+ * bands of C, one per pool thread, so zoo's sleeping pool is the only one
+ * (OpenBLAS's own threads yield-spin while they wait). Bands run along the
+ * longer side of C: each thread then packs only its share of the bigger
+ * operand instead of all of it. */
+typedef struct gemm_job {
+    bool ta, tb, by_columns;
+    int64_t M, N, K, band;
+    const float *A, *B;
+    float beta;
+    float *C;
+} gemm_job;
+
+static void gemm_band(void *ctx, int index, int n_workers) {
+    const gemm_job *j = ctx;
+    (void)n_workers;
+    int64_t total = j->by_columns ? j->N : j->M, first = index * j->band;
+    int64_t size = total - first < j->band ? total - first : j->band;
+    if (size <= 0) return;
+    const float *a = j->A, *b = j->B;
+    float *c = j->C;
+    int64_t m = j->M, n = j->N;
+    if (j->by_columns) { /* columns of op(B): columns of B, or rows of B stored [N,K] */
+        b += j->tb ? first * j->K : first;
+        c += first, n = size;
+    } else { /* rows of op(A): rows of A, or columns of A stored [K,M] */
+        a += j->ta ? first : first * j->K;
+        c += first * j->N, m = size;
+    }
+    cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
+                (blasint)m, (blasint)n, (blasint)j->K, 1.0f, a, (blasint)(j->ta ? j->M : j->K), b,
+                (blasint)(j->tb ? j->K : j->N), j->beta, c, (blasint)j->N);
+}
+
+#define GEMM_PARALLEL_FLOPS (1 << 21) /* below this, one thread is faster than waking another */
+
 static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
                  float beta, float *C) {
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                (blasint)M, (blasint)N, (blasint)K, 1.0f, A, (blasint)(ta ? M : K), B,
-                (blasint)(tb ? K : N), beta, C, (blasint)N);
+    bool by_columns = N > M;
+    int64_t side = by_columns ? N : M;
+    int64_t bands = zoo_threads_count() < side ? zoo_threads_count() : side;
+    if (2 * M * N * K < GEMM_PARALLEL_FLOPS) bands = 1;
+    gemm_job j = {ta, tb, by_columns, M, N, K, (side + bands - 1) / bands, A, B, beta, C};
+    if (bands <= 1)
+        gemm_band(&j, 0, 1);
+    else
+        zoo_parallel_run((int)bands, gemm_band, &j);
 }
 
 /* --- matmul ------------------------------------------------------------ */

@@ -2,6 +2,7 @@
  * last axis, with the max subtracted before exponentiating. */
 #include <math.h>
 
+#include "fastmath.h"
 #include "internal.h"
 #include "zoo/threads.h"
 
@@ -15,7 +16,7 @@ static row_lse row_logsumexp(const float *x, int64_t V) {
     float mx = x[0];
     for (int64_t v = 1; v < V; v++) mx = x[v] > mx ? x[v] : mx;
     double sum = 0;
-    for (int64_t v = 0; v < V; v++) sum += expf(x[v] - mx);
+    for (int64_t v = 0; v < V; v++) sum += zoo_expf(x[v] - mx);
     /* sum >= 1: the max term is exp(0); rows are never empty (V >= 1) */
     // cppcheck-suppress invalidFunctionArg
     return (row_lse){mx, (float)log(sum)};
@@ -42,7 +43,7 @@ static void softmax_rows(void *ctx, int64_t begin, int64_t end) {
         float *y = a->y + r * a->V;
         row_lse l = row_logsumexp(x, a->V);
         for (int64_t v = 0; v < a->V; v++)
-            y[v] = a->log ? log_prob(x[v], l) : expf(log_prob(x[v], l));
+            y[v] = a->log ? log_prob(x[v], l) : zoo_expf(log_prob(x[v], l));
     }
 }
 
@@ -58,7 +59,7 @@ static void softmax_backward(zoo_graph *g, zoo_node *n) {
         double dot = 0;
         if (log) { /* dx = dy - softmax * sum(dy) */
             for (int64_t v = 0; v < V; v++) dot += dyr[v];
-            for (int64_t v = 0; v < V; v++) dxr[v] += dyr[v] - expf(yr[v]) * (float)dot;
+            for (int64_t v = 0; v < V; v++) dxr[v] += dyr[v] - zoo_expf(yr[v]) * (float)dot;
         } else { /* dx = y * (dy - sum(dy * y)) */
             for (int64_t v = 0; v < V; v++) dot += dyr[v] * yr[v];
             for (int64_t v = 0; v < V; v++) dxr[v] += yr[v] * (dyr[v] - (float)dot);
@@ -126,7 +127,7 @@ static void ce_backward_rows(void *ctx, int64_t begin, int64_t end) {
         if (t == a->ignore_index) continue;
         const float *x = a->logits + r * a->V;
         float *dx = a->dlogits + r * a->V;
-        for (int64_t v = 0; v < a->V; v++) dx[v] += d * expf(log_prob(x[v], a->lse[r]));
+        for (int64_t v = 0; v < a->V; v++) dx[v] += d * zoo_expf(log_prob(x[v], a->lse[r]));
         dx[t] -= d;
     }
 }

@@ -1,0 +1,48 @@
+/* exp and tanh for the operators' inner loops: branch-free, so that GCC
+ * vectorises the loops that call them (libm's expf and tanhf are calls the
+ * vectoriser cannot see through, and were half of a GPT training step).
+ * Cephes' range reductions and minimax polynomials: within 2 ulp of libm on
+ * the whole float range (tests/test_activation.c checks it). */
+#ifndef ZOO_FASTMATH_H
+#define ZOO_FASTMATH_H
+
+#include <stdint.h>
+#include <string.h>
+
+/* e^x; 0 below -87.3, a finite 1.6e38 above 88.7 (inputs of a softmax
+ * never get there: the max is subtracted first). NaN gives an unspecified value. */
+static inline float zoo_expf(float x) {
+    x = x < -87.33f ? -87.33f : x;
+    x = x > 88.72f ? 88.72f : x;
+    /* x = n ln2 + r, |r| <= ln2/2; n rounded with the 1.5*2^23 trick */
+    float n = (x * 1.44269504089f + 12582912.0f) - 12582912.0f;
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t bits = ((int32_t)n + 127) << 23; /* 2^n */
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return p * scale;
+}
+
+/* tanh(x): an odd polynomial near 0, 1 - 2/(e^{2|x|} + 1) elsewhere. */
+static inline float zoo_tanhf(float x) {
+    float a = x < 0 ? -x : x;
+    float z = x * x;
+    float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
+                    1.33314422036e-1f) *
+                       z -
+                   3.33332819422e-1f) *
+                      z * x +
+                  x;
+    float big = 1.0f - 2.0f / (zoo_expf(2.0f * a) + 1.0f);
+    big = x < 0 ? -big : big;
+    return a < 0.625f ? small : big;
+}
+
+#endif
