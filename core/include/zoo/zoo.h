@@ -8,6 +8,7 @@
 #include "zoo/export.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
+#include "zoo/json.h"
 #include "zoo/ops.h"
 #include "zoo/optim.h"
 #include "zoo/params.h"

@@ -1,0 +1,44 @@
+/* The gpt plugin's model: GPT-2, a pre-LayerNorm transformer decoder with
+ * learned positions, causal self-attention and an output head tied to the
+ * token embedding. Parameters carry HuggingFace GPT2Model's names (without
+ * the "transformer." prefix), Conv1D weights stored [in,out]. */
+#ifndef ZOO_GPT_H
+#define ZOO_GPT_H
+
+#include "zoo/zoo.h"
+
+typedef struct gpt_block {
+    zoo_tensor *ln_1_w, *ln_1_b; // (C)
+    zoo_tensor *attn_w, *attn_b; // (C,3C) (3C)  c_attn
+    zoo_tensor *proj_w, *proj_b; // (C,C) (C)    attn.c_proj
+    zoo_tensor *ln_2_w, *ln_2_b; // (C)
+    zoo_tensor *fc_w, *fc_b;     // (C,4C) (4C)  mlp.c_fc
+    zoo_tensor *mlp_w, *mlp_b;   // (4C,C) (C)   mlp.c_proj
+} gpt_block;
+
+struct zoo_model {
+    int64_t n_layer, n_head, C, block_size, V;
+    float dropout, eps;
+    bool bias;
+    zoo_tensor *wte, *wpe; // (V,C) (block_size,C)
+    gpt_block *h;          // n_layer
+    zoo_tensor *ln_f_w, *ln_f_b;
+};
+
+/* x (B,T,C) through block l; rng drives dropout. */
+zoo_tensor *gpt_block_forward(zoo_model *m, zoo_graph *g, int l, zoo_tensor *x,
+                              const zoo_tensor *key_mask, zoo_rng *rng);
+
+/* ZOO_CAP_DECODE */
+int gpt_cache_new(zoo_model *m, int64_t B, int64_t max_len, void **cache);
+void gpt_cache_free(zoo_model *m, void *cache);
+int gpt_decode_step(zoo_model *m, zoo_graph *g, void *cache, const int32_t *ids, int64_t B,
+                    zoo_tensor **logits);
+
+/* ZOO_CAP_IMPORT / ZOO_CAP_EXPORT: HuggingFace GPT-2 directories */
+int gpt_import_config(const char *path, zoo_hparams *hp);
+int gpt_import_weights(zoo_model *m, zoo_params *params, const char *path);
+int gpt_export(zoo_model *m, const zoo_params *params, const zoo_hparams *hp, const char *format,
+               const char *path);
+
+#endif

@@ -1,0 +1,258 @@
+/* The gpt plugin against an independent PyTorch reference
+ * (tests/reference/gpt2_reference.py made tests/fixtures/gpt2-tiny*):
+ * logits, hidden states, loss and gradients of HuggingFace-style GPT-2
+ * directories in both naming variants; the KV cache against the full
+ * forward; finite differences on a tiny config; export and re-import. */
+#include <math.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_util.h"
+#include "model.h"
+
+#define FIXTURES ZOO_SOURCE_DIR "/tests/fixtures"
+
+static zoo_registry *registry;
+static zoo_loaded *gpt;
+
+static void load_plugin(void) {
+    zoo_registry_sources src = {.registry_files =
+                                    (const char *const[]){ZOO_BINARY_DIR "/registry/registry.json"},
+                                .n_registry_files = 1};
+    registry = zoo_registry_load(&src);
+    ck_assert_int_eq(zoo_plugin_load(zoo_registry_find(registry, "gpt"), &gpt), ZOO_OK);
+}
+
+static void unload_plugin(void) {
+    zoo_plugin_unload(gpt);
+    zoo_registry_free(registry);
+}
+
+/* A model imported from a HuggingFace directory. */
+static zoo_host_model *import_hf(const char *dir) {
+    zoo_hparams *hp = zoo_hparams_new(gpt->plugin->hparams, gpt->plugin->n_hparams);
+    ck_assert_msg(gpt->plugin->ops->import_config(dir, hp) == ZOO_OK, "%s", zoo_error_message());
+    zoo_host_model *m = NULL;
+    ck_assert_int_eq(zoo_host_model_create(gpt, hp, 0, &m), ZOO_OK);
+    ck_assert_msg(gpt->plugin->ops->import_weights(m->model, m->params, dir) == ZOO_OK, "%s",
+                  zoo_error_message());
+    return m;
+}
+
+static int32_t ids[2][12];
+
+static void read_ids(void) {
+    FILE *f = fopen(FIXTURES "/gpt2-tiny/ids.txt", "r");
+    ck_assert_ptr_nonnull(f);
+    for (int b = 0; b < 2; b++)
+        for (int t = 0; t < 12; t++) ck_assert_int_eq(fscanf(f, "%d", &ids[b][t]), 1);
+    fclose(f);
+}
+
+static void expect_npy(zoo_graph *g, const zoo_tensor *got, const char *path, double atol) {
+    zoo_tensor *want = zoo_npy_read(g, path);
+    ck_assert_msg(want, "%s", zoo_error_message());
+    ck_assert_msg(zoo_tensor_same_shape(got, want), "%s: shape differs", path);
+    ck_assert_floats_close(zoo_f32(got), zoo_f32(want), got->numel, atol, 0);
+}
+
+START_TEST(test_forward_matches_reference) {
+    load_plugin();
+    read_ids();
+    const char *dirs[] = {FIXTURES "/gpt2-tiny", FIXTURES "/gpt2-tiny-noprefix"};
+    for (int d = 0; d < 2; d++) {
+        zoo_host_model *m = import_hf(dirs[d]);
+        ck_assert_int_eq(
+            zoo_params_numel(m->params),
+            53 * 16 + 32 * 16 +
+                2 * (4 * 16 + 16 * 48 + 48 + 16 * 16 + 16 + 16 * 64 + 64 + 64 * 16 + 16) + 2 * 16);
+        zoo_graph *g = zoo_graph_new(0);
+        zoo_graph_set_recording(g, false);
+        zoo_batch batch = {.size = sizeof batch, .B = 2, .T = 12, .ids = &ids[0][0]};
+        zoo_outputs out = {.size = sizeof out};
+        ck_assert_int_eq(gpt->plugin->ops->forward(m->model, g, &batch, &out), ZOO_OK);
+        expect_npy(g, out.logits, FIXTURES "/gpt2-tiny/logits.npy", 1e-4);
+        expect_npy(g, out.hidden, FIXTURES "/gpt2-tiny/hidden.npy", 1e-4);
+        zoo_graph_free(g);
+        zoo_host_model_destroy(m);
+    }
+    unload_plugin();
+}
+END_TEST
+
+START_TEST(test_loss_and_gradients_match_reference) {
+    load_plugin();
+    read_ids();
+    zoo_host_model *m = import_hf(FIXTURES "/gpt2-tiny");
+    int32_t targets[2][12];
+    for (int b = 0; b < 2; b++)
+        for (int t = 0; t < 12; t++) targets[b][t] = t < 11 ? ids[b][t + 1] : ZOO_IGNORE;
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_batch batch = {
+        .size = sizeof batch, .B = 2, .T = 12, .ids = &ids[0][0], .targets = &targets[0][0]};
+    zoo_tensor *loss = NULL;
+    ck_assert_int_eq(gpt->plugin->ops->loss(m->model, g, &batch, NULL, &loss, NULL), ZOO_OK);
+    float want_loss = 5.83640718460083f;
+    ck_assert_floats_close(zoo_f32(loss), &want_loss, 1, 1e-5, 0);
+    ck_assert_int_eq(zoo_backward(g, loss), ZOO_OK);
+    const char *names[] = {"wte.weight",           "wpe.weight",
+                           "h.0.ln_1.weight",      "h.0.attn.c_attn.weight",
+                           "h.0.attn.c_attn.bias", "h.0.attn.c_proj.weight",
+                           "h.1.mlp.c_fc.bias",    "h.1.mlp.c_proj.weight",
+                           "ln_f.weight"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, FIXTURES "/gpt2-tiny/grads/%s.npy", names[i]);
+        zoo_tensor *want = zoo_npy_read(g, path), *p = zoo_params_get(m->params, names[i]);
+        ck_assert_msg(want && p && p->grad, "%s", names[i]);
+        /* absolute only: the key part of c_attn.bias has a gradient of exactly 0 up to rounding */
+        ck_assert_floats_close(p->grad, zoo_f32(want), p->numel, 1e-4, 0);
+    }
+    zoo_graph_free(g);
+    zoo_host_model_destroy(m);
+    unload_plugin();
+}
+END_TEST
+
+/* Decoding one token at a time through the cache gives the full forward's logits. */
+START_TEST(test_kv_cache_matches_forward) {
+    load_plugin();
+    read_ids();
+    zoo_host_model *m = import_hf(FIXTURES "/gpt2-tiny");
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    zoo_batch batch = {.size = sizeof batch, .B = 2, .T = 12, .ids = &ids[0][0]};
+    zoo_outputs out = {.size = sizeof out};
+    ck_assert_int_eq(gpt->plugin->ops->forward(m->model, g, &batch, &out), ZOO_OK);
+    void *cache = NULL;
+    ck_assert_int_eq(gpt->plugin->ops->cache_new(m->model, 2, 12, &cache), ZOO_OK);
+    zoo_graph *step = zoo_graph_new(0);
+    zoo_graph_set_recording(step, false);
+    for (int t = 0; t < 12; t++) {
+        zoo_graph_reset(step);
+        int32_t col[2] = {ids[0][t], ids[1][t]};
+        zoo_tensor *logits = NULL;
+        ck_assert_int_eq(gpt->plugin->ops->decode_step(m->model, step, cache, col, 2, &logits),
+                         ZOO_OK);
+        for (int b = 0; b < 2; b++)
+            ck_assert_floats_close(zoo_f32(logits) + b * 53,
+                                   zoo_f32(out.logits) + (b * 12 + t) * 53, 53, 1e-5, 1e-5);
+    }
+    int32_t one[2] = {0, 0};
+    zoo_tensor *logits = NULL;
+    ck_assert_int_eq(gpt->plugin->ops->decode_step(m->model, step, cache, one, 2, &logits),
+                     ZOO_ERR_ARG);
+    ck_assert_str_eq(zoo_error_message(), "gpt: the cache is full (12 positions)");
+    gpt->plugin->ops->cache_free(m->model, cache);
+    zoo_graph_free(step);
+    zoo_graph_free(g);
+    zoo_host_model_destroy(m);
+    unload_plugin();
+}
+END_TEST
+
+typedef struct loss_ctx {
+    zoo_host_model *m;
+    const zoo_batch *batch;
+} loss_ctx;
+
+static zoo_tensor *build_loss(zoo_graph *g, void *arg) {
+    loss_ctx *c = arg;
+    zoo_tensor *loss = NULL;
+    gpt->plugin->ops->loss(c->m->model, g, c->batch, NULL, &loss, NULL);
+    return loss;
+}
+
+/* The whole model's gradient against finite differences, biases off and on. */
+START_TEST(test_gradient_finite_differences) {
+    load_plugin();
+    for (int bias = 0; bias < 2; bias++) {
+        zoo_hparams *hp = zoo_hparams_new(gpt->plugin->hparams, gpt->plugin->n_hparams);
+        const char *sets[][2] = {{"n_layer", "2"},
+                                 {"n_head", "2"},
+                                 {"n_embd", "8"},
+                                 {"block_size", "6"},
+                                 {"vocab_size", "11"},
+                                 {"init_std", "0.4"},
+                                 {"bias", bias ? "true" : "false"}};
+        for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
+            ck_assert_int_eq(zoo_hparams_set_text(hp, sets[i][0], sets[i][1]), ZOO_OK);
+        zoo_host_model *m = NULL;
+        ck_assert_int_eq(zoo_host_model_create(gpt, hp, 5, &m), ZOO_OK);
+        zoo_rng rng;
+        zoo_rng_seed(&rng, 9);
+        for (int i = 0; i < zoo_params_count(m->params); i++) { /* layer norms away from 1/0 too */
+            zoo_tensor *t = zoo_params_at(m->params, i)->value;
+            if (t->ndim == 1) zoo_rng_fill_uniform(&rng, t->data, (size_t)t->numel, -0.5f, 1.5f);
+        }
+        int32_t x[2][5] = {{1, 4, 9, 0, 10}, {3, 3, 7, 2, 5}},
+                y[2][5] = {{4, 9, 0, 10, 2}, {3, 7, ZOO_IGNORE, 5, 1}};
+        zoo_batch batch = {
+            .size = sizeof batch, .B = 2, .T = 5, .ids = &x[0][0], .targets = &y[0][0]};
+        loss_ctx c = {m, &batch};
+        gradcheck_opts o = {.max_checks = 24, .eps = 1e-2, .atol = 2e-3, .rtol = 1e-2};
+        gradcheck(m->params, build_loss, &c, &o);
+        zoo_host_model_destroy(m);
+    }
+    unload_plugin();
+}
+END_TEST
+
+START_TEST(test_export_round_trip_and_errors) {
+    load_plugin();
+    read_ids();
+    zoo_host_model *m = import_hf(FIXTURES "/gpt2-tiny-noprefix");
+    char dir[] = "/tmp/zoo-gpt-export.XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_eq(gpt->plugin->ops->export_checkpoint(m->model, m->params, m->hp, "hf", dir),
+                     ZOO_OK);
+    zoo_host_model *back = import_hf(dir);
+    for (int i = 0; i < zoo_params_count(m->params); i++) {
+        zoo_tensor *a = zoo_params_at(m->params, i)->value,
+                   *b = zoo_params_at(back->params, i)->value;
+        ck_assert_int_eq(memcmp(a->data, b->data, (size_t)a->numel * 4), 0);
+    }
+    ck_assert_int_eq(
+        gpt->plugin->ops->export_checkpoint(m->model, m->params, m->hp, "word2vec-bin", dir),
+        ZOO_ERR_ARG);
+
+    /* a BERT config is not ours; only pytorch_model.bin is refused; a missing tensor is named */
+    zoo_hparams *hp = zoo_hparams_new(gpt->plugin->hparams, gpt->plugin->n_hparams);
+    char path[600];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    FILE *f = fopen(path, "w");
+    fputs("{\"model_type\": \"bert\", \"hidden_size\": 16}", f);
+    fclose(f);
+    ck_assert_int_eq(gpt->plugin->ops->import_config(dir, hp), ZOO_ERR_NOTFOUND);
+    ck_assert(strstr(zoo_error_message(), "model_type is \"bert\", not \"gpt2\""));
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/pytorch_model.bin", dir);
+    f = fopen(path, "w");
+    fclose(f);
+    ck_assert_int_eq(gpt->plugin->ops->import_weights(back->model, back->params, dir),
+                     ZOO_ERR_FORMAT);
+    ck_assert(strstr(zoo_error_message(), "only pytorch_model.bin, which zoo does not read"));
+    unlink(path);
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    unlink(path);
+    rmdir(dir);
+    zoo_hparams_free(hp);
+    zoo_host_model_destroy(back);
+    zoo_host_model_destroy(m);
+    unload_plugin();
+}
+END_TEST
+
+Suite *make_suite(void) {
+    Suite *s = suite_create("gpt");
+    TCase *tc = tcase_create("plugin");
+    tcase_add_test(tc, test_forward_matches_reference);
+    tcase_add_test(tc, test_loss_and_gradients_match_reference);
+    tcase_add_test(tc, test_kv_cache_matches_forward);
+    tcase_add_test(tc, test_gradient_finite_differences);
+    tcase_add_test(tc, test_export_round_trip_and_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
