@@ -107,10 +107,13 @@ zoo_data *zoo_data_load(const zoo_config *c, const char *tokenizer_json, zoo_obj
         st = zoo_text_encode_files(d->tok, paths, n, policy_of(c), &d->val_text);
     }
     if (!st) {
+        /* only sentence pairs need lines; without them the split is exactly by
+         * position, as nanoGPT's 90/10 */
+        bool lines = objective == ZOO_OBJ_MASKED_LM;
         zoo_dataset all = {.ids = d->train_text.ids.ids,
                            .n = d->train_text.ids.count,
-                           .line_starts = d->train_text.lines,
-                           .n_lines = d->train_text.n_lines};
+                           .line_starts = lines ? d->train_text.lines : NULL,
+                           .n_lines = lines ? d->train_text.n_lines : 0};
         if (zoo_config_is_null(c, "data.val")) {
             st = zoo_dataset_split(&all, zoo_config_number(c, "data.val_fraction"), &d->train,
                                    &d->val);
@@ -121,8 +124,8 @@ zoo_data *zoo_data_load(const zoo_config *c, const char *tokenizer_json, zoo_obj
             d->train = all;
             d->val = (zoo_dataset){.ids = d->val_text.ids.ids,
                                    .n = d->val_text.ids.count,
-                                   .line_starts = d->val_text.lines,
-                                   .n_lines = d->val_text.n_lines};
+                                   .line_starts = lines ? d->val_text.lines : NULL,
+                                   .n_lines = lines ? d->val_text.n_lines : 0};
             d->train_bytes = d->train_text.bytes, d->val_bytes = d->val_text.bytes;
         }
     }

@@ -9,6 +9,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Hot loops are compiled twice, for AVX2+FMA (8 floats at a time) and for
+ * the baseline x86-64 (SSE2, 4), and the loader picks one at start-up. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define ZOO_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define ZOO_VECTOR_CLONES
+#endif
+
 /* e^x; 0 below -87.3, a finite 1.6e38 above 88.7 (inputs of a softmax
  * never get there: the max is subtracted first). NaN gives an unspecified value. */
 static inline float zoo_expf(float x) {

@@ -19,14 +19,14 @@ typedef struct activation {
 #define SQRT_2_OVER_PI 0.7978845608028654f
 #define GELU_CUBIC 0.044715f
 
-static void gelu_tanh_fwd(const float *x, float *y, int64_t n) {
+ZOO_VECTOR_CLONES static void gelu_tanh_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float u = SQRT_2_OVER_PI * (x[i] + GELU_CUBIC * x[i] * x[i] * x[i]);
         y[i] = 0.5f * x[i] * (1.0f + zoo_tanhf(u));
     }
 }
 
-static void gelu_tanh_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+ZOO_VECTOR_CLONES static void gelu_tanh_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
     (void)y;
     for (int64_t i = 0; i < n; i++) {
         float v = x[i], u = SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
@@ -36,11 +36,11 @@ static void gelu_tanh_bwd(const float *x, const float *y, const float *dy, float
     }
 }
 
-static void gelu_erf_fwd(const float *x, float *y, int64_t n) {
+ZOO_VECTOR_CLONES static void gelu_erf_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
 }
 
-static void gelu_erf_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+ZOO_VECTOR_CLONES static void gelu_erf_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
     (void)y;
     const float inv_sqrt_2pi = 0.3989422804014327f;
     for (int64_t i = 0; i < n; i++) {
@@ -50,29 +50,29 @@ static void gelu_erf_bwd(const float *x, const float *y, const float *dy, float 
     }
 }
 
-static void tanh_fwd(const float *x, float *y, int64_t n) {
+ZOO_VECTOR_CLONES static void tanh_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = zoo_tanhf(x[i]);
 }
 
-static void tanh_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+ZOO_VECTOR_CLONES static void tanh_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
     (void)x;
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
 }
 
-static void sigmoid_fwd(const float *x, float *y, int64_t n) {
+ZOO_VECTOR_CLONES static void sigmoid_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + zoo_expf(-x[i]));
 }
 
-static void sigmoid_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+ZOO_VECTOR_CLONES static void sigmoid_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
     (void)x;
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1.0f - y[i]);
 }
 
-static void relu_fwd(const float *x, float *y, int64_t n) {
+ZOO_VECTOR_CLONES static void relu_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-static void relu_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+ZOO_VECTOR_CLONES static void relu_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
     (void)y;
     for (int64_t i = 0; i < n; i++)
         if (x[i] > 0.0f) dx[i] += dy[i];
