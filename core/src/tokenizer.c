@@ -11,7 +11,9 @@
  * (gpt2's byte-level BPE, WordPiece) adds its line here. */
 extern const zoo_tokenizer_def zoo_tok_char_type;
 extern const zoo_tokenizer_def zoo_tok_word_type;
-static const zoo_tokenizer_def *const builtin_types[] = {&zoo_tok_char_type, &zoo_tok_word_type};
+extern const zoo_tokenizer_def zoo_tok_gpt2_type;
+static const zoo_tokenizer_def *const builtin_types[] = {&zoo_tok_char_type, &zoo_tok_word_type,
+                                                         &zoo_tok_gpt2_type};
 #define N_TYPES ((int)(sizeof builtin_types / sizeof builtin_types[0]))
 
 struct zoo_tokenizer {
@@ -120,6 +122,37 @@ int zoo_tokenizer_encode(const zoo_tokenizer *t, const char *text, size_t len, z
     if (!text && len > 0) return zoo_error(ZOO_ERR_ARG, "tokenizer: text is NULL");
     int64_t before = out->count;
     int st = t->ops.encode(t, text ? text : "", len, out);
+    if (st != ZOO_OK) out->count = before;
+    return st;
+}
+
+int zoo_tokenizer_encode_special(const zoo_tokenizer *t, const char *text, size_t len,
+                                 zoo_ids *out) {
+    if (!text && len > 0) return zoo_error(ZOO_ERR_ARG, "tokenizer: text is NULL");
+    const char *str[ZOO_TOK_N_SPECIAL];
+    size_t n_str[ZOO_TOK_N_SPECIAL];
+    int32_t id[ZOO_TOK_N_SPECIAL];
+    int n = 0;
+    for (int s = 0; s < ZOO_TOK_N_SPECIAL; s++)
+        if (t->special[s] >= 0 && (str[n] = t->ops.token(t, t->special[s], &n_str[n])) &&
+            n_str[n] > 0)
+            id[n++] = t->special[s];
+    int64_t before = out->count;
+    int st = ZOO_OK;
+    size_t from = 0;
+    for (size_t at = 0; at < len && st == ZOO_OK; at++) {
+        int best = -1;
+        for (int k = 0; k < n; k++)
+            if (n_str[k] <= len - at && memcmp(text + at, str[k], n_str[k]) == 0 &&
+                (best < 0 || n_str[k] > n_str[best]))
+                best = k;
+        if (best < 0) continue;
+        if (at > from) st = t->ops.encode(t, text + from, at - from, out);
+        if (st == ZOO_OK) st = zoo_ids_push(out, id[best]);
+        from = at + n_str[best];
+        at = from - 1;
+    }
+    if (st == ZOO_OK && len > from) st = t->ops.encode(t, text + from, len - from, out);
     if (st != ZOO_OK) out->count = before;
     return st;
 }

@@ -26,6 +26,30 @@
  *           that special. Decoding joins tokens with single spaces,
  *           so it is lossy: the original spacing, case and out-of-vocabulary
  *           words are gone.
+ *   "gpt2"  GPT-2's byte-level BPE, loaded from OpenAI's or HuggingFace's
+ *           files (zoo_tokenizer_load_gpt2) or trained on a corpus. Text is
+ *           cut into pieces by GPT-2's pattern, written out by hand over
+ *           utf8proc's categories (\s is Unicode White_Space, as in the
+ *           regex module GPT-2 used):
+ *             's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+ *           then each piece's UTF-8 bytes are merged by rank; the ids match
+ *           OpenAI's encoder exactly. Every text encodes (there is no [UNK])
+ *           and decode(encode(s)) == s. Token strings are GPT-2's spelling,
+ *           one character per byte ("Ġthe" for " the"). "<|endoftext|>" is a
+ *           token with the BOS and EOS roles; written in text it is plain text
+ *           to zoo_tokenizer_encode (as to GPT-2's encoder) and that token to
+ *           zoo_tokenizer_encode_special. Decoding ids that cut a character's
+ *           bytes apart puts U+FFFD in their place (GPT-2's errors="replace"),
+ *           so the text is always valid UTF-8. Training starts from the 256
+ *           bytes (ids 0-255, in GPT-2's order) and adds the merge of the most
+ *           frequent adjacent pair within pieces, ties to the pair whose
+ *           tokens' bytes sort first (left token, then right), while a pair
+ *           occurs at least max(2, min_count) times and the vocabulary is
+ *           below max_size (0: no limit). Then come "<|endoftext|>" and a
+ *           token of its default string ("[MASK]") for each special in
+ *           settings.specials other than UNK (byte-level BPE never needs one),
+ *           BOS and EOS (<|endoftext|> has those roles). lowercase is refused;
+ *           split does not apply.
  *
  * Text is never normalised (NFC and NFD spellings of "é" are different
  * characters), and special tokens decode to their strings ("[UNK]").
@@ -145,6 +169,14 @@ ZOO_API void zoo_tokenizer_free(zoo_tokenizer *t); /* NULL is ignored */
 ZOO_API int zoo_tokenizer_encode(const zoo_tokenizer *t, const char *text, size_t len,
                                  zoo_ids *out);
 
+/* zoo_tokenizer_encode, except that the strings of the tokenizer's special
+ * tokens (those holding a role: "<|endoftext|>", "[MASK]") written in the
+ * text become those tokens, the longest first where two start at the same
+ * byte; the text between them is encoded as usual. Errors as for
+ * zoo_tokenizer_encode. */
+ZOO_API int zoo_tokenizer_encode_special(const zoo_tokenizer *t, const char *text, size_t len,
+                                         zoo_ids *out);
+
 /* The text of ids[0..n), NUL-terminated, from malloc (*len, if len is not
  * NULL, excludes the NUL). NULL with ZOO_ERR_ARG's message when an id is
  * outside [0, vocab_size). */
@@ -174,6 +206,19 @@ ZOO_API int64_t zoo_tokenizer_count(const zoo_tokenizer *t, int32_t id);
 
 /* The names of the built-in types, i = 0, 1, ...; NULL past the last. */
 ZOO_API const char *zoo_tokenizer_type_name(int i);
+
+/* GPT-2's tokenizer from a directory holding vocab.json and merges.txt
+ * (HuggingFace's names, tried first) or encoder.json and vocab.bpe
+ * (OpenAI's). ZOO_ERR_NOTFOUND naming the directory when neither pair is
+ * there (or only one file of a pair, naming the missing one). */
+ZOO_API int zoo_tokenizer_load_gpt2(const char *dir, zoo_tokenizer **out);
+/* The same from the two files: vocab (a JSON object, token string → id, the
+ * ids 0..n-1 each once, every byte's token among them) and merges (one
+ * "LEFT RIGHT" pair a line in rank order, after an optional "#version"
+ * line). Errors: ZOO_ERR_IO naming a file that cannot be read,
+ * ZOO_ERR_FORMAT naming the file, and the line or token, that is wrong. */
+ZOO_API int zoo_tokenizer_load_gpt2_files(const char *vocab_path, const char *merges_path,
+                                          zoo_tokenizer **out);
 
 /* ---- Implementing a tokenizer type -------------------------------------
  * A type supplies a table of operations and builds its tokenizers with

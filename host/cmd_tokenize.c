@@ -1,0 +1,138 @@
+/* zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]:
+ * the token ids of a text under a model's tokenizer, from a checkpoint or
+ * from a directory of GPT-2 tokenizer files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "saved_model.h"
+#include "text_input.h"
+#include "zoo/status.h"
+#include "zoo/tokenizer.h"
+
+/* A directory holding GPT-2's files (either naming): the tokenizer alone,
+ * without loading a model. */
+static bool is_gpt2_dir(const char *path) {
+    static const char *const names[] = {"vocab.json", "merges.txt", "encoder.json", "vocab.bpe"};
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char file[4200];
+        snprintf(file, sizeof file, "%s/%s", path, names[i]);
+        if (stat(file, &st) == 0) return true;
+    }
+    return false;
+}
+
+/* s[0..len) as a JSON string: tokens may hold U+0000 (a char tokenizer's). */
+static void print_json_bytes(const char *s, size_t len) {
+    putchar('"');
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c < 0x20)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void print_ids(const zoo_cli *cli, const zoo_tokenizer *tok, const zoo_ids *ids) {
+    if (!cli->json) {
+        for (int64_t i = 0; i < ids->count; i++) printf("%s%d", i ? " " : "", (int)ids->ids[i]);
+        putchar('\n');
+        return;
+    }
+    fputs("{\"ids\": [", stdout);
+    for (int64_t i = 0; i < ids->count; i++) printf("%s%d", i ? ", " : "", (int)ids->ids[i]);
+    fputs("], \"tokens\": [", stdout);
+    for (int64_t i = 0; i < ids->count; i++) {
+        size_t len;
+        const char *token = zoo_tokenizer_token(tok, ids->ids[i], &len);
+        fputs(i ? ", " : "", stdout);
+        print_json_bytes(token, len);
+    }
+    fputs("]}\n", stdout);
+}
+
+static int cmd_tokenize(zoo_cli *cli, int argc, char **argv) {
+    zoo_text_input in = {0};
+    const char *model = NULL;
+    bool special = false, wrap = true;
+    for (int i = 1; i < argc; i++) {
+        int used = zoo_text_input_option(cli, &in, argc, argv, &i);
+        if (used < 0) return ZOO_EXIT_USAGE;
+        if (used) continue;
+        if (strcmp(argv[i], "--special") == 0)
+            special = true;
+        else if (strcmp(argv[i], "--no-special") == 0)
+            wrap = false;
+        else if (argv[i][0] == '-')
+            return zoo_cli_usage(cli, "unknown option '%s' (see zoo tokenize --help)", argv[i]);
+        else if (model)
+            return zoo_cli_usage(cli, "one MODEL at a time");
+        else
+            model = argv[i];
+    }
+    if (!model) return zoo_cli_usage(cli, "expected MODEL --text TEXT (see zoo tokenize --help)");
+    int status = zoo_text_input_load(cli, &in);
+    if (status) return status;
+
+    zoo_tokenizer *own = NULL; /* loaded from tokenizer files */
+    zoo_registry *r = NULL;
+    zoo_saved_model m = {0};
+    const zoo_tokenizer *tok = NULL;
+    if (is_gpt2_dir(model)) {
+        if (zoo_tokenizer_load_gpt2(model, &own) != ZOO_OK)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        tok = own;
+    } else if (!(r = zoo_cli_registry(cli))) {
+        status = ZOO_EXIT_FAILURE;
+    } else if (!(status = zoo_saved_model_open(cli, r, model, &m))) {
+        tok = m.tokenizer;
+        if (!tok)
+            status =
+                zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
+    }
+
+    zoo_ids ids = {0};
+    if (!status) {
+        /* [CLS] ... [SEP] around the text for tokenizers that have both (BERT's) */
+        int32_t cls = zoo_tokenizer_special(tok, ZOO_TOK_CLS);
+        int32_t sep = zoo_tokenizer_special(tok, ZOO_TOK_SEP);
+        wrap = wrap && cls >= 0 && sep >= 0;
+        int st = wrap ? zoo_ids_push(&ids, cls) : ZOO_OK;
+        if (!st)
+            st = special ? zoo_tokenizer_encode_special(tok, in.text, in.len, &ids)
+                         : zoo_tokenizer_encode(tok, in.text, in.len, &ids);
+        if (!st && wrap) st = zoo_ids_push(&ids, sep);
+        if (st)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %s", in.file ? in.file : "--text",
+                                  zoo_error_message());
+        else
+            print_ids(cli, tok, &ids);
+    }
+    zoo_ids_free(&ids);
+    zoo_tokenizer_free(own);
+    if (r) zoo_saved_model_close(&m);
+    zoo_registry_free(r);
+    zoo_text_input_free(&in);
+    return status;
+}
+
+const zoo_command zoo_cmd_tokenize = {
+    "tokenize", cmd_tokenize, "zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]",
+    "the token ids of a text under a model's tokenizer",
+    "  MODEL            a checkpoint or run directory, or a directory of GPT-2 tokenizer files\n"
+    "                   (vocab.json and merges.txt, or encoder.json and vocab.bpe)\n"
+    "  --text TEXT      the text (or --text-file FILE)\n"
+    "  --special        special-token strings in the text (<|endoftext|>, [MASK]) are those "
+    "tokens;\n"
+    "                   without it they are plain text\n"
+    "  --no-special     do not add [CLS] and [SEP] around the text (tokenizers that have them)\n"
+    "  --json           {\"ids\": [...], \"tokens\": [...]} with the tokens' vocabulary strings "
+    "(Ġthe);\n"
+    "                   without it the ids on one line, separated by spaces\n"};
