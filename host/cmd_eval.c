@@ -101,8 +101,9 @@ static int cmd_eval(zoo_cli *cli, int argc, char **argv) {
     eval_result res = {0};
     if (!m.tokenizer)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
-    else if (zoo_text_encode_files(m.tokenizer, data_paths, n_data, ZOO_UTF8_ERROR, &text) !=
-             ZOO_OK)
+    else if (zoo_text_encode_files(m.tokenizer, data_paths, n_data, ZOO_UTF8_ERROR,
+                                   m.plugin->plugin->objective == ZOO_OBJ_MASKED_LM,
+                                   &text) != ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     else {
         zoo_dataset data = {.ids = text.ids.ids,

@@ -16,7 +16,25 @@ typedef struct gen_opts {
     int64_t max_new;
     zoo_sampler sampler;
     uint64_t seed;
+    bool stream; /* print the text as tokens come (not with --json) */
 } gen_opts;
+
+/* Prints what the text of ids has beyond `printed` bytes. A token may end in
+ * the middle of a character (decoded as U+FFFD): that tail waits for the
+ * next token, unless this is the last call. */
+static void stream_text(const zoo_tokenizer *tok, const zoo_ids *ids, size_t *printed, bool last) {
+    size_t len;
+    char *text = zoo_tokenizer_decode(tok, ids->ids, ids->count, &len);
+    if (!text) return;
+    size_t upto = len;
+    if (!last && len >= 3 && memcmp(text + len - 3, "\xEF\xBF\xBD", 3) == 0) upto = len - 3;
+    if (upto > *printed) {
+        fwrite(text + *printed, 1, upto - *printed, stdout);
+        fflush(stdout);
+        *printed = upto;
+    }
+    free(text);
+}
 
 static bool parse_number(const char *text, double *out) {
     char *end;
@@ -41,6 +59,8 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
     zoo_rng_seed(&rng, o->seed);
     int status = 0;
     zoo_graph_set_recording(g, false);
+    size_t printed = 0;
+    if (o->stream) stream_text(m->tokenizer, ids, &printed, false);
     for (int64_t t = 0; t < n_prompt + o->max_new - 1; t++) {
         zoo_graph_reset(g);
         zoo_tensor *logits = NULL;
@@ -56,7 +76,12 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
             break;
         }
+        if (o->stream) stream_text(m->tokenizer, ids, &printed, false);
         if (next == eos) break;
+    }
+    if (o->stream && !status) {
+        stream_text(m->tokenizer, ids, &printed, true);
+        putchar('\n');
     }
     free(probs), free(order);
     zoo_graph_free(g);
@@ -148,28 +173,24 @@ static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
             cli,
             "the prompt (%lld tokens) and --max-new-tokens %lld exceed the model's context of %lld",
             (long long)n_prompt, (long long)o.max_new, (long long)context);
+    o.stream = !cli->json;
     if (!status) status = generate(cli, &m, &o, &ids, n_prompt);
-    if (!status) {
-        size_t len;
-        char *text = zoo_tokenizer_decode(m.tokenizer, ids.ids, ids.count, &len);
-        if (!text)
+    if (!status && cli->json) { /* the text went to stdout as it came otherwise */
+        char *text = zoo_tokenizer_decode(m.tokenizer, ids.ids, ids.count, NULL);
+        char *generated =
+            zoo_tokenizer_decode(m.tokenizer, ids.ids + n_prompt, ids.count - n_prompt, NULL);
+        if (!text || !generated) {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-        else if (cli->json) {
-            char *generated =
-                zoo_tokenizer_decode(m.tokenizer, ids.ids + n_prompt, ids.count - n_prompt, NULL);
+        } else {
             printf("{\"text\": ");
             zoo_print_json_string(stdout, text);
             printf(", \"generated\": ");
-            zoo_print_json_string(stdout, generated ? generated : "");
+            zoo_print_json_string(stdout, generated);
             printf(", \"ids\": [");
             for (int64_t i = 0; i < ids.count; i++) printf("%s%d", i ? ", " : "", ids.ids[i]);
             printf("], \"prompt_tokens\": %lld}\n", (long long)n_prompt);
-            free(generated);
-        } else {
-            fwrite(text, 1, len, stdout);
-            putchar('\n');
         }
-        free(text);
+        free(text), free(generated);
     }
     zoo_ids_free(&ids);
     zoo_saved_model_close(&m);
@@ -190,4 +211,6 @@ const zoo_command zoo_cmd_generate = {
     "  --top-k K          sample only from the K most likely tokens (default: all)\n"
     "  --top-p P          ... or from the fewest whose probability reaches P (default 1)\n"
     "  --seed S           the sampler's seed (default 0): the same seed, the same text\n"
-    "  --json             {\"text\", \"generated\", \"ids\", \"prompt_tokens\"}\n"};
+    "  --json             {\"text\", \"generated\", \"ids\", \"prompt_tokens\"} at the end, "
+    "instead of\n"
+    "                     the text streamed as it is produced\n"};

@@ -247,7 +247,12 @@ static int run_load_save(script *s, const char *model, const char *to, produced 
     zoo_registry *r = zoo_cli_registry(s->cli);
     zoo_saved_model m;
     int status = r ? zoo_saved_model_open(s->cli, r, model, &m) : ZOO_EXIT_FAILURE;
-    if (!status && to) {
+    if (!status && to && !m.checkpoint)
+        status = step_fail(s,
+                           "%s is not a zoo checkpoint; save copies zoo checkpoints (zoo export "
+                           "writes other formats)",
+                           model);
+    else if (!status && to) {
         char *tokenizer = m.tokenizer ? zoo_tokenizer_to_json(m.tokenizer) : NULL;
         if (zoo_checkpoint_save(to, m.model, m.checkpoint->config, tokenizer, &m.checkpoint->state,
                                 false) != ZOO_OK)
@@ -255,8 +260,9 @@ static int run_load_save(script *s, const char *model, const char *to, produced 
         free(tokenizer);
     }
     if (!status) {
-        p->checkpoint = strdup(to ? to : m.checkpoint->path);
-        if (!to && strcmp(model, m.checkpoint->path) != 0) p->run_dir = strdup(model);
+        p->checkpoint = strdup(to ? to : m.checkpoint ? m.checkpoint->path : model);
+        if (!to && m.checkpoint && strcmp(model, m.checkpoint->path) != 0)
+            p->run_dir = strdup(model);
     }
     if (r && !status) zoo_saved_model_close(&m);
     zoo_registry_free(r);

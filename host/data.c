@@ -17,11 +17,20 @@ static int add_line(zoo_text_ids *t) {
     return ZOO_OK;
 }
 
-/* Encodes every line of every file of c, recording where each line starts. */
-static int encode_corpus(const zoo_tokenizer *tok, const zoo_corpus *c, zoo_text_ids *out) {
+/* Encodes every file of c; with lines, line by line, recording where each
+ * starts (sentence pairs need them). Without, a file is encoded whole, as
+ * GPT-2's encoder would (white space before a newline groups differently). */
+static int encode_corpus(const zoo_tokenizer *tok, const zoo_corpus *c, bool lines,
+                         zoo_text_ids *out) {
     for (int f = 0; f < zoo_corpus_count(c); f++) {
         size_t len;
         const char *text = zoo_corpus_file(c, f, &len);
+        if (!lines) {
+            int st = zoo_tokenizer_encode(tok, text, len, &out->ids);
+            if (st) return zoo_error(st, "%s: %s", zoo_corpus_path(c, f), zoo_error_message());
+            out->bytes += (int64_t)len;
+            continue;
+        }
         for (size_t at = 0; at < len;) {
             const char *nl = memchr(text + at, '\n', len - at);
             size_t end = nl ? (size_t)(nl - text) + 1 : len; /* the newline is the line's */
@@ -42,10 +51,10 @@ static zoo_utf8_policy policy_of(const zoo_config *c) {
 }
 
 int zoo_text_encode_files(const zoo_tokenizer *tok, const char *const *paths, int n,
-                          zoo_utf8_policy policy, zoo_text_ids *out) {
+                          zoo_utf8_policy policy, bool lines, zoo_text_ids *out) {
     zoo_corpus *corpus = NULL;
     int st = zoo_corpus_open(paths, n, policy, &corpus);
-    if (!st) st = encode_corpus(tok, corpus, out);
+    if (!st) st = encode_corpus(tok, corpus, lines, out);
     zoo_corpus_close(corpus);
     return st;
 }
@@ -70,6 +79,16 @@ static int train_tokenizer(const zoo_config *c, const zoo_corpus *corpus, zoo_ob
     static const zoo_special unk_only[] = {ZOO_TOK_UNK};
     zoo_tokenizer_settings s = ZOO_TOKENIZER_SETTINGS_INIT;
     const char *type = zoo_config_string(c, "data.tokenizer.type");
+    const char *path = zoo_config_string(c, "data.tokenizer.path");
+    if (path) { /* pretrained files */
+        int st = strcmp(type, "gpt2") == 0
+                     ? zoo_tokenizer_load_gpt2(path, out)
+                     : zoo_error(ZOO_ERR_ARG, "only gpt2 tokenizers load from files, not %s", type);
+        if (st)
+            return zoo_error(st, "%s: data.tokenizer.path: %s",
+                             zoo_config_origin(c, "data.tokenizer.path"), zoo_error_message());
+        return ZOO_OK;
+    }
     bool word = strcmp(type, "char") != 0;
     s.lowercase = zoo_config_bool(c, "data.tokenizer.lowercase");
     if (word)
@@ -100,16 +119,16 @@ zoo_data *zoo_data_load(const zoo_config *c, const char *tokenizer_json, zoo_obj
         st = zoo_tokenizer_from_json(tokenizer_json, &d->tok);
     else if (!st)
         st = train_tokenizer(c, corpus, objective, &d->tok);
-    if (!st) st = encode_corpus(d->tok, corpus, &d->train_text);
+    /* only sentence pairs need lines; without them the split is exactly by
+     * position, as nanoGPT's 90/10, and text is encoded as GPT-2 would */
+    bool lines = objective == ZOO_OBJ_MASKED_LM;
+    if (!st) st = encode_corpus(d->tok, corpus, lines, &d->train_text);
     zoo_corpus_close(corpus);
     if (!st && !zoo_config_is_null(c, "data.val")) {
         n = config_paths(c, "data.val", paths, 64);
-        st = zoo_text_encode_files(d->tok, paths, n, policy_of(c), &d->val_text);
+        st = zoo_text_encode_files(d->tok, paths, n, policy_of(c), lines, &d->val_text);
     }
     if (!st) {
-        /* only sentence pairs need lines; without them the split is exactly by
-         * position, as nanoGPT's 90/10 */
-        bool lines = objective == ZOO_OBJ_MASKED_LM;
         zoo_dataset all = {.ids = d->train_text.ids.ids,
                            .n = d->train_text.ids.count,
                            .line_starts = lines ? d->train_text.lines : NULL,

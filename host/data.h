@@ -30,9 +30,9 @@ typedef struct zoo_data {
 zoo_data *zoo_data_load(const zoo_config *c, const char *tokenizer_json, zoo_objective objective);
 void zoo_data_free(zoo_data *d);
 
-/* Encodes files with an existing tokenizer (zoo eval --data). */
+/* Encodes files with an existing tokenizer (zoo eval --data); lines as for training. */
 int zoo_text_encode_files(const zoo_tokenizer *tok, const char *const *paths, int n,
-                          zoo_utf8_policy policy, zoo_text_ids *out);
+                          zoo_utf8_policy policy, bool lines, zoo_text_ids *out);
 void zoo_text_ids_free(zoo_text_ids *t);
 
 #endif

@@ -1,19 +1,98 @@
 #include "saved_model.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "zoo/status.h"
+#include "zoo/tokenizer.h"
 
 bool zoo_is_checkpoint_path(const char *model) {
     struct stat st;
     return strchr(model, '/') || strchr(model, '.') || stat(model, &st) == 0;
 }
 
+/* A HuggingFace-style directory: config.json and no zoo run in it. */
+static bool is_hf_directory(const char *path) {
+    char file[4200];
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+    snprintf(file, sizeof file, "%s/latest.safetensors", path);
+    if (stat(file, &st) == 0) return false;
+    snprintf(file, sizeof file, "%s/config.json", path);
+    return stat(file, &st) == 0;
+}
+
+static bool imports_hf(const zoo_plugin *d) {
+    if (!(d->capabilities & ZOO_CAP_IMPORT)) return false;
+    for (int i = 0; d->formats && d->formats[i]; i++)
+        if (strcmp(d->formats[i], "hf") == 0) return true;
+    return false;
+}
+
+/* The first plugin whose import_config accepts the directory's config.json
+ * (a plugin answers ZOO_ERR_NOTFOUND for another model type). */
+static int open_hf(const zoo_cli *cli, const zoo_registry *r, const char *dir,
+                   zoo_saved_model *out) {
+    zoo_hparams *hp = NULL;
+    for (int i = 0; i < r->count && !out->plugin; i++) {
+        const zoo_reg_entry *e = &r->entries[i];
+        zoo_loaded *p = NULL;
+        if (e->shadowed || e->error || zoo_plugin_load(e, &p) != ZOO_OK) continue;
+        if (imports_hf(p->plugin)) {
+            hp = zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams);
+            int st = hp ? p->plugin->ops->import_config(dir, hp) : ZOO_ERR_NOMEM;
+            if (st == ZOO_OK) {
+                out->plugin = p;
+                break;
+            }
+            zoo_hparams_free(hp), hp = NULL;
+            if (st != ZOO_ERR_NOTFOUND) { /* ours, but broken: say so */
+                zoo_plugin_unload(p);
+                return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+            }
+        }
+        zoo_plugin_unload(p);
+    }
+    if (!out->plugin)
+        return zoo_cli_fail(
+            cli, ZOO_EXIT_FAILURE,
+            "%s: no plugin imports this HuggingFace directory (zoo list shows the plugins; each "
+            "reads the model_type of its config.json)",
+            dir);
+    char *text = NULL;
+    int st = ZOO_OK;
+    long long seq =
+        zoo_hparams_find(hp, "block_size") ? (long long)zoo_hparams_int(hp, "block_size") : 64;
+    if (asprintf(&text,
+                 "{\"model\": {\"plugin\": \"%s\"}, \"data\": {\"train\": \"%s/config.json\", "
+                 "\"seq_len\": %lld}, "
+                 "\"train\": {\"steps\": 1, \"batch_size\": 1}}",
+                 out->plugin->plugin->name, dir, seq) < 0 ||
+        !(out->config = zoo_config_parse(text, "config.json", dir, NULL, 0)))
+        st = ZOO_ERR_FORMAT;
+    free(text);
+    if (!st) zoo_config_store_model(out->config, hp);
+    if (st)
+        zoo_hparams_free(hp);
+    else if ((st = zoo_host_model_create(out->plugin, hp, 0, &out->model)) == ZOO_OK)
+        st = out->plugin->plugin->ops->import_weights(out->model->model, out->model->params, dir);
+    if (!st) { /* its tokenizer, when the directory has one zoo reads */
+        int tst = zoo_tokenizer_load_gpt2(dir, &out->tokenizer);
+        if (tst != ZOO_OK && tst != ZOO_ERR_NOTFOUND) st = tst;
+    }
+    if (st) {
+        zoo_saved_model_close(out);
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    }
+    return ZOO_OK;
+}
+
 int zoo_saved_model_open(const zoo_cli *cli, const zoo_registry *r, const char *model,
                          zoo_saved_model *out) {
     memset(out, 0, sizeof *out);
+    if (is_hf_directory(model)) return open_hf(cli, r, model, out);
     zoo_hparams *hp = NULL;
     int st = zoo_checkpoint_open(model, &out->checkpoint);
     const zoo_checkpoint *ck = out->checkpoint;

@@ -173,6 +173,30 @@ expect 1 "steps\[1\] (eval): failed" "$zoo" run "$tmp/s3.json"
 printf '{"steps": [{"frobnicate": 1}]}' >"$tmp/s4.json"
 expect 1 "steps\[0\]: no action" "$zoo" run "$tmp/s4.json"
 
+# --- gpt: a HuggingFace directory as MODEL, a BPE tokenizer trained on the corpus, generation through the cache
+hf="$source_dir/tests/fixtures/gpt2-tiny"
+expect 0 "" "$zoo" forward "$hf" --ids "$hf/ids.txt" --out "$tmp/hf.npy" --hidden "$tmp/hf-hidden.npy"
+head -c 128 "$tmp/hf.npy" | grep -aq "'shape': (2, 12, 53)" || fail "forward on a HuggingFace directory: wrong logits shape"
+expect 1 "has no tokenizer" "$zoo" generate "$hf" --prompt "x"
+expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/gpt" --quiet --set model.plugin=gpt --set model.n_layer=1 \
+    --set model.n_embd=16 --set model.n_head=2 --set data.tokenizer.type=gpt2 --set data.tokenizer.max_size=300 \
+    --set train.steps=30 --set train.optimizer.lr=0.01
+first=$(grep '"loss"' "$tmp/gpt/metrics.jsonl" | head -1 | sed -E 's/.*"loss":([0-9.e+-]+).*/\1/')
+last=$(grep '"loss"' "$tmp/gpt/metrics.jsonl" | tail -1 | sed -E 's/.*"loss":([0-9.e+-]+).*/\1/')
+awk -v f="$first" -v l="$last" 'BEGIN { exit !(l < f - 0.5) }' || fail "gpt with BPE: loss $first -> $last"
+expect 0 "^the lord" "$zoo" generate "$tmp/gpt" --prompt "the lord" --max-new-tokens 10 --seed 3
+"$zoo" generate "$tmp/gpt" --prompt "the lord" --max-new-tokens 10 --seed 3 >"$tmp/g2" 2>&1
+cmp -s "$tmp/out" "$tmp/g2" || fail "gpt generate: the same seed gave another text"
+expect 0 '^[0-9]' "$zoo" tokenize "$tmp/gpt" --text "the lord said"
+gpt2_files="$source_dir/../shared/data/tokenizers/gpt2"
+if [ -f "$gpt2_files/encoder.json" ]; then
+    expect 0 "^15496 11 995 0$" "$zoo" tokenize "$gpt2_files" --text "Hello, world!"
+    expect 0 '"tokens": \["a", "<|endoftext|>", "b"\]' "$zoo" tokenize "$gpt2_files" --json --special --text "a<|endoftext|>b"
+    expect 0 "^64 27 91 437 1659 5239 91 29 65$" "$zoo" tokenize "$gpt2_files" --text "a<|endoftext|>b"
+else
+    echo "SKIP zoo tokenize on GPT-2's files: ../shared/data/tokenizers/gpt2 not found"
+fi
+
 # --- the toy model learns the bundled corpus
 kjv="$source_dir/data/kjv.txt"
 [ -f "$kjv" ] || kjv="$source_dir/../shared/data/corpus/kjv.txt"
