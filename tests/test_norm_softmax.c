@@ -121,6 +121,50 @@ START_TEST(test_backward) {
 }
 END_TEST
 
+/* Rows shared over 3 threads: the same output, and gradients equal up to the
+ * order in which the workers' sums of dw and db are added. */
+START_TEST(test_layernorm_threads) {
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 17);
+    float *grads[2][3];
+    float *outs[2];
+    for (int run = 0; run < 2; run++) {
+        zoo_threads_set(run ? 3 : 1);
+        zoo_rng_seed(&rng, 17);
+        zoo_params *p = zoo_params_new();
+        ns_ctx c = {.which = 0};
+        c.x = RAND_PARAM(p, &rng, "x", -2, 2, 301, 129);
+        c.w = RAND_PARAM(p, &rng, "w", 0.5f, 1.5f, 129);
+        c.b = RAND_PARAM(p, &rng, "b", -1, 1, 129);
+        zoo_graph *g = zoo_graph_new(0);
+        zoo_tensor *y = build(g, &c);
+        float *seed = malloc((size_t)y->numel * sizeof *seed);
+        zoo_rng_fill_uniform(&rng, seed, (size_t)y->numel, -1, 1);
+        ck_assert_int_eq(zoo_backward_from(g, y, seed), ZOO_OK);
+        outs[run] = malloc((size_t)y->numel * 4);
+        memcpy(outs[run], y->data, (size_t)y->numel * 4);
+        zoo_tensor *ts[3] = {c.x, c.w, c.b};
+        for (int k = 0; k < 3; k++) {
+            grads[run][k] = malloc((size_t)ts[k]->numel * 4);
+            memcpy(grads[run][k], ts[k]->grad, (size_t)ts[k]->numel * 4);
+        }
+        free(seed);
+        zoo_graph_free(g);
+        zoo_params_free(p);
+    }
+    ck_assert_int_eq(memcmp(outs[0], outs[1], 301 * 129 * 4), 0);
+    ck_assert_int_eq(memcmp(grads[0][0], grads[1][0], 301 * 129 * 4),
+                     0); /* dx: per row, identical */
+    ck_assert_floats_close(grads[0][1], grads[1][1], 129, 1e-4, 1e-5);
+    ck_assert_floats_close(grads[0][2], grads[1][2], 129, 1e-4, 1e-5);
+    for (int run = 0; run < 2; run++) {
+        free(outs[run]);
+        for (int k = 0; k < 3; k++) free(grads[run][k]);
+    }
+    zoo_threads_set(1);
+}
+END_TEST
+
 START_TEST(test_layernorm_errors) {
     zoo_graph *g = zoo_graph_new(0);
     zoo_tensor *x = zoo_zeros(g, ZOO_F32, 2, 4), *w = zoo_zeros(g, ZOO_F32, 3);
@@ -138,6 +182,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_cross_entropy_forward);
     tcase_add_test(tc, test_backward);
     tcase_add_test(tc, test_layernorm_errors);
+    tcase_add_test(tc, test_layernorm_threads);
     suite_add_tcase(s, tc);
     return s;
 }

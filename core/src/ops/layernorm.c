@@ -1,34 +1,101 @@
 /* Layer norm over the last axis, as llm.c writes it: the forward keeps each
- * row's mean and reciprocal standard deviation, all backward needs. */
+ * row's mean and reciprocal standard deviation, all backward needs. Rows are
+ * shared out over the pool; the weight and bias gradients, sums over rows,
+ * are summed per worker and then added in worker order (deterministic). */
 #include <math.h>
 
 #include "internal.h"
+#include "zoo/threads.h"
 
-static void layernorm_backward(zoo_graph *g, zoo_node *n) {
-    int64_t C = n->iarg[0], R = n->out->numel / C;
-    const float *x = n->in[0]->data, *w = n->in[1] ? n->in[1]->data : NULL;
-    const float *mean = n->saved, *rstd = n->saved2, *dy = n->out->grad; /* (R) (R) (R,C) */
-    float *dx = zoo_grad(g, n->in[0]), *dw = zoo_grad(g, n->in[1]), *db = zoo_grad(g, n->in[2]);
-    for (int64_t r = 0; r < R; r++) {
-        const float *xr = x + r * C, *dyr = dy + r * C;
+typedef struct ln_job {
+    const float *x, *w, *b, *dy; // (R,C) (C) (C) (R,C)
+    float *y, *dx;               // (R,C)
+    float *mean, *rstd;          // (R)
+    float *partial;              // (workers, 2C): dw then db of each worker's rows
+    int64_t R, C;
+    float eps;
+    bool want_dw, want_db;
+} ln_job;
+
+static void rows_of(const ln_job *j, int index, int n, int64_t *r0, int64_t *r1) {
+    int64_t per = (j->R + n - 1) / n;
+    *r0 = index * per, *r1 = *r0 + per < j->R ? *r0 + per : j->R;
+}
+
+static void forward_rows(void *ctx, int index, int n) {
+    const ln_job *j = ctx;
+    int64_t r0, r1, C = j->C;
+    rows_of(j, index, n, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *xr = j->x + r * C;
+        double m = 0, v = 0;
+        for (int64_t c = 0; c < C; c++) m += xr[c];
+        m /= (double)C;
+        for (int64_t c = 0; c < C; c++) v += (xr[c] - m) * (xr[c] - m);
+        v /= (double)C;
+        float mu = (float)m, s = (float)(1.0 / sqrt(v + j->eps));
+        float *yr = j->y + r * C;
+        for (int64_t c = 0; c < C; c++)
+            yr[c] = (xr[c] - mu) * s * (j->w ? j->w[c] : 1.0f) + (j->b ? j->b[c] : 0.0f);
+        if (j->mean) j->mean[r] = mu, j->rstd[r] = s;
+    }
+}
+
+static void backward_rows(void *ctx, int index, int n) {
+    const ln_job *j = ctx;
+    int64_t r0, r1, C = j->C;
+    rows_of(j, index, n, &r0, &r1);
+    float *dw = j->partial + (int64_t)index * 2 * C, *db = dw + C;
+    memset(dw, 0, (size_t)(2 * C) * sizeof(float));
+    for (int64_t r = r0; r < r1; r++) {
+        const float *xr = j->x + r * C, *dyr = j->dy + r * C;
+        float mu = j->mean[r], s = j->rstd[r];
         /* two reductions over the row: mean(dnorm) and mean(dnorm * norm) */
         double sum_d = 0, sum_dn = 0;
         for (int64_t c = 0; c < C; c++) {
-            float norm = (xr[c] - mean[r]) * rstd[r];
-            float dnorm = dyr[c] * (w ? w[c] : 1.0f);
+            float norm = (xr[c] - mu) * s;
+            float dnorm = dyr[c] * (j->w ? j->w[c] : 1.0f);
             sum_d += dnorm;
             sum_dn += dnorm * norm;
-            if (dw) dw[c] += dyr[c] * norm;
-            if (db) db[c] += dyr[c];
+            dw[c] += dyr[c] * norm;
+            db[c] += dyr[c];
         }
-        if (!dx) continue;
+        if (!j->dx) continue;
         float mean_d = (float)(sum_d / (double)C), mean_dn = (float)(sum_dn / (double)C);
-        float *dxr = dx + r * C;
+        float *dxr = j->dx + r * C;
         for (int64_t c = 0; c < C; c++) {
-            float norm = (xr[c] - mean[r]) * rstd[r];
-            float dnorm = dyr[c] * (w ? w[c] : 1.0f);
-            dxr[c] += rstd[r] * (dnorm - mean_d - norm * mean_dn);
+            float norm = (xr[c] - mu) * s;
+            float dnorm = dyr[c] * (j->w ? j->w[c] : 1.0f);
+            dxr[c] += s * (dnorm - mean_d - norm * mean_dn);
         }
+    }
+}
+
+/* Workers for R rows: one per thread, but never rows so few that waking one costs more. */
+static int workers_for(int64_t R, int64_t C) {
+    int n = zoo_threads_count();
+    int64_t by_size = R * C / 16384 + 1;
+    return (int)(n < by_size ? n : by_size < R ? by_size : R);
+}
+
+static void layernorm_backward(zoo_graph *g, zoo_node *n) {
+    ln_job j = {.x = n->in[0]->data,
+                .w = n->in[1] ? n->in[1]->data : NULL,
+                .dy = n->out->grad,
+                .mean = n->saved,
+                .rstd = n->saved2,
+                .C = n->iarg[0]};
+    j.R = n->out->numel / j.C;
+    j.dx = zoo_grad(g, n->in[0]);
+    float *dw = zoo_grad(g, n->in[1]), *db = zoo_grad(g, n->in[2]);
+    int workers = workers_for(j.R, j.C);
+    j.partial = zoo_graph_alloc(g, (size_t)workers * 2 * (size_t)j.C * sizeof(float));
+    if (!j.partial) return;
+    zoo_parallel_run(workers, backward_rows, &j);
+    for (int k = 0; k < workers; k++) {
+        const float *pw = j.partial + (int64_t)k * 2 * j.C, *pb = pw + j.C;
+        for (int64_t c = 0; dw && c < j.C; c++) dw[c] += pw[c];
+        for (int64_t c = 0; db && c < j.C; c++) db[c] += pb[c];
     }
 }
 
@@ -50,20 +117,16 @@ zoo_tensor *zoo_layernorm(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor
     float *mean = rec ? zoo_graph_alloc(g, (size_t)R * sizeof(float)) : NULL;
     float *rstd = rec ? zoo_graph_alloc(g, (size_t)R * sizeof(float)) : NULL;
     if (!out || (rec && (!mean || !rstd))) return NULL;
-    const float *in = x->data, *wd = w ? w->data : NULL, *bd = b ? b->data : NULL;
-    float *y = out->data;
-    for (int64_t r = 0; r < R; r++) {
-        const float *xr = in + r * C;
-        double m = 0, v = 0;
-        for (int64_t c = 0; c < C; c++) m += xr[c];
-        m /= (double)C;
-        for (int64_t c = 0; c < C; c++) v += (xr[c] - m) * (xr[c] - m);
-        v /= (double)C;
-        float mu = (float)m, s = (float)(1.0 / sqrt(v + eps));
-        for (int64_t c = 0; c < C; c++)
-            y[r * C + c] = (xr[c] - mu) * s * (wd ? wd[c] : 1.0f) + (bd ? bd[c] : 0.0f);
-        if (rec) mean[r] = mu, rstd[r] = s;
-    }
+    ln_job j = {.x = x->data,
+                .w = w ? w->data : NULL,
+                .b = b ? b->data : NULL,
+                .y = out->data,
+                .mean = mean,
+                .rstd = rstd,
+                .R = R,
+                .C = C,
+                .eps = eps};
+    zoo_parallel_run(workers_for(R, C), forward_rows, &j);
     if (rec) {
         zoo_node *n = zoo_record(g, out, layernorm_backward, x, w, b, NULL);
         if (!n) return NULL;
