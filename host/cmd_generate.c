@@ -82,6 +82,7 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
     if (o->stream && !status) {
         stream_text(m->tokenizer, ids, &printed, true);
         putchar('\n');
+        fflush(stdout);
     }
     free(probs), free(order);
     zoo_graph_free(g);
@@ -168,13 +169,17 @@ static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
     int64_t context = zoo_hparams_find(m.model->hp, "block_size")
                           ? zoo_hparams_int(m.model->hp, "block_size")
                           : 0;
-    if (!status && context > 0 && n_prompt + o.max_new > context)
-        status = zoo_cli_usage(
-            cli,
-            "the prompt (%lld tokens) and --max-new-tokens %lld exceed the model's context of %lld",
-            (long long)n_prompt, (long long)o.max_new, (long long)context);
+    /* the context limit stops generation (the cache holds block_size positions) */
+    if (!status && context > 0 && n_prompt >= context)
+        status = zoo_cli_usage(cli, "the prompt (%lld tokens) fills the model's context of %lld",
+                               (long long)n_prompt, (long long)context);
+    bool clipped = !status && context > 0 && n_prompt + o.max_new > context;
+    if (clipped) o.max_new = context - n_prompt;
     o.stream = !cli->json;
     if (!status) status = generate(cli, &m, &o, &ids, n_prompt);
+    if (!status && clipped && ids.count == context)
+        fprintf(stderr, "zoo generate: stopped at the model's context of %lld tokens\n",
+                (long long)context);
     if (!status && cli->json) { /* the text went to stdout as it came otherwise */
         char *text = zoo_tokenizer_decode(m.tokenizer, ids.ids, ids.count, NULL);
         char *generated =
@@ -206,7 +211,8 @@ const zoo_command zoo_cmd_generate = {
     "generate text from a prompt with a model that has a decode step (GPT, bigram)",
     "  MODEL              a checkpoint or run directory\n"
     "  --prompt TEXT      the text to continue (or --text-file FILE)\n"
-    "  --max-new-tokens N tokens to add (default 100); generation also stops at an end token\n"
+    "  --max-new-tokens N tokens to add (default 100); generation stops earlier at an end token,\n"
+    "                     or at the model's context (block_size), which it does not slide past\n"
     "  --temperature T    0 is greedy; higher is more random (default 1)\n"
     "  --top-k K          sample only from the K most likely tokens (default: all)\n"
     "  --top-p P          ... or from the fewest whose probability reaches P (default 1)\n"

@@ -608,6 +608,46 @@ static char *gpt2_to_json(const zoo_tokenizer *t) {
     return text;
 }
 
+int zoo_tokenizer_save_gpt2(const zoo_tokenizer *t, const char *dir) {
+    if (strcmp(zoo_tokenizer_type(t), "gpt2") != 0)
+        return zoo_error(ZOO_ERR_ARG,
+                         "%s: only a gpt2 tokenizer is written as vocab.json + merges.txt, not %s",
+                         dir, zoo_tokenizer_type(t));
+    const zoo_gpt2_state *s = zoo_tokenizer_state(t);
+    cJSON *vocab = cJSON_CreateObject();
+    bool ok = vocab != NULL;
+    for (int32_t id = 0; ok && id < zoo_vocab_size(s->vocab); id++)
+        ok = cJSON_AddItemToObject(vocab, zoo_vocab_token(s->vocab, id, NULL),
+                                   cJSON_CreateNumber(id));
+    char *text = ok ? cJSON_PrintUnformatted(vocab) : NULL;
+    cJSON_Delete(vocab);
+    char *merges = NULL;
+    size_t merges_len = 0;
+    FILE *f = text ? open_memstream(&merges, &merges_len) : NULL;
+    if (f) {
+        fputs("#version: 0.2\n", f);
+        for (int32_t r = 0; r < s->n_merges; r++)
+            fprintf(f, "%s %s\n", zoo_vocab_token(s->vocab, s->merges[r][0], NULL),
+                    zoo_vocab_token(s->vocab, s->merges[r][1], NULL));
+        fclose(f);
+    }
+    int st = text && merges
+                 ? ZOO_OK
+                 : zoo_error(ZOO_ERR_NOMEM, "%s: out of memory writing the tokenizer", dir);
+    char path[4096];
+    if (!st) {
+        snprintf(path, sizeof path, "%s/vocab.json", dir);
+        st = zoo_write_file_atomic(path, text, strlen(text));
+    }
+    if (!st) {
+        snprintf(path, sizeof path, "%s/merges.txt", dir);
+        st = zoo_write_file_atomic(path, merges, merges_len);
+    }
+    free(text);
+    free(merges);
+    return st;
+}
+
 static const zoo_tokenizer_ops gpt2_ops = {
     .size = sizeof(zoo_tokenizer_ops),
     .type = "gpt2",

@@ -188,6 +188,12 @@ expect 0 "^the lord" "$zoo" generate "$tmp/gpt" --prompt "the lord" --max-new-to
 "$zoo" generate "$tmp/gpt" --prompt "the lord" --max-new-tokens 10 --seed 3 >"$tmp/g2" 2>&1
 cmp -s "$tmp/out" "$tmp/g2" || fail "gpt generate: the same seed gave another text"
 expect 0 '^[0-9]' "$zoo" tokenize "$tmp/gpt" --text "the lord said"
+expect 0 "" "$zoo" export "$tmp/gpt" --format hf --out "$tmp/gpt-hf"
+for f in config.json model.safetensors vocab.json merges.txt; do [ -f "$tmp/gpt-hf/$f" ] || fail "export: no $f"; done
+"$zoo" generate "$tmp/gpt-hf" --prompt "the lord" --max-new-tokens 10 --seed 3 >"$tmp/g3" 2>&1
+cmp -s "$tmp/g2" "$tmp/g3" || fail "the exported HuggingFace directory generates another text"
+expect 1 "plugin 'bigram' cannot export" "$zoo" export "$tmp/a" --format hf --out "$tmp/nope"
+expect 0 "stopped at the model's context of 32 tokens" "$zoo" generate "$tmp/gpt" --prompt "the lord" --max-new-tokens 100 --seed 3
 gpt2_files="$source_dir/../shared/data/tokenizers/gpt2"
 if [ -f "$gpt2_files/encoder.json" ]; then
     expect 0 "^15496 11 995 0$" "$zoo" tokenize "$gpt2_files" --text "Hello, world!"

@@ -217,6 +217,11 @@ ZOO_API int zoo_tokenizer_load_gpt2(const char *dir, zoo_tokenizer **out);
  * "LEFT RIGHT" pair a line in rank order, after an optional "#version"
  * line). Errors: ZOO_ERR_IO naming a file that cannot be read,
  * ZOO_ERR_FORMAT naming the file, and the line or token, that is wrong. */
+/* Writes a gpt2 tokenizer as vocab.json + merges.txt (HuggingFace's names)
+ * into an existing directory, each file atomically; zoo_tokenizer_load_gpt2
+ * reads them back identically. ZOO_ERR_ARG for another type. */
+ZOO_API int zoo_tokenizer_save_gpt2(const zoo_tokenizer *t, const char *dir);
+
 ZOO_API int zoo_tokenizer_load_gpt2_files(const char *vocab_path, const char *merges_path,
                                           zoo_tokenizer **out);
 
