@@ -152,6 +152,47 @@ START_TEST(test_kv_cache_matches_forward) {
 }
 END_TEST
 
+/* Greedy generation, once through the cache and once by running the whole
+ * growing sequence through forward each time: the same tokens. */
+START_TEST(test_greedy_with_and_without_cache) {
+    load_plugin();
+    zoo_host_model *m = import_hf(FIXTURES "/gpt2-tiny");
+    const int n = 20;
+    int32_t with[32] = {7, 3, 19}, without[32] = {7, 3, 19};
+    void *cache = NULL;
+    ck_assert_int_eq(gpt->plugin->ops->cache_new(m->model, 1, 32, &cache), ZOO_OK);
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    for (int t = 0; t < n - 1; t++) { /* with the cache: one position a step */
+        zoo_graph_reset(g);
+        zoo_tensor *logits = NULL;
+        ck_assert_int_eq(gpt->plugin->ops->decode_step(m->model, g, cache, &with[t], 1, &logits),
+                         ZOO_OK);
+        if (t < 2) continue; /* still the prompt */
+        int best = 0;
+        for (int v = 1; v < 53; v++)
+            if (zoo_f32(logits)[v] > zoo_f32(logits)[best]) best = v;
+        with[t + 1] = best;
+    }
+    for (int t = 3; t < n; t++) { /* without: the whole sequence again */
+        zoo_graph_reset(g);
+        zoo_batch batch = {.size = sizeof batch, .B = 1, .T = t, .ids = without};
+        zoo_outputs out = {.size = sizeof out};
+        ck_assert_int_eq(gpt->plugin->ops->forward(m->model, g, &batch, &out), ZOO_OK);
+        const float *last = zoo_f32(out.logits) + (t - 1) * 53;
+        int best = 0;
+        for (int v = 1; v < 53; v++)
+            if (last[v] > last[best]) best = v;
+        without[t] = best;
+    }
+    for (int t = 0; t < n; t++) ck_assert_int_eq(with[t], without[t]);
+    gpt->plugin->ops->cache_free(m->model, cache);
+    zoo_graph_free(g);
+    zoo_host_model_destroy(m);
+    unload_plugin();
+}
+END_TEST
+
 typedef struct loss_ctx {
     zoo_host_model *m;
     const zoo_batch *batch;
@@ -251,6 +292,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_forward_matches_reference);
     tcase_add_test(tc, test_loss_and_gradients_match_reference);
     tcase_add_test(tc, test_kv_cache_matches_forward);
+    tcase_add_test(tc, test_greedy_with_and_without_cache);
     tcase_add_test(tc, test_gradient_finite_differences);
     tcase_add_test(tc, test_export_round_trip_and_errors);
     suite_add_tcase(s, tc);

@@ -1,7 +1,7 @@
 /* GPT benchmark: training step time and forward tokens/s for a config,
  * and the KV cache's cost per token as the position grows.
  *   bench_gpt [--threads N] [--layers L --heads H --embd C --vocab V --block T]
- *             [--batch B --seq T] [--steps N] [--decode]
+ *             [--batch B --seq T] [--steps N] [--decode] [--forward-only]
  * Default: nanoGPT's baby shakespeare-char config (4, 4, 128, vocab 65,
  * batch 12 x 64). --gpt2 selects GPT-2 124M (12, 12, 768, 50257, 1024) at
  * batch 4 x 64. Times are medians over --steps repetitions after a warm-up. */
@@ -32,12 +32,14 @@ static double median(double *v, int n) {
 int main(int argc, char **argv) {
     int threads = 0, steps = 10;
     long long L = 4, H = 4, C = 128, V = 65, block = 64, B = 12, T = 64;
-    bool decode = false;
+    bool decode = false, forward_only = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         long long *slot = NULL;
         if (strcmp(a, "--gpt2") == 0)
             L = 12, H = 12, C = 768, V = 50257, block = 1024, B = 4, T = 64;
+        else if (strcmp(a, "--forward-only") == 0)
+            forward_only = true;
         else if (strcmp(a, "--decode") == 0)
             decode = true;
         else if (i + 1 < argc && strcmp(a, "--threads") == 0)
@@ -105,6 +107,7 @@ int main(int argc, char **argv) {
            *fwd = malloc((size_t)steps * sizeof(double));
     for (int s = -1; s < steps; s++) { /* one warm-up */
         double t0 = now();
+        if (forward_only) goto forward;
         zoo_graph_reset(g);
         zoo_graph_set_recording(g, true);
         zoo_params_zero_grad(m->params);
@@ -116,6 +119,7 @@ int main(int argc, char **argv) {
         }
         zoo_clip_grad_norm(m->params, 1.0f);
         zoo_optim_step(m->params, &adamw, 1e-4f, s + 2);
+    forward:;
         double t1 = now();
         zoo_graph_reset(g);
         zoo_graph_set_recording(g, false);
