@@ -183,26 +183,39 @@ static int evaluate(run *r, int64_t n, double *loss, zoo_metrics *metrics) {
     zoo_batch batch;
     *metrics = (zoo_metrics){.size = sizeof *metrics};
     zoo_metrics m0 = {.size = sizeof m0};
+    /* the yardstick of a masked LM: always guessing the most frequent target */
+    bool masked = r->plugin->plugin->objective == ZOO_OBJ_MASKED_LM;
+    int64_t V = zoo_tokenizer_vocab_size(r->data->tok), targets = 0;
+    int64_t *seen = masked ? calloc((size_t)V, sizeof *seen) : NULL;
     while ((n <= 0 || count < n) && zoo_batcher_next(r->eval_batches, &batch, NULL) == 1) {
+        for (int64_t i = 0; seen && batch.targets && i < batch.B * batch.T; i++)
+            if (batch.targets[i] >= 0 && batch.targets[i] < V) seen[batch.targets[i]]++, targets++;
         zoo_graph_reset(r->graph);
         zoo_graph_set_recording(r->graph, false);
         zoo_graph_set_training(r->graph, false);
         zoo_tensor *l = NULL;
         zoo_metrics m = {.size = sizeof m};
         int st = r->plugin->plugin->ops->loss(r->model->model, r->graph, &batch, &scratch, &l, &m);
-        if (st || !l || zoo_graph_status(r->graph))
+        if (st || !l || zoo_graph_status(r->graph)) {
+            free(seen);
             return fail(r, "evaluation failed: %s",
                         zoo_graph_status(r->graph) ? zoo_graph_error(r->graph)
                                                    : zoo_error_message());
+        }
         total += zoo_f32(l)[0];
         for (int i = 0; i < m.count; i++) sums[i] += m.items[i].value;
         if (count == 0) m0 = m;
         count++;
     }
+    int64_t most = 0;
+    for (int64_t v = 0; seen && v < V; v++) most = seen[v] > most ? seen[v] : most;
+    free(seen);
     if (count == 0) return fail(r, "no validation batches (is the validation split empty?)");
     *loss = total / (double)count;
     for (int i = 0; i < m0.count; i++)
         zoo_metrics_add(metrics, m0.items[i].name, sums[i] / (double)count);
+    if (masked && targets > 0)
+        zoo_metrics_add(metrics, "majority_accuracy", (double)most / (double)targets);
     return ZOO_OK;
 }
 
