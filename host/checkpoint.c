@@ -125,38 +125,20 @@ void zoo_checkpoint_close(zoo_checkpoint *ck) {
     free(ck);
 }
 
-/* Reads tensor `name` into out, which must have the given shape. */
+/* Reads tensor `name` into out (the shape of `like`). */
 static int read_tensor(const zoo_checkpoint *ck, const char *name, const zoo_tensor *like,
-                       float *out, bool required) {
+                       float *out) {
     int i = zoo_st_find(ck->file, name);
-    if (i < 0)
-        return required ? zoo_error(ZOO_ERR_FORMAT, "%s: tensor '%s' is missing", ck->path, name)
-                        : 1;
-    const char *dtype;
-    int ndim;
-    int64_t shape[ZOO_MAX_DIMS];
-    if (zoo_st_info(ck->file, i, &dtype, &ndim, shape) != ZOO_OK) /* more than 4 dimensions */
-        return zoo_error(ZOO_ERR_FORMAT, "%s: tensor '%s' has %d dimensions, the model expects %d",
-                         ck->path, name, ndim, like->ndim);
-    bool same = ndim == like->ndim;
-    for (int d = 0; same && d < ndim; d++) same = shape[d] == like->shape[d];
-    if (!same) {
-        char want[64], got[64] = "[";
-        zoo_shape_str(like, want, sizeof want);
-        for (int d = 0; d < ndim; d++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), d ? ",%lld" : "%lld",
-                     (long long)shape[d]);
-        strncat(got, "]", sizeof got - strlen(got) - 1);
-        return zoo_error(ZOO_ERR_FORMAT, "%s: tensor '%s' has shape %s, the model expects %s",
-                         ck->path, name, got, want);
-    }
-    return zoo_st_read_f32(ck->file, i, out, like->numel);
+    if (i < 0) return zoo_error(ZOO_ERR_FORMAT, "%s: tensor '%s' is missing", ck->path, name);
+    zoo_tensor view = *like;
+    view.data = out;
+    return zoo_st_read_into(ck->file, i, &view);
 }
 
 int zoo_checkpoint_load_params(const zoo_checkpoint *ck, zoo_params *params, bool with_optim) {
     for (int i = 0; i < zoo_params_count(params); i++) {
         zoo_param *p = zoo_params_at(params, i);
-        int st = read_tensor(ck, p->name, p->value, p->value->data, true);
+        int st = read_tensor(ck, p->name, p->value, p->value->data);
         if (st) return st;
         if (!with_optim) continue;
         char name[512];
@@ -166,7 +148,7 @@ int zoo_checkpoint_load_params(const zoo_checkpoint *ck, zoo_params *params, boo
             if (zoo_st_find(ck->file, name) < 0) continue;
             if (!*slots[k] && !(*slots[k] = calloc((size_t)p->value->numel, sizeof(float))))
                 return zoo_error(ZOO_ERR_NOMEM, "out of memory for %s", name);
-            if ((st = read_tensor(ck, name, p->value, *slots[k], true))) return st;
+            if ((st = read_tensor(ck, name, p->value, *slots[k]))) return st;
         }
     }
     return ZOO_OK;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "check_util.h"
+#include "model.h"
 
 zoo_tensor *rand_param(zoo_params *p, zoo_rng *rng, const char *name, int ndim,
                        const int64_t *shape, float lo, float hi) {
@@ -91,4 +92,33 @@ const char *shared_data_path(const char *rel, char *buf, size_t size) {
     snprintf(buf, size, "%s/%s", root && *root ? root : "../shared/data", rel);
     struct stat st;
     return stat(buf, &st) == 0 ? buf : NULL;
+}
+
+static zoo_registry *built_registry;
+
+zoo_loaded *load_built_plugin(const char *name) {
+    zoo_registry_sources src = {.registry_files =
+                                    (const char *const[]){ZOO_BINARY_DIR "/registry/registry.json"},
+                                .n_registry_files = 1};
+    built_registry = zoo_registry_load(&src);
+    zoo_loaded *p = NULL;
+    ck_assert_msg(zoo_plugin_load(zoo_registry_find(built_registry, name), &p) == ZOO_OK, "%s",
+                  zoo_error_message());
+    return p;
+}
+
+void unload_built_plugin(zoo_loaded *p) {
+    zoo_plugin_unload(p);
+    zoo_registry_free(built_registry);
+    built_registry = NULL;
+}
+
+zoo_host_model *import_hf_model(zoo_loaded *p, const char *dir) {
+    zoo_hparams *hp = zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams);
+    ck_assert_msg(p->plugin->ops->import_config(dir, hp) == ZOO_OK, "%s", zoo_error_message());
+    zoo_host_model *m = NULL;
+    ck_assert_int_eq(zoo_host_model_create(p, hp, 0, &m), ZOO_OK);
+    ck_assert_msg(p->plugin->ops->import_weights(m->model, m->params, dir) == ZOO_OK, "%s",
+                  zoo_error_message());
+    return m;
 }

@@ -41,6 +41,14 @@ typedef struct gradcheck_opts {
  * the first mismatch, naming the parameter and element. */
 void gradcheck(zoo_params *inputs, gradcheck_build_fn build, void *ctx, const gradcheck_opts *opts);
 
+/* A plugin of the build tree's registry (the test fails when it does not
+ * load), and its release; a model imported from a HuggingFace directory. */
+typedef struct zoo_loaded zoo_loaded;
+typedef struct zoo_host_model zoo_host_model;
+zoo_loaded *load_built_plugin(const char *name);
+void unload_built_plugin(zoo_loaded *p);
+zoo_host_model *import_hf_model(zoo_loaded *p, const char *dir);
+
 /* ../shared/data/<rel> if it exists (ZOO_SHARED_DATA overrides the root), else NULL. */
 const char *shared_data_path(const char *rel, char *buf, size_t size);
 

@@ -13,31 +13,16 @@
 
 #define FIXTURES ZOO_SOURCE_DIR "/tests/fixtures"
 
-static zoo_registry *registry;
 static zoo_loaded *gpt;
 
 static void load_plugin(void) {
-    zoo_registry_sources src = {.registry_files =
-                                    (const char *const[]){ZOO_BINARY_DIR "/registry/registry.json"},
-                                .n_registry_files = 1};
-    registry = zoo_registry_load(&src);
-    ck_assert_int_eq(zoo_plugin_load(zoo_registry_find(registry, "gpt"), &gpt), ZOO_OK);
+    gpt = load_built_plugin("gpt");
 }
-
 static void unload_plugin(void) {
-    zoo_plugin_unload(gpt);
-    zoo_registry_free(registry);
+    unload_built_plugin(gpt);
 }
-
-/* A model imported from a HuggingFace directory. */
 static zoo_host_model *import_hf(const char *dir) {
-    zoo_hparams *hp = zoo_hparams_new(gpt->plugin->hparams, gpt->plugin->n_hparams);
-    ck_assert_msg(gpt->plugin->ops->import_config(dir, hp) == ZOO_OK, "%s", zoo_error_message());
-    zoo_host_model *m = NULL;
-    ck_assert_int_eq(zoo_host_model_create(gpt, hp, 0, &m), ZOO_OK);
-    ck_assert_msg(gpt->plugin->ops->import_weights(m->model, m->params, dir) == ZOO_OK, "%s",
-                  zoo_error_message());
-    return m;
+    return import_hf_model(gpt, dir);
 }
 
 static int32_t ids[2][12];

@@ -764,3 +764,39 @@ const char *zoo_st_metadata_at(const zoo_st_file *f, int i, const char **value) 
     if (value) *value = f->meta[2 * i + 1];
     return f->meta[2 * i];
 }
+
+int zoo_st_read_into(const zoo_st_file *f, int i, zoo_tensor *t) {
+    int ndim = 0;
+    int64_t shape[ZOO_MAX_DIMS];
+    bool same = zoo_st_info(f, i, NULL, &ndim, shape) == ZOO_OK && ndim == t->ndim;
+    for (int d = 0; same && d < ndim; d++) same = shape[d] == t->shape[d];
+    if (!same) {
+        char want[64], got[96] = "[";
+        zoo_shape_str(t, want, sizeof want);
+        for (int d = 0; d < ndim && d < ZOO_MAX_DIMS; d++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), d ? ",%lld" : "%lld",
+                     (long long)shape[d]);
+        strncat(got, "]", sizeof got - strlen(got) - 1);
+        return zoo_error(ZOO_ERR_FORMAT, "%s: tensor '%s' has shape %s, the model expects %s",
+                         f->path, zoo_st_name(f, i), got, want);
+    }
+    return zoo_st_read_f32(f, i, t->data, t->numel);
+}
+
+int zoo_st_open_model_dir(const char *dir, zoo_st_file **out) {
+    char file[4096];
+    struct stat sb;
+    snprintf(file, sizeof file, "%s/model.safetensors", dir);
+    if (stat(file, &sb) != 0) {
+        *out = NULL;
+        snprintf(file, sizeof file, "%s/pytorch_model.bin", dir);
+        if (stat(file, &sb) == 0)
+            return zoo_error(
+                ZOO_ERR_FORMAT,
+                "%s: only pytorch_model.bin, which zoo does not read (it would have to "
+                "unpickle it): convert it to model.safetensors",
+                dir);
+        return zoo_error(ZOO_ERR_IO, "%s/model.safetensors: %s", dir, strerror(errno));
+    }
+    return zoo_st_open(file, out);
+}

@@ -68,43 +68,18 @@ static int find(const zoo_st_file *f, const char *name) {
 
 int bert_import_weights(zoo_model *m, zoo_params *params, const char *path) {
     (void)m;
-    char file[4096];
-    snprintf(file, sizeof file, "%s/model.safetensors", path);
-    struct stat sb;
-    if (stat(file, &sb) != 0) {
-        char bin[4096];
-        snprintf(bin, sizeof bin, "%s/pytorch_model.bin", path);
-        if (stat(bin, &sb) == 0)
-            return zoo_error(
-                ZOO_ERR_FORMAT,
-                "%s: only pytorch_model.bin, which zoo does not read (it would have to "
-                "unpickle it): convert it to model.safetensors",
-                path);
-        return zoo_error(ZOO_ERR_IO, "%s: %s", file, strerror(errno));
-    }
     zoo_st_file *f = NULL;
-    int st = zoo_st_open(file, &f);
+    int st = zoo_st_open_model_dir(path, &f);
     for (int i = 0; !st && i < zoo_params_count(params); i++) {
         zoo_param *p = zoo_params_at(params, i);
         int k = find(f, p->name);
-        if (k < 0) {
-            if (strncmp(p->name, "cls.", 4) == 0) continue; /* a BertModel file has no heads */
-            st = zoo_error(ZOO_ERR_FORMAT, "%s: tensor 'bert.%s' (or '%s') is missing", file,
-                           p->name, p->name);
-            break;
-        }
-        int ndim = 0;
-        int64_t shape[ZOO_MAX_DIMS];
-        bool same = zoo_st_info(f, k, NULL, &ndim, shape) == ZOO_OK && ndim == p->value->ndim;
-        for (int d = 0; same && d < ndim; d++) same = shape[d] == p->value->shape[d];
-        if (!same) {
-            char want[64];
+        if (k >= 0)
+            st = zoo_st_read_into(f, k, p->value);
+        else if (strncmp(p->name, "cls.", 4) !=
+                 0) /* a BertModel file has no heads; the encoder must be there */
             st = zoo_error(ZOO_ERR_FORMAT,
-                           "%s: tensor '%s' has another shape than config.json implies (%s)", file,
-                           zoo_st_name(f, k), zoo_shape_str(p->value, want, sizeof want));
-            break;
-        }
-        st = zoo_st_read_f32(f, k, p->value->data, p->value->numel);
+                           "%s/model.safetensors: tensor 'bert.%s' (or '%s') is missing", path,
+                           p->name, p->name);
     }
     zoo_st_close(f);
     return st;

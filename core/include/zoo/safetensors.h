@@ -113,6 +113,15 @@ ZOO_API int zoo_st_read_i32(const zoo_st_file *f, int i, int32_t *out, int64_t n
 
 /* The "__metadata__" value under key, or NULL when there is none. */
 ZOO_API const char *zoo_st_metadata(const zoo_st_file *f, const char *key);
+
+/* Reads tensor i into t (float32), after checking that its shape is t's;
+ * the message names the file, the tensor and both shapes. */
+ZOO_API int zoo_st_read_into(const zoo_st_file *f, int i, zoo_tensor *t);
+
+/* Opens DIR/model.safetensors, the weights of a HuggingFace directory. A
+ * directory with only pytorch_model.bin is refused with a message: zoo never
+ * unpickles. */
+ZOO_API int zoo_st_open_model_dir(const char *dir, zoo_st_file **out);
 /* Enumeration of the metadata in header order: the key of entry i (NULL when
  * out of range), its value through *value when value is not NULL. */
 ZOO_API int zoo_st_metadata_count(const zoo_st_file *f);
