@@ -8,6 +8,14 @@
 #include "saved_model.h"
 #include "zoo/status.h"
 
+/* The tokenizer files a HuggingFace directory carries, for the types that have them. */
+static int save_tokenizer(const zoo_tokenizer *t, const char *dir) {
+    if (strcmp(zoo_tokenizer_type(t), "gpt2") == 0) return zoo_tokenizer_save_gpt2(t, dir);
+    if (strcmp(zoo_tokenizer_type(t), "wordpiece") == 0)
+        return zoo_tokenizer_save_wordpiece(t, dir);
+    return ZOO_OK; /* char and word tokenizers have no HuggingFace form */
+}
+
 static int cmd_export(zoo_cli *cli, int argc, char **argv) {
     const char *model = NULL, *format = NULL, *out = NULL;
     int status = 0;
@@ -44,9 +52,7 @@ static int cmd_export(zoo_cli *cli, int argc, char **argv) {
     else if (d->ops->export_checkpoint(m.model->model, m.model->params, m.model->hp, format, out) !=
              ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-    else if (strcmp(format, "hf") == 0 && m.tokenizer &&
-             strcmp(zoo_tokenizer_type(m.tokenizer), "gpt2") == 0 &&
-             zoo_tokenizer_save_gpt2(m.tokenizer, out) != ZOO_OK)
+    else if (strcmp(format, "hf") == 0 && m.tokenizer && save_tokenizer(m.tokenizer, out) != ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     zoo_saved_model_close(&m);
     zoo_registry_free(r);
@@ -55,8 +61,9 @@ static int cmd_export(zoo_cli *cli, int argc, char **argv) {
 
 const zoo_command zoo_cmd_export = {
     "export", cmd_export, "zoo export MODEL --format FORMAT --out PATH",
-    "write a model in another tool's format (gpt: hf, a HuggingFace GPT-2 directory)",
+    "write a model in another tool's format (gpt, bert: hf, a HuggingFace directory)",
     "  MODEL           a checkpoint, run directory or HuggingFace directory\n"
     "  --format FORMAT one of the plugin's formats (zoo info PLUGIN lists them)\n"
     "  --out PATH      where to write (hf: a directory, created if needed, with config.json,\n"
-    "                  model.safetensors and, for GPT-2 tokenizers, vocab.json + merges.txt)\n"};
+    "                  model.safetensors and the tokenizer: vocab.json + merges.txt for GPT-2's,\n"
+    "                  vocab.txt for WordPiece)\n"};

@@ -1,6 +1,6 @@
 /* zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]:
  * the token ids of a text under a model's tokenizer, from a checkpoint or
- * from a directory of GPT-2 tokenizer files. */
+ * from a directory of GPT-2 tokenizer files or of a WordPiece vocab.txt. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +23,15 @@ static bool is_gpt2_dir(const char *path) {
         if (stat(file, &st) == 0) return true;
     }
     return false;
+}
+
+/* A directory holding BERT's vocab.txt: its WordPiece tokenizer alone. */
+static bool is_wordpiece_dir(const char *path) {
+    struct stat st;
+    char file[4200];
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+    snprintf(file, sizeof file, "%s/vocab.txt", path);
+    return stat(file, &st) == 0;
 }
 
 /* s[0..len) as a JSON string: tokens may hold U+0000 (a char tokenizer's). */
@@ -89,6 +98,10 @@ static int cmd_tokenize(zoo_cli *cli, int argc, char **argv) {
         if (zoo_tokenizer_load_gpt2(model, &own) != ZOO_OK)
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
         tok = own;
+    } else if (is_wordpiece_dir(model)) {
+        if (zoo_tokenizer_load_wordpiece(model, ZOO_WORDPIECE_LOWERCASE_AUTO, &own) != ZOO_OK)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        tok = own;
     } else if (!(r = zoo_cli_registry(cli))) {
         status = ZOO_EXIT_FAILURE;
     } else if (!(status = zoo_saved_model_open(cli, r, model, &m))) {
@@ -127,7 +140,9 @@ const zoo_command zoo_cmd_tokenize = {
     "tokenize", cmd_tokenize, "zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]",
     "the token ids of a text under a model's tokenizer",
     "  MODEL            a checkpoint or run directory, or a directory of GPT-2 tokenizer files\n"
-    "                   (vocab.json and merges.txt, or encoder.json and vocab.bpe)\n"
+    "                   (vocab.json and merges.txt, or encoder.json and vocab.bpe) or of a\n"
+    "                   WordPiece vocab.txt (lowercasing as its tokenizer_config.json says,\n"
+    "                   else when the vocabulary has no uppercase letters)\n"
     "  --text TEXT      the text (or --text-file FILE)\n"
     "  --special        special-token strings in the text (<|endoftext|>, [MASK]) are those "
     "tokens;\n"

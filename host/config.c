@@ -54,7 +54,8 @@ static const config_key KEYS[] = {
     {"data.tokenizer.type", K_STRING, "\"char\"", .help = "char, word or gpt2 (byte-level BPE)"},
     {"data.tokenizer.path", K_PATH, "null", true,
      .help = "pretrained tokenizer files to load instead of training one (gpt2: a directory "
-             "with vocab.json + merges.txt, or encoder.json + vocab.bpe)"},
+             "with vocab.json + merges.txt, or encoder.json + vocab.bpe; wordpiece: vocab.txt or "
+             "its directory)"},
     {"data.tokenizer.lowercase", K_BOOL, "false",
      .help = "word tokenizer: lower-case the text first"},
     {"data.tokenizer.split", K_ENUM, "\"punctuation\"", .choices = "whitespace|punctuation",

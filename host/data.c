@@ -81,9 +81,16 @@ static int train_tokenizer(const zoo_config *c, const zoo_corpus *corpus, zoo_ob
     const char *type = zoo_config_string(c, "data.tokenizer.type");
     const char *path = zoo_config_string(c, "data.tokenizer.path");
     if (path) { /* pretrained files */
-        int st = strcmp(type, "gpt2") == 0
-                     ? zoo_tokenizer_load_gpt2(path, out)
-                     : zoo_error(ZOO_ERR_ARG, "only gpt2 tokenizers load from files, not %s", type);
+        /* a WordPiece vocabulary says itself whether it lowercases
+         * (tokenizer_config.json, or its casing); lowercase: true insists */
+        int lower =
+            zoo_config_bool(c, "data.tokenizer.lowercase") ? 1 : ZOO_WORDPIECE_LOWERCASE_AUTO;
+        int st =
+            strcmp(type, "gpt2") == 0 ? zoo_tokenizer_load_gpt2(path, out)
+            : strcmp(type, "wordpiece") == 0
+                ? zoo_tokenizer_load_wordpiece(path, lower, out)
+                : zoo_error(ZOO_ERR_ARG,
+                            "only gpt2 and wordpiece tokenizers load from files, not %s", type);
         if (st)
             return zoo_error(st, "%s: data.tokenizer.path: %s",
                              zoo_config_origin(c, "data.tokenizer.path"), zoo_error_message());

@@ -80,6 +80,8 @@ static int open_hf(const zoo_cli *cli, const zoo_registry *r, const char *dir,
         st = out->plugin->plugin->ops->import_weights(out->model->model, out->model->params, dir);
     if (!st) { /* its tokenizer, when the directory has one zoo reads */
         int tst = zoo_tokenizer_load_gpt2(dir, &out->tokenizer);
+        if (tst == ZOO_ERR_NOTFOUND) /* BERT's vocab.txt */
+            tst = zoo_tokenizer_load_wordpiece(dir, ZOO_WORDPIECE_LOWERCASE_AUTO, &out->tokenizer);
         if (tst != ZOO_OK && tst != ZOO_ERR_NOTFOUND) st = tst;
     }
     if (st) {

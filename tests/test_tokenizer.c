@@ -494,7 +494,7 @@ static const struct {
     {"{\"version\":1,\"type\":\"word\",\"model\":{},\"vocab\":[]}",
      "tokenizer JSON: unknown key 'vocab'", ZOO_ERR_FORMAT},
     {"{\"version\":1,\"type\":\"bpe\",\"model\":{}}",
-     "unknown tokenizer type 'bpe' (known: char, word, gpt2)", ZOO_ERR_NOTFOUND},
+     "unknown tokenizer type 'bpe' (known: char, word, gpt2, wordpiece)", ZOO_ERR_NOTFOUND},
     {"{\"version\":1,\"type\":\"word\",\"model\":{\"lowercase\":false,\"split\":\"comma\","
      "\"tokens\":[\"a\"]}}",
      "tokenizer JSON: model.split: expected whitespace or punctuation, got 'comma'",
@@ -544,11 +544,13 @@ START_TEST(test_unknown_type_and_bad_settings) {
     zoo_corpus *c = corpus_of("some text", 9);
     zoo_tokenizer *t;
     ck_assert_int_eq(zoo_tokenizer_train("gpt3", NULL, c, &t), ZOO_ERR_NOTFOUND);
-    ck_assert_str_eq(zoo_error_message(), "unknown tokenizer type 'gpt3' (known: char, word, gpt2)");
+    ck_assert_str_eq(zoo_error_message(),
+                     "unknown tokenizer type 'gpt3' (known: char, word, gpt2, wordpiece)");
     ck_assert_ptr_null(t);
     ck_assert_str_eq(zoo_tokenizer_type_name(0), "char");
     ck_assert_str_eq(zoo_tokenizer_type_name(1), "word");
-    ck_assert_ptr_null(zoo_tokenizer_type_name(3));
+    ck_assert_str_eq(zoo_tokenizer_type_name(3), "wordpiece");
+    ck_assert_ptr_null(zoo_tokenizer_type_name(4));
 
     const zoo_special twice[] = {ZOO_TOK_UNK, ZOO_TOK_PAD, ZOO_TOK_UNK};
     zoo_tokenizer_settings s = ZOO_TOKENIZER_SETTINGS_INIT;

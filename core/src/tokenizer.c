@@ -12,8 +12,9 @@
 extern const zoo_tokenizer_def zoo_tok_char_type;
 extern const zoo_tokenizer_def zoo_tok_word_type;
 extern const zoo_tokenizer_def zoo_tok_gpt2_type;
-static const zoo_tokenizer_def *const builtin_types[] = {&zoo_tok_char_type, &zoo_tok_word_type,
-                                                         &zoo_tok_gpt2_type};
+extern const zoo_tokenizer_def zoo_tok_wordpiece_type;
+static const zoo_tokenizer_def *const builtin_types[] = {
+    &zoo_tok_char_type, &zoo_tok_word_type, &zoo_tok_gpt2_type, &zoo_tok_wordpiece_type};
 #define N_TYPES ((int)(sizeof builtin_types / sizeof builtin_types[0]))
 
 struct zoo_tokenizer {

@@ -150,6 +150,29 @@ expect 2 "TEXT has no \[MASK\]" "$zoo" fill-mask "$tmp/mlm" "the lord" --registr
 expect 1 "plugin 'bigram' cannot fill masks" "$zoo" fill-mask "$tmp/a" "the [MASK]"
 expect 1 "plugin 'masked' cannot generate" "$zoo" generate "$tmp/mlm" --prompt "the" --registry "$tmp/masked-registry.json"
 
+# --- bert: a WordPiece vocabulary trained on the corpus, masked LM + next sentence, fill-mask, export
+expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/bert" --quiet --set model.plugin=bert \
+    --set model.hidden_size=16 --set model.num_hidden_layers=1 --set model.num_attention_heads=2 \
+    --set model.intermediate_size=32 --set model.max_position_embeddings=32 --set data.tokenizer.type=wordpiece \
+    --set data.tokenizer.max_size=200 --set train.steps=20
+grep -q '"majority_accuracy":' "$tmp/bert/metrics.jsonl" || fail "bert: no majority_accuracy in the evaluation"
+grep -q '"nsp_accuracy":' "$tmp/bert/metrics.jsonl" || fail "bert: no nsp_accuracy in the evaluation"
+expect 0 "^\[MASK\] 1:" "$zoo" fill-mask "$tmp/bert" "the lord [MASK] unto"
+cp "$tmp/out" "$tmp/fm1"
+expect 0 "^2 " "$zoo" tokenize "$tmp/bert" --text "the lord"
+expect 0 "" "$zoo" export "$tmp/bert" --format hf --out "$tmp/bert-hf"
+[ -f "$tmp/bert-hf/vocab.txt" ] || fail "bert export: no vocab.txt"
+expect 0 "^\[MASK\] 1:" "$zoo" fill-mask "$tmp/bert-hf" "the lord [MASK] unto"
+cmp -s "$tmp/out" "$tmp/fm1" || fail "the exported BERT directory fills masks differently"
+expect 0 "^2 .* 3$" "$zoo" tokenize "$tmp/bert-hf" --text "the lord"
+bert_files="$source_dir/../shared/data/tokenizers/bert-base-uncased"
+if [ -f "$bert_files/vocab.txt" ]; then
+    expect 0 "^101 7592 1010 2088 999 102$" "$zoo" tokenize "$bert_files" --text "Hello, world!"
+    expect 0 "^7592 1010 2088 999$" "$zoo" tokenize "$bert_files" --text "Hello, world!" --no-special
+else
+    echo "SKIP zoo tokenize on bert-base-uncased's vocab.txt: ../shared/data/tokenizers/bert-base-uncased not found"
+fi
+
 # --- run scripts: steps in order, ${id.field}, errors naming the step
 cat >"$tmp/script.json" <<JSON
 {"steps": [

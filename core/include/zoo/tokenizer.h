@@ -50,9 +50,50 @@
  *           settings.specials other than UNK (byte-level BPE never needs one),
  *           BOS and EOS (<|endoftext|> has those roles). lowercase is refused;
  *           split does not apply.
+ *   "wordpiece" BERT's WordPiece (google-research/bert's FullTokenizer),
+ *           loaded from a vocab.txt (zoo_tokenizer_load_wordpiece) or trained
+ *           on a corpus. Basic tokenization as BERT's: U+0000, U+FFFD and
+ *           control characters (Cc, Cf; not \t \n \r) are removed, the text
+ *           is split on white space (\t \n \r ' ', Zs, and Zl/Zp, which
+ *           Python's split() adds) and around every CJK ideograph (BERT's
+ *           _is_chinese_char blocks: Chinese is one token a character); with
+ *           lowercase (BERT's do_lower_case) each word is lowercased as
+ *           Python's str.lower() does (final sigma included), decomposed
+ *           (NFD) and stripped of its Mn marks ("Café" → "cafe"); then every
+ *           punctuation character (ASCII's non-alphanumeric printables, and
+ *           P*) is a piece of its own. Each piece is then cut greedily,
+ *           longest match first, into a vocabulary token and "##"
+ *           continuations ("strawberries" → "straw" "##berries"); a piece
+ *           longer than 100 characters (HuggingFace's limit; Google's
+ *           tokenization.py has 200), or one with a rest no token starts, is
+ *           [UNK] as a whole. Unicode properties come from utf8proc (a
+ *           Unicode version apart from Python's: characters new in Unicode
+ *           15 may differ); Cased and Case_Ignorable, for the final sigma,
+ *           are derived from its categories and case mappings.
+ *           zoo_tokenizer_encode never adds [CLS] or [SEP] (a caller wraps:
+ *           zoo_tokenizer_encode_pair); "[MASK]" written in text is plain
+ *           text to it ("[" "mask" "]", as BERT's FullTokenizer) and the
+ *           mask token to zoo_tokenizer_encode_special (as HuggingFace's).
+ *           Decoding is HuggingFace's convert_tokens_to_string, tokens
+ *           joined by spaces with " ##" removed, so it is lossy: case,
+ *           accents, spacing around punctuation, removed characters and the
+ *           words behind [UNK] are gone. Training: the specials in
+ *           settings' order ([UNK] added after them when not listed), then
+ *           every character seen first in a piece and every character seen
+ *           later in one as "##c" (so every character of the corpus
+ *           encodes), then byte-pair-style merges of adjacent tokens within
+ *           pieces, most frequent first (ties to the bytes of the left, then
+ *           the right token), while a pair occurs max(2, min_count) times
+ *           and the vocabulary is below max_size (0: no limit; a max_size
+ *           below the specials and characters is ZOO_ERR_ARG);
+ *           deterministic. lowercase as BERT's do_lower_case
+ *           (bert-base-uncased: true); split does not apply (BERT always
+ *           splits punctuation). The specials' roles ([UNK] [PAD] [CLS] [SEP]
+ *           [MASK]) are those of the vocabulary's entries of those strings.
  *
- * Text is never normalised (NFC and NFD spellings of "é" are different
- * characters), and special tokens decode to their strings ("[UNK]").
+ * Text is never normalised but by wordpiece's lowercasing (NFC and NFD
+ * spellings of "é" are different characters), and special tokens decode to
+ * their strings ("[UNK]").
  *
  * A tokenizer serialises to JSON (zoo_tokenizer_to_json) that
  * zoo_tokenizer_from_json restores exactly; checkpoints carry it as
@@ -142,8 +183,9 @@ typedef struct zoo_tokenizer_settings {
 
 typedef struct zoo_tokenizer zoo_tokenizer;
 
-/* Builds a tokenizer of `type` ("char", "word") from the corpus. Errors:
- * ZOO_ERR_NOTFOUND "unknown tokenizer type 'x' (known: char, word)";
+/* Builds a tokenizer of `type` ("char", "word", "gpt2", "wordpiece") from
+ * the corpus. Errors:
+ * ZOO_ERR_NOTFOUND "unknown tokenizer type 'x' (known: char, word, gpt2, wordpiece)";
  * ZOO_ERR_ARG for settings that do not fit (a repeated special, max_size not
  * above the number of specials, a bad settings.size, split for "char") or a
  * corpus with no tokens. *out is NULL on failure. */
@@ -224,6 +266,58 @@ ZOO_API int zoo_tokenizer_save_gpt2(const zoo_tokenizer *t, const char *dir);
 
 ZOO_API int zoo_tokenizer_load_gpt2_files(const char *vocab_path, const char *merges_path,
                                           zoo_tokenizer **out);
+
+/* BERT's WordPiece tokenizer from a vocab.txt (one token a line, the id its
+ * line number from 0; a "\r" before a newline is dropped), given as the
+ * file or as the directory holding it. lowercase: 1 lowercases and strips
+ * accents (BERT's do_lower_case), 0 keeps the text as it is,
+ * ZOO_WORDPIECE_LOWERCASE_AUTO (any negative) takes do_lower_case from a
+ * tokenizer_config.json beside the vocabulary and, without one, lowercases
+ * when no token but the bracketed specials has a letter with a lowercase
+ * form (an uncased vocabulary, as bert-base-uncased's). Errors: ZOO_ERR_NOTFOUND
+ * naming the path when it is missing or a directory without vocab.txt;
+ * ZOO_ERR_IO naming a file that cannot be read; ZOO_ERR_FORMAT naming the
+ * file (and line) for an empty vocabulary, a repeated token, a NUL byte or
+ * invalid UTF-8, a vocabulary without [UNK], or a tokenizer_config.json that
+ * is not a JSON object or whose do_lower_case is not a boolean. */
+#define ZOO_WORDPIECE_LOWERCASE_AUTO (-1)
+ZOO_API int zoo_tokenizer_load_wordpiece(const char *dir_or_vocab_txt, int lowercase,
+                                         zoo_tokenizer **out);
+
+/* Writes a wordpiece tokenizer as vocab.txt and tokenizer_config.json
+ * ({"do_lower_case": ..., "tokenizer_class": "BertTokenizer"}) into an
+ * existing directory, each file atomically; zoo_tokenizer_load_wordpiece
+ * with ZOO_WORDPIECE_LOWERCASE_AUTO reads them back identically. ZOO_ERR_ARG
+ * for another type or a token holding a line break. */
+ZOO_API int zoo_tokenizer_save_wordpiece(const zoo_tokenizer *t, const char *dir);
+
+/* How zoo_tokenizer_encode_pair builds BERT's input. Size-prefixed as
+ * zoo_tokenizer_settings; NULL means the defaults. */
+typedef struct zoo_pair_settings {
+    size_t size;
+    int64_t max_len; /* the longest result, specials included; 0: no limit (default) */
+    bool pad;        /* pad with [PAD] up to max_len (default false) */
+    bool special;    /* special-token strings in the texts are those tokens
+                        (zoo_tokenizer_encode_special; default false) */
+} zoo_pair_settings;
+
+#define ZOO_PAIR_SETTINGS_INIT                                                                     \
+    { .size = sizeof(zoo_pair_settings) }
+
+/* BERT's input for a text, "[CLS] A [SEP]", or a sentence pair (b not
+ * NULL), "[CLS] A [SEP] B [SEP]", appended to ids; its token types appended
+ * to types and its attention mask to mask (either may be NULL): types are 0
+ * for [CLS], A and the first [SEP], 1 for B and the second [SEP], 0 on
+ * padding; mask is 1 on those tokens, 0 on padding. Beyond max_len the
+ * longer of A and B loses its last token, one at a time (ties: B), as
+ * BERT's _truncate_seq_pair; with pad, [PAD] fills up to max_len. Works for
+ * any tokenizer with [CLS] and [SEP]. Errors: ZOO_ERR_ARG for a tokenizer
+ * without them, pad without [PAD] or without max_len, max_len below the
+ * specials (2, or 3 for a pair); those of zoo_tokenizer_encode. On failure
+ * ids, types and mask are unchanged. */
+ZOO_API int zoo_tokenizer_encode_pair(const zoo_tokenizer *t, const char *a, size_t a_len,
+                                      const char *b, size_t b_len, const zoo_pair_settings *s,
+                                      zoo_ids *ids, zoo_ids *types, zoo_ids *mask);
 
 /* ---- Implementing a tokenizer type -------------------------------------
  * A type supplies a table of operations and builds its tokenizers with
