@@ -68,9 +68,15 @@ static int cmd_embed(zoo_cli *cli, int argc, char **argv) {
         } else {
             int64_t T = ids.count, C = vectors->shape[vectors->ndim - 1];
             zoo_tensor *rows = zoo_view(g, vectors, T, C); /* [T,C] */
-            zoo_tensor *outv = strcmp(pool, "cls") == 0    ? zoo_slice(g, rows, 0, 0, 1)
-                               : strcmp(pool, "mean") == 0 ? zoo_mean(g, rows, 0)
-                                                           : rows;
+            zoo_tensor *outv = strcmp(pool, "mean") == 0 ? zoo_mean(g, rows, 0) : rows;
+            if (strcmp(pool, "cls") == 0) {
+                /* a model with a pooler (BERT) gives its pooled [CLS] output; others the first row
+                 */
+                zoo_outputs o = {.size = sizeof o};
+                int fst = layer < 0 ? m.plugin->plugin->ops->forward(m.model->model, g, &batch, &o)
+                                    : ZOO_ERR_ARG;
+                outv = fst == ZOO_OK && o.pooled ? o.pooled : zoo_slice(g, rows, 0, 0, 1);
+            }
             if (!outv || zoo_npy_write(out_path, outv) != ZOO_OK)
                 status =
                     zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s",
@@ -93,6 +99,9 @@ const zoo_command zoo_cmd_embed = {
     "  MODEL            a checkpoint or run directory\n"
     "  --text TEXT      the text (or --text-file FILE); [CLS]/[SEP] are added for tokenizers that "
     "have them\n"
-    "  --out FILE.npy   float32 [T,C] with --pool none (default), [1,C] with cls, [C] with mean\n"
+    "  --out FILE.npy   float32 [T,C] with --pool none (default); [1,C] with cls: the pooled "
+    "[CLS]\n"
+    "                   output of models with a pooler (BERT), else the first position; [C] with "
+    "mean\n"
     "  --layer N        which layer's vectors, for models with several (default: the model's "
     "choice)\n"};
