@@ -40,6 +40,7 @@ static const action ACTIONS[] = {
      {"ids", "mask", "types", "out", "hidden"},
      {"", "ids", "mask", "types", "out", "hidden"}},
     {"call", {"model", "args", "set", "seed"}, {"model"}},
+    {"finetune", {"set", "out"}, {"", "out"}},
 };
 #define N_ACTIONS (int)(sizeof ACTIONS / sizeof ACTIONS[0])
 
@@ -207,8 +208,9 @@ static int options_to_args(script *s, const action *a, const cJSON *step, args *
 }
 
 static const zoo_command *command_named(const char *name) {
-    const zoo_command *all[] = {&zoo_cmd_eval,  &zoo_cmd_generate, &zoo_cmd_fill_mask,
-                                &zoo_cmd_embed, &zoo_cmd_forward,  &zoo_cmd_call};
+    const zoo_command *all[] = {&zoo_cmd_eval,    &zoo_cmd_generate, &zoo_cmd_fill_mask,
+                                &zoo_cmd_embed,   &zoo_cmd_forward,  &zoo_cmd_call,
+                                &zoo_cmd_finetune};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(all[i]->name, name) == 0) return all[i];
     return NULL;
@@ -280,8 +282,8 @@ static int run_step(script *s, const cJSON *step, produced *p) {
             a = &ACTIONS[i];
         }
     if (!a)
-        return step_fail(
-            s, "no action (train, eval, save, load, generate, fill-mask, embed, forward or call)");
+        return step_fail(s, "no action (train, eval, save, load, generate, fill-mask, embed, "
+                            "forward, call or finetune)");
     s->action = a->name;
     for (const cJSON *o = step->child; o; o = o->next) { /* every key known, as in configs */
         bool known = strcmp(o->string, a->name) == 0 || strcmp(o->string, "id") == 0;
@@ -385,7 +387,8 @@ static int cmd_run(zoo_cli *cli, int argc, char **argv) {
 
 const zoo_command zoo_cmd_run = {
     "run", cmd_run, "zoo run SCRIPT.json",
-    "run a script of steps: train, eval, save, load, generate, fill-mask, embed, forward, call",
+    "run a script of steps: train, eval, save, load, generate, fill-mask, embed, forward, call, "
+    "finetune",
     "  SCRIPT.json  {\"steps\": [STEP, ...]}; a step is one action and its options, e.g.\n"
     "      {\"id\": \"pre\", \"train\": \"config.json\", \"set\": {\"train.steps\": 100}, \"out\": "
     "\"runs/pre\"}\n"
@@ -397,6 +400,7 @@ const zoo_command zoo_cmd_run = {
     "\"...\", \"out\": \"x.npy\"}\n"
     "      {\"forward\": MODEL, \"ids\": \"ids.txt\", \"out\": \"logits.npy\"}\n"
     "      {\"call\": \"PLUGIN.FUNCTION\", \"model\": MODEL, \"args\": [5]}\n"
+    "      {\"finetune\": \"sst2.json\", \"set\": {\"finetune.base\": \"${pre.run_dir}\"}}\n"
     "  Options are the command's own, without the dashes (max_new_tokens for --max-new-tokens).\n"
     "  ${ID.run_dir} and ${ID.checkpoint} name what an earlier step with that id produced;\n"
     "  paths resolve relative to the script. The first error stops the script.\n"};

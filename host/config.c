@@ -105,6 +105,22 @@ static const config_key KEYS[] = {
      .help = "step checkpoints to keep (latest is kept too)"},
     {"train.run_dir", K_PATH, "null", true,
      .help = "where the run is written; null: runs/CONFIG_NAME; --out overrides"},
+    {"finetune", K_OBJECT, .help = "zoo finetune: a classification head on a pretrained model"},
+    {"finetune.base", K_PATH, "null", true,
+     .help = "the pretrained model: a checkpoint, run directory or HuggingFace directory (then "
+             "model and data.train may be left out)"},
+    {"finetune.train", K_PATHS, "null", true, .help = "labeled training examples, one per line"},
+    {"finetune.eval", K_PATHS, "null", true,
+     .help = "labeled held-out examples: accuracy is measured on them"},
+    {"finetune.format", K_ENUM, "\"tsv\"", .choices = "tsv|sst|trec",
+     .help = "tsv: LABEL<TAB>TEXT; sst: LABEL TEXT (label the first word); trec: COARSE:fine TEXT "
+             "(label COARSE)"},
+    {"finetune.freeze", K_BOOL, "false",
+     .help = "train the head only, the pretrained model frozen"},
+    {"finetune.dropout", K_NUMBER, "0.1", .has_min = true, .min = 0, .has_max = true, .max = 1,
+     .max_exclusive = true, .help = "dropout before the head"},
+    {"finetune.bow_lr", K_NUMBER, "0.01", .has_min = true, .min = 0,
+     .help = "learning rate of the bag-of-words logistic-regression baseline (trained from zero)"},
     {"eval", K_OBJECT, .help = "evaluation after training (optional)"},
     {"eval.data", K_PATHS, "null", true, .help = "text to evaluate on; null: the validation split"},
     {"eval.batches", K_INT, "0", .has_min = true, .min = 0,
@@ -499,6 +515,14 @@ static int fill_defaults(zoo_config *c) {
         if (v) continue;
         if (k->kind == K_OBJECT) {
             cJSON_AddObjectToObject(parent, leaf);
+            continue;
+        }
+        /* a fine-tuning config takes its model and tokenizer from finetune.base */
+        bool from_base =
+            (strcmp(k->path, "model.plugin") == 0 || strcmp(k->path, "data.train") == 0) &&
+            !zoo_config_is_null(c, "finetune.base");
+        if (!k->def && from_base) {
+            cJSON_AddItemToObject(parent, leaf, cJSON_CreateNull());
             continue;
         }
         if (!k->def)

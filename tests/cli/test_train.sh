@@ -165,6 +165,30 @@ expect 0 "" "$zoo" export "$tmp/bert" --format hf --out "$tmp/bert-hf"
 expect 0 "^\[MASK\] 1:" "$zoo" fill-mask "$tmp/bert-hf" "the lord [MASK] unto"
 cmp -s "$tmp/out" "$tmp/fm1" || fail "the exported BERT directory fills masks differently"
 expect 0 "^2 .* 3$" "$zoo" tokenize "$tmp/bert-hf" --text "the lord"
+# --- finetune (words of the corpus): a head on the pretrained BERT, a label read from each line, errors naming file and line
+for i in 1 2 3 4 5 6 7 8; do
+    printf 'pos the lord god said unto him\nneg they were in the land of people\n'
+done >"$tmp/ft-train.txt"
+printf 'pos lord god said\nneg were in land\n' >"$tmp/ft-held.txt"
+cat >"$tmp/ft.json" <<JSON
+{"finetune": {"base": "bert", "train": "ft-train.txt", "eval": "ft-held.txt", "format": "sst"},
+ "data": {"seq_len": 8}, "train": {"epochs": 30, "batch_size": 4, "optimizer": {"lr": 0.03}}}
+JSON
+expect 0 "^held-out accuracy 1.0000  (majority class 0.5000, bag-of-words" "$zoo" finetune "$tmp/ft.json" \
+    --out "$tmp/ft"
+grep -q '"bow_accuracy":' "$tmp/ft/metrics.jsonl" || fail "finetune: no bow_accuracy in metrics.jsonl"
+[ -f "$tmp/ft/latest.safetensors" ] || fail "finetune: the model with its head was not saved"
+printf '{"steps": [{"finetune": "ft.json", "out": "ft3"}]}' >"$tmp/ft-script.json"
+expect 0 "^held-out accuracy 1.0000" "$zoo" run "$tmp/ft-script.json"
+printf 'pos the lord\nnolabel\n' >"$tmp/ft-bad.txt"
+expect 1 "ft-bad.txt:2: expected a label, then the text" "$zoo" finetune "$tmp/ft.json" --out "$tmp/ft2" \
+    --set finetune.train="$tmp/ft-bad.txt"
+printf 'pos the \377 lord\n' >"$tmp/ft-utf.txt"
+expect 1 "ft-utf.txt: invalid UTF-8 at byte offset 8 .* (--set data.invalid_utf8=replace reads it)" "$zoo" finetune \
+    "$tmp/ft.json" --out "$tmp/ft2" --set finetune.eval="$tmp/ft-utf.txt"
+printf 'maybe the lord\n' >"$tmp/ft-odd.txt"
+expect 1 "ft-odd.txt:1: a label the training examples do not have" "$zoo" finetune "$tmp/ft.json" \
+    --out "$tmp/ft2" --set finetune.eval="$tmp/ft-odd.txt"
 bert_files="$source_dir/../shared/data/tokenizers/bert-base-uncased"
 if [ -f "$bert_files/vocab.txt" ]; then
     expect 0 "^101 7592 1010 2088 999 102$" "$zoo" tokenize "$bert_files" --text "Hello, world!"
