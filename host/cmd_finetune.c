@@ -4,7 +4,7 @@
  * Reports accuracy on held-out examples beside two yardsticks: always
  * guessing the most frequent class, and a bag-of-words logistic regression
  * trained on the same examples with the same tokenizer. The head is saved
- * with the model in RUN_DIR/latest.safetensors. */
+ * with the model in RUN_DIR/latest.safetensors, its labels in labels.txt. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +118,19 @@ static int read_examples(const zoo_cli *cli, const zoo_config *c, const char *ke
     }
     if (out->n == 0) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: no examples", key);
     return 0;
+}
+
+/* RUN_DIR/labels.txt: the label of each row of classifier.weight, in order. */
+static int save_labels(const zoo_cli *cli, const char *run_dir, const labels *ls) {
+    size_t len = 0;
+    for (int i = 0; i < ls->n; i++) len += strlen(ls->names[i]) + 1;
+    char *text = malloc(len + 1), path[4200], *at = text;
+    if (!text) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
+    for (int i = 0; i < ls->n; i++) at += sprintf(at, "%s\n", ls->names[i]);
+    snprintf(path, sizeof path, "%s/labels.txt", run_dir);
+    int st = zoo_write_file_atomic(path, text, len);
+    free(text);
+    return st ? zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message()) : 0;
 }
 
 static void free_examples(examples *e) {
@@ -375,6 +388,7 @@ static int cmd_finetune(zoo_cli *cli, int argc, char **argv) {
         /* the base model's config (what the plugin needs to rebuild it), the head beside it */
         if (zoo_checkpoint_save(path, m.model, config, tok, &state, false))
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        if (!status) status = save_labels(cli, run_dir, &ls);
         free(config), free(tok);
     }
     if (metrics) fclose(metrics);

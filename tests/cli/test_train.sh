@@ -178,6 +178,7 @@ expect 0 "^held-out accuracy 1.0000  (majority class 0.5000, bag-of-words" "$zoo
     --out "$tmp/ft"
 grep -q '"bow_accuracy":' "$tmp/ft/metrics.jsonl" || fail "finetune: no bow_accuracy in metrics.jsonl"
 [ -f "$tmp/ft/latest.safetensors" ] || fail "finetune: the model with its head was not saved"
+[ "$(cat "$tmp/ft/labels.txt")" = "$(printf 'pos\nneg')" ] || fail "finetune: labels.txt is not the labels in order"
 printf '{"steps": [{"finetune": "ft.json", "out": "ft3"}]}' >"$tmp/ft-script.json"
 expect 0 "^held-out accuracy 1.0000" "$zoo" run "$tmp/ft-script.json"
 printf 'pos the lord\nnolabel\n' >"$tmp/ft-bad.txt"
