@@ -14,6 +14,7 @@
 #include "checkpoint.h"
 #include "config.h"
 #include "saved_model.h"
+#include "sequence_summary.h"
 #include "text_input.h"
 #include "zoo/corpus.h"
 #include "zoo/io.h"
@@ -137,27 +138,6 @@ static void free_examples(examples *e) {
     free(e->ids), free(e->mask), free(e->labels);
 }
 
-/* A (B,C) summary of each sequence: the pooled output, or the masked mean of the hidden states. */
-static zoo_tensor *summary(zoo_saved_model *m, zoo_graph *g, const zoo_batch *b) {
-    zoo_outputs out = {.size = sizeof out};
-    if (m->plugin->plugin->ops->forward(m->model->model, g, b, &out) != ZOO_OK || !out.hidden)
-        return NULL;
-    if (out.pooled) return out.pooled;
-    int64_t C = out.hidden->shape[2];
-    zoo_tensor *w =
-        zoo_new(g, ZOO_F32, b->B, b->T, 1); /* mask / length, so the mean skips padding */
-    if (!w) return NULL;
-    for (int64_t r = 0; r < b->B; r++) {
-        int64_t len = 0;
-        for (int64_t t = 0; t < b->T; t++) len += b->mask[r * b->T + t];
-        for (int64_t t = 0; t < b->T; t++)
-            zoo_f32(w)[r * b->T + t] = b->mask[r * b->T + t] / (float)(len ? len : 1);
-    }
-    zoo_tensor *weights =
-        zoo_matmul(g, zoo_view(g, w, b->B, 1, b->T), out.hidden, false, false); // (B,1,C)
-    return zoo_view(g, weights, b->B, C);
-}
-
 /* Bag-of-words logistic regression: logits = sum over tokens of W[token] + bias. */
 static zoo_tensor *bag_of_words(zoo_graph *g, zoo_tensor *W, zoo_tensor *bias, const zoo_batch *b,
                                 int64_t L) {
@@ -188,8 +168,9 @@ static double accuracy(zoo_saved_model *m, zoo_graph *g, const examples *e, int6
                        .T = e->T,
                        .ids = e->ids + s * e->T,
                        .mask = e->mask + s * e->T};
-        zoo_tensor *logits = bow ? bag_of_words(g, bw, bb, &b, L)
-                                 : zoo_linear(g, summary(m, g, &b), h->w, h->b, ZOO_W_OUT_IN);
+        zoo_tensor *logits =
+            bow ? bag_of_words(g, bw, bb, &b, L)
+                : zoo_linear(g, zoo_sequence_summary(m, g, &b), h->w, h->b, ZOO_W_OUT_IN);
         if (!logits) return NAN;
         for (int64_t r = 0; r < n; r++) {
             const float *row = zoo_f32(logits) + r * L;
@@ -252,7 +233,7 @@ static int fit(const zoo_cli *cli, zoo_saved_model *m, const zoo_config *c, cons
             /* The model runs without its own dropout (the batch carries no generator); only the
              * head drops. */
             zoo_graph_set_training(g, false);
-            zoo_tensor *s = summary(m, g, &b);
+            zoo_tensor *s = zoo_sequence_summary(m, g, &b);
             zoo_graph_set_training(g, true);
             logits = zoo_linear(
                 g, zoo_dropout(g, s, (float)zoo_config_number(c, "finetune.dropout"), &rng), h->w,
@@ -322,7 +303,7 @@ static int cmd_finetune(zoo_cli *cli, int argc, char **argv) {
         zoo_graph_set_recording(g, false);
         zoo_batch b = {
             .size = sizeof b, .B = 1, .T = train.T, .ids = train.ids, .mask = train.mask};
-        zoo_tensor *s = summary(&m, g, &b);
+        zoo_tensor *s = zoo_sequence_summary(&m, g, &b);
         if (!s)
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "forward: %s", zoo_graph_error(g));
         else

@@ -1,0 +1,162 @@
+/* zoo classify MODEL --text TEXT | --text-file FILE [--top K]: the labels a
+ * model fine-tuned by zoo finetune gives each line of the text, with their
+ * probabilities. MODEL is the fine-tuned run directory or checkpoint; the
+ * head is its classifier.weight and classifier.bias, the label names come
+ * from labels.txt beside it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "saved_model.h"
+#include "sequence_summary.h"
+#include "text_input.h"
+#include "zoo/io.h"
+#include "zoo/ops.h"
+#include "zoo/safetensors.h"
+#include "zoo/status.h"
+
+typedef struct head {
+    zoo_params *params;
+    zoo_tensor *w, *b;
+    int64_t L;
+    char *names_text; /* labels.txt, each line cut at its newline; NULL: numbered */
+    const char **names;
+} head;
+
+static void head_free(head *h) {
+    zoo_params_free(h->params);
+    free(h->names_text), free(h->names);
+}
+
+/* The head saved with the model, and the labels of its rows. */
+static int head_open(const zoo_cli *cli, const char *model, const zoo_saved_model *m, head *h) {
+    const zoo_st_file *f = m->checkpoint ? m->checkpoint->file : NULL;
+    int wi = f ? zoo_st_find(f, "classifier.weight") : -1,
+        bi = f ? zoo_st_find(f, "classifier.bias") : -1;
+    int ndim = 0;
+    int64_t shape[ZOO_MAX_DIMS] = {0};
+    if (wi < 0 || bi < 0)
+        return zoo_cli_fail(
+            cli, ZOO_EXIT_FAILURE,
+            "%s: no classifier.weight and classifier.bias (a model saved by zoo finetune has them)",
+            model);
+    if (zoo_st_info(f, wi, NULL, &ndim, shape) || ndim != 2 || shape[0] < 1)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                            "%s: classifier.weight: expected (labels, width)", model);
+    h->L = shape[0];
+    h->params = zoo_params_new();
+    h->w = zoo_params_add(h->params, "classifier.weight", 2, ZOO_SHAPE(h->L, shape[1]), 0);
+    h->b = zoo_params_add(h->params, "classifier.bias", 1, ZOO_SHAPE(h->L), 0);
+    if (!h->w || !h->b || zoo_st_read_into(f, wi, h->w) || zoo_st_read_into(f, bi, h->b))
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    char path[4200];
+    const char *slash = strrchr(m->checkpoint->path, '/');
+    snprintf(path, sizeof path, "%.*slabels.txt",
+             slash ? (int)(slash - m->checkpoint->path + 1) : 0, m->checkpoint->path);
+    h->names_text = zoo_read_file(path, NULL);
+    if (!h->names_text) return 0; /* the rows are numbered instead */
+    h->names = calloc((size_t)h->L, sizeof *h->names);
+    int64_t n = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(h->names_text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        if (n++ < h->L) h->names[n - 1] = line;
+    if (n != h->L)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %lld labels for a head of %lld rows", path,
+                            (long long)n, (long long)h->L);
+    return 0;
+}
+
+/* Prints the top labels of one line of text. */
+static int classify_line(const zoo_cli *cli, const zoo_saved_model *m, const head *h,
+                         const char *text, size_t len, int64_t top) {
+    zoo_ids ids = {0};
+    int status = zoo_encode_for_model(cli, m->tokenizer, text, len, false, &ids);
+    int64_t window = zoo_config_int(m->config, "data.seq_len");
+    int64_t T = ids.count < window ? ids.count : window;
+    int32_t *mask = malloc((size_t)(T ? T : 1) * sizeof *mask);
+    for (int64_t t = 0; t < T; t++) mask[t] = 1;
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    zoo_batch b = {.size = sizeof b, .B = 1, .T = T, .ids = ids.ids, .mask = mask};
+    zoo_tensor *p = status ? NULL
+                           : zoo_softmax(g, zoo_linear(g, zoo_sequence_summary(m, g, &b), h->w,
+                                                       h->b, ZOO_W_OUT_IN));
+    if (!status && !p)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "forward: %s",
+                              zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+    for (int64_t k = 0; !status && k < top && k < h->L; k++) {
+        int64_t best = -1; /* the k-th most probable: the best of those not yet printed */
+        for (int64_t j = 0; j < h->L; j++)
+            if (zoo_f32(p)[j] >= 0 && (best < 0 || zoo_f32(p)[j] > zoo_f32(p)[best])) best = j;
+        if (h->names)
+            printf("%s%s (%.3f)", k ? "  " : "", h->names[best], zoo_f32(p)[best]);
+        else
+            printf("%s%lld (%.3f)", k ? "  " : "", (long long)best, zoo_f32(p)[best]);
+        zoo_f32(p)[best] = -1;
+    }
+    if (!status) printf("\n");
+    zoo_graph_free(g);
+    free(mask);
+    zoo_ids_free(&ids);
+    return status;
+}
+
+static int cmd_classify(zoo_cli *cli, int argc, char **argv) {
+    zoo_text_input in = {0};
+    const char *model = NULL;
+    int64_t top = 1;
+    int status = 0;
+    for (int i = 1; i < argc; i++) {
+        int used = zoo_text_input_option(cli, &in, argc, argv, &i);
+        if (used < 0) return ZOO_EXIT_USAGE;
+        if (used) continue;
+        if (zoo_cli_value(cli, argc, argv, i, "--top", &status)) {
+            char *end;
+            top = strtoll(argv[++i], &end, 10);
+            if (*end || top < 1)
+                return zoo_cli_usage(cli, "--top: expected a positive integer, got \"%s\"",
+                                     argv[i]);
+        } else if (status)
+            return status;
+        else if (argv[i][0] == '-')
+            return zoo_cli_usage(cli, "unknown option '%s' (see zoo classify --help)", argv[i]);
+        else if (model)
+            return zoo_cli_usage(cli, "one MODEL at a time");
+        else
+            model = argv[i];
+    }
+    if (!model) return zoo_cli_usage(cli, "expected MODEL --text TEXT (see zoo classify --help)");
+    if ((status = zoo_text_input_load(cli, &in))) return status;
+    zoo_registry *r = zoo_cli_registry(cli);
+    zoo_saved_model m;
+    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
+        zoo_registry_free(r);
+        zoo_text_input_free(&in);
+        return status ? status : ZOO_EXIT_FAILURE;
+    }
+    head h = {0};
+    if (!m.tokenizer)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
+    if (!status) status = head_open(cli, model, &m, &h);
+    for (size_t at = 0; !status && at < in.len;) { /* one example a line, blank lines skipped */
+        const char *end = memchr(in.text + at, '\n', in.len - at);
+        size_t len = end ? (size_t)(end - (in.text + at)) : in.len - at;
+        if (len && in.text[at + len - 1] == '\r') len--;
+        if (len) status = classify_line(cli, &m, &h, in.text + at, len, top);
+        at += (end ? (size_t)(end - (in.text + at)) + 1 : in.len - at);
+    }
+    head_free(&h);
+    zoo_saved_model_close(&m);
+    zoo_registry_free(r);
+    zoo_text_input_free(&in);
+    return status;
+}
+
+const zoo_command zoo_cmd_classify = {
+    "classify", cmd_classify, "zoo classify MODEL (--text TEXT | --text-file FILE) [--top K]",
+    "the labels a model fine-tuned by zoo finetune gives each line of a text",
+    "  MODEL        a run directory or checkpoint written by zoo finetune (labels.txt beside it\n"
+    "               names the labels; without it they are numbered)\n"
+    "  --text TEXT  one example a line (or --text-file FILE)\n"
+    "  --top K      the K most probable labels of each line, with probabilities (default 1)\n"};
