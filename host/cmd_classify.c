@@ -85,17 +85,23 @@ static int classify_line(const zoo_cli *cli, const zoo_saved_model *m, const hea
     if (!status && !p)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "forward: %s",
                               zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+    if (!status && cli->json) printf("{\"labels\": [");
     for (int64_t k = 0; !status && k < top && k < h->L; k++) {
         int64_t best = -1; /* the k-th most probable: the best of those not yet printed */
         for (int64_t j = 0; j < h->L; j++)
             if (zoo_f32(p)[j] >= 0 && (best < 0 || zoo_f32(p)[j] > zoo_f32(p)[best])) best = j;
-        if (h->names)
-            printf("%s%s (%.3f)", k ? "  " : "", h->names[best], zoo_f32(p)[best]);
-        else
-            printf("%s%lld (%.3f)", k ? "  " : "", (long long)best, zoo_f32(p)[best]);
+        char number[24];
+        snprintf(number, sizeof number, "%lld", (long long)best);
+        const char *name = h->names ? h->names[best] : number;
+        if (cli->json) {
+            printf("%s{\"label\": ", k ? ", " : "");
+            zoo_print_json_string(stdout, name);
+            printf(", \"probability\": %.6f}", zoo_f32(p)[best]);
+        } else
+            printf("%s%s (%.3f)", k ? "  " : "", name, zoo_f32(p)[best]);
         zoo_f32(p)[best] = -1;
     }
-    if (!status) printf("\n");
+    if (!status) printf(cli->json ? "]}\n" : "\n");
     zoo_graph_free(g);
     free(mask);
     zoo_ids_free(&ids);
@@ -154,9 +160,11 @@ static int cmd_classify(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_classify = {
-    "classify", cmd_classify, "zoo classify MODEL (--text TEXT | --text-file FILE) [--top K]",
+    "classify", cmd_classify,
+    "zoo classify MODEL (--text TEXT | --text-file FILE) [--top K] [--json]",
     "the labels a model fine-tuned by zoo finetune gives each line of a text",
     "  MODEL        a run directory or checkpoint written by zoo finetune (labels.txt beside it\n"
     "               names the labels; without it they are numbered)\n"
     "  --text TEXT  one example a line (or --text-file FILE)\n"
-    "  --top K      the K most probable labels of each line, with probabilities (default 1)\n"};
+    "  --top K      the K most probable labels of each line, with probabilities (default 1)\n"
+    "  --json       a {\"labels\": [{\"label\", \"probability\"}...]} object a line\n"};

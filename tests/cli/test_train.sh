@@ -182,6 +182,8 @@ grep -q '"bow_accuracy":' "$tmp/ft/metrics.jsonl" || fail "finetune: no bow_accu
 printf 'lord god said\n\nwere in land\n' >"$tmp/ft-new.txt"
 expect 0 "^pos ([01]\.[0-9]*)  neg ([01]\.[0-9]*)$" "$zoo" classify "$tmp/ft" --text-file "$tmp/ft-new.txt" --top 2
 [ "$(wc -l <"$tmp/out")" = 2 ] && sed -n 2p "$tmp/out" | grep -q "^neg (" || fail "classify: not a line per example"
+expect 0 '^{"labels": \[{"label": "pos", "probability": [01]\.[0-9]*}\]}$' "$zoo" classify "$tmp/ft" --json \
+    --text "lord god said"
 expect 1 "no classifier.weight and classifier.bias" "$zoo" classify "$tmp/bert" --text "the lord"
 printf '{"steps": [{"finetune": "ft.json", "out": "ft3"}]}' >"$tmp/ft-script.json"
 expect 0 "^held-out accuracy 1.0000" "$zoo" run "$tmp/ft-script.json"
