@@ -116,6 +116,34 @@ source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 cmp -s "$tmp/reference.md" "$source_dir/docs/config-reference.md" ||
     { echo "FAIL: docs/config-reference.md is stale: build/zoo info --config-reference > docs/config-reference.md" >&2; failures=$((failures + 1)); }
 
+# --- word vectors: queries and evaluations on a hand-made file whose answers are known
+printf '5 3\nman 1 0 0\nwoman 0 1 0\nking 1 0 1\nqueen 0 1 1\napple 0 0 -1\n' >"$tmp/vec.txt"
+expect 0 "^queen 0.9586$" "$zoo" analogy "$tmp/vec.txt" man king woman --top 1
+expect 0 "^man 0.7071$" "$zoo" similar "$tmp/vec.txt" KING --top 1
+expect 0 '^{"results": \[{"word": "man", "cosine": 0.707107}, {"word": "queen", "cosine": 0.500000}\]}$' \
+    "$zoo" similar "$tmp/vec.txt" king --top 2 --json
+expect 1 "'pear' is not among the 5 words of .*vec.txt" "$zoo" similar "$tmp/vec.txt" pear
+expect 2 "expected VECTORS and 3 words" "$zoo" analogy "$tmp/vec.txt" man king
+printf ': royal\nman king woman queen\nman king woman apple\nMan King Woman Pear\n' >"$tmp/questions.txt"
+expect 0 "^overall accuracy 50.00% (1/2); coverage 66.67% (1 of 3 questions skipped)$" \
+    "$zoo" eval-analogy "$tmp/vec.txt" "$tmp/questions.txt"
+expect 0 "^royal  *50.00%  (1/2, 1 skipped)$" "$zoo" eval-analogy "$tmp/vec.txt" "$tmp/questions.txt"
+printf ': royal\nman king woman\n' >"$tmp/bad-questions.txt"
+expect 1 "bad-questions.txt:2: expected four words" "$zoo" eval-analogy "$tmp/vec.txt" "$tmp/bad-questions.txt"
+printf '# word1\tword2\tscore\nking\tqueen\t5\nman\tking\t8\nking\tapple\t1\nking\tpear\t3\n' >"$tmp/pairs.tsv"
+expect 0 "^spearman 1.0000 over 3 pairs; coverage 75.00% (1 skipped)$" "$zoo" eval-pairs "$tmp/vec.txt" "$tmp/pairs.tsv"
+expect 0 "^spearman nan over 1 pairs" "$zoo" eval-pairs "$tmp/vec.txt" "$tmp/pairs.tsv" --restrict 3
+printf '5 3\nman 1 0 0\nwoman 0 1\n' >"$tmp/short.txt"
+expect 1 "short.txt" "$zoo" similar "$tmp/short.txt" man
+vectors="$(dirname "$0")/../../../shared/data/embeddings_fixtures/euclidean_vectors.bin"
+if [ -f "$vectors" ]; then
+    expect 0 "" "$zoo" similar "$vectors" war --top 5
+    [ "$(cut -d' ' -f1 "$tmp/out" | tr '\n' ' ')" = "conflict administration terrorism call israel " ] ||
+        { echo "FAIL: the neighbours of 'war' in euclidean_vectors.bin" >&2; failures=$((failures + 1)); }
+else
+    echo "SKIP zoo similar on euclidean_vectors.bin: ../shared/data/embeddings_fixtures not found"
+fi
+
 if [ "$failures" -gt 0 ]; then
     echo "$failures CLI check(s) failed" >&2
     exit 1

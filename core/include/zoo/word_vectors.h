@@ -1,0 +1,109 @@
+/* Static word vectors: one row per word, as word2vec writes them. Reads and
+ * writes Google's two formats (a header line "COUNT DIM", then per word its
+ * text and DIM numbers in the text format, or "word " and DIM little-endian
+ * float32 in the binary one; fastText's .vec is the text format), and
+ * answers the usual queries over them: cosine nearest neighbours, analogies
+ * (b - a + c) and the two standard evaluations. Rows keep the file's order,
+ * which word2vec writes by descending frequency: "the N most frequent" is
+ * the first N. */
+#ifndef ZOO_WORD_VECTORS_H
+#define ZOO_WORD_VECTORS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zoo/export.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Made only by load and new, which also build the lookup tables find uses:
+ * read the fields, do not change the words. */
+typedef struct zoo_word_vectors {
+    int64_t count, dim;
+    char **words;  /* [count], each NUL-terminated UTF-8 */
+    float *data;   /* [count, dim] as read */
+    float *unit;   /* [count, dim] each row scaled to length 1 (zero rows stay zero) */
+} zoo_word_vectors;
+
+/* Reads PATH in either format, told apart by content (the binary format's
+ * rows are not text). Errors name the file and what is wrong: a bad header,
+ * a row with too few numbers or a number that does not parse, a truncated
+ * binary row (with its index), invalid UTF-8 in a word, a duplicate word.
+ * NULL on failure (zoo_error_message says why). */
+ZOO_API zoo_word_vectors *zoo_word_vectors_load(const char *path);
+
+/* Builds vectors from count words and a [count, dim] array (both copied).
+ * NULL with a message for a duplicate word or a word that could not be
+ * saved and read back (empty, not UTF-8, or holding whitespace). */
+ZOO_API zoo_word_vectors *zoo_word_vectors_new(int64_t count, int64_t dim, const char *const *words,
+                                               const float *data);
+ZOO_API void zoo_word_vectors_free(zoo_word_vectors *v);
+
+/* Writes v atomically in Google's binary format, or the text format when
+ * !binary (numbers printed so they read back to the same float32). */
+ZOO_API int zoo_word_vectors_save(const zoo_word_vectors *v, const char *path, bool binary);
+
+/* The row of word among the first `restrict_to` rows (<= 0: all), or -1.
+ * Exact match first; when ignore_case, otherwise the first row whose
+ * Unicode lower-case (utf8proc) equals the word's. */
+ZOO_API int64_t zoo_word_vectors_find(const zoo_word_vectors *v, const char *word, int64_t restrict_to,
+                                      bool ignore_case);
+
+/* The n rows most cosine-similar to `query` (a [dim] vector, any length)
+ * among the first restrict_to rows (<= 0: all), skipping the rows in
+ * exclude[n_exclude]; best first into rows[] and cosines[]. Returns how many
+ * were written (fewer than n when there are fewer candidates), or a
+ * negative status with a message (out of memory). */
+ZOO_API int64_t zoo_word_vectors_nearest(const zoo_word_vectors *v, const float *query, int64_t restrict_to,
+                                         const int64_t *exclude, int n_exclude, int64_t n, int64_t *rows,
+                                         float *cosines);
+
+/* The analogy a : b :: c : ?, answered as the row nearest to
+ * unit(b) - unit(a) + unit(c), the three inputs excluded (word2vec's
+ * compute-accuracy and gensim's most_similar rule); n best as above, a row
+ * out of range being an error. */
+ZOO_API int64_t zoo_word_vectors_analogy(const zoo_word_vectors *v, int64_t a, int64_t b, int64_t c,
+                                         int64_t restrict_to, int64_t n, int64_t *rows, float *cosines);
+
+/* Evaluation on questions-words.txt: sections start with ": name", each
+ * question is four words "A B C D" (is D the answer of A : B :: C : ?).
+ * Words are looked up ignoring case among the first restrict_to rows; a
+ * question with any word outside them is skipped and counted as such. */
+typedef struct zoo_analogy_section {
+    char *name;
+    int64_t correct, asked, skipped; /* asked: questions with all four words known */
+} zoo_analogy_section;
+
+typedef struct zoo_analogy_result {
+    zoo_analogy_section *sections;
+    int n_sections;
+    int64_t correct, asked, skipped; /* over all sections */
+} zoo_analogy_result;
+
+/* Errors name the file and line (a question that is not four words, a
+ * question before any section). */
+ZOO_API int zoo_word_vectors_eval_analogy(const zoo_word_vectors *v, const char *path, int64_t restrict_to,
+                                          zoo_analogy_result *out);
+ZOO_API void zoo_analogy_result_free(zoo_analogy_result *r);
+
+/* Evaluation on word pairs with human scores (WordSim-353's tab-separated
+ * "word1 word2 score" lines; lines starting with '#' are comments): the
+ * Spearman rank correlation (ties get their average rank) between the
+ * scores and the vectors' cosines over the pairs whose two words are known
+ * (ignoring case, among the first restrict_to rows). */
+typedef struct zoo_pairs_result {
+    double spearman;
+    int64_t used, skipped; /* pairs scored, pairs with an unknown word */
+} zoo_pairs_result;
+
+ZOO_API int zoo_word_vectors_eval_pairs(const zoo_word_vectors *v, const char *path, int64_t restrict_to,
+                                        zoo_pairs_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
