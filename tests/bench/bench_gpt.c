@@ -10,24 +10,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_timing.h"
 #include "model.h"
 #include "zoo/zoo.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp);
-    return v[n / 2];
-}
 
 int main(int argc, char **argv) {
     int threads = 0, steps = 10;
