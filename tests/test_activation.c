@@ -60,23 +60,32 @@ START_TEST(test_forward_matches_libm) {
 }
 END_TEST
 
-/* The operators' own exp and tanh (core/src/fastmath.h) against libm over a
+/* The operators' own exp, tanh and erf (core/src/fastmath.h) against libm over a
  * dense sweep of the float range that matters, tails included. */
 START_TEST(test_fast_exp_tanh_accuracy) {
     zoo_graph *g = zoo_graph_new(0);
     const int64_t n = 400001;
     zoo_tensor *x = zoo_new(g, ZOO_F32, n);
     for (int64_t i = 0; i < n; i++) zoo_f32(x)[i] = -40.0f + 80.0f * (float)i / (float)(n - 1);
-    zoo_f32(x)[0] = -1e-30f, zoo_f32(x)[1] = 1e-8f, zoo_f32(x)[2] = -0.6249f, zoo_f32(x)[3] = 0.6251f;
+    zoo_f32(x)[0] = -1e-30f, zoo_f32(x)[1] = 1e-8f, zoo_f32(x)[2] = -0.6249f,
+    zoo_f32(x)[3] = 0.6251f;
     zoo_tensor *t = zoo_tanh(g, x), *s = zoo_sigmoid(g, x);
     double worst_t = 0, worst_s = 0;
     for (int64_t i = 0; i < n; i++) {
         double v = zoo_f32(x)[i], wt = tanh(v), ws = 1 / (1 + exp(-v));
-        double et = fabs(zoo_f32(t)[i] - wt) / fmax(fabs(wt), 1e-30), es = fabs(zoo_f32(s)[i] - ws) / fmax(ws, 1e-30);
+        double et = fabs(zoo_f32(t)[i] - wt) / fmax(fabs(wt), 1e-30),
+               es = fabs(zoo_f32(s)[i] - ws) / fmax(ws, 1e-30);
         worst_t = fmax(worst_t, et), worst_s = fmax(worst_s, es);
     }
     ck_assert_msg(worst_t < 4e-7, "tanh: worst relative error %g", worst_t);
     ck_assert_msg(worst_s < 4e-7, "sigmoid (exp): worst relative error %g", worst_s);
+    zoo_tensor *ge = zoo_gelu_erf(g, x); /* 0.5 x (1 + erf(x / sqrt 2)): erf's error times x / 2 */
+    double worst_e = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double v = zoo_f32(x)[i], want = 0.5 * v * (1 + erf(v * M_SQRT1_2));
+        worst_e = fmax(worst_e, fabs(zoo_f32(ge)[i] - want) / fmax(fabs(v), 1e-30));
+    }
+    ck_assert_msg(worst_e < 2.5e-7, "gelu_erf (erf): worst error over |x| %g", worst_e);
     zoo_graph_free(g);
 }
 END_TEST

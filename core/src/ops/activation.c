@@ -26,7 +26,8 @@ ZOO_VECTOR_CLONES static void gelu_tanh_fwd(const float *x, float *y, int64_t n)
     }
 }
 
-ZOO_VECTOR_CLONES static void gelu_tanh_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+ZOO_VECTOR_CLONES static void gelu_tanh_bwd(const float *x, const float *y, const float *dy,
+                                            float *dx, int64_t n) {
     (void)y;
     for (int64_t i = 0; i < n; i++) {
         float v = x[i], u = SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
@@ -37,15 +38,16 @@ ZOO_VECTOR_CLONES static void gelu_tanh_bwd(const float *x, const float *y, cons
 }
 
 ZOO_VECTOR_CLONES static void gelu_erf_fwd(const float *x, float *y, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * (float)M_SQRT1_2));
+    for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + zoo_erff(x[i] * (float)M_SQRT1_2));
 }
 
-ZOO_VECTOR_CLONES static void gelu_erf_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+ZOO_VECTOR_CLONES static void gelu_erf_bwd(const float *x, const float *y, const float *dy,
+                                           float *dx, int64_t n) {
     (void)y;
     const float inv_sqrt_2pi = 0.3989422804014327f;
     for (int64_t i = 0; i < n; i++) {
         float v = x[i];
-        float cdf = 0.5f * (1.0f + erff(v * (float)M_SQRT1_2));
+        float cdf = 0.5f * (1.0f + zoo_erff(v * (float)M_SQRT1_2));
         dx[i] += dy[i] * (cdf + v * inv_sqrt_2pi * zoo_expf(-0.5f * v * v));
     }
 }
@@ -54,7 +56,8 @@ ZOO_VECTOR_CLONES static void tanh_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = zoo_tanhf(x[i]);
 }
 
-ZOO_VECTOR_CLONES static void tanh_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+ZOO_VECTOR_CLONES static void tanh_bwd(const float *x, const float *y, const float *dy, float *dx,
+                                       int64_t n) {
     (void)x;
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
 }
@@ -63,7 +66,8 @@ ZOO_VECTOR_CLONES static void sigmoid_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + zoo_expf(-x[i]));
 }
 
-ZOO_VECTOR_CLONES static void sigmoid_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+ZOO_VECTOR_CLONES static void sigmoid_bwd(const float *x, const float *y, const float *dy,
+                                          float *dx, int64_t n) {
     (void)x;
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * y[i] * (1.0f - y[i]);
 }
@@ -72,7 +76,8 @@ ZOO_VECTOR_CLONES static void relu_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-ZOO_VECTOR_CLONES static void relu_bwd(const float *x, const float *y, const float *dy, float *dx, int64_t n) {
+ZOO_VECTOR_CLONES static void relu_bwd(const float *x, const float *y, const float *dy, float *dx,
+                                       int64_t n) {
     (void)y;
     for (int64_t i = 0; i < n; i++)
         if (x[i] > 0.0f) dx[i] += dy[i];
