@@ -17,32 +17,6 @@
 #define ZOO_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define ZOO_VECTOR_CLONES
-/* erf(x): Cephes' odd polynomial below 1 (1.5 ulp), Abramowitz and Stegun
- * 7.1.26 above (1 - p(t) e^{-x^2}, t = 1 / (1 + 0.3275911 |x|); 1.9e-7
- * absolute at worst, against libm's 5e-8; the exact GELU only ever adds it
- * to 1). libm's erff was the largest cost of a BERT step after the products. */
-static inline float zoo_erff(float x) {
-    float a = x < 0 ? -x : x;
-    float z = x * x;
-    float small =
-        ((((((7.853861353153693e-5f * z - 8.010193625184903e-4f) * z + 5.188327685732524e-3f) * z -
-            2.685381193529856e-2f) *
-               z +
-           1.128358514861418e-1f) *
-              z -
-          3.761262582423300e-1f) *
-             z +
-         1.128379165726710f) *
-        x;
-    float t = 1.0f / (1.0f + 0.3275911f * a);
-    float p = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
-               0.254829592f) *
-              t;
-    float big = 1.0f - p * zoo_expf(-z);
-    big = x < 0 ? -big : big;
-    return a < 1.0f ? small : big;
-}
-
 #endif
 
 /* e^x; 0 below -87.3, a finite 1.6e38 above 88.7 (inputs of a softmax
