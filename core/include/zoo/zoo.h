@@ -15,10 +15,12 @@
 #include "zoo/plugin.h"
 #include "zoo/rng.h"
 #include "zoo/safetensors.h"
+#include "zoo/sampling.h"
 #include "zoo/status.h"
 #include "zoo/tensor.h"
 #include "zoo/threads.h"
 #include "zoo/tokenizer.h"
+#include "zoo/word_vectors.h"
 
 #ifdef __cplusplus
 extern "C" {
