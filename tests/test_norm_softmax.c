@@ -90,6 +90,38 @@ START_TEST(test_cross_entropy_forward) {
 }
 END_TEST
 
+/* Rows of every length the vectorised log-sum-exp splits differently
+ * (under a lane, across lanes and blocks, a vocabulary), with a large
+ * offset, against a double reference. */
+START_TEST(test_log_softmax_long_rows) {
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 5);
+    const int64_t lengths[] = {1, 7, 8, 9, 255, 257, 30522};
+    for (int k = 0; k < 7; k++) {
+        int64_t V = lengths[k];
+        zoo_graph *g = zoo_graph_new(0);
+        zoo_graph_set_recording(g, false);
+        zoo_tensor *x = zoo_new(g, ZOO_F32, 2, V);
+        zoo_rng_fill_uniform(&rng, x->data, (size_t)x->numel, -8, 8);
+        zoo_f32(x)[V + V / 2] = 60; /* a dominant logit in the second row */
+        zoo_tensor *y = zoo_log_softmax(g, x);
+        for (int64_t r = 0; r < 2; r++) {
+            const float *row = zoo_f32(x) + r * V;
+            double mx = row[0], sum = 0;
+            for (int64_t v = 1; v < V; v++) mx = row[v] > mx ? row[v] : mx;
+            for (int64_t v = 0; v < V; v++) sum += exp(row[v] - mx);
+            for (int64_t v = 0; v < V; v++) {
+                double want = row[v] - mx - log(sum);
+                ck_assert_msg(fabs(zoo_f32(y)[r * V + v] - want) <= 2e-6 * fmax(1, fabs(want)),
+                              "V %lld row %lld [%lld]: %g, want %g", (long long)V, (long long)r,
+                              (long long)v, zoo_f32(y)[r * V + v], want);
+            }
+        }
+        zoo_graph_free(g);
+    }
+}
+END_TEST
+
 START_TEST(test_backward) {
     zoo_rng rng;
     zoo_rng_seed(&rng, 11);
@@ -180,6 +212,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_layernorm_forward);
     tcase_add_test(tc, test_softmax_forward);
     tcase_add_test(tc, test_cross_entropy_forward);
+    tcase_add_test(tc, test_log_softmax_long_rows);
     tcase_add_test(tc, test_backward);
     tcase_add_test(tc, test_layernorm_errors);
     tcase_add_test(tc, test_layernorm_threads);
