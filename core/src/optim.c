@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "fastmath.h"
 #include "internal.h"
 #include "zoo/optim.h"
 #include "zoo/threads.h"
@@ -159,6 +160,18 @@ int zoo_optim_step(zoo_params *p, const zoo_optim_config *cfg, float lr, int64_t
     return ZOO_OK;
 }
 
+/* In eight double lanes so that it vectorises; the order is fixed, so the
+ * result depends on the data alone. */
+ZOO_VECTOR_CLONES static double sum_squares(const float *g, int64_t n) {
+    double lane[8] = {0}, sum = 0;
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        for (int k = 0; k < 8; k++) lane[k] += (double)g[j + k] * g[j + k];
+    for (; j < n; j++) sum += (double)g[j] * g[j];
+    for (int k = 0; k < 8; k++) sum += lane[k];
+    return sum;
+}
+
 float zoo_clip_grad_norm(zoo_params *p, float max_norm) {
     if (!p) return 0;
     int n = zoo_params_count(p);
@@ -167,8 +180,7 @@ float zoo_clip_grad_norm(zoo_params *p, float max_norm) {
     for (int i = 0; i < n; i++) {
         zoo_param *q = zoo_params_at(p, i);
         if (!takes_update(q)) continue;
-        const float *g = q->value->grad;
-        for (int64_t j = 0; j < q->value->numel; j++) sumsq += (double)g[j] * g[j];
+        sumsq += sum_squares(q->value->grad, q->value->numel);
     }
     double norm = sqrt(sumsq);
     /* torch divides by norm + 1e-6 and scales only when that factor is below 1. */
