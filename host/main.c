@@ -24,8 +24,11 @@ static void print_usage(FILE *f) {
           "shared tensor and autograd library, libzoo.\n"
           "\ncommands:\n",
           f);
+    int width = 0; /* the longest name sets the column */
     for (int i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+        width = (int)strlen(commands[i]->name) > width ? (int)strlen(commands[i]->name) : width;
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-*s %s\n", width, commands[i]->name, commands[i]->summary);
     fputs("\noptions every command takes:\n"
           "  --registry FILE  read plugins from this registry first (repeatable)\n"
           "  --threads N      threads for zoo and OpenBLAS (default: all CPUs)\n"
