@@ -165,21 +165,25 @@ expect 0 "" "$zoo" export "$tmp/bert" --format hf --out "$tmp/bert-hf"
 expect 0 "^\[MASK\] 1:" "$zoo" fill-mask "$tmp/bert-hf" "the lord [MASK] unto"
 cmp -s "$tmp/out" "$tmp/fm1" || fail "the exported BERT directory fills masks differently"
 expect 0 "^2 .* 3$" "$zoo" tokenize "$tmp/bert-hf" --text "the lord"
-# --- finetune (words of the corpus): a head on the pretrained BERT, a label read from each line, errors naming file and line
-for i in 1 2 3 4 5 6 7 8; do
-    printf 'pos the lord god said unto him\nneg they were in the land of people\n'
-done >"$tmp/ft-train.txt"
-printf 'pos lord god said\nneg were in land\n' >"$tmp/ft-held.txt"
+# --- finetune: a head on the pretrained BERT, a label read from each line, errors naming file and line.
+# Each line is five words of the corpus, one of them the cue (lord: pos, people: neg) at a random
+# place; 64 to train, 16 held out. The model must find the cue, which it does for any seed.
+awk 'BEGIN { srand(11); split("god said unto him and they were in land of day", w, " ");
+      for (i = 0; i < 80; i++) { pos = i % 2; s = pos ? "pos" : "neg"; at = 1 + int(rand() * 4);
+        for (j = 0; j < 5; j++) s = s " " (j == at ? (pos ? "lord" : "people") : w[1 + int(rand() * 11)]);
+        print s } }' >"$tmp/ft-all.txt"
+head -64 "$tmp/ft-all.txt" >"$tmp/ft-train.txt"
+tail -16 "$tmp/ft-all.txt" >"$tmp/ft-held.txt"
 cat >"$tmp/ft.json" <<JSON
 {"finetune": {"base": "bert", "train": "ft-train.txt", "eval": "ft-held.txt", "format": "sst"},
- "data": {"seq_len": 8}, "train": {"epochs": 30, "batch_size": 4, "optimizer": {"lr": 0.03}}}
+ "data": {"seq_len": 8}, "train": {"epochs": 20, "batch_size": 8, "optimizer": {"lr": 0.01}}}
 JSON
 expect 0 "^held-out accuracy 1.0000  (majority class 0.5000, bag-of-words" "$zoo" finetune "$tmp/ft.json" \
     --out "$tmp/ft"
 grep -q '"bow_accuracy":' "$tmp/ft/metrics.jsonl" || fail "finetune: no bow_accuracy in metrics.jsonl"
 [ -f "$tmp/ft/latest.safetensors" ] || fail "finetune: the model with its head was not saved"
-[ "$(cat "$tmp/ft/labels.txt")" = "$(printf 'pos\nneg')" ] || fail "finetune: labels.txt is not the labels in order"
-printf 'lord god said\n\nwere in land\n' >"$tmp/ft-new.txt"
+[ "$(cat "$tmp/ft/labels.txt")" = "$(printf 'neg\npos')" ] || fail "finetune: labels.txt is not the labels in order"
+printf 'god lord said in\n\nwere in people land\n' >"$tmp/ft-new.txt"
 expect 0 "^pos ([01]\.[0-9]*)  neg ([01]\.[0-9]*)$" "$zoo" classify "$tmp/ft" --text-file "$tmp/ft-new.txt" --top 2
 [ "$(wc -l <"$tmp/out")" = 2 ] && sed -n 2p "$tmp/out" | grep -q "^neg (" || fail "classify: not a line per example"
 expect 0 '^{"labels": \[{"label": "pos", "probability": [01]\.[0-9]*}\]}$' "$zoo" classify "$tmp/ft" --json \
