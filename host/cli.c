@@ -138,7 +138,7 @@ zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo
         }
     }
     zoo_host_model *m = NULL;
-    if (zoo_host_model_create(p, hp, o->seed, &m) != ZOO_OK)
+    if (zoo_host_model_create(p, hp, o->seed, NULL, &m) != ZOO_OK)
         zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     return m;
 }

@@ -42,7 +42,8 @@ static void range_text(const zoo_hparam_spec *s, char *buf, size_t size) {
         snprintf(buf, size, "<= %g", s->max);
 }
 
-static const char *capability_names[] = {"decode", "fill-mask", "import", "export", "self-update"};
+static const char *capability_names[] = {"decode", "fill-mask",   "import",
+                                         "export", "self-update", "tokenizer"};
 
 static void signature(const zoo_extra_decl *x, char *buf, size_t size) {
     size_t len = (size_t)snprintf(buf, size, "%s %s(", zoo_extra_type_name(x->ret), x->name);
@@ -60,7 +61,7 @@ static int print_json(const zoo_loaded *p, const zoo_hparams *hp) {
     cJSON_AddStringToObject(o, "summary", d->summary ? d->summary : "");
     cJSON_AddStringToObject(o, "objective", objective_name(d->objective));
     cJSON *caps = cJSON_AddArrayToObject(o, "capabilities");
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < (int)(sizeof capability_names / sizeof *capability_names); i++)
         if (d->capabilities & (1u << i))
             cJSON_AddItemToArray(caps, cJSON_CreateString(capability_names[i]));
     cJSON *list = cJSON_AddArrayToObject(o, "hyperparameters");
@@ -99,7 +100,7 @@ static void print_text(const zoo_loaded *p, const zoo_hparams *hp) {
     printf("library: %s (ABI %u.%u)\n", p->entry->library, d->abi_major, d->abi_minor);
     printf("capabilities:");
     bool any = false;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < (int)(sizeof capability_names / sizeof *capability_names); i++)
         if (d->capabilities & (1u << i)) printf(" %s", capability_names[i]), any = true;
     printf("%s\n", any ? "" : " none");
     printf("\nhyperparameters:\n  %-20s %-7s %-12s %-16s %s\n", "NAME", "TYPE", "DEFAULT", "RANGE",

@@ -126,9 +126,10 @@ zoo_data *zoo_data_load(const zoo_config *c, const char *tokenizer_json, zoo_obj
         st = zoo_tokenizer_from_json(tokenizer_json, &d->tok);
     else if (!st)
         st = train_tokenizer(c, corpus, objective, &d->tok);
-    /* only sentence pairs need lines; without them the split is exactly by
-     * position, as nanoGPT's 90/10, and text is encoded as GPT-2 would */
-    bool lines = objective == ZOO_OBJ_MASKED_LM;
+    /* only sentence pairs and word vectors (sentence boundaries) need lines;
+     * without them the split is exactly by position, as nanoGPT's 90/10, and
+     * text is encoded as GPT-2 would */
+    bool lines = objective == ZOO_OBJ_MASKED_LM || objective == ZOO_OBJ_WORD_VECTORS;
     if (!st) st = encode_corpus(d->tok, corpus, lines, &d->train_text);
     zoo_corpus_close(corpus);
     if (!st && !zoo_config_is_null(c, "data.val")) {

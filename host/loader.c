@@ -74,6 +74,7 @@ static int check_descriptor(const zoo_reg_entry *e, const zoo_plugin *d) {
         {"import_weights", (const void *)ops->import_weights, ZOO_CAP_IMPORT},
         {"export_checkpoint", (const void *)ops->export_checkpoint, ZOO_CAP_EXPORT},
         {"train_step", (const void *)ops->train_step, ZOO_CAP_SELF_UPDATE},
+        {"set_tokenizer", (const void *)ZOO_OPS_SLOT(ops, set_tokenizer), ZOO_CAP_TOKENIZER},
     };
     for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
         bool announced = !slots[i].capability || (d->capabilities & slots[i].capability);

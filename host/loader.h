@@ -2,9 +2,16 @@
 #ifndef ZOO_HOST_LOADER_H
 #define ZOO_HOST_LOADER_H
 
+#include <stddef.h>
+
 #include "extras.h"
 #include "registry.h"
 #include "zoo/plugin.h"
+
+/* An operation added after ABI 1.0, or NULL when the plugin's table (built
+ * for an older minor version) is too short to hold it. */
+#define ZOO_OPS_SLOT(ops, field)                                                                   \
+    ((ops)->size >= offsetof(zoo_plugin_ops, field) + sizeof((ops)->field) ? (ops)->field : NULL)
 
 typedef struct zoo_loaded {
     const zoo_reg_entry *entry;

@@ -4,7 +4,8 @@
 
 #include "zoo/status.h"
 
-int zoo_host_model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, zoo_host_model **out) {
+int zoo_host_model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, const zoo_tokenizer *tok,
+                          zoo_host_model **out) {
     *out = NULL;
     zoo_host_model *m = calloc(1, sizeof *m);
     zoo_params *params = zoo_params_new();
@@ -18,8 +19,12 @@ int zoo_host_model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, zoo_hos
     zoo_rng_seed(&rng, seed);
     zoo_error_clear();
     zoo_model *model = NULL;
-    int st = p->plugin->ops->create(hp, params, &rng, &model);
+    const zoo_plugin_ops *ops = p->plugin->ops;
+    int st = ops->create(hp, params, &rng, &model);
     if (st == ZOO_OK && !model) st = zoo_error(ZOO_ERR_STATE, "create returned no model");
+    if (st == ZOO_OK && tok && ZOO_OPS_SLOT(ops, set_tokenizer) &&
+        (st = ops->set_tokenizer(model, tok)) != ZOO_OK)
+        ops->destroy(model);
     if (st != ZOO_OK) {
         const char *why = *zoo_error_message() ? zoo_error_message() : zoo_status_str(st);
         st = zoo_error(st < 0 ? st : ZOO_ERR_STATE, "plugin '%s' could not create a model: %s",

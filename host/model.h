@@ -13,8 +13,11 @@ typedef struct zoo_host_model {
 } zoo_host_model;
 
 /* Creates a model from hyperparameters (taking ownership of hp, freed on
- * failure too), initialised from a generator seeded with `seed`. */
-int zoo_host_model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, zoo_host_model **out);
+ * failure too), initialised from a generator seeded with `seed`, and hands
+ * it its tokenizer (NULL: none) when the plugin asks for one. The tokenizer
+ * must outlive the model. */
+int zoo_host_model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, const zoo_tokenizer *tok,
+                          zoo_host_model **out);
 void zoo_host_model_destroy(zoo_host_model *m);
 
 #endif

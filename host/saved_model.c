@@ -74,16 +74,17 @@ static int open_hf(const zoo_cli *cli, const zoo_registry *r, const char *dir,
         st = ZOO_ERR_FORMAT;
     free(text);
     if (!st) zoo_config_store_model(out->config, hp);
-    if (st)
-        zoo_hparams_free(hp);
-    else if ((st = zoo_host_model_create(out->plugin, hp, 0, &out->model)) == ZOO_OK)
-        st = out->plugin->plugin->ops->import_weights(out->model->model, out->model->params, dir);
     if (!st) { /* its tokenizer, when the directory has one zoo reads */
         int tst = zoo_tokenizer_load_gpt2(dir, &out->tokenizer);
         if (tst == ZOO_ERR_NOTFOUND) /* BERT's vocab.txt */
             tst = zoo_tokenizer_load_wordpiece(dir, ZOO_WORDPIECE_LOWERCASE_AUTO, &out->tokenizer);
         if (tst != ZOO_OK && tst != ZOO_ERR_NOTFOUND) st = tst;
     }
+    if (st)
+        zoo_hparams_free(hp);
+    else if ((st = zoo_host_model_create(out->plugin, hp, 0, out->tokenizer, &out->model)) ==
+             ZOO_OK)
+        st = out->plugin->plugin->ops->import_weights(out->model->model, out->model->params, dir);
     if (st) {
         zoo_saved_model_close(out);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
@@ -114,7 +115,8 @@ int zoo_saved_model_open(const zoo_cli *cli, const zoo_registry *r, const char *
         st = ZOO_ERR_FORMAT;
     else if (ck->tokenizer && zoo_tokenizer_from_json(ck->tokenizer, &out->tokenizer))
         st = zoo_error(ZOO_ERR_FORMAT, "%s: zoo.tokenizer: %s", ck->path, zoo_error_message());
-    else if ((st = zoo_host_model_create(out->plugin, hp, 0, &out->model)) == ZOO_OK)
+    else if ((st = zoo_host_model_create(out->plugin, hp, 0, out->tokenizer, &out->model)) ==
+             ZOO_OK)
         st = zoo_checkpoint_load_params(ck, out->model->params, false);
     else
         hp = NULL; /* the model took it (and freed it on failure) */

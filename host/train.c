@@ -423,7 +423,7 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     if (!hp) goto done;
     zoo_config_store_model(r.config, hp);
     int64_t seed = zoo_config_int(r.config, "train.seed");
-    if (zoo_host_model_create(r.plugin, hp, (uint64_t)seed, &r.model) != ZOO_OK) {
+    if (zoo_host_model_create(r.plugin, hp, (uint64_t)seed, r.data->tok, &r.model) != ZOO_OK) {
         fail(&r, "%s", zoo_error_message());
         goto done;
     }

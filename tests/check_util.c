@@ -117,7 +117,7 @@ zoo_host_model *import_hf_model(zoo_loaded *p, const char *dir) {
     zoo_hparams *hp = zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams);
     ck_assert_msg(p->plugin->ops->import_config(dir, hp) == ZOO_OK, "%s", zoo_error_message());
     zoo_host_model *m = NULL;
-    ck_assert_int_eq(zoo_host_model_create(p, hp, 0, &m), ZOO_OK);
+    ck_assert_int_eq(zoo_host_model_create(p, hp, 0, NULL, &m), ZOO_OK);
     ck_assert_msg(p->plugin->ops->import_weights(m->model, m->params, dir) == ZOO_OK, "%s",
                   zoo_error_message());
     return m;

@@ -411,6 +411,34 @@ START_TEST(test_word_stream_covers_every_token_once_per_epoch) {
 }
 END_TEST
 
+/* With lines, types numbers each token's line from the chunk's first (an
+ * empty line counts): lines start at 0, 3, 3, 7 and 12 of 14 tokens, chunks of 5. */
+START_TEST(test_word_stream_marks_sentences) {
+    int32_t *ids = arange(14);
+    const int64_t starts[] = {0, 3, 3, 7, 12};
+    zoo_dataset d = {.ids = ids, .n = 14, .line_starts = starts, .n_lines = 5};
+    zoo_batcher_config c = zoo_batcher_defaults(ZOO_OBJ_WORD_VECTORS);
+    c.B = 1;
+    c.T = 5;
+    zoo_batcher *b = must_new(&d, &c);
+    const int32_t want[3][5] = {{0, 0, 0, 2, 2}, {0, 0, 1, 1, 1}, {0, 0, 1, 1}};
+    for (int chunk = 0; chunk < 3; chunk++) {
+        zoo_batch batch;
+        next_batch(b, &batch, NULL);
+        ck_assert_ptr_nonnull(batch.types);
+        ck_assert(same_array(batch.types, want[chunk], batch.T));
+    }
+    zoo_batcher_free(b);
+    d.line_starts = NULL, d.n_lines = 0; /* no lines: no sentence marks */
+    b = must_new(&d, &c);
+    zoo_batch batch;
+    next_batch(b, &batch, NULL);
+    ck_assert_ptr_null(batch.types);
+    zoo_batcher_free(b);
+    free(ids);
+}
+END_TEST
+
 START_TEST(test_eval_walks_fixed_windows) {
     int32_t *ids = arange(100);
     zoo_dataset d = {.ids = ids, .n = 100};
@@ -610,6 +638,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_masking_statistics);
     tcase_add_test(tc, test_sentence_pairs);
     tcase_add_test(tc, test_word_stream_covers_every_token_once_per_epoch);
+    tcase_add_test(tc, test_word_stream_marks_sentences);
     tcase_add_test(tc, test_eval_walks_fixed_windows);
     tcase_add_test(tc, test_state_resumes_bit_identically);
     tcase_add_test(tc, test_errors_say_what_is_wrong);

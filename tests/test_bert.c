@@ -177,7 +177,7 @@ START_TEST(test_gradient_finite_differences) {
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++)
         ck_assert_int_eq(zoo_hparams_set_text(hp, sets[i][0], sets[i][1]), ZOO_OK);
     zoo_host_model *m = NULL;
-    ck_assert_int_eq(zoo_host_model_create(bert, hp, 3, &m), ZOO_OK);
+    ck_assert_int_eq(zoo_host_model_create(bert, hp, 3, NULL, &m), ZOO_OK);
     zoo_rng rng;
     zoo_rng_seed(&rng, 4);
     for (int i = 0; i < zoo_params_count(m->params); i++) {

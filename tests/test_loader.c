@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "zoo/corpus.h"
 #include "zoo/io.h"
+#include "zoo/tokenizer.h"
 
 #include "check_util.h"
 #include "loader.h"
@@ -12,8 +14,13 @@
 static char dir[256];
 static char registry_path[512];
 
+/* The ABI registry_for registers a fixture for: this host's, unless a test says otherwise. */
+static char registered_abi[16];
+
 /* A registry with one entry for fixture `lib`, registered as `name`. */
 static zoo_registry *registry_for(const char *name, const char *lib, const char *extra_fields) {
+    if (!registered_abi[0])
+        snprintf(registered_abi, sizeof registered_abi, "%d.%d", ZOO_ABI_MAJOR, ZOO_ABI_MINOR);
     snprintf(dir, sizeof dir, "/tmp/zoo-loader-test.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(registry_path, sizeof registry_path, "%s/registry.json", dir);
@@ -22,8 +29,8 @@ static zoo_registry *registry_for(const char *name, const char *lib, const char 
     fprintf(f,
             "{\"format\": 1, \"plugins\": [{\"name\": \"%s\", \"version\": \"1.0.0\", "
             "\"summary\": \"a bigram table for the loader tests\", \"library\": \"%s\", \"abi\": "
-            "\"1.0\"%s}]}",
-            name, lib, extra_fields ? extra_fields : "");
+            "\"%s\"%s}]}",
+            name, lib, registered_abi, extra_fields ? extra_fields : "");
     fclose(f);
     zoo_registry_sources src = {.registry_files = (const char *const[]){registry_path},
                                 .n_registry_files = 1};
@@ -55,7 +62,7 @@ START_TEST(test_good_plugin_loads_and_runs) {
     zoo_hparams *hp = zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams);
     ck_assert_int_eq(zoo_hparams_set_text(hp, "vocab_size", "5"), ZOO_OK);
     zoo_host_model *m = NULL;
-    ck_assert_int_eq(zoo_host_model_create(p, hp, 7, &m), ZOO_OK);
+    ck_assert_int_eq(zoo_host_model_create(p, hp, 7, NULL, &m), ZOO_OK);
     ck_assert_int_eq(zoo_params_numel(m->params), 25);
     ck_assert_int_eq(zoo_plugin_unload(p), ZOO_ERR_STATE); /* a model is alive */
     ck_assert_str_eq(zoo_error_message(),
@@ -79,9 +86,9 @@ END_TEST
 
 START_TEST(test_each_failure_has_its_message) {
     expect_refusal("wrong_major", FIXTURE("wrong_major"), NULL,
-                   "plugin 'wrong_major' was built for ABI 2.0, this host supports 1.0 to 1.0");
+                   "plugin 'wrong_major' was built for ABI 2.0, this host supports 1.0 to 1.1");
     expect_refusal("newer_minor", FIXTURE("newer_minor"), NULL,
-                   "plugin 'newer_minor' was built for ABI 1.1, this host supports 1.0 to 1.0");
+                   "plugin 'newer_minor' was built for ABI 1.2, this host supports 1.0 to 1.1");
     expect_refusal("no_entry", FIXTURE("no_entry"), NULL,
                    "no_entry.so: no symbol 'zoo_plugin_entry': not a zoo plugin");
     expect_refusal("null_entry", FIXTURE("null_entry"), NULL,
@@ -112,14 +119,78 @@ START_TEST(test_each_failure_has_its_message) {
 }
 END_TEST
 
+/* A plugin built for ABI 1.0 (an operations table without set_tokenizer)
+ * loads on this 1.1 host, unless it raises a flag its table cannot hold. */
+START_TEST(test_older_minor_loads) {
+    snprintf(registered_abi, sizeof registered_abi, "1.0");
+    zoo_registry *r = registry_for("abi_1_0", FIXTURE("abi_1_0"), NULL);
+    zoo_loaded *p = NULL;
+    ck_assert_int_eq(zoo_plugin_load(zoo_registry_find(r, "abi_1_0"), &p), ZOO_OK);
+    ck_assert_int_eq(p->plugin->abi_minor, 0);
+    zoo_host_model *m = NULL;
+    ck_assert_int_eq(zoo_host_model_create(
+                         p, zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams), 1, NULL, &m),
+                     ZOO_OK);
+    zoo_host_model_destroy(m);
+    ck_assert_int_eq(zoo_plugin_unload(p), ZOO_OK);
+    zoo_registry_free(r);
+    expect_refusal("abi_1_0_new_flag", FIXTURE("abi_1_0_new_flag"), NULL,
+                   "plugin 'abi_1_0_new_flag' announces the capability of 'set_tokenizer' but the "
+                   "operation is NULL");
+    registered_abi[0] = '\0';
+}
+END_TEST
+
+/* A char tokenizer over the text. */
+static zoo_tokenizer *char_tokenizer(const char *text) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/zoo-loader-text-%d.txt", (int)getpid());
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    zoo_corpus *c = NULL;
+    zoo_tokenizer *tok = NULL;
+    ck_assert_int_eq(zoo_corpus_open((const char *const[]){path}, 1, ZOO_UTF8_ERROR, &c), ZOO_OK);
+    ck_assert_int_eq(zoo_tokenizer_train("char", NULL, c, &tok), ZOO_OK);
+    zoo_corpus_close(c);
+    unlink(path);
+    return tok;
+}
+
+/* The host hands a ZOO_CAP_TOKENIZER plugin its tokenizer right after
+ * create; the plugin's refusal fails the creation, with its reason. */
+START_TEST(test_set_tokenizer_is_called) {
+    zoo_registry *r = registry_for("tokenizer", FIXTURE("tokenizer"), NULL);
+    zoo_loaded *p = NULL;
+    ck_assert_int_eq(zoo_plugin_load(zoo_registry_find(r, "tokenizer"), &p), ZOO_OK);
+    zoo_tokenizer *small = char_tokenizer("abcabc"), *big = char_tokenizer("abcdefghijklmnopq");
+    zoo_host_model *m = NULL;
+    ck_assert_int_eq(
+        zoo_host_model_create(p, zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams), 1,
+                              small, &m),
+        ZOO_ERR_ARG);
+    ck_assert_ptr_null(m);
+    ck_assert_str_eq(zoo_error_message(), "plugin 'tokenizer' could not create a model: the "
+                                          "tokenizer has 3 tokens, the table 16");
+    ck_assert_int_eq(zoo_host_model_create(
+                         p, zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams), 1, big, &m),
+                     ZOO_OK);
+    zoo_host_model_destroy(m);
+    zoo_tokenizer_free(small);
+    zoo_tokenizer_free(big);
+    ck_assert_int_eq(zoo_plugin_unload(p), ZOO_OK);
+    zoo_registry_free(r);
+}
+END_TEST
+
 START_TEST(test_init_failure_is_reported) {
     zoo_registry *r = registry_for("create_fails", FIXTURE("create_fails"), NULL);
     zoo_loaded *p = NULL;
     ck_assert_int_eq(zoo_plugin_load(zoo_registry_find(r, "create_fails"), &p), ZOO_OK);
     zoo_host_model *m = NULL;
-    ck_assert_int_eq(
-        zoo_host_model_create(p, zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams), 1, &m),
-        ZOO_ERR_ARG);
+    ck_assert_int_eq(zoo_host_model_create(
+                         p, zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams), 1, NULL, &m),
+                     ZOO_ERR_ARG);
     ck_assert_ptr_null(m);
     ck_assert_str_eq(zoo_error_message(), "plugin 'create_fails' could not create a model: "
                                           "vocab_size 16 is too large for this fixture");
@@ -151,9 +222,9 @@ START_TEST(test_missing_extra_is_disabled_not_fatal) {
     ck_assert_ptr_null(p->extras[0].error);
     ck_assert(strstr(p->extras[1].error, "symbol 'nope' not found"));
     zoo_host_model *m = NULL;
-    ck_assert_int_eq(
-        zoo_host_model_create(p, zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams), 1, &m),
-        ZOO_OK);
+    ck_assert_int_eq(zoo_host_model_create(
+                         p, zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams), 1, NULL, &m),
+                     ZOO_OK);
     char *result = NULL;
     ck_assert_int_eq(zoo_extra_call(&p->extras[0], "good", m->model, NULL, 0, &result), ZOO_OK);
     ck_assert_str_eq(result, "16");
@@ -184,8 +255,10 @@ START_TEST(test_load_unload_100_times) {
     const char *names[] = {"good", "create_fails", "extras_plugin", "bigram"};
     for (int k = 0; k < 4; k++) {
         char lib[512];
-        if (k == 3) snprintf(lib, sizeof lib, ZOO_BINARY_DIR "/plugins/%s.so", names[k]);
-        else snprintf(lib, sizeof lib, ZOO_FIXTURE_DIR "/%s.so", names[k]);
+        if (k == 3)
+            snprintf(lib, sizeof lib, ZOO_BINARY_DIR "/plugins/%s.so", names[k]);
+        else
+            snprintf(lib, sizeof lib, ZOO_FIXTURE_DIR "/%s.so", names[k]);
         zoo_registry *r = registry_for(names[k], lib, NULL);
         for (int i = 0; i < 100; i++) {
             zoo_loaded *p = NULL;
@@ -195,7 +268,7 @@ START_TEST(test_load_unload_100_times) {
             if (k == 0) {
                 ck_assert_int_eq(
                     zoo_host_model_create(
-                        p, zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams), i, &m),
+                        p, zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams), i, NULL, &m),
                     ZOO_OK);
                 zoo_host_model_destroy(m);
             }
@@ -212,6 +285,8 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_good_plugin_loads_and_runs);
     tcase_add_test(tc, test_each_failure_has_its_message);
     tcase_add_test(tc, test_init_failure_is_reported);
+    tcase_add_test(tc, test_older_minor_loads);
+    tcase_add_test(tc, test_set_tokenizer_is_called);
     tcase_add_test(tc, test_checksum_pin_accepts_the_right_sum);
     tcase_add_test(tc, test_missing_extra_is_disabled_not_fatal);
     tcase_add_test(tc, test_version_mismatch_is_reported);

@@ -90,7 +90,7 @@ START_TEST(test_errors_name_file_and_field) {
                  "plugins[0].abi: expected \"MAJOR.MINOR\" such as \"1.0\", got a number");
     expect_error(
         ENTRY_START LIB ", \"abi\": \"2.0\"}]}",
-        "plugins[0].abi: plugin 'good' is registered for ABI 2.0, this host supports 1.0 to 1.0");
+        "plugins[0].abi: plugin 'good' is registered for ABI 2.0, this host supports 1.0 to 1.1");
     expect_error(ENTRY_START "\"abi\": \"1.0\"}]}", "plugins[0].library: missing");
     expect_error(ENTRY_START LIB ", \"abi\": \"1.0\", \"libary\": \"x\"}]}",
                  "plugins[0].libary: unknown field (did you mean 'library'?)");

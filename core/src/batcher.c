@@ -281,9 +281,11 @@ zoo_batcher *zoo_batcher_new(const zoo_dataset *data, const zoo_batcher_config *
         b->mask = malloc(cells * sizeof *b->mask);
         b->types = malloc(cells * sizeof *b->types);
     }
+    bool sentences = cfg->objective == ZOO_OBJ_WORD_VECTORS && data->n_lines > 0;
+    if (sentences) b->types = malloc(cells * sizeof *b->types);
     if (b->cfg.nsp) b->labels = malloc((size_t)cfg->B * sizeof *b->labels);
     if (!b->ids || (lm && !b->targets) || (masked && (!b->mask || !b->types)) ||
-        (b->cfg.nsp && !b->labels)) {
+        (sentences && !b->types) || (b->cfg.nsp && !b->labels)) {
         zoo_error(ZOO_ERR_NOMEM, "zoo_batcher_new: out of memory for [%" PRId64 ",%" PRId64 "]",
                   cfg->B, cfg->T);
         zoo_batcher_free(b);
@@ -452,10 +454,32 @@ static int64_t fill_row(zoo_batcher *b, int64_t row, int64_t k) {
     return 0;
 }
 
+/* The line holding token i: the last line starting at or before it (-1
+ * before the first line). */
+static int64_t line_of(const zoo_dataset *d, int64_t i) {
+    int64_t lo = 0, hi = d->n_lines; /* lines [0, lo) start at or before i */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (line_start(d, mid) <= i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo - 1;
+}
+
 static int64_t next_chunk(zoo_batcher *b, zoo_batch *batch) {
     int64_t start = b->cursor * b->cfg.T, len = b->data.n - start;
     if (len > b->cfg.T) len = b->cfg.T;
     memcpy(b->ids, b->data.ids + start, (size_t)len * sizeof *b->ids);
+    if (b->types) { /* the sentence (line) of each token, counted from the chunk's first */
+        const zoo_dataset *d = &b->data;
+        int64_t first = line_of(d, start), line = first;
+        for (int64_t i = 0; i < len; i++) {
+            while (line + 1 < d->n_lines && line_start(d, line + 1) <= start + i) line++;
+            b->types[i] = (int32_t)(line - first);
+        }
+    }
     batch->B = 1;
     batch->T = len;
     b->cursor++;

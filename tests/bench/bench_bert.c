@@ -64,7 +64,7 @@ static zoo_host_model *build(zoo_loaded *bert, shape s) {
     zoo_hparams_set_int(hp, "max_position_embeddings", s.positions);
     zoo_hparams_set_bool(hp, "nsp", false);
     zoo_host_model *m = NULL;
-    if (zoo_host_model_create(bert, hp, 1, &m) != ZOO_OK) {
+    if (zoo_host_model_create(bert, hp, 1, NULL, &m) != ZOO_OK) {
         fprintf(stderr, "bench_bert: %s\n", zoo_error_message());
         exit(1);
     }

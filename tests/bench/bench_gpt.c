@@ -69,7 +69,7 @@ int main(int argc, char **argv) {
     zoo_hparams_set_int(hp, "n_embd", C), zoo_hparams_set_int(hp, "vocab_size", V);
     zoo_hparams_set_int(hp, "block_size", block);
     zoo_host_model *m = NULL;
-    if (zoo_host_model_create(gpt, hp, 1, &m) != ZOO_OK) {
+    if (zoo_host_model_create(gpt, hp, 1, NULL, &m) != ZOO_OK) {
         fprintf(stderr, "bench_gpt: %s\n", zoo_error_message());
         return 1;
     }

@@ -138,7 +138,7 @@ head -c 128 "$tmp/m.npy" | grep -aq "'shape': ([0-9]*,)" || fail "embed --pool m
 # --- fill-mask, with a fixture plugin that is a (bigram-like) masked LM
 cat >"$tmp/masked-registry.json" <<JSON
 {"format": 1, "plugins": [{"name": "masked", "version": "1.0.0", "summary": "a bigram table for the loader tests",
-  "library": "$build/tests/fixtures/masked.so", "abi": "1.0"}]}
+  "library": "$build/tests/fixtures/masked.so", "abi": "1.1"}]}
 JSON
 sed 's/"plugin": "bigram"/"plugin": "masked"/' "$tmp/run.json" >"$tmp/masked.json"
 expect 0 "" "$zoo" train "$tmp/masked.json" --out "$tmp/mlm" --quiet --registry "$tmp/masked-registry.json" \

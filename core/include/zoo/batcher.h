@@ -51,9 +51,12 @@
  *   targets = the original id at chosen positions, ZOO_IGNORE elsewhere.
  *
  * ZOO_OBJ_WORD_VECTORS: the split in order, in chunks of T tokens (the last
- *   chunk of a pass is shorter): B = 1, ids = the chunk; every other array is
- *   NULL. Each pass (epoch) covers every token exactly once, and the next
- *   pass starts again at the first token.
+ *   chunk of a pass is shorter): B = 1, ids = the chunk. When the dataset
+ *   has lines (sentences), types[i] is the line of token i counted from the
+ *   chunk's first line, empty lines included (0, 0, 1, 1, 3 ...: a context
+ *   window stops where it changes); otherwise types is NULL. targets, mask and labels are NULL.
+ *   Each pass (epoch) covers every token exactly once, and the next pass
+ *   starts again at the first token.
  *
  * Evaluation mode (cfg.eval): the split's windows in order, without overlap,
  *   from its start: causal and bidirectional windows start at k*T (k = 0 ..

@@ -29,13 +29,14 @@
 #include "zoo/params.h"
 #include "zoo/rng.h"
 #include "zoo/tensor.h"
+#include "zoo/tokenizer.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define ZOO_ABI_MAJOR 1
-#define ZOO_ABI_MINOR 0
+#define ZOO_ABI_MINOR 1
 
 /* The name of the one symbol a plugin exports. */
 #define ZOO_PLUGIN_ENTRY "zoo_plugin_entry"
@@ -56,6 +57,7 @@ enum zoo_capability {
     ZOO_CAP_IMPORT = 1u << 2,      /* import_config, import_weights */
     ZOO_CAP_EXPORT = 1u << 3,      /* export_checkpoint */
     ZOO_CAP_SELF_UPDATE = 1u << 4, /* train_step: the plugin updates its own parameters */
+    ZOO_CAP_TOKENIZER = 1u << 5,   /* set_tokenizer (ABI 1.1) */
 };
 
 /* A model instance; its layout is the plugin's own. */
@@ -157,6 +159,15 @@ typedef struct zoo_plugin_ops {
      * learning rate lr. */
     int (*train_step)(zoo_model *m, const zoo_batch *batch, float lr, zoo_rng *rng,
                       zoo_step_stats *stats);
+
+    /* --- ABI 1.1 ------------------------------------------------------ */
+
+    /* ZOO_CAP_TOKENIZER: the model's tokenizer, given once right after
+     * create whenever the host has one (training, a checkpoint, an import
+     * whose directory holds one). It outlives the model, so the plugin may
+     * keep the pointer: for token strings and the corpus counts
+     * (zoo_tokenizer_count), which word2vec's sampling tables need. */
+    int (*set_tokenizer)(zoo_model *m, const zoo_tokenizer *tok);
 } zoo_plugin_ops;
 
 typedef struct zoo_plugin {
