@@ -19,6 +19,7 @@
 #include "zoo/io.h"
 #include "zoo/optim.h"
 #include "zoo/status.h"
+#include "zoo/threads.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -409,6 +410,8 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         fail(&r, "%s", zoo_error_message());
         goto done;
     }
+    int64_t threads = zoo_config_int(r.config, "train.threads");
+    if (cli->threads == 0 && threads > 0) zoo_threads_set((int)threads); /* --threads wins */
     r.registry = zoo_cli_registry(cli);
     if (!r.registry || !(r.plugin = zoo_cli_load_plugin(
                              cli, r.registry, zoo_config_string(r.config, "model.plugin"))))
@@ -465,8 +468,9 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         }
     }
 
-    r.tokens_per_step =
-        zoo_config_int(r.config, "train.batch_size") * zoo_config_int(r.config, "data.seq_len");
+    bool chunks = r.plugin->plugin->objective == ZOO_OBJ_WORD_VECTORS; /* one chunk per step */
+    r.tokens_per_step = (chunks ? 1 : zoo_config_int(r.config, "train.batch_size")) *
+                        zoo_config_int(r.config, "data.seq_len");
     if (!zoo_config_is_null(r.config, "train.steps"))
         r.total_steps = zoo_config_int(r.config, "train.steps");
     else {
