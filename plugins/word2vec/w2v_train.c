@@ -180,9 +180,8 @@ typedef struct chunk_job {
  * (into words), then one update per remaining word with a random reduced
  * window. */
 HOT double train_sentence(const zoo_model *m, const w2v_update *u, int32_t *words,
-                          const int32_t *ids, int64_t n, float alpha, int loss_every,
-                          uint64_t *rng, float *work, int32_t *context, int32_t *neg,
-                          int64_t *predictions) {
+                          const int32_t *ids, int64_t n, float alpha, int loss_every, uint64_t *rng,
+                          float *work, int32_t *context, int32_t *neg, int64_t *predictions) {
     int64_t kept = 0;
     for (int64_t i = 0; i < n; i++) {
         uint64_t keep = m->keep[ids[i]];
