@@ -1,13 +1,68 @@
 /* zoo embed MODEL --text TEXT --out FILE.npy [--layer N] [--pool none|cls|mean]:
  * the model's vectors for a text, one row per token or pooled to one. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "saved_model.h"
 #include "text_input.h"
+#include "vectors_source.h"
 #include "zoo/io.h"
 #include "zoo/ops.h"
 #include "zoo/status.h"
+
+/* rows [T,C] pooled as asked (cls: `pooled` when the model has one, else the
+ * first row) into out_path. */
+static int write_pooled(const zoo_cli *cli, zoo_graph *g, zoo_tensor *rows, zoo_tensor *pooled,
+                        const char *pool, const char *out_path) {
+    zoo_tensor *out = strcmp(pool, "mean") == 0  ? zoo_mean(g, rows, 0)
+                      : strcmp(pool, "cls") == 0 ? (pooled ? pooled : zoo_slice(g, rows, 0, 0, 1))
+                                                 : rows;
+    if (!out || zoo_npy_write(out_path, out) != ZOO_OK)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s",
+                            zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+    return 0;
+}
+
+/* VECTORS is a word2vec file: the text's whitespace-separated words looked
+ * up as zoo similar does (exactly, else ignoring case); an unknown word gets
+ * a zero row, and a note says which. */
+static int embed_from_file(const zoo_cli *cli, const char *path, const zoo_text_input *in,
+                           const char *pool, const char *out_path) {
+    zoo_word_vectors *v = zoo_vectors_open(cli, path);
+    if (!v) return ZOO_EXIT_FAILURE;
+    char *text = strndup(in->text, in->len);
+    int64_t n = 0, unknown = 0;
+    for (char *w = strtok(text, " \t\r\n\f\v"); w; w = strtok(NULL, " \t\r\n\f\v")) n++;
+    free(text);
+    int status = 0;
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_tensor *rows = n > 0 && g ? zoo_new(g, ZOO_F32, n, v->dim) : NULL;
+    if (n == 0)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--text: no words");
+    else if (!rows)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
+    text = status ? NULL : strndup(in->text, in->len);
+    int64_t t = 0;
+    for (char *w = text ? strtok(text, " \t\r\n\f\v") : NULL; w;
+         w = strtok(NULL, " \t\r\n\f\v"), t++) {
+        int64_t row = zoo_word_vectors_find(v, w, 0, true);
+        float *dst = zoo_f32(rows) + t * v->dim;
+        if (row >= 0)
+            memcpy(dst, v->data + row * v->dim, (size_t)v->dim * sizeof *dst);
+        else {
+            memset(dst, 0, (size_t)v->dim * sizeof *dst);
+            fprintf(stderr, "%s'%s'",
+                    unknown++ ? ", " : "zoo embed: not in VECTORS (zero rows): ", w);
+        }
+    }
+    if (unknown) fputc('\n', stderr);
+    free(text);
+    if (!status) status = write_pooled(cli, g, rows, NULL, pool, out_path);
+    zoo_graph_free(g);
+    zoo_word_vectors_free(v);
+    return status;
+}
 
 static int cmd_embed(zoo_cli *cli, int argc, char **argv) {
     zoo_text_input in = {0};
@@ -39,6 +94,11 @@ static int cmd_embed(zoo_cli *cli, int argc, char **argv) {
     if (strcmp(pool, "none") && strcmp(pool, "cls") && strcmp(pool, "mean"))
         return zoo_cli_usage(cli, "--pool: expected none, cls or mean, got \"%s\"", pool);
     if ((status = zoo_text_input_load(cli, &in))) return status;
+    if (zoo_is_word2vec_file(model)) {
+        status = embed_from_file(cli, model, &in, pool, out_path);
+        zoo_text_input_free(&in);
+        return status;
+    }
     zoo_registry *r = zoo_cli_registry(cli);
     zoo_saved_model m;
     if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
@@ -68,19 +128,10 @@ static int cmd_embed(zoo_cli *cli, int argc, char **argv) {
         } else {
             int64_t T = ids.count, C = vectors->shape[vectors->ndim - 1];
             zoo_tensor *rows = zoo_view(g, vectors, T, C); /* [T,C] */
-            zoo_tensor *outv = strcmp(pool, "mean") == 0 ? zoo_mean(g, rows, 0) : rows;
-            if (strcmp(pool, "cls") == 0) {
-                /* a model with a pooler (BERT) gives its pooled [CLS] output; others the first row
-                 */
-                zoo_outputs o = {.size = sizeof o};
-                int fst = layer < 0 ? m.plugin->plugin->ops->forward(m.model->model, g, &batch, &o)
-                                    : ZOO_ERR_ARG;
-                outv = fst == ZOO_OK && o.pooled ? o.pooled : zoo_slice(g, rows, 0, 0, 1);
-            }
-            if (!outv || zoo_npy_write(out_path, outv) != ZOO_OK)
-                status =
-                    zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s",
-                                 zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+            zoo_outputs o = {.size = sizeof o};
+            if (strcmp(pool, "cls") == 0 && layer < 0) /* a model with a pooler (BERT) */
+                m.plugin->plugin->ops->forward(m.model->model, g, &batch, &o);
+            status = write_pooled(cli, g, rows, o.pooled, pool, out_path);
         }
         free(mask);
     }
@@ -96,7 +147,8 @@ const zoo_command zoo_cmd_embed = {
     "embed", cmd_embed,
     "zoo embed MODEL --text TEXT --out FILE.npy [--layer N] [--pool none|cls|mean]",
     "the model's vectors for a text as .npy: one row per token, or pooled",
-    "  MODEL            a checkpoint or run directory\n"
+    "  MODEL            a checkpoint, run directory or HuggingFace directory, or a word2vec\n"
+    "                   file (its words: the text split at white space, unknown ones zero)\n"
     "  --text TEXT      the text (or --text-file FILE); [CLS]/[SEP] are added for tokenizers that "
     "have them\n"
     "  --out FILE.npy   float32 [T,C] with --pool none (default); [1,C] with cls: the pooled "

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vectors_source.h"
 #include "zoo/status.h"
 #include "zoo/word_vectors.h"
 
@@ -39,8 +40,8 @@ static int open_args(zoo_cli *cli, int argc, char **argv, zoo_word_vectors **v,
     }
     if (!*file)
         return zoo_cli_usage(cli, "expected VECTORS FILE (see zoo %s --help)", cli->command);
-    *v = zoo_word_vectors_load(*vectors);
-    return *v ? 0 : zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    *v = zoo_vectors_open(cli, *vectors);
+    return *v ? 0 : ZOO_EXIT_FAILURE;
 }
 
 static double ratio(int64_t a, int64_t b) {
@@ -111,7 +112,8 @@ static int cmd_eval_pairs(zoo_cli *cli, int argc, char **argv) {
 const zoo_command zoo_cmd_eval_analogy = {
     "eval-analogy", cmd_eval_analogy, "zoo eval-analogy VECTORS QUESTIONS [--restrict N] [--json]",
     "analogy accuracy per section and overall (questions-words.txt format), with coverage",
-    "  VECTORS        a word2vec file (Google's text or binary format, or .vec)\n"
+    "  VECTORS        a word2vec file (Google's text or binary format, or .vec), or a\n"
+    "                 checkpoint or run directory of a word2vec model\n"
     "  QUESTIONS      \": section\" lines, then \"A B C D\" questions (is D the answer to "
     "A:B::C:?)\n"
     "  --restrict N   only the N most frequent words (the first N rows; default 30000, 0: all);\n"
@@ -121,6 +123,7 @@ const zoo_command zoo_cmd_eval_pairs = {
     "eval-pairs", cmd_eval_pairs, "zoo eval-pairs VECTORS PAIRS [--restrict N] [--json]",
     "Spearman correlation of cosines with human similarity scores (WordSim-353 format), with "
     "coverage",
-    "  VECTORS        a word2vec file (Google's text or binary format, or .vec)\n"
+    "  VECTORS        a word2vec file (Google's text or binary format, or .vec), or a\n"
+    "                 checkpoint or run directory of a word2vec model\n"
     "  PAIRS          \"word1<TAB>word2<TAB>score\" lines; '#' starts a comment\n"
     "  --restrict N   only the N most frequent words (the first N rows; default 30000, 0: all)\n"};

@@ -1,12 +1,14 @@
 /* zoo similar VECTORS WORD [--top N] and zoo analogy VECTORS A B C [--top N]:
  * the words nearest to a word, or to b - a + c, by cosine. VECTORS is a
- * word2vec file in Google's text or binary format. A word is matched
- * exactly, else ignoring case. */
+ * word2vec file in Google's text or binary format, or a checkpoint of a
+ * word-vector model (vectors_source.h). A word is matched exactly, else
+ * ignoring case. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "vectors_source.h"
 #include "zoo/status.h"
 #include "zoo/word_vectors.h"
 
@@ -74,8 +76,8 @@ static int query(zoo_cli *cli, int argc, char **argv, int n_words) {
     int64_t top = 10, rows[3];
     int status = parse(cli, argc, argv, n_words, &path, words, &top);
     if (status) return status;
-    zoo_word_vectors *v = zoo_word_vectors_load(path);
-    if (!v) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    zoo_word_vectors *v = zoo_vectors_open(cli, path);
+    if (!v) return ZOO_EXIT_FAILURE;
     int64_t *found = malloc((size_t)top * sizeof *found);
     float *cosines = malloc((size_t)top * sizeof *cosines);
     status = find_words(cli, v, path, words, n_words, rows);
@@ -101,13 +103,15 @@ static int cmd_analogy(zoo_cli *cli, int argc, char **argv) {
 const zoo_command zoo_cmd_similar = {
     "similar", cmd_similar, "zoo similar VECTORS WORD [--top N] [--json]",
     "the words nearest to a word, by cosine of their vectors",
-    "  VECTORS   a word2vec file (Google's text or binary format, or .vec)\n"
+    "  VECTORS   a word2vec file (Google's text or binary format, or .vec), or a\n"
+    "            checkpoint or run directory of a word2vec model\n"
     "  WORD      matched exactly, else ignoring case\n"
     "  --top N   how many (default 10), best first, each with its cosine\n"};
 
 const zoo_command zoo_cmd_analogy = {
     "analogy", cmd_analogy, "zoo analogy VECTORS A B C [--top N] [--json]",
     "a : b :: c : ?  - the words nearest to b - a + c (unit vectors), the three excluded",
-    "  VECTORS   a word2vec file (Google's text or binary format, or .vec)\n"
+    "  VECTORS   a word2vec file (Google's text or binary format, or .vec), or a\n"
+    "            checkpoint or run directory of a word2vec model\n"
     "  A B C     e.g. man king woman (expecting queen); matched exactly, else ignoring case\n"
     "  --top N   how many (default 10), best first, each with its cosine\n"};

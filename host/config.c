@@ -74,6 +74,9 @@ static const config_key KEYS[] = {
     {"train.batch_size", K_INT, "12", .has_min = true, .min = 1, .help = "sequences per step"},
     {"train.seed", K_INT, "1337", .has_min = true, .min = 0,
      .help = "seeds initialisation, batches and dropout"},
+    {"train.init", K_PATH, "null", true,
+     .help = "a checkpoint or run directory whose weights start this run (continued training on "
+             "new text); its tokenizer is kept"},
     {"train.threads", K_INT, "0", .has_min = true, .min = 0,
      .help = "threads (0: all CPUs); --threads overrides"},
     {"train.optimizer", K_OBJECT, .help = "the optimizer"},

@@ -393,7 +393,7 @@ static char *default_run_dir(const char *config_path) {
 int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *result) {
     run r = {.cli = cli};
     int status = ZOO_EXIT_FAILURE;
-    zoo_checkpoint *ck = NULL;
+    zoo_checkpoint *ck = NULL, *init = NULL;
     memset(result, 0, sizeof *result);
     char *config_path = NULL;
     if (o->resume) {
@@ -417,7 +417,22 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
                              cli, r.registry, zoo_config_string(r.config, "model.plugin"))))
         goto done;
     r.self_update = r.plugin->plugin->capabilities & ZOO_CAP_SELF_UPDATE;
-    r.data = zoo_data_load(r.config, ck ? ck->tokenizer : NULL, r.plugin->plugin->objective);
+    const char *init_path = zoo_config_string(r.config, "train.init");
+    if (!ck && init_path) { /* weights and vocabulary from another run */
+        if (zoo_checkpoint_open(init_path, &init) != ZOO_OK) {
+            fail(&r, "%s: train.init: %s", zoo_config_origin(r.config, "train.init"),
+                 zoo_error_message());
+            goto done;
+        }
+        if (strcmp(init->plugin, r.plugin->plugin->name) != 0) {
+            fail(&r, "%s: train.init: %s is a '%s' model, this run trains '%s'",
+                 zoo_config_origin(r.config, "train.init"), init_path, init->plugin,
+                 r.plugin->plugin->name);
+            goto done;
+        }
+    }
+    const char *tokenizer = ck ? ck->tokenizer : init ? init->tokenizer : NULL;
+    r.data = zoo_data_load(r.config, tokenizer, r.plugin->plugin->objective);
     if (!r.data) {
         fail(&r, "%s", zoo_error_message());
         goto done;
@@ -428,6 +443,11 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     int64_t seed = zoo_config_int(r.config, "train.seed");
     if (zoo_host_model_create(r.plugin, hp, (uint64_t)seed, r.data->tok, &r.model) != ZOO_OK) {
         fail(&r, "%s", zoo_error_message());
+        goto done;
+    }
+    if (init && zoo_checkpoint_load_params(init, r.model->params, false) != ZOO_OK) {
+        fail(&r, "%s: train.init: %s", zoo_config_origin(r.config, "train.init"),
+             zoo_error_message());
         goto done;
     }
     r.config_text = zoo_config_text(r.config);
@@ -511,6 +531,7 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     }
 done:
     zoo_checkpoint_close(ck);
+    zoo_checkpoint_close(init);
     free(config_path);
     free(r.run_dir);
     free_run(&r);

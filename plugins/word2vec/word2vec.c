@@ -134,7 +134,10 @@ static int w2v_set_tokenizer(zoo_model *m, const zoo_tokenizer *tok) {
         st =
             zoo_error(ZOO_ERR_ARG, "word2vec: the tokenizer counted no words outside its specials");
     for (int32_t id = 0; !st && id < V; id++) {
-        if (zoo_tokenizer_is_special(tok, id)) continue;
+        if (zoo_tokenizer_is_special(tok, id)) { /* never trained: no information, not noise */
+            memset(zoo_f32(m->input) + id * m->dim, 0, (size_t)m->dim * sizeof(float));
+            continue;
+        }
         weights[id] = pow((double)counts[id], m->ns_exponent);
         /* word2vec.c's sub-sampling: keep with (sqrt(c/t) + 1) t/c, t = sample * total */
         double t = m->sample * (double)total, c = (double)counts[id];

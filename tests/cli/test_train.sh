@@ -261,6 +261,57 @@ else
     echo "SKIP zoo tokenize on GPT-2's files: ../shared/data/tokenizers/gpt2 not found"
 fi
 
+# --- word2vec: two topics of words that never share a line; after training
+# each word's neighbours are its topic's. Then its formats, queries, extras,
+# determinism, resume, continued training on new text, and errors.
+awk 'BEGIN { srand(7); for (l = 0; l < 1500; l++) { t = l % 2 ? "v" : "w"; s = "";
+    for (i = 0; i < 10; i++) s = s (i ? " " : "") t int(rand() * 15); print s } }' >"$tmp/topics.txt"
+cat >"$tmp/w2v.json" <<EOF
+{"model": {"plugin": "word2vec", "dim": 16, "window": 3, "negative": 4},
+ "data": {"train": "$tmp/topics.txt", "val_fraction": 0, "seq_len": 2000,
+          "tokenizer": {"type": "word", "split": "whitespace"}},
+ "train": {"epochs": 3, "seed": 3, "threads": 1, "optimizer": {"name": "sgd", "lr": 0.05},
+           "schedule": {"name": "linear", "min_lr": 0.0001}, "eval_batches": 2}}
+EOF
+expect 0 "" "$zoo" train "$tmp/w2v.json" --out "$tmp/w2v" --quiet
+grep -q '"tokens_per_s"' "$tmp/w2v/metrics.jsonl" || fail "word2vec: no tokens_per_s in metrics.jsonl"
+expect 0 "" "$zoo" export "$tmp/w2v" --format word2vec-bin --out "$tmp/w2v.bin"
+expect 0 "" "$zoo" export "$tmp/w2v" --format word2vec-text --out "$tmp/w2v.txt"
+head -1 "$tmp/w2v.txt" | grep -q "^30 16$" || fail "word2vec-text header: $(head -1 "$tmp/w2v.txt")"
+"$zoo" similar "$tmp/w2v.bin" w3 --top 14 >"$tmp/near.bin"
+"$zoo" similar "$tmp/w2v.txt" w3 --top 14 >"$tmp/near.txt"
+"$zoo" similar "$tmp/w2v" w3 --top 14 >"$tmp/near.run"
+[ "$(grep -c '^w' "$tmp/near.bin")" = 14 ] || { fail "word2vec: the neighbours of w3 are not its topic's"; cat "$tmp/near.bin" >&2; }
+cmp -s "$tmp/near.bin" "$tmp/near.txt" || fail "word2vec: binary and text exports answer differently"
+cmp -s "$tmp/near.bin" "$tmp/near.run" || fail "word2vec: the run directory and its export answer differently"
+"$zoo" call word2vec.similar --model "$tmp/w2v" w3 14 | grep -v '^$' >"$tmp/near.call"
+cmp -s "$tmp/near.bin" "$tmp/near.call" || fail "word2vec: the similar extra answers differently"
+expect 0 "^w" "$zoo" call word2vec.analogy --model "$tmp/w2v" v1 v2 w1 3
+expect 1 "'nope' is not among the model's 30 words" "$zoo" call word2vec.similar --model "$tmp/w2v" nope 3
+printf 'w1\tw2\t1\nw1\tv2\t0\nv3\tv4\t1\nw4\tv5\t0\nv6\tv7\t1\nw8\tv9\t0\n' >"$tmp/pairs.tsv"
+expect 0 "^spearman 0\.8783" "$zoo" eval-pairs "$tmp/w2v" "$tmp/pairs.tsv" # related all above unrelated
+expect 0 "not in VECTORS (zero rows): 'nope'" "$zoo" embed "$tmp/w2v.bin" --text "w1 nope v2" --out "$tmp/e.npy"
+expect 0 "" "$zoo" embed "$tmp/w2v" --text "w1 v2" --out "$tmp/e2.npy" --pool mean
+expect 1 "a 'bigram' model, which has no static word vectors" "$zoo" similar "$tmp/a" w1
+# one thread: the same vectors again; stopped and resumed: the same too
+expect 0 "" "$zoo" train "$tmp/w2v.json" --out "$tmp/w2v-again" --quiet
+expect 0 "" "$zoo" export "$tmp/w2v-again" --format word2vec-text --out "$tmp/again.txt"
+cmp -s "$tmp/w2v.txt" "$tmp/again.txt" || fail "word2vec: one thread, one seed, different vectors"
+expect 0 "stopped after step 4" "$zoo" train "$tmp/w2v.json" --out "$tmp/w2v-stop" --stop-after 4
+expect 0 "" "$zoo" train --resume "$tmp/w2v-stop" --quiet
+expect 0 "" "$zoo" export "$tmp/w2v-stop" --format word2vec-text --out "$tmp/resumed.txt"
+cmp -s "$tmp/w2v.txt" "$tmp/resumed.txt" || fail "word2vec: a resumed run ends with other vectors"
+# continued on new text: the run's vocabulary and vectors carry over, then move
+awk 'BEGIN { for (l = 0; l < 200; l++) print "w1 v1 w2 v2 unseen" }' >"$tmp/more.txt"
+expect 0 "" "$zoo" train "$tmp/w2v.json" --out "$tmp/w2v-more" --quiet --set data.train="$tmp/more.txt" --set train.init="$tmp/w2v" --set train.epochs=1
+expect 0 "" "$zoo" export "$tmp/w2v-more" --format word2vec-text --out "$tmp/more.vec"
+head -1 "$tmp/more.vec" | grep -q "^30 16$" || fail "continued training changed the vocabulary"
+cmp -s "$tmp/w2v.txt" "$tmp/more.vec" && fail "continued training left the vectors as they were"
+expect 1 "train.init: .* is a 'bigram' model, this run trains 'word2vec'" "$zoo" train "$tmp/w2v.json" --out "$tmp/w2v-bad" --set train.init="$tmp/a"
+# errors
+expect 1 "negative is 0 and hs is false" "$zoo" train "$tmp/w2v.json" --out "$tmp/w2v-none" --set model.negative=0
+expect 1 "min_count 100000 leaves no words" "$zoo" train "$tmp/w2v.json" --out "$tmp/w2v-cut" --set data.tokenizer.min_count=100000
+
 # --- the toy model learns the bundled corpus
 kjv="$source_dir/data/kjv.txt"
 [ -f "$kjv" ] || kjv="$source_dir/../shared/data/corpus/kjv.txt"
@@ -273,6 +324,11 @@ if [ -f "$kjv" ]; then
     val=$(grep '"val_loss"' "$tmp/kjv/metrics.jsonl" | tail -1 | sed -E 's/.*"val_loss":([0-9.e+-]+).*/\1/')
     awk -v f="$first" -v v="$val" 'BEGIN { exit !(v < f - 1.0) }' ||
         fail "bigram on the KJV: val_loss $val is not 1 nat below the first loss $first"
+    # three epochs of word2vec: pairs any reasonable vectors of the KJV rank right
+    expect 0 "" "$zoo" train "$source_dir/configs/word2vec-kjv.json" --out "$tmp/kjv-w2v" --quiet --set data.train="$kjv" --set train.epochs=3
+    printf 'jesus\tchrist\t10\nmoses\taaron\t10\negypt\tpharaoh\t10\ngold\tsilver\t10\njesus\tcubits\t0\nmoses\tdisciples\t0\ngold\tsabbath\t0\npharaoh\tapostles\t0\n' >"$tmp/kjv-pairs.tsv"
+    expect 0 "^spearman 0\.[6-9]" "$zoo" eval-pairs "$tmp/kjv-w2v" "$tmp/kjv-pairs.tsv"
+    expect 0 "^christ " "$zoo" similar "$tmp/kjv-w2v" jesus --top 3
 else
     echo "SKIP the KJV run: no data/kjv.txt, no ../shared/data/corpus/kjv.txt and no 'bible' to derive it"
 fi
