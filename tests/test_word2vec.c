@@ -103,9 +103,17 @@ START_TEST(test_one_update_matches_the_reference) {
                         .tree = cJSON_IsTrue(field(c, "hs")) ? &tree : NULL,
                         .cbow = cbow,
                         .cbow_mean = cJSON_IsTrue(field(c, "mean"))};
-        int32_t context[16], neg[16];
-        int n_context = ints(field(c, "contexts"), context, 16);
-        int n_neg = ints(field(c, "negatives"), neg, 16);
+        int32_t context[16], neg[64];
+        int n_context = ints(field(c, "contexts"), context, 16), n_neg = 0;
+        const cJSON *sets = field(c, "negatives"), *set;
+        if (cJSON_IsArray(cJSON_GetArrayItem(sets, 0))) { /* skip-gram: a set per context word */
+            int j = 0;
+            n_neg = cJSON_GetArraySize(cJSON_GetArrayItem(sets, 0));
+            cJSON_ArrayForEach(set, sets) ck_assert_int_eq(ints(set, neg + n_neg * j++, 16), n_neg);
+            ck_assert_int_eq(j, n_context);
+        } else {
+            n_neg = ints(sets, neg, 16);
+        }
         float work[64];
         int64_t predictions = 0;
         double loss = w2v_update_centre(&u, field(c, "centre")->valueint, context, n_context, neg,

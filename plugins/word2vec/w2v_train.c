@@ -122,7 +122,8 @@ HOT double update_centre(const w2v_update *u, int32_t centre, const int32_t *con
         for (int j = 0; j < n_context; j++) {
             float *x = u->input + (int64_t)context[j] * n;
             memset(error, 0, (size_t)n * sizeof *error);
-            loss += predict_centre(u, x, error, centre, neg, n_neg, alpha, want_loss, predictions);
+            loss += predict_centre(u, x, error, centre, neg + j * n_neg, n_neg, alpha, want_loss,
+                                   predictions);
             add(x, error, n);
         }
         return loss;
@@ -197,7 +198,8 @@ HOT double train_sentence(const zoo_model *m, const w2v_update *u, int32_t *word
         for (int64_t q = lo; q <= hi; q++)
             if (q != p) context[n_context++] = words[q];
         if (n_context == 0) continue;
-        for (int k = 0; k < m->negative; k++) neg[k] = draw_noise(&m->noise, rng);
+        int draws = m->cbow ? m->negative : m->negative * n_context;
+        for (int k = 0; k < draws; k++) neg[k] = draw_noise(&m->noise, rng);
         loss += update_centre(u, words[p], context, n_context, neg, m->negative, alpha,
                               p % loss_every == 0, work, predictions);
     }
@@ -213,7 +215,7 @@ W2V_CLONES static void train_range(void *ctx, int index, int n_workers) {
     int64_t dim = m->dim;
     int32_t *words = malloc((size_t)(end - begin) * sizeof *words);
     int32_t *context = malloc((size_t)(2 * m->window + 1) * sizeof *context);
-    int32_t *neg = malloc((size_t)(m->negative + 1) * sizeof *neg);
+    int32_t *neg = malloc((size_t)(2 * m->window * m->negative + 1) * sizeof *neg);
     float *work = malloc((size_t)(2 * dim) * sizeof *work);
     if (!words || !context || !neg || !work) {
         job->failed = 1;

@@ -47,15 +47,17 @@ typedef struct w2v_update {
 
 /* One centre word: skip-gram (each context word in turn predicts it) or
  * CBOW (the context's sum, or mean, predicts it), at learning rate alpha.
- * Negative sampling trains against centre (label 1) and neg[0..n_neg) (label
- * 0; a negative equal to the centre is skipped); hierarchical softmax along
- * the centre's Huffman path, when u->tree is set. Skip-gram shares the
- * negatives among the context words. Each prediction's f is computed from
- * the values current at that moment (sequential SGD, as word2vec.c), and a
- * context word takes the accumulated error unscaled, also for CBOW's mean.
- * work holds 2*dim floats. Returns the summed loss, -log sigmoid(+-f), and
- * adds the number of binary predictions to *predictions. (Training takes
- * the loss of one centre word in eight only: see w2v_train.c.) */
+ * Negative sampling trains against centre (label 1) and n_neg noise words
+ * (label 0; one equal to the centre is skipped): skip-gram has a set per
+ * context word, context j's at neg + j*n_neg (as word2vec.c and gensim draw
+ * them per pair), CBOW one set, neg[0..n_neg). Hierarchical softmax follows
+ * the centre's Huffman path, when u->tree is set. Each prediction's f is
+ * computed from the values current at that moment (sequential SGD, as
+ * word2vec.c), and a context word takes the accumulated error unscaled,
+ * also for CBOW's mean. work holds 2*dim floats. Returns the summed loss,
+ * -log sigmoid(+-f), and adds the number of binary predictions to
+ * *predictions. (Training takes the loss of one centre word in eight only:
+ * see w2v_train.c.) */
 double w2v_update_centre(const w2v_update *u, int32_t centre, const int32_t *context, int n_context,
                          const int32_t *neg, int n_neg, float alpha, float *work,
                          int64_t *predictions);

@@ -13,7 +13,8 @@ Every case starts from the same initial W (input vectors), O (negative-sampling 
 and H (hierarchical-softmax inner nodes) and records them after ONE update for one centre word.
 Skip-gram predicts the centre from each context word in turn (each context word sees the others'
 updates to O and H); CBOW predicts it from the sum (or mean) of the context vectors and adds the
-unscaled error to every context entry, as word2vec.c does. Negatives equal to the centre are
+unscaled error to every context entry, as word2vec.c does. Skip-gram has a set of negatives per
+context word, CBOW one set for the centre. Negatives equal to the centre are
 skipped; duplicates are processed each time.
 
 Huffman tree: word2vec.c's two-queue construction, except that a leaf wins a tie with an inner
@@ -32,12 +33,13 @@ V, D = 7, 5
 COUNTS = [50, 30, 20, 11, 6, 3, 2]
 ALPHA = 0.05
 CASES = [
+    # skip-gram: a set of negatives per context word (word2vec.c and gensim draw one per pair)
     dict(name="sg_ns", model="skipgram", mean=False, hs=False, negative=True,
-         centre=2, contexts=[0, 1, 3, 4], negatives=[5, 2, 6, 5, 1]),
+         centre=2, contexts=[0, 1, 3, 4], negatives=[[5, 2, 6], [5, 5, 1], [0, 3, 2], [6, 1, 4]]),
     dict(name="sg_hs", model="skipgram", mean=False, hs=True, negative=False,
          centre=4, contexts=[0, 6, 1, 2], negatives=[]),
     dict(name="sg_ns_hs", model="skipgram", mean=False, hs=True, negative=True,
-         centre=1, contexts=[3, 0, 5], negatives=[6, 0, 4]),
+         centre=1, contexts=[3, 0, 5], negatives=[[6, 0, 4], [1, 2, 3], [4, 4, 0]]),
     dict(name="cbow_ns_mean", model="cbow", mean=True, hs=False, negative=True,
          centre=3, contexts=[0, 1, 1, 4, 6], negatives=[2, 3, 5, 0, 6]),
     dict(name="cbow_ns_sum", model="cbow", mean=False, hs=False, negative=True,
@@ -85,7 +87,7 @@ def neg_log_likelihood(f, label):
     return -np.log(sigmoid(f)) if label == 1 else -np.log(1.0 - sigmoid(f))
 
 
-def predict(h, O, H, case, tree, alpha):
+def predict(h, O, H, case, negatives, tree, alpha):
     """Updates O and H in place for input vector h; returns (error for h, loss)."""
     e, loss = np.zeros(D), 0.0
     if case["hs"]:
@@ -97,7 +99,7 @@ def predict(h, O, H, case, tree, alpha):
             e += g * H[p]
             H[p] += g * h
     if case["negative"]:
-        targets = [(case["centre"], 1)] + [(t, 0) for t in case["negatives"] if t != case["centre"]]
+        targets = [(case["centre"], 1)] + [(t, 0) for t in negatives if t != case["centre"]]
         for t, label in targets:
             f = h @ O[t]
             g = alpha * (label - sigmoid(f))
@@ -111,16 +113,17 @@ def update(W, O, H, case, tree, alpha):
     W, O, H = W.copy(), O.copy(), H.copy()
     loss = 0.0
     if case["model"] == "skipgram":
-        for c in case["contexts"]:
+        for j, c in enumerate(case["contexts"]):
             # h is a copy: W[c] must stay fixed while O and H move, and change only at the end
-            e, l = predict(W[c].copy(), O, H, case, tree, alpha)
+            negatives = case["negatives"][j] if case["negative"] else []
+            e, l = predict(W[c].copy(), O, H, case, negatives, tree, alpha)
             W[c] += e
             loss += l
     else:
         h = W[case["contexts"]].sum(axis=0)
         if case["mean"]:
             h /= len(case["contexts"])
-        e, loss = predict(h, O, H, case, tree, alpha)
+        e, loss = predict(h, O, H, case, case["negatives"], tree, alpha)
         for c in case["contexts"]:  # a repeated context word gets e once per occurrence
             W[c] += e
     return W, O, H, loss
