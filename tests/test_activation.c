@@ -60,7 +60,7 @@ START_TEST(test_forward_matches_libm) {
 }
 END_TEST
 
-/* The operators' own exp, tanh and erf (core/src/fastmath.h) against libm over a
+/* The operators' own exp, tanh and erf (core/include/zoo/fastmath.h) against libm over a
  * dense sweep of the float range that matters, tails included. */
 START_TEST(test_fast_exp_tanh_accuracy) {
     zoo_graph *g = zoo_graph_new(0);

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "fastmath.h"
+#include "zoo/fastmath.h"
 #include "internal.h"
 #include "zoo/optim.h"
 #include "zoo/threads.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "fastmath.h"
+#include "zoo/fastmath.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 

@@ -2,7 +2,7 @@
  * unary() runs them over the thread pool and records the tape entry. */
 #include <math.h>
 
-#include "fastmath.h"
+#include "zoo/fastmath.h"
 #include "internal.h"
 #include "zoo/threads.h"
 

@@ -9,7 +9,7 @@
 #include <cblas.h>
 #include <math.h>
 
-#include "fastmath.h"
+#include "zoo/fastmath.h"
 #include "internal.h"
 
 /* Rows of a causal head are processed in blocks of this many, so that a block

@@ -1,6 +1,6 @@
 /* Inverted dropout: the kept elements are scaled at training time so that
  * inference is the identity. The mask is kept as one byte per element. */
-#include "fastmath.h"
+#include "zoo/fastmath.h"
 #include "internal.h"
 
 ZOO_VECTOR_CLONES static void scale_kept(const float *x, const unsigned char *keep, float scale,

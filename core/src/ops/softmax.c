@@ -2,7 +2,7 @@
  * last axis, with the max subtracted before exponentiating. */
 #include <math.h>
 
-#include "fastmath.h"
+#include "zoo/fastmath.h"
 #include "internal.h"
 #include "zoo/threads.h"
 

@@ -1,6 +1,8 @@
-/* exp, tanh and erf for the operators' inner loops: branch-free, so that GCC
- * vectorises the loops that call them (libm's expf and tanhf are calls the
- * vectoriser cannot see through, and were half of a GPT training step).
+/* exp, tanh and erf for inner loops, the operators' and plugins': inline and
+ * branch-free, so that GCC vectorises the loops that call them (libm's expf
+ * and tanhf are calls the vectoriser cannot see through, and were half of a
+ * GPT training step). Compile such loops with -fno-math-errno
+ * -fno-trapping-math, as libzoo is.
  * Cephes' range reductions and minimax polynomials: exp and tanh within 2
  * ulp of libm on the whole float range, erf within 2e-7 absolute
  * (tests/test_activation.c checks both). */
