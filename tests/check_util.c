@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check_util.h"
 #include "model.h"
@@ -121,4 +122,22 @@ zoo_host_model *import_hf_model(zoo_loaded *p, const char *dir) {
     ck_assert_msg(p->plugin->ops->import_weights(m->model, m->params, dir) == ZOO_OK, "%s",
                   zoo_error_message());
     return m;
+}
+
+zoo_tokenizer *tokenizer_from_text(const char *type, const zoo_tokenizer_settings *s,
+                                   const char *text) {
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/zoo-check-text-%d.txt", (int)getpid());
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    zoo_corpus *corpus = NULL;
+    zoo_tokenizer *tok = NULL;
+    ck_assert_int_eq(zoo_corpus_open((const char *const[]){path}, 1, ZOO_UTF8_ERROR, &corpus),
+                     ZOO_OK);
+    ck_assert_msg(zoo_tokenizer_train(type, s, corpus, &tok) == ZOO_OK, "%s", zoo_error_message());
+    zoo_corpus_close(corpus);
+    unlink(path);
+    return tok;
 }

@@ -49,6 +49,10 @@ zoo_loaded *load_built_plugin(const char *name);
 void unload_built_plugin(zoo_loaded *p);
 zoo_host_model *import_hf_model(zoo_loaded *p, const char *dir);
 
+/* A tokenizer of `type` trained on text (through a temporary file); s may be NULL. */
+zoo_tokenizer *tokenizer_from_text(const char *type, const zoo_tokenizer_settings *s,
+                                   const char *text);
+
 /* ../shared/data/<rel> if it exists (ZOO_SHARED_DATA overrides the root), else NULL. */
 const char *shared_data_path(const char *rel, char *buf, size_t size);
 

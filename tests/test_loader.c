@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "zoo/corpus.h"
 #include "zoo/io.h"
 #include "zoo/tokenizer.h"
 
@@ -141,29 +140,14 @@ START_TEST(test_older_minor_loads) {
 }
 END_TEST
 
-/* A char tokenizer over the text. */
-static zoo_tokenizer *char_tokenizer(const char *text) {
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/zoo-loader-text-%d.txt", (int)getpid());
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-    zoo_corpus *c = NULL;
-    zoo_tokenizer *tok = NULL;
-    ck_assert_int_eq(zoo_corpus_open((const char *const[]){path}, 1, ZOO_UTF8_ERROR, &c), ZOO_OK);
-    ck_assert_int_eq(zoo_tokenizer_train("char", NULL, c, &tok), ZOO_OK);
-    zoo_corpus_close(c);
-    unlink(path);
-    return tok;
-}
-
 /* The host hands a ZOO_CAP_TOKENIZER plugin its tokenizer right after
  * create; the plugin's refusal fails the creation, with its reason. */
 START_TEST(test_set_tokenizer_is_called) {
     zoo_registry *r = registry_for("tokenizer", FIXTURE("tokenizer"), NULL);
     zoo_loaded *p = NULL;
     ck_assert_int_eq(zoo_plugin_load(zoo_registry_find(r, "tokenizer"), &p), ZOO_OK);
-    zoo_tokenizer *small = char_tokenizer("abcabc"), *big = char_tokenizer("abcdefghijklmnopq");
+    zoo_tokenizer *small = tokenizer_from_text("char", NULL, "abcabc"),
+                  *big = tokenizer_from_text("char", NULL, "abcdefghijklmnopq");
     zoo_host_model *m = NULL;
     ck_assert_int_eq(
         zoo_host_model_create(p, zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams), 1,

@@ -138,25 +138,13 @@ END_TEST
 
 /* ---- the plugin ------------------------------------------------------------ */
 
-/* A word tokenizer (with counts) over text, through a temporary file. */
+/* A word tokenizer (with counts) over text. */
 static zoo_tokenizer *word_tokenizer(const char *text, int64_t min_count) {
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/zoo-w2v-test-%d.txt", (int)getpid());
-    FILE *f = fopen(path, "w");
-    fputs(text, f);
-    fclose(f);
-    zoo_corpus *corpus = NULL;
-    ck_assert_int_eq(zoo_corpus_open((const char *const[]){path}, 1, ZOO_UTF8_ERROR, &corpus),
-                     ZOO_OK);
     static const zoo_special unk[] = {ZOO_TOK_UNK};
     zoo_tokenizer_settings s = ZOO_TOKENIZER_SETTINGS_INIT;
     s.min_count = min_count;
     s.specials = unk, s.n_specials = 1;
-    zoo_tokenizer *tok = NULL;
-    ck_assert_int_eq(zoo_tokenizer_train("word", &s, corpus, &tok), ZOO_OK);
-    zoo_corpus_close(corpus);
-    unlink(path);
-    return tok;
+    return tokenizer_from_text("word", &s, text);
 }
 
 typedef struct fixture_model {
