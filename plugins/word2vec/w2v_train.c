@@ -1,6 +1,7 @@
 /* word2vec's training: the update of one centre word, and a step over a
  * chunk of the corpus shared among threads. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,18 +162,25 @@ HOT int32_t draw_noise(const zoo_alias_table *t, uint64_t *s) {
     return coin < t->accept[column] ? (int32_t)column : t->alias[column];
 }
 
-#define MAX_WORKERS 64
+/* A chunk is cut into pieces, more than threads, that the threads take in
+ * turn: on a shared machine one thread may lose its core for a while, and
+ * the others then train its pieces instead of waiting at the step's end. */
+#define MAX_PIECES 64
+#define PIECES_PER_THREAD 4
+#define MIN_PIECE 500 /* tokens */
 
 typedef struct chunk_job {
     zoo_model *m;
     const int32_t *ids, *sentence; /* sentence: the batch's types, or NULL */
-    int64_t bounds[MAX_WORKERS + 1];
-    uint64_t seeds[MAX_WORKERS];
+    int n_pieces;
+    int64_t bounds[MAX_PIECES + 1]; /* piece k: [bounds[k], bounds[k+1]) */
+    uint64_t seeds[MAX_PIECES];     /* per piece, so one thread is deterministic */
+    atomic_int next;                /* the next piece to take */
     float alpha;
     int loss_every; /* the loss of every centre word (1), or of one in loss_every */
-    double loss[MAX_WORKERS];
-    int64_t predictions[MAX_WORKERS];
-    int failed;
+    double loss[MAX_PIECES];
+    int64_t predictions[MAX_PIECES];
+    atomic_int failed;
 } chunk_job;
 
 /* Trains sentence ids[0, n): drops the untrained and sub-sampled words
@@ -207,31 +215,35 @@ HOT double train_sentence(const zoo_model *m, const w2v_update *u, int32_t *word
     return loss;
 }
 
-ZOO_VECTOR_CLONES static void train_range(void *ctx, int index, int n_workers) {
-    (void)n_workers;
+ZOO_VECTOR_CLONES static void train_pieces(void *ctx, int index, int n_workers) {
+    (void)index, (void)n_workers;
     chunk_job *job = ctx;
     const zoo_model *m = job->m;
-    int64_t begin = job->bounds[index], end = job->bounds[index + 1];
-    if (begin >= end) return;
-    int64_t dim = m->dim;
-    int32_t *words = malloc((size_t)(end - begin) * sizeof *words);
+    int64_t dim = m->dim, longest = 0;
+    for (int k = 0; k < job->n_pieces; k++)
+        if (job->bounds[k + 1] - job->bounds[k] > longest)
+            longest = job->bounds[k + 1] - job->bounds[k];
+    int32_t *words = malloc((size_t)(longest > 0 ? longest : 1) * sizeof *words);
     int32_t *context = malloc((size_t)(2 * m->window + 1) * sizeof *context);
     int32_t *neg = malloc((size_t)(2 * m->window * m->negative + 1) * sizeof *neg);
     float *work = malloc((size_t)(2 * dim) * sizeof *work);
     if (!words || !context || !neg || !work) {
         job->failed = 1;
-    } else {
-        w2v_update u = {.dim = dim,
-                        .input = zoo_f32(m->input),
-                        .output = m->output ? zoo_f32(m->output) : NULL,
-                        .output_hs = m->output_hs ? zoo_f32(m->output_hs) : NULL,
-                        .tree = m->hs ? &m->tree : NULL,
-                        .cbow = m->cbow,
-                        .cbow_mean = m->cbow_mean};
-        uint64_t rng = job->seeds[index];
+        free(words), free(context), free(neg), free(work);
+        return;
+    }
+    w2v_update u = {.dim = dim,
+                    .input = zoo_f32(m->input),
+                    .output = m->output ? zoo_f32(m->output) : NULL,
+                    .output_hs = m->output_hs ? zoo_f32(m->output_hs) : NULL,
+                    .tree = m->hs ? &m->tree : NULL,
+                    .cbow = m->cbow,
+                    .cbow_mean = m->cbow_mean};
+    for (int k; (k = atomic_fetch_add(&job->next, 1)) < job->n_pieces;) {
+        uint64_t rng = job->seeds[k];
         double loss = 0;
         int64_t predictions = 0;
-        for (int64_t s = begin; s < end;) { /* one sentence at a time */
+        for (int64_t s = job->bounds[k], end = job->bounds[k + 1]; s < end;) { /* a sentence */
             int64_t e = s + 1;
             if (job->sentence)
                 while (e < end && job->sentence[e] == job->sentence[s]) e++;
@@ -241,8 +253,8 @@ ZOO_VECTOR_CLONES static void train_range(void *ctx, int index, int n_workers) {
                                    &rng, work, context, neg, &predictions);
             s = e;
         }
-        job->loss[index] = loss;
-        job->predictions[index] = predictions;
+        job->loss[k] = loss;
+        job->predictions[k] = predictions;
     }
     free(words), free(context), free(neg), free(work);
 }
@@ -269,25 +281,28 @@ int w2v_train_chunk(zoo_model *m, const zoo_batch *batch, float alpha, zoo_rng *
                        .alpha = update ? alpha : 0,
                        /* training reports an estimate; evaluation the exact mean */
                        .loss_every = update ? 8 : 1};
-    /* Parts of about T/n tokens, each moved forward to a sentence start so
-     * that no window spans two threads. Few tokens go to one thread. */
-    int workers = zoo_threads_count();
-    if (workers > MAX_WORKERS) workers = MAX_WORKERS;
-    if (workers > T / 1000) workers = T / 1000 > 0 ? (int)(T / 1000) : 1;
+    /* Pieces of about T/n tokens, each moved forward to a sentence start so
+     * that no window spans two pieces. */
+    int threads = zoo_threads_count(), n = threads * PIECES_PER_THREAD;
+    if (n > MAX_PIECES) n = MAX_PIECES;
+    if (n > T / MIN_PIECE) n = T / MIN_PIECE > 0 ? (int)(T / MIN_PIECE) : 1;
+    job->n_pieces = n;
     job->bounds[0] = 0;
-    for (int w = 1; w < workers; w++) {
-        int64_t at = T * w / workers;
-        if (at < job->bounds[w - 1]) at = job->bounds[w - 1];
+    for (int k = 1; k < n; k++) {
+        int64_t at = T * k / n;
+        if (at < job->bounds[k - 1]) at = job->bounds[k - 1];
         while (batch->types && at > 0 && at < T && batch->types[at] == batch->types[at - 1]) at++;
-        job->bounds[w] = at;
+        job->bounds[k] = at;
     }
-    job->bounds[workers] = T;
-    for (int w = 0; w < workers; w++) job->seeds[w] = zoo_rng_u64(rng);
-    zoo_parallel_run(workers, train_range, job);
+    job->bounds[n] = T;
+    for (int k = 0; k < n; k++) job->seeds[k] = zoo_rng_u64(rng);
+    atomic_init(&job->next, 0);
+    atomic_init(&job->failed, 0);
+    zoo_parallel_run(threads < n ? threads : n, train_pieces, job);
     int failed = job->failed;
     double loss = 0;
     int64_t predictions = 0;
-    for (int w = 0; w < workers; w++) loss += job->loss[w], predictions += job->predictions[w];
+    for (int k = 0; k < n; k++) loss += job->loss[k], predictions += job->predictions[k];
     free(job);
     if (failed)
         return zoo_error(ZOO_ERR_NOMEM, "word2vec: out of memory for a chunk of %lld",
