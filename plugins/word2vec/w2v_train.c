@@ -8,7 +8,7 @@
 #include "word2vec.h"
 #include "zoo/fastmath.h"
 
-/* Everything below train_range is inlined into it, so that its AVX2 clone
+/* Everything below train_pieces is inlined into it, so that its AVX2 clone
  * holds AVX2 code throughout. */
 #define HOT static inline __attribute__((always_inline))
 

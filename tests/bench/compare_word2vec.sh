@@ -10,7 +10,9 @@
 #                       [--fraction F] [--tools "zoo gensim fasttext word2vec_c"] [--keep DIR]
 #
 # Settings, every tool: dim 100, window 5, negative 5 (no hierarchical softmax),
-# min-count 5, sample 1e-3, 5 epochs, 2 threads, alpha 0.025 (sg) / 0.05 (cbow).
+# min-count 5, sample 1e-3, 5 epochs, 2 threads, alpha 0.025 (sg) / 0.05 (cbow). Round r
+# seeds every tool that takes a seed with r (word2vec.c has none): one seed's luck moves
+# the KJV's analogy accuracy by 0.02, so rounds must differ in more than thread timing.
 # Environment: ZOO_SHARED_DATA (default ../shared/data), PYTHON (default /usr/bin/python3,
 # which has Debian's python3-gensim), FASTTEXT (default fasttext), WORD2VEC_C (a word2vec.c
 # binary with its epoch bug fixed, built outside the project: docs/benchmarks.md says how;
@@ -20,10 +22,10 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 here=$root/tests/bench
 cd "$root"
 
-# ---- zoo's command lines (run from the project root, through eval). $CORPUS, $RUNDIR
-# and $VECTORS are set before each; ZOO_CBOW is added to the train line for --model cbow.
+# ---- zoo's command lines (run from the project root, through eval). $CORPUS, $RUNDIR,
+# $VECTORS and $SEED are set before each; ZOO_CBOW is added to the train line for --model cbow.
 ZOO_BIN=${ZOO_BIN:-build/zoo}
-ZOO_TRAIN=${ZOO_TRAIN:-'$ZOO_BIN train configs/word2vec-kjv.json --set data.train="$CORPUS" --set data.tokenizer.split=whitespace --set data.tokenizer.lowercase=false --set train.threads=2 --out "$RUNDIR" --quiet'}
+ZOO_TRAIN=${ZOO_TRAIN:-'$ZOO_BIN train configs/word2vec-kjv.json --set data.train="$CORPUS" --set data.tokenizer.split=whitespace --set data.tokenizer.lowercase=false --set train.threads=2 --set train.seed=$SEED --out "$RUNDIR" --quiet'}
 ZOO_CBOW=${ZOO_CBOW:-'--set model.architecture=cbow --set train.optimizer.lr=0.05'}
 ZOO_EXPORT=${ZOO_EXPORT:-'$ZOO_BIN export "$RUNDIR" --format word2vec-bin --out "$VECTORS"'}
 # --------------------------------------------------------------------------------------
@@ -118,13 +120,14 @@ timed() { out=$1; shift; /usr/bin/time -f "%e %M" -o "$out" "$@"; }
 run_gensim() {
     timed "$1/time" "$PYTHON" "$here/w2v_gensim.py" "$CORPUS" "$1/vectors.bin" --sg $((1 - cbow)) \
         --size 100 --window 5 --negative 5 --hs 0 --min-count 5 --sample 1e-3 --epochs $epochs \
-        --threads 2 --alpha $alpha >"$1/gensim.json" 2>"$1/log" || return 1
+        --threads 2 --alpha $alpha --seed $SEED >"$1/gensim.json" 2>"$1/log" || return 1
     sed -n 's/.*"train_seconds": *\([0-9.eE+-]*\).*/\1/p' "$1/gensim.json" >"$1/train_s"
 }
 run_fasttext() {
     if [ $cbow = 1 ]; then mode=cbow; else mode=skipgram; fi
     timed "$1/time" "$FASTTEXT" $mode -input "$CORPUS" -output "$1/vectors" -dim 100 -ws 5 -neg 5 \
-        -minCount 5 -t 1e-3 -epoch $epochs -thread 2 -minn 0 -maxn 0 -lr $alpha >"$1/log" 2>&1 || return 1
+        -minCount 5 -t 1e-3 -epoch $epochs -thread 2 -minn 0 -maxn 0 -lr $alpha -seed $SEED \
+        >"$1/log" 2>&1 || return 1
     rm -f "$1/vectors.bin"   # the model; its .vec is what's scored
 }
 run_word2vec_c() {
@@ -239,7 +242,8 @@ while [ $r -le "$rounds" ]; do
     k=$(( (r - 1) % $# ))
     while [ $k -gt 0 ]; do set -- "$@" "$1"; shift; k=$((k - 1)); done
     order=$*
-    echo "round $r, in this order: $order"
+    echo "round $r (seed $r), in this order: $order"
+    SEED=$r
     for t in $order; do
         d=$tmp/r$r/$t
         rm -rf "$d"; mkdir -p "$d"
