@@ -64,6 +64,9 @@ static int print_json(const zoo_loaded *p, const zoo_hparams *hp) {
     for (int i = 0; i < (int)(sizeof capability_names / sizeof *capability_names); i++)
         if (d->capabilities & (1u << i))
             cJSON_AddItemToArray(caps, cJSON_CreateString(capability_names[i]));
+    cJSON *formats = cJSON_AddArrayToObject(o, "formats");
+    for (int i = 0; d->formats && d->formats[i]; i++)
+        cJSON_AddItemToArray(formats, cJSON_CreateString(d->formats[i]));
     cJSON *list = cJSON_AddArrayToObject(o, "hyperparameters");
     for (int i = 0; i < zoo_hparams_count(hp); i++) {
         const zoo_hparam_spec *s = zoo_hparams_spec(hp, i);
@@ -103,6 +106,11 @@ static void print_text(const zoo_loaded *p, const zoo_hparams *hp) {
     for (int i = 0; i < (int)(sizeof capability_names / sizeof *capability_names); i++)
         if (d->capabilities & (1u << i)) printf(" %s", capability_names[i]), any = true;
     printf("%s\n", any ? "" : " none");
+    if (d->formats && d->formats[0]) { /* what import and export read and write */
+        printf("formats:");
+        for (int i = 0; d->formats[i]; i++) printf(" %s", d->formats[i]);
+        printf("\n");
+    }
     printf("\nhyperparameters:\n  %-20s %-7s %-12s %-16s %s\n", "NAME", "TYPE", "DEFAULT", "RANGE",
            "HELP");
     for (int i = 0; i < zoo_hparams_count(hp); i++) {

@@ -61,6 +61,7 @@ ZOO_REGISTRY="$good" expect 0 "^good" "$zoo" list
 # --- info
 expect 0 "vocab_size  *int  *16  *>= 2" "$zoo" info good --registry "$good"
 expect 0 "int64 vocab(model)" "$zoo" info good --registry "$good"
+expect 0 "^formats: word2vec-bin word2vec-text$" "$zoo" info word2vec
 expect 1 "zoo info: no plugin named 'nope'" "$zoo" info nope --registry "$good"
 expect 2 "zoo info: expected one plugin name" "$zoo" info
 registry "$tmp/missing.json" missing_op "$fixtures/missing_op.so"
