@@ -112,7 +112,16 @@ static int cmd_eval(zoo_cli *cli, int argc, char **argv) {
                             .n_lines = text.n_lines};
         status = run_eval(cli, &m, &data, max_batches, &res);
     }
-    if (!status) {
+    if (!status && m.plugin->plugin->objective == ZOO_OBJ_WORD_VECTORS) {
+        /* a mean binary log-loss: no perplexity, no bits per character */
+        if (cli->json)
+            printf("{\"loss\": %.6f, \"tokens\": %lld, \"batches\": %lld}\n", res.loss,
+                   (long long)text.ids.count, (long long)res.batches);
+        else
+            printf("loss %.4f  (mean binary log-loss of the word predictions; %lld tokens, %lld "
+                   "batches)\n",
+                   res.loss, (long long)text.ids.count, (long long)res.batches);
+    } else if (!status) {
         bool chars = strcmp(zoo_tokenizer_type(m.tokenizer), "char") == 0;
         double bits_per_token = res.loss / M_LN2;
         /* bits per byte: the text's tokens per byte turn bits per token into it */

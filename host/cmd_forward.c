@@ -136,10 +136,11 @@ static int cmd_forward(zoo_cli *cli, int argc, char **argv) {
                          zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
         else if (out_path && !out.logits)
             zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                         "--out: plugin '%s' has no language-model head (no logits)", argv[1]);
+                         "--out: plugin '%s' has no language-model head (no logits)",
+                         p->plugin->name);
         else if (hidden_path && !out.hidden)
             zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--hidden: plugin '%s' gives no hidden state",
-                         argv[1]);
+                         p->plugin->name);
         else if ((out_path && zoo_npy_write(out_path, out.logits) != ZOO_OK) ||
                  (hidden_path && zoo_npy_write(hidden_path, out.hidden) != ZOO_OK))
             zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());

@@ -293,6 +293,10 @@ expect 0 "^spearman 0\.8783" "$zoo" eval-pairs "$tmp/w2v" "$tmp/pairs.tsv" # rel
 expect 0 "not in VECTORS (zero rows): 'nope'" "$zoo" embed "$tmp/w2v.bin" --text "w1 nope v2" --out "$tmp/e.npy"
 expect 0 "" "$zoo" embed "$tmp/w2v" --text "w1 v2" --out "$tmp/e2.npy" --pool mean
 expect 1 "a 'bigram' model, which has no static word vectors" "$zoo" similar "$tmp/a" w1
+expect 0 "^loss [0-9.]*  (mean binary log-loss" "$zoo" eval "$tmp/w2v" --data "$tmp/topics.txt"
+printf '1 2 3\n' >"$tmp/w2v-ids"
+expect 1 "plugin 'word2vec' has no language-model head" "$zoo" forward "$tmp/w2v" --ids "$tmp/w2v-ids" --out "$tmp/f.npy"
+expect 0 "" "$zoo" forward "$tmp/w2v" --ids "$tmp/w2v-ids" --hidden "$tmp/h.npy"
 # one thread: the same vectors again; stopped and resumed: the same too
 expect 0 "" "$zoo" train "$tmp/w2v.json" --out "$tmp/w2v-again" --quiet
 expect 0 "" "$zoo" export "$tmp/w2v-again" --format word2vec-text --out "$tmp/again.txt"
