@@ -288,6 +288,12 @@ cmp -s "$tmp/near.bin" "$tmp/near.run" || fail "word2vec: the run directory and 
 cmp -s "$tmp/near.bin" "$tmp/near.call" || fail "word2vec: the similar extra answers differently"
 expect 0 "^w" "$zoo" call word2vec.analogy --model "$tmp/w2v" v1 v2 w1 3
 expect 1 "'nope' is not among the model's 30 words" "$zoo" call word2vec.similar --model "$tmp/w2v" nope 3
+cat >"$tmp/w2v-script.json" <<EOF
+{"steps": [{"id": "w", "train": "$tmp/w2v.json", "out": "$tmp/w2v-script", "quiet": true},
+           {"call": "word2vec.similar", "model": "\${w.checkpoint}", "args": ["w3", 14]}]}
+EOF
+"$zoo" run "$tmp/w2v-script.json" | grep -v '^$' >"$tmp/near.script"
+cmp -s "$tmp/near.bin" "$tmp/near.script" || fail "word2vec: the similar extra in a run script answers differently"
 printf 'w1\tw2\t1\nw1\tv2\t0\nv3\tv4\t1\nw4\tv5\t0\nv6\tv7\t1\nw8\tv9\t0\n' >"$tmp/pairs.tsv"
 expect 0 "^spearman 0\.8783" "$zoo" eval-pairs "$tmp/w2v" "$tmp/pairs.tsv" # related all above unrelated
 expect 0 "not in VECTORS (zero rows): 'nope'" "$zoo" embed "$tmp/w2v.bin" --text "w1 nope v2" --out "$tmp/e.npy"
