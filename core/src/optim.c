@@ -48,20 +48,25 @@ static void sgd_range(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-static void adam_range(void *ctx, int64_t begin, int64_t end) {
+/* The settings in locals and the arrays restrict, so that GCC vectorises
+ * the loop (AVX2 clone); every element takes the same operations, so the
+ * result is the scalar loop's, bit for bit. */
+ZOO_VECTOR_CLONES static void adam_range(void *ctx, int64_t begin, int64_t end) {
     const update *u = ctx;
-    float *w = u->w, *m = u->m, *v = u->v;
-    const float *grad = u->g;
-    const float c1 = 1 - u->b1, c2 = 1 - u->b2;
+    float *restrict w = u->w, *restrict m = u->m, *restrict v = u->v;
+    const float *restrict grad = u->g;
+    const float b1 = u->b1, b2 = u->b2, c1 = 1 - b1, c2 = 1 - b2;
+    const float decay = u->decay, wd = u->wd, step_size = u->step_size, bc2_sqrt = u->bc2_sqrt,
+                eps = u->eps;
     for (int64_t i = begin; i < end; i++) {
         float g = grad[i];
-        if (u->decay != 1) w[i] *= u->decay;
-        if (u->wd != 0) g += u->wd * w[i];
-        m[i] = u->b1 * m[i] + c1 * g;
-        v[i] = u->b2 * v[i] + c2 * g * g;
+        if (decay != 1) w[i] *= decay;
+        if (wd != 0) g += wd * w[i];
+        m[i] = b1 * m[i] + c1 * g;
+        v[i] = b2 * v[i] + c2 * g * g;
         /* torch's form: the bias corrections fold into the step size and the
          * denominator, so eps is added to sqrt(vhat), not sqrt(v). */
-        w[i] -= u->step_size * m[i] / (sqrtf(v[i]) / u->bc2_sqrt + u->eps);
+        w[i] -= step_size * m[i] / (sqrtf(v[i]) / bc2_sqrt + eps);
     }
 }
 
