@@ -137,26 +137,41 @@ static void bench_train(zoo_loaded *bert, int steps) {
     zoo_graph *g = zoo_graph_new(0);
     zoo_optim_config adamw = zoo_optim_defaults(ZOO_OPTIM_ADAMW);
     adamw.weight_decay = 0.01f;
-    double *train = malloc((size_t)steps * sizeof *train);
+    /* the step and its phases: zero, forward + loss, backward, clipping, optimizer */
+    enum { PHASES = 5 };
+    static const char *phase_name[PHASES] = {"zero", "forward", "backward", "clip", "optimizer"};
+    double *train = malloc((size_t)steps * (PHASES + 1) * sizeof *train), *phase = train + steps;
     for (int k = -1; k < steps; k++) {
-        double t0 = now();
+        double t[PHASES + 1];
+        t[0] = now();
         zoo_graph_reset(g);
         zoo_graph_set_recording(g, true);
         zoo_graph_set_training(g, true);
         zoo_params_zero_grad(m->params);
+        t[1] = now();
         zoo_tensor *loss = NULL;
-        if (m->plugin->plugin->ops->loss(m->model, g, &batch, &rng, &loss, NULL) != ZOO_OK ||
-            zoo_backward(g, loss) != ZOO_OK) {
+        int rc = m->plugin->plugin->ops->loss(m->model, g, &batch, &rng, &loss, NULL);
+        t[2] = now();
+        if (rc != ZOO_OK || zoo_backward(g, loss) != ZOO_OK) {
             fprintf(stderr, "bench_bert: %s\n", zoo_graph_error(g));
             exit(1);
         }
+        t[3] = now();
         zoo_clip_grad_norm(m->params, 1.0f);
+        t[4] = now();
         zoo_optim_step(m->params, &adamw, 1e-4f, k + 2);
-        if (k >= 0) train[k] = now() - t0;
+        t[5] = now();
+        if (k < 0) continue;
+        train[k] = t[PHASES] - t[0];
+        for (int p = 0; p < PHASES; p++) phase[p * steps + k] = t[p + 1] - t[p];
     }
     double tr = median(train, steps);
     printf("training step  batch %lld x %lld: %8.1f ms  (%.0f tokens/s)\n", B, T, 1e3 * tr,
            (double)N / tr);
+    printf("  phases (medians):");
+    for (int p = 0; p < PHASES; p++)
+        printf(" %s %.1f ms%s", phase_name[p], 1e3 * median(phase + p * steps, steps),
+               p + 1 < PHASES ? "," : "\n");
     free(train), free(ids), free(targets), free(order);
     zoo_graph_free(g);
     zoo_host_model_destroy(m);
