@@ -182,6 +182,41 @@ START_TEST(test_dropout) {
 }
 END_TEST
 
+/* The mask is drawn in ranges over the pool: 1 and 3 threads draw the same
+ * one, and every element (odd count, several ranges) gets a fair draw. */
+START_TEST(test_dropout_threads) {
+    zoo_params *p = zoo_params_new();
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 5);
+    zoo_tensor *x = RAND_PARAM(p, &rng, "x", 1, 1, 3, 100001);
+    float *out[2];
+    for (int k = 0; k < 2; k++) {
+        zoo_threads_set(k ? 3 : 1);
+        zoo_graph *g = zoo_graph_new(0);
+        zoo_graph_set_training(g, true);
+        zoo_rng_seed(&rng, 7);
+        zoo_tensor *y = zoo_dropout(g, x, 0.25f, &rng);
+        ck_assert_ptr_nonnull(y);
+        out[k] = malloc((size_t)y->numel * 4);
+        memcpy(out[k], y->data, (size_t)y->numel * 4);
+        zoo_graph_free(g);
+    }
+    zoo_threads_set(1);
+    ck_assert_int_eq(memcmp(out[0], out[1], (size_t)x->numel * 4), 0);
+    int64_t kept = 0, kept_tail = 0;
+    for (int64_t i = 0; i < x->numel; i++) {
+        kept += out[0][i] != 0;
+        kept_tail += i >= x->numel - 1000 && out[0][i] != 0;
+    }
+    double share = (double)kept / (double)x->numel; /* sd of the share: 0.0008 */
+    ck_assert_msg(share > 0.745 && share < 0.755, "kept %.4f, expected 0.75", share);
+    ck_assert_msg(kept_tail > 700 && kept_tail < 800, "kept %lld of the last 1000",
+                  (long long)kept_tail);
+    free(out[0]), free(out[1]);
+    zoo_params_free(p);
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("shape_embedding");
     TCase *tc = tcase_create("core");
@@ -191,6 +226,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_embedding_values_and_sparse_grad);
     tcase_add_test(tc, test_backward);
     tcase_add_test(tc, test_dropout);
+    tcase_add_test(tc, test_dropout_threads);
     suite_add_tcase(s, tc);
     return s;
 }
