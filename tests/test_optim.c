@@ -281,6 +281,35 @@ START_TEST(test_clip_grad_norm) {
 }
 END_TEST
 
+/* Gradients larger than the pool's split (blocks of 65536, 256 blocks a
+ * group) give the same norm, to the bit, on 1 and 3 threads, and the scaling
+ * reaches every element. */
+START_TEST(test_clip_grad_norm_threads) {
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 71);
+    zoo_params *p = zoo_params_new();
+    zoo_param *qs[2] = {param_with_grad(p, &rng, "big", 17000001, 0),
+                        param_with_grad(p, &rng, "small", 7, 0)};
+    for (int k = 0; k < 2; k++)
+        zoo_rng_fill_normal(&rng, qs[k]->value->grad, (size_t)qs[k]->value->numel, 0, 1);
+    double norm = grad_norm(qs, 2);
+    float last = qs[0]->value->grad[17000000];
+    float by[2];
+    for (int k = 0; k < 2; k++) {
+        zoo_threads_set(k ? 3 : 1);
+        by[k] = zoo_clip_grad_norm(p, 0);
+    }
+    ck_assert_mem_eq(&by[0], &by[1], sizeof by[0]);
+    ck_assert_double_eq_tol(by[0], norm, 1e-6 * norm);
+    zoo_threads_set(3);
+    zoo_clip_grad_norm(p, (float)(norm / 2));
+    zoo_threads_set(1);
+    ck_assert_float_eq_tol(qs[0]->value->grad[17000000], last * 0.5f, 1e-6f);
+    ck_assert_double_eq_tol(grad_norm(qs, 2), norm / 2, 1e-5 * norm);
+    zoo_params_free(p);
+}
+END_TEST
+
 START_TEST(test_schedules) {
     const double lr = 0.5, min_lr = 0.05;
     zoo_schedule s = {.kind = ZOO_SCHEDULE_COSINE,
@@ -414,6 +443,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_bad_arguments);
     tcase_add_test(tc, test_out_of_memory);
     tcase_add_test(tc, test_clip_grad_norm);
+    tcase_add_test(tc, test_clip_grad_norm_threads);
     tcase_add_test(tc, test_schedules);
     tcase_add_test(tc, test_adam_minimises_quadratic);
     tcase_add_test(tc, test_threads_do_not_change_results);

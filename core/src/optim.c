@@ -3,8 +3,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "zoo/fastmath.h"
 #include "internal.h"
+#include "zoo/fastmath.h"
 #include "zoo/optim.h"
 #include "zoo/threads.h"
 
@@ -177,27 +177,68 @@ ZOO_VECTOR_CLONES static double sum_squares(const float *g, int64_t n) {
     return sum;
 }
 
+/* The gradients are cut into blocks of fixed size whatever the thread count;
+ * the pool sums blocks of squares and the caller adds them in order, so the
+ * norm is the same on any number of threads. */
+#define NORM_BLOCK 65536
+#define NORM_GROUP 256 /* blocks summed per parallel call */
+
+typedef struct norm_blocks {
+    const float *start[NORM_GROUP];
+    int64_t len[NORM_GROUP];
+    double sum[NORM_GROUP];
+    int count;
+} norm_blocks;
+
+static void sum_blocks(void *ctx, int64_t begin, int64_t end) {
+    norm_blocks *b = ctx;
+    for (int64_t i = begin; i < end; i++) b->sum[i] = sum_squares(b->start[i], b->len[i]);
+}
+
+static double flush_blocks(norm_blocks *b) {
+    zoo_parallel_for(b->count, 1, sum_blocks, b);
+    double total = 0;
+    for (int i = 0; i < b->count; i++) total += b->sum[i];
+    b->count = 0;
+    return total;
+}
+
+typedef struct scale_job {
+    float *g;
+    float c;
+} scale_job;
+
+ZOO_VECTOR_CLONES static void scale_range(void *ctx, int64_t begin, int64_t end) {
+    const scale_job *s = ctx;
+    float *restrict g = s->g;
+    for (int64_t j = begin; j < end; j++) g[j] *= s->c;
+}
+
 float zoo_clip_grad_norm(zoo_params *p, float max_norm) {
     if (!p) return 0;
     int n = zoo_params_count(p);
-    /* Squares summed in double, serially: the norm must not depend on the thread count. */
+    norm_blocks blocks = {.count = 0};
     double sumsq = 0;
     for (int i = 0; i < n; i++) {
         zoo_param *q = zoo_params_at(p, i);
         if (!takes_update(q)) continue;
-        sumsq += sum_squares(q->value->grad, q->value->numel);
+        for (int64_t at = 0; at < q->value->numel; at += NORM_BLOCK) {
+            if (blocks.count == NORM_GROUP) sumsq += flush_blocks(&blocks);
+            int64_t left = q->value->numel - at;
+            blocks.start[blocks.count] = q->value->grad + at;
+            blocks.len[blocks.count++] = left < NORM_BLOCK ? left : NORM_BLOCK;
+        }
     }
+    sumsq += flush_blocks(&blocks);
     double norm = sqrt(sumsq);
     /* torch divides by norm + 1e-6 and scales only when that factor is below 1. */
     double coef = (double)max_norm / (norm + 1e-6);
-    if (max_norm > 0 && isfinite(norm) && coef < 1) {
-        float c = (float)coef;
+    if (max_norm > 0 && isfinite(norm) && coef < 1)
         for (int i = 0; i < n; i++) {
             zoo_param *q = zoo_params_at(p, i);
             if (!takes_update(q)) continue;
-            float *g = q->value->grad;
-            for (int64_t j = 0; j < q->value->numel; j++) g[j] *= c;
+            scale_job s = {q->value->grad, (float)coef};
+            zoo_parallel_for(q->value->numel, ZOO_PARALLEL_GRAIN, scale_range, &s);
         }
-    }
     return (float)norm;
 }
