@@ -32,7 +32,7 @@ float *zoo_grad(zoo_graph *g, zoo_tensor *t) {
             zoo_graph_fail(g, ZOO_ERR_NOMEM, "cannot allocate a gradient of %zu bytes", bytes);
     } else {
         t->grad = zoo_graph_alloc(g, bytes);
-        if (t->grad) memset(t->grad, 0, bytes);
+        if (t->grad) zoo_zero_floats(t->grad, t->numel);
     }
     return t->grad;
 }

@@ -60,6 +60,9 @@ bool zoo_check_i32(zoo_graph *g, const char *op, const zoo_tensor *t, const char
 /* Normalises a possibly negative axis; fails the graph when out of range. */
 bool zoo_check_axis(zoo_graph *g, const char *op, const zoo_tensor *t, int *axis);
 
+/* x[0..n) = 0, shared out over the pool when long. */
+void zoo_zero_floats(float *x, int64_t n);
+
 /* A new float tensor shaped like t. */
 zoo_tensor *zoo_like(zoo_graph *g, const zoo_tensor *t);
 

@@ -100,7 +100,7 @@ int64_t zoo_params_numel(const zoo_params *p) {
 void zoo_params_zero_grad(zoo_params *p) {
     for (int i = 0; i < p->count; i++) {
         zoo_tensor *t = p->items[i].value;
-        if (t->grad) memset(t->grad, 0, (size_t)t->numel * sizeof(float));
+        if (t->grad) zoo_zero_floats(t->grad, t->numel);
     }
 }
 

@@ -1,6 +1,7 @@
 #include <stdio.h>
 
 #include "internal.h"
+#include "zoo/threads.h"
 
 int64_t zoo_shape_numel(int ndim, const int64_t *shape) {
     if (ndim < 1 || ndim > ZOO_MAX_DIMS) return 0;
@@ -31,6 +32,16 @@ zoo_tensor *zoo_tensor_new(zoo_graph *g, zoo_dtype dtype, int ndim, const int64_
     if (!t) return NULL;
     t->data = zoo_graph_alloc(g, (size_t)t->numel * 4); /* both dtypes are 4 bytes */
     return t->data ? t : NULL;
+}
+
+static void zero_range(void *ctx, int64_t begin, int64_t end) {
+    memset((float *)ctx + begin, 0, (size_t)(end - begin) * sizeof(float));
+}
+
+/* Gradients are zeroed every step (tens of megabytes for a vocabulary-sized
+ * table): one thread alone leaves the others idle for milliseconds. */
+void zoo_zero_floats(float *x, int64_t n) {
+    zoo_parallel_for(n, 1 << 18, zero_range, x);
 }
 
 zoo_tensor *zoo_tensor_zeros(zoo_graph *g, zoo_dtype dtype, int ndim, const int64_t *shape) {

@@ -15,6 +15,7 @@ typedef struct gemm_job {
     bool ta, tb, by_columns;
     int64_t M, N, K, band;
     const float *A, *B;
+    const float *bias; /* [N] written into every row of C first (then beta is 1), or NULL */
     float beta;
     float *C;
 } gemm_job;
@@ -35,6 +36,9 @@ static void gemm_band(void *ctx, int index, int n_workers) {
         a += j->ta ? first : first * j->K;
         c += first * j->N, m = size;
     }
+    if (j->bias)
+        for (int64_t r = 0; r < m; r++)
+            memcpy(c + r * j->N, j->bias + (j->by_columns ? first : 0), (size_t)n * sizeof(float));
     cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
                 (blasint)m, (blasint)n, (blasint)j->K, 1.0f, a, (blasint)(j->ta ? j->M : j->K), b,
                 (blasint)(j->tb ? j->K : j->N), j->beta, c, (blasint)j->N);
@@ -42,17 +46,33 @@ static void gemm_band(void *ctx, int index, int n_workers) {
 
 #define GEMM_PARALLEL_FLOPS (1 << 21) /* below this, one thread is faster than waking another */
 
-static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
-                 float beta, float *C) {
+static void gemm_bias(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A,
+                      const float *B, const float *bias, float beta, float *C) {
     bool by_columns = N > M;
     int64_t side = by_columns ? N : M;
     int64_t bands = zoo_threads_count() < side ? zoo_threads_count() : side;
     if (2 * M * N * K < GEMM_PARALLEL_FLOPS) bands = 1;
-    gemm_job j = {ta, tb, by_columns, M, N, K, (side + bands - 1) / bands, A, B, beta, C};
+    gemm_job j = {.ta = ta,
+                  .tb = tb,
+                  .by_columns = by_columns,
+                  .M = M,
+                  .N = N,
+                  .K = K,
+                  .band = (side + bands - 1) / bands,
+                  .A = A,
+                  .B = B,
+                  .bias = bias,
+                  .beta = bias ? 1.0f : beta,
+                  .C = C};
     if (bands <= 1)
         gemm_band(&j, 0, 1);
     else
         zoo_parallel_run((int)bands, gemm_band, &j);
+}
+
+static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
+                 float beta, float *C) {
+    gemm_bias(ta, tb, M, N, K, A, B, NULL, beta, C);
 }
 
 /* --- matmul ------------------------------------------------------------ */
@@ -185,11 +205,9 @@ zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *b
     zoo_tensor *out = zoo_tensor_new(g, ZOO_F32, x->ndim, shape);
     if (!out) return NULL;
     float *y = out->data; /* (R,Cout) */
-    /* The bias is written first and sgemm adds onto it (beta 1): no second pass over y. */
-    if (bias)
-        for (int64_t r = 0; r < R; r++)
-            memcpy(y + r * Cout, bias->data, (size_t)Cout * sizeof(float));
-    gemm(false, !in_out, R, Cout, Cin, x->data, w->data, bias ? 1.0f : 0.0f, y);
+    /* Each band writes the bias into its part of y and sgemm adds onto it: no
+     * second pass over y, and no serial one. */
+    gemm_bias(false, !in_out, R, Cout, Cin, x->data, w->data, bias ? bias->data : NULL, 0.0f, y);
     if (zoo_wants_grad(g, x, w, bias, NULL)) {
         zoo_node *n = zoo_record(g, out, linear_backward, x, w, bias, NULL);
         if (!n) return NULL;
