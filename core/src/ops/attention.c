@@ -9,41 +9,68 @@
 #include <cblas.h>
 #include <math.h>
 
-#include "zoo/fastmath.h"
 #include "internal.h"
+#include "zoo/fastmath.h"
 
 /* Rows of a causal head are processed in blocks of this many, so that a block
  * multiplies only against the keys it can see (about half the work for long T). */
 #define ATTN_CAUSAL_BLOCK 64
 
+/* Row reductions run in eight lanes so that GCC vectorises them (a float
+ * sum or max in one accumulator has an order it must keep). */
+#define LANES 8
+
 /* Softmax of rows [t0, t0+rows) of one head's scores in place. Row t sees key j
  * when j <= t (causal) and mask[j] != 0 (mask may be NULL). Only columns
  * < cols hold scores; every other entry of the row is set to 0. */
-static void masked_softmax_rows(float *p,            // (T,T) one head's scores, then weights
-                                const int32_t *mask, // (T) or NULL
-                                int T, int t0, int rows, int cols, bool causal) {
+ZOO_VECTOR_CLONES static void masked_softmax_rows(float *p,            // (T,T) scores, then weights
+                                                  const int32_t *mask, // (T) or NULL
+                                                  int T, int t0, int rows, int cols, bool causal) {
     for (int t = t0; t < t0 + rows; t++) {
-        float *row = p + (int64_t)t * T;
-        int limit = causal ? t + 1 : cols;
-        float maxv = -INFINITY;
-        bool any = false;
-        for (int j = 0; j < limit; j++)
-            if (!mask || mask[j]) {
-                if (!any || row[j] > maxv) maxv = row[j];
-                any = true;
+        float *restrict row = p + (int64_t)t * T;
+        int limit = causal ? t + 1 : cols, j;
+        float lane[LANES], maxv = -INFINITY, sum = 0.0f;
+        for (int k = 0; k < LANES; k++) lane[k] = -INFINITY;
+        for (j = 0; j + LANES <= limit; j += LANES)
+            for (int k = 0; k < LANES; k++) {
+                float v = !mask || mask[j + k] ? row[j + k] : -INFINITY;
+                lane[k] = v > lane[k] ? v : lane[k];
             }
-        float sum = 0.0f;
-        for (int j = 0; j < T; j++) {
-            if (any && j < limit && (!mask || mask[j])) {
-                row[j] = zoo_expf(row[j] - maxv);
-                sum += row[j];
-            } else {
-                row[j] = 0.0f;
+        for (; j < limit; j++)
+            if ((!mask || mask[j]) && row[j] > maxv) maxv = row[j];
+        for (int k = 0; k < LANES; k++) maxv = lane[k] > maxv ? lane[k] : maxv, lane[k] = 0.0f;
+        if (maxv == -INFINITY) limit = 0; /* no visible key: the row and its output stay 0 */
+        for (j = 0; j + LANES <= limit; j += LANES)
+            for (int k = 0; k < LANES; k++) {
+                float e = !mask || mask[j + k] ? zoo_expf(row[j + k] - maxv) : 0.0f;
+                row[j + k] = e;
+                lane[k] += e;
             }
+        for (; j < limit; j++) {
+            row[j] = !mask || mask[j] ? zoo_expf(row[j] - maxv) : 0.0f;
+            sum += row[j];
         }
-        if (!any) continue; /* no visible key: the row stays zero and so does its output */
-        float inv = 1.0f / sum;
-        for (int j = 0; j < limit; j++) row[j] *= inv;
+        for (; j < T; j++) row[j] = 0.0f;
+        for (int k = 0; k < LANES; k++) sum += lane[k];
+        float inv = limit > 0 ? 1.0f / sum : 0.0f;
+        for (j = 0; j < limit; j++) row[j] *= inv;
+    }
+}
+
+/* Softmax backward over `rows` rows of `cols` columns, in place on dP:
+ * dS = P * (dP - rowsum(dP * P)). Masked entries (P = 0) give dS = 0. */
+ZOO_VECTOR_CLONES static void softmax_backward_rows(const float *p, float *dp, int T, int rows,
+                                                    int cols) {
+    for (int r = 0; r < rows; r++) {
+        const float *restrict pr = p + (int64_t)r * T;
+        float *restrict dr = dp + (int64_t)r * T;
+        float lane[LANES] = {0}, dot = 0.0f;
+        int c = 0;
+        for (; c + LANES <= cols; c += LANES)
+            for (int k = 0; k < LANES; k++) lane[k] += dr[c + k] * pr[c + k];
+        for (; c < cols; c++) dot += dr[c] * pr[c];
+        for (int k = 0; k < LANES; k++) dot += lane[k];
+        for (c = 0; c < cols; c++) dr[c] = pr[c] * (dr[c] - dot);
     }
 }
 
@@ -97,14 +124,7 @@ static void head_backward(const attn_job *j, int b, int h, float *dp /* (block,T
         if (!j->dq && !j->dk) continue;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cols, hs, 1.0f, dob, C, vh, ld,
                     0.0f, dp, T);
-        /* softmax backward: dS = P * (dP - rowsum(dP * P)); masked P = 0 gives dS = 0 */
-        for (int r = 0; r < rows; r++) {
-            const float *pr = pb + (int64_t)r * T;
-            float *dr = dp + (int64_t)r * T;
-            float dot = 0.0f;
-            for (int c = 0; c < cols; c++) dot += dr[c] * pr[c];
-            for (int c = 0; c < cols; c++) dr[c] = pr[c] * (dr[c] - dot);
-        }
+        softmax_backward_rows(pb, dp, T, rows, cols);
         if (j->dq)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, cols, j->scale, dp, T,
                         kh, ld, 1.0f, j->dq + off + (int64_t)t0 * ld, ld);
