@@ -298,12 +298,93 @@ START_TEST(test_rng) {
 }
 END_TEST
 
+/* --- fresh gradients --------------------------------------------------
+ * The first backward to reach an intermediate tensor stores into its new
+ * gradient buffer; later ones add. h = 1.0 * p is an intermediate read by
+ * two operators, so one of them takes each path; both orders are checked
+ * against finite differences. */
+typedef struct fresh_ctx {
+    zoo_tensor *w, *targets;
+    int op;
+    bool op_first;
+} fresh_ctx;
+
+enum {
+    FRESH_LINEAR,
+    FRESH_MATMUL,
+    FRESH_GELU,
+    FRESH_LAYERNORM,
+    FRESH_ADD,
+    FRESH_SCALE,
+    FRESH_RESHAPE,
+    FRESH_DROPOUT,
+    FRESH_CROSS_ENTROPY,
+    FRESH_OPS
+};
+
+static zoo_tensor *fresh_op(zoo_graph *g, const fresh_ctx *c, zoo_tensor *h) {
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 3); /* the same dropout mask on every evaluation */
+    switch (c->op) {
+    case FRESH_LINEAR:
+        return zoo_linear(g, h, c->w, NULL, ZOO_W_OUT_IN);
+    case FRESH_MATMUL:
+        return zoo_matmul(g, h, c->w, false, false);
+    case FRESH_GELU:
+        return zoo_gelu_erf(g, h);
+    case FRESH_LAYERNORM:
+        return zoo_layernorm(g, h, NULL, NULL, 1e-5f);
+    case FRESH_ADD:
+        return zoo_add(g, h, h);
+    case FRESH_SCALE:
+        return zoo_scale(g, h, -0.5f);
+    case FRESH_RESHAPE:
+        return zoo_view(g, h, h->numel);
+    case FRESH_DROPOUT:
+        return zoo_dropout(g, h, 0.5f, &rng);
+    default:
+        return zoo_cross_entropy(g, h, c->targets, 1);
+    }
+}
+
+static zoo_tensor *build_fresh(zoo_graph *g, void *arg) {
+    const fresh_ctx *c = arg;
+    zoo_graph_set_training(g, true);
+    zoo_tensor *h = zoo_scale(g, c->w, 1.0f); /* [4,4]: an intermediate */
+    zoo_tensor *other = c->op == FRESH_CROSS_ENTROPY
+                            ? zoo_cross_entropy(g, zoo_scale(g, h, 2.0f), c->targets, 1)
+                        : c->op == FRESH_RESHAPE ? zoo_view(g, zoo_gelu_erf(g, h), h->numel)
+                                                 : zoo_gelu_erf(g, h);
+    zoo_tensor *op = fresh_op(g, c, h);
+    return c->op_first ? zoo_add(g, op, other) : zoo_add(g, other, op);
+}
+
+START_TEST(test_fresh_gradients) {
+    int32_t targets[4] = {0, 1, 3, 2}; /* 1 is ignored */
+    for (int op = 0; op < FRESH_OPS; op++)
+        for (int first = 0; first < 2; first++) {
+            zoo_params *p = zoo_params_new();
+            zoo_rng rng;
+            zoo_rng_seed(&rng, 40 + op);
+            zoo_graph *holder = zoo_graph_new(0);
+            fresh_ctx c = {.w = RAND_PARAM(p, &rng, "w", -1, 1, 4, 4),
+                           .targets = zoo_tensor_wrap(holder, ZOO_I32, 1, ZOO_SHAPE(4), targets),
+                           .op = op,
+                           .op_first = first};
+            gradcheck(p, build_fresh, &c, NULL);
+            zoo_graph_free(holder);
+            zoo_params_free(p);
+        }
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("graph");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_no_allocation_after_first_step);
     tcase_add_test(tc, test_sequence_step_allocates_nothing_and_learns);
     tcase_add_test(tc, test_inference_records_no_tape);
+    tcase_add_test(tc, test_fresh_gradients);
     tcase_add_test(tc, test_training_lowers_the_loss);
     tcase_add_test(tc, test_backward_errors);
     tcase_add_test(tc, test_params_store);

@@ -37,6 +37,14 @@ float *zoo_grad(zoo_graph *g, zoo_tensor *t) {
     return t->grad;
 }
 
+float *zoo_grad_write(zoo_graph *g, zoo_tensor *t, bool *fresh) {
+    *fresh = false;
+    if (!t || !t->requires_grad || t->grad || t->persistent) return zoo_grad(g, t);
+    t->grad = zoo_graph_alloc(g, (size_t)t->numel * sizeof(float));
+    *fresh = t->grad != NULL;
+    return t->grad;
+}
+
 int zoo_backward_from(zoo_graph *g, zoo_tensor *out, const float *seed) {
     if (!g) return zoo_error(ZOO_ERR_ARG, "zoo_backward: no graph");
     if (g->status) return zoo_error(g->status, "%s", g->error);

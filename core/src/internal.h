@@ -53,6 +53,10 @@ zoo_node *zoo_record(zoo_graph *g, zoo_tensor *out, zoo_backward_fn fn, zoo_tens
 /* The gradient buffer of t, allocated and zeroed on first use; NULL when t
  * takes no gradient (or on allocation failure, recorded in the graph). */
 float *zoo_grad(zoo_graph *g, zoo_tensor *t);
+/* As zoo_grad, for a backward that writes every element of the gradient:
+ * when the buffer is new it is not zeroed and *fresh is set, and the
+ * backward stores instead of adding (no pass over memory to clear it). */
+float *zoo_grad_write(zoo_graph *g, zoo_tensor *t, bool *fresh);
 
 /* Argument checks that fail the graph with "op: ..." and return false. */
 bool zoo_check_f32(zoo_graph *g, const char *op, const zoo_tensor *t, const char *what);

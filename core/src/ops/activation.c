@@ -2,8 +2,8 @@
  * unary() runs them over the thread pool and records the tape entry. */
 #include <math.h>
 
-#include "zoo/fastmath.h"
 #include "internal.h"
+#include "zoo/fastmath.h"
 #include "zoo/threads.h"
 
 typedef void (*fwd_kernel)(const float *x, float *y, int64_t n);
@@ -93,6 +93,7 @@ typedef struct range_args {
     const activation *act;
     const float *x, *y, *dy;
     float *out;
+    bool fresh; /* backward: out is uninitialised */
 } range_args;
 
 static void forward_range(void *ctx, int64_t begin, int64_t end) {
@@ -102,13 +103,16 @@ static void forward_range(void *ctx, int64_t begin, int64_t end) {
 
 static void backward_range(void *ctx, int64_t begin, int64_t end) {
     range_args *a = ctx;
+    /* a new gradient is cleared range by range, just before the kernel adds into it */
+    if (a->fresh) memset(a->out + begin, 0, (size_t)(end - begin) * sizeof(float));
     a->act->backward(a->x + begin, a->y + begin, a->dy + begin, a->out + begin, end - begin);
 }
 
 static void unary_backward(zoo_graph *g, zoo_node *n) {
-    float *dx = zoo_grad(g, n->in[0]);
+    bool fresh;
+    float *dx = zoo_grad_write(g, n->in[0], &fresh);
     if (!dx) return;
-    range_args a = {n->saved, n->in[0]->data, n->out->data, n->out->grad, dx};
+    range_args a = {n->saved, n->in[0]->data, n->out->data, n->out->grad, dx, fresh};
     zoo_parallel_for(n->out->numel, ZOO_PARALLEL_GRAIN, backward_range, &a);
 }
 
@@ -116,7 +120,7 @@ static zoo_tensor *unary(zoo_graph *g, zoo_tensor *x, const activation *act) {
     if (!x || g->status || !zoo_check_f32(g, act->name, x, "x")) return NULL;
     zoo_tensor *out = zoo_like(g, x);
     if (!out) return NULL;
-    range_args a = {act, x->data, NULL, NULL, out->data};
+    range_args a = {act, x->data, NULL, NULL, out->data, false};
     zoo_parallel_for(x->numel, ZOO_PARALLEL_GRAIN, forward_range, &a);
     if (zoo_wants_grad(g, x, NULL, NULL, NULL)) {
         zoo_node *n = zoo_record(g, out, unary_backward, x, NULL, NULL, NULL);

@@ -26,6 +26,7 @@ static inline uint64_t mix64(uint64_t z) { /* splitmix64's finaliser */
 typedef struct dropout_job {
     const float *x, *dy;
     float *y, *dx;
+    bool fresh; /* backward: dx is uninitialised */
     unsigned char *keep;
     int64_t n;
     uint64_t seed;
@@ -47,12 +48,15 @@ static void forward_range(void *ctx, int64_t begin, int64_t end) {
 
 static void backward_range(void *ctx, int64_t begin, int64_t end) {
     const dropout_job *j = ctx;
-    add_scaled_kept(j->dy + begin, j->keep + begin, j->scale, j->dx + begin, end - begin);
+    if (j->fresh)
+        scale_kept(j->dy + begin, j->keep + begin, j->scale, j->dx + begin, end - begin);
+    else
+        add_scaled_kept(j->dy + begin, j->keep + begin, j->scale, j->dx + begin, end - begin);
 }
 
 static void dropout_backward(zoo_graph *g, zoo_node *n) {
-    dropout_job j = {
-        .dy = n->out->grad, .dx = zoo_grad(g, n->in[0]), .keep = n->saved, .scale = n->farg[0]};
+    dropout_job j = {.dy = n->out->grad, .keep = n->saved, .scale = n->farg[0]};
+    j.dx = zoo_grad_write(g, n->in[0], &j.fresh);
     if (j.dx) zoo_parallel_for(n->out->numel, ZOO_PARALLEL_GRAIN, backward_range, &j);
 }
 

@@ -55,8 +55,9 @@ static bool check_pair(zoo_graph *g, const char *op, const zoo_tensor *a, const 
 
 static void add_backward(zoo_graph *g, zoo_node *n) {
     for (int k = 0; k < 2; k++) {
-        float *d = zoo_grad(g, n->in[k]);
-        if (d) axpy(n->out->numel, d, n->out->grad, NULL, 1.0f, true);
+        bool fresh;
+        float *d = zoo_grad_write(g, n->in[k], &fresh);
+        if (d) axpy(n->out->numel, d, n->out->grad, NULL, 1.0f, !fresh);
     }
 }
 
@@ -90,8 +91,9 @@ zoo_tensor *zoo_mul(zoo_graph *g, zoo_tensor *a, zoo_tensor *b) {
 /* --- scale: out = s * x ----------------------------------------------- */
 
 static void scale_backward(zoo_graph *g, zoo_node *n) {
-    float *dx = zoo_grad(g, n->in[0]);
-    if (dx) axpy(n->out->numel, dx, n->out->grad, NULL, n->farg[0], true);
+    bool fresh;
+    float *dx = zoo_grad_write(g, n->in[0], &fresh);
+    if (dx) axpy(n->out->numel, dx, n->out->grad, NULL, n->farg[0], !fresh);
 }
 
 zoo_tensor *zoo_scale(zoo_graph *g, zoo_tensor *x, float s) {

@@ -15,7 +15,7 @@ typedef struct ln_job {
     float *partial;              // (workers, 2C): dw then db of each worker's rows
     int64_t R, C;
     float eps;
-    bool want_dw, want_db;
+    bool fresh_dx; /* dx is uninitialised: store, do not add */
 } ln_job;
 
 static void rows_of(const ln_job *j, int index, int n, int64_t *r0, int64_t *r1) {
@@ -27,7 +27,8 @@ static void rows_of(const ln_job *j, int index, int n, int64_t *r0, int64_t *r1)
  * vectorise and the result does not depend on the thread count). */
 #define LANES 8
 
-ZOO_VECTOR_CLONES static void moments(const float *x, int64_t C, float *mean, float *rstd, float eps) {
+ZOO_VECTOR_CLONES static void moments(const float *x, int64_t C, float *mean, float *rstd,
+                                      float eps) {
     double lane[LANES] = {0}, m = 0, v = 0;
     int64_t c = 0;
     for (; c + LANES <= C; c += LANES)
@@ -93,6 +94,7 @@ ZOO_VECTOR_CLONES static void backward_rows(void *ctx, int index, int n) {
         if (!j->dx) continue;
         float mean_d = (float)(sum_d / (double)C), mean_dn = (float)(sum_dn / (double)C);
         float *restrict dxr = j->dx + r * C;
+        if (j->fresh_dx) memset(dxr, 0, (size_t)C * sizeof(float)); /* in cache, then added to */
         for (c = 0; c < C; c++) {
             float norm = (xr[c] - mu) * s;
             float dnorm = dyr[c] * (w ? w[c] : 1.0f);
@@ -116,7 +118,7 @@ static void layernorm_backward(zoo_graph *g, zoo_node *n) {
                 .rstd = n->saved2,
                 .C = n->iarg[0]};
     j.R = n->out->numel / j.C;
-    j.dx = zoo_grad(g, n->in[0]);
+    j.dx = zoo_grad_write(g, n->in[0], &j.fresh_dx);
     float *dw = zoo_grad(g, n->in[1]), *db = zoo_grad(g, n->in[2]);
     int workers = workers_for(j.R, j.C);
     j.partial = zoo_graph_alloc(g, (size_t)workers * 2 * (size_t)j.C * sizeof(float));

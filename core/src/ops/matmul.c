@@ -86,23 +86,27 @@ static void matmul_backward(zoo_graph *g, zoo_node *n) {
     const matmul_info *mi = n->saved;
     int64_t Bt = n->iarg[0], M = n->iarg[1], N = n->iarg[2], K = n->iarg[3];
     const float *A = n->in[0]->data, *B = n->in[1]->data, *dC = n->out->grad;
-    float *dA = zoo_grad(g, n->in[0]), *dB = zoo_grad(g, n->in[1]);
+    bool fresh_a, fresh_b; /* a new buffer is written by the first product that reaches it */
+    float *dA = zoo_grad_write(g, n->in[0], &fresh_a);
+    float *dB = zoo_grad_write(g, n->in[1], &fresh_b);
     for (int64_t b = 0; b < Bt; b++) {
+        float beta_a = fresh_a ? 0.0f : 1.0f,
+              beta_b = fresh_b && (b == 0 || !mi->shared_b) ? 0.0f : 1.0f;
         const float *a = A + b * M * K, *bb = mi->shared_b ? B : B + b * K * N;
         const float *dc = dC + b * M * N;
         if (dA) {
             float *da = dA + b * M * K;
             if (!mi->ta)
-                gemm(false, !mi->tb, M, K, N, dc, bb, 1.0f, da); /* dC op(B)^T */
+                gemm(false, !mi->tb, M, K, N, dc, bb, beta_a, da); /* dC op(B)^T */
             else
-                gemm(mi->tb, true, K, M, N, bb, dc, 1.0f, da); /* op(B) dC^T */
+                gemm(mi->tb, true, K, M, N, bb, dc, beta_a, da); /* op(B) dC^T */
         }
         if (dB) {
             float *db = mi->shared_b ? dB : dB + b * K * N;
             if (!mi->tb)
-                gemm(!mi->ta, false, K, N, M, a, dc, 1.0f, db); /* op(A)^T dC */
+                gemm(!mi->ta, false, K, N, M, a, dc, beta_b, db); /* op(A)^T dC */
             else
-                gemm(true, mi->ta, N, K, M, dc, a, 1.0f, db); /* dC^T op(A) */
+                gemm(true, mi->ta, N, K, M, dc, a, beta_b, db); /* dC^T op(A) */
         }
     }
 }
@@ -161,8 +165,10 @@ static void linear_backward(zoo_graph *g, zoo_node *n) {
     bool in_out = n->iarg[3] == ZOO_W_IN_OUT;
     const float *x = n->in[0]->data, *w = n->in[1]->data,
                 *dy = n->out->grad; /* (R,Cin) (.) (R,Cout) */
-    float *dx = zoo_grad(g, n->in[0]), *dw = zoo_grad(g, n->in[1]), *db = zoo_grad(g, n->in[2]);
-    if (dx) gemm(false, in_out, R, Cin, Cout, dy, w, 1.0f, dx); /* dy W or dy W^T */
+    bool fresh;
+    float *dx = zoo_grad_write(g, n->in[0], &fresh);
+    float *dw = zoo_grad(g, n->in[1]), *db = zoo_grad(g, n->in[2]);
+    if (dx) gemm(false, in_out, R, Cin, Cout, dy, w, fresh ? 0.0f : 1.0f, dx); /* dy W or dy W^T */
     if (dw) {
         if (in_out)
             gemm(true, false, Cin, Cout, R, x, dy, 1.0f, dw); /* x^T dy  (Cin,Cout) */

@@ -6,10 +6,14 @@
 /* --- reshape ----------------------------------------------------------- */
 
 static void reshape_backward(zoo_graph *g, zoo_node *n) {
-    float *dx = zoo_grad(g, n->in[0]);
+    bool fresh;
+    float *dx = zoo_grad_write(g, n->in[0], &fresh);
     if (!dx) return;
     const float *dy = n->out->grad;
-    for (int64_t i = 0; i < n->out->numel; i++) dx[i] += dy[i];
+    if (fresh)
+        memcpy(dx, dy, (size_t)n->out->numel * sizeof(float));
+    else
+        for (int64_t i = 0; i < n->out->numel; i++) dx[i] += dy[i];
 }
 
 zoo_tensor *zoo_reshape(zoo_graph *g, zoo_tensor *x, int ndim, const int64_t *shape) {

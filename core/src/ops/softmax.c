@@ -2,8 +2,8 @@
  * last axis, with the max subtracted before exponentiating. */
 #include <math.h>
 
-#include "zoo/fastmath.h"
 #include "internal.h"
+#include "zoo/fastmath.h"
 #include "zoo/threads.h"
 
 /* A row's log-sum-exp kept as two parts, max and log(sum(exp(x - max))):
@@ -123,6 +123,7 @@ typedef struct ce_args {
     float *row_loss;    /* (R) */
     const float *dloss; /* backward: the loss gradient / count */
     float *dlogits;     /* (R,V) */
+    bool fresh;         /* dlogits is uninitialised: store, do not add */
     int64_t V;
     int32_t ignore_index;
 } ce_args;
@@ -141,22 +142,34 @@ static void ce_forward_rows(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-static void ce_backward_rows(void *ctx, int64_t begin, int64_t end) {
+ZOO_VECTOR_CLONES static void ce_backward_rows(void *ctx, int64_t begin, int64_t end) {
     ce_args *a = ctx;
     float d = *a->dloss;
     for (int64_t r = begin; r < end; r++) {
         int32_t t = a->targets[r];
-        if (t == a->ignore_index) continue;
-        const float *x = a->logits + r * a->V;
-        float *dx = a->dlogits + r * a->V;
-        for (int64_t v = 0; v < a->V; v++) dx[v] += d * zoo_expf(log_prob(x[v], a->lse[r]));
+        float *restrict dx = a->dlogits + r * a->V;
+        if (t == a->ignore_index) {
+            if (a->fresh) memset(dx, 0, (size_t)a->V * sizeof(float));
+            continue;
+        }
+        const float *restrict x = a->logits + r * a->V;
+        row_lse lse = a->lse[r];
+        if (a->fresh)
+            for (int64_t v = 0; v < a->V; v++) dx[v] = d * zoo_expf(log_prob(x[v], lse));
+        else
+            for (int64_t v = 0; v < a->V; v++) dx[v] += d * zoo_expf(log_prob(x[v], lse));
         dx[t] -= d;
     }
 }
 
 static void cross_entropy_backward(zoo_graph *g, zoo_node *n) {
-    float *dx = zoo_grad(g, n->in[0]);
-    if (!dx || n->iarg[1] == 0) return;
+    if (n->iarg[1] == 0) { /* every target ignored: a zero gradient */
+        zoo_grad(g, n->in[0]);
+        return;
+    }
+    bool fresh;
+    float *dx = zoo_grad_write(g, n->in[0], &fresh);
+    if (!dx) return;
     int64_t V = n->iarg[0], R = n->in[0]->numel / V;
     float d = n->out->grad[0] / (float)n->iarg[1];
     ce_args a = {.logits = n->in[0]->data,
@@ -164,6 +177,7 @@ static void cross_entropy_backward(zoo_graph *g, zoo_node *n) {
                  .lse = n->saved,
                  .dloss = &d,
                  .dlogits = dx,
+                 .fresh = fresh,
                  .V = V,
                  .ignore_index = (int32_t)n->iarg[2]};
     zoo_parallel_for(R, 1 + ZOO_PARALLEL_GRAIN / V, ce_backward_rows, &a);
