@@ -19,15 +19,15 @@ typedef struct activation {
 #define SQRT_2_OVER_PI 0.7978845608028654f
 #define GELU_CUBIC 0.044715f
 
-ZOO_VECTOR_CLONES static void gelu_tanh_fwd(const float *x, float *y, int64_t n) {
+ZOO_MATH_CLONES static void gelu_tanh_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float u = SQRT_2_OVER_PI * (x[i] + GELU_CUBIC * x[i] * x[i] * x[i]);
         y[i] = 0.5f * x[i] * (1.0f + zoo_tanhf(u));
     }
 }
 
-ZOO_VECTOR_CLONES static void gelu_tanh_bwd(const float *x, const float *y, const float *dy,
-                                            float *dx, int64_t n) {
+ZOO_MATH_CLONES static void gelu_tanh_bwd(const float *x, const float *y, const float *dy,
+                                          float *dx, int64_t n) {
     (void)y;
     for (int64_t i = 0; i < n; i++) {
         float v = x[i], u = SQRT_2_OVER_PI * (v + GELU_CUBIC * v * v * v);
@@ -37,12 +37,12 @@ ZOO_VECTOR_CLONES static void gelu_tanh_bwd(const float *x, const float *y, cons
     }
 }
 
-ZOO_VECTOR_CLONES static void gelu_erf_fwd(const float *x, float *y, int64_t n) {
+ZOO_MATH_CLONES static void gelu_erf_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + zoo_erff(x[i] * (float)M_SQRT1_2));
 }
 
-ZOO_VECTOR_CLONES static void gelu_erf_bwd(const float *x, const float *y, const float *dy,
-                                           float *dx, int64_t n) {
+ZOO_MATH_CLONES static void gelu_erf_bwd(const float *x, const float *y, const float *dy, float *dx,
+                                         int64_t n) {
     (void)y;
     const float inv_sqrt_2pi = 0.3989422804014327f;
     for (int64_t i = 0; i < n; i++) {
@@ -52,7 +52,7 @@ ZOO_VECTOR_CLONES static void gelu_erf_bwd(const float *x, const float *y, const
     }
 }
 
-ZOO_VECTOR_CLONES static void tanh_fwd(const float *x, float *y, int64_t n) {
+ZOO_MATH_CLONES static void tanh_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = zoo_tanhf(x[i]);
 }
 
@@ -62,7 +62,7 @@ ZOO_VECTOR_CLONES static void tanh_bwd(const float *x, const float *y, const flo
     for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * (1.0f - y[i] * y[i]);
 }
 
-ZOO_VECTOR_CLONES static void sigmoid_fwd(const float *x, float *y, int64_t n) {
+ZOO_MATH_CLONES static void sigmoid_fwd(const float *x, float *y, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = 1.0f / (1.0f + zoo_expf(-x[i]));
 }
 
