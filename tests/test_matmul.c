@@ -101,6 +101,56 @@ START_TEST(test_linear_both_layouts) {
 }
 END_TEST
 
+/* Products big enough for the pool: bands of the output, and the backward's
+ * split along K (weight gradients over many rows; the input gradient of a
+ * wide output layer). Gradients equal a double reference and are the same to
+ * the bit on 1 and 3 threads. */
+START_TEST(test_linear_big_products) {
+    const int64_t dims[][3] = {{4096, 64, 64}, {16, 32, 4096}, {512, 128, 256}}; /* rows, in, out */
+    for (int d = 0; d < 3; d++)
+        for (int layout = 0; layout < 2; layout++) {
+            int64_t R = dims[d][0], In = dims[d][1], Out = dims[d][2];
+            zoo_rng rng;
+            zoo_rng_seed(&rng, 30 + d);
+            zoo_params *p = zoo_params_new();
+            zoo_tensor *x = RAND_PARAM(p, &rng, "x", -1, 1, R, In);
+            zoo_tensor *w = layout == ZOO_W_IN_OUT ? RAND_PARAM(p, &rng, "w", -1, 1, In, Out)
+                                                   : RAND_PARAM(p, &rng, "w", -1, 1, Out, In);
+            float *dy = malloc((size_t)(R * Out) * sizeof(float));
+            zoo_rng_fill_uniform(&rng, dy, (size_t)(R * Out), -1, 1);
+            float *got[2][2]; /* [threads][dx, dw] */
+            for (int k = 0; k < 2; k++) {
+                zoo_threads_set(k ? 3 : 1);
+                zoo_params_zero_grad(p);
+                zoo_graph *g = zoo_graph_new(0);
+                zoo_tensor *y = zoo_linear(g, x, w, NULL, layout);
+                ck_assert_int_eq(zoo_backward_from(g, y, dy), ZOO_OK);
+                got[k][0] = malloc((size_t)x->numel * sizeof(float));
+                got[k][1] = malloc((size_t)w->numel * sizeof(float));
+                memcpy(got[k][0], x->grad, (size_t)x->numel * sizeof(float));
+                memcpy(got[k][1], w->grad, (size_t)w->numel * sizeof(float));
+                zoo_graph_free(g);
+            }
+            zoo_threads_set(1);
+            ck_assert_mem_eq(got[0][0], got[1][0], (size_t)x->numel * sizeof(float));
+            ck_assert_mem_eq(got[0][1], got[1][1], (size_t)w->numel * sizeof(float));
+            float *want =
+                malloc((size_t)(x->numel > w->numel ? x->numel : w->numel) * sizeof(float));
+            /* dx = dy op(W), op(W) = W [Out,In] or W^T for [In,Out] */
+            naive_matmul(dy, w->data, want, R, In, Out, false, layout == ZOO_W_IN_OUT);
+            ck_assert_floats_close(got[0][0], want, x->numel, 1e-4, 1e-4);
+            if (layout == ZOO_W_IN_OUT) /* dW = x^T dy */
+                naive_matmul(x->data, dy, want, In, Out, R, true, false);
+            else /* dW = dy^T x */
+                naive_matmul(dy, x->data, want, Out, In, R, true, false);
+            ck_assert_floats_close(got[0][1], want, w->numel, 1e-3, 1e-4);
+            for (int k = 0; k < 2; k++) free(got[k][0]), free(got[k][1]);
+            free(want), free(dy);
+            zoo_params_free(p);
+        }
+}
+END_TEST
+
 START_TEST(test_shape_errors) {
     zoo_graph *g = zoo_graph_new(0);
     zoo_tensor *a = zoo_zeros(g, ZOO_F32, 2, 3), *b = zoo_zeros(g, ZOO_F32, 4, 5);
@@ -121,6 +171,7 @@ Suite *make_suite(void) {
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_matmul_forward_backward);
     tcase_add_test(tc, test_linear_both_layouts);
+    tcase_add_test(tc, test_linear_big_products);
     tcase_add_test(tc, test_shape_errors);
     suite_add_tcase(s, tc);
     return s;

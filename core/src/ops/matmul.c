@@ -75,6 +75,75 @@ static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float 
     gemm_bias(ta, tb, M, N, K, A, B, NULL, beta, C);
 }
 
+/* Gradients of weights are products whose K (the batch's rows) dwarfs M and
+ * N. Cut into bands of C, every thread would pack all of the operand the
+ * bands share; cut along K instead, every element is packed once, and the
+ * parts' partial sums are added at the end. The number of parts depends on
+ * the shape alone and the parts are added in order, so the result does not
+ * depend on the thread count. */
+#define K_PARTS_MAX 8
+
+typedef struct k_split {
+    bool ta, tb;
+    int64_t M, N, K, part;
+    const float *A, *B;
+    float beta;
+    float *C, *partial; /* partial: (parts - 1) x M x N */
+    int parts;
+} k_split;
+
+static void k_part(void *ctx, int64_t begin, int64_t end) {
+    const k_split *s = ctx;
+    for (int64_t p = begin; p < end; p++) {
+        int64_t k0 = p * s->part, k = s->K - k0 < s->part ? s->K - k0 : s->part;
+        /* op(A) [M,K] from A [M,K] or [K,M]; op(B) [K,N] from B [K,N] or [N,K] */
+        const float *a = s->ta ? s->A + k0 * s->M : s->A + k0;
+        const float *b = s->tb ? s->B + k0 : s->B + k0 * s->N;
+        float *c = p == 0 ? s->C : s->partial + (p - 1) * s->M * s->N;
+        cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
+                    s->tb ? CblasTrans : CblasNoTrans, (blasint)s->M, (blasint)s->N, (blasint)k,
+                    1.0f, a, (blasint)(s->ta ? s->M : s->K), b, (blasint)(s->tb ? s->K : s->N),
+                    p == 0 ? s->beta : 0.0f, c, (blasint)s->N);
+    }
+}
+
+static void k_sum(void *ctx, int64_t begin, int64_t end) {
+    const k_split *s = ctx;
+    for (int p = 1; p < s->parts; p++) {
+        const float *part = s->partial + (p - 1) * s->M * s->N;
+        for (int64_t i = begin; i < end; i++) s->C[i] += part[i];
+    }
+}
+
+/* gemm for a backward: along K when the shape calls for it (scratch from g's
+ * arena), otherwise in bands. */
+static void gemm_grad(zoo_graph *g, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+                      const float *A, const float *B, float beta, float *C) {
+    int64_t side = M > N ? M : N, parts = K / (2 * side);
+    if (parts > K_PARTS_MAX) parts = K_PARTS_MAX;
+    float *partial = NULL;
+    if (parts >= 2 && 2 * M * N * K >= GEMM_PARALLEL_FLOPS)
+        partial = zoo_graph_alloc(g, (size_t)((parts - 1) * M * N) * sizeof(float));
+    if (!partial) {
+        gemm(ta, tb, M, N, K, A, B, beta, C);
+        return;
+    }
+    k_split s = {.ta = ta,
+                 .tb = tb,
+                 .M = M,
+                 .N = N,
+                 .K = K,
+                 .part = (K + parts - 1) / parts,
+                 .A = A,
+                 .B = B,
+                 .beta = beta,
+                 .C = C,
+                 .partial = partial,
+                 .parts = (int)parts};
+    zoo_parallel_for(parts, 1, k_part, &s);
+    zoo_parallel_for(M * N, ZOO_PARALLEL_GRAIN, k_sum, &s);
+}
+
 /* --- matmul ------------------------------------------------------------ */
 
 /* Node arguments: iarg = {batches, M, N, K}, farg unused; transposes in saved flags. */
@@ -97,16 +166,16 @@ static void matmul_backward(zoo_graph *g, zoo_node *n) {
         if (dA) {
             float *da = dA + b * M * K;
             if (!mi->ta)
-                gemm(false, !mi->tb, M, K, N, dc, bb, beta_a, da); /* dC op(B)^T */
+                gemm_grad(g, false, !mi->tb, M, K, N, dc, bb, beta_a, da); /* dC op(B)^T */
             else
-                gemm(mi->tb, true, K, M, N, bb, dc, beta_a, da); /* op(B) dC^T */
+                gemm_grad(g, mi->tb, true, K, M, N, bb, dc, beta_a, da); /* op(B) dC^T */
         }
         if (dB) {
             float *db = mi->shared_b ? dB : dB + b * K * N;
             if (!mi->tb)
-                gemm(!mi->ta, false, K, N, M, a, dc, beta_b, db); /* op(A)^T dC */
+                gemm_grad(g, !mi->ta, false, K, N, M, a, dc, beta_b, db); /* op(A)^T dC */
             else
-                gemm(true, mi->ta, N, K, M, dc, a, beta_b, db); /* dC^T op(A) */
+                gemm_grad(g, true, mi->ta, N, K, M, dc, a, beta_b, db); /* dC^T op(A) */
         }
     }
 }
@@ -168,12 +237,14 @@ static void linear_backward(zoo_graph *g, zoo_node *n) {
     bool fresh;
     float *dx = zoo_grad_write(g, n->in[0], &fresh);
     float *dw = zoo_grad(g, n->in[1]), *db = zoo_grad(g, n->in[2]);
-    if (dx) gemm(false, in_out, R, Cin, Cout, dy, w, fresh ? 0.0f : 1.0f, dx); /* dy W or dy W^T */
+    if (dx)
+        gemm_grad(g, false, in_out, R, Cin, Cout, dy, w, fresh ? 0.0f : 1.0f,
+                  dx); /* dy W or dy W^T */
     if (dw) {
         if (in_out)
-            gemm(true, false, Cin, Cout, R, x, dy, 1.0f, dw); /* x^T dy  (Cin,Cout) */
+            gemm_grad(g, true, false, Cin, Cout, R, x, dy, 1.0f, dw); /* x^T dy  (Cin,Cout) */
         else
-            gemm(true, false, Cout, Cin, R, dy, x, 1.0f, dw); /* dy^T x  (Cout,Cin) */
+            gemm_grad(g, true, false, Cout, Cin, R, dy, x, 1.0f, dw); /* dy^T x  (Cout,Cin) */
     }
     if (db) { /* column sums of dy as dy^T ones: BLAS's sgemv is vectorised and threaded */
         float *ones = zoo_graph_alloc(g, (size_t)R * sizeof(float));
