@@ -246,8 +246,13 @@ static int fit(const zoo_cli *cli, zoo_saved_model *m, const zoo_config *c, cons
                                   zoo_graph_error(g));
             break;
         }
-        zoo_clip_grad_norm(params, (float)zoo_config_number(c, "train.grad_clip"));
-        zoo_optim_step(params, &opt, zoo_schedule_lr(&sched, step), step + 1);
+        float clip =
+            zoo_clip_factor(zoo_grad_norm(params), (float)zoo_config_number(c, "train.grad_clip"));
+        if (zoo_optim_step_scaled(params, &opt, zoo_schedule_lr(&sched, step), step + 1, clip)) {
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "step %lld: optimizer: %s",
+                                  (long long)step + 1, zoo_error_message());
+            break;
+        }
         if (metrics)
             fprintf(metrics, "{\"step\":%lld,\"%s\":%.6g}\n", (long long)step + 1,
                     bow ? "bow_loss" : "loss", zoo_f32(loss)[0]);

@@ -310,6 +310,46 @@ START_TEST(test_clip_grad_norm_threads) {
 }
 END_TEST
 
+/* Clipping folded into the update moves the weights exactly as clipping
+ * and then stepping, leaves the gradients alone, and the factor is 1 when
+ * there is nothing to clip. */
+START_TEST(test_step_scaled_equals_clip_then_step) {
+    zoo_params *stores[2];
+    for (int k = 0; k < 2; k++) {
+        zoo_rng rng;
+        zoo_rng_seed(&rng, 72);
+        stores[k] = zoo_params_new();
+        zoo_param *a = param_with_grad(stores[k], &rng, "a", 100000, 0);
+        zoo_param *b = param_with_grad(stores[k], &rng, "b", 5, ZOO_PARAM_NO_DECAY);
+        zoo_rng_fill_normal(&rng, a->value->grad, 100000, 0, 1);
+        zoo_rng_fill_normal(&rng, b->value->grad, 5, 0, 1);
+    }
+    zoo_optim_config cfg = zoo_optim_defaults(ZOO_OPTIM_ADAMW);
+    cfg.weight_decay = 0.1f;
+    float kept[5];
+    memcpy(kept, zoo_params_find(stores[1], "b")->value->grad, sizeof kept);
+    float norm = zoo_clip_grad_norm(stores[0], 2.0f);
+    ck_assert_int_eq(zoo_optim_step(stores[0], &cfg, 1e-2f, 1), ZOO_OK);
+    float c = zoo_clip_factor(zoo_grad_norm(stores[1]), 2.0f);
+    ck_assert_float_eq(zoo_grad_norm(stores[1]), norm);
+    ck_assert_float_eq_tol(c, 2.0 / (norm + 1e-6), 1e-6);
+    ck_assert_int_eq(zoo_optim_step_scaled(stores[1], &cfg, 1e-2f, 1, c), ZOO_OK);
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "b" : "a";
+        zoo_tensor *x = zoo_params_find(stores[0], name)->value,
+                   *y = zoo_params_find(stores[1], name)->value;
+        ck_assert_mem_eq(x->data, y->data, (size_t)x->numel * sizeof(float));
+    }
+    ck_assert_mem_eq(zoo_params_find(stores[1], "b")->value->grad, kept, sizeof kept);
+    ck_assert_float_eq(zoo_clip_factor(norm, 2 * norm), 1.0f);
+    ck_assert_float_eq(zoo_clip_factor(norm, 0), 1.0f);
+    ck_assert_float_eq(zoo_clip_factor(INFINITY, 1), 1.0f);
+    ck_assert_float_eq(zoo_clip_factor(NAN, 1), 1.0f);
+    ck_assert_int_eq(zoo_optim_step_scaled(stores[1], &cfg, 1e-2f, 2, NAN), ZOO_ERR_ARG);
+    for (int k = 0; k < 2; k++) zoo_params_free(stores[k]);
+}
+END_TEST
+
 START_TEST(test_schedules) {
     const double lr = 0.5, min_lr = 0.05;
     zoo_schedule s = {.kind = ZOO_SCHEDULE_COSINE,
@@ -444,6 +484,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_out_of_memory);
     tcase_add_test(tc, test_clip_grad_norm);
     tcase_add_test(tc, test_clip_grad_norm_threads);
+    tcase_add_test(tc, test_step_scaled_equals_clip_then_step);
     tcase_add_test(tc, test_schedules);
     tcase_add_test(tc, test_adam_minimises_quadratic);
     tcase_add_test(tc, test_threads_do_not_change_results);

@@ -24,6 +24,7 @@ typedef struct update {
     const float *g; // (numel)
     float *m;       // (numel) momentum or first moment; NULL for plain SGD
     float *v;       // (numel) second moment (Adam/AdamW)
+    float scale;    /* each gradient is read as scale * g (clipping folded in) */
     float lr;
     float wd;    /* coupled (L2) decay added to the gradient, 0 when off */
     float decay; /* AdamW's decoupled factor 1 - lr*wd, 1 when off */
@@ -39,7 +40,7 @@ static void sgd_range(void *ctx, int64_t begin, int64_t end) {
     float *w = u->w, *m = u->m;
     const float *grad = u->g;
     for (int64_t i = begin; i < end; i++) {
-        float g = grad[i];
+        float g = grad[i] * u->scale;
         if (u->wd != 0) g += u->wd * w[i];
         /* torch starts the buffer at g; mu*0 + g is exactly g, so a zeroed
          * buffer needs no first-step case. */
@@ -57,9 +58,9 @@ ZOO_VECTOR_CLONES static void adam_range(void *ctx, int64_t begin, int64_t end) 
     const float *restrict grad = u->g;
     const float b1 = u->b1, b2 = u->b2, c1 = 1 - b1, c2 = 1 - b2;
     const float decay = u->decay, wd = u->wd, step_size = u->step_size, bc2_sqrt = u->bc2_sqrt,
-                eps = u->eps;
+                eps = u->eps, scale = u->scale;
     for (int64_t i = begin; i < end; i++) {
-        float g = grad[i];
+        float g = grad[i] * scale;
         if (decay != 1) w[i] *= decay;
         if (wd != 0) g += wd * w[i];
         m[i] = b1 * m[i] + c1 * g;
@@ -116,9 +117,17 @@ static bool alloc_state(zoo_param *q, float **state, const char *what) {
 }
 
 int zoo_optim_step(zoo_params *p, const zoo_optim_config *cfg, float lr, int64_t step) {
+    return zoo_optim_step_scaled(p, cfg, lr, step, 1.0f);
+}
+
+int zoo_optim_step_scaled(zoo_params *p, const zoo_optim_config *cfg, float lr, int64_t step,
+                          float grad_scale) {
     if (!p || !cfg) return zoo_error(ZOO_ERR_ARG, "zoo_optim_step: NULL parameter store or config");
     int status = check_config(cfg, lr, step);
     if (status) return status;
+    if (!isfinite(grad_scale))
+        return zoo_error(ZOO_ERR_ARG, "zoo_optim_step: gradient scale must be finite, got %g",
+                         (double)grad_scale);
     const bool sgd = cfg->kind == ZOO_OPTIM_SGD;
     const bool momentum = sgd && cfg->momentum > 0;
     int n = zoo_params_count(p);
@@ -135,7 +144,8 @@ int zoo_optim_step(zoo_params *p, const zoo_optim_config *cfg, float lr, int64_t
         }
     }
 
-    update base = {.lr = lr,
+    update base = {.scale = grad_scale,
+                   .lr = lr,
                    .decay = 1,
                    .mu = cfg->momentum,
                    .b1 = cfg->beta1,
@@ -214,7 +224,7 @@ ZOO_VECTOR_CLONES static void scale_range(void *ctx, int64_t begin, int64_t end)
     for (int64_t j = begin; j < end; j++) g[j] *= s->c;
 }
 
-float zoo_clip_grad_norm(zoo_params *p, float max_norm) {
+float zoo_grad_norm(zoo_params *p) {
     if (!p) return 0;
     int n = zoo_params_count(p);
     norm_blocks blocks = {.count = 0};
@@ -230,15 +240,22 @@ float zoo_clip_grad_norm(zoo_params *p, float max_norm) {
         }
     }
     sumsq += flush_blocks(&blocks);
-    double norm = sqrt(sumsq);
+    return (float)sqrt(sumsq);
+}
+
+float zoo_clip_factor(float norm, float max_norm) {
     /* torch divides by norm + 1e-6 and scales only when that factor is below 1. */
-    double coef = (double)max_norm / (norm + 1e-6);
-    if (max_norm > 0 && isfinite(norm) && coef < 1)
-        for (int i = 0; i < n; i++) {
-            zoo_param *q = zoo_params_at(p, i);
-            if (!takes_update(q)) continue;
-            scale_job s = {q->value->grad, (float)coef};
-            zoo_parallel_for(q->value->numel, ZOO_PARALLEL_GRAIN, scale_range, &s);
-        }
-    return (float)norm;
+    double coef = (double)max_norm / ((double)norm + 1e-6);
+    return max_norm > 0 && isfinite(norm) && coef < 1 ? (float)coef : 1.0f;
+}
+
+float zoo_clip_grad_norm(zoo_params *p, float max_norm) {
+    float norm = zoo_grad_norm(p), c = zoo_clip_factor(norm, max_norm);
+    for (int i = 0; c != 1.0f && i < zoo_params_count(p); i++) {
+        zoo_param *q = zoo_params_at(p, i);
+        if (!takes_update(q)) continue;
+        scale_job s = {q->value->grad, c};
+        zoo_parallel_for(q->value->numel, ZOO_PARALLEL_GRAIN, scale_range, &s);
+    }
+    return norm;
 }

@@ -139,7 +139,7 @@ static void bench_train(zoo_loaded *bert, int steps) {
     adamw.weight_decay = 0.01f;
     /* the step and its phases: zero, forward + loss, backward, clipping, optimizer */
     enum { PHASES = 5 };
-    static const char *phase_name[PHASES] = {"zero", "forward", "backward", "clip", "optimizer"};
+    static const char *phase_name[PHASES] = {"zero", "forward", "backward", "norm", "optimizer"};
     double *train = malloc((size_t)steps * (PHASES + 1) * sizeof *train), *phase = train + steps;
     for (int k = -1; k < steps; k++) {
         double t[PHASES + 1];
@@ -157,9 +157,9 @@ static void bench_train(zoo_loaded *bert, int steps) {
             exit(1);
         }
         t[3] = now();
-        zoo_clip_grad_norm(m->params, 1.0f);
+        float clip = zoo_clip_factor(zoo_grad_norm(m->params), 1.0f); /* as zoo train does */
         t[4] = now();
-        zoo_optim_step(m->params, &adamw, 1e-4f, k + 2);
+        zoo_optim_step_scaled(m->params, &adamw, 1e-4f, k + 2, clip);
         t[5] = now();
         if (k < 0) continue;
         train[k] = t[PHASES] - t[0];

@@ -53,6 +53,21 @@ ZOO_API int zoo_optim_step(zoo_params *p, const zoo_optim_config *cfg, float lr,
  * Returns the norm before clipping (0 for a NULL store). */
 ZOO_API float zoo_clip_grad_norm(zoo_params *p, float max_norm);
 
+/* The two halves of zoo_clip_grad_norm, for a training loop that folds the
+ * clipping into the update (one pass over the gradients fewer):
+ *   float c = zoo_clip_factor(zoo_grad_norm(p), max_norm);
+ *   zoo_optim_step_scaled(p, cfg, lr, step, c);
+ * updates the weights exactly as clipping and then zoo_optim_step would, and
+ * leaves the gradients unscaled. zoo_grad_norm measures as zoo_clip_grad_norm
+ * and changes nothing; zoo_clip_factor is max_norm / (norm + 1e-6) when that
+ * is below 1, max_norm > 0 and norm is finite, and 1 otherwise. */
+ZOO_API float zoo_grad_norm(zoo_params *p);
+ZOO_API float zoo_clip_factor(float norm, float max_norm);
+/* zoo_optim_step with each gradient read as grad_scale * grad; the same
+ * errors, and ZOO_ERR_ARG for a non-finite grad_scale. */
+ZOO_API int zoo_optim_step_scaled(zoo_params *p, const zoo_optim_config *cfg, float lr,
+                                  int64_t step, float grad_scale);
+
 typedef enum zoo_schedule_kind {
     ZOO_SCHEDULE_CONSTANT = 0,
     ZOO_SCHEDULE_COSINE, /* linear warm-up, then cosine decay to min_lr */
