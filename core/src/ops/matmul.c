@@ -3,6 +3,7 @@
 #include <cblas.h>
 
 #include "internal.h"
+#include "zoo/fastmath.h"
 #include "zoo/threads.h"
 
 /* C[M,N] = op(A) op(B) + beta * C, row-major, op(A) [M,K], op(B) [K,N].
@@ -15,10 +16,21 @@ typedef struct gemm_job {
     bool ta, tb, by_columns;
     int64_t M, N, K, band;
     const float *A, *B;
-    const float *bias; /* [N] written into every row of C first (then beta is 1), or NULL */
+    const float *bias; /* [N] added to every row of C after the product, or NULL */
     float beta;
     float *C;
 } gemm_job;
+
+/* c[r, 0..n) += bias[0..n) for m rows of stride ld: right after the band's
+ * product, while its rows are still in cache. */
+ZOO_VECTOR_CLONES static void add_bias(float *c, const float *bias, int64_t m, int64_t n,
+                                       int64_t ld) {
+    for (int64_t r = 0; r < m; r++) {
+        float *restrict row = c + r * ld;
+        const float *restrict b = bias;
+        for (int64_t k = 0; k < n; k++) row[k] += b[k];
+    }
+}
 
 static void gemm_band(void *ctx, int index, int n_workers) {
     const gemm_job *j = ctx;
@@ -36,12 +48,10 @@ static void gemm_band(void *ctx, int index, int n_workers) {
         a += j->ta ? first : first * j->K;
         c += first * j->N, m = size;
     }
-    if (j->bias)
-        for (int64_t r = 0; r < m; r++)
-            memcpy(c + r * j->N, j->bias + (j->by_columns ? first : 0), (size_t)n * sizeof(float));
     cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
                 (blasint)m, (blasint)n, (blasint)j->K, 1.0f, a, (blasint)(j->ta ? j->M : j->K), b,
                 (blasint)(j->tb ? j->K : j->N), j->beta, c, (blasint)j->N);
+    if (j->bias) add_bias(c, j->bias + (j->by_columns ? first : 0), m, n, j->N);
 }
 
 #define GEMM_PARALLEL_FLOPS (1 << 21) /* below this, one thread is faster than waking another */
@@ -62,7 +72,7 @@ static void gemm_bias(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const f
                   .A = A,
                   .B = B,
                   .bias = bias,
-                  .beta = bias ? 1.0f : beta,
+                  .beta = beta,
                   .C = C};
     if (bands <= 1)
         gemm_band(&j, 0, 1);
@@ -282,8 +292,7 @@ zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *b
     zoo_tensor *out = zoo_tensor_new(g, ZOO_F32, x->ndim, shape);
     if (!out) return NULL;
     float *y = out->data; /* (R,Cout) */
-    /* Each band writes the bias into its part of y and sgemm adds onto it: no
-     * second pass over y, and no serial one. */
+    /* Each band adds the bias to its part of y right after its product. */
     gemm_bias(false, !in_out, R, Cout, Cin, x->data, w->data, bias ? bias->data : NULL, 0.0f, y);
     if (zoo_wants_grad(g, x, w, bias, NULL)) {
         zoo_node *n = zoo_record(g, out, linear_backward, x, w, bias, NULL);
