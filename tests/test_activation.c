@@ -79,13 +79,15 @@ START_TEST(test_fast_exp_tanh_accuracy) {
     }
     ck_assert_msg(worst_t < 4e-7, "tanh: worst relative error %g", worst_t);
     ck_assert_msg(worst_s < 4e-7, "sigmoid (exp): worst relative error %g", worst_s);
-    zoo_tensor *ge = zoo_gelu_erf(g, x); /* 0.5 x (1 + erf(x / sqrt 2)): erf's error times x / 2 */
+    /* x Phi(x), Phi from Abramowitz and Stegun's erfc (1.5e-7 absolute, so 0.75e-7 on Phi) and
+     * the float rounding of evaluating it: 3e-7 |x| */
+    zoo_tensor *ge = zoo_gelu_erf(g, x);
     double worst_e = 0;
     for (int64_t i = 0; i < n; i++) {
         double v = zoo_f32(x)[i], want = 0.5 * v * (1 + erf(v * M_SQRT1_2));
         worst_e = fmax(worst_e, fabs(zoo_f32(ge)[i] - want) / fmax(fabs(v), 1e-30));
     }
-    ck_assert_msg(worst_e < 2.5e-7, "gelu_erf (erf): worst error over |x| %g", worst_e);
+    ck_assert_msg(worst_e < 3e-7, "gelu_erf: worst error over |x| %g", worst_e);
     zoo_graph_free(g);
 }
 END_TEST

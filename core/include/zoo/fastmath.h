@@ -1,11 +1,12 @@
-/* exp, tanh and erf for inner loops, the operators' and plugins': inline and
+/* exp, tanh and erfc for inner loops, the operators' and plugins': inline and
  * branch-free, so that GCC vectorises the loops that call them (libm's expf
  * and tanhf are calls the vectoriser cannot see through, and were half of a
  * GPT training step). Compile such loops with -fno-math-errno
  * -fno-trapping-math, as libzoo is.
  * Cephes' range reductions and minimax polynomials: exp and tanh within 2
- * ulp of libm on the whole float range, erf within 2e-7 absolute
- * (tests/test_activation.c checks both). */
+ * ulp of libm on the whole float range (tests/test_activation.c checks them,
+ * and the exact GELU built on the erfc). libm's erff was the largest cost of
+ * a BERT step after the products. */
 #ifndef ZOO_FASTMATH_H
 #define ZOO_FASTMATH_H
 
@@ -64,30 +65,14 @@ static inline float zoo_tanhf(float x) {
     return a < 0.625f ? small : big;
 }
 
-/* erf(x): Cephes' odd polynomial below 1 (1.5 ulp), Abramowitz and Stegun
- * 7.1.26 above (1 - p(t) e^{-x^2}, t = 1 / (1 + 0.3275911 |x|); 1.9e-7
- * absolute at worst, against libm's 5e-8; the exact GELU only ever adds it
- * to 1). libm's erff was the largest cost of a BERT step after the products. */
-static inline float zoo_erff(float x) {
-    float a = x < 0 ? -x : x;
-    float z = x * x;
-    float small =
-        ((((((7.853861353153693e-5f * z - 8.010193625184903e-4f) * z + 5.188327685732524e-3f) * z -
-            2.685381193529856e-2f) *
-               z +
-           1.128358514861418e-1f) *
-              z -
-          3.761262582423300e-1f) *
-             z +
-         1.128379165726710f) *
-        x;
+/* erfc(a) for a >= 0, given e = e^{-a^2} (a caller that needs e too
+ * computes it once): Abramowitz and Stegun 7.1.26, p(t) e with
+ * t = 1 / (1 + 0.3275911 a), within 1.5e-7 absolute. */
+static inline float zoo_erfc_given_exp(float a, float e) {
     float t = 1.0f / (1.0f + 0.3275911f * a);
-    float p = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
-               0.254829592f) *
-              t;
-    float big = 1.0f - p * zoo_expf(-z);
-    big = x < 0 ? -big : big;
-    return a < 1.0f ? small : big;
+    return ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t +
+            0.254829592f) *
+           t * e;
 }
 
 #endif
