@@ -77,8 +77,9 @@ static double cpu_seconds(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Idle workers wait on a condition variable: a pool of 4 that sits idle for
- * 300 ms costs (almost) no CPU time. A spinning pool would burn ~1.2 s. */
+/* Idle workers end up waiting on a condition variable: a pool of 4 that sits
+ * idle for 300 ms costs (almost) no CPU time (the 50 us each worker yields
+ * first is nothing). A spinning pool would burn ~1.2 s. */
 START_TEST(test_idle_workers_sleep) {
     zoo_threads_set(4);
     check_coverage(100000, 1); /* the pool exists and has just worked */
@@ -86,6 +87,22 @@ START_TEST(test_idle_workers_sleep) {
     usleep(300000);
     double spent = cpu_seconds() - before;
     ck_assert_msg(spent < 0.05, "idle pool used %.3f s of CPU in 0.3 s", spent);
+}
+END_TEST
+
+/* Jobs back to back (workers still in their yield window), and jobs after
+ * pauses on both sides of that window (workers asleep): every one completes
+ * and covers its range once. A lost wake-up would hang here. */
+START_TEST(test_back_to_back_and_spaced_jobs) {
+    for (int threads = 2; threads <= 4; threads += 2) {
+        zoo_threads_set(threads);
+        for (int k = 0; k < 20000; k++) check_coverage(7, 1);
+        const useconds_t pauses[] = {0, 10, 40, 60, 200, 1000};
+        for (int k = 0; k < 300; k++) {
+            usleep(pauses[k % 6]);
+            check_coverage(64, 1);
+        }
+    }
 }
 END_TEST
 
@@ -126,6 +143,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_every_index_once);
     tcase_add_test(tc, test_parallel_run_uses_threads);
     tcase_add_test(tc, test_idle_workers_sleep);
+    tcase_add_test(tc, test_back_to_back_and_spaced_jobs);
     tcase_add_test(tc, test_nested_calls_do_not_deadlock);
     tcase_add_test(tc, test_pool_survives_fork);
     suite_add_tcase(s, tc);

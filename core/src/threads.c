@@ -1,12 +1,22 @@
 /* A fork-aware pool of sleeping workers. One job runs at a time: the caller
- * publishes it under the mutex, bumps `generation` and broadcasts; workers and
- * the caller take ranges from an atomic counter; the last one to finish wakes
- * the caller. Nobody spins: waiting is always on a condition variable. */
+ * publishes it under the mutex, bumps `generation` and wakes the workers that
+ * sleep; workers and the caller take ranges from an atomic counter; the last
+ * one to finish wakes the caller if it sleeps.
+ *
+ * Who waits (a worker for the next job, the caller for the workers) first
+ * yields the CPU in a loop for YIELD_US, then sleeps on a condition variable.
+ * A training step runs hundreds of jobs with microseconds between them, and
+ * a futex wake-up each time cost 3-4% of a small-BERT step; yielding, not
+ * spinning, hands the core to any other runnable thread, so with two such
+ * processes on two cores the steps were no slower than with sleeping alone
+ * (346-353 ms against 344-364 ms; a pure spin instead: 356-361 ms). */
 #include <cblas.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "zoo/threads.h"
@@ -16,7 +26,7 @@ typedef struct job {
     void *ctx;
     int64_t n, chunk;
     atomic_int_fast64_t next; /* next range start */
-    int unfinished;           /* participants still working, under the mutex */
+    atomic_int unfinished;    /* participants still working */
 } job;
 
 typedef struct pool {
@@ -24,7 +34,9 @@ typedef struct pool {
     pthread_cond_t wake, done;
     pthread_t *workers;
     int n_workers; /* threads besides the caller */
-    unsigned long generation;
+    atomic_ulong generation;
+    int sleeping;        /* workers waiting on `wake`, under the mutex */
+    bool caller_waiting; /* the caller waits on `done`, under the mutex */
     job *current;
     bool stopping;
 } pool;
@@ -47,9 +59,27 @@ static void run_ranges(job *j) {
     inside_task = was_inside;
 }
 
+#define YIELD_US 50.0
+
+static double now_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec * 1e-3;
+}
+
+/* True while a waiter that started yielding at `start` (now_us()) should
+ * go on yielding; the clock is read every 16th round. */
+static bool keep_yielding(double start, int round) {
+    if (round % 16 == 0 && now_us() > start + YIELD_US) return false;
+    sched_yield();
+    return true;
+}
+
 static void finish(pool *p, job *j) {
+    /* the caller may return (and j go) as soon as the count reaches 0 */
+    if (atomic_fetch_sub(&j->unfinished, 1) != 1) return;
     pthread_mutex_lock(&p->mu);
-    if (--j->unfinished == 0) pthread_cond_signal(&p->done);
+    if (p->caller_waiting) pthread_cond_signal(&p->done);
     pthread_mutex_unlock(&p->mu);
 }
 
@@ -58,9 +88,20 @@ static void *worker_main(void *arg) {
     unsigned long seen = 0;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->stopping && p->generation == seen) pthread_cond_wait(&p->wake, &p->mu);
+        if (!p->stopping && atomic_load(&p->generation) == seen) {
+            pthread_mutex_unlock(&p->mu);
+            double start = now_us();
+            for (int i = 0; atomic_load(&p->generation) == seen && keep_yielding(start, i); i++) {
+            }
+            pthread_mutex_lock(&p->mu);
+        }
+        while (!p->stopping && atomic_load(&p->generation) == seen) {
+            p->sleeping++;
+            pthread_cond_wait(&p->wake, &p->mu);
+            p->sleeping--;
+        }
         if (p->stopping) break;
-        seen = p->generation;
+        seen = atomic_load(&p->generation);
         job *j = p->current;
         pthread_mutex_unlock(&p->mu);
         run_ranges(j);
@@ -172,15 +213,21 @@ void zoo_parallel_for(int64_t n, int64_t grain, zoo_range_fn fn, void *ctx) {
     pthread_mutex_lock(&submit_mu);
     pthread_mutex_lock(&p->mu);
     p->current = &j;
-    p->generation++;
-    pthread_cond_broadcast(&p->wake);
+    atomic_fetch_add(&p->generation, 1);
+    if (p->sleeping) pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
 
     run_ranges(&j);
 
+    if (atomic_fetch_sub(&j.unfinished, 1) != 1) {
+        double start = now_us();
+        for (int i = 0; atomic_load(&j.unfinished) > 0 && keep_yielding(start, i); i++) {
+        }
+    }
     pthread_mutex_lock(&p->mu);
-    j.unfinished--;
-    while (j.unfinished > 0) pthread_cond_wait(&p->done, &p->mu);
+    p->caller_waiting = true;
+    while (atomic_load(&j.unfinished) > 0) pthread_cond_wait(&p->done, &p->mu);
+    p->caller_waiting = false;
     p->current = NULL;
     pthread_mutex_unlock(&p->mu);
     pthread_mutex_unlock(&submit_mu);
@@ -202,4 +249,3 @@ void zoo_parallel_run(int n_workers, zoo_worker_fn fn, void *ctx) {
     run_ctx r = {fn, ctx, n_workers};
     zoo_parallel_for(n_workers, 1, run_one, &r);
 }
-

@@ -1,8 +1,10 @@
 /* The thread pool of zoo, and the one place where thread counts are set.
- * Idle workers sleep on a condition variable: on a shared 2-core machine
- * spinning collapses throughput. OpenBLAS is kept single-threaded (its own
- * threads yield-spin while waiting); zoo shares big products out over this
- * pool instead, so one pool serves everything.
+ * Idle workers yield the CPU for 50 us (the next job of a training step is
+ * usually there by then), then sleep on a condition variable: they never
+ * spin, which on a shared 2-core machine collapses throughput. OpenBLAS is
+ * kept single-threaded (its own threads yield-spin without end while they
+ * wait); zoo shares big products out over this pool instead, so one pool
+ * serves everything.
  *
  * The pool is process-global and created on first use. A forked child starts
  * with no pool and creates its own on first use (Check forks every test).
