@@ -6,19 +6,34 @@
 #include "zoo/fastmath.h"
 #include "zoo/threads.h"
 
-/* C[M,N] = op(A) op(B) + beta * C, row-major, op(A) [M,K], op(B) [K,N].
- * OpenBLAS runs single-threaded; a product big enough to share is cut into
- * bands of C, one per pool thread, so zoo's sleeping pool is the only one
- * (OpenBLAS's own threads yield-spin while they wait). Bands run along the
- * longer side of C: each thread then packs only its share of the bigger
- * operand instead of all of it. */
-typedef struct gemm_job {
-    bool ta, tb, by_columns;
-    int64_t M, N, K, band;
+/* C[M,N] = op(A) op(B) + beta * C, row-major, op(A) [M,K], op(B) [K,N]. */
+typedef struct product {
+    bool ta, tb;
+    int64_t M, N, K;
     const float *A, *B;
-    const float *bias; /* [N] added to every row of C after the product, or NULL */
     float beta;
     float *C;
+} product;
+
+/* The sub-product of p: op(A)'s rows [m] and op(B)'s columns [n] that start
+ * at a and b, over k of the inner dimension, into c (p's leading dimensions). */
+static void sgemm_part(const product *p, int64_t m, int64_t n, int64_t k, const float *a,
+                       const float *b, float beta, float *c) {
+    cblas_sgemm(CblasRowMajor, p->ta ? CblasTrans : CblasNoTrans, p->tb ? CblasTrans : CblasNoTrans,
+                (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)(p->ta ? p->M : p->K), b,
+                (blasint)(p->tb ? p->K : p->N), beta, c, (blasint)p->N);
+}
+
+/* OpenBLAS runs single-threaded; a product big enough to share is cut into
+ * bands of C, one per pool thread, so zoo's pool is the only one (OpenBLAS's
+ * own threads yield-spin while they wait). Bands run along the longer side
+ * of C: each thread then packs only its share of the bigger operand instead
+ * of all of it. */
+typedef struct gemm_job {
+    const product *p;
+    bool by_columns;
+    int64_t band;
+    const float *bias; /* [N] added to every row of C after the product, or NULL */
 } gemm_job;
 
 /* c[r, 0..n) += bias[0..n) for m rows of stride ld: right after the band's
@@ -34,46 +49,33 @@ ZOO_VECTOR_CLONES static void add_bias(float *c, const float *bias, int64_t m, i
 
 static void gemm_band(void *ctx, int index, int n_workers) {
     const gemm_job *j = ctx;
+    const product *p = j->p;
     (void)n_workers;
-    int64_t total = j->by_columns ? j->N : j->M, first = index * j->band;
+    int64_t total = j->by_columns ? p->N : p->M, first = index * j->band;
     int64_t size = total - first < j->band ? total - first : j->band;
     if (size <= 0) return;
-    const float *a = j->A, *b = j->B;
-    float *c = j->C;
-    int64_t m = j->M, n = j->N;
+    const float *a = p->A, *b = p->B;
+    float *c = p->C;
+    int64_t m = p->M, n = p->N;
     if (j->by_columns) { /* columns of op(B): columns of B, or rows of B stored [N,K] */
-        b += j->tb ? first * j->K : first;
+        b += p->tb ? first * p->K : first;
         c += first, n = size;
     } else { /* rows of op(A): rows of A, or columns of A stored [K,M] */
-        a += j->ta ? first : first * j->K;
-        c += first * j->N, m = size;
+        a += p->ta ? first : first * p->K;
+        c += first * p->N, m = size;
     }
-    cblas_sgemm(CblasRowMajor, j->ta ? CblasTrans : CblasNoTrans, j->tb ? CblasTrans : CblasNoTrans,
-                (blasint)m, (blasint)n, (blasint)j->K, 1.0f, a, (blasint)(j->ta ? j->M : j->K), b,
-                (blasint)(j->tb ? j->K : j->N), j->beta, c, (blasint)j->N);
-    if (j->bias) add_bias(c, j->bias + (j->by_columns ? first : 0), m, n, j->N);
+    sgemm_part(p, m, n, p->K, a, b, p->beta, c);
+    if (j->bias) add_bias(c, j->bias + (j->by_columns ? first : 0), m, n, p->N);
 }
 
 #define GEMM_PARALLEL_FLOPS (1 << 21) /* below this, one thread is faster than waking another */
 
-static void gemm_bias(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A,
-                      const float *B, const float *bias, float beta, float *C) {
-    bool by_columns = N > M;
-    int64_t side = by_columns ? N : M;
+static void gemm_bands(const product *p, const float *bias) {
+    bool by_columns = p->N > p->M;
+    int64_t side = by_columns ? p->N : p->M;
     int64_t bands = zoo_threads_count() < side ? zoo_threads_count() : side;
-    if (2 * M * N * K < GEMM_PARALLEL_FLOPS) bands = 1;
-    gemm_job j = {.ta = ta,
-                  .tb = tb,
-                  .by_columns = by_columns,
-                  .M = M,
-                  .N = N,
-                  .K = K,
-                  .band = (side + bands - 1) / bands,
-                  .A = A,
-                  .B = B,
-                  .bias = bias,
-                  .beta = beta,
-                  .C = C};
+    if (2 * p->M * p->N * p->K < GEMM_PARALLEL_FLOPS) bands = 1;
+    gemm_job j = {p, by_columns, (side + bands - 1) / bands, bias};
     if (bands <= 1)
         gemm_band(&j, 0, 1);
     else
@@ -82,7 +84,8 @@ static void gemm_bias(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const f
 
 static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
                  float beta, float *C) {
-    gemm_bias(ta, tb, M, N, K, A, B, NULL, beta, C);
+    product p = {ta, tb, M, N, K, A, B, beta, C};
+    gemm_bands(&p, NULL);
 }
 
 /* Gradients of weights are products whose K (the batch's rows) dwarfs M and
@@ -94,34 +97,32 @@ static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float 
 #define K_PARTS_MAX 8
 
 typedef struct k_split {
-    bool ta, tb;
-    int64_t M, N, K, part;
-    const float *A, *B;
-    float beta;
-    float *C, *partial; /* partial: (parts - 1) x M x N */
+    const product *p;
+    int64_t part; /* K per part */
     int parts;
+    float *partial; /* (parts - 1) x M x N: every part's sum but the first, which goes to C */
 } k_split;
 
 static void k_part(void *ctx, int64_t begin, int64_t end) {
     const k_split *s = ctx;
-    for (int64_t p = begin; p < end; p++) {
-        int64_t k0 = p * s->part, k = s->K - k0 < s->part ? s->K - k0 : s->part;
+    const product *p = s->p;
+    for (int64_t i = begin; i < end; i++) {
+        int64_t k0 = i * s->part, k = p->K - k0 < s->part ? p->K - k0 : s->part;
         /* op(A) [M,K] from A [M,K] or [K,M]; op(B) [K,N] from B [K,N] or [N,K] */
-        const float *a = s->ta ? s->A + k0 * s->M : s->A + k0;
-        const float *b = s->tb ? s->B + k0 : s->B + k0 * s->N;
-        float *c = p == 0 ? s->C : s->partial + (p - 1) * s->M * s->N;
-        cblas_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans,
-                    s->tb ? CblasTrans : CblasNoTrans, (blasint)s->M, (blasint)s->N, (blasint)k,
-                    1.0f, a, (blasint)(s->ta ? s->M : s->K), b, (blasint)(s->tb ? s->K : s->N),
-                    p == 0 ? s->beta : 0.0f, c, (blasint)s->N);
+        const float *a = p->ta ? p->A + k0 * p->M : p->A + k0;
+        const float *b = p->tb ? p->B + k0 : p->B + k0 * p->N;
+        if (i == 0)
+            sgemm_part(p, p->M, p->N, k, a, b, p->beta, p->C);
+        else
+            sgemm_part(p, p->M, p->N, k, a, b, 0.0f, s->partial + (i - 1) * p->M * p->N);
     }
 }
 
 static void k_sum(void *ctx, int64_t begin, int64_t end) {
     const k_split *s = ctx;
-    for (int p = 1; p < s->parts; p++) {
-        const float *part = s->partial + (p - 1) * s->M * s->N;
-        for (int64_t i = begin; i < end; i++) s->C[i] += part[i];
+    for (int i = 1; i < s->parts; i++) {
+        const float *part = s->partial + (i - 1) * s->p->M * s->p->N;
+        for (int64_t e = begin; e < end; e++) s->p->C[e] += part[e];
     }
 }
 
@@ -129,27 +130,17 @@ static void k_sum(void *ctx, int64_t begin, int64_t end) {
  * arena), otherwise in bands. */
 static void gemm_grad(zoo_graph *g, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
                       const float *A, const float *B, float beta, float *C) {
+    product p = {ta, tb, M, N, K, A, B, beta, C};
     int64_t side = M > N ? M : N, parts = K / (2 * side);
     if (parts > K_PARTS_MAX) parts = K_PARTS_MAX;
     float *partial = NULL;
     if (parts >= 2 && 2 * M * N * K >= GEMM_PARALLEL_FLOPS)
         partial = zoo_graph_alloc(g, (size_t)((parts - 1) * M * N) * sizeof(float));
     if (!partial) {
-        gemm(ta, tb, M, N, K, A, B, beta, C);
+        gemm_bands(&p, NULL);
         return;
     }
-    k_split s = {.ta = ta,
-                 .tb = tb,
-                 .M = M,
-                 .N = N,
-                 .K = K,
-                 .part = (K + parts - 1) / parts,
-                 .A = A,
-                 .B = B,
-                 .beta = beta,
-                 .C = C,
-                 .partial = partial,
-                 .parts = (int)parts};
+    k_split s = {&p, (K + parts - 1) / parts, (int)parts, partial};
     zoo_parallel_for(parts, 1, k_part, &s);
     zoo_parallel_for(M * N, ZOO_PARALLEL_GRAIN, k_sum, &s);
 }
@@ -293,7 +284,8 @@ zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *b
     if (!out) return NULL;
     float *y = out->data; /* (R,Cout) */
     /* Each band adds the bias to its part of y right after its product. */
-    gemm_bias(false, !in_out, R, Cout, Cin, x->data, w->data, bias ? bias->data : NULL, 0.0f, y);
+    product p = {false, !in_out, R, Cout, Cin, x->data, w->data, 0.0f, y};
+    gemm_bands(&p, bias ? bias->data : NULL);
     if (zoo_wants_grad(g, x, w, bias, NULL)) {
         zoo_node *n = zoo_record(g, out, linear_backward, x, w, bias, NULL);
         if (!n) return NULL;
