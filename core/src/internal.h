@@ -64,6 +64,10 @@ bool zoo_check_i32(zoo_graph *g, const char *op, const zoo_tensor *t, const char
 /* Normalises a possibly negative axis; fails the graph when out of range. */
 bool zoo_check_axis(zoo_graph *g, const char *op, const zoo_tensor *t, int *axis);
 
+/* The machine's online CPUs: a constant, where a work split must not depend
+ * on the thread count the user chose. */
+int zoo_cpu_count(void);
+
 /* x[0..n) = 0, shared out over the pool when long. */
 void zoo_zero_floats(float *x, int64_t n);
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "internal.h"
 #include "zoo/threads.h"
 
 typedef struct job {
@@ -112,7 +113,7 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
-static int cpu_count(void) {
+int zoo_cpu_count(void) {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
 }
@@ -162,7 +163,7 @@ static pool *pool_create(int n_threads) {
 
 void zoo_threads_set(int n) {
     pthread_once(&atfork_once, register_atfork);
-    if (n <= 0) n = cpu_count();
+    if (n <= 0) n = zoo_cpu_count();
     pthread_mutex_lock(&config_mu);
     if (n != thread_count) {
         pool_destroy(the_pool);
@@ -177,7 +178,7 @@ void zoo_threads_set(int n) {
 
 int zoo_threads_count(void) {
     pthread_mutex_lock(&config_mu);
-    int n = thread_count > 0 ? thread_count : cpu_count();
+    int n = thread_count > 0 ? thread_count : zoo_cpu_count();
     pthread_mutex_unlock(&config_mu);
     return n;
 }
@@ -185,7 +186,7 @@ int zoo_threads_count(void) {
 static pool *pool_get(void) {
     pthread_once(&atfork_once, register_atfork);
     pthread_mutex_lock(&config_mu);
-    if (thread_count <= 0) thread_count = cpu_count();
+    if (thread_count <= 0) thread_count = zoo_cpu_count();
     if (!the_pool && thread_count > 1) the_pool = pool_create(thread_count);
     pool *p = the_pool;
     pthread_mutex_unlock(&config_mu);

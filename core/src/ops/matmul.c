@@ -25,10 +25,15 @@ static void sgemm_part(const product *p, int64_t m, int64_t n, int64_t k, const 
 }
 
 /* OpenBLAS runs single-threaded; a product big enough to share is cut into
- * bands of C, one per pool thread, so zoo's pool is the only one (OpenBLAS's
- * own threads yield-spin while they wait). Bands run along the longer side
- * of C: each thread then packs only its share of the bigger operand instead
- * of all of it. */
+ * bands of C, shared out over the pool, so zoo's pool is the only one
+ * (OpenBLAS's own threads yield-spin while they wait). Bands run along the
+ * longer side of C: each thread then packs only its share of the bigger
+ * operand instead of all of it.
+ *
+ * How many bands depends on the shape and the machine's CPU count, never on
+ * the thread count: OpenBLAS's kernels round an element differently at the
+ * edge of a call than inside it (seen with its Haswell kernels on AMD EPYC),
+ * so a cut that moved with the thread count would change the results. */
 typedef struct gemm_job {
     const product *p;
     bool by_columns;
@@ -48,10 +53,8 @@ ZOO_VECTOR_CLONES static void fill_bias(float *c, const float *bias, int64_t m, 
     }
 }
 
-static void gemm_band(void *ctx, int index, int n_workers) {
-    const gemm_job *j = ctx;
+static void gemm_band(const gemm_job *j, int64_t index) {
     const product *p = j->p;
-    (void)n_workers;
     int64_t total = j->by_columns ? p->N : p->M, first = index * j->band;
     int64_t size = total - first < j->band ? total - first : j->band;
     if (size <= 0) return;
@@ -69,18 +72,24 @@ static void gemm_band(void *ctx, int index, int n_workers) {
     sgemm_part(p, m, n, p->K, a, b, j->bias ? 1.0f : p->beta, c);
 }
 
+static void gemm_band_range(void *ctx, int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; i++) gemm_band(ctx, i);
+}
+
 #define GEMM_PARALLEL_FLOPS (1 << 21) /* below this, one thread is faster than waking another */
+#define GEMM_MIN_BAND 32              /* rows or columns: thinner bands repack too much */
 
 static void gemm_bands(const product *p, const float *bias) {
     bool by_columns = p->N > p->M;
     int64_t side = by_columns ? p->N : p->M;
-    int64_t bands = zoo_threads_count() < side ? zoo_threads_count() : side;
-    if (2 * p->M * p->N * p->K < GEMM_PARALLEL_FLOPS) bands = 1;
+    int64_t bands = zoo_cpu_count();
+    if (bands > side / GEMM_MIN_BAND) bands = side / GEMM_MIN_BAND;
+    if (bands < 1 || 2 * p->M * p->N * p->K < GEMM_PARALLEL_FLOPS) bands = 1;
     gemm_job j = {p, by_columns, (side + bands - 1) / bands, bias};
-    if (bands <= 1)
-        gemm_band(&j, 0, 1);
+    if (bands == 1)
+        gemm_band(&j, 0);
     else
-        zoo_parallel_run((int)bands, gemm_band, &j);
+        zoo_parallel_for(bands, 1, gemm_band_range, &j);
 }
 
 static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
