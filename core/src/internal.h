@@ -6,12 +6,13 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "zoo/op.h"
 #include "zoo/ops.h"
 #include "zoo/status.h"
 #include "zoo/tensor.h"
 #include "zoo/threads.h"
 
-typedef void (*zoo_backward_fn)(zoo_graph *g, zoo_node *n);
+typedef zoo_op_backward_fn zoo_backward_fn;
 
 /* One tape entry. `saved` and the arguments are whatever the operator's
  * backward needs; all of it lives in the graph's arena. */
@@ -19,7 +20,7 @@ struct zoo_node {
     zoo_node *prev;
     zoo_backward_fn backward;
     zoo_tensor *out;
-    zoo_tensor *in[4];
+    zoo_tensor *in[ZOO_OP_MAX_INPUTS];
     void *saved;
     void *saved2;
     int64_t iarg[4];

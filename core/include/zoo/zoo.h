@@ -10,6 +10,7 @@
 #include "zoo/io.h"
 #include "zoo/json.h"
 #include "zoo/ops.h"
+#include "zoo/op.h"
 #include "zoo/optim.h"
 #include "zoo/params.h"
 #include "zoo/plugin.h"
