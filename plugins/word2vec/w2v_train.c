@@ -83,7 +83,7 @@ HOT double predict_centre(const w2v_update *u, const float *x, float *error, int
     int64_t n = u->dim, made = 0;
     double loss = 0;
     if (u->tree) {
-        const zoo_huffman *h = u->tree;
+        const w2v_huffman *h = u->tree;
         const int32_t *points = h->points + h->offset[centre];
         const uint8_t *codes = h->codes + h->offset[centre];
         for (int32_t k = 0; k < h->length[centre]; k++)
@@ -155,7 +155,7 @@ HOT uint64_t next_random(uint64_t *s) {
 
 /* A draw from the alias table: the high half of one 64-bit number picks the
  * column, the low half decides between it and its alias. */
-HOT int32_t draw_noise(const zoo_alias_table *t, uint64_t *s) {
+HOT int32_t draw_noise(const w2v_alias_table *t, uint64_t *s) {
     uint64_t r = next_random(s);
     int64_t column = (int64_t)(((r >> 32) * (uint64_t)t->n) >> 32);
     float coin = (float)(r & 0xffffffffu) * 0x1p-32f;

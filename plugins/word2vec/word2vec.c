@@ -100,8 +100,8 @@ static int w2v_create(const zoo_hparams *hp, zoo_params *params, zoo_rng *rng, z
 }
 
 static void w2v_destroy(zoo_model *m) {
-    zoo_alias_free(&m->noise);
-    zoo_huffman_free(&m->tree);
+    w2v_alias_free(&m->noise);
+    w2v_huffman_free(&m->tree);
     free(m->keep);
     free(m);
 }
@@ -145,10 +145,10 @@ static int w2v_set_tokenizer(zoo_model *m, const zoo_tokenizer *tok) {
         keep[id] = p >= 1 ? 1ULL << 32 : (uint64_t)(p * 4294967296.0);
         if (keep[id] == 0) keep[id] = 1;
     }
-    zoo_alias_free(&m->noise);
-    zoo_huffman_free(&m->tree);
-    if (!st && m->negative > 0) st = zoo_alias_build(&m->noise, weights, V);
-    if (!st && m->hs) st = zoo_huffman_build(&m->tree, counts, V);
+    w2v_alias_free(&m->noise);
+    w2v_huffman_free(&m->tree);
+    if (!st && m->negative > 0) st = w2v_alias_build(&m->noise, weights, V);
+    if (!st && m->hs) st = w2v_huffman_build(&m->tree, counts, V);
     free(counts), free(weights);
     if (st) {
         free(keep);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "w2v_sampling.h"
 #include "zoo/zoo.h"
 
 struct zoo_model {
@@ -30,8 +31,8 @@ struct zoo_model {
     zoo_tensor *input, *output, *output_hs; /* owned by the host's store; output(_hs) may be NULL */
     /* From the tokenizer (set_tokenizer): */
     const zoo_tokenizer *tok;
-    zoo_alias_table noise; /* counts^ns_exponent */
-    zoo_huffman tree;
+    w2v_alias_table noise; /* counts^ns_exponent */
+    w2v_huffman tree;
     /* keep[id]: the probability, times 2^32, that an occurrence of id is
      * trained (sub-sampling); 0 for ids never trained (specials, [UNK]) */
     uint64_t *keep;
@@ -41,7 +42,7 @@ struct zoo_model {
 typedef struct w2v_update {
     int64_t dim;
     float *input, *output, *output_hs;
-    const zoo_huffman *tree; /* NULL without hierarchical softmax */
+    const w2v_huffman *tree; /* NULL without hierarchical softmax */
     bool cbow, cbow_mean;
 } w2v_update;
 

@@ -232,7 +232,7 @@ printf '{"steps": [{"frobnicate": 1}]}' >"$tmp/s4.json"
 expect 1 "steps\[0\]: no action" "$zoo" run "$tmp/s4.json"
 
 # --- gpt: a HuggingFace directory as MODEL, a BPE tokenizer trained on the corpus, generation through the cache
-hf="$source_dir/tests/fixtures/gpt2-tiny"
+hf="$source_dir/plugins/gpt/tests/fixtures/gpt2-tiny"
 expect 0 "" "$zoo" forward "$hf" --ids "$hf/ids.txt" --out "$tmp/hf.npy" --hidden "$tmp/hf-hidden.npy"
 head -c 128 "$tmp/hf.npy" | grep -aq "'shape': (2, 12, 53)" || fail "forward on a HuggingFace directory: wrong logits shape"
 expect 1 "has no tokenizer" "$zoo" generate "$hf" --prompt "x"

@@ -69,7 +69,7 @@ done
 
 begin "build the plugin out of tree with pkg-config"
 mkdir -p "$tmp/src" "$tmp/plugins"
-cp "$plugin_src/../../plugins/bigram/bigram.c" "$plugin_src/bigram.json" "$plugin_src/Makefile" \
+cp "$plugin_src/../../plugins/bigram/bigram.c" "$plugin_src/../../plugins/bigram/bigram.json" "$plugin_src/Makefile" \
     "$plugin_src/CMakeLists.txt" "$tmp/src/"
 PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$tmp/src" CC="$cc" \
     CFLAGS="-O2 -Wall -Wextra -Werror" >"$tmp/make.log" 2>&1 ||

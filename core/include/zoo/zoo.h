@@ -16,7 +16,6 @@
 #include "zoo/plugin.h"
 #include "zoo/rng.h"
 #include "zoo/safetensors.h"
-#include "zoo/sampling.h"
 #include "zoo/status.h"
 #include "zoo/tensor.h"
 #include "zoo/threads.h"

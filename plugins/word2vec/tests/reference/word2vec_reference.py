@@ -3,8 +3,8 @@
 sampling and/or hierarchical softmax, written from the update rules in plain numpy (float64,
 exact sigmoid, no clipping -- so the C code is checked against the maths, not a lookup table).
 
-    /usr/bin/python3 tests/reference/word2vec_reference.py [OUT]
-        writes OUT (default tests/fixtures/word2vec/one_update.json under the repo root) and
+    /usr/bin/python3 plugins/word2vec/tests/reference/word2vec_reference.py [OUT]
+        writes OUT (default plugins/word2vec/tests/fixtures/word2vec/one_update.json under the repo root) and
         prints the Huffman paths; deterministic (fixed seed), so rerunning reproduces the file
 
 Needs Debian's python3-numpy only. A fixture generator, never a test-time dependency.

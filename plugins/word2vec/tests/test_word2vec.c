@@ -1,4 +1,4 @@
-/* word2vec: single updates against tests/reference/word2vec_reference.py
+/* word2vec: single updates against reference/word2vec_reference.py
  * (numpy, float64), the sampling tables built from the tokenizer's counts,
  * and training steps through the plugin (determinism, threads, errors). */
 #include <cjson/cJSON.h>
@@ -18,7 +18,7 @@ static cJSON *fixture;
 
 static cJSON *load_fixture(void) {
     size_t len = 0;
-    char *text = zoo_read_file(ZOO_SOURCE_DIR "/tests/fixtures/word2vec/one_update.json", &len);
+    char *text = zoo_read_file(ZOO_TEST_DIR "/fixtures/one_update.json", &len);
     ck_assert_ptr_nonnull(text);
     cJSON *doc = cJSON_Parse(text);
     free(text);
@@ -52,15 +52,15 @@ static const cJSON *field(const cJSON *o, const char *name) {
     return f;
 }
 
-/* zoo_huffman_build gives the reference's paths (its own implementation of
+/* w2v_huffman_build gives the reference's paths (its own implementation of
  * word2vec.c's tree) for the fixture's counts. */
 START_TEST(test_huffman_paths_match_the_reference) {
     cJSON *doc = load_fixture();
     int64_t V = field(doc, "vocab_size")->valueint, counts[16];
     for (int64_t i = 0; i < V; i++)
         counts[i] = cJSON_GetArrayItem(field(doc, "counts"), (int)i)->valueint;
-    zoo_huffman h;
-    ck_assert_int_eq(zoo_huffman_build(&h, counts, V), ZOO_OK);
+    w2v_huffman h;
+    ck_assert_int_eq(w2v_huffman_build(&h, counts, V), ZOO_OK);
     const cJSON *points = field(field(doc, "huffman"), "points");
     const cJSON *codes = field(field(doc, "huffman"), "codes");
     for (int64_t w = 0; w < V; w++) {
@@ -73,7 +73,7 @@ START_TEST(test_huffman_paths_match_the_reference) {
             ck_assert_int_eq(h.codes[h.offset[w] + k], c[k]);
         }
     }
-    zoo_huffman_free(&h);
+    w2v_huffman_free(&h);
     cJSON_Delete(doc);
 }
 END_TEST
@@ -86,8 +86,8 @@ START_TEST(test_one_update_matches_the_reference) {
     int64_t counts[16];
     for (int64_t i = 0; i < V; i++)
         counts[i] = cJSON_GetArrayItem(field(fixture, "counts"), (int)i)->valueint;
-    zoo_huffman tree;
-    ck_assert_int_eq(zoo_huffman_build(&tree, counts, V), ZOO_OK);
+    w2v_huffman tree;
+    ck_assert_int_eq(w2v_huffman_build(&tree, counts, V), ZOO_OK);
     float alpha = (float)field(fixture, "alpha")->valuedouble;
     const cJSON *c;
     int n_cases = 0;
@@ -131,7 +131,7 @@ START_TEST(test_one_update_matches_the_reference) {
         n_cases++;
     }
     ck_assert_int_eq(n_cases, 6);
-    zoo_huffman_free(&tree);
+    w2v_huffman_free(&tree);
     cJSON_Delete(fixture);
 }
 END_TEST
@@ -218,7 +218,7 @@ START_TEST(test_sampling_tables_follow_the_counts) {
     int64_t draws = 400000, *seen = calloc((size_t)V, sizeof *seen);
     zoo_rng rng;
     zoo_rng_seed(&rng, 9);
-    for (int64_t i = 0; i < draws; i++) seen[zoo_alias_draw(&m->noise, &rng)]++;
+    for (int64_t i = 0; i < draws; i++) seen[w2v_alias_draw(&m->noise, &rng)]++;
     ck_assert_int_eq(seen[0], 0); /* [UNK] */
     for (int32_t id = 1; id < V; id++) {
         double p = want[id] / z, sd = sqrt(draws * p * (1 - p));

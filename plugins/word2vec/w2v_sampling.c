@@ -1,4 +1,4 @@
-#include "zoo/sampling.h"
+#include "w2v_sampling.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -8,25 +8,25 @@
 
 /* Vose's construction: columns of average height 1, each topped up from
  * one symbol that has weight to spare. */
-int zoo_alias_build(zoo_alias_table *t, const double *weights, int64_t n) {
+int w2v_alias_build(w2v_alias_table *t, const double *weights, int64_t n) {
     memset(t, 0, sizeof *t);
     if (n < 1 || n > INT32_MAX)
-        return zoo_error(ZOO_ERR_ARG, "zoo_alias_build: %lld symbols", (long long)n);
+        return zoo_error(ZOO_ERR_ARG, "w2v_alias_build: %lld symbols", (long long)n);
     double total = 0;
     for (int64_t i = 0; i < n; i++) {
         if (!(weights[i] >= 0) || !isfinite(weights[i]))
-            return zoo_error(ZOO_ERR_ARG, "zoo_alias_build: weight %lld is %g", (long long)i,
+            return zoo_error(ZOO_ERR_ARG, "w2v_alias_build: weight %lld is %g", (long long)i,
                              weights[i]);
         total += weights[i];
     }
-    if (!(total > 0)) return zoo_error(ZOO_ERR_ARG, "zoo_alias_build: the weights sum to 0");
+    if (!(total > 0)) return zoo_error(ZOO_ERR_ARG, "w2v_alias_build: the weights sum to 0");
     double *scaled = malloc((size_t)n * sizeof *scaled);
     int32_t *small = malloc((size_t)n * sizeof *small), *large = malloc((size_t)n * sizeof *large);
     t->accept = malloc((size_t)n * sizeof *t->accept);
     t->alias = malloc((size_t)n * sizeof *t->alias);
     if (!scaled || !small || !large || !t->accept || !t->alias) {
-        free(scaled), free(small), free(large), zoo_alias_free(t);
-        return zoo_error(ZOO_ERR_NOMEM, "zoo_alias_build: out of memory for %lld symbols",
+        free(scaled), free(small), free(large), w2v_alias_free(t);
+        return zoo_error(ZOO_ERR_NOMEM, "w2v_alias_build: out of memory for %lld symbols",
                          (long long)n);
     }
     int64_t ns = 0, nl = 0;
@@ -51,12 +51,12 @@ int zoo_alias_build(zoo_alias_table *t, const double *weights, int64_t n) {
     return ZOO_OK;
 }
 
-int32_t zoo_alias_draw(const zoo_alias_table *t, zoo_rng *rng) {
+int32_t w2v_alias_draw(const w2v_alias_table *t, zoo_rng *rng) {
     int32_t column = (int32_t)zoo_rng_below(rng, (uint64_t)t->n);
     return zoo_rng_uniform(rng) < t->accept[column] ? column : t->alias[column];
 }
 
-void zoo_alias_free(zoo_alias_table *t) {
+void w2v_alias_free(w2v_alias_table *t) {
     free(t->accept), free(t->alias);
     memset(t, 0, sizeof *t);
 }
@@ -75,13 +75,13 @@ static int by_count(const void *a, const void *b) {
 /* The classic two-queue construction: leaves in increasing count, inner
  * nodes in the order they are made (also increasing), the two smallest
  * fronts merged each time. */
-int zoo_huffman_build(zoo_huffman *h, const int64_t *counts, int64_t n) {
+int w2v_huffman_build(w2v_huffman *h, const int64_t *counts, int64_t n) {
     memset(h, 0, sizeof *h);
     if (n < 1 || n > INT32_MAX)
-        return zoo_error(ZOO_ERR_ARG, "zoo_huffman_build: %lld symbols", (long long)n);
+        return zoo_error(ZOO_ERR_ARG, "w2v_huffman_build: %lld symbols", (long long)n);
     for (int64_t i = 0; i < n; i++)
         if (counts[i] < 0)
-            return zoo_error(ZOO_ERR_ARG, "zoo_huffman_build: count %lld is %lld", (long long)i,
+            return zoo_error(ZOO_ERR_ARG, "w2v_huffman_build: count %lld is %lld", (long long)i,
                              (long long)counts[i]);
     int64_t nodes = 2 * n - 1;
     ranked *order = malloc((size_t)n * sizeof *order);
@@ -129,14 +129,14 @@ int zoo_huffman_build(zoo_huffman *h, const int64_t *counts, int64_t n) {
     free(order), free(parent), free(weight), free(bit);
     h->n = n;
     if (status) {
-        zoo_huffman_free(h);
-        return zoo_error(ZOO_ERR_NOMEM, "zoo_huffman_build: out of memory for %lld symbols",
+        w2v_huffman_free(h);
+        return zoo_error(ZOO_ERR_NOMEM, "w2v_huffman_build: out of memory for %lld symbols",
                          (long long)n);
     }
     return ZOO_OK;
 }
 
-void zoo_huffman_free(zoo_huffman *h) {
+void w2v_huffman_free(w2v_huffman *h) {
     free(h->length), free(h->offset), free(h->points), free(h->codes);
     memset(h, 0, sizeof *h);
 }

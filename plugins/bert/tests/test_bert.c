@@ -1,5 +1,5 @@
 /* The bert plugin against an independent PyTorch reference
- * (tests/reference/bert_reference.py made tests/fixtures/bert-tiny*): MLM
+ * (reference/bert_reference.py made fixtures/bert-tiny*): MLM
  * logits, hidden states, pooled output and the pretraining loss and
  * gradients of HuggingFace-style BERT directories in three naming variants
  * (bert. prefix, none, legacy gamma/beta); padding invariance; finite
@@ -12,7 +12,7 @@
 #include "check_util.h"
 #include "model.h"
 
-#define FIXTURES ZOO_SOURCE_DIR "/tests/fixtures"
+#define FIXTURES ZOO_TEST_DIR "/fixtures"
 
 static zoo_loaded *bert;
 
@@ -220,8 +220,17 @@ START_TEST(test_export_round_trip_and_errors) {
         ck_assert_int_eq(memcmp(a->data, b->data, (size_t)a->numel * 4), 0);
     }
     zoo_hparams *hp = zoo_hparams_new(bert->plugin->hparams, bert->plugin->n_hparams);
-    ck_assert_int_eq(bert->plugin->ops->import_config(FIXTURES "/gpt2-tiny", hp), ZOO_ERR_NOTFOUND);
+    char other[] = "/tmp/zoo-bert-other.XXXXXX", other_config[64];
+    ck_assert_ptr_nonnull(mkdtemp(other));
+    snprintf(other_config, sizeof other_config, "%s/config.json", other);
+    FILE *f = fopen(other_config, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"model_type\": \"gpt2\", \"n_embd\": 32}\n", f);
+    fclose(f);
+    ck_assert_int_eq(bert->plugin->ops->import_config(other, hp), ZOO_ERR_NOTFOUND);
     ck_assert(strstr(zoo_error_message(), "model_type is \"gpt2\", not \"bert\""));
+    unlink(other_config);
+    rmdir(other);
     zoo_hparams_free(hp);
     char path[600];
     snprintf(path, sizeof path, "%s/model.safetensors", dir);

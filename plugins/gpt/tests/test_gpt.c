@@ -1,5 +1,5 @@
 /* The gpt plugin against an independent PyTorch reference
- * (tests/reference/gpt2_reference.py made tests/fixtures/gpt2-tiny*):
+ * (reference/gpt2_reference.py made fixtures/gpt2-tiny*):
  * logits, hidden states, loss and gradients of HuggingFace-style GPT-2
  * directories in both naming variants; the KV cache against the full
  * forward; finite differences on a tiny config; export and re-import. */
@@ -11,7 +11,7 @@
 #include "check_util.h"
 #include "model.h"
 
-#define FIXTURES ZOO_SOURCE_DIR "/tests/fixtures"
+#define FIXTURES ZOO_TEST_DIR "/fixtures"
 
 static zoo_loaded *gpt;
 
