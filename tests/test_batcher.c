@@ -3,7 +3,7 @@
 #include <math.h>
 
 #include "check_util.h"
-#include "zoo/batcher.h"
+#include "batcher.h"
 
 enum { PAD = 0, UNK = 1, CLS = 2, SEP = 3, MASK = 4 };
 static const int32_t unk_only[] = {UNK};

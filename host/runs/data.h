@@ -5,7 +5,7 @@
 #define ZOO_HOST_DATA_H
 
 #include "config.h"
-#include "zoo/batcher.h"
+#include "batcher.h"
 #include "zoo/tokenizer.h"
 
 typedef struct zoo_text_ids {

@@ -3,7 +3,6 @@
 #ifndef ZOO_ZOO_H
 #define ZOO_ZOO_H
 
-#include "zoo/batcher.h"
 #include "zoo/corpus.h"
 #include "zoo/export.h"
 #include "zoo/hparams.h"

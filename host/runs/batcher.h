@@ -75,7 +75,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "zoo/export.h"
 #include "zoo/plugin.h"
 #include "zoo/rng.h"
 
@@ -101,7 +100,7 @@ typedef struct zoo_dataset {
  * cut moves forward to the next line start (or to n), so no line is split and
  * each view holds whole lines. val_fraction in [0, 1); val may come back
  * empty (n = 0). The views point into `all`'s arrays. Errors: ZOO_ERR_ARG. */
-ZOO_API int zoo_dataset_split(const zoo_dataset *all, double val_fraction, zoo_dataset *train,
+int zoo_dataset_split(const zoo_dataset *all, double val_fraction, zoo_dataset *train,
                               zoo_dataset *val);
 
 typedef struct zoo_batcher_config {
@@ -123,7 +122,7 @@ typedef struct zoo_batcher_config {
 
 /* A config for `objective` with mask_prob 0.15, every id -1 (unset) and the
  * rest zero: set B, T, seed and, for the masked LM, the vocabulary ids. */
-ZOO_API zoo_batcher_config zoo_batcher_defaults(zoo_objective objective);
+zoo_batcher_config zoo_batcher_defaults(zoo_objective objective);
 
 typedef struct zoo_batcher zoo_batcher;
 
@@ -131,8 +130,8 @@ typedef struct zoo_batcher zoo_batcher;
  * the config against the split (e.g. "causal LM: T+1 = 129 tokens do not fit
  * in a split of 100 tokens"), token ids against the vocabulary, the lines.
  * NULL with a message on error (ZOO_ERR_ARG, or ZOO_ERR_NOMEM). */
-ZOO_API zoo_batcher *zoo_batcher_new(const zoo_dataset *data, const zoo_batcher_config *cfg);
-ZOO_API void zoo_batcher_free(zoo_batcher *b);
+zoo_batcher *zoo_batcher_new(const zoo_dataset *data, const zoo_batcher_config *cfg);
+void zoo_batcher_free(zoo_batcher *b);
 
 /* What a batch covered. */
 typedef struct zoo_batch_info {
@@ -150,11 +149,11 @@ typedef struct zoo_batch_info {
  * next call to next, rewind or free. info may be NULL. Allocates nothing.
  * Returns 1 with a batch, 0 when an evaluation pass is over (batch untouched;
  * zoo_batcher_rewind starts another), never 0 in training mode. */
-ZOO_API int zoo_batcher_next(zoo_batcher *b, zoo_batch *batch, zoo_batch_info *info);
+int zoo_batcher_next(zoo_batcher *b, zoo_batch *batch, zoo_batch_info *info);
 
 /* Back to the state right after creation (rng re-seeded, cursor and
  * counters zero). */
-ZOO_API void zoo_batcher_rewind(zoo_batcher *b);
+void zoo_batcher_rewind(zoo_batcher *b);
 
 /* The batcher's whole position: rng, cursor, counters and a fingerprint of
  * what the position is valid for (objective, B, T, mode, split size, lines,
@@ -166,18 +165,18 @@ typedef struct zoo_batcher_state {
     uint64_t words[ZOO_BATCHER_STATE_WORDS];
 } zoo_batcher_state;
 
-ZOO_API void zoo_batcher_save(const zoo_batcher *b, zoo_batcher_state *out);
+void zoo_batcher_save(const zoo_batcher *b, zoo_batcher_state *out);
 /* ZOO_ERR_STATE, batcher unchanged, when the state was saved by a batcher of
  * another kind or is out of range for this one. */
-ZOO_API int zoo_batcher_restore(zoo_batcher *b, const zoo_batcher_state *st);
+int zoo_batcher_restore(zoo_batcher *b, const zoo_batcher_state *st);
 
 /* The state as text for checkpoint metadata (safetensors metadata values are
  * strings): "batcher1" and the words as 16 hex digits, space-separated. */
 #define ZOO_BATCHER_STATE_TEXT 160
-ZOO_API void zoo_batcher_state_format(const zoo_batcher_state *st,
+void zoo_batcher_state_format(const zoo_batcher_state *st,
                                       char text[ZOO_BATCHER_STATE_TEXT]);
 /* ZOO_ERR_FORMAT with a message when text is not what format wrote. */
-ZOO_API int zoo_batcher_state_parse(const char *text, zoo_batcher_state *out);
+int zoo_batcher_state_parse(const char *text, zoo_batcher_state *out);
 
 #ifdef __cplusplus
 }

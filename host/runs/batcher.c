@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "zoo/batcher.h"
+#include "batcher.h"
 #include "zoo/status.h"
 
 struct zoo_batcher {
