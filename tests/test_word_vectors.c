@@ -10,6 +10,7 @@
 
 #include "check_util.h"
 #include "zoo/io.h"
+#include "word_vector_eval.h"
 #include "zoo/word_vectors.h"
 
 static char dir[256];

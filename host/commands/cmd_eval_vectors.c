@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "vectors_source.h"
+#include "word_vector_eval.h"
 #include "zoo/status.h"
 #include "zoo/word_vectors.h"
 

@@ -3,7 +3,7 @@
  * text and DIM numbers in the text format, or "word " and DIM little-endian
  * float32 in the binary one; fastText's .vec is the text format), and
  * answers the usual queries over them: cosine nearest neighbours, analogies
- * (b - a + c) and the two standard evaluations. Rows keep the file's order,
+ * (b - a + c). (The two standard evaluations are the host's.) Rows keep the file's order,
  * which word2vec writes by descending frequency: "the N most frequent" is
  * the first N. */
 #ifndef ZOO_WORD_VECTORS_H
@@ -67,40 +67,6 @@ ZOO_API int64_t zoo_word_vectors_nearest(const zoo_word_vectors *v, const float 
  * out of range being an error. */
 ZOO_API int64_t zoo_word_vectors_analogy(const zoo_word_vectors *v, int64_t a, int64_t b, int64_t c,
                                          int64_t restrict_to, int64_t n, int64_t *rows, float *cosines);
-
-/* Evaluation on questions-words.txt: sections start with ": name", each
- * question is four words "A B C D" (is D the answer of A : B :: C : ?).
- * Words are looked up ignoring case among the first restrict_to rows; a
- * question with any word outside them is skipped and counted as such. */
-typedef struct zoo_analogy_section {
-    char *name;
-    int64_t correct, asked, skipped; /* asked: questions with all four words known */
-} zoo_analogy_section;
-
-typedef struct zoo_analogy_result {
-    zoo_analogy_section *sections;
-    int n_sections;
-    int64_t correct, asked, skipped; /* over all sections */
-} zoo_analogy_result;
-
-/* Errors name the file and line (a question that is not four words, a
- * question before any section). */
-ZOO_API int zoo_word_vectors_eval_analogy(const zoo_word_vectors *v, const char *path, int64_t restrict_to,
-                                          zoo_analogy_result *out);
-ZOO_API void zoo_analogy_result_free(zoo_analogy_result *r);
-
-/* Evaluation on word pairs with human scores (WordSim-353's tab-separated
- * "word1 word2 score" lines; lines starting with '#' are comments): the
- * Spearman rank correlation (ties get their average rank) between the
- * scores and the vectors' cosines over the pairs whose two words are known
- * (ignoring case, among the first restrict_to rows). */
-typedef struct zoo_pairs_result {
-    double spearman;
-    int64_t used, skipped; /* pairs scored, pairs with an unknown word */
-} zoo_pairs_result;
-
-ZOO_API int zoo_word_vectors_eval_pairs(const zoo_word_vectors *v, const char *path, int64_t restrict_to,
-                                        zoo_pairs_result *out);
 
 #ifdef __cplusplus
 }
