@@ -44,18 +44,6 @@ static int parse(zoo_cli *cli, int argc, char **argv, int n_words, const char **
     return 0;
 }
 
-/* The rows of the words, or an error naming the missing one. */
-static int find_words(const zoo_cli *cli, const zoo_word_vectors *v, const char *path,
-                      const char **words, int n, int64_t *rows) {
-    for (int i = 0; i < n; i++) {
-        rows[i] = zoo_word_vectors_find(v, words[i], 0, true);
-        if (rows[i] < 0)
-            return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "'%s' is not among the %lld words of %s",
-                                words[i], (long long)v->count, path);
-    }
-    return 0;
-}
-
 static void print_results(const zoo_cli *cli, const zoo_word_vectors *v, const int64_t *rows,
                           const float *cosines, int64_t n) {
     if (cli->json) printf("{\"results\": [");
@@ -73,21 +61,19 @@ static void print_results(const zoo_cli *cli, const zoo_word_vectors *v, const i
 /* similar (one word) or analogy (three). */
 static int query(zoo_cli *cli, int argc, char **argv, int n_words) {
     const char *path, *words[3];
-    int64_t top = 10, rows[3];
+    int64_t top = 10;
     int status = parse(cli, argc, argv, n_words, &path, words, &top);
     if (status) return status;
     zoo_word_vectors *v = zoo_vectors_open(cli, path);
     if (!v) return ZOO_EXIT_FAILURE;
     int64_t *found = malloc((size_t)top * sizeof *found);
     float *cosines = malloc((size_t)top * sizeof *cosines);
-    status = find_words(cli, v, path, words, n_words, rows);
-    if (!status) {
-        int64_t n = n_words == 1 ? zoo_word_vectors_nearest(v, v->unit + rows[0] * v->dim, 0, rows,
-                                                            1, top, found, cosines)
-                                 : zoo_word_vectors_analogy(v, rows[0], rows[1], rows[2], 0, top,
-                                                            found, cosines);
+    int64_t n = found && cosines ? zoo_word_vectors_query(v, words, n_words, top, found, cosines)
+                                 : zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    if (n >= 0)
         print_results(cli, v, found, cosines, n);
-    }
+    else
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %s", path, zoo_error_message());
     free(found), free(cosines);
     zoo_word_vectors_free(v);
     return status;

@@ -273,7 +273,7 @@ ZOO_PLUGIN_EXPORT const zoo_plugin *zoo_plugin_entry(void) {
     return &w2v_plugin;
 }
 
-/* --- extras, declared in registry/registry.json, called through libffi --- */
+/* --- extras, declared in word2vec.json, called through libffi ------------ */
 
 /* "word cosine" lines for the rows found, or NULL with a message. */
 static char *format_results(const zoo_word_vectors *v, const int64_t *rows, const float *cosines,
@@ -300,25 +300,16 @@ static char *query(zoo_model *m, const char *a, const char *b, const char *c, in
     zoo_word_vectors *v = word_vectors_of(m);
     if (!v) return NULL;
     const char *words[3] = {a, b, c};
-    int64_t at[3], *rows = malloc((size_t)top * sizeof *rows);
+    int64_t *rows = malloc((size_t)top * sizeof *rows);
     float *cosines = malloc((size_t)top * sizeof *cosines);
-    int n_words = b ? 3 : 1;
     char *text = NULL;
-    int64_t found = -1;
-    for (int i = 0; i < n_words; i++)
-        if ((at[i] = zoo_word_vectors_find(v, words[i], 0, true)) < 0) {
-            zoo_error(ZOO_ERR_NOTFOUND, "word2vec: '%s' is not among the model's %lld words",
-                      words[i], (long long)v->count);
-            goto done;
-        }
-    if (!rows || !cosines) {
-        zoo_error(ZOO_ERR_NOMEM, "word2vec: out of memory");
-        goto done;
-    }
-    found = b ? zoo_word_vectors_analogy(v, at[0], at[1], at[2], 0, top, rows, cosines)
-              : zoo_word_vectors_nearest(v, v->unit + at[0] * v->dim, 0, at, 1, top, rows, cosines);
-    if (found >= 0) text = format_results(v, rows, cosines, found);
-done:
+    int64_t found = rows && cosines
+                        ? zoo_word_vectors_query(v, words, b ? 3 : 1, top, rows, cosines)
+                        : zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    if (found >= 0)
+        text = format_results(v, rows, cosines, found);
+    else
+        zoo_error(found, "word2vec: %s", zoo_error_message());
     free(rows), free(cosines);
     zoo_word_vectors_free(v);
     return text;

@@ -287,7 +287,7 @@ cmp -s "$tmp/near.bin" "$tmp/near.run" || fail "word2vec: the run directory and 
 "$zoo" call word2vec.similar --model "$tmp/w2v" w3 14 | grep -v '^$' >"$tmp/near.call"
 cmp -s "$tmp/near.bin" "$tmp/near.call" || fail "word2vec: the similar extra answers differently"
 expect 0 "^w" "$zoo" call word2vec.analogy --model "$tmp/w2v" v1 v2 w1 3
-expect 1 "'nope' is not among the model's 30 words" "$zoo" call word2vec.similar --model "$tmp/w2v" nope 3
+expect 1 "word2vec: 'nope' is not among the 30 words" "$zoo" call word2vec.similar --model "$tmp/w2v" nope 3
 cat >"$tmp/w2v-script.json" <<EOF
 {"steps": [{"id": "w", "train": "$tmp/w2v.json", "out": "$tmp/w2v-script", "quiet": true},
            {"call": "word2vec.similar", "model": "\${w.checkpoint}", "args": ["w3", 14]}]}

@@ -68,6 +68,15 @@ ZOO_API int64_t zoo_word_vectors_nearest(const zoo_word_vectors *v, const float 
 ZOO_API int64_t zoo_word_vectors_analogy(const zoo_word_vectors *v, int64_t a, int64_t b, int64_t c,
                                          int64_t restrict_to, int64_t n, int64_t *rows, float *cosines);
 
+/* The query behind `zoo similar` and `zoo analogy`: n_words = 1, the rows
+ * nearest to that word (itself excluded); n_words = 3, the analogy
+ * words[0] : words[1] :: words[2] : ?. The words are found ignoring case
+ * (zoo_word_vectors_find). Returns how many rows were written, as above, or
+ * a negative status: ZOO_ERR_NOTFOUND "'WORD' is not among the N words",
+ * ZOO_ERR_ARG for another n_words. */
+ZOO_API int64_t zoo_word_vectors_query(const zoo_word_vectors *v, const char *const *words,
+                                       int n_words, int64_t n, int64_t *rows, float *cosines);
+
 #ifdef __cplusplus
 }
 #endif

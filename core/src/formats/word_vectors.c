@@ -1,8 +1,7 @@
-/* Word vectors in word2vec's text and binary formats and the lookups. The public struct has no room for an index, so
- * every zoo_word_vectors handed out is the first member of a `vectors`
- * carrying two hash tables: exact words, and their lower-cased forms. The
- * evaluations on analogy and word-pair files are the host's
- * (host/runs/word_vector_eval.c). */
+/* Word vectors in word2vec's text and binary formats and the lookups. The public struct has no room
+ * for an index, so every zoo_word_vectors handed out is the first member of a `vectors` carrying
+ * two hash tables: exact words, and their lower-cased forms. The evaluations on analogy and
+ * word-pair files are the host's (host/runs/word_vector_eval.c). */
 #include "zoo/word_vectors.h"
 
 #include <ctype.h>
@@ -607,4 +606,17 @@ int64_t zoo_word_vectors_analogy(const zoo_word_vectors *v, int64_t a, int64_t b
     int64_t found = zoo_word_vectors_nearest(v, q, restrict_to, in, 3, n, rows, cosines);
     free(q);
     return found;
+}
+
+int64_t zoo_word_vectors_query(const zoo_word_vectors *v, const char *const *words, int n_words,
+                               int64_t n, int64_t *rows, float *cosines) {
+    if (n_words != 1 && n_words != 3)
+        return zoo_error(ZOO_ERR_ARG, "a word-vector query takes 1 or 3 words, not %d", n_words);
+    int64_t at[3];
+    for (int i = 0; i < n_words; i++)
+        if ((at[i] = zoo_word_vectors_find(v, words[i], 0, true)) < 0)
+            return zoo_error(ZOO_ERR_NOTFOUND, "'%s' is not among the %lld words", words[i],
+                             (long long)v->count);
+    if (n_words == 3) return zoo_word_vectors_analogy(v, at[0], at[1], at[2], 0, n, rows, cosines);
+    return zoo_word_vectors_nearest(v, v->unit + at[0] * v->dim, 0, at, 1, n, rows, cosines);
 }
