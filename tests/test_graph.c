@@ -272,6 +272,17 @@ START_TEST(test_params_store) {
     for (int64_t i = 0; i < w->numel; i++) ck_assert_float_eq(zoo_f32(w)[i], 0);
     zoo_params_set_frozen(zoo_params_find(p, "h.0.attn.c_attn.weight"), true);
     ck_assert(!w->requires_grad);
+    /* initialised: the draws of the same rng, or one value everywhere */
+    zoo_rng a, b;
+    zoo_rng_seed(&a, 3), zoo_rng_seed(&b, 3);
+    zoo_tensor *n = zoo_params_add_normal(p, "n", 2, ZOO_SHAPE(5, 7), 0, &a, 0.5f);
+    float want[35];
+    zoo_rng_fill_normal(&b, want, 35, 0, 0.5f);
+    ck_assert_mem_eq(n->data, want, sizeof want);
+    zoo_tensor *ones =
+        zoo_params_add_filled(p, "ln.weight", 1, ZOO_SHAPE(6), ZOO_PARAM_NO_DECAY, 1);
+    for (int64_t i = 0; i < ones->numel; i++) ck_assert_float_eq(zoo_f32(ones)[i], 1);
+    ck_assert_ptr_null(zoo_params_add_filled(p, "n", 1, ZOO_SHAPE(2), 0, 0)); /* taken */
     zoo_params_free(p);
 }
 END_TEST

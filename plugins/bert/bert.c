@@ -76,13 +76,8 @@ static const zoo_hparam_spec bert_hparams[] = {
 
 static zoo_tensor *param(zoo_params *p, zoo_rng *rng, const char *name, int ndim,
                          const int64_t *shape, unsigned flags, float std, float fill) {
-    zoo_tensor *t = zoo_params_add(p, name, ndim, shape, flags);
-    if (!t) return NULL;
-    if (std >= 0)
-        zoo_rng_fill_normal(rng, t->data, (size_t)t->numel, 0, std);
-    else
-        for (int64_t i = 0; i < t->numel; i++) zoo_f32(t)[i] = fill;
-    return t;
+    return std >= 0 ? zoo_params_add_normal(p, name, ndim, shape, flags, rng, std)
+                    : zoo_params_add_filled(p, name, ndim, shape, flags, fill);
 }
 
 #define NAME(...) (snprintf(name, sizeof name, __VA_ARGS__), name)

@@ -71,13 +71,8 @@ static zoo_tensor *param(zoo_params *p, zoo_rng *rng, int layer, const char *nam
         snprintf(full, sizeof full, "h.%d.%s", layer, name);
     else
         snprintf(full, sizeof full, "%s", name);
-    zoo_tensor *t = zoo_params_add(p, full, ndim, shape, flags);
-    if (!t) return NULL;
-    if (std >= 0)
-        zoo_rng_fill_normal(rng, t->data, (size_t)t->numel, 0, std);
-    else
-        for (int64_t i = 0; i < t->numel; i++) zoo_f32(t)[i] = fill;
-    return t;
+    return std >= 0 ? zoo_params_add_normal(p, full, ndim, shape, flags, rng, std)
+                    : zoo_params_add_filled(p, full, ndim, shape, flags, fill);
 }
 
 #define P(layer, name, flags, std, fill, ...)                                                      \

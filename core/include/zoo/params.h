@@ -6,6 +6,7 @@
 #ifndef ZOO_PARAMS_H
 #define ZOO_PARAMS_H
 
+#include "zoo/rng.h"
 #include "zoo/tensor.h"
 
 #ifdef __cplusplus
@@ -34,6 +35,13 @@ ZOO_API void zoo_params_free(zoo_params *p);
  * already taken, empty, or the shape invalid. */
 ZOO_API zoo_tensor *zoo_params_add(zoo_params *p, const char *name, int ndim, const int64_t *shape,
                                    unsigned flags);
+/* The same, initialised as models usually are: from N(0, std) drawn from
+ * rng, or every element `value`. */
+ZOO_API zoo_tensor *zoo_params_add_normal(zoo_params *p, const char *name, int ndim,
+                                          const int64_t *shape, unsigned flags, zoo_rng *rng,
+                                          float std);
+ZOO_API zoo_tensor *zoo_params_add_filled(zoo_params *p, const char *name, int ndim,
+                                          const int64_t *shape, unsigned flags, float value);
 ZOO_API zoo_tensor *zoo_params_get(const zoo_params *p, const char *name);
 ZOO_API zoo_param *zoo_params_find(zoo_params *p, const char *name);
 

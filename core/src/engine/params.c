@@ -33,6 +33,21 @@ zoo_param *zoo_params_find(zoo_params *p, const char *name) {
     return NULL;
 }
 
+zoo_tensor *zoo_params_add_normal(zoo_params *p, const char *name, int ndim, const int64_t *shape,
+                                  unsigned flags, zoo_rng *rng, float std) {
+    zoo_tensor *t = zoo_params_add(p, name, ndim, shape, flags);
+    if (t) zoo_rng_fill_normal(rng, t->data, (size_t)t->numel, 0, std);
+    return t;
+}
+
+zoo_tensor *zoo_params_add_filled(zoo_params *p, const char *name, int ndim, const int64_t *shape,
+                                  unsigned flags, float value) {
+    zoo_tensor *t = zoo_params_add(p, name, ndim, shape, flags);
+    if (t)
+        for (int64_t i = 0; i < t->numel; i++) zoo_f32(t)[i] = value;
+    return t;
+}
+
 zoo_tensor *zoo_params_get(const zoo_params *p, const char *name) {
     zoo_param *q = zoo_params_find((zoo_params *)p, name);
     return q ? q->value : NULL;
