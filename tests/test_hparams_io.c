@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "files.h"
 #include "zoo/io.h"
 
 static const char *const activations[] = {"gelu", "relu", NULL};

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "zoo/io.h"
 #include "zoo/tokenizer.h"
 

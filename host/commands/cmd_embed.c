@@ -7,6 +7,7 @@
 #include "saved_model.h"
 #include "text_input.h"
 #include "vectors_source.h"
+#include "files.h"
 #include "zoo/io.h"
 #include "zoo/ops.h"
 #include "zoo/status.h"

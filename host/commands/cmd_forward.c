@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "saved_model.h"
+#include "files.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "files.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 

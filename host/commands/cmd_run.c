@@ -15,6 +15,7 @@
 #include "checkpoint.h"
 #include "saved_model.h"
 #include "train.h"
+#include "files.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
 #include "zoo/status.h"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 

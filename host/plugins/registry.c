@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "files.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
 #include "zoo/plugin.h"

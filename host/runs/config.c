@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 

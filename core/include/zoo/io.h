@@ -1,6 +1,7 @@
-/* File helpers shared by the host and plugins: whole-file reads, atomic
- * writes, paths relative to a file, NumPy .npy arrays and SHA-256. Errors
- * come back as a zoo_status with a message naming the file. */
+/* File helpers shared by the host and plugins: whole-file reads and atomic
+ * writes. Errors come back as a zoo_status with a message naming the file.
+ * (The host's own, .npy arrays, SHA-256 and relative paths, are in
+ * host/runs/files.h.) */
 #ifndef ZOO_IO_H
 #define ZOO_IO_H
 
@@ -36,20 +37,6 @@ ZOO_API int zoo_atomic_file_open(const char *path, zoo_atomic_file **out);
 ZOO_API int zoo_atomic_file_write(zoo_atomic_file *f, const void *data, size_t len);
 ZOO_API int zoo_atomic_file_commit(zoo_atomic_file *f);
 ZOO_API void zoo_atomic_file_abort(zoo_atomic_file *f);
-
-/* `rel` resolved against the directory of `base_file` (unchanged when
- * absolute); from malloc. */
-ZOO_API char *zoo_path_relative_to(const char *base_file, const char *rel);
-
-/* A float32 or int32 tensor as a NumPy .npy file (version 1.0, little-endian,
- * C order), written atomically. */
-ZOO_API int zoo_npy_write(const char *path, const zoo_tensor *t);
-/* Reads a .npy of dtype <f4 or <i4 and up to 4 dimensions into a new tensor
- * of g; NULL with a message naming the file and what is wrong. */
-ZOO_API zoo_tensor *zoo_npy_read(zoo_graph *g, const char *path);
-
-/* SHA-256 of a file as 64 lower-case hex digits plus NUL into hex[65]. */
-ZOO_API int zoo_sha256_file(const char *path, char hex[65]);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "files.h"
 #include "model.h"
 
 #define FIXTURES ZOO_TEST_DIR "/fixtures"
