@@ -32,10 +32,25 @@ ZOO_API zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_t
 
 /* --- element-wise and reductions --------------------------------------- */
 
-ZOO_API zoo_tensor *zoo_add(zoo_graph *g, zoo_tensor *a, zoo_tensor *b); /* same shapes */
-ZOO_API zoo_tensor *zoo_mul(zoo_graph *g, zoo_tensor *a, zoo_tensor *b); /* same shapes */
+/* a + b, a - b, a * b, a / b, broadcasting as NumPy does: the shapes are
+ * aligned at their last axis (the shorter one padded with leading 1s), each
+ * axis must be equal or 1 in one of the two, and the output has the longer
+ * ndim and the larger size on each axis. So [B,T,C] op [C] (a row, the common
+ * case), [R,C] op [R,1] (a column), x op [1] (a scalar), [1,T,C] op [B,T,C],
+ * and [R,1] op [1,C] (both repeated: an outer product) all work.
+ * Equal shapes and the row case are fast paths (plain vectorised loops over
+ * rows, no index arithmetic per element). Backward sums each operand's
+ * gradient over the axes it was repeated along; how that sum is split
+ * depends on the shapes and the machine's CPU count, never on the thread
+ * count. Arithmetic is IEEE single precision (x / 0 is +-inf, 0 / 0 NaN).
+ * Errors: shapes that do not broadcast fail the graph with ZOO_ERR_SHAPE,
+ * "zoo_add: shapes [2,3] and [3,2] do not broadcast". */
+ZOO_API zoo_tensor *zoo_add(zoo_graph *g, zoo_tensor *a, zoo_tensor *b);
+ZOO_API zoo_tensor *zoo_sub(zoo_graph *g, zoo_tensor *a, zoo_tensor *b);
+ZOO_API zoo_tensor *zoo_mul(zoo_graph *g, zoo_tensor *a, zoo_tensor *b);
+ZOO_API zoo_tensor *zoo_div(zoo_graph *g, zoo_tensor *a, zoo_tensor *b);
 ZOO_API zoo_tensor *zoo_scale(zoo_graph *g, zoo_tensor *x, float s);
-/* x [..., C] + b [C] */
+/* x [..., C] + b [C] (b of any shape with C elements) */
 ZOO_API zoo_tensor *zoo_bias_add(zoo_graph *g, zoo_tensor *x, zoo_tensor *b);
 /* Sum or mean over one axis (negative counts from the end); the axis is
  * removed, and reducing a 1-D tensor gives shape [1]. */
