@@ -66,6 +66,23 @@ ZOO_API zoo_tensor *zoo_gelu_erf(zoo_graph *g, zoo_tensor *x);  /* BERT */
 ZOO_API zoo_tensor *zoo_tanh(zoo_graph *g, zoo_tensor *x);
 ZOO_API zoo_tensor *zoo_sigmoid(zoo_graph *g, zoo_tensor *x);
 ZOO_API zoo_tensor *zoo_relu(zoo_graph *g, zoo_tensor *x);
+/* x * sigmoid(x) (SiLU, swish): SwiGLU's gate, silu(x W_gate) * (x W_up). */
+ZOO_API zoo_tensor *zoo_silu(zoo_graph *g, zoo_tensor *x);
+
+/* --- unary math -------------------------------------------------------- *
+ * Element-wise, any shape, output shaped like x. Outside a function's domain
+ * the result is what IEEE single precision gives, as C's sqrtf/logf/expf
+ * give it: sqrt(-x) and log(-x) are NaN, sqrt(+-0) is +-0, rsqrt(+0) is
+ * +inf, log(0) is -inf, exp overflows to +inf and underflows through the
+ * subnormals to 0, NaN stays NaN. Gradients follow the same arithmetic, as
+ * PyTorch's do: d sqrt at 0 is dy * inf (NaN where dy is 0), d log at 0 is
+ * +-inf. sqrt is correctly rounded (sqrtf), rsqrt is 1 / sqrtf (two
+ * roundings), log is libm's logf, exp is within 2 ulp of e^x (zoo_expf, with
+ * libm's expf outside [-87.33, 88.3]). */
+ZOO_API zoo_tensor *zoo_sqrt(zoo_graph *g, zoo_tensor *x);
+ZOO_API zoo_tensor *zoo_rsqrt(zoo_graph *g, zoo_tensor *x); /* 1 / sqrt(x) */
+ZOO_API zoo_tensor *zoo_exp(zoo_graph *g, zoo_tensor *x);
+ZOO_API zoo_tensor *zoo_log(zoo_graph *g, zoo_tensor *x); /* natural logarithm */
 
 /* --- normalisation and softmax ----------------------------------------- */
 
