@@ -89,6 +89,13 @@ ZOO_API zoo_tensor *zoo_log(zoo_graph *g, zoo_tensor *x); /* natural logarithm *
 /* Over the last axis: (x - mean) / sqrt(var + eps) * w + b; w and b [C] (either may be NULL). */
 ZOO_API zoo_tensor *zoo_layernorm(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *b,
                                   float eps);
+/* RMS norm over the last axis, as HuggingFace's LlamaRMSNorm computes it in
+ * float: y = (x * r) * w with r = 1 / sqrt(mean(x^2) + eps) per row; x
+ * [..., C], w [C] or NULL (no scale; Gemma's (1 + w) is w + 1 here). The
+ * mean of squares is summed in double. Keeps r per row for backward.
+ * Errors: w not [C] (ZOO_ERR_SHAPE), eps negative, NaN or infinite
+ * (ZOO_ERR_ARG); with eps 0 a row of zeros gives NaN. */
+ZOO_API zoo_tensor *zoo_rmsnorm(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, float eps);
 ZOO_API zoo_tensor *zoo_softmax(zoo_graph *g, zoo_tensor *x);     /* last axis */
 ZOO_API zoo_tensor *zoo_log_softmax(zoo_graph *g, zoo_tensor *x); /* last axis */
 /* Fused softmax cross-entropy: logits [..., V], targets int32 [...] with the
@@ -122,6 +129,29 @@ ZOO_API zoo_tensor *zoo_slice(zoo_graph *g, zoo_tensor *x, int axis, int64_t sta
  * length), writing them to out[0..n). Returns ZOO_OK or the graph's status. */
 ZOO_API int zoo_split(zoo_graph *g, zoo_tensor *x, int axis, const int64_t *sizes, int n,
                       zoo_tensor **out);
+
+/* --- positions ---------------------------------------------------------- */
+
+/* Rotary position embeddings (RoPE) on x [B,T,C], C = n_head * head_size,
+ * head_size even -> [B,T,C]. Row t has position pos_offset + t (a cached
+ * decode step passes the number of positions already in the cache); pair i
+ * of each head (i < head_size/2) is rotated by the angle
+ * position * theta^(-2i/head_size):
+ *   (x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin)
+ * interleaved = false: pairs (i, i + head_size/2), HuggingFace LLaMA's
+ * rotate_half; true: pairs (2i, 2i+1), Meta's original LLaMA and GPT-J.
+ * theta is the base (10000 in LLaMA 1/2, 500000 in LLaMA 3); no frequency
+ * scaling. Angles are computed in double (HuggingFace's, in float32, are
+ * off by up to 6e-8 rad times the position). The cos and sin of each (t, i)
+ * are computed once per call into a [T, head_size/2] table in the graph's
+ * arena, kept for backward (the inverse rotation).
+ * x holds q or k alone, with its own heads (k of grouped-query attention:
+ * n_kv_head). A packed [B,T,3C] q|k|v cannot be told apart from 3C channels
+ * and would be rotated wrongly: split it first (v is not rotated).
+ * Errors: x not 3-D or C not n_head times an even head size (ZOO_ERR_SHAPE);
+ * pos_offset < 0, theta not finite and > 0 (ZOO_ERR_ARG). */
+ZOO_API zoo_tensor *zoo_rope(zoo_graph *g, zoo_tensor *x, int n_head, int64_t pos_offset,
+                             float theta, bool interleaved);
 
 /* --- attention --------------------------------------------------------- */
 
