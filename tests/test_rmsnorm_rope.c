@@ -229,9 +229,11 @@ START_TEST(test_rope_forward) {
         int64_t pos_offset;
         float theta;
     } cases[] = {
-        {2, 5, 16, 2, 0, 10000}, {1, 3, 12, 3, 7, 10000},
-        {2, 4, 8, 1, 0, 500000}, {1, 2, 64, 4, 100000, 10000}, /* far positions: angles in double */
-        {3, 1, 2, 1, 0, 10000},                                /* head size 2 */
+        {2, 5, 16, 2, 0, 10000},      {1, 3, 12, 3, 7, 10000}, {2, 4, 8, 1, 0, 500000},
+        {1, 2, 64, 4, 100000, 10000}, /* far positions: angles in double */
+        {3, 1, 2, 1, 0, 10000},       /* head size 2 */
+        {1, 70, 8, 1, 13, 10000},     /* across several blocks of the table */
+        {1, 3, 192, 1, 4093, 10000},  /* 96 pairs: more than the table steps at once */
     };
     zoo_rng rng;
     zoo_rng_seed(&rng, 2);
@@ -267,14 +269,14 @@ START_TEST(test_rope_layouts_differ) {
 }
 END_TEST
 
-/* A decode step: rows T0.. of a sequence rotated with pos_offset T0 equal
+/* A decode step: rows t0.. of a sequence rotated with pos_offset t0 equal
  * those rows of the whole sequence rotated from 0, bit for bit. */
 START_TEST(test_rope_pos_offset_is_a_slice) {
-    const int64_t B = 2, T0 = 5, T1 = 4, C = 12;
+    const int64_t B = 2, T1 = 19, C = 12;
     zoo_rng rng;
     zoo_rng_seed(&rng, 3);
     for (int interleaved = 0; interleaved < 2; interleaved++)
-        for (int64_t t0 = 1; t0 <= T0; t0 += T0 - 1) {
+        for (int64_t t0 = 1; t0 <= 21; t0 = t0 * 4 + 1) { /* 1, 5, 21 */
             zoo_graph *g = zoo_graph_new(0);
             zoo_tensor *x = zoo_new(g, ZOO_F32, B, t0 + T1, C);
             zoo_rng_fill_uniform(&rng, x->data, (size_t)x->numel, -1, 1);

@@ -11,7 +11,7 @@
 #include "zoo/threads.h"
 
 typedef struct rms_job {
-    const float *x, *w, *dy; // (R,C) (C) (R,C)
+    const float *x, *w, *dy; // (R,C) (C: ones in backward when there is no weight) (R,C)
     float *y, *dx;           // (R,C)
     float *rstd;             // (R)
     float *partial;          // (parts, C): dw of each part's rows, or NULL
@@ -64,17 +64,15 @@ ZOO_VECTOR_CLONES static void backward_rows(void *ctx, int part, int parts) {
         double lane[LANES] = {0}, sum = 0;
         int64_t c = 0;
         for (; c + LANES <= C; c += LANES)
-            for (int k = 0; k < LANES; k++)
-                lane[k] += dyr[c + k] * (w ? w[c + k] : 1.0f) * (xr[c + k] * s);
-        for (; c < C; c++) sum += dyr[c] * (w ? w[c] : 1.0f) * (xr[c] * s);
+            for (int k = 0; k < LANES; k++) lane[k] += (dyr[c + k] * w[c + k]) * (xr[c + k] * s);
+        for (; c < C; c++) sum += (dyr[c] * w[c]) * (xr[c] * s);
         for (int k = 0; k < LANES; k++) sum += lane[k];
         float mean_dn = (float)(sum / (double)C);
         float *restrict dxr = j->dx + r * C;
-        if (j->fresh_dx) memset(dxr, 0, (size_t)C * sizeof(float)); /* in cache, then added to */
-        for (c = 0; c < C; c++) {
-            float dn = dyr[c] * (w ? w[c] : 1.0f);
-            dxr[c] += s * (dn - (xr[c] * s) * mean_dn);
-        }
+        if (j->fresh_dx)
+            for (c = 0; c < C; c++) dxr[c] = s * (dyr[c] * w[c] - (xr[c] * s) * mean_dn);
+        else
+            for (c = 0; c < C; c++) dxr[c] += s * (dyr[c] * w[c] - (xr[c] * s) * mean_dn);
     }
 }
 
@@ -87,6 +85,12 @@ static void rmsnorm_backward(zoo_graph *g, zoo_node *n) {
     j.R = n->out->numel / j.C;
     j.dx = zoo_grad_write(g, n->in[0], &j.fresh_dx);
     float *dw = zoo_grad(g, n->in[1]);
+    if (!j.w) { /* no weight: a row of ones keeps the loops free of branches */
+        float *ones = zoo_graph_alloc(g, (size_t)j.C * sizeof(float));
+        if (!ones) return;
+        for (int64_t c = 0; c < j.C; c++) ones[c] = 1.0f;
+        j.w = ones;
+    }
     /* parts: one per CPU, never rows so few that waking a thread costs more */
     int64_t parts = zoo_cpu_count(), by_size = j.R * j.C / 16384 + 1;
     parts = parts < by_size ? parts : by_size;

@@ -2,9 +2,9 @@
  * pair i of row t is rotated by the angle (pos_offset + t) theta^(-2i/hs):
  * the pairs are (i, i + hs/2) in HuggingFace LLaMA's rotate_half layout, or
  * (2i, 2i+1) in Meta's original (GPT-J's) interleaved one. The cos and sin of
- * each (t, i) are computed once per call, in double, into a [T, hs/2] table
- * in the arena, shared by every batch row and head, and kept for backward,
- * which rotates the gradient back by the same angles. */
+ * each (t, i) are computed once per call into a [T, hs/2] table in the
+ * arena, shared by every batch row and head, and kept for backward, which
+ * rotates the gradient back by the same angles. */
 #include <math.h>
 
 #include "internal.h"
@@ -12,32 +12,58 @@
 #include "zoo/threads.h"
 
 typedef struct rope_job {
-    const float *in;        // (B,T,C)
-    float *out;             // (B,T,C)
-    float *cos, *sin;       // (T, hs/2)
-    const double *inv_freq; // (hs/2): table filling only
+    const float *in;    // (B,T,C)
+    float *out;         // (B,T,C)
+    float *cos, *sin;   // (T, hs/2)
+    const double *freq; // (3, hs/2): theta^(-2i/hs), its cos and sin; table filling only
     int64_t T, C, hs, pos_offset;
     float sign; /* +1 forward, -1 the inverse rotation */
     bool interleaved, accumulate;
 } rope_job;
 
-static void table_rows(void *ctx, int64_t begin, int64_t end) {
+/* The table: libm's sin and cos (in double) at every ANCHOR-th position,
+ * and from there to the next anchor a rotation by each pair's angle step,
+ * also in double (~15 roundings of 1e-16, far below a float's 6e-8), which
+ * vectorises and costs a sixteenth of the calls. Anchors sit at absolute
+ * positions (multiples of ANCHOR), so a position's entry does not depend on
+ * pos_offset, T or the thread count: a decode step's row equals that row of
+ * the whole sequence, bit for bit. */
+#define ANCHOR 16
+#define PAIRS 64 /* pairs stepped together: the recurrence's state on the stack */
+
+static void table_blocks(void *ctx, int64_t begin, int64_t end) {
     const rope_job *j = ctx;
-    int64_t half = j->hs / 2;
-    float *cs = j->cos, *sn = j->sin;
-    for (int64_t t = begin; t < end; t++)
-        for (int64_t i = 0; i < half; i++) {
-            double angle = (double)(j->pos_offset + t) * j->inv_freq[i];
-            cs[t * half + i] = (float)cos(angle);
-            sn[t * half + i] = (float)sin(angle);
+    int64_t half = j->hs / 2, first = j->pos_offset, last = j->pos_offset + j->T;
+    const double *inv_freq = j->freq, *step_c = j->freq + half, *step_s = j->freq + 2 * half;
+    for (int64_t b = begin; b < end; b++) {
+        int64_t anchor = (first / ANCHOR + b) * ANCHOR;
+        for (int64_t i0 = 0; i0 < half; i0 += PAIRS) {
+            int64_t n = half - i0 < PAIRS ? half - i0 : PAIRS;
+            double c[PAIRS], s[PAIRS];
+            for (int64_t i = 0; i < n; i++) {
+                double angle = (double)anchor * inv_freq[i0 + i];
+                c[i] = cos(angle), s[i] = sin(angle);
+            }
+            for (int64_t p = anchor; p < anchor + ANCHOR && p < last; p++) {
+                if (p >= first) {
+                    float *cs = j->cos + (p - first) * half + i0,
+                          *sn = j->sin + (p - first) * half + i0;
+                    for (int64_t i = 0; i < n; i++) cs[i] = (float)c[i], sn[i] = (float)s[i];
+                }
+                for (int64_t i = 0; i < n; i++) {
+                    double cc = step_c[i0 + i], ss = step_s[i0 + i], c1 = c[i] * cc - s[i] * ss;
+                    s[i] = s[i] * cc + c[i] * ss;
+                    c[i] = c1;
+                }
+            }
         }
+    }
 }
 
 /* One head: out = R(sign * angle) in, added to out when accumulate. */
-ZOO_VECTOR_CLONES static void rotate_head(const float *restrict in, float *restrict out,
-                                          const float *restrict cs, const float *restrict sn,
-                                          int64_t half, float sign, bool interleaved,
-                                          bool accumulate) {
+static inline void rotate_head(const float *restrict in, float *restrict out,
+                               const float *restrict cs, const float *restrict sn, int64_t half,
+                               float sign, bool interleaved, bool accumulate) {
     if (!interleaved) {
         const float *x1 = in, *x2 = in + half;
         float *y1 = out, *y2 = out + half;
@@ -68,7 +94,8 @@ ZOO_VECTOR_CLONES static void rotate_head(const float *restrict in, float *restr
     }
 }
 
-static void rope_rows(void *ctx, int64_t begin, int64_t end) {
+/* cloned as a whole, so that each head's loops are inlined into the row loop */
+ZOO_VECTOR_CLONES static void rope_rows(void *ctx, int64_t begin, int64_t end) {
     const rope_job *j = ctx;
     int64_t half = j->hs / 2;
     for (int64_t r = begin; r < end; r++) {
@@ -125,23 +152,25 @@ zoo_tensor *zoo_rope(zoo_graph *g, zoo_tensor *x, int n_head, int64_t pos_offset
     int64_t hs = C / n_head, half = hs / 2;
     zoo_tensor *out = zoo_like(g, x);
     float *table = zoo_graph_alloc(g, (size_t)(2 * T * half) * sizeof(float));
-    double *inv_freq = zoo_graph_alloc(g, (size_t)half * sizeof(double));
-    if (!out || !table || !inv_freq) return NULL;
-    for (int64_t i = 0; i < half; i++) inv_freq[i] = pow(theta, -2.0 * (double)i / (double)hs);
+    double *freq = zoo_graph_alloc(g, (size_t)(3 * half) * sizeof(double));
+    if (!out || !table || !freq) return NULL;
+    for (int64_t i = 0; i < half; i++) {
+        freq[i] = pow(theta, -2.0 * (double)i / (double)hs);
+        freq[half + i] = cos(freq[i]), freq[2 * half + i] = sin(freq[i]);
+    }
     rope_job j = {.in = x->data,
                   .out = out->data,
                   .cos = table,
                   .sin = table + T * half,
-                  .inv_freq = inv_freq,
+                  .freq = freq,
                   .T = T,
                   .C = C,
                   .hs = hs,
                   .pos_offset = pos_offset,
                   .sign = 1.0f,
                   .interleaved = interleaved};
-    /* a pair of double sin and cos costs as much as rotating dozens of floats: a long table is
-     * shared out over the pool too */
-    zoo_parallel_for(T, 1 + 4096 / half, table_rows, &j);
+    int64_t blocks = (pos_offset + T - 1) / ANCHOR - pos_offset / ANCHOR + 1;
+    zoo_parallel_for(blocks, 1 + 1024 / half, table_blocks, &j);
     zoo_parallel_for(x->shape[0] * T, 1 + ZOO_PARALLEL_GRAIN / C, rope_rows, &j);
     if (zoo_wants_grad(g, x, NULL, NULL, NULL)) {
         zoo_node *n = zoo_record(g, out, rope_backward, x, NULL, NULL, NULL);
