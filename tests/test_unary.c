@@ -102,7 +102,7 @@ END_TEST
 
 /* The gradient at the edge of a domain is IEEE's too: dy * inf. */
 START_TEST(test_gradient_at_zero) {
-    unary_op ops[2] = {zoo_sqrt, zoo_log};
+    static const unary_op ops[2] = {zoo_sqrt, zoo_log};
     for (int k = 0; k < 2; k++) {
         zoo_params *p = zoo_params_new();
         zoo_tensor *x = zoo_params_add(p, "x", 1, ZOO_SHAPE(1), 0); /* 0 */

@@ -244,7 +244,7 @@ static bool broadcast_shapes(const zoo_tensor *a, const zoo_tensor *b, int *ndim
  * starts in the buffer that steps by stride set k. */
 static inline int64_t row_offset(const bcast *bc, int k, int64_t row) {
     int64_t off = 0;
-    for (int d = bc->nd - 2; d >= 0 && row; d--) {
+    for (int d = bc->nd - 2; d >= 0; d--) {
         off += row % bc->dim[d] * bc->stride[k][d];
         row /= bc->dim[d];
     }
