@@ -97,6 +97,7 @@ START_TEST(test_domain_edges) {
     ck_assert(run1(zoo_exp, -104) == 0);
     ck_assert(isinf(run1(zoo_exp, INFINITY)) && run1(zoo_exp, -INFINITY) == 0);
     ck_assert(run1(zoo_silu, 0) == 0 && run1(zoo_silu, 50) == 50);
+    ck_assert(isnan(run1(zoo_silu, NAN)));
 }
 END_TEST
 

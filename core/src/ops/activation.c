@@ -96,16 +96,23 @@ ZOO_VECTOR_CLONES static void relu_bwd(const float *x, const float *y, const flo
         if (x[i] > 0.0f) dx[i] += dy[i];
 }
 
+/* zoo_expf's argument with NaN replaced by 0: zoo_expf would turn NaN into
+ * an out-of-range shift (undefined behaviour); the NaN still reaches the
+ * result through the other factor. */
+static inline float not_nan(float x) {
+    return x == x ? x : 0.0f;
+}
+
 /* silu(x) = x sigmoid(x); silu' = s (1 + x (1 - s)) */
 ZOO_MATH_CLONES static void silu_fwd(const float *x, float *y, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + zoo_expf(-x[i]));
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + zoo_expf(-not_nan(x[i])));
 }
 
 ZOO_MATH_CLONES static void silu_bwd(const float *x, const float *y, const float *dy, float *dx,
                                      int64_t n) {
     (void)y;
     for (int64_t i = 0; i < n; i++) {
-        float s = 1.0f / (1.0f + zoo_expf(-x[i]));
+        float s = 1.0f / (1.0f + zoo_expf(-not_nan(x[i])));
         dx[i] += dy[i] * s * (1.0f + x[i] * (1.0f - s));
     }
 }
@@ -139,7 +146,7 @@ ZOO_VECTOR_CLONES static void rsqrt_bwd(const float *x, const float *y, const fl
 #define EXP_HI 88.3f
 
 ZOO_MATH_CLONES static void exp_fast(const float *x, float *y, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = zoo_expf(x[i]);
+    for (int64_t i = 0; i < n; i++) y[i] = zoo_expf(not_nan(x[i])); /* NaN: redone below */
 }
 
 static void exp_fwd(const float *x, float *y, int64_t n) {
