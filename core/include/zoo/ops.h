@@ -142,7 +142,7 @@ ZOO_API int zoo_split(zoo_graph *g, zoo_tensor *x, int axis, const int64_t *size
  * rotate_half; true: pairs (2i, 2i+1), Meta's original LLaMA and GPT-J.
  * theta is the base (10000 in LLaMA 1/2, 500000 in LLaMA 3); no frequency
  * scaling. Angles are computed in double (HuggingFace's, in float32, are
- * off by up to 6e-8 rad times the position). The cos and sin of each (t, i)
+ * off by up to ~1.2e-7 rad times the position). The cos and sin of each (t, i)
  * are computed once per call into a [T, head_size/2] table in the graph's
  * arena, kept for backward (the inverse rotation).
  * x holds q or k alone, with its own heads (k of grouped-query attention:
