@@ -44,7 +44,7 @@ START_TEST(test_shape_mismatch_is_sticky) {
     zoo_tensor *a = zoo_zeros(g, ZOO_F32, 2, 3), *b = zoo_zeros(g, ZOO_F32, 3, 2);
     ck_assert_ptr_null(zoo_add(g, a, b));
     ck_assert_int_eq(zoo_graph_status(g), ZOO_ERR_SHAPE);
-    ck_assert_str_eq(zoo_graph_error(g), "zoo_add: shapes differ: [2,3] and [3,2]");
+    ck_assert_str_eq(zoo_graph_error(g), "zoo_add: shapes [2,3] and [3,2] do not broadcast");
     ck_assert_ptr_null(zoo_mul(g, a, a)); /* later operators refuse until reset */
     zoo_graph_reset(g);
     ck_assert_int_eq(zoo_graph_status(g), ZOO_OK);

@@ -1,6 +1,7 @@
 /* Core benchmark: zoo's linear against a raw cblas_sgemm of the same shapes,
- * measured alternately in one run, and attention forward+backward throughput.
- *   bench_core [--threads N] [--reps N]
+ * measured alternately in one run, attention forward+backward throughput,
+ * and the LLaMA-style operators against the ones they stand in for.
+ *   bench_core [--threads N] [--reps N] [--only llama]
  * Each figure is the median of the repetitions; the ratio column is zoo's
  * time over raw sgemm's for the same products (1.00 = no overhead). */
 #include <cblas.h>
@@ -118,6 +119,61 @@ static void bench_attention(int64_t T, int64_t n_head, int64_t tokens, int reps)
     zoo_params_free(p);
 }
 
+/* The LLaMA-style operators against the ones they stand in for, on the same
+ * [8,128,768] input, measured alternately: rmsnorm vs layernorm (both with a
+ * weight; layernorm with its bias too), rope (12 heads, rotate_half) vs one
+ * zoo_mul of two tensors of that shape. Forward, and forward+backward. */
+static void bench_llama_ops(int reps) {
+    const int64_t B = 8, T = 128, C = 768;
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 3);
+    zoo_params *p = zoo_params_new();
+    zoo_tensor *x = zoo_params_add(p, "x", 3, ZOO_SHAPE(B, T, C), 0);
+    zoo_tensor *y = zoo_params_add(p, "y", 3, ZOO_SHAPE(B, T, C), 0);
+    zoo_tensor *w = zoo_params_add(p, "w", 1, ZOO_SHAPE(C), 0);
+    zoo_tensor *b = zoo_params_add(p, "b", 1, ZOO_SHAPE(C), 0);
+    zoo_rng_fill_uniform(&rng, x->data, (size_t)x->numel, -1, 1);
+    zoo_rng_fill_uniform(&rng, y->data, (size_t)y->numel, -1, 1);
+    zoo_rng_fill_uniform(&rng, w->data, (size_t)C, 0.5f, 1.5f);
+    float *seed = malloc((size_t)x->numel * sizeof *seed);
+    zoo_rng_fill_uniform(&rng, seed, (size_t)x->numel, -1, 1);
+    zoo_graph *g = zoo_graph_new(0);
+    enum { RMS, LN, ROPE, MUL, N_OPS };
+    const char *names[N_OPS] = {"rmsnorm", "layernorm", "rope", "mul"};
+    double *fwd = malloc(2 * N_OPS * (size_t)reps * sizeof(double)), *both = fwd + N_OPS * reps;
+    for (int r = -2; r < reps; r++)
+        for (int op = 0; op < N_OPS; op++) {
+            zoo_graph_reset(g);
+            zoo_params_zero_grad(p);
+            double t0 = now();
+            zoo_tensor *out = op == RMS    ? zoo_rmsnorm(g, x, w, 1e-5f)
+                              : op == LN   ? zoo_layernorm(g, x, w, b, 1e-5f)
+                              : op == ROPE ? zoo_rope(g, x, 12, 0, 10000, false)
+                                           : zoo_mul(g, x, y);
+            double t1 = now();
+            if (zoo_backward_from(g, out, seed) != ZOO_OK) {
+                fprintf(stderr, "bench_core: %s\n", zoo_graph_error(g));
+                exit(1);
+            }
+            double t2 = now();
+            if (r >= 0) fwd[op * reps + r] = t1 - t0, both[op * reps + r] = t2 - t0;
+        }
+    double f[N_OPS], fb[N_OPS];
+    for (int op = 0; op < N_OPS; op++)
+        f[op] = median(fwd + op * reps, reps), fb[op] = median(both + op * reps, reps);
+    printf("llama ops on [8,128,768]: forward us, forward+backward us\n");
+    for (int op = 0; op < N_OPS; op++)
+        printf("  %-9s %8.1f %8.1f\n", names[op], f[op] * 1e6, fb[op] * 1e6);
+    printf("  rmsnorm / layernorm: forward %.2f, forward+backward %.2f\n", f[RMS] / f[LN],
+           fb[RMS] / fb[LN]);
+    printf("  rope / mul:          forward %.2f, forward+backward %.2f\n", f[ROPE] / f[MUL],
+           fb[ROPE] / fb[MUL]);
+    free(fwd);
+    free(seed);
+    zoo_graph_free(g);
+    zoo_params_free(p);
+}
+
 int main(int argc, char **argv) {
     /* OpenBLAS's idle threads yield-spin for a while after each call and would
      * steal the cores from zoo's pool in the next measurement; the machine
@@ -128,13 +184,17 @@ int main(int argc, char **argv) {
         execv("/proc/self/exe", argv);
     }
     int threads = 0, reps = 20;
+    bool only_llama = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = atoi(argv[++i]);
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
             reps = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
+                 strcmp(argv[i + 1], "llama") == 0)
+            only_llama = true, i++;
         else {
-            fprintf(stderr, "usage: bench_core [--threads N] [--reps N]\n");
+            fprintf(stderr, "usage: bench_core [--threads N] [--reps N] [--only llama]\n");
             return 2;
         }
     }
@@ -142,6 +202,10 @@ int main(int argc, char **argv) {
     zoo_threads_set(threads);
     printf("zoo %s core benchmark: %d threads, median of %d repetitions\n", zoo_version(),
            zoo_threads_count(), reps);
+    if (only_llama) {
+        bench_llama_ops(reps);
+        return 0;
+    }
     const linear_case cases[] = {
         {768, 512, 128}, {256, 3072, 768}, {512, 768, 768}, {1024, 2304, 768}, {256, 50257, 768}};
     printf("linear: rows x out x in, weight [out,in]\n");
@@ -149,5 +213,6 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) bench_linear(cases[i], true, reps);
     bench_attention(64, 12, 4096, reps);
     bench_attention(256, 12, 4096, reps);
+    bench_llama_ops(reps);
     return 0;
 }

@@ -32,10 +32,25 @@ ZOO_API zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_t
 
 /* --- element-wise and reductions --------------------------------------- */
 
-ZOO_API zoo_tensor *zoo_add(zoo_graph *g, zoo_tensor *a, zoo_tensor *b); /* same shapes */
-ZOO_API zoo_tensor *zoo_mul(zoo_graph *g, zoo_tensor *a, zoo_tensor *b); /* same shapes */
+/* a + b, a - b, a * b, a / b, broadcasting as NumPy does: the shapes are
+ * aligned at their last axis (the shorter one padded with leading 1s), each
+ * axis must be equal or 1 in one of the two, and the output has the longer
+ * ndim and the larger size on each axis. So [B,T,C] op [C] (a row, the common
+ * case), [R,C] op [R,1] (a column), x op [1] (a scalar), [1,T,C] op [B,T,C],
+ * and [R,1] op [1,C] (both repeated: an outer product) all work.
+ * Equal shapes and the row case are fast paths (plain vectorised loops over
+ * rows, no index arithmetic per element). Backward sums each operand's
+ * gradient over the axes it was repeated along; how that sum is split
+ * depends on the shapes and the machine's CPU count, never on the thread
+ * count. Arithmetic is IEEE single precision (x / 0 is +-inf, 0 / 0 NaN).
+ * Errors: shapes that do not broadcast fail the graph with ZOO_ERR_SHAPE,
+ * "zoo_add: shapes [2,3] and [3,2] do not broadcast". */
+ZOO_API zoo_tensor *zoo_add(zoo_graph *g, zoo_tensor *a, zoo_tensor *b);
+ZOO_API zoo_tensor *zoo_sub(zoo_graph *g, zoo_tensor *a, zoo_tensor *b);
+ZOO_API zoo_tensor *zoo_mul(zoo_graph *g, zoo_tensor *a, zoo_tensor *b);
+ZOO_API zoo_tensor *zoo_div(zoo_graph *g, zoo_tensor *a, zoo_tensor *b);
 ZOO_API zoo_tensor *zoo_scale(zoo_graph *g, zoo_tensor *x, float s);
-/* x [..., C] + b [C] */
+/* x [..., C] + b [C] (b of any shape with C elements) */
 ZOO_API zoo_tensor *zoo_bias_add(zoo_graph *g, zoo_tensor *x, zoo_tensor *b);
 /* Sum or mean over one axis (negative counts from the end); the axis is
  * removed, and reducing a 1-D tensor gives shape [1]. */
@@ -51,12 +66,36 @@ ZOO_API zoo_tensor *zoo_gelu_erf(zoo_graph *g, zoo_tensor *x);  /* BERT */
 ZOO_API zoo_tensor *zoo_tanh(zoo_graph *g, zoo_tensor *x);
 ZOO_API zoo_tensor *zoo_sigmoid(zoo_graph *g, zoo_tensor *x);
 ZOO_API zoo_tensor *zoo_relu(zoo_graph *g, zoo_tensor *x);
+/* x * sigmoid(x) (SiLU, swish): SwiGLU's gate, silu(x W_gate) * (x W_up). */
+ZOO_API zoo_tensor *zoo_silu(zoo_graph *g, zoo_tensor *x);
+
+/* --- unary math -------------------------------------------------------- *
+ * Element-wise, any shape, output shaped like x. Outside a function's domain
+ * the result is what IEEE single precision gives, as C's sqrtf/logf/expf
+ * give it: sqrt(-x) and log(-x) are NaN, sqrt(+-0) is +-0, rsqrt(+0) is
+ * +inf, log(0) is -inf, exp overflows to +inf and underflows through the
+ * subnormals to 0, NaN stays NaN. Gradients follow the same arithmetic, as
+ * PyTorch's do: d sqrt at 0 is dy * inf (NaN where dy is 0), d log at 0 is
+ * +-inf. sqrt is correctly rounded (sqrtf), rsqrt is 1 / sqrtf (two
+ * roundings), log is libm's logf, exp is within 2 ulp of e^x (zoo_expf, with
+ * libm's expf outside [-87.33, 88.3]). */
+ZOO_API zoo_tensor *zoo_sqrt(zoo_graph *g, zoo_tensor *x);
+ZOO_API zoo_tensor *zoo_rsqrt(zoo_graph *g, zoo_tensor *x); /* 1 / sqrt(x) */
+ZOO_API zoo_tensor *zoo_exp(zoo_graph *g, zoo_tensor *x);
+ZOO_API zoo_tensor *zoo_log(zoo_graph *g, zoo_tensor *x); /* natural logarithm */
 
 /* --- normalisation and softmax ----------------------------------------- */
 
 /* Over the last axis: (x - mean) / sqrt(var + eps) * w + b; w and b [C] (either may be NULL). */
 ZOO_API zoo_tensor *zoo_layernorm(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *b,
                                   float eps);
+/* RMS norm over the last axis, as HuggingFace's LlamaRMSNorm computes it in
+ * float: y = (x * r) * w with r = 1 / sqrt(mean(x^2) + eps) per row; x
+ * [..., C], w [C] or NULL (no scale; Gemma's (1 + w) is w + 1 here). The
+ * mean of squares is summed in double. Keeps r per row for backward.
+ * Errors: w not [C] (ZOO_ERR_SHAPE), eps negative, NaN or infinite
+ * (ZOO_ERR_ARG); with eps 0 a row of zeros gives NaN. */
+ZOO_API zoo_tensor *zoo_rmsnorm(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, float eps);
 ZOO_API zoo_tensor *zoo_softmax(zoo_graph *g, zoo_tensor *x);     /* last axis */
 ZOO_API zoo_tensor *zoo_log_softmax(zoo_graph *g, zoo_tensor *x); /* last axis */
 /* Fused softmax cross-entropy: logits [..., V], targets int32 [...] with the
@@ -90,6 +129,29 @@ ZOO_API zoo_tensor *zoo_slice(zoo_graph *g, zoo_tensor *x, int axis, int64_t sta
  * length), writing them to out[0..n). Returns ZOO_OK or the graph's status. */
 ZOO_API int zoo_split(zoo_graph *g, zoo_tensor *x, int axis, const int64_t *sizes, int n,
                       zoo_tensor **out);
+
+/* --- positions ---------------------------------------------------------- */
+
+/* Rotary position embeddings (RoPE) on x [B,T,C], C = n_head * head_size,
+ * head_size even -> [B,T,C]. Row t has position pos_offset + t (a cached
+ * decode step passes the number of positions already in the cache); pair i
+ * of each head (i < head_size/2) is rotated by the angle
+ * position * theta^(-2i/head_size):
+ *   (x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin)
+ * interleaved = false: pairs (i, i + head_size/2), HuggingFace LLaMA's
+ * rotate_half; true: pairs (2i, 2i+1), Meta's original LLaMA and GPT-J.
+ * theta is the base (10000 in LLaMA 1/2, 500000 in LLaMA 3); no frequency
+ * scaling. Angles are computed in double (HuggingFace's, in float32, are
+ * off by up to ~1.2e-7 rad times the position). The cos and sin of each (t, i)
+ * are computed once per call into a [T, head_size/2] table in the graph's
+ * arena, kept for backward (the inverse rotation).
+ * x holds q or k alone, with its own heads (k of grouped-query attention:
+ * n_kv_head). A packed [B,T,3C] q|k|v cannot be told apart from 3C channels
+ * and would be rotated wrongly: split it first (v is not rotated).
+ * Errors: x not 3-D or C not n_head times an even head size (ZOO_ERR_SHAPE);
+ * pos_offset < 0, theta not finite and > 0 (ZOO_ERR_ARG). */
+ZOO_API zoo_tensor *zoo_rope(zoo_graph *g, zoo_tensor *x, int n_head, int64_t pos_offset,
+                             float theta, bool interleaved);
 
 /* --- attention --------------------------------------------------------- */
 

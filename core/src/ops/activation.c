@@ -1,5 +1,6 @@
-/* Point-wise activations. Each one is a forward and a backward range kernel;
- * unary() runs them over the thread pool and records the tape entry. */
+/* Point-wise functions: the activations and sqrt, rsqrt, exp, log. Each one
+ * is a forward and a backward range kernel; unary() runs them over the
+ * thread pool and records the tape entry. */
 #include <math.h>
 
 #include "internal.h"
@@ -95,11 +96,92 @@ ZOO_VECTOR_CLONES static void relu_bwd(const float *x, const float *y, const flo
         if (x[i] > 0.0f) dx[i] += dy[i];
 }
 
+/* zoo_expf's argument with NaN replaced by 0: zoo_expf would turn NaN into
+ * an out-of-range shift (undefined behaviour); the NaN still reaches the
+ * result through the other factor. */
+static inline float not_nan(float x) {
+    return x == x ? x : 0.0f;
+}
+
+/* silu(x) = x sigmoid(x); silu' = s (1 + x (1 - s)) */
+ZOO_MATH_CLONES static void silu_fwd(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] / (1.0f + zoo_expf(-not_nan(x[i])));
+}
+
+ZOO_MATH_CLONES static void silu_bwd(const float *x, const float *y, const float *dy, float *dx,
+                                     int64_t n) {
+    (void)y;
+    for (int64_t i = 0; i < n; i++) {
+        float s = 1.0f / (1.0f + zoo_expf(-not_nan(x[i])));
+        dx[i] += dy[i] * s * (1.0f + x[i] * (1.0f - s));
+    }
+}
+
+/* sqrtf is one instruction (IEEE, correctly rounded), so these vectorise. */
+ZOO_VECTOR_CLONES static void sqrt_fwd(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = sqrtf(x[i]);
+}
+
+ZOO_VECTOR_CLONES static void sqrt_bwd(const float *x, const float *y, const float *dy, float *dx,
+                                       int64_t n) {
+    (void)x;
+    for (int64_t i = 0; i < n; i++) dx[i] += 0.5f * dy[i] / y[i];
+}
+
+ZOO_VECTOR_CLONES static void rsqrt_fwd(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = 1.0f / sqrtf(x[i]);
+}
+
+ZOO_VECTOR_CLONES static void rsqrt_bwd(const float *x, const float *y, const float *dy, float *dx,
+                                        int64_t n) {
+    (void)x;
+    for (int64_t i = 0; i < n; i++) dx[i] += -0.5f * dy[i] * y[i] * y[i] * y[i];
+}
+
+/* zoo_expf is within 2 ulp on [EXP_LO, EXP_HI] (above 88.38 its 2^n is
+ * already 2^128, inf; below -87.33 it clamps); the rare element outside
+ * (results near overflow, subnormal results, 0, NaN) is redone by libm's
+ * expf in a second pass, so the edges are IEEE's. */
+#define EXP_LO -87.33f
+#define EXP_HI 88.3f
+
+ZOO_MATH_CLONES static void exp_fast(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = zoo_expf(not_nan(x[i])); /* NaN: redone below */
+}
+
+static void exp_fwd(const float *x, float *y, int64_t n) {
+    exp_fast(x, y, n);
+    for (int64_t i = 0; i < n; i++)
+        if (!(x[i] >= EXP_LO && x[i] <= EXP_HI)) y[i] = expf(x[i]);
+}
+
+ZOO_VECTOR_CLONES static void exp_bwd(const float *x, const float *y, const float *dy, float *dx,
+                                      int64_t n) {
+    (void)x;
+    for (int64_t i = 0; i < n; i++) dx[i] += dy[i] * y[i];
+}
+
+/* libm's logf: log is off every hot path, and libm gives IEEE's edges. */
+static void log_fwd(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = logf(x[i]);
+}
+
+ZOO_VECTOR_CLONES static void log_bwd(const float *x, const float *y, const float *dy, float *dx,
+                                      int64_t n) {
+    (void)y;
+    for (int64_t i = 0; i < n; i++) dx[i] += dy[i] / x[i];
+}
+
 static const activation GELU_TANH = {"zoo_gelu_tanh", gelu_tanh_fwd, gelu_tanh_bwd};
 static const activation GELU_ERF = {"zoo_gelu_erf", gelu_erf_fwd, gelu_erf_bwd};
 static const activation TANH = {"zoo_tanh", tanh_fwd, tanh_bwd};
 static const activation SIGMOID = {"zoo_sigmoid", sigmoid_fwd, sigmoid_bwd};
 static const activation RELU = {"zoo_relu", relu_fwd, relu_bwd};
+static const activation SILU = {"zoo_silu", silu_fwd, silu_bwd};
+static const activation SQRT = {"zoo_sqrt", sqrt_fwd, sqrt_bwd};
+static const activation RSQRT = {"zoo_rsqrt", rsqrt_fwd, rsqrt_bwd};
+static const activation EXP = {"zoo_exp", exp_fwd, exp_bwd};
+static const activation LOG = {"zoo_log", log_fwd, log_bwd};
 
 typedef struct range_args {
     const activation *act;
@@ -155,4 +237,19 @@ zoo_tensor *zoo_sigmoid(zoo_graph *g, zoo_tensor *x) {
 }
 zoo_tensor *zoo_relu(zoo_graph *g, zoo_tensor *x) {
     return unary(g, x, &RELU);
+}
+zoo_tensor *zoo_silu(zoo_graph *g, zoo_tensor *x) {
+    return unary(g, x, &SILU);
+}
+zoo_tensor *zoo_sqrt(zoo_graph *g, zoo_tensor *x) {
+    return unary(g, x, &SQRT);
+}
+zoo_tensor *zoo_rsqrt(zoo_graph *g, zoo_tensor *x) {
+    return unary(g, x, &RSQRT);
+}
+zoo_tensor *zoo_exp(zoo_graph *g, zoo_tensor *x) {
+    return unary(g, x, &EXP);
+}
+zoo_tensor *zoo_log(zoo_graph *g, zoo_tensor *x) {
+    return unary(g, x, &LOG);
 }
