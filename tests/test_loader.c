@@ -10,6 +10,7 @@
 #include "check_util.h"
 #include "loader.h"
 #include "model.h"
+#include "tokenizers.h"
 
 static char dir[256];
 static char registry_path[512];
@@ -86,9 +87,9 @@ END_TEST
 
 START_TEST(test_each_failure_has_its_message) {
     expect_refusal("wrong_major", FIXTURE("wrong_major"), NULL,
-                   "plugin 'wrong_major' was built for ABI 2.0, this host supports 1.0 to 1.1");
+                   "plugin 'wrong_major' was built for ABI 2.0, this host supports 1.0 to 1.2");
     expect_refusal("newer_minor", FIXTURE("newer_minor"), NULL,
-                   "plugin 'newer_minor' was built for ABI 1.2, this host supports 1.0 to 1.1");
+                   "plugin 'newer_minor' was built for ABI 1.3, this host supports 1.0 to 1.2");
     expect_refusal("no_entry", FIXTURE("no_entry"), NULL,
                    "no_entry.so: no symbol 'zoo_plugin_entry': not a zoo plugin");
     expect_refusal("null_entry", FIXTURE("null_entry"), NULL,
@@ -120,7 +121,7 @@ START_TEST(test_each_failure_has_its_message) {
 END_TEST
 
 /* A plugin built for ABI 1.0 (an operations table without set_tokenizer)
- * loads on this 1.1 host, unless it raises a flag its table cannot hold. */
+ * loads on this 1.2 host, unless it raises a flag its table cannot hold. */
 START_TEST(test_older_minor_loads) {
     snprintf(registered_abi, sizeof registered_abi, "1.0");
     zoo_registry *r = registry_for("abi_1_0", FIXTURE("abi_1_0"), NULL);
@@ -138,6 +139,192 @@ START_TEST(test_older_minor_loads) {
                    "plugin 'abi_1_0_new_flag' announces the capability of 'set_tokenizer' but the "
                    "operation is NULL");
     registered_abi[0] = '\0';
+}
+END_TEST
+
+/* A plugin built for ABI 1.1 (no tokenizer types in its descriptor, no
+ * import_tokenizer in its table) loads on this 1.2 host and its 1.1
+ * operation is called. Its structs fill in both 1.2 fields past the size
+ * they declare (bogus values): the host must not read them. */
+START_TEST(test_abi_1_1_loads) {
+    snprintf(registered_abi, sizeof registered_abi, "1.1");
+    zoo_registry *r = registry_for("abi_1_1", FIXTURE("abi_1_1"), NULL);
+    zoo_loaded *p = NULL;
+    ck_assert_msg(zoo_plugin_load(zoo_registry_find(r, "abi_1_1"), &p) == ZOO_OK, "%s",
+                  zoo_error_message());
+    ck_assert_int_eq(p->plugin->abi_minor, 1);
+    ck_assert_ptr_null(p->tokenizers);
+    ck_assert_ptr_null(ZOO_PLUGIN_FIELD(p->plugin, tokenizers));
+    ck_assert_ptr_null(ZOO_OPS_SLOT(p->plugin->ops, import_tokenizer));
+    ck_assert_ptr_nonnull(p->plugin->tokenizers); /* what a careless host would read */
+    zoo_tokenizer *tok = NULL;
+    ck_assert_int_eq(zoo_plugin_import_tokenizer(p, "/tmp", &tok), ZOO_ERR_NOTFOUND);
+    ck_assert_str_eq(zoo_error_message(), "plugin 'abi_1_1' imports no tokenizer");
+    zoo_tokenizer *small = tokenizer_from_text("char", NULL, "abcabc");
+    zoo_host_model *m = NULL;
+    ck_assert_int_eq(
+        zoo_host_model_create(p, zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams), 1,
+                              small, &m),
+        ZOO_ERR_ARG); /* set_tokenizer (ABI 1.1) was called and refused it */
+    ck_assert(strstr(zoo_error_message(), "the tokenizer has 3 tokens, the table 16"));
+    zoo_tokenizer_free(small);
+    ck_assert_int_eq(zoo_plugin_unload(p), ZOO_OK);
+    zoo_registry_free(r);
+    expect_refusal("abi_1_1_new_flag", FIXTURE("abi_1_1_new_flag"), NULL,
+                   "plugin 'abi_1_1_new_flag' announces the capability of 'import_tokenizer' but "
+                   "the operation is NULL");
+    /* a 1.1 entry cannot declare tokenizer types */
+    zoo_registry *r2 = registry_for("abi_1_1", FIXTURE("abi_1_1"), ", \"tokenizers\": [\"bytes\"]");
+    ck_assert(strstr(r2->entries[0].error,
+                     "plugins[0].tokenizers: plugins provide tokenizer types from ABI 1.2 on, the "
+                     "entry says 1.1"));
+    zoo_registry_free(r2);
+    registered_abi[0] = '\0';
+}
+END_TEST
+
+#define DECLARES_BYTES ", \"tokenizers\": [\"bytes\"]"
+
+/* A directory holding the fixture's tokenizer file, bytes.tokenizer. */
+static const char *bytes_dir(const char *specials) {
+    static char path[300];
+    snprintf(path, sizeof path, "/tmp/zoo-loader-bytes.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(path));
+    char file[400];
+    snprintf(file, sizeof file, "%s/bytes.tokenizer", path);
+    FILE *f = fopen(file, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(specials, f);
+    fclose(f);
+    return path;
+}
+
+/* A plugin's tokenizer types are registered while it is loaded, and it is
+ * not unloaded while a tokenizer of them lives. */
+START_TEST(test_plugin_tokenizer_types) {
+    ck_assert(!zoo_tokenizer_type_known("bytes"));
+    zoo_registry *r = registry_for("bytes", FIXTURE("bytes"), DECLARES_BYTES);
+    zoo_loaded *p = NULL;
+    ck_assert_msg(zoo_plugin_load(zoo_registry_find(r, "bytes"), &p) == ZOO_OK, "%s",
+                  zoo_error_message());
+    ck_assert(zoo_tokenizer_type_known("bytes"));
+    ck_assert_str_eq(p->tokenizers[0]->name, "bytes");
+    zoo_tokenizer *tok = tokenizer_from_text("bytes", NULL, "anything");
+    ck_assert_int_eq(zoo_tokenizer_vocab_size(tok), 256);
+    ck_assert_int_eq(zoo_plugin_unload(p), ZOO_ERR_STATE);
+    ck_assert_str_eq(zoo_error_message(), "plugin 'bytes': tokenizer type 'bytes' still has 1 live "
+                                          "tokenizer(s); not unloading it");
+    ck_assert(zoo_tokenizer_type_known("bytes"));
+
+    /* the same library loaded twice: one definition, registered twice */
+    zoo_loaded *again = NULL;
+    ck_assert_int_eq(zoo_plugin_load(zoo_registry_find(r, "bytes"), &again), ZOO_OK);
+    ck_assert_int_eq(zoo_plugin_unload(again), ZOO_OK);
+    ck_assert(zoo_tokenizer_type_known("bytes"));
+
+    zoo_tokenizer_free(tok);
+    ck_assert_int_eq(zoo_plugin_unload(p), ZOO_OK);
+    ck_assert(!zoo_tokenizer_type_known("bytes"));
+    zoo_registry_free(r);
+}
+END_TEST
+
+/* import_tokenizer: a directory's tokenizer, of the plugin's own type. */
+START_TEST(test_plugin_imports_a_tokenizer) {
+    zoo_registry *r = registry_for("bytes", FIXTURE("bytes"), DECLARES_BYTES);
+    zoo_loaded *p = NULL;
+    ck_assert_int_eq(zoo_plugin_load(zoo_registry_find(r, "bytes"), &p), ZOO_OK);
+    zoo_tokenizer *tok = (zoo_tokenizer *)1;
+    ck_assert_int_eq(zoo_plugin_import_tokenizer(p, "/tmp/zoo-no-such-dir", &tok),
+                     ZOO_ERR_NOTFOUND);
+    ck_assert_str_eq(zoo_error_message(), "/tmp/zoo-no-such-dir: no bytes.tokenizer");
+    ck_assert_ptr_null(tok);
+    const char *dir = bytes_dir("[UNK]\n[EOS]\n");
+    ck_assert_msg(zoo_plugin_import_tokenizer(p, dir, &tok) == ZOO_OK, "%s", zoo_error_message());
+    ck_assert_str_eq(zoo_tokenizer_type(tok), "bytes");
+    ck_assert_int_eq(zoo_tokenizer_special(tok, ZOO_TOK_EOS), 257);
+    ck_assert_int_eq(zoo_plugin_unload(p), ZOO_ERR_STATE);
+    zoo_tokenizer_free(tok);
+    dir = bytes_dir("[UNK]\nnot special\n");
+    ck_assert_int_eq(zoo_plugin_import_tokenizer(p, dir, &tok), ZOO_ERR_FORMAT);
+    ck_assert(strstr(zoo_error_message(), "bytes.tokenizer:2: \"not special\" is not a special "
+                                          "token"));
+    ck_assert_int_eq(zoo_plugin_unload(p), ZOO_OK);
+    zoo_registry_free(r);
+}
+END_TEST
+
+/* The entry's "tokenizers" and the library must agree, both ways. */
+START_TEST(test_tokenizer_declaration_must_match) {
+    expect_refusal("good", FIXTURE("good"), DECLARES_BYTES,
+                   "registry.json: plugins[0].tokenizers[0]: the entry declares tokenizer type "
+                   "'bytes', but the library " FIXTURE("good") " does not provide it");
+    expect_refusal("bytes", FIXTURE("bytes"), NULL,
+                   "registry.json: plugins[0].tokenizers: the library " FIXTURE(
+                       "bytes") " provides tokenizer type 'bytes', which the entry does not "
+                                "declare");
+    expect_refusal("bytes", FIXTURE("bytes"), ", \"tokenizers\": [\"bytes\", \"words\"]",
+                   "plugins[0].tokenizers[1]: the entry declares tokenizer type 'words', but");
+    ck_assert(!zoo_tokenizer_type_known("bytes")); /* nothing left registered */
+}
+END_TEST
+
+/* Two libraries cannot provide one type name, nor take a built-in one. */
+START_TEST(test_duplicate_tokenizer_type_is_refused) {
+    zoo_registry *r = registry_for("bytes", FIXTURE("bytes"), DECLARES_BYTES);
+    zoo_loaded *p = NULL;
+    ck_assert_int_eq(zoo_plugin_load(zoo_registry_find(r, "bytes"), &p), ZOO_OK);
+    expect_refusal("bytes_again", FIXTURE("bytes_again"), DECLARES_BYTES,
+                   FIXTURE("bytes_again") ": plugin 'bytes_again': tokenizer type 'bytes' is "
+                                          "already registered by " FIXTURE("bytes"));
+    ck_assert_int_eq(zoo_plugin_unload(p), ZOO_OK);
+    /* with the first one gone, the second loads */
+    zoo_registry *r2 = registry_for("bytes_again", FIXTURE("bytes_again"), DECLARES_BYTES);
+    ck_assert_int_eq(zoo_plugin_load(zoo_registry_find(r2, "bytes_again"), &p), ZOO_OK);
+    ck_assert_int_eq(zoo_plugin_unload(p), ZOO_OK);
+    expect_refusal("char_type", FIXTURE("char_type"), ", \"tokenizers\": [\"char\"]",
+                   "char_type.so: plugin 'char_type': tokenizer type 'char' is already registered "
+                   "(built into libzoo)");
+    zoo_registry_free(r2);
+    zoo_registry_free(r);
+}
+END_TEST
+
+/* A type named by a config or checkpoint loads the plugin that declares it. */
+START_TEST(test_provider_is_found_by_declaration) {
+    zoo_registry *r = registry_for("bytes", FIXTURE("bytes"), DECLARES_BYTES);
+    zoo_loaded *provider = (zoo_loaded *)1;
+    ck_assert_int_eq(zoo_tokenizer_provide(r, "char", &provider), ZOO_OK);
+    ck_assert_ptr_null(provider); /* built in: nothing to load */
+    ck_assert_int_eq(zoo_tokenizer_provide(r, "bytes", &provider), ZOO_OK);
+    ck_assert_ptr_nonnull(provider);
+    ck_assert_str_eq(provider->plugin->name, "bytes");
+    zoo_loaded *second = (zoo_loaded *)1;
+    ck_assert_int_eq(zoo_tokenizer_provide(r, "bytes", &second), ZOO_OK);
+    ck_assert_ptr_null(second); /* already known */
+
+    zoo_tokenizer *tok = tokenizer_from_text("bytes", NULL, "x");
+    char *json = zoo_tokenizer_to_json(tok);
+    zoo_tokenizer_free(tok);
+    ck_assert_int_eq(zoo_plugin_unload(provider), ZOO_OK);
+    ck_assert(!zoo_tokenizer_type_known("bytes"));
+    ck_assert_int_eq(zoo_tokenizer_restore(r, json, &tok, &provider), ZOO_OK);
+    ck_assert_str_eq(zoo_tokenizer_type(tok), "bytes");
+    ck_assert_ptr_nonnull(provider);
+    zoo_tokenizer_free(tok);
+    ck_assert_int_eq(zoo_plugin_unload(provider), ZOO_OK);
+    free(json);
+
+    ck_assert_int_eq(zoo_tokenizer_provide(r, "words", &provider), ZOO_ERR_NOTFOUND);
+    ck_assert_str_eq(zoo_error_message(),
+                     "unknown tokenizer type 'words' (known: char, word, gpt2, wordpiece); no "
+                     "plugin in the registry declares it (an entry's \"tokenizers\")");
+    ck_assert_ptr_null(provider);
+    ck_assert_int_eq(zoo_tokenizer_restore(r, "{\"version\":1,\"type\":\"words\",\"model\":{}}",
+                                           &tok, &provider),
+                     ZOO_ERR_NOTFOUND);
+    ck_assert_ptr_null(tok);
+    zoo_registry_free(r);
 }
 END_TEST
 
@@ -237,14 +424,14 @@ END_TEST
 /* Run under the sanitizer build, this is the leak check of load and unload. */
 START_TEST(test_load_unload_100_times) {
     /* the fixtures, and every plugin zoo ships */
-    const char *names[] = {"good", "create_fails", "extras_plugin", "bigram"};
-    for (int k = 0; k < 4; k++) {
+    const char *names[] = {"good", "create_fails", "extras_plugin", "bytes", "bigram"};
+    for (int k = 0; k < 5; k++) {
         char lib[512];
-        if (k == 3)
+        if (k == 4)
             snprintf(lib, sizeof lib, ZOO_BINARY_DIR "/plugins/%s.so", names[k]);
         else
             snprintf(lib, sizeof lib, ZOO_FIXTURE_DIR "/%s.so", names[k]);
-        zoo_registry *r = registry_for(names[k], lib, NULL);
+        zoo_registry *r = registry_for(names[k], lib, k == 3 ? DECLARES_BYTES : NULL);
         for (int i = 0; i < 100; i++) {
             zoo_loaded *p = NULL;
             ck_assert_msg(zoo_plugin_load(zoo_registry_find(r, names[k]), &p) == ZOO_OK, "%s",
@@ -271,6 +458,12 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_each_failure_has_its_message);
     tcase_add_test(tc, test_init_failure_is_reported);
     tcase_add_test(tc, test_older_minor_loads);
+    tcase_add_test(tc, test_abi_1_1_loads);
+    tcase_add_test(tc, test_plugin_tokenizer_types);
+    tcase_add_test(tc, test_plugin_imports_a_tokenizer);
+    tcase_add_test(tc, test_tokenizer_declaration_must_match);
+    tcase_add_test(tc, test_duplicate_tokenizer_type_is_refused);
+    tcase_add_test(tc, test_provider_is_found_by_declaration);
     tcase_add_test(tc, test_set_tokenizer_is_called);
     tcase_add_test(tc, test_checksum_pin_accepts_the_right_sum);
     tcase_add_test(tc, test_missing_extra_is_disabled_not_fatal);

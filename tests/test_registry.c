@@ -90,7 +90,7 @@ START_TEST(test_errors_name_file_and_field) {
                  "plugins[0].abi: expected \"MAJOR.MINOR\" such as \"1.0\", got a number");
     expect_error(
         ENTRY_START LIB ", \"abi\": \"2.0\"}]}",
-        "plugins[0].abi: plugin 'good' is registered for ABI 2.0, this host supports 1.0 to 1.1");
+        "plugins[0].abi: plugin 'good' is registered for ABI 2.0, this host supports 1.0 to 1.2");
     expect_error(ENTRY_START "\"abi\": \"1.0\"}]}", "plugins[0].library: missing");
     expect_error(ENTRY_START LIB ", \"abi\": \"1.0\", \"libary\": \"x\"}]}",
                  "plugins[0].libary: unknown field (did you mean 'library'?)");
@@ -104,6 +104,17 @@ START_TEST(test_errors_name_file_and_field) {
                  "plugins[0].library: /tmp/zoo-registry-test");
     expect_error(ENTRY_START LIB ", \"abi\": \"1.0\", \"exports\": 3}]}",
                  "plugins[0].exports: expected an array, got a number");
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.2\", \"tokenizers\": \"bytes\"}]}",
+                 "plugins[0].tokenizers: expected an array of tokenizer type names, got a string");
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.2\", \"tokenizers\": [\"bytes\", 3]}]}",
+                 "plugins[0].tokenizers[1]: expected a non-empty string, got a number");
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.2\", \"tokenizers\": [\"a\", \"b\", \"a\"]}]}",
+                 "plugins[0].tokenizers[2]: \"a\" is listed twice");
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.1\", \"tokenizers\": [\"bytes\"]}]}",
+                 "plugins[0].tokenizers: plugins provide tokenizer types from ABI 1.2 on, the "
+                 "entry says 1.1");
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.2\", \"tokeniser\": []}]}",
+                 "plugins[0].tokeniser: unknown field (did you mean 'tokenizers'?)");
     const char *path = write_file("r.json", "");
     unlink(path);
     expect_error("", "malformed JSON"); /* an empty file */
@@ -209,6 +220,28 @@ START_TEST(test_precedence_and_drop_in) {
 }
 END_TEST
 
+/* The plugin to load for a tokenizer type, found by the entries' declarations. */
+START_TEST(test_find_tokenizer_by_declaration) {
+    make_dir();
+    const char *path = write_file(
+        "r.json", "{\"format\": 1, \"plugins\": ["
+                  "{\"name\": \"broken\", \"version\": \"1\", \"summary\": \"s\", \"library\": "
+                  "\"missing.so\", \"abi\": \"1.2\", \"tokenizers\": [\"bytes\", \"words\"]},"
+                  "{\"name\": \"good\", \"version\": \"1\", \"summary\": \"s\", " LIB
+                  ", \"abi\": \"1.2\", \"tokenizers\": [\"bytes\"]}]}");
+    zoo_registry *r = load_one(path);
+    ck_assert_ptr_nonnull(r->entries[0].error);
+    ck_assert_int_eq(r->entries[1].n_tokenizers, 1);
+    ck_assert_str_eq(r->entries[1].tokenizers[0], "bytes");
+    ck_assert_str_eq(r->entries[1].where, "plugins[1].");
+    ck_assert_str_eq(zoo_registry_find_tokenizer(r, "bytes")->name,
+                     "good"); /* not the broken one */
+    ck_assert_str_eq(zoo_registry_find_tokenizer(r, "words")->name, "broken"); /* only it */
+    ck_assert_ptr_null(zoo_registry_find_tokenizer(r, "char"));
+    zoo_registry_free(r);
+}
+END_TEST
+
 START_TEST(test_missing_registry_file) {
     zoo_registry *r = load_one("/nonexistent/registry.json");
     ck_assert_int_eq(r->n_file_errors, 1);
@@ -226,6 +259,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_bad_extra_disables_only_itself);
     tcase_add_test(tc, test_broken_entry_keeps_others);
     tcase_add_test(tc, test_precedence_and_drop_in);
+    tcase_add_test(tc, test_find_tokenizer_by_declaration);
     tcase_add_test(tc, test_missing_registry_file);
     suite_add_tcase(s, tc);
     return s;

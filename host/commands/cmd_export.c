@@ -8,12 +8,10 @@
 #include "saved_model.h"
 #include "zoo/status.h"
 
-/* The tokenizer files a HuggingFace directory carries, for the types that have them. */
+/* The tokenizer files a HuggingFace directory carries, for the types that
+ * have a file form (the others, such as char and word, have none to write). */
 static int save_tokenizer(const zoo_tokenizer *t, const char *dir) {
-    if (strcmp(zoo_tokenizer_type(t), "gpt2") == 0) return zoo_tokenizer_save_gpt2(t, dir);
-    if (strcmp(zoo_tokenizer_type(t), "wordpiece") == 0)
-        return zoo_tokenizer_save_wordpiece(t, dir);
-    return ZOO_OK; /* char and word tokenizers have no HuggingFace form */
+    return zoo_tokenizer_can_save(t) ? zoo_tokenizer_save(t, dir) : ZOO_OK;
 }
 
 static int cmd_export(zoo_cli *cli, int argc, char **argv) {

@@ -42,8 +42,8 @@ static void range_text(const zoo_hparam_spec *s, char *buf, size_t size) {
         snprintf(buf, size, "<= %g", s->max);
 }
 
-static const char *capability_names[] = {"decode", "fill-mask",   "import",
-                                         "export", "self-update", "tokenizer"};
+static const char *capability_names[] = {"decode",      "fill-mask", "import",          "export",
+                                         "self-update", "tokenizer", "import-tokenizer"};
 
 static void signature(const zoo_extra_decl *x, char *buf, size_t size) {
     size_t len = (size_t)snprintf(buf, size, "%s %s(", zoo_extra_type_name(x->ret), x->name);
@@ -67,6 +67,9 @@ static int print_json(const zoo_loaded *p, const zoo_hparams *hp) {
     cJSON *formats = cJSON_AddArrayToObject(o, "formats");
     for (int i = 0; d->formats && d->formats[i]; i++)
         cJSON_AddItemToArray(formats, cJSON_CreateString(d->formats[i]));
+    cJSON *types = cJSON_AddArrayToObject(o, "tokenizers");
+    for (int i = 0; p->tokenizers && p->tokenizers[i]; i++)
+        cJSON_AddItemToArray(types, cJSON_CreateString(p->tokenizers[i]->name));
     cJSON *list = cJSON_AddArrayToObject(o, "hyperparameters");
     for (int i = 0; i < zoo_hparams_count(hp); i++) {
         const zoo_hparam_spec *s = zoo_hparams_spec(hp, i);
@@ -109,6 +112,11 @@ static void print_text(const zoo_loaded *p, const zoo_hparams *hp) {
     if (d->formats && d->formats[0]) { /* what import and export read and write */
         printf("formats:");
         for (int i = 0; d->formats[i]; i++) printf(" %s", d->formats[i]);
+        printf("\n");
+    }
+    if (p->tokenizers) { /* the tokenizer types it provides (data.tokenizer.type) */
+        printf("tokenizers:");
+        for (int i = 0; p->tokenizers[i]; i++) printf(" %s", p->tokenizers[i]->name);
         printf("\n");
     }
     printf("\nhyperparameters:\n  %-20s %-7s %-12s %-16s %s\n", "NAME", "TYPE", "DEFAULT", "RANGE",

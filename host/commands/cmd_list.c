@@ -38,6 +38,11 @@ static int print_json(const zoo_registry *r, char **checked) {
         cJSON_AddStringToObject(o, "abi", abi);
         if (e->library) cJSON_AddStringToObject(o, "library", e->library);
         if (e->summary) cJSON_AddStringToObject(o, "summary", e->summary);
+        if (e->n_tokenizers) {
+            cJSON *types = cJSON_AddArrayToObject(o, "tokenizers");
+            for (int k = 0; k < e->n_tokenizers; k++)
+                cJSON_AddItemToArray(types, cJSON_CreateString(e->tokenizers[k]));
+        }
         cJSON_AddStringToObject(o, "source", e->source ? e->source : "");
         cJSON_AddBoolToObject(o, "shadowed", e->shadowed);
         const char *error = e->error ? e->error : checked ? checked[i] : NULL;

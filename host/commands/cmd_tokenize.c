@@ -1,38 +1,15 @@
 /* zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]:
- * the token ids of a text under a model's tokenizer, from a checkpoint or
- * from a directory of GPT-2 tokenizer files or of a WordPiece vocab.txt. */
+ * the token ids of a text under a model's tokenizer, from a checkpoint, or
+ * from a foreign directory (a HuggingFace model, or its tokenizer files
+ * alone) through the plugin that imports it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "saved_model.h"
 #include "text_input.h"
 #include "zoo/status.h"
 #include "zoo/tokenizer.h"
-
-/* A directory holding GPT-2's files (either naming): the tokenizer alone,
- * without loading a model. */
-static bool is_gpt2_dir(const char *path) {
-    static const char *const names[] = {"vocab.json", "merges.txt", "encoder.json", "vocab.bpe"};
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        char file[4200];
-        snprintf(file, sizeof file, "%s/%s", path, names[i]);
-        if (stat(file, &st) == 0) return true;
-    }
-    return false;
-}
-
-/* A directory holding BERT's vocab.txt: its WordPiece tokenizer alone. */
-static bool is_wordpiece_dir(const char *path) {
-    struct stat st;
-    char file[4200];
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
-    snprintf(file, sizeof file, "%s/vocab.txt", path);
-    return stat(file, &st) == 0;
-}
 
 /* s[0..len) as a JSON string: tokens may hold U+0000 (a char tokenizer's). */
 static void print_json_bytes(const char *s, size_t len) {
@@ -90,21 +67,19 @@ static int cmd_tokenize(zoo_cli *cli, int argc, char **argv) {
     int status = zoo_text_input_load(cli, &in);
     if (status) return status;
 
-    zoo_tokenizer *own = NULL; /* loaded from tokenizer files */
-    zoo_registry *r = NULL;
+    zoo_tokenizer *own = NULL;   /* imported from a foreign directory, without weights */
+    zoo_loaded *importer = NULL; /* the plugin that imported it */
     zoo_saved_model m = {0};
+    bool opened = false;
     const zoo_tokenizer *tok = NULL;
-    if (is_gpt2_dir(model)) {
-        if (zoo_tokenizer_load_gpt2(model, &own) != ZOO_OK)
-            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-        tok = own;
-    } else if (is_wordpiece_dir(model)) {
-        if (zoo_tokenizer_load_wordpiece(model, ZOO_WORDPIECE_LOWERCASE_AUTO, &own) != ZOO_OK)
-            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-        tok = own;
-    } else if (!(r = zoo_cli_registry(cli))) {
+    zoo_registry *r = zoo_cli_registry(cli);
+    if (!r) {
         status = ZOO_EXIT_FAILURE;
+    } else if (zoo_is_foreign_directory(model)) {
+        status = zoo_foreign_tokenizer_open(cli, r, model, &own, &importer);
+        tok = own;
     } else if (!(status = zoo_saved_model_open(cli, r, model, &m))) {
+        opened = true;
         tok = m.tokenizer;
         if (!tok)
             status =
@@ -130,7 +105,8 @@ static int cmd_tokenize(zoo_cli *cli, int argc, char **argv) {
     }
     zoo_ids_free(&ids);
     zoo_tokenizer_free(own);
-    if (r) zoo_saved_model_close(&m);
+    zoo_plugin_unload(importer);
+    if (opened) zoo_saved_model_close(&m);
     zoo_registry_free(r);
     zoo_text_input_free(&in);
     return status;
@@ -139,10 +115,11 @@ static int cmd_tokenize(zoo_cli *cli, int argc, char **argv) {
 const zoo_command zoo_cmd_tokenize = {
     "tokenize", cmd_tokenize, "zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]",
     "the token ids of a text under a model's tokenizer",
-    "  MODEL            a checkpoint or run directory, or a directory of GPT-2 tokenizer files\n"
-    "                   (vocab.json and merges.txt, or encoder.json and vocab.bpe) or of a\n"
-    "                   WordPiece vocab.txt (lowercasing as its tokenizer_config.json says,\n"
-    "                   else when the vocabulary has no uppercase letters)\n"
+    "  MODEL            a checkpoint or run directory, or a HuggingFace directory or one of\n"
+    "                   tokenizer files alone, read by the plugin that imports it: GPT-2's\n"
+    "                   vocab.json and merges.txt (or encoder.json and vocab.bpe), or BERT's\n"
+    "                   vocab.txt (lowercasing as its tokenizer_config.json says, else when\n"
+    "                   the vocabulary has no uppercase letters)\n"
     "  --text TEXT      the text (or --text-file FILE)\n"
     "  --special        special-token strings in the text (<|endoftext|>, [MASK]) are those "
     "tokens;\n"

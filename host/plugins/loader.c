@@ -76,6 +76,8 @@ static int check_descriptor(const zoo_reg_entry *e, const zoo_plugin *d) {
         {"export_checkpoint", (const void *)ops->export_checkpoint, ZOO_CAP_EXPORT},
         {"train_step", (const void *)ops->train_step, ZOO_CAP_SELF_UPDATE},
         {"set_tokenizer", (const void *)ZOO_OPS_SLOT(ops, set_tokenizer), ZOO_CAP_TOKENIZER},
+        {"import_tokenizer", (const void *)ZOO_OPS_SLOT(ops, import_tokenizer),
+         ZOO_CAP_IMPORT_TOKENIZER},
     };
     for (size_t i = 0; i < sizeof slots / sizeof slots[0]; i++) {
         bool announced = !slots[i].capability || (d->capabilities & slots[i].capability);
@@ -104,6 +106,40 @@ static int check_descriptor(const zoo_reg_entry *e, const zoo_plugin *d) {
     return ZOO_OK;
 }
 
+/* The name of a provided tokenizer type, if its definition is long enough
+ * to hold one (libzoo checks the rest when it registers it). */
+static const char *def_name(const zoo_tokenizer_def *t) {
+    return t->size >= offsetof(zoo_tokenizer_def, name) + sizeof t->name && t->name ? t->name
+                                                                                    : "(null)";
+}
+
+/* The entry's "tokenizers" must name exactly the types the library
+ * provides: the host finds a type's plugin by the entry, without opening it. */
+static int check_tokenizers(const zoo_reg_entry *e, const zoo_tokenizer_def *const *types) {
+    const char *where = e->where ? e->where : "";
+    for (int i = 0; i < e->n_tokenizers; i++) {
+        bool found = false;
+        for (int j = 0; types && types[j] && !found; j++)
+            found = strcmp(def_name(types[j]), e->tokenizers[i]) == 0;
+        if (!found)
+            return zoo_error(ZOO_ERR_STATE,
+                             "%s: %stokenizers[%d]: the entry declares tokenizer type '%s', but "
+                             "the library %s does not provide it",
+                             e->source, where, i, e->tokenizers[i], e->library);
+    }
+    for (int j = 0; types && types[j]; j++) {
+        bool declared = false;
+        for (int i = 0; i < e->n_tokenizers && !declared; i++)
+            declared = strcmp(def_name(types[j]), e->tokenizers[i]) == 0;
+        if (!declared)
+            return zoo_error(ZOO_ERR_STATE,
+                             "%s: %stokenizers: the library %s provides tokenizer type '%s', which "
+                             "the entry does not declare",
+                             e->source, where, e->library, def_name(types[j]));
+    }
+    return ZOO_OK;
+}
+
 int zoo_plugin_load(const zoo_reg_entry *e, zoo_loaded **out) {
     *out = NULL;
     if (e->error) return zoo_error(ZOO_ERR_FORMAT, "%s", e->error);
@@ -123,13 +159,22 @@ int zoo_plugin_load(const zoo_reg_entry *e, zoo_loaded **out) {
         st = zoo_error(ZOO_ERR_FORMAT, "%s: %s() returned NULL", e->library, ZOO_PLUGIN_ENTRY);
     else
         st = check_descriptor(e, d);
+    const zoo_tokenizer_def *const *types = st ? NULL : ZOO_PLUGIN_FIELD(d, tokenizers);
+    if (!st) st = check_tokenizers(e, types);
+    int registered = st ? ZOO_OK : zoo_tokenizer_register_types(types, e->library);
+    if (registered != ZOO_OK)
+        st = zoo_error(registered, "%s: plugin '%s': %s", e->library, e->name, zoo_error_message());
+    if (types && !types[0]) types = NULL;
     zoo_loaded *p = st ? NULL : calloc(1, sizeof *p);
-    if (!st && !p) st = zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    if (!st && !p) {
+        st = zoo_error(ZOO_ERR_NOMEM, "out of memory");
+        zoo_tokenizer_unregister_types(types);
+    }
     if (st) {
         dlclose(handle);
         return st;
     }
-    *p = (zoo_loaded){.entry = e, .plugin = d, .handle = handle};
+    *p = (zoo_loaded){.entry = e, .plugin = d, .handle = handle, .tokenizers = types};
     p->extras = zoo_extras_resolve(handle, e->name, e->library, e->extras, e->n_extras);
     p->n_extras = p->extras ? e->n_extras : 0;
     *out = p;
@@ -141,6 +186,10 @@ int zoo_plugin_unload(zoo_loaded *p) {
     if (p->live_models > 0)
         return zoo_error(ZOO_ERR_STATE, "plugin '%s' still has %d live model(s); not unloading it",
                          p->entry->name, p->live_models);
+    /* its tokenizers' operations are its code: none may outlive dlclose */
+    if (zoo_tokenizer_unregister_types(p->tokenizers) != ZOO_OK)
+        return zoo_error(ZOO_ERR_STATE, "plugin '%s': %s; not unloading it", p->entry->name,
+                         zoo_error_message());
     zoo_extras_free(p->extras, p->n_extras);
     dlclose(p->handle);
     free(p);

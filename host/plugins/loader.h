@@ -13,10 +13,18 @@
 #define ZOO_OPS_SLOT(ops, field)                                                                   \
     ((ops)->size >= offsetof(zoo_plugin_ops, field) + sizeof((ops)->field) ? (ops)->field : NULL)
 
+/* A descriptor field added after ABI 1.0, or NULL when the plugin's
+ * descriptor (built for an older minor version) is too short to hold it. */
+#define ZOO_PLUGIN_FIELD(d, field)                                                                 \
+    ((d)->size >= offsetof(zoo_plugin, field) + sizeof((d)->field) ? (d)->field : NULL)
+
 typedef struct zoo_loaded {
     const zoo_reg_entry *entry;
     const zoo_plugin *plugin; /* the descriptor, checked */
     void *handle;
+    /* the tokenizer types it provides, registered with libzoo while it is
+     * loaded (NULL-terminated), or NULL */
+    const zoo_tokenizer_def *const *tokenizers;
     zoo_extra *extras; /* one per declared extra; disabled ones carry their error */
     int n_extras;
     int live_models; /* models created and not destroyed: unloading waits for 0 */
@@ -24,11 +32,15 @@ typedef struct zoo_loaded {
 
 /* Checks the pinned checksum, opens the library (RTLD_NOW | RTLD_LOCAL),
  * finds zoo_plugin_entry, checks the ABI version first, then the descriptor
- * and its required operations, and resolves the extras. On failure returns a
- * status with one message naming the library or registry file and the field. */
+ * and its required operations, checks that the tokenizer types it provides
+ * are those the entry declares and registers them with libzoo (refused when
+ * another type has one of the names), and resolves the extras. On failure
+ * returns a status with one message naming the library or registry file and
+ * the field. */
 int zoo_plugin_load(const zoo_reg_entry *entry, zoo_loaded **out);
 
-/* Closes the library; ZOO_ERR_STATE (and nothing closed) while models live. */
+/* Unregisters its tokenizer types and closes the library; ZOO_ERR_STATE
+ * (and nothing changed) while models, or tokenizers of its types, live. */
 int zoo_plugin_unload(zoo_loaded *p);
 
 /* Differences between the entry and what the library says about itself

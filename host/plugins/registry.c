@@ -188,12 +188,44 @@ static void read_extra(zoo_extra_decl *x, const cJSON *obj, const char *file, co
     x->n_args = i;
 }
 
+/* "tokenizers": ["bytes", ...], the tokenizer types the library provides;
+ * whether it does is checked when it is loaded. */
+static void read_tokenizers(zoo_reg_entry *e, const cJSON *list, const char *file,
+                            const char *where) {
+    if (!list) return;
+    if (!cJSON_IsArray(list)) {
+        entry_fail(e, "%s: %stokenizers: expected an array of tokenizer type names, got %s", file,
+                   where, json_type(list));
+        return;
+    }
+    if (!e->error && (e->abi_major < 1 || (e->abi_major == 1 && e->abi_minor < 2)))
+        entry_fail(e,
+                   "%s: %stokenizers: plugins provide tokenizer types from ABI 1.2 on, the entry "
+                   "says %d.%d",
+                   file, where, e->abi_major, e->abi_minor);
+    int n = cJSON_GetArraySize(list), i = 0;
+    e->tokenizers = calloc((size_t)(n > 0 ? n : 1), sizeof *e->tokenizers);
+    for (const cJSON *t = list->child; t && e->tokenizers; t = t->next, i++) {
+        if (!cJSON_IsString(t) || !*t->valuestring) {
+            entry_fail(e, "%s: %stokenizers[%d]: expected a non-empty string, got %s", file, where,
+                       i, cJSON_IsString(t) ? "\"\"" : json_type(t));
+            continue;
+        }
+        for (int j = 0; j < e->n_tokenizers; j++)
+            if (strcmp(e->tokenizers[j], t->valuestring) == 0)
+                entry_fail(e, "%s: %stokenizers[%d]: \"%s\" is listed twice", file, where, i,
+                           t->valuestring);
+        e->tokenizers[e->n_tokenizers++] = strdup(t->valuestring);
+    }
+}
+
 /* Fills e from one entry object. `where` is "plugins[3]." or "" (manifest). */
 static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, const char *where,
                        const char *default_library) {
-    static const char *const known[] = {"name", "version", "summary", "library",
-                                        "abi",  "sha256",  "exports", NULL};
+    static const char *const known[] = {"name",   "version", "summary",    "library", "abi",
+                                        "sha256", "exports", "tokenizers", NULL};
     e->source = xstrdup(file);
+    e->where = xstrdup(where);
     if (!cJSON_IsObject(obj)) {
         entry_fail(e, "%s: %s: expected an object, got %s", file, *where ? where : "manifest",
                    json_type(obj));
@@ -258,6 +290,7 @@ static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, con
             read_extra(&e->extras[e->n_extras++], x, file, at);
         }
     }
+    read_tokenizers(e, cJSON_GetObjectItemCaseSensitive(obj, "tokenizers"), file, where);
     struct stat st;
     if (!e->error && e->library && stat(e->library, &st) != 0)
         entry_fail(e, "%s: %slibrary: %s: %s", file, where, e->library, strerror(errno));
@@ -421,7 +454,9 @@ zoo_registry *zoo_registry_load(const zoo_registry_sources *src) {
 
 static void free_entry(zoo_reg_entry *e) {
     free(e->name), free(e->version), free(e->summary), free(e->library), free(e->source);
-    free(e->sha256), free(e->error);
+    free(e->sha256), free(e->error), free(e->where);
+    for (int i = 0; i < e->n_tokenizers; i++) free(e->tokenizers[i]);
+    free(e->tokenizers);
     for (int i = 0; i < e->n_extras; i++) {
         zoo_extra_decl *x = &e->extras[i];
         free(x->name), free(x->symbol), free(x->help), free(x->error);
@@ -443,4 +478,18 @@ const zoo_reg_entry *zoo_registry_find(const zoo_registry *r, const char *name) 
         if (!r->entries[i].shadowed && r->entries[i].name && strcmp(r->entries[i].name, name) == 0)
             return &r->entries[i];
     return NULL;
+}
+
+const zoo_reg_entry *zoo_registry_find_tokenizer(const zoo_registry *r, const char *type) {
+    const zoo_reg_entry *broken = NULL;
+    for (int i = 0; i < r->count; i++) {
+        const zoo_reg_entry *e = &r->entries[i];
+        if (e->shadowed) continue;
+        for (int j = 0; j < e->n_tokenizers; j++)
+            if (strcmp(e->tokenizers[j], type) == 0) {
+                if (!e->error) return e;
+                if (!broken) broken = e;
+            }
+    }
+    return broken;
 }

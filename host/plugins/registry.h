@@ -53,6 +53,9 @@ typedef struct zoo_reg_entry {
     char *sha256; /* 64 lowercase hex digits, or NULL when not pinned */
     zoo_extra_decl *extras;
     int n_extras;
+    char **tokenizers; /* the tokenizer types the library provides (ABI 1.2), as declared */
+    int n_tokenizers;
+    char *where;   /* the entry's JSON path in source, "plugins[3]." (or "" in a manifest) */
     char *error;   /* NULL, or the registry-level error that breaks this entry */
     bool shadowed; /* an earlier source has a plugin of the same name */
 } zoo_reg_entry;
@@ -82,6 +85,11 @@ void zoo_registry_free(zoo_registry *r);
 
 /* The winning (not shadowed) entry of a name, broken or not; NULL if none. */
 const zoo_reg_entry *zoo_registry_find(const zoo_registry *r, const char *name);
+
+/* The entry whose "tokenizers" declares tokenizer type `type`: the first
+ * winning one without an error, else the first winning broken one (so that
+ * loading it says what is wrong); NULL if none declares it. */
+const zoo_reg_entry *zoo_registry_find_tokenizer(const zoo_registry *r, const char *type);
 
 /* Parses one registry file / one drop-in manifest into r (appending). */
 void zoo_registry_read_file(zoo_registry *r, const char *path);

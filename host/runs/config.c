@@ -52,11 +52,13 @@ static const config_key KEYS[] = {
      .help =
          "invalid UTF-8: an error naming file and byte offset, or replaced by U+FFFD and counted"},
     {"data.tokenizer", K_OBJECT, .help = "how text becomes ids"},
-    {"data.tokenizer.type", K_STRING, "\"char\"", .help = "char, word or gpt2 (byte-level BPE)"},
+    {"data.tokenizer.type", K_STRING, "\"char\"",
+     .help = "char, word, gpt2 (byte-level BPE), wordpiece (BERT's), or a type a plugin provides "
+             "(its registry entry lists it under \"tokenizers\"; zoo loads that plugin)"},
     {"data.tokenizer.path", K_PATH, "null", true,
-     .help = "pretrained tokenizer files to load instead of training one (gpt2: a directory "
-             "with vocab.json + merges.txt, or encoder.json + vocab.bpe; wordpiece: vocab.txt or "
-             "its directory)"},
+     .help = "pretrained tokenizer files to load instead of training one, for the types that "
+             "load from files (gpt2: a directory with vocab.json + merges.txt, or encoder.json + "
+             "vocab.bpe; wordpiece: vocab.txt or its directory)"},
     {"data.tokenizer.lowercase", K_BOOL, "false",
      .help = "word tokenizer: lower-case the text first"},
     {"data.tokenizer.split", K_ENUM, "\"punctuation\"", .choices = "whitespace|punctuation",

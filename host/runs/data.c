@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tokenizers.h"
 #include "zoo/corpus.h"
 #include "zoo/status.h"
 
@@ -81,16 +82,11 @@ static int train_tokenizer(const zoo_config *c, const zoo_corpus *corpus, zoo_ob
     const char *type = zoo_config_string(c, "data.tokenizer.type");
     const char *path = zoo_config_string(c, "data.tokenizer.path");
     if (path) { /* pretrained files */
-        /* a WordPiece vocabulary says itself whether it lowercases
-         * (tokenizer_config.json, or its casing); lowercase: true insists */
-        int lower =
-            zoo_config_bool(c, "data.tokenizer.lowercase") ? 1 : ZOO_WORDPIECE_LOWERCASE_AUTO;
-        int st =
-            strcmp(type, "gpt2") == 0 ? zoo_tokenizer_load_gpt2(path, out)
-            : strcmp(type, "wordpiece") == 0
-                ? zoo_tokenizer_load_wordpiece(path, lower, out)
-                : zoo_error(ZOO_ERR_ARG,
-                            "only gpt2 and wordpiece tokenizers load from files, not %s", type);
+        /* files say themselves whether they lowercase (a WordPiece
+         * vocabulary: tokenizer_config.json, or its casing); lowercase: true insists */
+        zoo_tokenizer_load_opts lo = ZOO_TOKENIZER_LOAD_OPTS_INIT;
+        if (zoo_config_bool(c, "data.tokenizer.lowercase")) lo.lowercase = 1;
+        int st = zoo_tokenizer_load(type, path, &lo, out);
         if (st)
             return zoo_error(st, "%s: data.tokenizer.path: %s",
                              zoo_config_origin(c, "data.tokenizer.path"), zoo_error_message());
@@ -115,17 +111,24 @@ static int train_tokenizer(const zoo_config *c, const zoo_corpus *corpus, zoo_ob
     return ZOO_OK;
 }
 
-zoo_data *zoo_data_load(const zoo_config *c, const char *tokenizer_json, zoo_objective objective) {
+zoo_data *zoo_data_load(const zoo_config *c, const zoo_registry *r, const char *tokenizer_json,
+                        zoo_objective objective) {
     zoo_data *d = calloc(1, sizeof *d);
     if (!d) return NULL;
     const char *paths[64];
     int n = config_paths(c, "data.train", paths, 64);
     zoo_corpus *corpus = NULL;
     int st = zoo_corpus_open(paths, n, policy_of(c), &corpus);
-    if (!st && tokenizer_json)
-        st = zoo_tokenizer_from_json(tokenizer_json, &d->tok);
-    else if (!st)
-        st = train_tokenizer(c, corpus, objective, &d->tok);
+    if (!st && tokenizer_json) {
+        st = zoo_tokenizer_restore(r, tokenizer_json, &d->tok, &d->provider);
+    } else if (!st) {
+        const char *type = zoo_config_string(c, "data.tokenizer.type");
+        if ((st = zoo_tokenizer_provide(r, type, &d->provider)) != ZOO_OK)
+            st = zoo_error(st, "%s: data.tokenizer.type: %s",
+                           zoo_config_origin(c, "data.tokenizer.type"), zoo_error_message());
+        else
+            st = train_tokenizer(c, corpus, objective, &d->tok);
+    }
     /* only sentence pairs and word vectors (sentence boundaries) need lines;
      * without them the split is exactly by position, as nanoGPT's 90/10, and
      * text is encoded as GPT-2 would */
@@ -166,6 +169,7 @@ zoo_data *zoo_data_load(const zoo_config *c, const char *tokenizer_json, zoo_obj
 void zoo_data_free(zoo_data *d) {
     if (!d) return;
     zoo_tokenizer_free(d->tok);
+    zoo_plugin_unload(d->provider); /* after the tokenizer: its type is the plugin's code */
     zoo_text_ids_free(&d->train_text);
     zoo_text_ids_free(&d->val_text);
     free(d);

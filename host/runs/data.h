@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "batcher.h"
+#include "loader.h"
 #include "zoo/tokenizer.h"
 
 typedef struct zoo_text_ids {
@@ -18,16 +19,20 @@ typedef struct zoo_text_ids {
 
 typedef struct zoo_data {
     zoo_tokenizer *tok;
+    zoo_loaded *provider;              /* the plugin providing tok's type, loaded for it; or NULL */
     zoo_text_ids train_text, val_text; /* val_text is empty when val is a split of train */
     zoo_dataset train, val;
     int64_t train_bytes, val_bytes;
 } zoo_data;
 
 /* Reads data.train (and data.val), builds or restores the tokenizer
- * (tokenizer_json from a checkpoint, or NULL to train one with
- * data.tokenizer), encodes, splits. objective decides the special tokens a
- * new tokenizer gets. NULL with a message naming the file. */
-zoo_data *zoo_data_load(const zoo_config *c, const char *tokenizer_json, zoo_objective objective);
+ * (tokenizer_json from a checkpoint, or NULL to train or load one with
+ * data.tokenizer), encodes, splits. A tokenizer type no plugin loaded so far
+ * provides is provided by the plugin of r that declares it (tokenizers.h),
+ * which zoo_data_free unloads. objective decides the special tokens a new
+ * tokenizer gets. NULL with a message naming the file. */
+zoo_data *zoo_data_load(const zoo_config *c, const zoo_registry *r, const char *tokenizer_json,
+                        zoo_objective objective);
 void zoo_data_free(zoo_data *d);
 
 /* Encodes files with an existing tokenizer (zoo eval --data); lines as for training. */

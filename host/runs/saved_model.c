@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tokenizers.h"
 #include "zoo/status.h"
 #include "zoo/tokenizer.h"
 
@@ -13,13 +14,19 @@ bool zoo_is_checkpoint_path(const char *model) {
     return strchr(model, '/') || strchr(model, '.') || stat(model, &st) == 0;
 }
 
-/* A HuggingFace-style directory: config.json and no zoo run in it. */
-static bool is_hf_directory(const char *path) {
+bool zoo_is_foreign_directory(const char *path) {
     char file[4200];
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return false;
     snprintf(file, sizeof file, "%s/latest.safetensors", path);
-    if (stat(file, &st) == 0) return false;
+    return stat(file, &st) != 0;
+}
+
+/* A HuggingFace-style directory: config.json and no zoo run in it. */
+static bool is_hf_directory(const char *path) {
+    char file[4200];
+    struct stat st;
+    if (!zoo_is_foreign_directory(path)) return false;
     snprintf(file, sizeof file, "%s/config.json", path);
     return stat(file, &st) == 0;
 }
@@ -32,35 +39,47 @@ static bool imports_hf(const zoo_plugin *d) {
 }
 
 /* The first plugin whose import_config accepts the directory's config.json
- * (a plugin answers ZOO_ERR_NOTFOUND for another model type). */
-static int open_hf(const zoo_cli *cli, const zoo_registry *r, const char *dir,
-                   zoo_saved_model *out) {
-    zoo_hparams *hp = NULL;
-    for (int i = 0; i < r->count && !out->plugin; i++) {
+ * (a plugin answers ZOO_ERR_NOTFOUND for another model type), loaded, with
+ * the hyperparameters it read. ZOO_ERR_NOTFOUND when none does; another
+ * status, with the plugin's message, when the directory is a plugin's but
+ * broken. */
+static int find_importer(const zoo_registry *r, const char *dir, zoo_loaded **plugin,
+                         zoo_hparams **hp) {
+    *plugin = NULL;
+    *hp = NULL;
+    for (int i = 0; i < r->count; i++) {
         const zoo_reg_entry *e = &r->entries[i];
         zoo_loaded *p = NULL;
         if (e->shadowed || e->error || zoo_plugin_load(e, &p) != ZOO_OK) continue;
         if (imports_hf(p->plugin)) {
-            hp = zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams);
-            int st = hp ? p->plugin->ops->import_config(dir, hp) : ZOO_ERR_NOMEM;
+            *hp = zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams);
+            int st = *hp ? p->plugin->ops->import_config(dir, *hp) : ZOO_ERR_NOMEM;
             if (st == ZOO_OK) {
-                out->plugin = p;
-                break;
+                *plugin = p;
+                return ZOO_OK;
             }
-            zoo_hparams_free(hp), hp = NULL;
-            if (st != ZOO_ERR_NOTFOUND) { /* ours, but broken: say so */
+            zoo_hparams_free(*hp), *hp = NULL;
+            if (st != ZOO_ERR_NOTFOUND) { /* ours, but broken */
                 zoo_plugin_unload(p);
-                return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+                return st;
             }
         }
         zoo_plugin_unload(p);
     }
-    if (!out->plugin)
+    return ZOO_ERR_NOTFOUND;
+}
+
+static int open_hf(const zoo_cli *cli, const zoo_registry *r, const char *dir,
+                   zoo_saved_model *out) {
+    zoo_hparams *hp = NULL;
+    int found = find_importer(r, dir, &out->plugin, &hp);
+    if (found == ZOO_ERR_NOTFOUND)
         return zoo_cli_fail(
             cli, ZOO_EXIT_FAILURE,
             "%s: no plugin imports this HuggingFace directory (zoo list shows the plugins; each "
             "reads the model_type of its config.json)",
             dir);
+    if (found != ZOO_OK) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     char *text = NULL;
     int st = ZOO_OK;
     long long seq =
@@ -74,10 +93,8 @@ static int open_hf(const zoo_cli *cli, const zoo_registry *r, const char *dir,
         st = ZOO_ERR_FORMAT;
     free(text);
     if (!st) zoo_config_store_model(out->config, hp);
-    if (!st) { /* its tokenizer, when the directory has one zoo reads */
-        int tst = zoo_tokenizer_load_gpt2(dir, &out->tokenizer);
-        if (tst == ZOO_ERR_NOTFOUND) /* BERT's vocab.txt */
-            tst = zoo_tokenizer_load_wordpiece(dir, ZOO_WORDPIECE_LOWERCASE_AUTO, &out->tokenizer);
+    if (!st) { /* its tokenizer, when the directory has one the plugin reads */
+        int tst = zoo_plugin_import_tokenizer(out->plugin, dir, &out->tokenizer);
         if (tst != ZOO_OK && tst != ZOO_ERR_NOTFOUND) st = tst;
     }
     if (st)
@@ -113,8 +130,9 @@ int zoo_saved_model_open(const zoo_cli *cli, const zoo_registry *r, const char *
     if (!(hp = zoo_hparams_new(d->hparams, d->n_hparams)) ||
         zoo_config_apply_model(out->config, hp))
         st = ZOO_ERR_FORMAT;
-    else if (ck->tokenizer && zoo_tokenizer_from_json(ck->tokenizer, &out->tokenizer))
-        st = zoo_error(ZOO_ERR_FORMAT, "%s: zoo.tokenizer: %s", ck->path, zoo_error_message());
+    else if (ck->tokenizer && (st = zoo_tokenizer_restore(r, ck->tokenizer, &out->tokenizer,
+                                                          &out->tokenizer_plugin)) != ZOO_OK)
+        st = zoo_error(st, "%s: zoo.tokenizer: %s", ck->path, zoo_error_message());
     else if ((st = zoo_host_model_create(out->plugin, hp, 0, out->tokenizer, &out->model)) ==
              ZOO_OK)
         st = zoo_checkpoint_load_params(ck, out->model->params, false);
@@ -130,9 +148,47 @@ int zoo_saved_model_open(const zoo_cli *cli, const zoo_registry *r, const char *
 
 void zoo_saved_model_close(zoo_saved_model *m) {
     zoo_host_model_destroy(m->model);
-    zoo_tokenizer_free(m->tokenizer);
+    zoo_tokenizer_free(m->tokenizer); /* before the plugins that hold its type's code */
     zoo_plugin_unload(m->plugin);
+    zoo_plugin_unload(m->tokenizer_plugin);
     zoo_config_free(m->config);
     zoo_checkpoint_close(m->checkpoint);
     memset(m, 0, sizeof *m);
+}
+
+int zoo_foreign_tokenizer_open(const zoo_cli *cli, const zoo_registry *r, const char *dir,
+                               zoo_tokenizer **tok, zoo_loaded **plugin) {
+    *tok = NULL;
+    *plugin = NULL;
+    zoo_hparams *hp = NULL;
+    zoo_loaded *p = NULL;
+    int st = is_hf_directory(dir) ? find_importer(r, dir, &p, &hp) : ZOO_ERR_NOTFOUND;
+    zoo_hparams_free(hp);
+    if (st == ZOO_OK) { /* the model's own plugin first, as zoo_saved_model_open asks it */
+        st = zoo_plugin_import_tokenizer(p, dir, tok);
+        if (st == ZOO_OK) {
+            *plugin = p;
+            return ZOO_OK;
+        }
+        zoo_plugin_unload(p);
+    }
+    if (st != ZOO_ERR_NOTFOUND)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    /* tokenizer files alone: the first plugin that reads them */
+    for (int i = 0; i < r->count; i++) {
+        const zoo_reg_entry *e = &r->entries[i];
+        if (e->shadowed || e->error || zoo_plugin_load(e, &p) != ZOO_OK) continue;
+        st = zoo_plugin_import_tokenizer(p, dir, tok);
+        if (st == ZOO_OK) {
+            *plugin = p;
+            return ZOO_OK;
+        }
+        zoo_plugin_unload(p);
+        if (st != ZOO_ERR_NOTFOUND)
+            return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    }
+    return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                        "%s: no plugin reads a tokenizer from this directory (zoo info shows "
+                        "which plugins can: import-tokenizer among their capabilities)",
+                        dir);
 }

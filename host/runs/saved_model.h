@@ -15,15 +15,35 @@ typedef struct zoo_saved_model {
     zoo_loaded *plugin;
     zoo_host_model *model;
     zoo_tokenizer *tokenizer; /* NULL when the checkpoint has none */
+    /* the plugin providing the tokenizer's type, when plugin does not and it
+     * had to be loaded for it (tokenizers.h); else NULL */
+    zoo_loaded *tokenizer_plugin;
 } zoo_saved_model;
 
 /* True when MODEL names a checkpoint (an existing file or directory) rather
  * than a plugin. */
 bool zoo_is_checkpoint_path(const char *model);
 
-/* Opens MODEL with the plugins of r. Prints its own error; ZOO_OK or an exit status. */
+/* True when path is a directory that is not a zoo run (no
+ * latest.safetensors): a foreign checkpoint, or tokenizer files alone. */
+bool zoo_is_foreign_directory(const char *path);
+
+/* Opens MODEL with the plugins of r. A HuggingFace-style directory is
+ * imported by the first plugin whose import_config accepts its config.json,
+ * its tokenizer by that plugin's import_tokenizer (none when it has none or
+ * finds none). Prints its own error; ZOO_OK or an exit status. */
 int zoo_saved_model_open(const zoo_cli *cli, const zoo_registry *r, const char *model,
                          zoo_saved_model *out);
 void zoo_saved_model_close(zoo_saved_model *m);
+
+/* The tokenizer of a foreign directory alone, without its weights (zoo
+ * tokenize): imported by the plugin that imports the directory's
+ * config.json, as zoo_saved_model_open would; without one (or when that
+ * plugin finds no tokenizer), by the first plugin of r whose import_tokenizer
+ * reads the directory (tokenizer files alone: vocab.json + merges.txt,
+ * vocab.txt). *plugin is that plugin: unload it after freeing *tok. Prints
+ * its own error; ZOO_OK or an exit status. */
+int zoo_foreign_tokenizer_open(const zoo_cli *cli, const zoo_registry *r, const char *dir,
+                               zoo_tokenizer **tok, zoo_loaded **plugin);
 
 #endif

@@ -435,7 +435,7 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         }
     }
     const char *tokenizer = ck ? ck->tokenizer : init ? init->tokenizer : NULL;
-    r.data = zoo_data_load(r.config, tokenizer, r.plugin->plugin->objective);
+    r.data = zoo_data_load(r.config, r.registry, tokenizer, r.plugin->plugin->objective);
     if (!r.data) {
         fail(&r, "%s", zoo_error_message());
         goto done;

@@ -310,6 +310,7 @@ static const zoo_plugin_ops bert_ops = {
     .import_config = bert_import_config,
     .import_weights = bert_import_weights,
     .export_checkpoint = bert_export,
+    .import_tokenizer = bert_import_tokenizer,
 };
 
 static const char *const bert_formats[] = {"hf", NULL};
@@ -324,7 +325,7 @@ static const zoo_plugin bert_plugin = {
     .objective = ZOO_OBJ_MASKED_LM,
     .hparams = bert_hparams,
     .n_hparams = sizeof bert_hparams / sizeof bert_hparams[0],
-    .capabilities = ZOO_CAP_FILL_MASK | ZOO_CAP_IMPORT | ZOO_CAP_EXPORT,
+    .capabilities = ZOO_CAP_FILL_MASK | ZOO_CAP_IMPORT | ZOO_CAP_EXPORT | ZOO_CAP_IMPORT_TOKENIZER,
     .formats = bert_formats,
     .ops = &bert_ops,
 };

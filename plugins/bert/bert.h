@@ -31,5 +31,6 @@ int bert_import_config(const char *path, zoo_hparams *hp);
 int bert_import_weights(zoo_model *m, zoo_params *params, const char *path);
 int bert_export(zoo_model *m, const zoo_params *params, const zoo_hparams *hp, const char *format,
                 const char *path);
+int bert_import_tokenizer(const char *path, zoo_tokenizer **out);
 
 #endif

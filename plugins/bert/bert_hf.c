@@ -66,6 +66,12 @@ static int find(const zoo_st_file *f, const char *name) {
     return -1;
 }
 
+/* vocab.txt, lowercasing as tokenizer_config.json's do_lower_case says,
+ * else when the vocabulary is uncased; ZOO_ERR_NOTFOUND without vocab.txt. */
+int bert_import_tokenizer(const char *path, zoo_tokenizer **out) {
+    return zoo_tokenizer_load_wordpiece(path, ZOO_WORDPIECE_LOWERCASE_AUTO, out);
+}
+
 int bert_import_weights(zoo_model *m, zoo_params *params, const char *path) {
     (void)m;
     zoo_st_file *f = NULL;

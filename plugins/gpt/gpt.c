@@ -222,6 +222,7 @@ static const zoo_plugin_ops gpt_ops = {
     .import_config = gpt_import_config,
     .import_weights = gpt_import_weights,
     .export_checkpoint = gpt_export,
+    .import_tokenizer = gpt_import_tokenizer,
 };
 
 static const char *const gpt_formats[] = {"hf", NULL};
@@ -236,7 +237,7 @@ static const zoo_plugin gpt_plugin = {
     .objective = ZOO_OBJ_CAUSAL_LM,
     .hparams = gpt_hparams,
     .n_hparams = sizeof gpt_hparams / sizeof gpt_hparams[0],
-    .capabilities = ZOO_CAP_DECODE | ZOO_CAP_IMPORT | ZOO_CAP_EXPORT,
+    .capabilities = ZOO_CAP_DECODE | ZOO_CAP_IMPORT | ZOO_CAP_EXPORT | ZOO_CAP_IMPORT_TOKENIZER,
     .formats = gpt_formats,
     .ops = &gpt_ops,
 };

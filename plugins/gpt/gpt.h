@@ -40,5 +40,7 @@ int gpt_import_config(const char *path, zoo_hparams *hp);
 int gpt_import_weights(zoo_model *m, zoo_params *params, const char *path);
 int gpt_export(zoo_model *m, const zoo_params *params, const zoo_hparams *hp, const char *format,
                const char *path);
+/* ZOO_CAP_IMPORT_TOKENIZER: GPT-2's tokenizer files in such a directory */
+int gpt_import_tokenizer(const char *path, zoo_tokenizer **out);
 
 #endif

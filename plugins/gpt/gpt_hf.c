@@ -52,6 +52,12 @@ int gpt_import_config(const char *path, zoo_hparams *hp) {
     return st;
 }
 
+/* vocab.json + merges.txt (HuggingFace's names) or encoder.json + vocab.bpe
+ * (OpenAI's); ZOO_ERR_NOTFOUND when neither pair is complete. */
+int gpt_import_tokenizer(const char *path, zoo_tokenizer **out) {
+    return zoo_tokenizer_load_gpt2(path, out);
+}
+
 int gpt_import_weights(zoo_model *m, zoo_params *params, const char *path) {
     (void)m;
     zoo_st_file *f = NULL;

@@ -29,14 +29,14 @@ expect() {
 registry() { # registry FILE NAME LIBRARY [EXTRA_FIELDS]
     cat >"$1" <<JSON
 {"format": 1, "plugins": [{"name": "$2", "version": "1.0.0", "summary": "a bigram table for the loader tests",
-  "library": "$3", "abi": "1.1"${4:-}}]}
+  "library": "$3", "abi": "1.2"${4:-}}]}
 JSON
 }
 
 # --- help and version: every command has --help
 expect 0 "usage: zoo" "$zoo" --help
 expect 2 "usage: zoo" "$zoo"
-expect 0 "plugin ABI 1.1" "$zoo" --version
+expect 0 "plugin ABI 1.2" "$zoo" --version
 for c in list info forward call registry; do
     expect 0 "usage: zoo $c" "$zoo" "$c" --help
 done
@@ -47,16 +47,31 @@ expect 2 "zoo list: --threads: expected an integer from 0 to 1024" "$zoo" list -
 # --- list: registry-level errors without opening anything
 good="$tmp/good.json"
 registry "$good" good "$fixtures/good.so" ', "exports": [{"name": "vocab", "symbol": "fixture_vocab", "returns": "int64", "args": ["model"]}]'
-expect 0 "^good  *1.0.0  *1.1" "$zoo" list --registry "$good"
+expect 0 "^good  *1.0.0  *1.2" "$zoo" list --registry "$good"
 expect 0 '"name":	"good"' "$zoo" list --registry "$good" --json
 printf '{"format": 1, "plugins": [' >"$tmp/broken.json"
 expect 0 "broken.json:1:27: malformed JSON: unexpected end" "$zoo" list --registry "$tmp/broken.json" --registry "$good"
 expect 1 "broken.json:1:27: malformed JSON: unexpected end" "$zoo" list --check --registry "$tmp/broken.json"
 registry "$tmp/wrong.json" wrong_major "$fixtures/wrong_major.so"
 expect 0 "^wrong_major" "$zoo" list --registry "$tmp/wrong.json"
-expect 1 "was built for ABI 2.0, this host supports 1.0 to 1.1" "$zoo" list --check --registry "$tmp/wrong.json"
+expect 1 "was built for ABI 2.0, this host supports 1.0 to 1.2" "$zoo" list --check --registry "$tmp/wrong.json"
 expect 0 "ok: library loads" "$zoo" list --check --registry "$good"
 ZOO_REGISTRY="$good" expect 0 "^good" "$zoo" list
+
+# --- ABI 1.1 plugins still load; a declaration of tokenizer types the library lacks is refused
+cat >"$tmp/abi11.json" <<JSON
+{"format": 1, "plugins": [{"name": "abi_1_1", "version": "1.0.0", "summary": "a bigram table for the loader tests",
+  "library": "$fixtures/abi_1_1.so", "abi": "1.1"}]}
+JSON
+expect 0 "ok: library loads" "$zoo" list --check --registry "$tmp/abi11.json"
+expect 0 "^abi_1_1  *1.0.0  *1.1" "$zoo" list --registry "$tmp/abi11.json"
+registry "$tmp/liar.json" good "$fixtures/good.so" ', "tokenizers": ["bytes"]'
+expect 1 "liar.json: plugins\[0\].tokenizers\[0\]: the entry declares tokenizer type 'bytes', but the library .*good.so does not provide it" \
+    "$zoo" list --check --registry "$tmp/liar.json"
+registry "$tmp/bytes.json" bytes "$fixtures/bytes.so" ', "tokenizers": ["bytes"]'
+expect 0 "^tokenizers: bytes$" "$zoo" info bytes --registry "$tmp/bytes.json"
+expect 0 "^capabilities: import-tokenizer$" "$zoo" info bytes --registry "$tmp/bytes.json"
+expect 0 '"tokenizers":	\["bytes"\]' "$zoo" list --json --registry "$tmp/bytes.json"
 
 # --- info
 expect 0 "vocab_size  *int  *16  *>= 2" "$zoo" info good --registry "$good"
@@ -107,7 +122,7 @@ cmp -s "$tmp/gone.json" "$tmp/gone.before" || { echo "FAIL: a failed pin changed
 # --- drop-in directory
 mkdir "$tmp/drop"
 cp "$fixtures/good.so" "$tmp/drop/good.so"
-echo '{"name": "good", "version": "2.0.0", "summary": "dropped in", "abi": "1.1"}' >"$tmp/drop/good.json"
+echo '{"name": "good", "version": "2.0.0", "summary": "dropped in", "abi": "1.2"}' >"$tmp/drop/good.json"
 ZOO_PLUGIN_PATH="$tmp/drop" expect 0 "^good  *2.0.0" "$zoo" list
 ZOO_PLUGIN_PATH="$tmp/drop" expect 0 "shadowed" "$zoo" list --registry "$good"
 

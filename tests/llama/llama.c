@@ -135,57 +135,25 @@ static void llama_destroy(zoo_model *m) {
     free(m);
 }
 
-/* --- the cache ---------------------------------------------------------- */
-
-struct llama_cache {
-    int64_t B, max_len, len; /* len: positions cached so far */
-    float *k, *v;            // (n_layer, B, max_len, C) each: keys after rotation
-};
+/* --- the cache: libzoo's, one layer of keys and values per decoder layer - */
 
 int llama_cache_new(zoo_model *m, int64_t B, int64_t max_len, void **out) {
     if (max_len > m->block_size)
         return zoo_error(ZOO_ERR_ARG,
                          "llama: %lld positions exceed the context of %lld (block_size)",
                          (long long)max_len, (long long)m->block_size);
-    llama_cache *c = calloc(1, sizeof *c);
-    size_t n = (size_t)(m->n_layer * B * max_len * m->C);
-    if (c) c->k = malloc(n * sizeof(float)), c->v = malloc(n * sizeof(float));
-    if (!c || !c->k || !c->v) {
-        llama_cache_free(m, c);
-        return zoo_error(ZOO_ERR_NOMEM, "llama: no memory for a cache of %lld positions",
-                         (long long)max_len);
-    }
-    c->B = B, c->max_len = max_len;
-    *out = c;
-    return ZOO_OK;
+    return zoo_kv_cache_new((int)m->n_layer, B, max_len, m->C, (zoo_kv_cache **)out);
 }
 
 void llama_cache_free(zoo_model *m, void *cache) {
     (void)m;
-    llama_cache *c = cache;
-    if (!c) return;
-    free(c->k), free(c->v), free(c);
-}
-
-/* Layer l's cache as [B,max_len,C] tensors, after copying in the new rows
- * k, v [B,Tn,C] at position c->len. */
-static bool cache_append(zoo_model *m, zoo_graph *g, llama_cache *c, int l, zoo_tensor *k,
-                         zoo_tensor *v, zoo_tensor **k_all, zoo_tensor **v_all) {
-    int64_t B = c->B, C = m->C, Tn = k->shape[1], layer = (int64_t)l * B * c->max_len * C;
-    for (int64_t b = 0; b < B; b++) {
-        size_t row = (size_t)((b * c->max_len + c->len) * C), bytes = (size_t)(Tn * C) * 4;
-        memcpy(c->k + layer + row, zoo_f32(k) + b * Tn * C, bytes);
-        memcpy(c->v + layer + row, zoo_f32(v) + b * Tn * C, bytes);
-    }
-    *k_all = zoo_tensor_wrap(g, ZOO_F32, 3, ZOO_SHAPE(B, c->max_len, C), c->k + layer);
-    *v_all = zoo_tensor_wrap(g, ZOO_F32, 3, ZOO_SHAPE(B, c->max_len, C), c->v + layer);
-    return *k_all && *v_all;
+    zoo_kv_cache_free(cache);
 }
 
 /* --- the network -------------------------------------------------------- */
 
 zoo_tensor *llama_layer_forward(zoo_model *m, zoo_graph *g, int l, zoo_tensor *x,
-                                int64_t pos_offset, llama_cache *cache) {
+                                int64_t pos_offset, zoo_kv_cache *cache) {
     llama_layer *y = &m->layers[l];
     int NH = (int)m->n_head;
     zoo_tensor *h = zoo_rmsnorm(g, x, y->attn_norm, m->eps);
@@ -194,14 +162,11 @@ zoo_tensor *llama_layer_forward(zoo_model *m, zoo_graph *g, int l, zoo_tensor *x
     zoo_tensor *k =
         zoo_rope(g, zoo_linear(g, h, y->wk, NULL, ZOO_W_OUT_IN), NH, pos_offset, m->theta, false);
     zoo_tensor *v = zoo_linear(g, h, y->wv, NULL, ZOO_W_OUT_IN);
-    zoo_attention_args args = {
-        .size = sizeof args, .q = q, .k = k, .v = v, .n_head = NH, .causal = true};
-    if (cache && q) { /* attend over everything cached, this step included */
-        if (!cache_append(m, g, cache, l, k, v, &args.k, &args.v)) return NULL;
-        args.q_offset = cache->len;
-        args.kv_len = cache->len + q->shape[1];
-    }
-    zoo_tensor *a = zoo_attention_ex(g, &args);
+    zoo_tensor *a;
+    if (cache) /* this step's keys and values join the cache; the queries attend over all of it */
+        a = zoo_kv_cache_attend(g, cache, l, q, k, v, NH);
+    else
+        a = zoo_attention(g, q, k, v, NH, true, NULL);
     x = zoo_add(g, x, zoo_linear(g, a, y->wo, NULL, ZOO_W_OUT_IN));
     h = zoo_rmsnorm(g, x, y->mlp_norm, m->eps);
     zoo_tensor *gate = zoo_linear(g, h, y->w_gate, NULL, ZOO_W_OUT_IN); // (B,T,H)
@@ -262,20 +227,15 @@ static int llama_embed(zoo_model *m, zoo_graph *g, const zoo_batch *batch, int l
 
 int llama_decode_step(zoo_model *m, zoo_graph *g, void *cache, const int32_t *ids, int64_t B,
                       zoo_tensor **logits) {
-    llama_cache *c = cache;
-    if (B != c->B)
-        return zoo_error(ZOO_ERR_ARG, "llama: a step of %lld sequences, the cache holds %lld",
-                         (long long)B, (long long)c->B);
-    if (c->len >= c->max_len)
-        return zoo_error(ZOO_ERR_ARG, "llama: the cache is full (%lld positions)",
-                         (long long)c->max_len);
+    zoo_kv_cache *c = cache;
+    int64_t pos = zoo_kv_cache_len(c);
     zoo_tensor *id = zoo_tensor_wrap(g, ZOO_I32, 2, ZOO_SHAPE(B, 1), (void *)ids);
     zoo_tensor *x = zoo_embedding(g, m->embed, id); // (B,1,C)
-    for (int l = 0; l < m->n_layer; l++) x = llama_layer_forward(m, g, l, x, c->len, c);
+    for (int l = 0; l < m->n_layer; l++) x = llama_layer_forward(m, g, l, x, pos, c);
     zoo_tensor *out = head(m, g, zoo_rmsnorm(g, x, m->norm, m->eps)); // (B,1,V)
     *logits = out ? zoo_view(g, out, B, m->V) : NULL;
-    if (zoo_graph_status(g) == ZOO_OK) c->len++;
-    return zoo_graph_status(g);
+    if (zoo_graph_status(g) != ZOO_OK) return zoo_graph_status(g);
+    return zoo_kv_cache_advance(c, 1);
 }
 
 static const zoo_plugin_ops llama_ops = {

@@ -11,6 +11,7 @@
 #ifndef LLAMA_H
 #define LLAMA_H
 
+#include "zoo/kv_cache.h"
 #include "zoo/zoo.h"
 
 typedef struct llama_layer {
@@ -29,15 +30,12 @@ struct zoo_model {
     zoo_tensor *norm;    // (C) model.norm
 };
 
-/* The keys and values of the positions seen so far, per layer: what lets a
- * decoding step attend without recomputing the prefix. */
-typedef struct llama_cache llama_cache;
-
 /* x (B,T,C), the positions pos_offset.. through layer l. With a cache, this
- * step's keys and values are appended to it and the queries attend over all
- * of it; without one (training, a whole window), over the window alone. */
+ * step's keys and values are appended to it (libzoo's key/value cache) and
+ * the queries attend over all of it; without one (training, a whole window),
+ * over the window alone. */
 zoo_tensor *llama_layer_forward(zoo_model *m, zoo_graph *g, int l, zoo_tensor *x,
-                                int64_t pos_offset, llama_cache *cache);
+                                int64_t pos_offset, zoo_kv_cache *cache);
 
 int llama_cache_new(zoo_model *m, int64_t B, int64_t max_len, void **cache);
 void llama_cache_free(zoo_model *m, void *cache);

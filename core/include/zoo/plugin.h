@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define ZOO_ABI_MAJOR 1
-#define ZOO_ABI_MINOR 1
+#define ZOO_ABI_MINOR 2
 
 /* The name of the one symbol a plugin exports. */
 #define ZOO_PLUGIN_ENTRY "zoo_plugin_entry"
@@ -52,12 +52,13 @@ typedef enum zoo_objective {
 
 /* Capability flags: an optional operation is present exactly when its flag is set. */
 enum zoo_capability {
-    ZOO_CAP_DECODE = 1u << 0,      /* cache_new, cache_free, decode_step (generation) */
-    ZOO_CAP_FILL_MASK = 1u << 1,   /* fill_mask */
-    ZOO_CAP_IMPORT = 1u << 2,      /* import_config, import_weights */
-    ZOO_CAP_EXPORT = 1u << 3,      /* export_checkpoint */
-    ZOO_CAP_SELF_UPDATE = 1u << 4, /* train_step: the plugin updates its own parameters */
-    ZOO_CAP_TOKENIZER = 1u << 5,   /* set_tokenizer (ABI 1.1) */
+    ZOO_CAP_DECODE = 1u << 0,           /* cache_new, cache_free, decode_step (generation) */
+    ZOO_CAP_FILL_MASK = 1u << 1,        /* fill_mask */
+    ZOO_CAP_IMPORT = 1u << 2,           /* import_config, import_weights */
+    ZOO_CAP_EXPORT = 1u << 3,           /* export_checkpoint */
+    ZOO_CAP_SELF_UPDATE = 1u << 4,      /* train_step: the plugin updates its own parameters */
+    ZOO_CAP_TOKENIZER = 1u << 5,        /* set_tokenizer (ABI 1.1) */
+    ZOO_CAP_IMPORT_TOKENIZER = 1u << 6, /* import_tokenizer (ABI 1.2) */
 };
 
 /* A model instance; its layout is the plugin's own. */
@@ -168,6 +169,20 @@ typedef struct zoo_plugin_ops {
      * keep the pointer: for token strings and the corpus counts
      * (zoo_tokenizer_count), which word2vec's sampling tables need. */
     int (*set_tokenizer)(zoo_model *m, const zoo_tokenizer *tok);
+
+    /* --- ABI 1.2 ------------------------------------------------------ */
+
+    /* ZOO_CAP_IMPORT_TOKENIZER: the tokenizer of a foreign checkpoint at
+     * path (a HuggingFace directory ...), read as this plugin's import
+     * reads it: GPT-2's vocab.json + merges.txt, BERT's vocab.txt. It needs
+     * no config.json (zoo tokenize reads a directory of tokenizer files
+     * alone). ZOO_ERR_NOTFOUND, with a message, when path holds no tokenizer
+     * this plugin reads: the host goes on without one (or asks another
+     * plugin); any other error means the files are there but wrong. The
+     * tokenizer must be of a type libzoo knows (built in, or one of this
+     * plugin's `tokenizers`), or the host refuses it; the host frees it
+     * before it unloads the plugin. */
+    int (*import_tokenizer)(const char *path, zoo_tokenizer **out);
 } zoo_plugin_ops;
 
 typedef struct zoo_plugin {
@@ -182,6 +197,20 @@ typedef struct zoo_plugin {
     uint32_t capabilities;      /* zoo_capability flags */
     const char *const *formats; /* import/export formats, NULL-terminated, or NULL */
     const zoo_plugin_ops *ops;
+
+    /* --- ABI 1.2 ------------------------------------------------------ */
+
+    /* The tokenizer types this plugin provides (zoo/tokenizer.h: a name,
+     * train, from_json, and optionally load and save), NULL-terminated, or
+     * NULL. While the host has the plugin loaded they are registered with
+     * libzoo (zoo_tokenizer_register_types), so configs
+     * (data.tokenizer.type), checkpoints (zoo.tokenizer) and files name them
+     * as they name the built-in ones. The registry entry must list exactly
+     * these names under "tokenizers", which is how the host finds the plugin
+     * to load for a type without opening every library. A name another type
+     * already has is refused at load. The host unloads the plugin only when
+     * no tokenizer of its types is alive. */
+    const zoo_tokenizer_def *const *tokenizers;
 } zoo_plugin;
 
 typedef const zoo_plugin *(*zoo_plugin_entry_fn)(void);

@@ -1,7 +1,10 @@
 /* Tokenizers: text to token ids and back, behind one interface.
  *
  * A zoo_tokenizer is an opaque handle around a table of operations
- * (zoo_tokenizer_ops) and the implementation's own state. Built-in types:
+ * (zoo_tokenizer_ops) and the implementation's own state. A type is a
+ * zoo_tokenizer_def: the four below are built in, and more are registered at
+ * run time (zoo_tokenizer_register_types: a plugin's, when the host loads
+ * it). Every function that takes a type name looks in both. Built-in types:
  *
  *   "char"  Unicode code points (so Chinese text works). Vocabulary: the
  *           special tokens asked for, then the distinct code points of the
@@ -183,18 +186,22 @@ typedef struct zoo_tokenizer_settings {
 
 typedef struct zoo_tokenizer zoo_tokenizer;
 
-/* Builds a tokenizer of `type` ("char", "word", "gpt2", "wordpiece") from
- * the corpus. Errors:
- * ZOO_ERR_NOTFOUND "unknown tokenizer type 'x' (known: char, word, gpt2, wordpiece)";
- * ZOO_ERR_ARG for settings that do not fit (a repeated special, max_size not
- * above the number of specials, a bad settings.size, split for "char") or a
- * corpus with no tokens. *out is NULL on failure. */
+/* Builds a tokenizer of `type` ("char", "word", "gpt2", "wordpiece", or a
+ * registered type) from the corpus. Errors:
+ * ZOO_ERR_NOTFOUND "unknown tokenizer type 'x' (known: char, word, gpt2, wordpiece)",
+ * the registered types listed after the built-in ones;
+ * ZOO_ERR_ARG for a type that is not trained (it has no train operation),
+ * settings that do not fit (a repeated special, max_size not above the number
+ * of specials, a bad settings.size, split for "char") or a corpus with no
+ * tokens; ZOO_ERR_STATE when a registered type's train makes a tokenizer of
+ * another type. *out is NULL on failure. */
 ZOO_API int zoo_tokenizer_train(const char *type, const zoo_tokenizer_settings *s,
                                 const zoo_corpus *c, zoo_tokenizer **out);
 
 /* Restores a tokenizer from zoo_tokenizer_to_json's text. ZOO_ERR_FORMAT with
  * a message naming the JSON path that is wrong; ZOO_ERR_NOTFOUND for an
- * unknown type. */
+ * unknown type (one a plugin provides is known only while it is registered:
+ * the host loads that plugin first). */
 ZOO_API int zoo_tokenizer_from_json(const char *json, zoo_tokenizer **out);
 
 /* JSON text (from malloc) that zoo_tokenizer_from_json turns back into a
@@ -246,8 +253,51 @@ ZOO_API bool zoo_tokenizer_is_special(const zoo_tokenizer *t, int32_t id);
  * the type keeps no counts or id is out of range. */
 ZOO_API int64_t zoo_tokenizer_count(const zoo_tokenizer *t, int32_t id);
 
-/* The names of the built-in types, i = 0, 1, ...; NULL past the last. */
+/* The names of the types, i = 0, 1, ...: the built-in ones, then the
+ * registered ones in the order they were registered; NULL past the last. A
+ * registered type's name is valid while it stays registered. */
 ZOO_API const char *zoo_tokenizer_type_name(int i);
+
+/* Whether `name` is a built-in or a registered type. */
+ZOO_API bool zoo_tokenizer_type_known(const char *name);
+
+/* ---- Files: loading and saving by type ----------------------------------
+ * A type may read its tokenizers from files (gpt2: vocab.json + merges.txt,
+ * wordpiece: vocab.txt) and write them back; these dispatch by the type's
+ * name, so a caller never needs to know which types have files. */
+
+/* How zoo_tokenizer_load reads files. Size-prefixed as
+ * zoo_tokenizer_settings; NULL means the defaults. */
+#define ZOO_TOKENIZER_LOWERCASE_AUTO (-1)
+typedef struct zoo_tokenizer_load_opts {
+    size_t size;
+    /* 1 lowercases (wordpiece: BERT's do_lower_case), 0 keeps the case,
+     * ZOO_TOKENIZER_LOWERCASE_AUTO (default, any negative) does what the
+     * files say. A type without a case setting (gpt2) ignores it. */
+    int lowercase;
+} zoo_tokenizer_load_opts;
+
+#define ZOO_TOKENIZER_LOAD_OPTS_INIT                                                               \
+    { .size = sizeof(zoo_tokenizer_load_opts), .lowercase = ZOO_TOKENIZER_LOWERCASE_AUTO }
+
+/* A tokenizer of `type` read from path (a file or a directory, as the type
+ * reads them: gpt2 a directory as zoo_tokenizer_load_gpt2, wordpiece a
+ * vocab.txt or its directory). Errors: ZOO_ERR_NOTFOUND for an unknown type
+ * (as zoo_tokenizer_train) or for files that are not there; ZOO_ERR_ARG
+ * "tokenizer type 'char' does not load from files (types that do: gpt2,
+ * wordpiece)" for a type without a load operation, or a bad opts.size; the
+ * type's own errors (naming the file) otherwise. *out is NULL on failure. */
+ZOO_API int zoo_tokenizer_load(const char *type, const char *path,
+                               const zoo_tokenizer_load_opts *opts, zoo_tokenizer **out);
+
+/* Writes t's files into the existing directory dir, as its type's save
+ * operation does (gpt2: vocab.json + merges.txt, wordpiece: vocab.txt +
+ * tokenizer_config.json); zoo_tokenizer_load of the same type reads them
+ * back identically. ZOO_ERR_ARG when the type has no file form (see
+ * zoo_tokenizer_can_save). */
+ZOO_API int zoo_tokenizer_save(const zoo_tokenizer *t, const char *dir);
+/* Whether t's type has a save operation. */
+ZOO_API bool zoo_tokenizer_can_save(const zoo_tokenizer *t);
 
 /* GPT-2's tokenizer from a directory holding vocab.json and merges.txt
  * (HuggingFace's names, tried first) or encoder.json and vocab.bpe
@@ -280,7 +330,7 @@ ZOO_API int zoo_tokenizer_load_gpt2_files(const char *vocab_path, const char *me
  * file (and line) for an empty vocabulary, a repeated token, a NUL byte or
  * invalid UTF-8, a vocabulary without [UNK], or a tokenizer_config.json that
  * is not a JSON object or whose do_lower_case is not a boolean. */
-#define ZOO_WORDPIECE_LOWERCASE_AUTO (-1)
+#define ZOO_WORDPIECE_LOWERCASE_AUTO ZOO_TOKENIZER_LOWERCASE_AUTO
 ZOO_API int zoo_tokenizer_load_wordpiece(const char *dir_or_vocab_txt, int lowercase,
                                          zoo_tokenizer **out);
 
@@ -343,19 +393,58 @@ typedef struct zoo_tokenizer_ops {
     int64_t (*count)(const zoo_tokenizer *t, int32_t id);
 } zoo_tokenizer_ops;
 
-/* A type as the registry in tokenizer.c lists it. */
+/* A type: its name and how its tokenizers are made. The built-in types have
+ * one each; a plugin lists its own in its descriptor (zoo/plugin.h) and the
+ * host registers them. Size-prefixed: set .size = sizeof(zoo_tokenizer_def);
+ * an operation past a definition's size is taken as absent, so operations
+ * are added only at the end. Every tokenizer an operation makes must be of
+ * this type (its ops' type string is the name), or the call fails. */
 typedef struct zoo_tokenizer_def {
     size_t size; /* sizeof(zoo_tokenizer_def) */
+    /* 1 to 63 of a-z, 0-9, '_' and '-'; unique among all types */
     const char *name;
     /* NULL when the type cannot be trained. s is complete (defaults filled in). */
     int (*train)(const zoo_tokenizer_settings *s, const zoo_corpus *c, zoo_tokenizer **out);
-    /* From the "model" member's JSON text; the wrapper then sets the specials. */
+    /* Required: from the "model" member's JSON text; the wrapper then sets
+     * the specials (checkpoints restore tokenizers this way). */
     int (*from_json)(const char *model_json, zoo_tokenizer **out);
+    /* Optional (libzoo 0.1 with plugin ABI 1.2): reads a tokenizer from
+     * files (zoo_tokenizer_load); opts is complete. ZOO_ERR_NOTFOUND when
+     * the files are not there. */
+    int (*load)(const char *path, const zoo_tokenizer_load_opts *opts, zoo_tokenizer **out);
+    /* Optional: writes t (of this type) into the existing directory dir so
+     * that load reads it back identically (zoo_tokenizer_save). */
+    int (*save)(const zoo_tokenizer *t, const char *dir);
 } zoo_tokenizer_def;
+
+/* Registers the types of a NULL-terminated array, all or none, so that every
+ * function taking a type name finds them after the built-in ones. owner (may
+ * be NULL; copied) names who registers them, for messages: the host passes
+ * the plugin's library. Registering a definition that is already registered
+ * (the same pointer: a library loaded twice) counts it again; each count is
+ * undone by one zoo_tokenizer_unregister_types. Errors: ZOO_ERR_ARG for a
+ * definition that is too short, has no from_json, or a name not of the form
+ * above; ZOO_ERR_STATE "tokenizer type 'x' is already registered (built into
+ * libzoo)" or "... by OWNER" for a name another definition has, and for a
+ * name listed twice; ZOO_ERR_NOMEM. Not to be called while another thread
+ * uses the types it names. */
+ZOO_API int zoo_tokenizer_register_types(const zoo_tokenizer_def *const *types, const char *owner);
+
+/* Undoes one registration of each definition of the array, all or none. A
+ * type stays known while it has registrations left; its last one goes only
+ * when no tokenizer of the type is alive, because each holds the type's
+ * operations (in a plugin: code that dlclose would unmap). Errors:
+ * ZOO_ERR_NOTFOUND "tokenizer type 'x' is not registered" (by that
+ * definition); ZOO_ERR_STATE "tokenizer type 'x' still has N live
+ * tokenizer(s)": free them first. */
+ZOO_API int zoo_tokenizer_unregister_types(const zoo_tokenizer_def *const *types);
 
 /* Wraps state. On success t owns state (ops->free releases it); on failure
  * (ZOO_ERR_ARG naming a required operation that is missing) the caller still
- * owns it. ops must outlive t (normally it is static). */
+ * owns it. ops must outlive t (normally it is static). When ops->type names
+ * a registered type, t counts as one of its live tokenizers until
+ * zoo_tokenizer_free, which keeps the type (and the library holding ops)
+ * from being unregistered under it. */
 ZOO_API int zoo_tokenizer_new(const zoo_tokenizer_ops *ops, void *state, zoo_tokenizer **out);
 ZOO_API void *zoo_tokenizer_state(const zoo_tokenizer *t);
 /* Gives role s to id (in [0, vocab_size)), or takes it away with id = -1. */

@@ -897,9 +897,17 @@ static int gpt2_from_json(const char *json, zoo_tokenizer **out) {
     return st;
 }
 
+/* zoo_tokenizer_load: GPT-2 has no case setting to take from the options. */
+static int gpt2_load(const char *dir, const zoo_tokenizer_load_opts *opts, zoo_tokenizer **out) {
+    (void)opts;
+    return zoo_tokenizer_load_gpt2(dir, out);
+}
+
 const zoo_tokenizer_def zoo_tok_gpt2_type = {
     .size = sizeof(zoo_tokenizer_def),
     .name = "gpt2",
     .train = zoo_gpt2_train,
     .from_json = gpt2_from_json,
+    .load = gpt2_load,
+    .save = zoo_tokenizer_save_gpt2,
 };

@@ -785,9 +785,15 @@ static int wp_from_json(const char *json, zoo_tokenizer **out) {
     return st;
 }
 
+static int wp_load(const char *path, const zoo_tokenizer_load_opts *opts, zoo_tokenizer **out) {
+    return zoo_tokenizer_load_wordpiece(path, opts->lowercase, out);
+}
+
 const zoo_tokenizer_def zoo_tok_wordpiece_type = {
     .size = sizeof(zoo_tokenizer_def),
     .name = "wordpiece",
     .train = zoo_wp_train,
     .from_json = wp_from_json,
+    .load = wp_load,
+    .save = zoo_tokenizer_save_wordpiece,
 };

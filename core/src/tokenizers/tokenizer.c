@@ -1,26 +1,19 @@
-/* The tokenizer interface: the wrapper around a type's operations, the
- * registry of built-in types, the JSON envelope, and the shared vocabulary. */
+/* The tokenizer interface: the wrapper around a type's operations, what
+ * dispatches by type name (training, files, JSON; the types themselves are
+ * in tok_registry.c), the JSON envelope, and the shared vocabulary. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tok_registry.h"
 #include "zoo/tokenizer.h"
-
-/* The built-in types, each defined in its own tok_<type>.c; a new type
- * (gpt2's byte-level BPE, WordPiece) adds its line here. */
-extern const zoo_tokenizer_def zoo_tok_char_type;
-extern const zoo_tokenizer_def zoo_tok_word_type;
-extern const zoo_tokenizer_def zoo_tok_gpt2_type;
-extern const zoo_tokenizer_def zoo_tok_wordpiece_type;
-static const zoo_tokenizer_def *const builtin_types[] = {
-    &zoo_tok_char_type, &zoo_tok_word_type, &zoo_tok_gpt2_type, &zoo_tok_wordpiece_type};
-#define N_TYPES ((int)(sizeof builtin_types / sizeof builtin_types[0]))
 
 struct zoo_tokenizer {
     zoo_tokenizer_ops ops; /* the type's table, absent operations NULL */
     void *state;
     int32_t special[ZOO_TOK_N_SPECIAL];
+    zoo_tok_type *registered; /* the registered type counting t as alive, or NULL */
 };
 
 static const char *const special_tokens[ZOO_TOK_N_SPECIAL] = {"[UNK]", "[PAD]", "[MASK]", "[CLS]",
@@ -86,6 +79,7 @@ int zoo_tokenizer_new(const zoo_tokenizer_ops *ops, void *state, zoo_tokenizer *
     t->ops.size = sizeof full;
     t->state = state;
     for (int s = 0; s < ZOO_TOK_N_SPECIAL; s++) t->special[s] = -1;
+    t->registered = zoo_tok_type_acquire(full.type);
     *out = t;
     return ZOO_OK;
 }
@@ -107,8 +101,10 @@ int zoo_tokenizer_set_special(zoo_tokenizer *t, zoo_special s, int32_t id) {
 
 void zoo_tokenizer_free(zoo_tokenizer *t) {
     if (!t) return;
+    zoo_tok_type *registered = t->registered;
     t->ops.free(t->state);
     free(t);
+    zoo_tok_type_release(registered); /* last: the type's code ran until here */
 }
 
 const char *zoo_tokenizer_type(const zoo_tokenizer *t) {
@@ -202,23 +198,25 @@ int64_t zoo_tokenizer_count(const zoo_tokenizer *t, int32_t id) {
     return t->ops.count(t, id);
 }
 
-/* ---- the registry ------------------------------------------------------- */
+/* ---- dispatch by type --------------------------------------------------- */
 
-const char *zoo_tokenizer_type_name(int i) {
-    return i >= 0 && i < N_TYPES ? builtin_types[i]->name : NULL;
-}
-
-static const zoo_tokenizer_def *find_type(const char *name) {
-    for (int i = 0; i < N_TYPES; i++)
-        if (name && strcmp(builtin_types[i]->name, name) == 0) return builtin_types[i];
-    char known[256] = "";
-    for (int i = 0; i < N_TYPES; i++) {
-        size_t used = strlen(known);
-        snprintf(known + used, sizeof known - used, "%s%s", i ? ", " : "", builtin_types[i]->name);
+/* What a type's operation `op` returned, checked: a tokenizer of the type
+ * itself, since that is what keeps the type registered while it lives. */
+static int made(const zoo_tokenizer_def *ty, const char *op, int st, zoo_tokenizer **out) {
+    if (st != ZOO_OK) {
+        *out = NULL;
+        return st;
     }
-    zoo_error(ZOO_ERR_NOTFOUND, "unknown tokenizer type '%s' (known: %s)", name ? name : "(null)",
-              known);
-    return NULL;
+    if (!*out)
+        return zoo_error(ZOO_ERR_STATE, "tokenizer type '%s': %s returned no tokenizer", ty->name,
+                         op);
+    if (strcmp((*out)->ops.type, ty->name) != 0) {
+        st = zoo_error(ZOO_ERR_STATE, "tokenizer type '%s': %s made a tokenizer of type '%s'",
+                       ty->name, op, (*out)->ops.type);
+        zoo_tokenizer_free(*out);
+        *out = NULL;
+    }
+    return st;
 }
 
 /* s with the defaults filled in past the caller's size, then checked. */
@@ -257,7 +255,7 @@ static int complete_settings(const zoo_tokenizer_settings *in, zoo_tokenizer_set
 int zoo_tokenizer_train(const char *type, const zoo_tokenizer_settings *settings,
                         const zoo_corpus *c, zoo_tokenizer **out) {
     *out = NULL;
-    const zoo_tokenizer_def *ty = find_type(type);
+    const zoo_tokenizer_def *ty = zoo_tok_find_type(type);
     if (!ty) return ZOO_ERR_NOTFOUND;
     if (!ty->train)
         return zoo_error(ZOO_ERR_ARG, "tokenizer type '%s' is not trained; it is loaded", ty->name);
@@ -265,7 +263,72 @@ int zoo_tokenizer_train(const char *type, const zoo_tokenizer_settings *settings
     int st = complete_settings(settings, &s);
     if (st != ZOO_OK) return st;
     if (!c) return zoo_error(ZOO_ERR_ARG, "tokenizer '%s': no corpus to train on", ty->name);
-    return ty->train(&s, c, out);
+    return made(ty, "train", ty->train(&s, c, out), out);
+}
+
+/* The types that have operation `load` (or save), for a message. */
+static void types_with(bool save, char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    const char *name;
+    for (int i = 0; (name = zoo_tokenizer_type_name(i)) && used < size; i++) {
+        const zoo_tokenizer_def *ty = zoo_tok_find_type(name);
+        if (ty && (save ? ZOO_TOK_DEF_OP(ty, save) != NULL : ZOO_TOK_DEF_OP(ty, load) != NULL))
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "", name);
+    }
+}
+
+int zoo_tokenizer_load(const char *type, const char *path, const zoo_tokenizer_load_opts *opts,
+                       zoo_tokenizer **out) {
+    *out = NULL;
+    const zoo_tokenizer_def *ty = zoo_tok_find_type(type);
+    if (!ty) return ZOO_ERR_NOTFOUND;
+    if (!ZOO_TOK_DEF_OP(ty, load)) {
+        char loading[512];
+        types_with(false, loading, sizeof loading);
+        return zoo_error(ZOO_ERR_ARG,
+                         "tokenizer type '%s' does not load from files (types that do: %s)",
+                         ty->name, loading);
+    }
+    zoo_tokenizer_load_opts o = ZOO_TOKENIZER_LOAD_OPTS_INIT;
+    if (opts) {
+        if (opts->size < sizeof opts->size || opts->size > sizeof o)
+            return zoo_error(ZOO_ERR_ARG,
+                             "tokenizer load options: size is %zu; set it to "
+                             "sizeof(zoo_tokenizer_load_opts) (%zu in this libzoo)",
+                             opts->size, sizeof o);
+        memcpy(&o, opts, opts->size);
+        o.size = sizeof o;
+    }
+    if (o.lowercase < 0) o.lowercase = ZOO_TOKENIZER_LOWERCASE_AUTO;
+    if (!path) return zoo_error(ZOO_ERR_ARG, "tokenizer '%s': no path to load from", ty->name);
+    return made(ty, "load", ty->load(path, &o, out), out);
+}
+
+static const zoo_tokenizer_def *saver(const zoo_tokenizer *t) {
+    /* a registered type is known while its tokenizers live; a type that
+     * was never registered (zoo_tokenizer_new with a name of its own) has no
+     * definition, so nothing to save with */
+    if (!zoo_tokenizer_type_known(t->ops.type)) return NULL;
+    const zoo_tokenizer_def *ty = zoo_tok_find_type(t->ops.type);
+    return ty && ZOO_TOK_DEF_OP(ty, save) ? ty : NULL;
+}
+
+bool zoo_tokenizer_can_save(const zoo_tokenizer *t) {
+    return saver(t) != NULL;
+}
+
+int zoo_tokenizer_save(const zoo_tokenizer *t, const char *dir) {
+    const zoo_tokenizer_def *ty = saver(t);
+    if (!ty) {
+        char saving[512];
+        types_with(true, saving, sizeof saving);
+        return zoo_error(ZOO_ERR_ARG,
+                         "tokenizer type '%s' has no file form to save (types that have: %s)",
+                         t->ops.type, saving);
+    }
+    if (!dir) return zoo_error(ZOO_ERR_ARG, "tokenizer '%s': no directory to save to", ty->name);
+    return ty->save(t, dir);
 }
 
 /* ---- JSON --------------------------------------------------------------- */
@@ -347,11 +410,11 @@ int zoo_tokenizer_from_json(const char *json, zoo_tokenizer **out) {
     if (st == ZOO_OK && !cJSON_IsString(type)) st = json_fail("'type' must be a string");
     if (st == ZOO_OK && !cJSON_IsObject(model)) st = json_fail("'model' must be an object");
     const zoo_tokenizer_def *ty = NULL;
-    if (st == ZOO_OK && !(ty = find_type(type->valuestring))) st = ZOO_ERR_NOTFOUND;
+    if (st == ZOO_OK && !(ty = zoo_tok_find_type(type->valuestring))) st = ZOO_ERR_NOTFOUND;
     zoo_tokenizer *t = NULL;
     if (st == ZOO_OK) {
         char *text = cJSON_PrintUnformatted(model);
-        st = text ? ty->from_json(text, &t) : json_fail("out of memory");
+        st = text ? made(ty, "from_json", ty->from_json(text, &t), &t) : json_fail("out of memory");
         free(text);
     }
     if (st == ZOO_OK && special) st = read_specials(t, special);
