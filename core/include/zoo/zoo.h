@@ -6,6 +6,7 @@
 #include "zoo/batcher.h"
 #include "zoo/corpus.h"
 #include "zoo/export.h"
+#include "zoo/gradcheck.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
 #include "zoo/json.h"
