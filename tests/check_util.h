@@ -25,8 +25,8 @@ zoo_tensor *rand_param(zoo_params *p, zoo_rng *rng, const char *name, int ndim,
 void assert_floats_close_at(const char *file, int line, const float *a, const float *b, int64_t n,
                             double atol, double rtol);
 
-/* Builds the output under test on g from the test's own inputs. */
-typedef zoo_tensor *(*gradcheck_build_fn)(zoo_graph *g, void *ctx);
+/* The output under test, built on g from the test's own inputs. */
+typedef zoo_gradcheck_build_fn gradcheck_build_fn;
 
 typedef struct gradcheck_opts {
     double eps;     /* central difference step (default 5e-3) */
@@ -35,10 +35,9 @@ typedef struct gradcheck_opts {
     int max_checks; /* elements checked per input, chosen at random (default 256) */
 } gradcheck_opts;
 
-/* Checks every parameter of `inputs` that takes a gradient: the analytic
- * gradient of L = sum(w * build()) (w fixed random weights) from backward
- * against central differences of L evaluated in double. Fails the test on
- * the first mismatch, naming the parameter and element. */
+/* zoo_gradcheck (zoo/gradcheck.h) with these options (0: the default),
+ * failing the test with its message (the parameter, the element, both
+ * values) unless every gradient agrees. */
 void gradcheck(zoo_params *inputs, gradcheck_build_fn build, void *ctx, const gradcheck_opts *opts);
 
 /* A plugin of the build tree's registry (the test fails when it does not

@@ -34,7 +34,8 @@ typedef struct zoo_command {
 extern const zoo_command zoo_cmd_list, zoo_cmd_info, zoo_cmd_call, zoo_cmd_registry,
     zoo_cmd_forward, zoo_cmd_train, zoo_cmd_eval, zoo_cmd_generate, zoo_cmd_embed,
     zoo_cmd_fill_mask, zoo_cmd_run, zoo_cmd_export, zoo_cmd_tokenize, zoo_cmd_finetune,
-    zoo_cmd_classify, zoo_cmd_similar, zoo_cmd_analogy, zoo_cmd_eval_analogy, zoo_cmd_eval_pairs;
+    zoo_cmd_classify, zoo_cmd_similar, zoo_cmd_analogy, zoo_cmd_eval_analogy, zoo_cmd_eval_pairs,
+    zoo_cmd_check_plugin;
 
 /* "zoo COMMAND: message" on stderr; returns code. */
 int zoo_cli_fail(const zoo_cli *cli, int code, const char *fmt, ...)

@@ -282,8 +282,10 @@ int w2v_train_chunk(zoo_model *m, const zoo_batch *batch, float alpha, zoo_rng *
                        /* training reports an estimate; evaluation the exact mean */
                        .loss_every = update ? 8 : 1};
     /* Pieces of about T/n tokens, each moved forward to a sentence start so
-     * that no window spans two pieces. */
-    int threads = zoo_threads_count(), n = threads * PIECES_PER_THREAD;
+     * that no window spans two pieces. Each piece draws from its own seed, so
+     * an evaluation cuts by T alone: its loss must not move with the thread
+     * count. Training cuts by threads (Hogwild depends on them anyway). */
+    int threads = zoo_threads_count(), n = update ? threads * PIECES_PER_THREAD : MAX_PIECES;
     if (n > MAX_PIECES) n = MAX_PIECES;
     if (n > T / MIN_PIECE) n = T / MIN_PIECE > 0 ? (int)(T / MIN_PIECE) : 1;
     job->n_pieces = n;

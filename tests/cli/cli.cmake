@@ -3,3 +3,17 @@ add_test(NAME cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_cli.sh ${PROJECT_BINARY
 set_tests_properties(cli PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 add_test(NAME train COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_train.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(train PROPERTIES TIMEOUT 600 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+
+# The conformance suite (zoo check-plugin, host/plugins/conformance.h) on
+# every plugin the build found (plugins/CMakeLists.txt), against the build
+# tree's registry. A plugin's known failures, found by the suite and
+# reported, would be listed as zoo_known_failures_NAME; check_plugin.sh
+# requires exactly those to fail. There are none.
+get_property(zoo_plugins GLOBAL PROPERTY ZOO_PLUGINS)
+foreach(name ${zoo_plugins})
+  add_test(NAME check-plugin-${name}
+    COMMAND ${CMAKE_CURRENT_LIST_DIR}/check_plugin.sh $<TARGET_FILE:zoo_host>
+      ${PROJECT_BINARY_DIR}/registry/registry.json ${name} ${zoo_known_failures_${name}})
+  set_tests_properties(check-plugin-${name} PROPERTIES TIMEOUT 300
+    ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+endforeach()

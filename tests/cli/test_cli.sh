@@ -37,7 +37,7 @@ JSON
 expect 0 "usage: zoo" "$zoo" --help
 expect 2 "usage: zoo" "$zoo"
 expect 0 "plugin ABI 1.2" "$zoo" --version
-for c in list info forward call registry; do
+for c in list info forward call registry check-plugin; do
     expect 0 "usage: zoo $c" "$zoo" "$c" --help
 done
 expect 2 "^zoo: unknown command 'frobnicate' (see zoo --help)" "$zoo" frobnicate
@@ -81,6 +81,20 @@ expect 1 "zoo info: no plugin named 'nope'" "$zoo" info nope --registry "$good"
 expect 2 "zoo info: expected one plugin name" "$zoo" info
 registry "$tmp/missing.json" missing_op "$fixtures/missing_op.so"
 expect 1 "lacks the required operation 'forward' (NULL)" "$zoo" info missing_op --registry "$tmp/missing.json"
+
+# --- check-plugin: the conformance suite, one line per check
+expect 0 "^PASS gradients: 32 elements of 1 parameter" "$zoo" check-plugin good --registry "$good"
+expect 0 "^SKIP decode: the plugin does not set ZOO_CAP_DECODE$" "$zoo" check-plugin good --registry "$good"
+expect 0 "^# good 1.0.0: 9 passed, 0 failed, 5 skipped; tiny configuration: vocab_size=41 " "$zoo" check-plugin good --registry "$good"
+registry "$tmp/wrong_backward.json" wrong_backward "$fixtures/wrong_backward.so"
+expect 1 "^FAIL gradients: table.weight\[[0-9]*\]: backward gives .*, finite differences .* > tolerance" "$zoo" check-plugin wrong_backward --registry "$tmp/wrong_backward.json"
+expect 1 '"result":	"fail"' "$zoo" check-plugin wrong_backward --registry "$tmp/wrong_backward.json" --json
+expect 0 '"config":	"vocab_size=50 init_std=0.02 activation=gelu"' "$zoo" check-plugin good --set vocab_size=50 --json --registry "$good"
+expect 1 "zoo check-plugin: --set vocab=5: unknown hyperparameter 'vocab'" "$zoo" check-plugin good --set vocab=5 --registry "$good"
+expect 1 "zoo check-plugin: no plugin named 'nope'" "$zoo" check-plugin nope --registry "$good"
+expect 2 "zoo check-plugin: expected a plugin name" "$zoo" check-plugin
+expect 2 "zoo check-plugin: unknown option '--fast'" "$zoo" check-plugin good --fast
+expect 2 "zoo check-plugin: one plugin at a time" "$zoo" check-plugin good bigram
 
 # --- call
 expect 0 "^16$" "$zoo" call good.vocab --registry "$good"

@@ -129,6 +129,11 @@ case $logit in
 '' | *[!0-9eE.+-]*) fail "logit printed '$logit', not a number" ;;
 esac
 
+begin "zoo check-plugin bigram: the drop-in plugin passes the conformance suite"
+zoo check-plugin bigram >"$tmp/conformance"
+grep -q "^PASS gradients: " "$tmp/conformance" && grep -q "^PASS decode: " "$tmp/conformance" ||
+    { cat "$tmp/conformance" >&2; fail "gradients or decode did not pass"; }
+
 begin "the installed host trains the drop-in plugin a few steps, and its loss falls"
 awk 'BEGIN { for (i = 0; i < 400; i++) print "in the beginning was the word and the word was with god" }' >"$tmp/corpus.txt"
 cat >"$tmp/train.json" <<JSON

@@ -19,6 +19,7 @@ typedef enum zoo_status {
     ZOO_ERR_FORMAT = -5, /* a file or document is malformed */
     ZOO_ERR_STATE = -6,  /* the call is not valid in the object's current state */
     ZOO_ERR_NOTFOUND = -7,
+    ZOO_ERR_CHECK = -8, /* a check found a wrong result (zoo_gradcheck: a gradient disagrees) */
 } zoo_status;
 
 /* Static text for a status code ("shape mismatch"); never NULL. */

@@ -5,6 +5,7 @@
 
 #include "zoo/corpus.h"
 #include "zoo/export.h"
+#include "zoo/gradcheck.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
 #include "zoo/json.h"

@@ -24,6 +24,8 @@ const char *zoo_status_str(int status) {
         return "invalid state";
     case ZOO_ERR_NOTFOUND:
         return "not found";
+    case ZOO_ERR_CHECK:
+        return "check failed";
     default:
         return "unknown error";
     }

@@ -103,9 +103,12 @@ ZOO_VECTOR_CLONES static void backward_rows(void *ctx, int index, int n) {
     }
 }
 
-/* Workers for R rows: one per thread, but never rows so few that waking one costs more. */
+/* Workers for R rows: one per CPU, but never rows so few that waking one
+ * costs more. The CPU count, not the thread count: backward sums the weight
+ * and bias gradients in one partial per worker, and that split must not move
+ * with --threads. */
 static int workers_for(int64_t R, int64_t C) {
-    int n = zoo_threads_count();
+    int n = zoo_cpu_count();
     int64_t by_size = R * C / 16384 + 1;
     return (int)(n < by_size ? n : by_size < R ? by_size : R);
 }
