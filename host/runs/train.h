@@ -54,7 +54,7 @@ typedef struct zoo_train_plan {
     float grad_clip;          /* global L2 norm; 0: none */
     int64_t eval_every;       /* evaluate every N steps and at the end; 0: at the end only */
     int64_t checkpoint_every; /* checkpoint every N steps and at the end; 0: at the end only */
-    int64_t keep;             /* step-NNNNNNNN.safetensors kept (latest besides) */
+    int64_t keep;             /* >= 1 step-NNNNNNNN.safetensors kept (latest besides) */
     int64_t stop_after;       /* > 0: stop (with a checkpoint) once this step is done */
     const char *run_dir;      /* checkpoints go here; NULL: none (Ctrl-C just stops) */
     const char *command;      /* "zoo train": what the resume hints tell the user to run */
@@ -71,6 +71,10 @@ int zoo_train_loop(const zoo_cli *cli, const zoo_train_task *task, const zoo_tra
 /* Continues from a checkpoint: the task's parameters and optimizer state,
  * its data cursor, and *state. ZOO_OK or a status with a message. */
 int zoo_train_resume(const zoo_train_task *task, const zoo_checkpoint *ck, zoo_run_state *state);
+
+/* The optimizer train.optimizer describes (name, betas, eps, weight_decay,
+ * momentum). */
+zoo_optim_config zoo_optim_from_config(const zoo_config *c);
 
 /* The directory of a new run: out (--out), else train.run_dir, else
  * runs/CONFIG_NAME for config_path. From malloc. */
