@@ -356,18 +356,23 @@ static zoo_hparams *resolve_hparams(run *r) {
     return hp;
 }
 
-static void setup_optimizer(run *r) {
-    zoo_train_plan *p = &r->plan;
-    const char *name = zoo_config_string(r->config, "train.optimizer.name");
+zoo_optim_config zoo_optim_from_config(const zoo_config *c) {
+    const char *name = zoo_config_string(c, "train.optimizer.name");
     zoo_optim_kind kind = strcmp(name, "sgd") == 0    ? ZOO_OPTIM_SGD
                           : strcmp(name, "adam") == 0 ? ZOO_OPTIM_ADAM
                                                       : ZOO_OPTIM_ADAMW;
-    p->optim = zoo_optim_defaults(kind);
-    p->optim.beta1 = (float)zoo_config_number_at(r->config, "train.optimizer.betas", 0);
-    p->optim.beta2 = (float)zoo_config_number_at(r->config, "train.optimizer.betas", 1);
-    p->optim.eps = (float)zoo_config_number(r->config, "train.optimizer.eps");
-    p->optim.weight_decay = (float)zoo_config_number(r->config, "train.optimizer.weight_decay");
-    p->optim.momentum = (float)zoo_config_number(r->config, "train.optimizer.momentum");
+    zoo_optim_config o = zoo_optim_defaults(kind);
+    o.beta1 = (float)zoo_config_number_at(c, "train.optimizer.betas", 0);
+    o.beta2 = (float)zoo_config_number_at(c, "train.optimizer.betas", 1);
+    o.eps = (float)zoo_config_number(c, "train.optimizer.eps");
+    o.weight_decay = (float)zoo_config_number(c, "train.optimizer.weight_decay");
+    o.momentum = (float)zoo_config_number(c, "train.optimizer.momentum");
+    return o;
+}
+
+static void setup_optimizer(run *r) {
+    zoo_train_plan *p = &r->plan;
+    p->optim = zoo_optim_from_config(r->config);
     const char *sched = zoo_config_string(r->config, "train.schedule.name");
     p->schedule = (zoo_schedule){
         .kind = strcmp(sched, "cosine") == 0   ? ZOO_SCHEDULE_COSINE
