@@ -208,6 +208,33 @@ START_TEST(test_model_errors_name_the_file) {
 }
 END_TEST
 
+/* A fine-tuning config takes model and data.train from finetune.base; its
+ * resolved text (a run directory's config.json) loads again, to the same text. */
+START_TEST(test_finetune_round_trip) {
+    make_dir();
+    const char *path = write_file("ft.json", "{\"finetune\": {\"base\": \"runs/pre\", \"train\": "
+                                             "\"sst.txt\"}, \"train\": {\"epochs\": 2}}");
+    zoo_config *c = zoo_config_load(path, NULL, 0);
+    ck_assert_msg(c, "%s", zoo_error_message());
+    ck_assert(zoo_config_is_null(c, "model.plugin"));
+    ck_assert(zoo_config_is_null(c, "data.train"));
+    char *text = zoo_config_text(c);
+    const char *again_path = write_file("config.json", text);
+    zoo_config *again = zoo_config_load(again_path, NULL, 0);
+    ck_assert_msg(again, "%s", zoo_error_message());
+    char *again_text = zoo_config_text(again);
+    ck_assert_str_eq(again_text, text);
+    free(text), free(again_text);
+    zoo_config_free(again);
+    zoo_config_free(c);
+    /* without finetune.base they are required, as in any run config */
+    path = write_file("no-base.json", "{\"finetune\": {\"train\": \"sst.txt\"}, \"train\": "
+                                      "{\"epochs\": 2}}");
+    ck_assert_ptr_null(zoo_config_load(path, NULL, 0));
+    ck_assert(strstr(zoo_error_message(), "model.plugin: missing"));
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("host");
@@ -216,6 +243,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_extends_errors_name_the_base);
     tcase_add_test(tc, test_model_errors_name_the_file);
+    tcase_add_test(tc, test_finetune_round_trip);
     suite_add_tcase(s, tc);
     return s;
 }

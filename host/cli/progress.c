@@ -27,16 +27,19 @@ static double wall(void) {
 }
 
 zoo_progress *zoo_progress_open(const char *run_dir, int64_t total_steps, bool quiet) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
-    FILE *f = fopen(path, "a");
-    if (!f) {
-        zoo_error(ZOO_ERR_IO, "%s: cannot open for appending", path);
-        return NULL;
+    FILE *f = NULL;
+    if (run_dir) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
+        if (!(f = fopen(path, "a"))) {
+            zoo_error(ZOO_ERR_IO, "%s: cannot open for appending", path);
+            return NULL;
+        }
     }
     zoo_progress *p = calloc(1, sizeof *p);
     if (!p) {
-        fclose(f);
+        if (f) fclose(f);
+        zoo_error(ZOO_ERR_NOMEM, "out of memory");
         return NULL;
     }
     p->metrics = f;
@@ -50,7 +53,7 @@ zoo_progress *zoo_progress_open(const char *run_dir, int64_t total_steps, bool q
 void zoo_progress_close(zoo_progress *p) {
     if (!p) return;
     if (p->line_open) fputc('\n', stderr);
-    fclose(p->metrics);
+    if (p->metrics) fclose(p->metrics);
     free(p);
 }
 
@@ -67,15 +70,17 @@ static void plugin_metrics(FILE *f, const zoo_metrics *m) {
 }
 
 void zoo_progress_step(zoo_progress *p, const zoo_step_report *r) {
-    fprintf(p->metrics, "{\"step\":%lld", (long long)r->step);
-    number(p->metrics, "loss", r->loss);
-    number(p->metrics, "lr", r->lr);
-    number(p->metrics, "grad_norm", r->grad_norm);
-    number(p->metrics, "tokens_per_s", r->tokens_per_s);
-    number(p->metrics, "elapsed_s", r->elapsed);
-    plugin_metrics(p->metrics, r->metrics);
-    fputs("}\n", p->metrics);
-    fflush(p->metrics);
+    if (p->metrics) {
+        fprintf(p->metrics, "{\"step\":%lld", (long long)r->step);
+        number(p->metrics, "loss", r->loss);
+        number(p->metrics, "lr", r->lr);
+        number(p->metrics, "grad_norm", r->grad_norm);
+        number(p->metrics, "tokens_per_s", r->tokens_per_s);
+        number(p->metrics, "elapsed_s", r->elapsed);
+        plugin_metrics(p->metrics, r->metrics);
+        fputs("}\n", p->metrics);
+        fflush(p->metrics);
+    }
     if (p->quiet) return;
     double eta = r->step > 0 ? r->elapsed / (double)r->step * (double)(p->total - r->step) : 0;
     char line[256];
@@ -91,11 +96,13 @@ void zoo_progress_step(zoo_progress *p, const zoo_step_report *r) {
 }
 
 void zoo_progress_eval(zoo_progress *p, int64_t step, double val_loss, const zoo_metrics *metrics) {
-    fprintf(p->metrics, "{\"step\":%lld", (long long)step);
-    number(p->metrics, "val_loss", val_loss);
-    plugin_metrics(p->metrics, metrics);
-    fputs("}\n", p->metrics);
-    fflush(p->metrics);
+    if (p->metrics) {
+        fprintf(p->metrics, "{\"step\":%lld", (long long)step);
+        number(p->metrics, "val_loss", val_loss);
+        plugin_metrics(p->metrics, metrics);
+        fputs("}\n", p->metrics);
+        fflush(p->metrics);
+    }
     zoo_progress_note(p, "step %lld: val_loss %.4f", (long long)step, val_loss);
 }
 

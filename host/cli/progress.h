@@ -13,7 +13,8 @@
 
 typedef struct zoo_progress zoo_progress;
 
-/* Appends to RUN_DIR/metrics.jsonl. NULL with a message. */
+/* Appends to RUN_DIR/metrics.jsonl; run_dir NULL: no metrics file, the
+ * display only (a run that is not kept). NULL with a message. */
 zoo_progress *zoo_progress_open(const char *run_dir, int64_t total_steps, bool quiet);
 void zoo_progress_close(zoo_progress *p);
 

@@ -3,24 +3,32 @@
  * without a pooler), the model itself trained too unless finetune.freeze.
  * Reports accuracy on held-out examples beside two yardsticks: always
  * guessing the most frequent class, and a bag-of-words logistic regression
- * trained on the same examples with the same tokenizer. The head is saved
- * with the model in RUN_DIR/latest.safetensors, its labels in labels.txt. */
+ * trained on the same examples with the same tokenizer.
+ *
+ * Both classifiers are tasks of the training loop (train.h), so a
+ * fine-tuning run is a run as zoo train makes them: progress, metrics.jsonl,
+ * step and latest checkpoints (the model with its head, the optimizer state,
+ * the generator and the place in the examples), --stop-after, --resume and
+ * Ctrl-C. The run directory also holds labels.txt, the label of each row of
+ * the head. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "checkpoint.h"
 #include "config.h"
+#include "progress.h"
 #include "saved_model.h"
 #include "sequence_summary.h"
 #include "text_input.h"
+#include "train.h"
 #include "zoo/corpus.h"
 #include "zoo/io.h"
 #include "zoo/ops.h"
 #include "zoo/optim.h"
 #include "zoo/status.h"
+#include "zoo/threads.h"
 
 #define MAX_LABELS 64
 
@@ -121,17 +129,39 @@ static int read_examples(const zoo_cli *cli, const zoo_config *c, const char *ke
     return 0;
 }
 
-/* RUN_DIR/labels.txt: the label of each row of classifier.weight, in order. */
-static int save_labels(const zoo_cli *cli, const char *run_dir, const labels *ls) {
-    size_t len = 0;
+/* The labels, one a line, in order. From malloc. */
+static char *labels_text(const labels *ls) {
+    size_t len = 1;
     for (int i = 0; i < ls->n; i++) len += strlen(ls->names[i]) + 1;
-    char *text = malloc(len + 1), path[4200], *at = text;
-    if (!text) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
+    char *text = malloc(len), *at = text;
+    if (!text) return NULL;
+    *at = '\0';
     for (int i = 0; i < ls->n; i++) at += sprintf(at, "%s\n", ls->names[i]);
+    return text;
+}
+
+/* RUN_DIR/labels.txt: the label of each row of classifier.weight, in order.
+ * A resumed run checks that the examples still give the same labels. */
+static int save_labels(const zoo_cli *cli, const char *run_dir, const labels *ls, bool check) {
+    char *text = labels_text(ls), path[4200];
+    if (!text) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
     snprintf(path, sizeof path, "%s/labels.txt", run_dir);
-    int st = zoo_write_file_atomic(path, text, len);
+    int status = 0;
+    if (check) {
+        char *saved = zoo_read_file(path, NULL);
+        if (!saved)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        else if (strcmp(saved, text) != 0)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                                  "%s: the run's labels are not the ones finetune.train gives "
+                                  "now (were its files changed?)",
+                                  path);
+        free(saved);
+    } else if (zoo_write_file_atomic(path, text, strlen(text)) != ZOO_OK) {
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    }
     free(text);
-    return st ? zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message()) : 0;
+    return status;
 }
 
 static void free_examples(examples *e) {
@@ -149,252 +179,455 @@ static zoo_tensor *bag_of_words(zoo_graph *g, zoo_tensor *W, zoo_tensor *bias, c
     return zoo_bias_add(g, zoo_view(g, sum, b->B, L), bias);
 }
 
-typedef struct head {
-    zoo_params *params; /* the store the model's own parameters are in */
-    zoo_tensor *w, *b;  /* classifier.weight (L,C), classifier.bias (L) */
-} head;
+/* A classifier as a task of the training loop: the head on the model's
+ * sequence summary, or (m NULL) the bag-of-words baseline. */
+typedef struct classifier {
+    const zoo_saved_model *m;
+    zoo_params *params; /* the model's store with the head in it, or the baseline's */
+    zoo_tensor *w, *b;  /* classifier.weight (L,C) and .bias (L), or bow.weight (V,L), .bias */
+    int64_t L, B;
+    float dropout;            /* before the head */
+    const examples *train;    /* what batches come from */
+    const examples *eval;     /* what evaluation measures: held-out, else the training examples */
+    uint64_t seed;            /* orders the passes */
+    int64_t *order, pass, at; /* pass `pass` takes the training examples in `order`; `at` taken */
+    int32_t *ids, *mask, *y;  /* the batch (B,T) (B,T) (B) */
+    const zoo_metrics *yardsticks;  /* added to every evaluation */
+    double accuracy;                /* of the last evaluation */
+    const char *config, *tokenizer; /* the base model's, for its checkpoints */
+} classifier;
 
-/* Accuracy over a set, with the head (or the bag of words when bow). */
-static double accuracy(zoo_saved_model *m, zoo_graph *g, const examples *e, int64_t B, head *h,
-                       bool bow, zoo_tensor *bw, zoo_tensor *bb, int64_t L) {
+/* Logits (B,L) of a batch. The model runs without its own dropout (the batch
+ * carries no generator); only the head drops, and only in training mode. */
+static zoo_tensor *logits_of(classifier *c, zoo_graph *g, const zoo_batch *b, bool training,
+                             zoo_rng *rng) {
+    if (!c->m) return bag_of_words(g, c->w, c->b, b, c->L);
+    zoo_graph_set_training(g, false);
+    zoo_tensor *s = zoo_sequence_summary(c->m, g, b);
+    zoo_graph_set_training(g, training);
+    return zoo_linear(g, training ? zoo_dropout(g, s, c->dropout, rng) : s, c->w, c->b,
+                      ZOO_W_OUT_IN);
+}
+
+/* Every pass takes the examples in a fresh order, which its number alone
+ * decides (so a checkpoint need only say which pass and how far). */
+static void order_pass(classifier *c) {
+    zoo_rng rng;
+    zoo_rng_seed(&rng, c->seed ^ ((uint64_t)c->pass * 0x9E3779B97F4A7C15ULL));
+    int64_t n = c->train->n;
+    for (int64_t i = 0; i < n; i++) c->order[i] = i;
+    for (int64_t i = n - 1; i > 0; i--) {
+        int64_t j = (int64_t)zoo_rng_below(&rng, (uint64_t)i + 1), t = c->order[i];
+        c->order[i] = c->order[j], c->order[j] = t;
+    }
+}
+
+static int cls_next_batch(void *ctx, zoo_batch *batch) {
+    classifier *c = ctx;
+    const examples *e = c->train;
+    for (int64_t r = 0; r < c->B; r++) {
+        if (c->at == e->n) c->pass++, order_pass(c), c->at = 0;
+        int64_t k = c->order[c->at++];
+        memcpy(c->ids + r * e->T, e->ids + k * e->T, (size_t)e->T * sizeof *c->ids);
+        memcpy(c->mask + r * e->T, e->mask + k * e->T, (size_t)e->T * sizeof *c->mask);
+        c->y[r] = e->labels[k];
+    }
+    *batch = (zoo_batch){.size = sizeof *batch,
+                         .B = c->B,
+                         .T = e->T,
+                         .ids = c->ids,
+                         .mask = c->mask,
+                         .labels = c->y};
+    return ZOO_OK;
+}
+
+static int cls_loss(void *ctx, zoo_graph *g, const zoo_batch *b, zoo_rng *rng, zoo_tensor **loss,
+                    zoo_metrics *metrics, int64_t *tokens) {
+    (void)metrics;
+    classifier *c = ctx;
+    *tokens = 0; /* the real ones, not the padding */
+    for (int64_t i = 0; i < b->B * b->T; i++) *tokens += b->mask[i];
+    zoo_tensor *y = zoo_tensor_wrap(g, ZOO_I32, 1, ZOO_SHAPE(b->B), (void *)b->labels);
+    *loss = zoo_cross_entropy(g, logits_of(c, g, b, true, rng), y, ZOO_IGNORE);
+    return ZOO_OK;
+}
+
+/* Mean cross-entropy and accuracy over every evaluation example. */
+static int cls_evaluate(void *ctx, zoo_graph *g, double *loss, zoo_metrics *metrics) {
+    classifier *c = ctx;
+    const examples *e = c->eval;
     int64_t right = 0;
+    double total = 0;
     zoo_graph_set_recording(g, false);
     zoo_graph_set_training(g, false);
-    for (int64_t s = 0; s < e->n; s += B) {
-        int64_t n = e->n - s < B ? e->n - s : B;
+    for (int64_t s = 0; s < e->n; s += c->B) {
+        int64_t n = e->n - s < c->B ? e->n - s : c->B;
         zoo_graph_reset(g);
         zoo_batch b = {.size = sizeof b,
                        .B = n,
                        .T = e->T,
                        .ids = e->ids + s * e->T,
-                       .mask = e->mask + s * e->T};
-        zoo_tensor *logits =
-            bow ? bag_of_words(g, bw, bb, &b, L)
-                : zoo_linear(g, zoo_sequence_summary(m, g, &b), h->w, h->b, ZOO_W_OUT_IN);
-        if (!logits) return NAN;
+                       .mask = e->mask + s * e->T,
+                       .labels = e->labels + s};
+        zoo_tensor *logits = logits_of(c, g, &b, false, NULL);
+        zoo_tensor *l = zoo_cross_entropy(
+            g, logits, zoo_tensor_wrap(g, ZOO_I32, 1, ZOO_SHAPE(n), (void *)b.labels), ZOO_IGNORE);
+        if (!l || zoo_graph_status(g)) {
+            char why[1024];
+            snprintf(why, sizeof why, "%s",
+                     zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+            return zoo_error(ZOO_ERR_STATE, "evaluation failed: %s", why);
+        }
+        total += zoo_f32(l)[0] * (double)n;
         for (int64_t r = 0; r < n; r++) {
-            const float *row = zoo_f32(logits) + r * L;
+            const float *row = zoo_f32(logits) + r * c->L;
             int64_t best = 0;
-            for (int64_t k = 1; k < L; k++)
+            for (int64_t k = 1; k < c->L; k++)
                 if (row[k] > row[best]) best = k;
             right += best == e->labels[s + r];
         }
     }
-    return (double)right / (double)e->n;
+    *loss = total / (double)e->n;
+    c->accuracy = (double)right / (double)e->n;
+    zoo_metrics_add(metrics, "accuracy", c->accuracy);
+    for (int i = 0; c->yardsticks && i < c->yardsticks->count; i++)
+        zoo_metrics_add(metrics, c->yardsticks->items[i].name, c->yardsticks->items[i].value);
+    return ZOO_OK;
 }
 
-static void shuffle(int64_t *order, int64_t n, zoo_rng *rng) {
-    for (int64_t i = n - 1; i > 0; i--) {
-        int64_t j = (int64_t)zoo_rng_below(rng, (uint64_t)i + 1), t = order[i];
-        order[i] = order[j], order[j] = t;
-    }
+/* "examples1 N PASS AT": N examples (a check), the pass and how far it got. */
+static void cls_save_cursor(void *ctx, char *text, size_t cap) {
+    const classifier *c = ctx;
+    snprintf(text, cap, "examples1 %lld %lld %lld", (long long)c->train->n, (long long)c->pass,
+             (long long)c->at);
 }
 
-/* Trains either the head (and the model) or the bag of words, for the configured epochs. */
-static int fit(const zoo_cli *cli, zoo_saved_model *m, const zoo_config *c, const examples *e,
-               head *h, bool bow, zoo_params *bow_params, zoo_tensor *bw, zoo_tensor *bb, int64_t L,
-               FILE *metrics) {
-    int64_t B = zoo_config_int(c, "train.batch_size");
-    int64_t epochs = zoo_config_is_null(c, "train.epochs") ? 0 : zoo_config_int(c, "train.epochs");
-    int64_t steps = epochs ? epochs * ((e->n + B - 1) / B) : zoo_config_int(c, "train.steps");
-    zoo_optim_config opt = zoo_optim_defaults(ZOO_OPTIM_ADAMW);
-    opt.weight_decay = (float)zoo_config_number(c, "train.optimizer.weight_decay");
-    zoo_schedule sched = {
-        .kind = ZOO_SCHEDULE_LINEAR,
-        .lr = (float)zoo_config_number(c, bow ? "finetune.bow_lr" : "train.optimizer.lr"),
-        .warmup = steps / 10,
-        .total_steps = steps};
-    zoo_params *params = bow ? bow_params : h->params;
-    zoo_rng rng;
-    zoo_rng_seed(&rng, (uint64_t)zoo_config_int(c, "train.seed"));
-    int64_t *order = malloc((size_t)e->n * sizeof *order), at = e->n;
-    int32_t *ids = malloc((size_t)(B * e->T) * sizeof *ids),
-            *mask = malloc((size_t)(B * e->T) * sizeof *mask);
-    int32_t *y = malloc((size_t)B * sizeof *y);
-    for (int64_t i = 0; i < e->n; i++) order[i] = i;
-    zoo_graph *g = zoo_graph_new(0);
+static int cls_restore_cursor(void *ctx, const char *text) {
+    classifier *c = ctx;
+    long long n, pass, at;
+    int used = 0;
+    if (sscanf(text, "examples1 %lld %lld %lld%n", &n, &pass, &at, &used) != 3 || text[used] ||
+        n != c->train->n || pass < 0 || at < 0 || at > n)
+        return zoo_error(ZOO_ERR_FORMAT,
+                         "zoo.data_cursor: \"%s\" is not a place in these %lld training examples",
+                         text, (long long)c->train->n);
+    c->pass = pass, c->at = at;
+    order_pass(c);
+    return ZOO_OK;
+}
+
+/* The base model (its config, as the plugin rebuilds it from) with the head,
+ * and the optimizer state of both. */
+static int cls_save(void *ctx, const char *path, const zoo_run_state *state) {
+    const classifier *c = ctx;
+    return zoo_checkpoint_save(path, c->m->model, c->config, c->tokenizer, state, true);
+}
+
+static int classifier_init(classifier *c, const examples *train, int64_t B) {
+    c->train = train, c->B = B;
+    c->order = malloc((size_t)train->n * sizeof *c->order);
+    c->ids = malloc((size_t)(B * train->T) * sizeof *c->ids);
+    c->mask = malloc((size_t)(B * train->T) * sizeof *c->mask);
+    c->y = malloc((size_t)B * sizeof *c->y);
+    if (!c->order || !c->ids || !c->mask || !c->y) return zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    order_pass(c);
+    return ZOO_OK;
+}
+
+static void classifier_free(classifier *c) {
+    free(c->order), free(c->ids), free(c->mask), free(c->y);
+}
+
+static zoo_train_task classifier_task(classifier *c) {
+    return (zoo_train_task){.ctx = c,
+                            .params = c->params,
+                            .next_batch = cls_next_batch,
+                            .loss = cls_loss,
+                            .evaluate = cls_evaluate,
+                            .save_cursor = cls_save_cursor,
+                            .restore_cursor = cls_restore_cursor,
+                            .save = c->m ? cls_save : NULL};
+}
+
+typedef struct finetune_opts {
+    const char *config, *resume, *out;
+    const char *sets[64];
+    int n_sets;
+    int64_t stop_after;
+    bool quiet;
+} finetune_opts;
+
+static int parse_args(zoo_cli *cli, int argc, char **argv, finetune_opts *o) {
     int status = 0;
-    for (int64_t step = 0; step < steps && !status; step++) {
-        for (int64_t r = 0; r < B; r++) { /* a fresh shuffle each pass */
-            if (at == e->n) shuffle(order, e->n, &rng), at = 0;
-            int64_t k = order[at++];
-            memcpy(ids + r * e->T, e->ids + k * e->T, (size_t)e->T * sizeof *ids);
-            memcpy(mask + r * e->T, e->mask + k * e->T, (size_t)e->T * sizeof *mask);
-            y[r] = e->labels[k];
-        }
-        zoo_graph_reset(g);
-        zoo_graph_set_recording(g, true);
-        zoo_params_zero_grad(params);
-        zoo_batch b = {.size = sizeof b, .B = B, .T = e->T, .ids = ids, .mask = mask};
-        zoo_tensor *logits;
-        if (bow)
-            logits = bag_of_words(g, bw, bb, &b, L);
-        else {
-            /* The model runs without its own dropout (the batch carries no generator); only the
-             * head drops. */
-            zoo_graph_set_training(g, false);
-            zoo_tensor *s = zoo_sequence_summary(m, g, &b);
-            zoo_graph_set_training(g, true);
-            logits = zoo_linear(
-                g, zoo_dropout(g, s, (float)zoo_config_number(c, "finetune.dropout"), &rng), h->w,
-                h->b, ZOO_W_OUT_IN);
-        }
-        zoo_tensor *loss = zoo_cross_entropy(
-            g, logits, zoo_tensor_wrap(g, ZOO_I32, 1, ZOO_SHAPE(B), y), ZOO_IGNORE);
-        if (!loss || zoo_backward(g, loss) != ZOO_OK) {
-            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "step %lld: %s", (long long)step + 1,
-                                  zoo_graph_error(g));
-            break;
-        }
-        float clip =
-            zoo_clip_factor(zoo_grad_norm(params), (float)zoo_config_number(c, "train.grad_clip"));
-        if (zoo_optim_step_scaled(params, &opt, zoo_schedule_lr(&sched, step), step + 1, clip)) {
-            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "step %lld: optimizer: %s",
-                                  (long long)step + 1, zoo_error_message());
-            break;
-        }
-        if (metrics)
-            fprintf(metrics, "{\"step\":%lld,\"%s\":%.6g}\n", (long long)step + 1,
-                    bow ? "bow_loss" : "loss", zoo_f32(loss)[0]);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quiet") == 0)
+            o->quiet = true;
+        else if (zoo_cli_value(cli, argc, argv, i, "--set", &status)) {
+            if (o->n_sets == 64) return zoo_cli_usage(cli, "too many --set");
+            o->sets[o->n_sets++] = argv[++i];
+        } else if (zoo_cli_value(cli, argc, argv, i, "--out", &status))
+            o->out = argv[++i];
+        else if (zoo_cli_value(cli, argc, argv, i, "--resume", &status))
+            o->resume = argv[++i];
+        else if (zoo_cli_value(cli, argc, argv, i, "--stop-after", &status)) {
+            char *end;
+            o->stop_after = strtoll(argv[++i], &end, 10);
+            if (*end || o->stop_after < 1)
+                return zoo_cli_usage(cli, "--stop-after: expected a step number >= 1, got \"%s\"",
+                                     argv[i]);
+        } else if (status)
+            return status;
+        else if (argv[i][0] == '-')
+            return zoo_cli_usage(cli, "unknown option '%s' (see zoo finetune --help)", argv[i]);
+        else if (o->config)
+            return zoo_cli_usage(cli, "one config at a time ('%s' and '%s')", o->config, argv[i]);
+        else
+            o->config = argv[i];
     }
-    free(order), free(ids), free(mask), free(y);
+    if (!o->config == !o->resume)
+        return zoo_cli_usage(cli,
+                             "give a CONFIG.json, or --resume RUN_DIR (see zoo finetune --help)");
+    if (o->resume && o->out)
+        return zoo_cli_usage(cli, "--resume continues in its own directory (no --out)");
+    return 0;
+}
+
+/* Everything one fine-tuning holds. */
+typedef struct finetune {
+    zoo_cli *cli;
+    finetune_opts o;
+    zoo_config *c;
+    zoo_registry *registry;
+    zoo_saved_model m;
+    bool m_open;
+    labels ls;
+    examples train, held;
+    zoo_params *bow_params;
+    classifier head, bow;
+    zoo_progress *progress;
+    char *config_path, *run_dir, *config_text, *base_config, *tokenizer;
+    int64_t C, steps;
+} finetune;
+
+static void finetune_free(finetune *f) {
+    zoo_progress_close(f->progress);
+    classifier_free(&f->head), classifier_free(&f->bow);
+    for (int i = 0; i < f->ls.n; i++) free(f->ls.names[i]);
+    free_examples(&f->train), free_examples(&f->held);
+    zoo_params_free(f->bow_params);
+    if (f->m_open) zoo_saved_model_close(&f->m);
+    zoo_registry_free(f->registry);
+    zoo_config_free(f->c);
+    free(f->config_path), free(f->run_dir), free(f->config_text), free(f->base_config),
+        free(f->tokenizer);
+}
+
+/* The config, the model (the base, or the run's checkpoint when resuming) and the examples. */
+static int open_inputs(finetune *f) {
+    const finetune_opts *o = &f->o;
+    if (o->resume ? asprintf(&f->config_path, "%s/config.json", o->resume) < 0
+                  : !(f->config_path = strdup(o->config)))
+        return zoo_cli_fail(f->cli, ZOO_EXIT_FAILURE, "out of memory");
+    if (!(f->c = zoo_config_load(f->config_path, o->sets, o->n_sets)))
+        return zoo_cli_fail(f->cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    const zoo_config *c = f->c;
+    if (zoo_config_is_null(c, "finetune.base") || zoo_config_is_null(c, "finetune.train"))
+        return zoo_cli_fail(f->cli, ZOO_EXIT_FAILURE,
+                            "%s: finetune.base and finetune.train are needed", f->config_path);
+    int64_t threads = zoo_config_int(c, "train.threads");
+    if (f->cli->threads == 0 && threads > 0) zoo_threads_set((int)threads); /* --threads wins */
+    if (!(f->registry = zoo_cli_registry(f->cli))) return ZOO_EXIT_FAILURE;
+    const char *model = o->resume ? o->resume : zoo_config_string(c, "finetune.base");
+    int status = zoo_saved_model_open(f->cli, f->registry, model, &f->m);
+    if (status) return status;
+    f->m_open = true;
+    if (!f->m.tokenizer)
+        return zoo_cli_fail(f->cli, ZOO_EXIT_FAILURE, "the base model has no tokenizer");
+    if ((status =
+             read_examples(f->cli, c, "finetune.train", f->m.tokenizer, &f->ls, true, &f->train)))
+        return status;
+    if (!zoo_config_is_null(c, "finetune.eval") &&
+        (status =
+             read_examples(f->cli, c, "finetune.eval", f->m.tokenizer, &f->ls, false, &f->held)))
+        return status;
+    /* the summary's width, from one example */
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    zoo_batch b = {
+        .size = sizeof b, .B = 1, .T = f->train.T, .ids = f->train.ids, .mask = f->train.mask};
+    zoo_tensor *s = zoo_sequence_summary(&f->m, g, &b);
+    if (!s)
+        status = zoo_cli_fail(f->cli, ZOO_EXIT_FAILURE, "forward: %s", zoo_graph_error(g));
+    else
+        f->C = s->shape[1];
     zoo_graph_free(g);
     return status;
 }
 
+/* The head (in the model's store, so that it is saved with the model) and the baseline. */
+static int make_classifiers(finetune *f) {
+    const zoo_config *c = f->c;
+    int64_t L = f->ls.n, V = zoo_tokenizer_vocab_size(f->m.tokenizer);
+    int64_t B = zoo_config_int(c, "train.batch_size");
+    uint64_t seed = (uint64_t)zoo_config_int(c, "train.seed");
+    zoo_params *params = f->m.model->params;
+    f->bow_params = zoo_params_new();
+    zoo_rng rng;
+    zoo_rng_seed(&rng, seed);
+    f->head = (classifier){.m = &f->m, .params = params, .L = L, .seed = seed};
+    f->bow = (classifier){.params = f->bow_params, .L = L, .seed = seed};
+    f->head.w =
+        zoo_params_add_normal(params, "classifier.weight", 2, ZOO_SHAPE(L, f->C), 0, &rng, 0.02f);
+    f->head.b = zoo_params_add(params, "classifier.bias", 1, ZOO_SHAPE(L), ZOO_PARAM_NO_DECAY);
+    f->bow.w =
+        f->bow_params ? zoo_params_add(f->bow_params, "bow.weight", 2, ZOO_SHAPE(V, L), 0) : NULL;
+    f->bow.b = f->bow_params
+                   ? zoo_params_add(f->bow_params, "bow.bias", 1, ZOO_SHAPE(L), ZOO_PARAM_NO_DECAY)
+                   : NULL;
+    if (!f->head.w || !f->head.b || !f->bow.w || !f->bow.b)
+        return zoo_cli_fail(f->cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    for (int i = 0; zoo_config_bool(c, "finetune.freeze") && i < zoo_params_count(params); i++) {
+        zoo_param *p = zoo_params_at(params, i);
+        if (strncmp(p->name, "classifier.", 11) != 0) zoo_params_set_frozen(p, true);
+    }
+    f->head.dropout = (float)zoo_config_number(c, "finetune.dropout");
+    f->head.eval = f->bow.eval = f->held.n ? &f->held : &f->train;
+    if (classifier_init(&f->head, &f->train, B) || classifier_init(&f->bow, &f->train, B))
+        return zoo_cli_fail(f->cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    int64_t epochs = zoo_config_is_null(c, "train.epochs") ? 0 : zoo_config_int(c, "train.epochs");
+    f->steps = epochs ? epochs * ((f->train.n + B - 1) / B) : zoo_config_int(c, "train.steps");
+    return 0;
+}
+
+/* BERT's fine-tuning recipe: warm-up over the first tenth, then linear decay to zero. */
+static zoo_train_plan plan_of(const finetune *f, double lr) {
+    const zoo_config *c = f->c;
+    return (zoo_train_plan){
+        .total_steps = f->steps,
+        .optim = zoo_optim_from_config(c),
+        .schedule = {.kind = ZOO_SCHEDULE_LINEAR,
+                     .lr = (float)lr,
+                     .warmup = f->steps / 10,
+                     .total_steps = f->steps},
+        .grad_clip = (float)zoo_config_number(c, "train.grad_clip"),
+        .command = "zoo finetune",
+    };
+}
+
+/* The share of the evaluation examples whose label is the most frequent training label. */
+static double majority_accuracy(const finetune *f) {
+    int64_t count[MAX_LABELS] = {0}, most = 0, right = 0;
+    for (int64_t i = 0; i < f->train.n; i++) count[f->train.labels[i]]++;
+    for (int k = 1; k < f->ls.n; k++) most = count[k] > count[most] ? k : most;
+    const examples *e = f->head.eval;
+    for (int64_t i = 0; i < e->n; i++) right += e->labels[i] == most;
+    return (double)right / (double)e->n;
+}
+
 static int cmd_finetune(zoo_cli *cli, int argc, char **argv) {
-    const char *sets[64], *config_path = NULL, *out_dir = NULL;
-    int n_sets = 0, status = 0;
-    for (int i = 1; i < argc; i++) {
-        if (zoo_cli_value(cli, argc, argv, i, "--set", &status) && n_sets < 64)
-            sets[n_sets++] = argv[++i];
-        else if (zoo_cli_value(cli, argc, argv, i, "--out", &status))
-            out_dir = argv[++i];
-        else if (status)
-            return status;
-        else if (argv[i][0] == '-')
-            return zoo_cli_usage(cli, "unknown option '%s' (see zoo finetune --help)", argv[i]);
-        else
-            config_path = argv[i];
+    finetune f = {.cli = cli};
+    int status = parse_args(cli, argc, argv, &f.o);
+    if (status) return status;
+    const finetune_opts *o = &f.o;
+    if ((status = open_inputs(&f)) || (status = make_classifiers(&f))) goto done;
+    f.config_text = zoo_config_text(f.c);
+    f.base_config = zoo_config_text(f.m.config);
+    f.tokenizer = zoo_tokenizer_to_json(f.m.tokenizer);
+    f.head.config = f.base_config, f.head.tokenizer = f.tokenizer;
+    f.run_dir = o->resume ? strdup(o->resume) : zoo_run_dir_choose(o->out, f.c, o->config);
+    if (!o->resume && (status = zoo_run_dir_create(cli, f.run_dir, f.config_text))) goto done;
+    if ((status = save_labels(cli, f.run_dir, &f.ls, o->resume != NULL))) goto done;
+
+    /* the head's run, continued from its checkpoint when resuming */
+    zoo_train_task head = classifier_task(&f.head);
+    zoo_train_plan plan = plan_of(&f, zoo_config_number(f.c, "train.optimizer.lr"));
+    plan.eval_every = zoo_config_int(f.c, "train.eval_every");
+    plan.checkpoint_every = zoo_config_int(f.c, "train.checkpoint_every");
+    plan.keep = zoo_config_int(f.c, "train.keep");
+    plan.stop_after = o->stop_after;
+    plan.run_dir = f.run_dir;
+    zoo_run_state state = {0};
+    zoo_rng_seed(&state.rng, (uint64_t)zoo_config_int(f.c, "train.seed") ^ 0x5eedULL);
+    if (o->resume && zoo_train_resume(&head, f.m.checkpoint, &state) != ZOO_OK) {
+        status =
+            zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--resume %s: %s", o->resume, zoo_error_message());
+        goto done;
     }
-    if (!config_path) return zoo_cli_usage(cli, "expected CONFIG.json (see zoo finetune --help)");
-    zoo_config *c = zoo_config_load(config_path, sets, n_sets);
-    if (!c) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-    if (zoo_config_is_null(c, "finetune.base") || zoo_config_is_null(c, "finetune.train")) {
-        zoo_config_free(c);
-        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                            "%s: finetune.base and finetune.train are needed", config_path);
+    if (!(f.progress = zoo_progress_open(f.run_dir, f.steps, o->quiet))) {
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        goto done;
     }
-    zoo_registry *r = zoo_cli_registry(cli);
-    zoo_saved_model m;
-    if (!r || (status = zoo_saved_model_open(cli, r, zoo_config_string(c, "finetune.base"), &m))) {
-        zoo_registry_free(r);
-        zoo_config_free(c);
-        return status ? status : ZOO_EXIT_FAILURE;
-    }
-    labels ls = {0};
-    examples train = {0}, held = {0};
-    head h = {.params = m.model->params};
-    zoo_params *bow_params = zoo_params_new();
-    FILE *metrics = NULL;
-    if (!m.tokenizer)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "the base model has no tokenizer");
-    if (!status) status = read_examples(cli, c, "finetune.train", m.tokenizer, &ls, true, &train);
-    if (!status && !zoo_config_is_null(c, "finetune.eval"))
-        status = read_examples(cli, c, "finetune.eval", m.tokenizer, &ls, false, &held);
-    int64_t L = ls.n, V = zoo_tokenizer_vocab_size(m.tokenizer), C = 0;
-    if (!status) { /* the summary's width, from one example */
+
+    /* the yardsticks first (they are cheap, and not kept: a resumed run trains the baseline
+     * again, to the same weights), so that every evaluation of the head shows them */
+    zoo_train_task bow = classifier_task(&f.bow);
+    zoo_train_plan bow_plan = plan_of(&f, zoo_config_number(f.c, "finetune.bow_lr"));
+    zoo_run_state bow_state = {0};
+    zoo_progress *silent = zoo_progress_open(NULL, f.steps, true);
+    zoo_progress_note(f.progress, "baseline: a bag-of-words logistic regression, %lld steps",
+                      (long long)f.steps);
+    status = silent ? zoo_train_loop(cli, &bow, &bow_plan, silent, &bow_state) : ZOO_EXIT_FAILURE;
+    zoo_progress_close(silent);
+    if (status == 130)
+        zoo_progress_note(
+            f.progress,
+            o->resume ? "interrupted; continue with zoo finetune --resume %s"
+                      : "interrupted before the first step, nothing saved in %s: start it again",
+            f.run_dir);
+    if (status) goto done;
+    zoo_metrics yardsticks = {.size = sizeof yardsticks};
+    zoo_metrics_add(&yardsticks, "majority_accuracy", majority_accuracy(&f));
+    zoo_metrics_add(&yardsticks, "bow_accuracy", f.bow.accuracy);
+    f.head.yardsticks = &yardsticks;
+    zoo_progress_note(f.progress, "baseline: %s accuracy %.4f (majority class %.4f)",
+                      f.held.n ? "held-out" : "training", f.bow.accuracy,
+                      yardsticks.items[0].value);
+
+    int64_t from = state.step;
+    if ((status = zoo_train_loop(cli, &head, &plan, f.progress, &state)) || state.step < f.steps)
+        goto done;            /* interrupted, failed or stopped as asked: the loop said so */
+    if (state.step == from) { /* resumed a finished run: nothing evaluated it */
         zoo_graph *g = zoo_graph_new(0);
-        zoo_graph_set_recording(g, false);
-        zoo_batch b = {
-            .size = sizeof b, .B = 1, .T = train.T, .ids = train.ids, .mask = train.mask};
-        zoo_tensor *s = zoo_sequence_summary(&m, g, &b);
-        if (!s)
-            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "forward: %s", zoo_graph_error(g));
-        else
-            C = s->shape[1];
-        zoo_graph_free(g);
-    }
-    zoo_tensor *bw = NULL, *bb = NULL;
-    if (!status) {
-        zoo_rng rng;
-        zoo_rng_seed(&rng, (uint64_t)zoo_config_int(c, "train.seed"));
-        h.w = zoo_params_add(h.params, "classifier.weight", 2, ZOO_SHAPE(L, C), 0);
-        h.b = zoo_params_add(h.params, "classifier.bias", 1, ZOO_SHAPE(L), ZOO_PARAM_NO_DECAY);
-        bw = zoo_params_add(bow_params, "bow.weight", 2, ZOO_SHAPE(V, L), 0);
-        bb = zoo_params_add(bow_params, "bow.bias", 1, ZOO_SHAPE(L), ZOO_PARAM_NO_DECAY);
-        if (!h.w || !h.b || !bw || !bb)
+        double loss;
+        zoo_metrics m = {.size = sizeof m};
+        if (!g || cls_evaluate(&f.head, g, &loss, &m))
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-        else
-            zoo_rng_fill_normal(&rng, h.w->data, (size_t)h.w->numel, 0, 0.02f);
-        for (int i = 0;
-             !status && zoo_config_bool(c, "finetune.freeze") && i < zoo_params_count(h.params);
-             i++) {
-            zoo_param *p = zoo_params_at(h.params, i);
-            if (strncmp(p->name, "classifier.", 11) != 0) zoo_params_set_frozen(p, true);
-        }
-    }
-    char *run_dir = NULL;
-    if (!status) {
-        run_dir =
-            strdup(out_dir                                 ? out_dir
-                   : zoo_config_string(c, "train.run_dir") ? zoo_config_string(c, "train.run_dir")
-                                                           : "runs/finetune");
-        mkdir(run_dir, 0755);
-        char path[4200];
-        snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
-        metrics = fopen(path, "a");
-        if (!metrics) status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: cannot write", path);
-    }
-    if (!status) status = fit(cli, &m, c, &train, &h, false, NULL, NULL, NULL, L, metrics);
-    if (!status) status = fit(cli, &m, c, &train, &h, true, bow_params, bw, bb, L, metrics);
-    if (!status) {
-        const examples *e = held.n ? &held : &train;
-        int64_t B = zoo_config_int(c, "train.batch_size"), count[MAX_LABELS] = {0}, most = 0;
-        for (int64_t i = 0; i < train.n; i++) count[train.labels[i]]++;
-        for (int k = 1; k < L; k++) most = count[k] > count[most] ? k : most;
-        int64_t majority = 0;
-        for (int64_t i = 0; i < e->n; i++) majority += e->labels[i] == most;
-        zoo_graph *g = zoo_graph_new(0);
-        double acc = accuracy(&m, g, e, B, &h, false, NULL, NULL, L);
-        double bow_acc = accuracy(&m, g, e, B, &h, true, bw, bb, L);
         zoo_graph_free(g);
-        double maj = (double)majority / (double)e->n;
-        fprintf(metrics,
-                "{\"accuracy\":%.6f,\"majority_accuracy\":%.6f,\"bow_accuracy\":%.6f,\"examples\":%"
-                "lld}\n",
-                acc, maj, bow_acc, (long long)e->n);
-        printf("%s accuracy %.4f  (majority class %.4f, bag-of-words logistic regression %.4f; "
-               "%lld examples, %d labels)\n",
-               held.n ? "held-out" : "training", acc, maj, bow_acc, (long long)e->n, ls.n);
-        char path[4200], *config = zoo_config_text(m.config),
-                         *tok = zoo_tokenizer_to_json(m.tokenizer);
-        zoo_run_state state = {.step = 0};
-        snprintf(path, sizeof path, "%s/latest.safetensors", run_dir);
-        /* the base model's config (what the plugin needs to rebuild it), the head beside it */
-        if (zoo_checkpoint_save(path, m.model, config, tok, &state, false))
-            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-        if (!status) status = save_labels(cli, run_dir, &ls);
-        free(config), free(tok);
+        if (status) goto done;
     }
-    if (metrics) fclose(metrics);
-    free(run_dir);
-    for (int i = 0; i < ls.n; i++) free(ls.names[i]);
-    free_examples(&train), free_examples(&held);
-    zoo_params_free(bow_params);
-    zoo_saved_model_close(&m);
-    zoo_registry_free(r);
-    zoo_config_free(c);
+    zoo_progress_close(f.progress), f.progress = NULL;
+    printf("%s accuracy %.4f  (majority class %.4f, bag-of-words logistic regression %.4f; "
+           "%lld examples, %d labels)\n",
+           f.held.n ? "held-out" : "training", f.head.accuracy, yardsticks.items[0].value,
+           f.bow.accuracy, (long long)f.head.eval->n, f.ls.n);
+    if (!o->quiet)
+        fprintf(
+            stderr,
+            "zoo finetune: done; the model is in %s/latest.safetensors (labels in %s/labels.txt)\n",
+            f.run_dir, f.run_dir);
+done:
+    finetune_free(&f);
     return status;
 }
 
 const zoo_command zoo_cmd_finetune = {
-    "finetune", cmd_finetune, "zoo finetune CONFIG.json [--set KEY=VALUE]... [--out RUN_DIR]",
+    "finetune", cmd_finetune,
+    "zoo finetune CONFIG.json [--set KEY=VALUE]... [--out RUN_DIR] [--stop-after N] [--quiet]\n"
+    "       zoo finetune --resume RUN_DIR [--set KEY=VALUE]... [--stop-after N] [--quiet]",
     "train a classification head on a pretrained model and report held-out accuracy",
-    "  CONFIG.json  finetune.base (the pretrained model), finetune.train / finetune.eval (labeled\n"
-    "               files), finetune.format (tsv, sst, trec), finetune.freeze, and the usual\n"
-    "               data.seq_len, train.epochs or train.steps, batch_size, optimizer.lr, seed\n"
-    "  --out DIR    where the model with its head is saved (latest.safetensors) with "
-    "metrics.jsonl\n"
+    "  CONFIG.json      finetune.base (the pretrained model), finetune.train / finetune.eval\n"
+    "                   (labeled files), finetune.format (tsv, sst, trec), finetune.freeze, and\n"
+    "                   the usual data.seq_len, train.epochs or train.steps, batch_size,\n"
+    "                   optimizer, grad_clip, eval_every, checkpoint_every, keep, seed\n"
+    "  --set KEY=VALUE  override any config key\n"
+    "  --out RUN_DIR    where to write the run (default: train.run_dir, or runs/CONFIG_NAME):\n"
+    "                   config.json, labels.txt, metrics.jsonl, step-N and latest checkpoints\n"
+    "                   (the model with its head and the optimizer state)\n"
+    "  --resume RUN_DIR continue a stopped run exactly where its last checkpoint left it\n"
+    "  --stop-after N   stop once step N is done, with a checkpoint (resume it later)\n"
+    "  --quiet          no progress display (metrics.jsonl is still written)\n"
+    "\n"
+    "The learning rate warms up over the first tenth of the steps, then decays linearly to 0.\n"
     "Accuracy is printed beside the majority class's and a bag-of-words logistic regression's,\n"
-    "trained on the same examples with the same tokenizer.\n"};
+    "trained first on the same examples with the same tokenizer (finetune.bow_lr). Ctrl-C saves\n"
+    "a checkpoint and stops. zoo classify RUN_DIR uses the model.\n"};

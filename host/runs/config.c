@@ -523,14 +523,12 @@ static int fill_defaults(zoo_config *c) {
             cJSON_AddObjectToObject(parent, leaf);
             continue;
         }
-        /* a fine-tuning config takes its model and tokenizer from finetune.base */
+        /* a fine-tuning config takes its model and tokenizer from finetune.base; the key
+         * stays absent (reading as null), so that the resolved config loads again */
         bool from_base =
             (strcmp(k->path, "model.plugin") == 0 || strcmp(k->path, "data.train") == 0) &&
             !zoo_config_is_null(c, "finetune.base");
-        if (!k->def && from_base) {
-            cJSON_AddItemToObject(parent, leaf, cJSON_CreateNull());
-            continue;
-        }
+        if (!k->def && from_base) continue;
         if (!k->def)
             return zoo_error(ZOO_ERR_ARG, "%s: %s: missing (%s)", c->name, k->path, k->help);
         cJSON_AddItemToObject(parent, leaf, cJSON_Parse(k->def));

@@ -55,6 +55,239 @@ static bool exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
+/* --- the loop ---------------------------------------------------------- */
+
+/* One loop in progress. */
+typedef struct loop {
+    const zoo_cli *cli;
+    const zoo_train_task *task;
+    const zoo_train_plan *plan;
+    zoo_progress *progress;
+    zoo_run_state *state;
+    zoo_graph *graph;
+} loop;
+
+static int loop_fail(const loop *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int loop_fail(const loop *l, const char *fmt, ...) {
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return zoo_cli_fail(l->cli, ZOO_EXIT_FAILURE, "%s", msg);
+}
+
+static int compare_steps(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Keeps the newest `keep` step-NNNNNNNN.safetensors of the run directory. */
+static void remove_old_checkpoints(const char *run_dir, int64_t keep) {
+    DIR *d = opendir(run_dir);
+    if (!d) return;
+    int64_t steps[4096];
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < 4096;) {
+        long long s;
+        char tail[32];
+        if (sscanf(e->d_name, "step-%lld.%31s", &s, tail) == 2 && strcmp(tail, "safetensors") == 0)
+            steps[n++] = s;
+    }
+    closedir(d);
+    qsort(steps, (size_t)n, sizeof *steps, compare_steps);
+    for (int i = 0; i + keep < n; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/step-%08lld.safetensors", run_dir, (long long)steps[i]);
+        unlink(path);
+    }
+}
+
+static int save_checkpoint(loop *l) {
+    const char *dir = l->plan->run_dir;
+    if (!dir || !l->task->save) return ZOO_OK; /* a run that keeps nothing */
+    char path[4200], latest[4200], tmp[4300];
+    snprintf(path, sizeof path, "%s/step-%08lld.safetensors", dir, (long long)l->state->step);
+    snprintf(latest, sizeof latest, "%s/latest.safetensors", dir);
+    l->task->save_cursor(l->task->ctx, l->state->data_cursor, sizeof l->state->data_cursor);
+    if (l->task->save(l->task->ctx, path, l->state)) return loop_fail(l, "%s", zoo_error_message());
+    /* latest is a second name for the same file, switched atomically */
+    snprintf(tmp, sizeof tmp, "%s.tmp", latest);
+    unlink(tmp);
+    if (link(path, tmp) != 0 || rename(tmp, latest) != 0) {
+        unlink(tmp);
+        if (l->task->save(l->task->ctx, latest, l->state))
+            return loop_fail(l, "%s", zoo_error_message());
+    }
+    remove_old_checkpoints(dir, l->plan->keep);
+    return ZOO_OK;
+}
+
+/* One optimizer step; *loss_out gets the loss. */
+static int train_step(loop *l, const zoo_batch *batch, double lr, double *loss_out,
+                      double *grad_norm, zoo_metrics *metrics, int64_t *tokens) {
+    const zoo_train_task *t = l->task;
+    zoo_run_state *s = l->state;
+    if (t->update) {
+        zoo_step_stats stats = {.size = sizeof stats};
+        if (t->update(t->ctx, batch, (float)lr, &s->rng, &stats))
+            return loop_fail(l, "step %lld: %s", (long long)s->step + 1, zoo_error_message());
+        *loss_out = stats.loss, *grad_norm = NAN, *tokens = stats.tokens;
+        return ZOO_OK;
+    }
+    zoo_graph *g = l->graph;
+    zoo_graph_reset(g);
+    zoo_graph_set_recording(g, true);
+    zoo_graph_set_training(g, true);
+    zoo_params_zero_grad(t->params);
+    zoo_tensor *loss = NULL;
+    int st = t->loss(t->ctx, g, batch, &s->rng, &loss, metrics, tokens);
+    if (st || !loss || zoo_graph_status(g))
+        return loop_fail(l, "step %lld: %s", (long long)s->step + 1,
+                         zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+    *loss_out = zoo_f32(loss)[0];
+    if (!isfinite(*loss_out)) return ZOO_OK; /* the caller stops the run */
+    if (zoo_backward(g, loss) != ZOO_OK) return loop_fail(l, "backward: %s", zoo_graph_error(g));
+    /* clipping folded into the update: one pass over the gradients fewer */
+    *grad_norm = zoo_grad_norm(t->params);
+    float clip = zoo_clip_factor(*grad_norm, l->plan->grad_clip);
+    if (zoo_optim_step_scaled(t->params, &l->plan->optim, (float)lr, s->step + 1, clip) != ZOO_OK)
+        return loop_fail(l, "optimizer: %s", zoo_error_message());
+    return ZOO_OK;
+}
+
+static int evaluate(loop *l) {
+    if (!l->task->evaluate) return ZOO_OK;
+    double val_loss = NAN;
+    zoo_metrics vm = {.size = sizeof vm};
+    if (l->task->evaluate(l->task->ctx, l->graph, &val_loss, &vm))
+        return loop_fail(l, "%s", zoo_error_message());
+    zoo_progress_eval(l->progress, l->state->step, val_loss, &vm);
+    return ZOO_OK;
+}
+
+static int run_loop(loop *l) {
+    const zoo_train_plan *p = l->plan;
+    zoo_run_state *s = l->state;
+    double start = now() - s->elapsed;
+    struct sigaction sa = {.sa_handler = on_sigint}, old;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old);
+    interrupted = 0;
+    int status = 0;
+    bool paused = false;
+    while (s->step < p->total_steps && !interrupted && !paused) {
+        zoo_batch batch = {.size = sizeof batch};
+        if (l->task->next_batch(l->task->ctx, &batch)) {
+            status = loop_fail(l, "step %lld: %s", (long long)s->step + 1, zoo_error_message());
+            break;
+        }
+        double lr = zoo_schedule_lr(&p->schedule, s->step), loss = 0, grad_norm = NAN;
+        zoo_metrics metrics = {.size = sizeof metrics};
+        int64_t tokens = 0;
+        double t0 = now();
+        if ((status = train_step(l, &batch, lr, &loss, &grad_norm, &metrics, &tokens))) break;
+        if (!isfinite(loss)) {
+            status = p->run_dir ? loop_fail(l,
+                                            "step %lld: the loss is %g; stopping (the last good "
+                                            "checkpoint stays in %s)",
+                                            (long long)s->step + 1, loss, p->run_dir)
+                                : loop_fail(l, "step %lld: the loss is %g; stopping",
+                                            (long long)s->step + 1, loss);
+            break;
+        }
+        s->step++;
+        s->elapsed = now() - start;
+        zoo_step_report rep = {.step = s->step,
+                               .loss = loss,
+                               .lr = lr,
+                               .grad_norm = grad_norm,
+                               .tokens_per_s = (double)tokens / (now() - t0),
+                               .elapsed = s->elapsed,
+                               .metrics = &metrics};
+        zoo_progress_step(l->progress, &rep);
+        bool last = s->step == p->total_steps;
+        if ((p->eval_every > 0 && s->step % p->eval_every == 0) || last)
+            if ((status = evaluate(l))) break;
+        paused = p->stop_after > 0 && s->step >= p->stop_after && !last;
+        if ((p->checkpoint_every > 0 && s->step % p->checkpoint_every == 0) || last || paused)
+            if ((status = save_checkpoint(l))) break;
+    }
+    if (paused && !status && p->run_dir)
+        zoo_progress_note(l->progress,
+                          "stopped after step %lld as asked; continue with %s --resume %s",
+                          (long long)s->step, p->command, p->run_dir);
+    sigaction(SIGINT, &old, NULL);
+    if (interrupted && !status) {
+        status = save_checkpoint(l);
+        if (!status) {
+            if (p->run_dir)
+                zoo_progress_note(
+                    l->progress,
+                    "interrupted at step %lld: checkpoint saved; continue with %s --resume %s",
+                    (long long)s->step, p->command, p->run_dir);
+            status = 130; /* as a shell reports a SIGINT */
+        }
+    }
+    return status;
+}
+
+int zoo_train_loop(const zoo_cli *cli, const zoo_train_task *task, const zoo_train_plan *plan,
+                   zoo_progress *progress, zoo_run_state *state) {
+    loop l = {.cli = cli,
+              .task = task,
+              .plan = plan,
+              .progress = progress,
+              .state = state,
+              .graph = zoo_graph_new(0)};
+    if (!l.graph) return loop_fail(&l, "%s", zoo_error_message());
+    int status = run_loop(&l);
+    zoo_graph_free(l.graph);
+    return status;
+}
+
+int zoo_train_resume(const zoo_train_task *task, const zoo_checkpoint *ck, zoo_run_state *state) {
+    int st = zoo_checkpoint_load_params(ck, task->params, true);
+    if (!st && ck->state.data_cursor[0])
+        st = task->restore_cursor(task->ctx, ck->state.data_cursor);
+    if (!st) *state = ck->state;
+    return st;
+}
+
+/* runs/NAME for configs/NAME.json */
+static char *default_run_dir(const char *config_path) {
+    const char *base = strrchr(config_path, '/');
+    base = base ? base + 1 : config_path;
+    size_t len = strlen(base);
+    if (len > 5 && strcmp(base + len - 5, ".json") == 0) len -= 5;
+    char *dir = NULL;
+    if (asprintf(&dir, "runs/%.*s", (int)len, base) < 0) return NULL;
+    return dir;
+}
+
+char *zoo_run_dir_choose(const char *out, const zoo_config *c, const char *config_path) {
+    const char *dir = out ? out : zoo_config_string(c, "train.run_dir");
+    return dir ? strdup(dir) : default_run_dir(config_path);
+}
+
+int zoo_run_dir_create(const zoo_cli *cli, const char *run_dir, const char *config_text) {
+    /* never overwrite a run by accident */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/latest.safetensors", run_dir);
+    if (exists(path))
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                            "%s already holds a run; continue it with --resume %s, or choose "
+                            "another --out",
+                            run_dir, run_dir);
+    snprintf(path, sizeof path, "%s/config.json", run_dir);
+    if (make_dirs(run_dir) != ZOO_OK ||
+        zoo_write_file_atomic(path, config_text, strlen(config_text)) != ZOO_OK)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    return 0;
+}
+
+/* --- zoo train: a plugin's own objective --------------------------------- */
+
 /* Everything one run holds. */
 typedef struct run {
     const zoo_cli *cli;
@@ -65,13 +298,10 @@ typedef struct run {
     zoo_data *data;
     zoo_batcher *train_batches, *eval_batches;
     zoo_progress *progress;
-    zoo_graph *graph;
     char *run_dir, *config_text, *tokenizer_json;
     zoo_run_state state;
     int64_t total_steps, tokens_per_step;
-    zoo_optim_config optim;
-    zoo_schedule schedule;
-    bool self_update;
+    zoo_train_plan plan;
 } run;
 
 static int fail(const run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -126,19 +356,25 @@ static zoo_hparams *resolve_hparams(run *r) {
     return hp;
 }
 
-static int setup_optimizer(run *r) {
-    const char *name = zoo_config_string(r->config, "train.optimizer.name");
+zoo_optim_config zoo_optim_from_config(const zoo_config *c) {
+    const char *name = zoo_config_string(c, "train.optimizer.name");
     zoo_optim_kind kind = strcmp(name, "sgd") == 0    ? ZOO_OPTIM_SGD
                           : strcmp(name, "adam") == 0 ? ZOO_OPTIM_ADAM
                                                       : ZOO_OPTIM_ADAMW;
-    r->optim = zoo_optim_defaults(kind);
-    r->optim.beta1 = (float)zoo_config_number_at(r->config, "train.optimizer.betas", 0);
-    r->optim.beta2 = (float)zoo_config_number_at(r->config, "train.optimizer.betas", 1);
-    r->optim.eps = (float)zoo_config_number(r->config, "train.optimizer.eps");
-    r->optim.weight_decay = (float)zoo_config_number(r->config, "train.optimizer.weight_decay");
-    r->optim.momentum = (float)zoo_config_number(r->config, "train.optimizer.momentum");
+    zoo_optim_config o = zoo_optim_defaults(kind);
+    o.beta1 = (float)zoo_config_number_at(c, "train.optimizer.betas", 0);
+    o.beta2 = (float)zoo_config_number_at(c, "train.optimizer.betas", 1);
+    o.eps = (float)zoo_config_number(c, "train.optimizer.eps");
+    o.weight_decay = (float)zoo_config_number(c, "train.optimizer.weight_decay");
+    o.momentum = (float)zoo_config_number(c, "train.optimizer.momentum");
+    return o;
+}
+
+static void setup_optimizer(run *r) {
+    zoo_train_plan *p = &r->plan;
+    p->optim = zoo_optim_from_config(r->config);
     const char *sched = zoo_config_string(r->config, "train.schedule.name");
-    r->schedule = (zoo_schedule){
+    p->schedule = (zoo_schedule){
         .kind = strcmp(sched, "cosine") == 0   ? ZOO_SCHEDULE_COSINE
                 : strcmp(sched, "linear") == 0 ? ZOO_SCHEDULE_LINEAR
                                                : ZOO_SCHEDULE_CONSTANT,
@@ -147,7 +383,13 @@ static int setup_optimizer(run *r) {
         .warmup = zoo_config_int(r->config, "train.schedule.warmup"),
         .total_steps = r->total_steps,
     };
-    return ZOO_OK;
+    p->total_steps = r->total_steps;
+    p->grad_clip = (float)zoo_config_number(r->config, "train.grad_clip");
+    p->eval_every = zoo_config_int(r->config, "train.eval_every");
+    p->checkpoint_every = zoo_config_int(r->config, "train.checkpoint_every");
+    p->keep = zoo_config_int(r->config, "train.keep");
+    p->run_dir = r->run_dir;
+    p->command = "zoo train";
 }
 
 static zoo_batcher *make_batcher(run *r, const zoo_dataset *data, bool eval) {
@@ -174,8 +416,31 @@ static zoo_batcher *make_batcher(run *r, const zoo_dataset *data, bool eval) {
     return b;
 }
 
-/* Mean loss (and metrics) over up to n batches of the validation split. */
-static int evaluate(run *r, int64_t n, double *loss, zoo_metrics *metrics) {
+/* The plugin's language model as a task of the loop. */
+
+static int lm_next_batch(void *ctx, zoo_batch *batch) {
+    run *r = ctx;
+    zoo_batcher_next(r->train_batches, batch, NULL); /* a training batcher never runs out */
+    return ZOO_OK;
+}
+
+static int lm_loss(void *ctx, zoo_graph *g, const zoo_batch *batch, zoo_rng *rng, zoo_tensor **loss,
+                   zoo_metrics *metrics, int64_t *tokens) {
+    run *r = ctx;
+    *tokens = r->tokens_per_step;
+    return r->plugin->plugin->ops->loss(r->model->model, g, batch, rng, loss, metrics);
+}
+
+static int lm_update(void *ctx, const zoo_batch *batch, float lr, zoo_rng *rng,
+                     zoo_step_stats *stats) {
+    run *r = ctx;
+    return r->plugin->plugin->ops->train_step(r->model->model, batch, lr, rng, stats);
+}
+
+/* Mean loss (and metrics) over up to train.eval_batches batches of the validation split. */
+static int lm_evaluate(void *ctx, zoo_graph *g, double *loss, zoo_metrics *metrics) {
+    run *r = ctx;
+    int64_t n = zoo_config_int(r->config, "train.eval_batches");
     zoo_batcher_rewind(r->eval_batches);
     zoo_rng scratch;
     zoo_rng_seed(&scratch, 0);
@@ -191,17 +456,18 @@ static int evaluate(run *r, int64_t n, double *loss, zoo_metrics *metrics) {
     while ((n <= 0 || count < n) && zoo_batcher_next(r->eval_batches, &batch, NULL) == 1) {
         for (int64_t i = 0; seen && batch.targets && i < batch.B * batch.T; i++)
             if (batch.targets[i] >= 0 && batch.targets[i] < V) seen[batch.targets[i]]++, targets++;
-        zoo_graph_reset(r->graph);
-        zoo_graph_set_recording(r->graph, false);
-        zoo_graph_set_training(r->graph, false);
+        zoo_graph_reset(g);
+        zoo_graph_set_recording(g, false);
+        zoo_graph_set_training(g, false);
         zoo_tensor *l = NULL;
         zoo_metrics m = {.size = sizeof m};
-        int st = r->plugin->plugin->ops->loss(r->model->model, r->graph, &batch, &scratch, &l, &m);
-        if (st || !l || zoo_graph_status(r->graph)) {
+        int st = r->plugin->plugin->ops->loss(r->model->model, g, &batch, &scratch, &l, &m);
+        if (st || !l || zoo_graph_status(g)) {
             free(seen);
-            return fail(r, "evaluation failed: %s",
-                        zoo_graph_status(r->graph) ? zoo_graph_error(r->graph)
-                                                   : zoo_error_message());
+            char why[1024];
+            snprintf(why, sizeof why, "%s",
+                     zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+            return zoo_error(ZOO_ERR_STATE, "evaluation failed: %s", why);
         }
         total += zoo_f32(l)[0];
         for (int i = 0; i < m.count; i++) sums[i] += m.items[i].value;
@@ -211,7 +477,8 @@ static int evaluate(run *r, int64_t n, double *loss, zoo_metrics *metrics) {
     int64_t most = 0;
     for (int64_t v = 0; seen && v < V; v++) most = seen[v] > most ? seen[v] : most;
     free(seen);
-    if (count == 0) return fail(r, "no validation batches (is the validation split empty?)");
+    if (count == 0)
+        return zoo_error(ZOO_ERR_STATE, "no validation batches (is the validation split empty?)");
     *loss = total / (double)count;
     for (int i = 0; i < m0.count; i++)
         zoo_metrics_add(metrics, m0.items[i].name, sums[i] / (double)count);
@@ -220,159 +487,31 @@ static int evaluate(run *r, int64_t n, double *loss, zoo_metrics *metrics) {
     return ZOO_OK;
 }
 
-static int compare_steps(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Keeps the newest `keep` step-NNNNNNNN.safetensors of the run directory. */
-static void remove_old_checkpoints(const run *r, int64_t keep) {
-    DIR *d = opendir(r->run_dir);
-    if (!d) return;
-    int64_t steps[4096];
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) && n < 4096;) {
-        long long s;
-        char tail[32];
-        if (sscanf(e->d_name, "step-%lld.%31s", &s, tail) == 2 && strcmp(tail, "safetensors") == 0)
-            steps[n++] = s;
-    }
-    closedir(d);
-    qsort(steps, (size_t)n, sizeof *steps, compare_steps);
-    for (int i = 0; i + keep < n; i++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/step-%08lld.safetensors", r->run_dir, (long long)steps[i]);
-        unlink(path);
-    }
-}
-
-static int save_checkpoint(run *r) {
-    char path[4200], latest[4200], tmp[4300];
-    snprintf(path, sizeof path, "%s/step-%08lld.safetensors", r->run_dir, (long long)r->state.step);
-    snprintf(latest, sizeof latest, "%s/latest.safetensors", r->run_dir);
+static void lm_save_cursor(void *ctx, char *text, size_t cap) {
+    run *r = ctx;
     zoo_batcher_state bs;
+    char cursor[ZOO_BATCHER_STATE_TEXT];
     zoo_batcher_save(r->train_batches, &bs);
-    zoo_batcher_state_format(&bs, r->state.data_cursor);
-    int st =
-        zoo_checkpoint_save(path, r->model, r->config_text, r->tokenizer_json, &r->state, true);
-    if (st) return fail(r, "%s", zoo_error_message());
-    /* latest is a second name for the same file, switched atomically */
-    snprintf(tmp, sizeof tmp, "%s.tmp", latest);
-    unlink(tmp);
-    if (link(path, tmp) != 0 || rename(tmp, latest) != 0) {
-        unlink(tmp);
-        if (zoo_checkpoint_save(latest, r->model, r->config_text, r->tokenizer_json, &r->state,
-                                true))
-            return fail(r, "%s", zoo_error_message());
-    }
-    remove_old_checkpoints(r, zoo_config_int(r->config, "train.keep"));
-    return ZOO_OK;
+    zoo_batcher_state_format(&bs, cursor);
+    snprintf(text, cap, "%s", cursor);
 }
 
-/* One optimizer step; *loss_out gets the loss. */
-static int train_step(run *r, const zoo_batch *batch, double lr, double *loss_out,
-                      double *grad_norm, zoo_metrics *metrics, int64_t *tokens) {
-    const zoo_plugin_ops *ops = r->plugin->plugin->ops;
-    if (r->self_update) {
-        zoo_step_stats stats = {.size = sizeof stats};
-        int st = ops->train_step(r->model->model, batch, (float)lr, &r->state.rng, &stats);
-        if (st) return fail(r, "step %lld: %s", (long long)r->state.step + 1, zoo_error_message());
-        *loss_out = stats.loss, *grad_norm = NAN, *tokens = stats.tokens;
-        return ZOO_OK;
-    }
-    zoo_graph_reset(r->graph);
-    zoo_graph_set_recording(r->graph, true);
-    zoo_graph_set_training(r->graph, true);
-    zoo_params_zero_grad(r->model->params);
-    zoo_tensor *loss = NULL;
-    int st = ops->loss(r->model->model, r->graph, batch, &r->state.rng, &loss, metrics);
-    if (st || !loss || zoo_graph_status(r->graph))
-        return fail(r, "step %lld: %s", (long long)r->state.step + 1,
-                    zoo_graph_status(r->graph) ? zoo_graph_error(r->graph) : zoo_error_message());
-    *loss_out = zoo_f32(loss)[0];
-    *tokens = r->tokens_per_step;
-    if (!isfinite(*loss_out)) return ZOO_OK; /* the caller stops the run */
-    if (zoo_backward(r->graph, loss) != ZOO_OK)
-        return fail(r, "backward: %s", zoo_graph_error(r->graph));
-    /* clipping folded into the update: one pass over the gradients fewer */
-    *grad_norm = zoo_grad_norm(r->model->params);
-    float clip =
-        zoo_clip_factor(*grad_norm, (float)zoo_config_number(r->config, "train.grad_clip"));
-    if (zoo_optim_step_scaled(r->model->params, &r->optim, (float)lr, r->state.step + 1, clip) !=
-        ZOO_OK)
-        return fail(r, "optimizer: %s", zoo_error_message());
-    return ZOO_OK;
+static int lm_restore_cursor(void *ctx, const char *text) {
+    run *r = ctx;
+    zoo_batcher_state bs;
+    int st = zoo_batcher_state_parse(text, &bs);
+    return st ? st : zoo_batcher_restore(r->train_batches, &bs);
 }
 
-static int loop(run *r, int64_t stop_after) {
-    int64_t eval_every = zoo_config_int(r->config, "train.eval_every");
-    int64_t ckpt_every = zoo_config_int(r->config, "train.checkpoint_every");
-    int64_t eval_batches = zoo_config_int(r->config, "train.eval_batches");
-    double start = now() - r->state.elapsed;
-    struct sigaction sa = {.sa_handler = on_sigint}, old;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
-    interrupted = 0;
-    int status = 0;
-    bool paused = false;
-    while (r->state.step < r->total_steps && !interrupted && !paused) {
-        zoo_batch batch;
-        zoo_batcher_next(r->train_batches, &batch, NULL);
-        double lr = zoo_schedule_lr(&r->schedule, r->state.step), loss = 0, grad_norm = NAN;
-        zoo_metrics metrics = {.size = sizeof metrics};
-        int64_t tokens = 0;
-        double t0 = now();
-        if ((status = train_step(r, &batch, lr, &loss, &grad_norm, &metrics, &tokens))) break;
-        if (!isfinite(loss)) {
-            status = fail(
-                r, "step %lld: the loss is %g; stopping (the last good checkpoint stays in %s)",
-                (long long)r->state.step + 1, loss, r->run_dir);
-            break;
-        }
-        r->state.step++;
-        r->state.elapsed = now() - start;
-        zoo_step_report rep = {.step = r->state.step,
-                               .loss = loss,
-                               .lr = lr,
-                               .grad_norm = grad_norm,
-                               .tokens_per_s = (double)tokens / (now() - t0),
-                               .elapsed = r->state.elapsed,
-                               .metrics = &metrics};
-        zoo_progress_step(r->progress, &rep);
-        bool last = r->state.step == r->total_steps;
-        if ((eval_every > 0 && r->state.step % eval_every == 0) || last) {
-            double val_loss = NAN;
-            zoo_metrics vm;
-            if ((status = evaluate(r, eval_batches, &val_loss, &vm))) break;
-            zoo_progress_eval(r->progress, r->state.step, val_loss, &vm);
-        }
-        paused = stop_after > 0 && r->state.step >= stop_after && !last;
-        if ((ckpt_every > 0 && r->state.step % ckpt_every == 0) || last || paused)
-            if ((status = save_checkpoint(r))) break;
-    }
-    if (paused && !status)
-        zoo_progress_note(r->progress,
-                          "stopped after step %lld as asked; continue with zoo train --resume %s",
-                          (long long)r->state.step, r->run_dir);
-    sigaction(SIGINT, &old, NULL);
-    if (interrupted && !status) {
-        status = save_checkpoint(r);
-        if (!status) {
-            zoo_progress_note(
-                r->progress,
-                "interrupted at step %lld: checkpoint saved; continue with zoo train --resume %s",
-                (long long)r->state.step, r->run_dir);
-            status = 130; /* as a shell reports a SIGINT */
-        }
-    }
-    return status;
+static int lm_save(void *ctx, const char *path, const zoo_run_state *state) {
+    run *r = ctx;
+    return zoo_checkpoint_save(path, r->model, r->config_text, r->tokenizer_json, state, true);
 }
 
 static void free_run(run *r) {
     zoo_progress_close(r->progress);
     zoo_batcher_free(r->train_batches);
     zoo_batcher_free(r->eval_batches);
-    zoo_graph_free(r->graph);
     zoo_host_model_destroy(r->model);
     zoo_data_free(r->data);
     zoo_plugin_unload(r->plugin);
@@ -380,17 +519,6 @@ static void free_run(run *r) {
     zoo_config_free(r->config);
     free(r->config_text);
     free(r->tokenizer_json);
-}
-
-/* runs/NAME for configs/NAME.json */
-static char *default_run_dir(const char *config_path) {
-    const char *base = strrchr(config_path, '/');
-    base = base ? base + 1 : config_path;
-    size_t len = strlen(base);
-    if (len > 5 && strcmp(base + len - 5, ".json") == 0) len -= 5;
-    char *dir = NULL;
-    if (asprintf(&dir, "runs/%.*s", (int)len, base) < 0) return NULL;
-    return dir;
 }
 
 int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *result) {
@@ -419,7 +547,6 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     if (!r.registry || !(r.plugin = zoo_cli_load_plugin(
                              cli, r.registry, zoo_config_string(r.config, "model.plugin"))))
         goto done;
-    r.self_update = r.plugin->plugin->capabilities & ZOO_CAP_SELF_UPDATE;
     const char *init_path = zoo_config_string(r.config, "train.init");
     if (!ck && init_path) { /* weights and vocabulary from another run */
         if (zoo_checkpoint_open(init_path, &init) != ZOO_OK) {
@@ -465,31 +592,9 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         goto done;
     }
 
-    /* the run directory: never overwrite a run by accident */
-    r.run_dir = o->resume ? strdup(o->resume)
-                : o->out  ? strdup(o->out)
-                : zoo_config_string(r.config, "train.run_dir")
-                    ? strdup(zoo_config_string(r.config, "train.run_dir"))
-                    : default_run_dir(o->config);
-    char latest[4200];
-    snprintf(latest, sizeof latest, "%s/latest.safetensors", r.run_dir);
-    if (!o->resume && exists(latest)) {
-        fail(&r, "%s already holds a run; continue it with --resume %s, or choose another --out",
-             r.run_dir, r.run_dir);
-        goto done;
-    }
-    if (make_dirs(r.run_dir) != ZOO_OK) {
-        fail(&r, "%s", zoo_error_message());
-        goto done;
-    }
-    if (!o->resume) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/config.json", r.run_dir);
-        if (zoo_write_file_atomic(path, r.config_text, strlen(r.config_text)) != ZOO_OK) {
-            fail(&r, "%s", zoo_error_message());
-            goto done;
-        }
-    }
+    r.run_dir = o->resume ? strdup(o->resume) : zoo_run_dir_choose(o->out, r.config, o->config);
+    if (!o->resume && (status = zoo_run_dir_create(cli, r.run_dir, r.config_text))) goto done;
+    status = ZOO_EXIT_FAILURE;
 
     bool chunks = r.plugin->plugin->objective == ZOO_OBJ_WORD_VECTORS; /* one chunk per step */
     r.tokens_per_step = (chunks ? 1 : zoo_config_int(r.config, "train.batch_size")) *
@@ -501,32 +606,36 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         r.total_steps = zoo_config_int(r.config, "train.epochs") * (per_epoch > 0 ? per_epoch : 1);
     }
     setup_optimizer(&r);
+    r.plan.stop_after = o->stop_after;
     zoo_rng_seed(&r.state.rng, (uint64_t)seed ^ 0x5eedULL);
     if (!(r.train_batches = make_batcher(&r, &r.data->train, false)) ||
         !(r.eval_batches =
               make_batcher(&r, r.data->val.n > 0 ? &r.data->val : &r.data->train, true)))
         goto done;
-    if (ck) { /* continue exactly where the checkpoint stopped */
-        zoo_batcher_state bs;
-        if (zoo_checkpoint_load_params(ck, r.model->params, true) != ZOO_OK ||
-            (ck->state.data_cursor[0] &&
-             (zoo_batcher_state_parse(ck->state.data_cursor, &bs) != ZOO_OK ||
-              zoo_batcher_restore(r.train_batches, &bs) != ZOO_OK))) {
-            fail(&r, "--resume %s: %s", o->resume, zoo_error_message());
-            goto done;
-        }
-        r.state = ck->state;
+    bool self_update = r.plugin->plugin->capabilities & ZOO_CAP_SELF_UPDATE;
+    zoo_train_task task = {.ctx = &r,
+                           .params = r.model->params,
+                           .next_batch = lm_next_batch,
+                           .loss = lm_loss,
+                           .update = self_update ? lm_update : NULL,
+                           .evaluate = lm_evaluate,
+                           .save_cursor = lm_save_cursor,
+                           .restore_cursor = lm_restore_cursor,
+                           .save = lm_save};
+    /* continue exactly where the checkpoint stopped */
+    if (ck && zoo_train_resume(&task, ck, &r.state) != ZOO_OK) {
+        fail(&r, "--resume %s: %s", o->resume, zoo_error_message());
+        goto done;
     }
-    r.graph = zoo_graph_new(0);
     r.progress = zoo_progress_open(r.run_dir, r.total_steps, o->quiet);
-    if (!r.graph || !r.progress) {
+    if (!r.progress) {
         fail(&r, "%s", zoo_error_message());
         goto done;
     }
     if (r.data->train_text.replacements)
         zoo_progress_note(r.progress, "data: %lld invalid UTF-8 sequence(s) replaced by U+FFFD",
                           (long long)r.data->train_text.replacements);
-    status = loop(&r, o->stop_after);
+    status = zoo_train_loop(cli, &task, &r.plan, r.progress, &r.state);
     if (status == 0 || status == 130) {
         result->run_dir = strdup(r.run_dir);
         if (asprintf(&result->checkpoint, "%s/latest.safetensors", r.run_dir) < 0)

@@ -225,6 +225,87 @@ expect 1 "ft-utf.txt: invalid UTF-8 at byte offset 8 .* (--set data.invalid_utf8
 printf 'maybe the lord\n' >"$tmp/ft-odd.txt"
 expect 1 "ft-odd.txt:1: a label the training examples do not have" "$zoo" finetune "$tmp/ft.json" \
     --out "$tmp/ft2" --set finetune.eval="$tmp/ft-odd.txt"
+# a fine-tuning run is a run as zoo train makes them: its directory, metrics lines, refusal, resume, Ctrl-C
+for f in config.json labels.txt metrics.jsonl latest.safetensors step-00000160.safetensors; do
+    [ -f "$tmp/ft/$f" ] || fail "finetune: the run directory lacks $f"
+done
+[ "$(grep -c '"loss"' "$tmp/ft/metrics.jsonl")" = 160 ] || fail "finetune metrics.jsonl: not 160 training lines"
+[ "$(grep -c '^{"step":[0-9]*,"loss":[0-9.e+-]*,"lr":[0-9.e+-]*,"grad_norm":[0-9.e+-]*,"tokens_per_s":[0-9.e+-]*,"elapsed_s":[0-9.e+-]*}$' \
+    "$tmp/ft/metrics.jsonl")" = 160 ] || fail "finetune metrics.jsonl: a training line is malformed"
+tail -1 "$tmp/ft/metrics.jsonl" | grep -q \
+    '^{"step":160,"val_loss":[0-9.e+-]*,"accuracy":1,"majority_accuracy":0.5,"bow_accuracy":[0-9.e+-]*}$' ||
+    fail "finetune metrics.jsonl: the last line is not the final evaluation: $(tail -1 "$tmp/ft/metrics.jsonl")"
+expect 1 "ft already holds a run; continue it with --resume .*/ft, or choose another --out" \
+    "$zoo" finetune "$tmp/ft.json" --out "$tmp/ft"
+expect 2 "give a CONFIG.json, or --resume RUN_DIR" "$zoo" finetune
+expect 0 "^held-out accuracy 1.0000  (majority" "$zoo" finetune --resume "$tmp/ft" --quiet # already done
+[ "$(grep -c '"loss"' "$tmp/ft/metrics.jsonl")" = 160 ] || fail "finetune --resume of a finished run trained on"
+# the raw tensors of a checkpoint (what follows its header): the weights and the optimizer state
+tensors() { n=$(od -An -tu8 -N8 "$1" | tr -d ' '); tail -c +$((9 + n)) "$1"; }
+# stopped at step 37 and resumed: the same losses, evaluations, weights and accuracy, to the bit
+expect 0 "stopped after step 37 as asked; continue with zoo finetune --resume" "$zoo" finetune "$tmp/ft.json" \
+    --out "$tmp/ft-s" --stop-after 37 --set train.eval_every=20 --set train.checkpoint_every=30
+[ -f "$tmp/ft-s/step-00000037.safetensors" ] && [ -f "$tmp/ft-s/labels.txt" ] ||
+    fail "finetune --stop-after: no checkpoint of step 37, or no labels.txt"
+expect 0 "^held-out accuracy 1.0000  (majority" "$zoo" finetune --resume "$tmp/ft-s" --quiet
+cp "$tmp/out" "$tmp/ft-s.out"
+expect 0 "" "$zoo" finetune "$tmp/ft.json" --out "$tmp/ft-u" --quiet --set train.eval_every=20 \
+    --set train.checkpoint_every=30
+cmp -s "$tmp/out" "$tmp/ft-s.out" || fail "finetune: the resumed run prints another accuracy line"
+losses "$tmp/ft-u/metrics.jsonl" >"$tmp/lu"
+losses "$tmp/ft-s/metrics.jsonl" >"$tmp/ls"
+cmp -s "$tmp/lu" "$tmp/ls" || { fail "finetune: a resumed run's metrics differ"; diff "$tmp/lu" "$tmp/ls" | head -5 >&2; }
+[ "$(grep -c '"val_loss"' "$tmp/ft-s/metrics.jsonl")" = 8 ] || fail "finetune: not an evaluation every 20 steps"
+tensors "$tmp/ft-u/latest.safetensors" >"$tmp/tu"
+tensors "$tmp/ft-s/latest.safetensors" >"$tmp/ts"
+[ -s "$tmp/tu" ] && cmp -s "$tmp/tu" "$tmp/ts" || fail "finetune: a resumed run ends with other weights"
+expect 0 "^pos (" "$zoo" classify "$tmp/ft-s" --text "god lord said"
+printf 'yes the lord\nno the people\n' >"$tmp/ft-other.txt"
+expect 1 "labels.txt: the run's labels are not the ones finetune.train gives now" \
+    "$zoo" finetune --resume "$tmp/ft-s" --set finetune.train="$tmp/ft-other.txt" --set finetune.eval=null
+# Ctrl-C in the head's training saves a checkpoint and exits 130; the run resumes from it
+"$zoo" finetune "$tmp/ft.json" --out "$tmp/ft-c" --quiet --set train.epochs=null --set train.steps=20000 \
+    >"$tmp/ft-c.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do # the baseline trains first, then the head writes its lines
+    n=$(grep -c '"loss"' "$tmp/ft-c/metrics.jsonl" 2>/dev/null)
+    [ "${n:-0}" -ge 20 ] && break
+    sleep 0.1
+done
+kill -INT "$pid"
+wait "$pid"
+code=$?
+[ "$code" = 130 ] || fail "finetune Ctrl-C: exit $code, expected 130"
+last=$(grep '"loss"' "$tmp/ft-c/metrics.jsonl" | tail -1 | sed -E 's/.*"step":([0-9]+).*/\1/')
+[ -f "$tmp/ft-c/step-$(printf %08d "$last").safetensors" ] || fail "finetune Ctrl-C: no checkpoint of the last step ($last)"
+expect 0 "stopped after step $((last + 3))" "$zoo" finetune --resume "$tmp/ft-c" --stop-after $((last + 3))
+# SST-2: a small BERT pretrained on its sentences, then a head; stopped and resumed as one run
+sst="$source_dir/../shared/data/classification/sst2"
+if [ -f "$sst/stsa.binary.train" ] && [ -f "$sst/stsa.binary.dev" ]; then
+    cut -d' ' -f2- "$sst/stsa.binary.train" >"$tmp/sst-text.txt"
+    expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/sst-bert" --quiet --set model.plugin=bert \
+        --set model.hidden_size=32 --set model.num_hidden_layers=1 --set model.num_attention_heads=2 \
+        --set model.intermediate_size=64 --set model.max_position_embeddings=32 --set data.tokenizer.type=wordpiece \
+        --set data.tokenizer.max_size=2000 --set data.train="$tmp/sst-text.txt" --set train.steps=200 \
+        --set train.optimizer.lr=0.005 --set train.schedule.warmup=20
+    cat >"$tmp/sst.json" <<JSON
+{"finetune": {"base": "sst-bert", "train": "$sst/stsa.binary.train", "eval": "$sst/stsa.binary.dev", "format": "sst"},
+ "data": {"seq_len": 32}, "train": {"steps": 120, "batch_size": 32, "optimizer": {"lr": 0.003}, "eval_every": 40}}
+JSON
+    expect 0 "stopped after step 50" "$zoo" finetune "$tmp/sst.json" --out "$tmp/sst-s" --stop-after 50
+    # a bag of words beats always guessing the majority on SST-2 (0.51 of the dev set) by far
+    expect 0 "^held-out accuracy 0\.[0-9]*  (majority class 0\.5092, bag-of-words logistic regression 0\.[7-9][0-9]*; 872 examples, 2 labels)$" \
+        "$zoo" finetune --resume "$tmp/sst-s" --quiet
+    cp "$tmp/out" "$tmp/sst-s.out"
+    expect 0 "" "$zoo" finetune "$tmp/sst.json" --out "$tmp/sst-u" --quiet
+    cmp -s "$tmp/out" "$tmp/sst-s.out" || fail "finetune on SST-2: the resumed run prints another accuracy line"
+    tensors "$tmp/sst-u/latest.safetensors" >"$tmp/tu"
+    tensors "$tmp/sst-s/latest.safetensors" >"$tmp/ts"
+    cmp -s "$tmp/tu" "$tmp/ts" || fail "finetune on SST-2: a resumed run ends with other weights"
+    [ "$(grep -c '"accuracy":' "$tmp/sst-s/metrics.jsonl")" = 3 ] || fail "finetune on SST-2: not 3 evaluations"
+else
+    echo "SKIP zoo finetune on SST-2: ../shared/data/classification/sst2 not found"
+fi
 bert_files="$source_dir/../shared/data/tokenizers/bert-base-uncased"
 if [ -f "$bert_files/vocab.txt" ]; then
     expect 0 "^101 7592 1010 2088 999 102$" "$zoo" tokenize "$bert_files" --text "Hello, world!"

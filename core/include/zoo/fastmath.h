@@ -44,7 +44,10 @@ static inline float zoo_expf(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23; /* 2^n */
+    /* 2^n, shifted unsigned: a NaN x gives a negative n, and a left shift of a negative int
+     * is undefined (the sanitizers stop a diverging run there instead of letting its NaN
+     * loss be reported) */
+    uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
     return p * scale;
