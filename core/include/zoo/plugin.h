@@ -210,7 +210,7 @@ typedef struct zoo_plugin {
      * to load for a type without opening every library. A name another type
      * already has is refused at load. The host unloads the plugin only when
      * no tokenizer of its types is alive. */
-    const zoo_tokenizer_def *const *tokenizers;
+    const struct zoo_tokenizer_def *const *tokenizers; /* zoo/tokenizer_type.h */
 } zoo_plugin;
 
 typedef const zoo_plugin *(*zoo_plugin_entry_fn)(void);

@@ -20,6 +20,7 @@
 #include "zoo/tensor.h"
 #include "zoo/threads.h"
 #include "zoo/tokenizer.h"
+#include "zoo/tokenizer_type.h"
 #include "zoo/word_vectors.h"
 
 #ifdef __cplusplus

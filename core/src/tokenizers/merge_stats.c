@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "zoo/status.h"
-#include "zoo/tokenizer.h"
+#include "zoo/tokenizer_type.h"
 
 typedef struct seq {
     int64_t count;

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "zoo/tokenizer.h"
+#include "zoo/tokenizer_type.h"
 
 #define N_CODE_POINTS 0x110000
 

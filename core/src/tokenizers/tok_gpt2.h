@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "zoo/tokenizer.h"
+#include "zoo/tokenizer_type.h"
 
 #define ZOO_GPT2_EOT "<|endoftext|>"
 

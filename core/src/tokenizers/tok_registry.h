@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "zoo/tokenizer.h"
+#include "zoo/tokenizer_type.h"
 
 /* An operation of def, or NULL when def (compiled before it existed) is too
  * short to hold it. */

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "zoo/tokenizer.h"
+#include "zoo/tokenizer_type.h"
 
 typedef struct word_state {
     zoo_vocab *vocab;

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "zoo/tokenizer.h"
+#include "zoo/tokenizer_type.h"
 
 #define ZOO_WP_MAX_CHARS 100 /* BERT's max_input_chars_per_word */
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tok_registry.h"
-#include "zoo/tokenizer.h"
+#include "zoo/tokenizer_type.h"
 
 struct zoo_tokenizer {
     zoo_tokenizer_ops ops; /* the type's table, absent operations NULL */
