@@ -77,11 +77,34 @@ zoo_registry *zoo_cli_registry(const zoo_cli *cli) {
     return r;
 }
 
+const char *zoo_cli_plugin_not_found(const zoo_registry *r, const char *name) {
+    static char msg[4096];
+    const char *names[256];
+    int n = 0;
+    for (int i = 0; i < r->count && n < 256; i++)
+        if (!r->entries[i].shadowed) names[n++] = r->entries[i].name;
+    const char *near = zoo_suggest(name, names, n);
+    int at = snprintf(msg, sizeof msg, "no plugin named '%s'", name);
+    if (near) at += snprintf(msg + at, sizeof msg - (size_t)at, " (did you mean '%s'?)", near);
+    at += snprintf(msg + at, sizeof msg - (size_t)at, "; looked in ");
+    for (int i = 0; i < r->n_files && at < (int)sizeof msg; i++)
+        at += snprintf(msg + at, sizeof msg - (size_t)at, "%s%s", i ? ", " : "", r->files[i]);
+    const char *path = getenv("ZOO_PLUGIN_PATH");
+    if (at < (int)sizeof msg)
+        at += snprintf(msg + at, sizeof msg - (size_t)at, "%sZOO_PLUGIN_PATH (%s)",
+                       r->n_files ? " and " : "", path && *path ? path : "unset");
+    if (at < (int)sizeof msg)
+        snprintf(msg + at, sizeof msg - (size_t)at,
+                 ". Add a plugin with --registry FILE (or ZOO_REGISTRY) holding its entry, or put "
+                 "NAME.so and its manifest NAME.json in a directory on ZOO_PLUGIN_PATH; zoo list "
+                 "shows what was found");
+    return msg;
+}
+
 zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const char *name) {
     const zoo_reg_entry *e = zoo_registry_find(r, name);
     if (!e) {
-        zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                     "no plugin named '%s' (zoo list shows the plugins found)", name);
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_cli_plugin_not_found(r, name));
         return NULL;
     }
     zoo_loaded *p = NULL;

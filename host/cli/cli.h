@@ -48,6 +48,11 @@ zoo_registry *zoo_cli_registry(const zoo_cli *cli);
 /* The default registry's path (build tree or install tree), from malloc. */
 char *zoo_cli_default_registry(void);
 
+/* "no plugin named 'x' (did you mean 'y'?); looked in FILES and
+ * ZOO_PLUGIN_PATH (...). Add a plugin with ...": where the host looked and
+ * how to add one. Static storage, valid until the next call. */
+const char *zoo_cli_plugin_not_found(const zoo_registry *r, const char *name);
+
 /* Finds and loads a plugin by name; prints the error and returns NULL. */
 zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const char *name);
 

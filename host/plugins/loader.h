@@ -7,6 +7,7 @@
 #include "extras.h"
 #include "registry.h"
 #include "zoo/plugin.h"
+#include "zoo/tokenizer_type.h"
 
 /* An operation added after ABI 1.0, or NULL when the plugin's table (built
  * for an older minor version) is too short to hold it. */
