@@ -77,7 +77,7 @@ expect 0 '"tokenizers":	\["bytes"\]' "$zoo" list --json --registry "$tmp/bytes.j
 expect 0 "vocab_size  *int  *16  *>= 2" "$zoo" info good --registry "$good"
 expect 0 "int64 vocab(model)" "$zoo" info good --registry "$good"
 expect 0 "^formats: word2vec-bin word2vec-text$" "$zoo" info word2vec
-expect 1 "zoo info: no plugin named 'nope'; looked in .*good.json and ZOO_PLUGIN_PATH .*Add a plugin with --registry FILE" "$zoo" info nope --registry "$good"
+expect 1 "zoo info: no plugin named 'nope'; looked in .*good.json.* and ZOO_PLUGIN_PATH .*Add a plugin with --registry FILE" "$zoo" info nope --registry "$good"
 expect 2 "zoo info: expected one plugin name" "$zoo" info
 registry "$tmp/missing.json" missing_op "$fixtures/missing_op.so"
 expect 1 "lacks the required operation 'forward' (NULL)" "$zoo" info missing_op --registry "$tmp/missing.json"

@@ -250,6 +250,8 @@ static const zoo_plugin_ops llama_ops = {
     .decode_step = llama_decode_step,
 };
 
+static const zoo_tokenizer_def *const llama_tokenizers[] = {&llama_bytes_type, NULL};
+
 static const zoo_plugin llama_plugin = {
     .size = sizeof(zoo_plugin),
     .abi_major = ZOO_ABI_MAJOR,
@@ -262,6 +264,7 @@ static const zoo_plugin llama_plugin = {
     .n_hparams = sizeof llama_hparams / sizeof llama_hparams[0],
     .capabilities = ZOO_CAP_DECODE,
     .ops = &llama_ops,
+    .tokenizers = llama_tokenizers,
 };
 
 ZOO_PLUGIN_EXPORT const zoo_plugin *zoo_plugin_entry(void) {

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "llama.h"
-#include "zoo/tokenizer.h"
+#include "zoo/tokenizer_type.h"
 
 #define N_BYTES 256
 
