@@ -6,3 +6,11 @@ add_test(NAME sdk
     ${CMAKE_CURRENT_LIST_DIR}/../sdk_plugin)
 set_tests_properties(sdk PROPERTIES TIMEOUT 300
   ENVIRONMENT "OPENBLAS_NUM_THREADS=1;CMAKE=${CMAKE_COMMAND};CC=${CMAKE_C_COMPILER}")
+
+# The fifth model as a new user would add it: tests/llama built out of tree
+# against the install, its suite, then driven as a drop-in (test_llama_example.sh).
+add_test(NAME llama-example
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_llama_example.sh ${PROJECT_BINARY_DIR}
+    ${PROJECT_SOURCE_DIR}/tests/llama ${PROJECT_SOURCE_DIR}/../shared/data)
+set_tests_properties(llama-example PROPERTIES TIMEOUT 600
+  ENVIRONMENT "OPENBLAS_NUM_THREADS=1;CMAKE=${CMAKE_COMMAND};CC=${CMAKE_C_COMPILER}")

@@ -1,0 +1,116 @@
+#!/bin/sh
+# The proof that a new architecture is a drop-in: the llama example
+# (tests/llama) built out of tree against an installed zoo, twice (pkg-config
+# with its Makefile, find_package with its CMakeLists.txt), its own suite run,
+# then dropped with its manifest into a ZOO_PLUGIN_PATH directory and driven
+# by the installed host: listed and checked, the conformance suite, 300
+# training steps with its own tokenizer type and a falling loss, and
+# generation through its key/value cache.
+#
+#   test_llama_example.sh BUILD_DIR EXAMPLE_DIR [SHARED_DATA_DIR]
+#
+# Set ZOO_SDK_KEEP=1 to keep the temporary directory for inspection.
+set -eu
+
+build=$(cd "$1" && pwd)
+example=$(cd "$2" && pwd)
+shared=${3:-}
+cmake=${CMAKE:-cmake}
+cc=${CC:-cc}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-llama.XXXXXX")
+if [ "${ZOO_SDK_KEEP:-0}" = 1 ]; then
+    echo "llama: keeping $tmp"
+else
+    trap 'rm -rf "$tmp"' EXIT
+fi
+prefix=$tmp/prefix
+step=""
+
+fail() {
+    echo "llama: FAILED at step '$step': $*" >&2
+    exit 1
+}
+begin() {
+    step=$1
+    echo "llama: $step"
+}
+zoo() {
+    env -u ZOO_REGISTRY ZOO_PLUGIN_PATH="$tmp/plugins" "$prefix/bin/zoo" "$@" \
+        >"$tmp/zoo.out" 2>"$tmp/zoo.err" || {
+        cat "$tmp/zoo.out" "$tmp/zoo.err" >&2
+        fail "zoo $* exited non-zero"
+    }
+    cat "$tmp/zoo.out"
+}
+
+begin "install into a temporary prefix"
+"$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 ||
+    { cat "$tmp/install.log" >&2; fail "cmake --install"; }
+pc=$(find "$prefix" -name zoo.pc -path '*/pkgconfig/*' | head -n 1)
+[ -n "$pc" ] || fail "no zoo.pc installed"
+mkdir -p "$tmp/plugins"
+cp -r "$example" "$tmp/src"
+
+begin "build the example and its suite with pkg-config (Makefile)"
+PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$tmp/src" CC="$cc" \
+    CFLAGS="-O2 -Wall -Wextra -Werror" >"$tmp/make.log" 2>&1 ||
+    { cat "$tmp/make.log" >&2; fail "make"; }
+nm -D --defined-only "$tmp/src/llama.so" | awk '{print $NF}' >"$tmp/symbols"
+[ "$(cat "$tmp/symbols")" = zoo_plugin_entry ] ||
+    { cat "$tmp/symbols" >&2; fail "llama.so exports more than zoo_plugin_entry"; }
+if readelf -d "$tmp/src/llama.so" | grep -q 'NEEDED.*openblas'; then fail "llama.so links OpenBLAS"; fi
+
+begin "its own suite passes (make check)"
+PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$tmp/src" check >"$tmp/check.log" 2>&1 ||
+    { cat "$tmp/check.log" >&2; fail "make check"; }
+grep -q "100%: Checks: 4" "$tmp/check.log" || { cat "$tmp/check.log" >&2; fail "the suite did not run its 4 tests"; }
+
+begin "build and test it again with find_package(zoo) (CMakeLists.txt)"
+if ! { "$cmake" -S "$tmp/src" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DCMAKE_C_COMPILER="$cc" -DCMAKE_C_FLAGS="-Werror" &&
+    "$cmake" --build "$tmp/cmake-build" && ctest --test-dir "$tmp/cmake-build" --output-on-failure; } \
+    >"$tmp/cmake.log" 2>&1; then
+    cat "$tmp/cmake.log" >&2
+    fail "cmake build and ctest against the installed package"
+fi
+
+cp "$tmp/src/llama.so" "$tmp/src/llama.json" "$tmp/plugins/"
+
+begin "zoo list --check lists the drop-in with its tokenizer type"
+zoo list --check >"$tmp/list"
+grep -A1 '^llama ' "$tmp/list" | grep -q '^  ok: library loads' ||
+    { cat "$tmp/list" >&2; fail "llama is not listed as a library that loads"; }
+zoo list --json | grep -q '"llama_bytes"' || fail "the llama_bytes tokenizer type is not listed"
+
+begin "zoo check-plugin llama: the conformance suite"
+zoo check-plugin llama >"$tmp/conformance"
+grep -q '^PASS gradients' "$tmp/conformance" || fail "no gradient check passed"
+grep -q '^PASS decode' "$tmp/conformance" || fail "no decode check passed"
+grep -q '^PASS threads-gradients' "$tmp/conformance" || fail "no thread check passed"
+
+begin "300 training steps with its own tokenizer type; the loss falls"
+corpus="$example/data/tiny.txt"
+if [ -n "$shared" ] && [ -f "$shared/corpus/tinyshakespeare.txt" ]; then
+    corpus="$shared/corpus/tinyshakespeare.txt"
+else
+    echo "llama: SKIP tinyshakespeare (no ../shared/data): training on the committed data/tiny.txt"
+fi
+cat >"$tmp/train.json" <<JSON
+{"model": {"plugin": "llama", "n_layer": 2, "n_head": 4, "n_embd": 64},
+ "data": {"train": "$corpus", "tokenizer": {"type": "llama_bytes"}, "seq_len": 64},
+ "train": {"steps": 300, "batch_size": 8, "optimizer": {"name": "adamw", "lr": 0.003},
+           "schedule": {"name": "cosine", "warmup": 20, "min_lr": 0.0003},
+           "eval_every": 100, "eval_batches": 4, "checkpoint_every": 300}}
+JSON
+zoo train "$tmp/train.json" --out "$tmp/run" --quiet >/dev/null
+first=$(grep '"loss"' "$tmp/run/metrics.jsonl" | head -1 | sed -E 's/.*"loss":([0-9.e+-]+).*/\1/')
+last=$(grep '"loss"' "$tmp/run/metrics.jsonl" | tail -1 | sed -E 's/.*"loss":([0-9.e+-]+).*/\1/')
+echo "llama: training loss $first -> $last"
+awk -v f="$first" -v l="$last" 'BEGIN { exit !(l < 0.6 * f) }' || fail "loss $first -> $last did not fall by 40%"
+
+begin "zoo generate through its cache"
+zoo generate "$tmp/run" --prompt "The " --max-new-tokens 40 --seed 1 --json >"$tmp/gen"
+grep -q '"generated": *40' "$tmp/gen" || { cat "$tmp/gen" >&2; fail "did not generate 40 tokens"; }
+
+echo "llama: all steps passed"
