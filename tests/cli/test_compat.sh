@@ -124,9 +124,10 @@ npy_floats() { tail -c 64 "$1" | od -An -v -tf4 | tr -s ' ' '\n' | grep . | sed 
 for m in gpt bert word2vec; do
     run emb embed "$fx/runs/$m" --text "The old fox walked." --pool mean --out "$tmp/e.npy" || continue
     size=$(wc -c <"$exp/embed-$m.npy")
-    [ "$(wc -c <"$tmp/e.npy")" = "$size" ] &&
-        [ "$(head -c $((size - 64)) "$tmp/e.npy" | cksum)" = "$(head -c $((size - 64)) "$exp/embed-$m.npy" | cksum)" ] ||
+    if [ "$(wc -c <"$tmp/e.npy")" != "$size" ] ||
+        [ "$(head -c $((size - 64)) "$tmp/e.npy" | cksum)" != "$(head -c $((size - 64)) "$exp/embed-$m.npy" | cksum)" ]; then
         fail "zoo embed runs/$m: not a [16] float32 .npy as zoo 0.1.0 wrote"
+    fi
     npy_floats "$exp/embed-$m.npy" >"$tmp/e.exp"
     npy_floats "$tmp/e.npy" >"$tmp/e.got"
     same_json "zoo embed runs/$m --pool mean" "$tmp/e.exp" "$tmp/e.got"
