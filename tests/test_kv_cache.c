@@ -45,6 +45,7 @@ START_TEST(test_steps_equal_full_attention) {
         zoo_kv_cache *c;
         ck_assert_int_eq(zoo_kv_cache_new(L_, B, 12, C, &c), ZOO_OK);
         ck_assert_int_eq(zoo_kv_cache_max_len(c), 12);
+        ck_assert_int_eq(zoo_kv_cache_batch(c), B);
         int t0 = 0;
         for (size_t s = 0; s < sizeof steps / sizeof steps[0]; s++) {
             int n = steps[s];

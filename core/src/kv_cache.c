@@ -48,6 +48,10 @@ int64_t zoo_kv_cache_max_len(const zoo_kv_cache *c) {
     return c->max_len;
 }
 
+int64_t zoo_kv_cache_batch(const zoo_kv_cache *c) {
+    return c->B;
+}
+
 void zoo_kv_cache_clear(zoo_kv_cache *c) {
     c->len = 0;
 }

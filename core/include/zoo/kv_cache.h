@@ -36,9 +36,10 @@ ZOO_API int zoo_kv_cache_new(int n_layer, int64_t B, int64_t max_len, int64_t C,
                              zoo_kv_cache **out);
 ZOO_API void zoo_kv_cache_free(zoo_kv_cache *c); /* NULL is fine */
 
-/* Positions held (advanced past), and the most it can hold. */
+/* Positions held (advanced past), the most it can hold, and its B. */
 ZOO_API int64_t zoo_kv_cache_len(const zoo_kv_cache *c);
 ZOO_API int64_t zoo_kv_cache_max_len(const zoo_kv_cache *c);
+ZOO_API int64_t zoo_kv_cache_batch(const zoo_kv_cache *c);
 /* Forgets every position (len = 0), keeping the memory: a new prompt. */
 ZOO_API void zoo_kv_cache_clear(zoo_kv_cache *c);
 
