@@ -112,6 +112,14 @@ static void head_forward(const attn_job *j, int b, int h, float *p /* (Tq,L) */)
     const float *kh = j->k + kv, *vh = j->v + kv;
     const int32_t *mask = j->mask ? j->mask + (int64_t)b * j->Tk : NULL;
     float *oh = j->out + (int64_t)b * Tq * C + (int64_t)h * hs;
+    if (Tq == 1) { /* a decoding step: matrix-vector products, which sgemm would pack first */
+        int cols = block_cols(j, 0, 1);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, cols, hs, j->scale, kh, j->ldkv, qh, 1, 0.0f, p,
+                    1);
+        masked_softmax_rows(p, mask, L, 0, 1, cols, j->causal, j->off);
+        cblas_sgemv(CblasRowMajor, CblasTrans, cols, hs, 1.0f, vh, j->ldkv, p, 1, 0.0f, oh, 1);
+        return;
+    }
     for (int t0 = 0; t0 < Tq; t0 += j->block) {
         int rows = Tq - t0 < j->block ? Tq - t0 : j->block, cols = block_cols(j, t0, rows);
         float *pb = p + (int64_t)t0 * L;
