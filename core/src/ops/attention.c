@@ -226,7 +226,7 @@ static bool attention_check(zoo_graph *g, const zoo_attention_args *a, int64_t *
                             int64_t *L_out) {
     const char *op = "zoo_attention";
     const zoo_tensor *q = a->q, *k = a->k, *v = a->v;
-    char sq[64], sk[64], sv[64];
+    char sq[64];
     zoo_shape_str(q, sq, sizeof sq);
     if (!zoo_check_f32(g, op, q, "q")) return false;
     if (q->ndim != 3) {
@@ -247,6 +247,7 @@ static bool attention_check(zoo_graph *g, const zoo_attention_args *a, int64_t *
     int64_t C = q->shape[2], Tk = q->shape[1];
     if (k) {
         if (!zoo_check_f32(g, op, k, "k") || !zoo_check_f32(g, op, v, "v")) return false;
+        char sk[64], sv[64];
         zoo_shape_str(k, sk, sizeof sk), zoo_shape_str(v, sv, sizeof sv);
         if (k->ndim != 3 || !zoo_tensor_same_shape(k, v)) {
             zoo_graph_fail(g, ZOO_ERR_SHAPE, "%s: k %s and v %s must have the same shape [B,Tk,C]",
