@@ -1,43 +1,53 @@
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "check_util.h"
 
-/* The definition, one score at a time in double: out[b,t,h*hs+d] =
- * sum_j softmax_j(q_t . k_j / sqrt(hs) over visible j) v_j[d]; zero when no j is visible.
- * q, k, v are [B,T,ld] with head h at columns h*hs. */
-static void reference_attention(float *out, const float *q, const float *k, const float *v, int ld,
-                                const int32_t *mask, int B, int T, int C, int NH, bool causal) {
+/* The definition, one score at a time in double, for queries that may be
+ * fewer than the keys: query row i of q [B,Tq,ldq] sits at position off+i
+ * and sees key j of k, v [B,Tk,ldkv] when j < L, j <= off+i (causal) and
+ * mask[b,j] != 0; out[b,i,h*hs+d] = sum_j softmax_j(q_i . k_j / sqrt(hs)) v_j[d],
+ * zero when no j is visible. Head h sits at columns h*hs. */
+static void reference_general(float *out, const float *q, int ldq, const float *k, const float *v,
+                              int ldkv, const int32_t *mask, int B, int Tq, int Tk, int L, int off,
+                              int C, int NH, bool causal) {
     int hs = C / NH;
-    double *w = malloc((size_t)T * sizeof *w);
+    double *w = malloc((size_t)L * sizeof *w);
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++)
-            for (int t = 0; t < T; t++) {
-                const float *qt = q + ((int64_t)b * T + t) * ld + h * hs;
+            for (int t = 0; t < Tq; t++) {
+                const float *qt = q + ((int64_t)b * Tq + t) * ldq + h * hs;
                 double maxv = -INFINITY;
-                for (int j = 0; j < T; j++) {
-                    bool visible = (!causal || j <= t) && (!mask || mask[b * T + j]);
+                for (int j = 0; j < L; j++) {
+                    bool visible = (!causal || j <= off + t) && (!mask || mask[b * Tk + j]);
                     w[j] = NAN;
                     if (!visible) continue;
-                    const float *kj = k + ((int64_t)b * T + j) * ld + h * hs;
+                    const float *kj = k + ((int64_t)b * Tk + j) * ldkv + h * hs;
                     double s = 0;
                     for (int d = 0; d < hs; d++) s += (double)qt[d] * kj[d];
                     w[j] = s / sqrt((double)hs);
                     if (w[j] > maxv) maxv = w[j];
                 }
                 double sum = 0;
-                for (int j = 0; j < T; j++)
+                for (int j = 0; j < L; j++)
                     if (!isnan(w[j])) sum += w[j] = exp(w[j] - maxv);
-                float *ot = out + ((int64_t)b * T + t) * C + h * hs;
+                float *ot = out + ((int64_t)b * Tq + t) * C + h * hs;
                 for (int d = 0; d < hs; d++) {
                     double acc = 0;
-                    for (int j = 0; j < T; j++)
+                    for (int j = 0; j < L; j++)
                         if (!isnan(w[j]))
-                            acc += w[j] / sum * v[((int64_t)b * T + j) * ld + h * hs + d];
+                            acc += w[j] / sum * v[((int64_t)b * Tk + j) * ldkv + h * hs + d];
                     ot[d] = (float)acc;
                 }
             }
     free(w);
+}
+
+/* Self-attention: q, k, v all [B,T,ld]. */
+static void reference_attention(float *out, const float *q, const float *k, const float *v, int ld,
+                                const int32_t *mask, int B, int T, int C, int NH, bool causal) {
+    reference_general(out, q, ld, k, v, ld, mask, B, T, T, T, 0, C, NH, causal);
 }
 
 /* q|k|v along the last axis, as GPT-2's c_attn writes them. */
@@ -402,7 +412,7 @@ START_TEST(test_errors) {
     zoo_graph *g = zoo_graph_new(0);
     /* tensors are wrapped over one static buffer so that resets keep them valid */
     static float data[2 * 5 * 12];
-    static int32_t ids[2 * 5];
+    static int32_t ids[2 * 5 * 12];
 #define F(...) zoo_tensor_wrap(g, ZOO_F32, ZOO_NDIM(__VA_ARGS__), ZOO_SHAPE(__VA_ARGS__), data)
 #define I(...) zoo_tensor_wrap(g, ZOO_I32, ZOO_NDIM(__VA_ARGS__), ZOO_SHAPE(__VA_ARGS__), ids)
     expect_error(F(10, 6), NULL, NULL, 1, NULL, g, ZOO_ERR_SHAPE,
@@ -416,9 +426,19 @@ START_TEST(test_errors) {
     expect_error(F(2, 5, 10), NULL, NULL, 1, NULL, g, ZOO_ERR_SHAPE,
                  "zoo_attention: packed q|k|v [2,5,10]: last axis 10 is not divisible by 3");
     expect_error(F(2, 5, 6), F(2, 5, 6), F(2, 4, 6), 2, NULL, g, ZOO_ERR_SHAPE,
-                 "zoo_attention: q [2,5,6], k [2,5,6] and v [2,4,6] must have the same shape");
+                 "zoo_attention: k [2,5,6] and v [2,4,6] must have the same shape [B,Tk,C]");
     expect_error(F(2, 5, 6), F(2, 5, 3), F(2, 5, 6), 1, NULL, g, ZOO_ERR_SHAPE,
-                 "zoo_attention: q [2,5,6], k [2,5,3] and v [2,5,6] must have the same shape");
+                 "zoo_attention: k [2,5,3] and v [2,5,6] must have the same shape [B,Tk,C]");
+    expect_error(F(2, 5, 6), F(10, 6), F(10, 6), 1, NULL, g, ZOO_ERR_SHAPE,
+                 "zoo_attention: k [10,6] and v [10,6] must have the same shape [B,Tk,C]");
+    expect_error(F(2, 5, 6), F(2, 7, 4), F(2, 7, 4), 1, NULL, g, ZOO_ERR_SHAPE,
+                 "zoo_attention: q [2,5,6] does not fit k [2,7,4]: expected [2,Tq,4] (or a "
+                 "packed [2,Tq,12])");
+    expect_error(F(3, 5, 6), F(2, 5, 6), F(2, 5, 6), 1, NULL, g, ZOO_ERR_SHAPE,
+                 "zoo_attention: q [3,5,6] does not fit k [2,5,6]: expected [2,Tq,6] (or a "
+                 "packed [2,Tq,18])");
+    expect_error(F(2, 5, 6), F(2, 7, 6), F(2, 7, 6), 2, I(2, 5), g, ZOO_ERR_SHAPE,
+                 "zoo_attention: key_mask must be [B,T] = [2,7], not [2,5]");
     expect_error(F(2, 5, 6), F(2, 5, 6), NULL, 2, NULL, g, ZOO_ERR_ARG,
                  "zoo_attention: k and v must both be given, or both NULL with packed q|k|v "
                  "(q [2,5,6])");
@@ -442,6 +462,274 @@ START_TEST(test_errors) {
 }
 END_TEST
 
+/* --- queries fewer than keys (zoo_attention_ex) ------------------------- */
+
+/* How q, k and v are laid out for zoo_attention_ex. */
+enum q_layout {
+    Q_SEPARATE, /* q [B,Tq,C], k and v [B,Tk,C] */
+    Q_PACKED,   /* q a packed [B,Tq,3C] whose k|v columns are not read, k and v [B,Tk,C] */
+    QKV_PACKED, /* one packed q|k|v [B,T,3C], k = v = NULL (Tq = Tk) */
+};
+
+typedef struct ex_case {
+    int B, Tq, Tk, kv_len, off, NH, hs;
+    bool causal, masked;
+    enum q_layout layout;
+} ex_case;
+
+/* zoo_attention_ex on random data against reference_general. Everything the
+ * call must not read (k and v rows past kv_len, the k|v columns of a packed
+ * q used with separate k and v) is NaN, which would reach the output if read. */
+static void check_forward_ex(zoo_rng *rng, const ex_case *c) {
+    int B = c->B, Tq = c->Tq, Tk = c->Tk, C = c->NH * c->hs;
+    int L = c->kv_len ? c->kv_len : Tk;
+    bool packed_q = c->layout != Q_SEPARATE, all = c->layout == QKV_PACKED;
+    int ldq = packed_q ? 3 * C : C, ldkv = all ? 3 * C : C;
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_tensor *q = zoo_new(g, ZOO_F32, B, Tq, ldq), *k = NULL, *v = NULL;
+    zoo_rng_fill_uniform(rng, zoo_f32(q), (size_t)q->numel, -2, 2);
+    const float *kd = zoo_f32(q) + C, *vd = zoo_f32(q) + 2 * C;
+    if (!all) {
+        k = zoo_new(g, ZOO_F32, B, Tk, C), v = zoo_new(g, ZOO_F32, B, Tk, C);
+        zoo_rng_fill_uniform(rng, zoo_f32(k), (size_t)k->numel, -2, 2);
+        zoo_rng_fill_uniform(rng, zoo_f32(v), (size_t)v->numel, -2, 2);
+        kd = zoo_f32(k), vd = zoo_f32(v);
+        if (packed_q)
+            for (int64_t r = 0; r < (int64_t)B * Tq; r++)
+                for (int i = C; i < 3 * C; i++) zoo_f32(q)[r * 3 * C + i] = NAN;
+    }
+    for (int b = 0; b < B; b++) /* the rows past kv_len */
+        for (int t = L; t < Tk; t++)
+            for (int i = 0; i < C; i++) {
+                ((float *)kd)[((int64_t)b * Tk + t) * ldkv + i] = NAN;
+                ((float *)vd)[((int64_t)b * Tk + t) * ldkv + i] = NAN;
+            }
+    zoo_tensor *mask = NULL;
+    if (c->masked) {
+        mask = zoo_new(g, ZOO_I32, B, Tk);
+        random_mask(zoo_i32(mask), rng, B, Tk);
+    }
+    zoo_attention_args a = {.size = sizeof a,
+                            .q = q,
+                            .k = k,
+                            .v = v,
+                            .n_head = c->NH,
+                            .causal = c->causal,
+                            .key_mask = mask,
+                            .q_offset = c->off,
+                            .kv_len = c->kv_len};
+    zoo_tensor *out = zoo_attention_ex(g, &a);
+    ck_assert_msg(out, "%s", zoo_graph_error(g));
+    ck_assert(out->ndim == 3 && out->shape[0] == B && out->shape[1] == Tq && out->shape[2] == C);
+    float *want = malloc((size_t)out->numel * sizeof *want);
+    reference_general(want, zoo_f32(q), ldq, kd, vd, ldkv, mask ? zoo_i32(mask) : NULL, B, Tq, Tk,
+                      L, c->off, C, c->NH, c->causal);
+    ck_assert_floats_close(zoo_f32(out), want, out->numel, 1e-5, 1e-5);
+    free(want);
+    zoo_graph_free(g);
+}
+
+START_TEST(test_ex_matches_reference) {
+    /* Tq, Tk, kv_len, off: a decoding step, a prefill after a prefix, kv_len < Tk,
+     * an offset past the keys (causal then sees them all), no offset */
+    const int shapes[][4] = {{1, 1, 0, 0}, {1, 7, 0, 6}, {1, 9, 5, 4}, {3, 7, 0, 4}, {3, 9, 6, 3},
+                             {2, 6, 4, 0}, {3, 5, 0, 7}, {5, 5, 0, 0}, {5, 5, 3, 2}, {4, 4, 4, 1}};
+    const int heads[][2] = {{1, 1}, {1, 8}, {3, 2}, {2, 5}};
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 21);
+    for (int B = 1; B <= 2; B++)
+        for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+            for (int hi = 0; hi < 4; hi++)
+                for (int variant = 0; variant < 4; variant++)
+                    for (int layout = Q_SEPARATE; layout <= QKV_PACKED; layout++) {
+                        const int *sh = shapes[si];
+                        if (layout == QKV_PACKED && sh[0] != sh[1]) continue;
+                        ex_case c = {B,
+                                     sh[0],
+                                     sh[1],
+                                     sh[2],
+                                     sh[3],
+                                     heads[hi][0],
+                                     heads[hi][1],
+                                     variant & 1,
+                                     variant & 2,
+                                     (enum q_layout)layout};
+                        check_forward_ex(&rng, &c);
+                    }
+    /* long enough for causal blocks: rows 0..129 at positions 60..189 over 190 of 200 keys */
+    ex_case longer[] = {{1, 130, 200, 190, 60, 2, 4, true, false, Q_SEPARATE},
+                        {2, 70, 100, 0, 30, 1, 3, true, true, Q_PACKED},
+                        {1, 130, 130, 100, 0, 2, 2, true, true, QKV_PACKED}};
+    for (size_t i = 0; i < sizeof longer / sizeof longer[0]; i++)
+        check_forward_ex(&rng, &longer[i]);
+}
+END_TEST
+
+/* A cached decoding step is a slice of full attention: the last Tq rows of
+ * attention over T positions equal attention of those Tq queries at
+ * q_offset = T-Tq over all T keys. */
+START_TEST(test_ex_last_rows_equal_full_attention) {
+    const int Ts[] = {9, 150}, Tqs[] = {1, 4, 70};
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 22);
+    for (int ti = 0; ti < 2; ti++)
+        for (int qi = 0; qi < 3; qi++)
+            for (int variant = 0; variant < 4; variant++) {
+                enum { B = 2, NH = 2, HS = 4, C = NH * HS };
+                int T = Ts[ti], Tq = Tqs[qi];
+                if (Tq > T) continue;
+                bool causal = variant & 1, masked = variant & 2;
+                zoo_graph *g = zoo_graph_new(0);
+                zoo_tensor *q = zoo_new(g, ZOO_F32, B, T, C), *k = zoo_new(g, ZOO_F32, B, T, C),
+                           *v = zoo_new(g, ZOO_F32, B, T, C), *mask = NULL;
+                zoo_rng_fill_uniform(&rng, zoo_f32(q), (size_t)q->numel, -2, 2);
+                zoo_rng_fill_uniform(&rng, zoo_f32(k), (size_t)k->numel, -2, 2);
+                zoo_rng_fill_uniform(&rng, zoo_f32(v), (size_t)v->numel, -2, 2);
+                if (masked) {
+                    mask = zoo_new(g, ZOO_I32, B, T);
+                    random_mask(zoo_i32(mask), &rng, B, T);
+                }
+                zoo_tensor *full = zoo_attention(g, q, k, v, NH, causal, mask);
+                zoo_tensor *last = zoo_new(g, ZOO_F32, B, Tq, C);
+                for (int b = 0; b < B; b++)
+                    memcpy(zoo_f32(last) + (int64_t)b * Tq * C,
+                           zoo_f32(q) + ((int64_t)b * T + T - Tq) * C,
+                           (size_t)Tq * C * sizeof(float));
+                zoo_attention_args a = {.size = sizeof a,
+                                        .q = last,
+                                        .k = k,
+                                        .v = v,
+                                        .n_head = NH,
+                                        .causal = causal,
+                                        .key_mask = mask,
+                                        .q_offset = T - Tq};
+                zoo_tensor *part = zoo_attention_ex(g, &a);
+                ck_assert_msg(full && part, "%s", zoo_graph_error(g));
+                for (int b = 0; b < B; b++)
+                    ck_assert_floats_close(zoo_f32(part) + (int64_t)b * Tq * C,
+                                           zoo_f32(full) + ((int64_t)b * T + T - Tq) * C,
+                                           (int64_t)Tq * C, 1e-6, 1e-6);
+                zoo_graph_free(g);
+            }
+}
+END_TEST
+
+typedef struct {
+    zoo_attention_args a;
+    const int32_t *mask; /* [B,Tk] or NULL */
+} ex_ctx;
+
+static zoo_tensor *build_attention_ex(zoo_graph *g, void *arg) {
+    ex_ctx *c = arg;
+    zoo_attention_args a = c->a;
+    const zoo_tensor *kt = a.k ? a.k : a.q;
+    if (c->mask)
+        a.key_mask =
+            zoo_tensor_wrap(g, ZOO_I32, 2, ZOO_SHAPE(kt->shape[0], kt->shape[1]), (void *)c->mask);
+    return zoo_attention_ex(g, &a);
+}
+
+/* Gradients of the general case by finite differences; then the rows past
+ * kv_len and the unread columns of a packed q take exactly zero. */
+START_TEST(test_ex_backward) {
+    const ex_case cases[] = {
+        {2, 3, 7, 0, 4, 2, 3, true, false, Q_SEPARATE},
+        {2, 3, 7, 5, 2, 2, 3, true, true, Q_SEPARATE},
+        {1, 2, 6, 4, 3, 1, 4, false, true, Q_SEPARATE},
+        {2, 1, 6, 5, 4, 2, 2, true, false, Q_SEPARATE},
+        {2, 2, 8, 6, 4, 2, 2, true, false, Q_PACKED},
+        {1, 3, 5, 4, 1, 1, 3, false, false, Q_PACKED},
+        {2, 5, 5, 3, 1, 2, 2, true, true, QKV_PACKED},
+        {1, 70, 80, 75, 5, 1, 2, true, false, Q_SEPARATE},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const ex_case *ec = &cases[ci];
+        int C = ec->NH * ec->hs, L = ec->kv_len ? ec->kv_len : ec->Tk;
+        zoo_rng rng;
+        zoo_rng_seed(&rng, 200 + ci);
+        zoo_params *p = zoo_params_new();
+        ex_ctx c = {.a = {.size = sizeof c.a,
+                          .n_head = ec->NH,
+                          .causal = ec->causal,
+                          .q_offset = ec->off,
+                          .kv_len = ec->kv_len}};
+        if (ec->layout == QKV_PACKED) {
+            c.a.q = RAND_PARAM(p, &rng, "qkv", -1, 1, ec->B, ec->Tq, 3 * C);
+        } else {
+            c.a.q =
+                RAND_PARAM(p, &rng, "q", -1, 1, ec->B, ec->Tq, ec->layout == Q_PACKED ? 3 * C : C);
+            c.a.k = RAND_PARAM(p, &rng, "k", -1, 1, ec->B, ec->Tk, C);
+            c.a.v = RAND_PARAM(p, &rng, "v", -1, 1, ec->B, ec->Tk, C);
+        }
+        int32_t *mask = NULL;
+        if (ec->masked) {
+            mask = malloc((size_t)ec->B * ec->Tk * sizeof *mask);
+            random_mask(mask, &rng, ec->B, ec->Tk);
+            mask[0] = 0;
+            c.mask = mask;
+        }
+        gradcheck(p, build_attention_ex, &c, &(gradcheck_opts){.max_checks = 128});
+        /* gradcheck leaves the analytic gradients in place */
+        int ldkv = ec->layout == QKV_PACKED ? 3 * C : C;
+        const float *dk = ec->layout == QKV_PACKED ? c.a.q->grad + C : c.a.k->grad;
+        const float *dv = ec->layout == QKV_PACKED ? c.a.q->grad + 2 * C : c.a.v->grad;
+        int nonzero = 0;
+        for (int b = 0; b < ec->B; b++)
+            for (int t = 0; t < ec->Tk; t++)
+                for (int i = 0; i < C; i++) {
+                    int64_t at = ((int64_t)b * ec->Tk + t) * ldkv + i;
+                    if (t >= L)
+                        ck_assert_msg(dk[at] == 0.0f && dv[at] == 0.0f,
+                                      "case %zu: a key past kv_len took a gradient", ci);
+                    else
+                        nonzero += dv[at] != 0.0f;
+                }
+        ck_assert_msg(nonzero > 0, "case %zu: no value took a gradient", ci);
+        if (ec->layout == Q_PACKED)
+            for (int64_t r = 0; r < (int64_t)ec->B * ec->Tq; r++)
+                for (int i = C; i < 3 * C; i++) ck_assert(c.a.q->grad[r * 3 * C + i] == 0.0f);
+        free(mask);
+        zoo_params_free(p);
+    }
+}
+END_TEST
+
+static void expect_ex_error(zoo_graph *g, const zoo_attention_args *a, int status,
+                            const char *message) {
+    ck_assert_ptr_null(zoo_attention_ex(g, a));
+    ck_assert_int_eq(zoo_graph_status(g), status);
+    ck_assert_str_eq(zoo_graph_error(g), message);
+    zoo_graph_reset(g);
+}
+
+START_TEST(test_ex_errors) {
+    zoo_graph *g = zoo_graph_new(0);
+    static float data[2 * 5 * 6];
+    zoo_tensor *x = zoo_tensor_wrap(g, ZOO_F32, 3, ZOO_SHAPE(2, 5, 6), data);
+    zoo_attention_args a = {.size = sizeof a, .q = x, .k = x, .v = x, .n_head = 2};
+    expect_ex_error(g, NULL, ZOO_ERR_ARG, "zoo_attention_ex: args is NULL");
+    a.size = 8;
+    char want[160];
+    snprintf(want, sizeof want,
+             "zoo_attention_ex: args->size is 8, at least %zu expected (set it to "
+             "sizeof(zoo_attention_args))",
+             sizeof(zoo_attention_args));
+    expect_ex_error(g, &a, ZOO_ERR_ARG, want);
+    a.size = sizeof a;
+    a.kv_len = 6;
+    expect_ex_error(g, &a, ZOO_ERR_ARG, "zoo_attention: kv_len 6 is outside [0, 5] (the keys' T)");
+    a.kv_len = -1;
+    expect_ex_error(g, &a, ZOO_ERR_ARG, "zoo_attention: kv_len -1 is outside [0, 5] (the keys' T)");
+    a.kv_len = 5, a.q_offset = -2;
+    expect_ex_error(g, &a, ZOO_ERR_ARG,
+                    "zoo_attention: q_offset -2 is negative or too large (q [2,5,6])");
+    /* the same arguments, corrected, work */
+    a.q_offset = 3;
+    ck_assert_ptr_nonnull(zoo_attention_ex(g, &a));
+    zoo_graph_free(g);
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("attention");
     TCase *tc = tcase_create("core");
@@ -454,6 +742,10 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_backward);
     tcase_add_test(tc, test_backward_shared_and_frozen);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_ex_matches_reference);
+    tcase_add_test(tc, test_ex_last_rows_equal_full_attention);
+    tcase_add_test(tc, test_ex_backward);
+    tcase_add_test(tc, test_ex_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,7 @@
 /* zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T]
  *              [--top-k K] [--top-p P] [--seed S] [--json]
- * Text generation through a plugin's one-token decode step and its cache. */
+ * Text generation through a plugin's one-token decode step and its cache; a
+ * causal language model without one runs forward over the growing sequence. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,14 +44,44 @@ static bool parse_number(const char *text, double *out) {
     return end != text && !*end && !errno;
 }
 
-/* Runs the prompt through the cache, then samples; appends to ids. */
+/* The logits of the token after ids[0..t] (at least V floats), or NULL with
+ * the reason in *why. With a cache, ids[t] goes through the plugin's decode
+ * step (everything before it is cached); without one, forward runs over the
+ * last `window` ids (all of them when window is 0) and its last row is used. */
+static const float *next_logits(const zoo_plugin_ops *ops, zoo_model *model, void *cache,
+                                zoo_graph *g, const zoo_ids *ids, int64_t t, int64_t window,
+                                int64_t V, const char **why) {
+    *why = NULL;
+    if (cache) {
+        zoo_tensor *logits = NULL;
+        if (ops->decode_step(model, g, cache, &ids->ids[t], 1, &logits) != ZOO_OK || !logits ||
+            zoo_graph_status(g))
+            return NULL;
+        return zoo_f32(logits);
+    }
+    int64_t start = window > 0 && t + 1 > window ? t + 1 - window : 0, n = t + 1 - start;
+    zoo_batch batch = {.size = sizeof batch, .B = 1, .T = n, .ids = ids->ids + start};
+    zoo_outputs out = {.size = sizeof out};
+    if (ops->forward(model, g, &batch, &out) != ZOO_OK || zoo_graph_status(g)) return NULL;
+    const zoo_tensor *y = out.logits;
+    if (!y || y->ndim != 3 || y->shape[0] != 1 || y->shape[1] != n || y->shape[2] < V) {
+        *why = "forward gave no logits [1,T,V] for the sequence";
+        return NULL;
+    }
+    return zoo_f32(y) + (n - 1) * y->shape[2];
+}
+
+/* Runs the prompt (through the cache, or the model's forward when it has no
+ * decode step), then samples; appends to ids. `window` is the model's context
+ * for the forward path (0: none). */
 static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, zoo_ids *ids,
-                    int64_t n_prompt) {
+                    int64_t n_prompt, int64_t window) {
     const zoo_plugin_ops *ops = m->plugin->plugin->ops;
+    bool cached = m->plugin->plugin->capabilities & ZOO_CAP_DECODE;
     int64_t V = zoo_tokenizer_vocab_size(m->tokenizer);
     int32_t eos = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_EOS);
     void *cache = NULL;
-    if (ops->cache_new(m->model->model, 1, n_prompt + o->max_new, &cache) != ZOO_OK)
+    if (cached && ops->cache_new(m->model->model, 1, n_prompt + o->max_new, &cache) != ZOO_OK)
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     zoo_graph *g = zoo_graph_new(0);
     float *probs = malloc((size_t)V * sizeof *probs);
@@ -61,17 +92,21 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
     zoo_graph_set_recording(g, false);
     size_t printed = 0;
     if (o->stream) stream_text(m->tokenizer, ids, &printed, false);
-    for (int64_t t = 0; t < n_prompt + o->max_new - 1; t++) {
+    /* the cache reads the prompt a token at a time; forward reads it whole */
+    for (int64_t t = cached ? 0 : n_prompt - 1; t < n_prompt + o->max_new - 1; t++) {
         zoo_graph_reset(g);
-        zoo_tensor *logits = NULL;
-        if (ops->decode_step(m->model->model, g, cache, &ids->ids[t], 1, &logits) != ZOO_OK ||
-            !logits || zoo_graph_status(g)) {
-            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "decode step %lld: %s", (long long)t,
-                                  zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+        const char *why;
+        const float *logits = next_logits(ops, m->model->model, cache, g, ids, t, window, V, &why);
+        if (!logits) {
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s %lld: %s",
+                                  cached ? "decode step" : "forward at position", (long long)t,
+                                  why                   ? why
+                                  : zoo_graph_status(g) ? zoo_graph_error(g)
+                                                        : zoo_error_message());
             break;
         }
         if (t + 1 < n_prompt) continue; /* still reading the prompt */
-        int32_t next = zoo_sample(&o->sampler, zoo_f32(logits), V, &rng, probs, order);
+        int32_t next = zoo_sample(&o->sampler, logits, V, &rng, probs, order);
         if (zoo_ids_push(ids, next) != ZOO_OK) {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
             break;
@@ -86,7 +121,7 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
     }
     free(probs), free(order);
     zoo_graph_free(g);
-    ops->cache_free(m->model->model, cache);
+    if (cache) ops->cache_free(m->model->model, cache);
     return status;
 }
 
@@ -149,9 +184,12 @@ static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
     }
     zoo_ids ids = {0};
     const zoo_plugin *d = m.plugin->plugin;
-    if (!(d->capabilities & ZOO_CAP_DECODE))
+    bool cached = d->capabilities & ZOO_CAP_DECODE;
+    if (!cached && d->objective != ZOO_OBJ_CAUSAL_LM)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                              "plugin '%s' cannot generate (it has no decode step)", d->name);
+                              "plugin '%s' cannot generate (it has no decode step and is not a "
+                              "causal language model)",
+                              d->name);
     else if (!m.tokenizer)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
     else if (zoo_tokenizer_encode(m.tokenizer, prompt, prompt_len, &ids) != ZOO_OK)
@@ -169,14 +207,15 @@ static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
     int64_t context = zoo_hparams_find(m.model->hp, "block_size")
                           ? zoo_hparams_int(m.model->hp, "block_size")
                           : 0;
-    /* the context limit stops generation (the cache holds block_size positions) */
-    if (!status && context > 0 && n_prompt >= context)
+    /* With a decode step the context limit stops generation (the cache holds
+     * block_size positions); forward instead sees the last block_size tokens. */
+    if (!status && cached && context > 0 && n_prompt >= context)
         status = zoo_cli_usage(cli, "the prompt (%lld tokens) fills the model's context of %lld",
                                (long long)n_prompt, (long long)context);
-    bool clipped = !status && context > 0 && n_prompt + o.max_new > context;
+    bool clipped = !status && cached && context > 0 && n_prompt + o.max_new > context;
     if (clipped) o.max_new = context - n_prompt;
     o.stream = !cli->json;
-    if (!status) status = generate(cli, &m, &o, &ids, n_prompt);
+    if (!status) status = generate(cli, &m, &o, &ids, n_prompt, context);
     if (!status && clipped && ids.count == context)
         fprintf(stderr, "zoo generate: stopped at the model's context of %lld tokens\n",
                 (long long)context);

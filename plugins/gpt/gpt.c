@@ -138,11 +138,13 @@ static void gpt_destroy(zoo_model *m) {
 }
 
 zoo_tensor *gpt_block_forward(zoo_model *m, zoo_graph *g, int l, zoo_tensor *x,
-                              const zoo_tensor *key_mask, zoo_rng *rng) {
+                              const zoo_tensor *key_mask, zoo_kv_cache *cache, zoo_rng *rng) {
     gpt_block *b = &m->h[l];
+    int nh = (int)m->n_head;
     zoo_tensor *h = zoo_layernorm(g, x, b->ln_1_w, b->ln_1_b, m->eps);
     zoo_tensor *qkv = zoo_linear(g, h, b->attn_w, b->attn_b, ZOO_W_IN_OUT); // (B,T,3C)
-    zoo_tensor *a = zoo_attention(g, qkv, NULL, NULL, (int)m->n_head, true, (zoo_tensor *)key_mask);
+    zoo_tensor *a = cache ? zoo_kv_cache_attend(g, cache, l, qkv, NULL, NULL, nh)
+                          : zoo_attention(g, qkv, NULL, NULL, nh, true, (zoo_tensor *)key_mask);
     a = zoo_dropout(g, zoo_linear(g, a, b->proj_w, b->proj_b, ZOO_W_IN_OUT), m->dropout, rng);
     x = zoo_add(g, x, a);
     h = zoo_layernorm(g, x, b->ln_2_w, b->ln_2_b, m->eps);
@@ -151,37 +153,42 @@ zoo_tensor *gpt_block_forward(zoo_model *m, zoo_graph *g, int l, zoo_tensor *x,
     return zoo_add(g, x, h);
 }
 
-/* The residual stream after `layers` blocks (all of them when < 0), before ln_f. */
-static zoo_tensor *trunk(zoo_model *m, zoo_graph *g, const zoo_batch *batch, zoo_rng *rng,
-                         int layers) {
-    int64_t B = batch->B, T = batch->T;
-    if (T > m->block_size) {
+zoo_tensor *gpt_trunk(zoo_model *m, zoo_graph *g, const int32_t *ids, const int32_t *mask,
+                      int64_t B, int64_t T, zoo_kv_cache *cache, zoo_rng *rng, int layers) {
+    int64_t start = cache ? zoo_kv_cache_len(cache) : 0;
+    if (start + T > m->block_size) {
         zoo_graph_fail(g, ZOO_ERR_ARG,
                        "gpt: %lld positions do not fit the context of %lld (block_size)",
-                       (long long)T, (long long)m->block_size);
+                       (long long)(start + T), (long long)m->block_size);
         return NULL;
     }
-    zoo_tensor *ids = zoo_tensor_wrap(g, ZOO_I32, 2, ZOO_SHAPE(B, T), (void *)batch->ids);
+    zoo_tensor *id = zoo_tensor_wrap(g, ZOO_I32, 2, ZOO_SHAPE(B, T), (void *)ids);
     zoo_tensor *pos = zoo_new(g, ZOO_I32, B, T);
     if (!pos) return NULL;
-    for (int64_t i = 0; i < B * T; i++) zoo_i32(pos)[i] = (int32_t)(i % T);
-    zoo_tensor *mask =
-        batch->mask ? zoo_tensor_wrap(g, ZOO_I32, 2, ZOO_SHAPE(B, T), (void *)batch->mask) : NULL;
+    for (int64_t i = 0; i < B * T; i++) zoo_i32(pos)[i] = (int32_t)(start + i % T);
+    zoo_tensor *key_mask =
+        mask ? zoo_tensor_wrap(g, ZOO_I32, 2, ZOO_SHAPE(B, T), (void *)mask) : NULL;
     zoo_tensor *x =
-        zoo_add(g, zoo_embedding(g, m->wte, ids), zoo_embedding(g, m->wpe, pos)); // (B,T,C)
+        zoo_add(g, zoo_embedding(g, m->wte, id), zoo_embedding(g, m->wpe, pos)); // (B,T,C)
     x = zoo_dropout(g, x, m->dropout, rng);
     int n = layers < 0 || layers > m->n_layer ? (int)m->n_layer : layers;
-    for (int l = 0; l < n; l++) x = gpt_block_forward(m, g, l, x, mask, rng);
+    for (int l = 0; l < n; l++) x = gpt_block_forward(m, g, l, x, key_mask, cache, rng);
     return x;
 }
 
-static zoo_tensor *head(zoo_model *m, zoo_graph *g, zoo_tensor *hidden) {
+/* The whole batch, no cache. */
+static zoo_tensor *trunk(zoo_model *m, zoo_graph *g, const zoo_batch *batch, zoo_rng *rng,
+                         int layers) {
+    return gpt_trunk(m, g, batch->ids, batch->mask, batch->B, batch->T, NULL, rng, layers);
+}
+
+zoo_tensor *gpt_head(zoo_model *m, zoo_graph *g, zoo_tensor *hidden) {
     return zoo_linear(g, hidden, m->wte, NULL, ZOO_W_OUT_IN); /* tied: wte is [V,C] = [out,in] */
 }
 
 static int gpt_forward(zoo_model *m, zoo_graph *g, const zoo_batch *batch, zoo_outputs *out) {
     out->hidden = zoo_layernorm(g, trunk(m, g, batch, NULL, -1), m->ln_f_w, m->ln_f_b, m->eps);
-    out->logits = head(m, g, out->hidden);
+    out->logits = gpt_head(m, g, out->hidden);
     return zoo_graph_status(g);
 }
 
@@ -193,7 +200,7 @@ static int gpt_loss(zoo_model *m, zoo_graph *g, const zoo_batch *batch, zoo_rng 
         zoo_layernorm(g, trunk(m, g, batch, rng, -1), m->ln_f_w, m->ln_f_b, m->eps);
     zoo_tensor *targets =
         zoo_tensor_wrap(g, ZOO_I32, 2, ZOO_SHAPE(batch->B, batch->T), (void *)batch->targets);
-    *loss = zoo_cross_entropy(g, head(m, g, hidden), targets, ZOO_IGNORE);
+    *loss = zoo_cross_entropy(g, gpt_head(m, g, hidden), targets, ZOO_IGNORE);
     return zoo_graph_status(g);
 }
 

@@ -25,15 +25,31 @@ struct zoo_model {
     zoo_tensor *ln_f_w, *ln_f_b;
 };
 
-/* x (B,T,C) through block l; rng drives dropout. */
+/* x (B,T,C) through block l, for training, inference and decoding alike;
+ * rng drives dropout. Without a cache the T positions are the whole
+ * sequence (key_mask (B,T) or NULL). With one, they are the T positions
+ * after those it holds: their keys and values are stored in layer l and they
+ * attend over every cached position (key_mask is not used: decoding pads nothing). */
 zoo_tensor *gpt_block_forward(zoo_model *m, zoo_graph *g, int l, zoo_tensor *x,
-                              const zoo_tensor *key_mask, zoo_rng *rng);
+                              const zoo_tensor *key_mask, zoo_kv_cache *cache, zoo_rng *rng);
 
-/* ZOO_CAP_DECODE */
+/* The residual stream of ids (B,T) after `layers` blocks (all of them when
+ * < 0), before ln_f; positions start at the cache's length (0 without one). */
+zoo_tensor *gpt_trunk(zoo_model *m, zoo_graph *g, const int32_t *ids, const int32_t *mask,
+                      int64_t B, int64_t T, zoo_kv_cache *cache, zoo_rng *rng, int layers);
+
+/* The output head, tied to wte: hidden (...,C) after ln_f -> logits (...,V). */
+zoo_tensor *gpt_head(zoo_model *m, zoo_graph *g, zoo_tensor *hidden);
+
+/* ZOO_CAP_DECODE; the cache is a zoo_kv_cache of n_layer layers. */
 int gpt_cache_new(zoo_model *m, int64_t B, int64_t max_len, void **cache);
 void gpt_cache_free(zoo_model *m, void *cache);
 int gpt_decode_step(zoo_model *m, zoo_graph *g, void *cache, const int32_t *ids, int64_t B,
                     zoo_tensor **logits);
+/* T positions (B,T) after those cached, at once (a prompt's prefill; decode_step
+ * is T = 1) -> logits (B,T,V); the cache then holds them too. */
+int gpt_decode(zoo_model *m, zoo_graph *g, zoo_kv_cache *cache, const int32_t *ids, int64_t B,
+               int64_t T, zoo_tensor **logits);
 
 /* ZOO_CAP_IMPORT / ZOO_CAP_EXPORT: HuggingFace GPT-2 directories */
 int gpt_import_config(const char *path, zoo_hparams *hp);

@@ -174,6 +174,23 @@ expect 1 "data.tokenizer.path: tokenizer type 'char' does not load from files (t
     "$zoo" train "$tmp/run.json" --dry-run $breg --set data.tokenizer.path="$tmp/bytes-files"
 expect 0 "^97 258 98$" "$zoo" tokenize "$tmp/bytes-files" --text "a[MASK]b" --special $breg
 expect 1 "no plugin reads a tokenizer from this directory" "$zoo" tokenize "$tmp/bytes-files" --text "a"
+# --- generate without a decode step: forward over the sequence, cropped to block_size (32 here),
+# with a fixture that is a bigram table refusing longer input. Trained as bigram is, from the same
+# seed, it is the same table, so it must give the text bigram's decode step gives.
+cat >"$tmp/windowed-registry.json" <<JSON
+{"format": 1, "plugins": [{"name": "windowed", "version": "1.0.0", "summary": "a bigram table for the loader tests",
+  "library": "$build/tests/fixtures/windowed.so", "abi": "1.2"}]}
+JSON
+sed 's/"plugin": "bigram"/"plugin": "windowed"/' "$tmp/run.json" >"$tmp/windowed.json"
+expect 0 "" "$zoo" train "$tmp/windowed.json" --out "$tmp/win" --quiet --registry "$tmp/windowed-registry.json"
+expect 0 "" "$zoo" generate "$tmp/a" --prompt "the" --max-new-tokens 60 --seed 5 --json
+cp "$tmp/out" "$tmp/gen-bigram"
+expect 0 '"prompt_tokens": 3}' "$zoo" generate "$tmp/win" --prompt "the" --max-new-tokens 60 --seed 5 --json \
+    --registry "$tmp/windowed-registry.json"
+cmp -s "$tmp/out" "$tmp/gen-bigram" || fail "generate through forward differs from bigram's decode step"
+[ "$(sed 's/.*"ids": \[\([^]]*\)\].*/\1/' "$tmp/out" | tr ',' '\n' | wc -l)" = 63 ] ||
+    fail "generate through forward: not 3 + 60 ids (it must slide past block_size 32)"
+expect 0 "^the" "$zoo" generate "$tmp/win" --prompt "the" --max-new-tokens 5 --registry "$tmp/windowed-registry.json"
 
 # --- bert: a WordPiece vocabulary trained on the corpus, masked LM + next sentence, fill-mask, export
 expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/bert" --quiet --set model.plugin=bert \

@@ -158,6 +158,7 @@ ZOO_API zoo_tensor *zoo_rope(zoo_graph *g, zoo_tensor *x, int n_head, int64_t po
 /* Fused multi-head scaled dot-product attention.
  * q, k, v [B,T,C] with C = n_head * head_size; or q = packed [B,T,3C]
  * (q|k|v along the last axis, GPT-2's c_attn output) with k = v = NULL.
+ * (k and v may also be longer than q: zoo_attention_ex below, with q_offset = 0.)
  * causal: position t attends to positions <= t only.
  * key_mask: NULL, or int32 [B,T], nonzero = may be attended to (padding = 0).
  * A masked score is excluded inside the softmax and gets exactly zero weight;
@@ -165,6 +166,38 @@ ZOO_API zoo_tensor *zoo_rope(zoo_graph *g, zoo_tensor *x, int n_head, int64_t po
  * -> [B,T,C], heads concatenated. Keeps the attention weights [B,NH,T,T] for backward. */
 ZOO_API zoo_tensor *zoo_attention(zoo_graph *g, zoo_tensor *q, zoo_tensor *k, zoo_tensor *v,
                                   int n_head, bool causal, zoo_tensor *key_mask);
+
+/* Attention whose queries may be fewer than its keys: the general form of
+ * zoo_attention (which is this call with q_offset = kv_len = 0), so that a
+ * decoding step over a key/value cache is a call (see zoo/kv_cache.h).
+ * Set size = sizeof(zoo_attention_args); fields past a caller's size read as 0,
+ * so the struct may grow at its end.
+ *   q         [B,Tq,C]; with k and v given it may also be a packed [B,Tq,3C]
+ *             (a c_attn output) of which only the first C columns, the
+ *             queries, are read
+ *   k, v      [B,Tk,C], only their first kv_len positions used (so a cache
+ *             buffer [B,max_len,C] is passed as it is); or both NULL with q a
+ *             packed q|k|v [B,T,3C], then Tk = Tq = T
+ *   n_head    C = n_head * head_size; scale 1/sqrt(head_size)
+ *   causal    query row i sits at absolute position q_offset + i and sees
+ *             keys j <= q_offset + i (j < kv_len always)
+ *   key_mask  NULL, or int32 [B,Tk], nonzero = may be attended to
+ *   q_offset  >= 0; only causality reads it
+ *   kv_len    keys used, 1..Tk; 0 means all Tk
+ * -> [B,Tq,C]. A row with no visible key outputs zeros. Recording, it keeps
+ * the weights [B,NH,Tq,kv_len]; gradients reach q (its query columns) and
+ * rows 0..kv_len-1 of k and v, never the rows past kv_len. Errors (shapes,
+ * a bad size, kv_len outside [0,Tk], a negative q_offset) fail the graph. */
+typedef struct zoo_attention_args {
+    size_t size; /* sizeof(zoo_attention_args) */
+    zoo_tensor *q, *k, *v;
+    int n_head;
+    bool causal;
+    zoo_tensor *key_mask;
+    int64_t q_offset;
+    int64_t kv_len;
+} zoo_attention_args;
+ZOO_API zoo_tensor *zoo_attention_ex(zoo_graph *g, const zoo_attention_args *args);
 
 /* --- recurrent and character encoders ---------------------------------- */
 

@@ -9,6 +9,7 @@
 #include "zoo/hparams.h"
 #include "zoo/io.h"
 #include "zoo/json.h"
+#include "zoo/kv_cache.h"
 #include "zoo/ops.h"
 #include "zoo/op.h"
 #include "zoo/optim.h"

@@ -1,8 +1,9 @@
 /* The gpt plugin against an independent PyTorch reference
  * (reference/gpt2_reference.py made fixtures/gpt2-tiny*):
  * logits, hidden states, loss and gradients of HuggingFace-style GPT-2
- * directories in both naming variants; the KV cache against the full
- * forward; finite differences on a tiny config; export and re-import. */
+ * directories in both naming variants; the KV cache (single steps and a
+ * many-position prefill) against the full forward; finite differences on a tiny config; export and
+ * re-import. */
 #include <math.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 
 #include "check_util.h"
 #include "files.h"
+#include "gpt.h"
 #include "model.h"
 
 #define FIXTURES ZOO_TEST_DIR "/fixtures"
@@ -131,6 +133,66 @@ START_TEST(test_kv_cache_matches_forward) {
                      ZOO_ERR_ARG);
     ck_assert_str_eq(zoo_error_message(), "gpt: the cache is full (12 positions)");
     gpt->plugin->ops->cache_free(m->model, cache);
+    zoo_graph_free(step);
+    zoo_graph_free(g);
+    zoo_host_model_destroy(m);
+    unload_plugin();
+}
+END_TEST
+
+/* A prompt prefilled many positions at once, then single steps, then more
+ * positions at once: every position's logits are the full forward's. The
+ * prefill (gpt_decode with T > 1) is not in the ABI, so this suite links the
+ * plugin's sources and calls it on a model the loaded plugin made. */
+START_TEST(test_prefill_and_steps_match_forward) {
+    load_plugin();
+    read_ids();
+    zoo_host_model *m = import_hf(FIXTURES "/gpt2-tiny");
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    zoo_batch batch = {.size = sizeof batch, .B = 2, .T = 12, .ids = &ids[0][0]};
+    zoo_outputs out = {.size = sizeof out};
+    ck_assert_int_eq(gpt->plugin->ops->forward(m->model, g, &batch, &out), ZOO_OK);
+    void *cache = NULL;
+    ck_assert_int_eq(gpt->plugin->ops->cache_new(m->model, 2, 12, &cache), ZOO_OK);
+    zoo_graph *step = zoo_graph_new(0);
+    zoo_graph_set_recording(step, false);
+    const int chunks[] = {5, 1, 1, 1, 3, 1};
+    int t0 = 0;
+    for (size_t ci = 0; ci < sizeof chunks / sizeof chunks[0]; ci++) {
+        int n = chunks[ci];
+        int32_t part[2 * 5];
+        for (int b = 0; b < 2; b++)
+            for (int t = 0; t < n; t++) part[b * n + t] = ids[b][t0 + t];
+        zoo_graph_reset(step);
+        zoo_tensor *logits = NULL;
+        if (n == 1) {
+            ck_assert_int_eq(gpt->plugin->ops->decode_step(m->model, step, cache, part, 2, &logits),
+                             ZOO_OK);
+        } else {
+            ck_assert_int_eq(gpt_decode(m->model, step, cache, part, 2, n, &logits), ZOO_OK);
+            ck_assert(logits->ndim == 3 && logits->shape[1] == n && logits->shape[2] == 53);
+        }
+        for (int b = 0; b < 2; b++)
+            ck_assert_floats_close(zoo_f32(logits) + b * n * 53,
+                                   zoo_f32(out.logits) + (b * 12 + t0) * 53, n * 53, 1e-5, 1e-5);
+        t0 += n;
+        ck_assert_int_eq(zoo_kv_cache_len(cache), t0);
+    }
+    zoo_kv_cache_clear(cache);
+    zoo_tensor *logits = NULL;
+    zoo_graph_reset(step);
+    ck_assert_int_eq(gpt_decode(m->model, step, cache, &ids[0][0], 1, 12, &logits), ZOO_ERR_ARG);
+    ck_assert_str_eq(zoo_error_message(), "gpt: a step of 1 sequences, the cache holds 2");
+    int32_t many[2 * 13] = {0};
+    ck_assert_int_eq(gpt_decode(m->model, step, cache, many, 2, 13, &logits), ZOO_ERR_ARG);
+    ck_assert_str_eq(zoo_error_message(),
+                     "gpt: a step of 13 positions, the cache has room for 12 more");
+    ck_assert_int_eq(zoo_kv_cache_len(cache), 0);
+    gpt->plugin->ops->cache_free(m->model, cache);
+    ck_assert_int_eq(gpt->plugin->ops->cache_new(m->model, 1, 33, &cache), ZOO_ERR_ARG);
+    ck_assert_str_eq(zoo_error_message(),
+                     "gpt: 33 positions exceed the context of 32 (block_size)");
     zoo_graph_free(step);
     zoo_graph_free(g);
     zoo_host_model_destroy(m);
@@ -278,6 +340,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_forward_matches_reference);
     tcase_add_test(tc, test_loss_and_gradients_match_reference);
     tcase_add_test(tc, test_kv_cache_matches_forward);
+    tcase_add_test(tc, test_prefill_and_steps_match_forward);
     tcase_add_test(tc, test_greedy_with_and_without_cache);
     tcase_add_test(tc, test_gradient_finite_differences);
     tcase_add_test(tc, test_export_round_trip_and_errors);
