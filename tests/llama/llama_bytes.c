@@ -1,7 +1,8 @@
 /* The tokenizer type this plugin brings, "llama_bytes": one token for each
  * byte value, ids 0-255, so every text encodes and nothing is unknown. The
  * vocabulary is fixed: training reads nothing from the corpus and takes no
- * settings. Decoding puts U+FFFD where the ids do not spell valid UTF-8 (a
+ * settings (a request for [UNK], which the host makes by default, is met by
+ * the bytes themselves). Decoding puts U+FFFD where the ids do not spell valid UTF-8 (a
  * character cut by a generation's end), so decoded text is always UTF-8. */
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,9 @@ static int32_t bytes_id(const zoo_tokenizer *t, const char *token, size_t len) {
 
 static char *bytes_to_json(const zoo_tokenizer *t) {
     (void)t;
-    return strdup("{}");
+    char *json = malloc(3);
+    if (json) memcpy(json, "{}", 3);
+    return json;
 }
 
 static void bytes_free(void *state) {
@@ -114,10 +117,12 @@ static int bytes_new(zoo_tokenizer **out) {
 static int bytes_train(const zoo_tokenizer_settings *s, const zoo_corpus *c, zoo_tokenizer **out) {
     (void)c;
     *out = NULL;
-    if (s->lowercase || s->min_count > 1 || s->max_size > 0 || s->n_specials > 0)
-        return zoo_error(ZOO_ERR_ARG,
-                         "llama_bytes: the vocabulary is the 256 byte values; it takes "
-                         "no lowercase, min_count, max_size or specials");
+    /* [UNK] is asked for by default; every byte has a token, so none is needed */
+    bool others = false;
+    for (int i = 0; i < s->n_specials; i++) others |= s->specials[i] != ZOO_TOK_UNK;
+    if (s->lowercase || s->min_count > 1 || s->max_size > 0 || others)
+        return zoo_error(ZOO_ERR_ARG, "llama_bytes: the vocabulary is the 256 byte values; it "
+                                      "takes no lowercase, min_count, max_size or special tokens");
     return bytes_new(out);
 }
 

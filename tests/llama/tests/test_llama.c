@@ -14,6 +14,7 @@
 #include "zoo/zoo.h"
 
 Suite *make_suite(void);
+const zoo_plugin *zoo_plugin_entry(void); /* the plugin's, linked in */
 
 typedef struct {
     zoo_tensor *a, *b;
