@@ -1,6 +1,6 @@
-/* Reading small JSON documents (a HuggingFace config.json, a manifest) from
- * a plugin, which links only libzoo. Values are read by key at the top level
- * of an object; messages name the file and the key. */
+/* Small JSON documents (a HuggingFace config.json, a manifest) for a plugin,
+ * which links only libzoo: one object, read and written by key at its top
+ * level. Messages name the file and the key. */
 #ifndef ZOO_JSON_H
 #define ZOO_JSON_H
 
@@ -26,6 +26,25 @@ ZOO_API int zoo_json_number(const zoo_json *doc, const char *key, double *out);
 ZOO_API int zoo_json_bool(const zoo_json *doc, const char *key, bool *out);
 /* The string, valid until zoo_json_free; NULL when absent or not a string. */
 ZOO_API const char *zoo_json_string(const zoo_json *doc, const char *key);
+/* The file the document was loaded from ("" for one built by zoo_json_new). */
+ZOO_API const char *zoo_json_path(const zoo_json *doc);
+
+/* --- building and writing ---------------------------------------------- */
+
+/* An empty object; NULL (with a message) when out of memory. */
+ZOO_API zoo_json *zoo_json_new(void);
+/* Each setter adds key, or replaces its value where it already is, so keys
+ * keep the order of their first setting. ZOO_ERR_ARG for a number that is
+ * not finite (JSON has none) and for text that is not UTF-8; ZOO_ERR_NOMEM. */
+ZOO_API int zoo_json_set_number(zoo_json *doc, const char *key, double value);
+ZOO_API int zoo_json_set_bool(zoo_json *doc, const char *key, bool value);
+ZOO_API int zoo_json_set_string(zoo_json *doc, const char *key, const char *value);
+/* An array of n strings. */
+ZOO_API int zoo_json_set_strings(zoo_json *doc, const char *key, const char *const *values, int n);
+/* Writes the object to path atomically (zoo_write_file_atomic), one key per
+ * line indented by two spaces as HuggingFace writes its configs, numbers in
+ * the fewest digits that read back to the same double ("1e-05"). */
+ZOO_API int zoo_json_write(const zoo_json *doc, const char *path);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 #include "zoo/corpus.h"
 #include "zoo/export.h"
 #include "zoo/gradcheck.h"
+#include "zoo/hf_dir.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
 #include "zoo/json.h"

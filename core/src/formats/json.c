@@ -1,6 +1,9 @@
 #include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 #include "zoo/io.h"
 #include "zoo/json.h"
@@ -49,8 +52,9 @@ bool zoo_json_has(const zoo_json *doc, const char *key) {
 static int typed(const zoo_json *doc, const char *key, const cJSON **v,
                  cJSON_bool (*is)(const cJSON *), const char *what) {
     *v = cJSON_GetObjectItemCaseSensitive(doc->root, key);
-    if (!*v) return zoo_error(ZOO_ERR_NOTFOUND, "%s: %s: missing", doc->path, key);
-    if (!is(*v)) return zoo_error(ZOO_ERR_FORMAT, "%s: %s: expected %s", doc->path, key, what);
+    if (!*v) return zoo_error(ZOO_ERR_NOTFOUND, "%s: %s: missing", zoo_json_path(doc), key);
+    if (!is(*v))
+        return zoo_error(ZOO_ERR_FORMAT, "%s: %s: expected %s", zoo_json_path(doc), key, what);
     return ZOO_OK;
 }
 
@@ -71,4 +75,132 @@ int zoo_json_bool(const zoo_json *doc, const char *key, bool *out) {
 const char *zoo_json_string(const zoo_json *doc, const char *key) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc->root, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const char *zoo_json_path(const zoo_json *doc) {
+    return doc->path ? doc->path : "";
+}
+
+/* --- building and writing ---------------------------------------------- */
+
+zoo_json *zoo_json_new(void) {
+    zoo_json *doc = calloc(1, sizeof *doc);
+    if (doc && !(doc->root = cJSON_CreateObject())) free(doc), doc = NULL;
+    if (!doc) zoo_error(ZOO_ERR_NOMEM, "zoo_json_new: out of memory");
+    return doc;
+}
+
+static bool is_utf8(const char *s) {
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    utf8proc_ssize_t left = (utf8proc_ssize_t)strlen(s);
+    while (left > 0) {
+        utf8proc_int32_t c;
+        utf8proc_ssize_t n = utf8proc_iterate(p, left, &c);
+        if (n <= 0) return false;
+        p += n, left -= n;
+    }
+    return true;
+}
+
+/* Puts item under key (taking it), in the place of an existing value. */
+static int set(zoo_json *doc, const char *key, cJSON *item) {
+    if (!item) return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", key);
+    cJSON_bool done = cJSON_GetObjectItemCaseSensitive(doc->root, key)
+                          ? cJSON_ReplaceItemInObjectCaseSensitive(doc->root, key, item)
+                          : cJSON_AddItemToObject(doc->root, key, item);
+    if (!done) {
+        cJSON_Delete(item);
+        return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", key);
+    }
+    return ZOO_OK;
+}
+
+static int check_text(const char *key, const char *value) {
+    if (!key || !is_utf8(key)) return zoo_error(ZOO_ERR_ARG, "zoo_json: a key must be UTF-8 text");
+    if (value && !is_utf8(value))
+        return zoo_error(ZOO_ERR_ARG, "zoo_json: %s: the value is not UTF-8", key);
+    return ZOO_OK;
+}
+
+int zoo_json_set_number(zoo_json *doc, const char *key, double value) {
+    int st = check_text(key, NULL);
+    if (st) return st;
+    if (!isfinite(value))
+        return zoo_error(ZOO_ERR_ARG, "zoo_json: %s: %g is not a JSON number", key, value);
+    return set(doc, key, cJSON_CreateNumber(value));
+}
+
+int zoo_json_set_bool(zoo_json *doc, const char *key, bool value) {
+    int st = check_text(key, NULL);
+    return st ? st : set(doc, key, cJSON_CreateBool(value));
+}
+
+int zoo_json_set_string(zoo_json *doc, const char *key, const char *value) {
+    int st = check_text(key, value ? value : "");
+    return st ? st : set(doc, key, cJSON_CreateString(value ? value : ""));
+}
+
+int zoo_json_set_strings(zoo_json *doc, const char *key, const char *const *values, int n) {
+    int st = check_text(key, NULL);
+    for (int i = 0; !st && i < n; i++) st = check_text(key, values[i]);
+    if (st) return st;
+    /* not cJSON_CreateStringArray: it takes a non-const array */
+    cJSON *array = cJSON_CreateArray();
+    for (int i = 0; array && i < n; i++) {
+        cJSON *item = cJSON_CreateString(values[i]);
+        if (!item || !cJSON_AddItemToArray(array, item)) {
+            cJSON_Delete(item);
+            cJSON_Delete(array);
+            array = NULL;
+        }
+    }
+    return set(doc, key, array);
+}
+
+/* A number in the fewest significant digits that read back to the same
+ * double (0.02, 1e-05), whole numbers in full (50257). */
+static void print_number(FILE *out, double v) {
+    if (v == floor(v) && fabs(v) < 1e15) {
+        fprintf(out, "%.0f", v);
+        return;
+    }
+    char buf[32];
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(buf, sizeof buf, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    fputs(buf, out);
+}
+
+int zoo_json_write(const zoo_json *doc, const char *path) {
+    /* HuggingFace's layout for a flat config: one key per line, nested
+     * values (an architectures list) on the key's line */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", path);
+    bool ok = true;
+    fputs("{", out);
+    for (const cJSON *e = doc->root->child; ok && e; e = e->next) {
+        cJSON *name = cJSON_CreateStringReference(e->string);
+        char *key = name ? cJSON_PrintUnformatted(name) : NULL;
+        fprintf(out, "%s\n  %s: ", e == doc->root->child ? "" : ",", key ? key : "");
+        if (cJSON_IsNumber(e)) {
+            print_number(out, e->valuedouble);
+        } else {
+            char *value = cJSON_PrintUnformatted(e);
+            ok = value != NULL;
+            fputs(value ? value : "", out);
+            free(value);
+        }
+        ok = ok && key;
+        free(key);
+        cJSON_Delete(name);
+    }
+    fputs(doc->root->child ? "\n}\n" : "}\n", out);
+    ok = fclose(out) == 0 && ok; /* a memory stream fails only for memory */
+    int st = ok ? zoo_write_file_atomic(path, text, len)
+                : zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", path);
+    free(text);
+    return st;
 }
