@@ -12,5 +12,9 @@ set_tests_properties(sdk PROPERTIES TIMEOUT 300
 add_test(NAME llama-example
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_llama_example.sh ${PROJECT_BINARY_DIR}
     ${PROJECT_SOURCE_DIR}/tests/llama ${PROJECT_SOURCE_DIR}/../shared/data)
+set(zoo_example_cflags "")
+if(ZOO_SANITIZE) # a test binary linking the sanitized libzoo must be sanitized too
+  set(zoo_example_cflags "-fsanitize=address,undefined -fno-omit-frame-pointer")
+endif()
 set_tests_properties(llama-example PROPERTIES TIMEOUT 600
-  ENVIRONMENT "OPENBLAS_NUM_THREADS=1;CMAKE=${CMAKE_COMMAND};CC=${CMAKE_C_COMPILER}")
+  ENVIRONMENT "OPENBLAS_NUM_THREADS=1;CMAKE=${CMAKE_COMMAND};CC=${CMAKE_C_COMPILER};ZOO_EXAMPLE_CFLAGS=${zoo_example_cflags}")

@@ -17,6 +17,7 @@ example=$(cd "$2" && pwd)
 shared=${3:-}
 cmake=${CMAKE:-cmake}
 cc=${CC:-cc}
+extra=${ZOO_EXAMPLE_CFLAGS:-} # the sanitizer build's flags: its libzoo needs them in the test binary
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-llama.XXXXXX")
 if [ "${ZOO_SDK_KEEP:-0}" = 1 ]; then
@@ -54,7 +55,7 @@ cp -r "$example" "$tmp/src"
 
 begin "build the example and its suite with pkg-config (Makefile)"
 PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$tmp/src" CC="$cc" \
-    CFLAGS="-O2 -Wall -Wextra -Werror" >"$tmp/make.log" 2>&1 ||
+    CFLAGS="-O2 -Wall -Wextra -Werror $extra" >"$tmp/make.log" 2>&1 ||
     { cat "$tmp/make.log" >&2; fail "make"; }
 nm -D --defined-only "$tmp/src/llama.so" | awk '{print $NF}' >"$tmp/symbols"
 [ "$(cat "$tmp/symbols")" = zoo_plugin_entry ] ||
@@ -62,13 +63,14 @@ nm -D --defined-only "$tmp/src/llama.so" | awk '{print $NF}' >"$tmp/symbols"
 if readelf -d "$tmp/src/llama.so" | grep -q 'NEEDED.*openblas'; then fail "llama.so links OpenBLAS"; fi
 
 begin "its own suite passes (make check)"
-PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$tmp/src" check >"$tmp/check.log" 2>&1 ||
+PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$tmp/src" check CFLAGS="-O2 -Wall -Wextra -Werror $extra" \
+    >"$tmp/check.log" 2>&1 ||
     { cat "$tmp/check.log" >&2; fail "make check"; }
 grep -q "100%: Checks: 4" "$tmp/check.log" || { cat "$tmp/check.log" >&2; fail "the suite did not run its 4 tests"; }
 
 begin "build and test it again with find_package(zoo) (CMakeLists.txt)"
 if ! { "$cmake" -S "$tmp/src" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
-    -DCMAKE_C_COMPILER="$cc" -DCMAKE_C_FLAGS="-Werror" &&
+    -DCMAKE_C_COMPILER="$cc" -DCMAKE_C_FLAGS="-Werror $extra" &&
     "$cmake" --build "$tmp/cmake-build" && ctest --test-dir "$tmp/cmake-build" --output-on-failure; } \
     >"$tmp/cmake.log" 2>&1; then
     cat "$tmp/cmake.log" >&2
