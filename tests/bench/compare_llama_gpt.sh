@@ -35,7 +35,7 @@ trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
 pc=$(dirname "$(find "$tmp/prefix" -name zoo.pc | head -n 1)")
 cp -r "$root/tests/llama" "$tmp/src"
-PKG_CONFIG_PATH=$pc make -s -C "$tmp/src" llama.so CFLAGS="-O2" >/dev/null
+PKG_CONFIG_PATH=$pc make -s -C "$tmp/src" llama.so >/dev/null
 mkdir "$tmp/plugins" && cp "$tmp/src/llama.so" "$tmp/src/llama.json" "$tmp/plugins/"
 zoo() { ZOO_PLUGIN_PATH="$tmp/plugins" "$tmp/prefix/bin/zoo" "$@"; }
 

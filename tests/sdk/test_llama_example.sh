@@ -55,7 +55,7 @@ cp -r "$example" "$tmp/src"
 
 begin "build the example and its suite with pkg-config (Makefile)"
 PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$tmp/src" CC="$cc" \
-    CFLAGS="-O2 -Wall -Wextra -Werror $extra" >"$tmp/make.log" 2>&1 ||
+    CFLAGS="-O3 -Wall -Wextra -Werror $extra" >"$tmp/make.log" 2>&1 ||
     { cat "$tmp/make.log" >&2; fail "make"; }
 nm -D --defined-only "$tmp/src/llama.so" | awk '{print $NF}' >"$tmp/symbols"
 [ "$(cat "$tmp/symbols")" = zoo_plugin_entry ] ||
@@ -63,7 +63,7 @@ nm -D --defined-only "$tmp/src/llama.so" | awk '{print $NF}' >"$tmp/symbols"
 if readelf -d "$tmp/src/llama.so" | grep -q 'NEEDED.*openblas'; then fail "llama.so links OpenBLAS"; fi
 
 begin "its own suite passes (make check)"
-PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$tmp/src" check CFLAGS="-O2 -Wall -Wextra -Werror $extra" \
+PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$tmp/src" check CFLAGS="-O3 -Wall -Wextra -Werror $extra" \
     >"$tmp/check.log" 2>&1 ||
     { cat "$tmp/check.log" >&2; fail "make check"; }
 grep -q "100%: Checks: 4" "$tmp/check.log" || { cat "$tmp/check.log" >&2; fail "the suite did not run its 4 tests"; }
