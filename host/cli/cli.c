@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "zoo/status.h"
+#include "zoo/threads.h"
 
 static int vfail(const zoo_cli *cli, int code, const char *fmt, va_list ap) {
     fprintf(stderr, "zoo%s%s: ", cli && cli->command ? " " : "",
@@ -34,6 +35,122 @@ int zoo_cli_usage(const zoo_cli *cli, const char *fmt, ...) {
     vfail(cli, ZOO_EXIT_USAGE, fmt, ap);
     va_end(ap);
     return ZOO_EXIT_USAGE;
+}
+
+/* The options every command takes; zoo_command_invoke moves them into the zoo_cli. */
+typedef struct common_opts {
+    const char *registry_files[32];
+    int n_registry_files;
+    int64_t threads; /* -1: not given */
+    bool json, help;
+} common_opts;
+
+static const zoo_option COMMON[] = {
+    {"--registry", ZOO_OPT_PATH, offsetof(common_opts, registry_files), ZOO_OPT_REPEAT,
+     .value = "FILE", ZOO_OPT_ARRAY(common_opts, registry_files, n_registry_files),
+     .help = "read plugins from this registry first (repeatable)"},
+    {"--threads", ZOO_OPT_INT, offsetof(common_opts, threads), .value = "N", .def = "-1",
+     ZOO_OPT_RANGE(0, 1024), .help = "threads for zoo and OpenBLAS (default: all CPUs)"},
+    {"--json", ZOO_OPT_FLAG, offsetof(common_opts, json),
+     .help = "print results as JSON (commands that print results)"},
+    {"--help", ZOO_OPT_FLAG, offsetof(common_opts, help), .alias = "-h"},
+    {0}};
+
+void zoo_cli_common_help(FILE *f) {
+    const zoo_option *tables[] = {COMMON, NULL};
+    zoo_options_print_help(f, tables);
+}
+
+void zoo_command_help(FILE *f, const zoo_command *c) {
+    if (c->run_argv) {
+        fprintf(f, "usage: %s\n\n%s\n\n%s", c->usage, c->summary, c->help);
+        fprintf(f, "\n  --registry FILE, --threads N, --json: see zoo --help\n");
+        return;
+    }
+    const zoo_option json[] = {{"--json", ZOO_OPT_FLAG, .help = c->json_help}, {0}};
+    const zoo_option *tables[] = {c->options, json, NULL};
+    if (c->usage) {
+        fprintf(f, "usage: %s\n", c->usage);
+    } else {
+        char synopsis[1024];
+        zoo_options_synopsis(tables, synopsis, sizeof synopsis);
+        fprintf(f, "usage: zoo %s%s%s\n", c->name, *synopsis ? " " : "", synopsis);
+    }
+    fprintf(f, "\n%s\n\n", c->summary);
+    zoo_options_print_help(f, tables);
+    if (c->notes) fputs(c->notes, f);
+    fputs("\n  --registry FILE, --threads N, --json: see zoo --help\n", f);
+}
+
+/* Takes the global options out of argv (wherever they stand), leaving the command's own. */
+static int take_global_options(zoo_cli *cli, int *argc, char **argv) {
+    int kept = 0;
+    for (int i = 0; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) { /* everything after belongs to the command */
+            while (i < *argc) argv[kept++] = argv[i++];
+            break;
+        }
+        if (strcmp(a, "--json") == 0) {
+            cli->json = true;
+        } else if (strcmp(a, "--registry") == 0 || strcmp(a, "--threads") == 0) {
+            if (i + 1 >= *argc) return zoo_cli_usage(cli, "%s needs a value", a);
+            const char *v = argv[++i];
+            if (a[2] == 'r') {
+                if (cli->n_registry_files == 32) return zoo_cli_usage(cli, "too many --registry");
+                cli->registry_files[cli->n_registry_files++] = v;
+            } else {
+                char *end;
+                errno = 0;
+                long n = strtol(v, &end, 10);
+                if (end == v || *end || errno || n < 0 || n > 1024)
+                    return zoo_cli_usage(
+                        cli, "--threads: expected an integer from 0 to 1024, got \"%s\"", v);
+                cli->threads = (int)n;
+                zoo_threads_set(cli->threads);
+            }
+        } else {
+            argv[kept++] = argv[i];
+        }
+    }
+    *argc = kept;
+    return 0;
+}
+
+int zoo_command_invoke(zoo_cli *cli, const zoo_command *c, int argc, char **argv) {
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            zoo_command_help(stdout, c);
+            return 0;
+        }
+    zoo_cli sub = *cli;
+    sub.command = c->name;
+    if (c->run_argv) {
+        int status = take_global_options(&sub, &argc, argv);
+        return status ? status : c->run_argv(&sub, argc, argv);
+    }
+    common_opts common = {0};
+    void *opts = calloc(1, c->opts_size ? c->opts_size : 1);
+    if (!opts) return zoo_cli_fail(&sub, ZOO_EXIT_FAILURE, "out of memory");
+    const zoo_option *tables[] = {c->options, COMMON, NULL};
+    void *outs[] = {opts, &common};
+    int status = 0;
+    if (zoo_options_parse(tables, outs, c->name, argc, argv) != ZOO_OK)
+        status = zoo_cli_usage(&sub, "%s", zoo_error_message());
+    else if (sub.n_registry_files + common.n_registry_files > 32)
+        status = zoo_cli_usage(&sub, "--registry: given more than 32 times");
+    if (!status) {
+        for (int i = 0; i < common.n_registry_files; i++)
+            sub.registry_files[sub.n_registry_files++] = common.registry_files[i];
+        sub.json = sub.json || common.json;
+        if (common.threads >= 0) {
+            sub.threads = (int)common.threads;
+            zoo_threads_set(sub.threads);
+        }
+        status = c->run(&sub, opts);
+    }
+    free(opts);
+    return status;
 }
 
 static char *exe_dir(void) {

@@ -93,7 +93,7 @@ static int cmd_call(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_call = {
-    "call", cmd_call,
+    .name = "call", cmd_call,
     "zoo call PLUGIN.FUNCTION [--model CHECKPOINT | --set NAME=VALUE... --seed N] [--] ARG...",
     "call an extra function a plugin declares (through libffi) and print its result",
     "  ARG...            the function's arguments, converted to its declared types\n"

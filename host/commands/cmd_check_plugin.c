@@ -89,7 +89,7 @@ static int cmd_check_plugin(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_check_plugin = {
-    "check-plugin", cmd_check_plugin,
+    .name = "check-plugin", cmd_check_plugin,
     "zoo check-plugin PLUGIN [--set NAME=VALUE]... [--seed N] [--json]",
     "runs the conformance suite on a plugin: shapes, loss, gradients, decode, export, threads",
     "  prints one line per check, `PASS name: what it saw`, `FAIL name: why` or\n"

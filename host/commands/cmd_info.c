@@ -205,7 +205,7 @@ static int cmd_info(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_info = {
-    "info", cmd_info, "zoo info PLUGIN [--json]\n       zoo info --config-reference",
+    .name = "info", cmd_info, "zoo info PLUGIN [--json]\n       zoo info --config-reference",
     "a plugin's objective, capabilities, hyperparameters (defaults, ranges, help) and extras",
     "  --json    print the same as a JSON object\n"
     "  --config-reference  print every config key and every plugin's hyperparameters as\n"

@@ -114,7 +114,7 @@ static int cmd_list(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_list = {
-    "list", cmd_list, "zoo list [--check] [--json]",
+    .name = "list", cmd_list, "zoo list [--check] [--json]",
     "list the plugins found, with version, ABI, library and summary",
     "  --check   open every library and report library-level errors and any mismatch\n"
     "            with its registry entry; exits 1 if any entry has a problem\n"

@@ -75,7 +75,7 @@ static int cmd_registry(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_registry = {
-    "registry", cmd_registry, "zoo registry pin [FILE]",
+    .name = "registry", cmd_registry, "zoo registry pin [FILE]",
     "write each plugin library's sha256 into a registry file",
     "  pin [FILE]   hash every library FILE lists (default: the registry beside zoo)\n"
     "               and write the sums into it; a library whose sum no longer\n"

@@ -349,7 +349,7 @@ static int run_step(script *s, const cJSON *step, produced *p) {
             const zoo_command *c = command_named(a->name);
             zoo_cli cli = *s->cli;
             cli.command = c->name;
-            status = c->run(&cli, argv.n, argv.v);
+            status = zoo_command_invoke(&cli, c, argv.n, argv.v);
             if (status) step_fail(s, "failed (exit %d)", status);
         }
         free_args(&argv);
@@ -387,7 +387,7 @@ static int cmd_run(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_run = {
-    "run", cmd_run, "zoo run SCRIPT.json",
+    .name = "run", cmd_run, "zoo run SCRIPT.json",
     "run a script of steps: train, eval, save, load, generate, fill-mask, embed, forward, call, "
     "finetune",
     "  SCRIPT.json  {\"steps\": [STEP, ...]}; a step is one action and its options, e.g.\n"
