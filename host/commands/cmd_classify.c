@@ -160,7 +160,8 @@ static int cmd_classify(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_classify = {
-    .name = "classify", cmd_classify,
+    .name = "classify",
+    cmd_classify,
     "zoo classify MODEL (--text TEXT | --text-file FILE) [--top K] [--json]",
     "the labels a model fine-tuned by zoo finetune gives each line of a text",
     "  MODEL        a run directory or checkpoint written by zoo finetune (labels.txt beside it\n"

@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
 #include "saved_model.h"
 #include "text_input.h"
 #include "vectors_source.h"
-#include "files.h"
 #include "zoo/io.h"
 #include "zoo/ops.h"
 #include "zoo/status.h"
@@ -145,7 +145,8 @@ static int cmd_embed(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_embed = {
-    .name = "embed", cmd_embed,
+    .name = "embed",
+    cmd_embed,
     "zoo embed MODEL --text TEXT --out FILE.npy [--layer N] [--pool none|cls|mean]",
     "the model's vectors for a text as .npy: one row per token, or pooled",
     "  MODEL            a checkpoint, run directory or HuggingFace directory, or a word2vec\n"

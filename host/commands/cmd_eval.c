@@ -147,7 +147,9 @@ static int cmd_eval(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_eval = {
-    .name = "eval", cmd_eval, "zoo eval CHECKPOINT --data FILE [--batches N] [--json]",
+    .name = "eval",
+    cmd_eval,
+    "zoo eval CHECKPOINT --data FILE [--batches N] [--json]",
     "loss, perplexity and bits per character (character models) or per byte on held-out text",
     "  CHECKPOINT     a .safetensors checkpoint or a run directory (its latest)\n"
     "  --data FILE    UTF-8 text to evaluate (repeatable); read with the model's tokenizer\n"

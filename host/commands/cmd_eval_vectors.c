@@ -111,7 +111,9 @@ static int cmd_eval_pairs(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_eval_analogy = {
-    .name = "eval-analogy", cmd_eval_analogy, "zoo eval-analogy VECTORS QUESTIONS [--restrict N] [--json]",
+    .name = "eval-analogy",
+    cmd_eval_analogy,
+    "zoo eval-analogy VECTORS QUESTIONS [--restrict N] [--json]",
     "analogy accuracy per section and overall (questions-words.txt format), with coverage",
     "  VECTORS        a word2vec file (Google's text or binary format, or .vec), or a\n"
     "                 checkpoint or run directory of a word2vec model\n"
@@ -121,7 +123,9 @@ const zoo_command zoo_cmd_eval_analogy = {
     "                 a question with another word is skipped and counted as skipped\n"};
 
 const zoo_command zoo_cmd_eval_pairs = {
-    .name = "eval-pairs", cmd_eval_pairs, "zoo eval-pairs VECTORS PAIRS [--restrict N] [--json]",
+    .name = "eval-pairs",
+    cmd_eval_pairs,
+    "zoo eval-pairs VECTORS PAIRS [--restrict N] [--json]",
     "Spearman correlation of cosines with human similarity scores (WordSim-353 format), with "
     "coverage",
     "  VECTORS        a word2vec file (Google's text or binary format, or .vec), or a\n"

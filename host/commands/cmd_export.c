@@ -58,7 +58,9 @@ static int cmd_export(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_export = {
-    .name = "export", cmd_export, "zoo export MODEL --format FORMAT --out PATH",
+    .name = "export",
+    cmd_export,
+    "zoo export MODEL --format FORMAT --out PATH",
     "write a model in another tool's format (gpt, bert: hf, a HuggingFace directory)",
     "  MODEL           a checkpoint, run directory or HuggingFace directory\n"
     "  --format FORMAT one of the plugin's formats (zoo info PLUGIN lists them)\n"

@@ -124,7 +124,9 @@ static int cmd_fill_mask(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_fill_mask = {
-    .name = "fill-mask", cmd_fill_mask, "zoo fill-mask MODEL TEXT [--top N] [--json]",
+    .name = "fill-mask",
+    cmd_fill_mask,
+    "zoo fill-mask MODEL TEXT [--top N] [--json]",
     "the likeliest tokens for each [MASK] in a text, from a masked language model (BERT)",
     "  MODEL       a checkpoint or run directory of a model that can fill masks\n"
     "  TEXT        the text, with [MASK] where a token is missing (or --text-file FILE)\n"

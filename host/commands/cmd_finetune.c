@@ -611,7 +611,8 @@ done:
 }
 
 const zoo_command zoo_cmd_finetune = {
-    .name = "finetune", cmd_finetune,
+    .name = "finetune",
+    cmd_finetune,
     "zoo finetune CONFIG.json [--set KEY=VALUE]... [--out RUN_DIR] [--stop-after N] [--quiet]\n"
     "       zoo finetune --resume RUN_DIR [--set KEY=VALUE]... [--stop-after N] [--quiet]",
     "train a classification head on a pretrained model and report held-out accuracy",

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "saved_model.h"
 #include "files.h"
+#include "saved_model.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 
@@ -159,7 +159,8 @@ static int cmd_forward(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_forward = {
-    .name = "forward", cmd_forward,
+    .name = "forward",
+    cmd_forward,
     "zoo forward MODEL --ids FILE [--mask FILE] [--types FILE] --out FILE.npy [--hidden FILE.npy]",
     "a raw forward pass: the language-model logits [B,T,V] and/or the last hidden state [B,T,C]",
     "  MODEL            a checkpoint (.safetensors) or run directory, or a plugin name\n"

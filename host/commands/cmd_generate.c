@@ -244,7 +244,8 @@ static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_generate = {
-    .name = "generate", cmd_generate,
+    .name = "generate",
+    cmd_generate,
     "zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p "
     "P] [--seed S] [--json]",
     "generate text from a prompt with a model that has a decode step (GPT, bigram)",

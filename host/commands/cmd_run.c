@@ -13,9 +13,9 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "files.h"
 #include "saved_model.h"
 #include "train.h"
-#include "files.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
@@ -358,21 +358,29 @@ static int run_step(script *s, const cJSON *step, produced *p) {
     return status;
 }
 
-static int cmd_run(zoo_cli *cli, int argc, char **argv) {
-    if (argc != 2) return zoo_cli_usage(cli, "expected one SCRIPT.json (see zoo run --help)");
-    script s = {.cli = cli, .path = argv[1]};
+typedef struct run_args {
+    const char *script;
+} run_args;
+
+static const zoo_option OPTIONS[] = {
+    {"SCRIPT.json", ZOO_OPT_PATH, offsetof(run_args, script), ZOO_OPT_REQUIRED,
+     .help = "{\"steps\": [STEP, ...]}; a step is one action and its options, e.g."},
+    {0}};
+
+static int cmd_run(zoo_cli *cli, void *opts) {
+    const char *path = ((const run_args *)opts)->script;
+    script s = {.cli = cli, .path = path};
     size_t len;
-    char *text = zoo_read_file(argv[1], &len);
+    char *text = zoo_read_file(path, &len);
     if (!text) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     cJSON *doc = cJSON_Parse(text);
     free(text);
     const cJSON *steps = cJSON_GetObjectItemCaseSensitive(doc, "steps");
     int status = 0;
     if (!doc)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: malformed JSON", argv[1]);
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: malformed JSON", path);
     else if (!cJSON_IsObject(doc) || !cJSON_IsArray(steps) || cJSON_GetArraySize(doc) != 1)
-        status =
-            zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: a script is {\"steps\": [ ... ]}", argv[1]);
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: a script is {\"steps\": [ ... ]}", path);
     for (const cJSON *step = steps ? steps->child : NULL; step && !status && s.n < MAX_STEPS;
          step = step->next) {
         s.index = s.n;
@@ -387,21 +395,26 @@ static int cmd_run(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_run = {
-    .name = "run", cmd_run, "zoo run SCRIPT.json",
-    "run a script of steps: train, eval, save, load, generate, fill-mask, embed, forward, call, "
-    "finetune",
-    "  SCRIPT.json  {\"steps\": [STEP, ...]}; a step is one action and its options, e.g.\n"
-    "      {\"id\": \"pre\", \"train\": \"config.json\", \"set\": {\"train.steps\": 100}, \"out\": "
-    "\"runs/pre\"}\n"
-    "      {\"eval\": \"${pre.checkpoint}\", \"data\": \"held-out.txt\", \"batches\": 10}\n"
-    "      {\"save\": \"${pre.checkpoint}\", \"to\": \"model.safetensors\"}   (weights only)\n"
-    "      {\"load\": \"runs/pre\"}   (checks the model opens; ${ID.checkpoint} names it)\n"
-    "      {\"generate\": MODEL, \"prompt\": \"...\", \"max_new_tokens\": 50, \"seed\": 1}\n"
-    "      {\"fill-mask\": MODEL, \"text\": \"... [MASK] ...\"}  {\"embed\": MODEL, \"text\": "
-    "\"...\", \"out\": \"x.npy\"}\n"
-    "      {\"forward\": MODEL, \"ids\": \"ids.txt\", \"out\": \"logits.npy\"}\n"
-    "      {\"call\": \"PLUGIN.FUNCTION\", \"model\": MODEL, \"args\": [5]}\n"
-    "      {\"finetune\": \"sst2.json\", \"set\": {\"finetune.base\": \"${pre.run_dir}\"}}\n"
-    "  Options are the command's own, without the dashes (max_new_tokens for --max-new-tokens).\n"
-    "  ${ID.run_dir} and ${ID.checkpoint} name what an earlier step with that id produced;\n"
-    "  paths resolve relative to the script. The first error stops the script.\n"};
+    .name = "run",
+    .run = cmd_run,
+    .options = OPTIONS,
+    .opts_size = sizeof(run_args),
+    .summary = "run a script of steps: train, eval, save, load, generate, fill-mask, embed, "
+               "forward, call, finetune",
+    .notes =
+        "      {\"id\": \"pre\", \"train\": \"config.json\", \"set\": {\"train.steps\": 100}, "
+        "\"out\": "
+        "\"runs/pre\"}\n"
+        "      {\"eval\": \"${pre.checkpoint}\", \"data\": \"held-out.txt\", \"batches\": 10}\n"
+        "      {\"save\": \"${pre.checkpoint}\", \"to\": \"model.safetensors\"}   (weights only)\n"
+        "      {\"load\": \"runs/pre\"}   (checks the model opens; ${ID.checkpoint} names it)\n"
+        "      {\"generate\": MODEL, \"prompt\": \"...\", \"max_new_tokens\": 50, \"seed\": 1}\n"
+        "      {\"fill-mask\": MODEL, \"text\": \"... [MASK] ...\"}  {\"embed\": MODEL, \"text\": "
+        "\"...\", \"out\": \"x.npy\"}\n"
+        "      {\"forward\": MODEL, \"ids\": \"ids.txt\", \"out\": \"logits.npy\"}\n"
+        "      {\"call\": \"PLUGIN.FUNCTION\", \"model\": MODEL, \"args\": [5]}\n"
+        "      {\"finetune\": \"sst2.json\", \"set\": {\"finetune.base\": \"${pre.run_dir}\"}}\n"
+        "  Options are the command's own, without the dashes (max_new_tokens for "
+        "--max-new-tokens).\n"
+        "  ${ID.run_dir} and ${ID.checkpoint} name what an earlier step with that id produced;\n"
+        "  paths resolve relative to the script. The first error stops the script.\n"};

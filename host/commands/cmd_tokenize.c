@@ -113,7 +113,9 @@ static int cmd_tokenize(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_tokenize = {
-    .name = "tokenize", cmd_tokenize, "zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]",
+    .name = "tokenize",
+    cmd_tokenize,
+    "zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]",
     "the token ids of a text under a model's tokenizer",
     "  MODEL            a checkpoint or run directory, or a HuggingFace directory or one of\n"
     "                   tokenizer files alone, read by the plugin that imports it: GPT-2's\n"

@@ -53,7 +53,8 @@ static int cmd_train(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_train = {
-    .name = "train", cmd_train,
+    .name = "train",
+    cmd_train,
     "zoo train CONFIG.json [--set KEY=VALUE]... [--out RUN_DIR] [--stop-after N] [--dry-run] "
     "[--quiet]\n"
     "       zoo train --resume RUN_DIR [--stop-after N] [--quiet]",

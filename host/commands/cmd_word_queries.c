@@ -87,7 +87,9 @@ static int cmd_analogy(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_similar = {
-    .name = "similar", cmd_similar, "zoo similar VECTORS WORD [--top N] [--json]",
+    .name = "similar",
+    cmd_similar,
+    "zoo similar VECTORS WORD [--top N] [--json]",
     "the words nearest to a word, by cosine of their vectors",
     "  VECTORS   a word2vec file (Google's text or binary format, or .vec), or a\n"
     "            checkpoint or run directory of a word2vec model\n"
@@ -95,7 +97,9 @@ const zoo_command zoo_cmd_similar = {
     "  --top N   how many (default 10), best first, each with its cosine\n"};
 
 const zoo_command zoo_cmd_analogy = {
-    .name = "analogy", cmd_analogy, "zoo analogy VECTORS A B C [--top N] [--json]",
+    .name = "analogy",
+    cmd_analogy,
+    "zoo analogy VECTORS A B C [--top N] [--json]",
     "a : b :: c : ?  - the words nearest to b - a + c (unit vectors), the three excluded",
     "  VECTORS   a word2vec file (Google's text or binary format, or .vec), or a\n"
     "            checkpoint or run directory of a word2vec model\n"
