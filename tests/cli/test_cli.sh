@@ -166,7 +166,9 @@ expect 0 "^man 0.7071$" "$zoo" similar "$tmp/vec.txt" KING --top 1
 expect 0 '^{"results": \[{"word": "man", "cosine": 0.707107}, {"word": "queen", "cosine": 0.500000}\]}$' \
     "$zoo" similar "$tmp/vec.txt" king --top 2 --json
 expect 1 "vec.txt: 'pear' is not among the 5 words" "$zoo" similar "$tmp/vec.txt" pear
-expect 2 "expected VECTORS and 3 words" "$zoo" analogy "$tmp/vec.txt" man king
+expect 2 "^zoo analogy: C is required (see zoo analogy --help)$" "$zoo" analogy "$tmp/vec.txt" man king
+expect 2 "^zoo similar: --top: expected an integer from 1 to 10000, got '0'$" "$zoo" similar "$tmp/vec.txt" man --top 0
+expect 2 "^zoo eval-pairs: --restrict: expected an integer >= 0, got '-1'$" "$zoo" eval-pairs "$tmp/vec.txt" x --restrict -1
 printf ': royal\nman king woman queen\nman king woman apple\nMan King Woman Pear\n' >"$tmp/questions.txt"
 expect 0 "^overall accuracy 50.00% (1/2); coverage 66.67% (1 of 3 questions skipped)$" \
     "$zoo" eval-analogy "$tmp/vec.txt" "$tmp/questions.txt"

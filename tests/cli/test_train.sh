@@ -118,6 +118,9 @@ expect 1 "model.init_std: expected a number >= 0, got -1" \
     "$zoo" train "$tmp/run.json" --out "$tmp/x4" --set model.init_std=-1
 expect 1 "model.vocab_size: 7, but the tokenizer has" "$zoo" train "$tmp/run.json" --out "$tmp/x5" --set model.vocab_size=7
 expect 2 "give a CONFIG.json, or --resume RUN_DIR" "$zoo" train
+expect 2 "^zoo train: --stop-after: expected an integer >= 1, got '0'$" "$zoo" train "$tmp/run.json" --stop-after 0
+expect 2 "^zoo train: unexpected argument 'b.json' after CONFIG.json (see zoo train --help)$" "$zoo" train a.json b.json
+expect 2 "^zoo train: --set: expected KEY=VALUE, got 'train.steps'$" "$zoo" train "$tmp/run.json" --set train.steps
 expect 1 "train.batchsize: unknown key (did you mean 'train.batch_size'?)" \
     "$zoo" train "$tmp/run.json" --set train.batchsize=3
 
