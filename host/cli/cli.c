@@ -2,7 +2,6 @@
 
 #include <cjson/cJSON.h>
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,11 +61,6 @@ void zoo_cli_common_help(FILE *f) {
 }
 
 void zoo_command_help(FILE *f, const zoo_command *c) {
-    if (c->run_argv) {
-        fprintf(f, "usage: %s\n\n%s\n\n%s", c->usage, c->summary, c->help);
-        fprintf(f, "\n  --registry FILE, --threads N, --json: see zoo --help\n");
-        return;
-    }
     const zoo_option json[] = {{"--json", ZOO_OPT_FLAG, .help = c->json_help}, {0}};
     const zoo_option *tables[] = {c->options, json, NULL};
     if (c->usage) {
@@ -82,41 +76,6 @@ void zoo_command_help(FILE *f, const zoo_command *c) {
     fputs("\n  --registry FILE, --threads N, --json: see zoo --help\n", f);
 }
 
-/* Takes the global options out of argv (wherever they stand), leaving the command's own. */
-static int take_global_options(zoo_cli *cli, int *argc, char **argv) {
-    int kept = 0;
-    for (int i = 0; i < *argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0) { /* everything after belongs to the command */
-            while (i < *argc) argv[kept++] = argv[i++];
-            break;
-        }
-        if (strcmp(a, "--json") == 0) {
-            cli->json = true;
-        } else if (strcmp(a, "--registry") == 0 || strcmp(a, "--threads") == 0) {
-            if (i + 1 >= *argc) return zoo_cli_usage(cli, "%s needs a value", a);
-            const char *v = argv[++i];
-            if (a[2] == 'r') {
-                if (cli->n_registry_files == 32) return zoo_cli_usage(cli, "too many --registry");
-                cli->registry_files[cli->n_registry_files++] = v;
-            } else {
-                char *end;
-                errno = 0;
-                long n = strtol(v, &end, 10);
-                if (end == v || *end || errno || n < 0 || n > 1024)
-                    return zoo_cli_usage(
-                        cli, "--threads: expected an integer from 0 to 1024, got \"%s\"", v);
-                cli->threads = (int)n;
-                zoo_threads_set(cli->threads);
-            }
-        } else {
-            argv[kept++] = argv[i];
-        }
-    }
-    *argc = kept;
-    return 0;
-}
-
 int zoo_command_invoke(zoo_cli *cli, const zoo_command *c, int argc, char **argv) {
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -125,10 +84,6 @@ int zoo_command_invoke(zoo_cli *cli, const zoo_command *c, int argc, char **argv
         }
     zoo_cli sub = *cli;
     sub.command = c->name;
-    if (c->run_argv) {
-        int status = take_global_options(&sub, &argc, argv);
-        return status ? status : c->run_argv(&sub, argc, argv);
-    }
     common_opts common = {0};
     void *opts = calloc(1, c->opts_size ? c->opts_size : 1);
     if (!opts) return zoo_cli_fail(&sub, ZOO_EXIT_FAILURE, "out of memory");
@@ -228,37 +183,6 @@ zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const
     if (zoo_plugin_load(e, &p) != ZOO_OK)
         zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     return p;
-}
-
-bool zoo_cli_value(const zoo_cli *cli, int argc, char **argv, int i, const char *flag,
-                   int *status) {
-    if (strcmp(argv[i], flag) != 0) return false;
-    if (i + 1 >= argc) {
-        *status = zoo_cli_usage(cli, "%s needs a value", flag);
-        return false;
-    }
-    return true;
-}
-
-int zoo_cli_model_option(const zoo_cli *cli, zoo_model_opts *o, int argc, char **argv, int *i) {
-    const char *a = argv[*i];
-    if (strcmp(a, "--set") != 0 && strcmp(a, "--seed") != 0) return 0;
-    if (*i + 1 >= argc) return zoo_cli_usage(cli, "%s needs a value", a), -1;
-    const char *v = argv[++*i];
-    if (strcmp(a, "--seed") == 0) {
-        char *end;
-        errno = 0;
-        unsigned long long seed = strtoull(v, &end, 10);
-        if (end == v || *end || errno || v[0] == '-')
-            return zoo_cli_usage(cli, "--seed: expected a non-negative integer, got \"%s\"", v), -1;
-        o->seed = seed;
-        return 1;
-    }
-    if (!strchr(v, '=')) return zoo_cli_usage(cli, "--set: expected NAME=VALUE, got \"%s\"", v), -1;
-    if (o->n_sets == (int)(sizeof o->sets / sizeof o->sets[0]))
-        return zoo_cli_usage(cli, "--set: too many"), -1;
-    o->sets[o->n_sets++] = v;
-    return 1;
 }
 
 zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo_model_opts *o) {

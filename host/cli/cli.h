@@ -30,14 +30,11 @@ typedef struct zoo_cli {
  * prints, the notes, and a pointer to the common options. */
 typedef struct zoo_command {
     const char *name;
-    /* the commands not yet on option tables: argv as given, common options taken out */
-    int (*run_argv)(zoo_cli *cli, int argc, char **argv);
-    const char *usage;                    /* "zoo train CONFIG.json ..."; NULL: from the table */
-    const char *summary;                  /* one line */
-    const char *help;                     /* run_argv's commands: options, one per line */
     int (*run)(zoo_cli *cli, void *opts); /* opts: the struct `options` filled */
     const zoo_option *options;            /* ended by an entry with a NULL name */
     size_t opts_size;                     /* sizeof that struct */
+    const char *usage;                    /* "zoo train CONFIG.json ..."; NULL: from the table */
+    const char *summary;                  /* one line */
     const char *json_help;                /* what --json prints; NULL: not listed */
     const char *notes;                    /* text after the options, or NULL */
 } zoo_command;
@@ -93,13 +90,6 @@ typedef struct zoo_model_opts {
     {                                                                                              \
         "--seed", ZOO_OPT_UINT, offsetof(type, member.seed), .value = "N", .help = (seed_help)     \
     }
-/* Legacy, for the commands not yet on option tables: if argv[*i] is --set
- * or --seed, consumes it (and its value) and returns 1; 0 when it is
- * something else; -1 after printing a usage error. */
-int zoo_cli_model_option(const zoo_cli *cli, zoo_model_opts *o, int argc, char **argv, int *i);
-/* Legacy: true when argv[i] is `flag` and has a value after it (else prints usage). */
-bool zoo_cli_value(const zoo_cli *cli, int argc, char **argv, int i, const char *flag, int *status);
-
 /* A model of plugin p with default hyperparameters overridden by --set. */
 zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo_model_opts *o);
 

@@ -61,13 +61,13 @@ static bool in_range(const zoo_option *o, double v) {
 static void expected_text(const zoo_option *o, char *buf, size_t size) {
     const char *noun = o->type == ZOO_OPT_FLOAT ? "a number" : "an integer";
     if (o->has_min && o->has_max && !o->min_open)
-        snprintf(buf, size, "%s from %g to %g", noun, o->min, o->max);
+        snprintf(buf, size, "%s from %.15g to %.15g", noun, o->min, o->max);
     else if (o->has_min && o->has_max)
-        snprintf(buf, size, "%s > %g and <= %g", noun, o->min, o->max);
+        snprintf(buf, size, "%s > %.15g and <= %.15g", noun, o->min, o->max);
     else if (o->has_min)
-        snprintf(buf, size, "%s %s %g", noun, o->min_open ? ">" : ">=", o->min);
+        snprintf(buf, size, "%s %s %.15g", noun, o->min_open ? ">" : ">=", o->min);
     else if (o->has_max)
-        snprintf(buf, size, "%s <= %g", noun, o->max);
+        snprintf(buf, size, "%s <= %.15g", noun, o->max);
     else
         snprintf(buf, size, "%s", noun);
 }

@@ -23,9 +23,6 @@ typedef struct zoo_text_input {
     {                                                                                              \
         "--text-file", ZOO_OPT_PATH, offsetof(type, member.file), .value = "FILE"                  \
     }
-/* Legacy: consumes --text/--text-file at argv[*i]: 1 if it did, 0 if
- * argv[*i] is something else, -1 after printing a usage error. */
-int zoo_text_input_option(const zoo_cli *cli, zoo_text_input *in, int argc, char **argv, int *i);
 /* Reads the file, if any, and checks exactly one source was given. */
 int zoo_text_input_load(const zoo_cli *cli, zoo_text_input *in);
 void zoo_text_input_free(zoo_text_input *in);

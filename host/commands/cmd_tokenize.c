@@ -44,26 +44,32 @@ static void print_ids(const zoo_cli *cli, const zoo_tokenizer *tok, const zoo_id
     fputs("]}\n", stdout);
 }
 
-static int cmd_tokenize(zoo_cli *cli, int argc, char **argv) {
-    zoo_text_input in = {0};
-    const char *model = NULL;
-    bool special = false, wrap = true;
-    for (int i = 1; i < argc; i++) {
-        int used = zoo_text_input_option(cli, &in, argc, argv, &i);
-        if (used < 0) return ZOO_EXIT_USAGE;
-        if (used) continue;
-        if (strcmp(argv[i], "--special") == 0)
-            special = true;
-        else if (strcmp(argv[i], "--no-special") == 0)
-            wrap = false;
-        else if (argv[i][0] == '-')
-            return zoo_cli_usage(cli, "unknown option '%s' (see zoo tokenize --help)", argv[i]);
-        else if (model)
-            return zoo_cli_usage(cli, "one MODEL at a time");
-        else
-            model = argv[i];
-    }
-    if (!model) return zoo_cli_usage(cli, "expected MODEL --text TEXT (see zoo tokenize --help)");
+typedef struct tokenize_args {
+    const char *model;
+    zoo_text_input in;
+    bool special, no_special;
+} tokenize_args;
+
+static const zoo_option OPTIONS[] = {
+    {"MODEL", ZOO_OPT_PATH, offsetof(tokenize_args, model), ZOO_OPT_REQUIRED,
+     .help = "a checkpoint or run directory, or a HuggingFace directory or one of\n"
+             "tokenizer files alone, read by the plugin that imports it: GPT-2's\n"
+             "vocab.json and merges.txt (or encoder.json and vocab.bpe), or BERT's\n"
+             "vocab.txt (lowercasing as its tokenizer_config.json says, else when\n"
+             "the vocabulary has no uppercase letters)"},
+    ZOO_TEXT_INPUT_OPTIONS(tokenize_args, in, "the text (or --text-file FILE)"),
+    {"--special", ZOO_OPT_FLAG, offsetof(tokenize_args, special),
+     .help = "special-token strings in the text (<|endoftext|>, [MASK]) are those tokens;\n"
+             "without it they are plain text"},
+    {"--no-special", ZOO_OPT_FLAG, offsetof(tokenize_args, no_special),
+     .help = "do not add [CLS] and [SEP] around the text (tokenizers that have them)"},
+    {0}};
+
+static int cmd_tokenize(zoo_cli *cli, void *args) {
+    const tokenize_args *a = args;
+    zoo_text_input in = a->in;
+    const char *model = a->model;
+    bool special = a->special, wrap = !a->no_special;
     int status = zoo_text_input_load(cli, &in);
     if (status) return status;
 
@@ -114,19 +120,11 @@ static int cmd_tokenize(zoo_cli *cli, int argc, char **argv) {
 
 const zoo_command zoo_cmd_tokenize = {
     .name = "tokenize",
-    cmd_tokenize,
-    "zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]",
-    "the token ids of a text under a model's tokenizer",
-    "  MODEL            a checkpoint or run directory, or a HuggingFace directory or one of\n"
-    "                   tokenizer files alone, read by the plugin that imports it: GPT-2's\n"
-    "                   vocab.json and merges.txt (or encoder.json and vocab.bpe), or BERT's\n"
-    "                   vocab.txt (lowercasing as its tokenizer_config.json says, else when\n"
-    "                   the vocabulary has no uppercase letters)\n"
-    "  --text TEXT      the text (or --text-file FILE)\n"
-    "  --special        special-token strings in the text (<|endoftext|>, [MASK]) are those "
-    "tokens;\n"
-    "                   without it they are plain text\n"
-    "  --no-special     do not add [CLS] and [SEP] around the text (tokenizers that have them)\n"
-    "  --json           {\"ids\": [...], \"tokens\": [...]} with the tokens' vocabulary strings "
-    "(Ġthe);\n"
-    "                   without it the ids on one line, separated by spaces\n"};
+    .run = cmd_tokenize,
+    .options = OPTIONS,
+    .opts_size = sizeof(tokenize_args),
+    .usage = "zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]",
+    .summary = "the token ids of a text under a model's tokenizer",
+    .json_help = "{\"ids\": [...], \"tokens\": [...]} with the tokens' vocabulary strings (Ġthe);\n"
+                 "without it the ids on one line, separated by spaces",
+};

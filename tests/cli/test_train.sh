@@ -131,7 +131,14 @@ cp "$tmp/out" "$tmp/gen1"
 cmp -s "$tmp/gen1" "$tmp/gen2" || fail "generate: the same seed gave another text"
 expect 0 '"prompt_tokens": 3}' "$zoo" generate "$tmp/a" --prompt "the" --max-new-tokens 5 --temperature 0 --json
 expect 0 '"generated": ' "$zoo" generate "$tmp/a" --prompt "the" --max-new-tokens 5 --top-k 2 --top-p 0.9 --json
-expect 2 "\-\-top-p: \"2\" is out of range" "$zoo" generate "$tmp/a" --prompt "x" --top-p 2
+expect 2 "^zoo generate: --top-p: expected a number > 0 and <= 1, got '2'$" "$zoo" generate "$tmp/a" --prompt "x" --top-p 2
+expect 2 "^zoo generate: --max-new-tokens: expected an integer >= 1, got 'many'$" "$zoo" generate "$tmp/a" --prompt "x" --max-new-tokens many
+expect 2 "^zoo generate: give the prompt as --prompt TEXT or --text-file FILE$" "$zoo" generate "$tmp/a"
+expect 2 "^zoo embed: --pool: expected none, cls or mean, got 'max'$" "$zoo" embed "$tmp/a" --text "x" --out "$tmp/x.npy" --pool max
+expect 2 "^zoo embed: --out FILE.npy is required (see zoo embed --help)$" "$zoo" embed "$tmp/a" --text "x"
+expect 2 "^zoo eval: --data FILE is required (see zoo eval --help)$" "$zoo" eval "$tmp/a"
+expect 2 "^zoo export: --format FORMAT is required (see zoo export --help)$" "$zoo" export "$tmp/a" --out "$tmp/x"
+expect 2 "^zoo tokenize: unknown option '--no-specials' (did you mean '--no-special'?)$" "$zoo" tokenize "$tmp/a" --text x --no-specials
 expect 1 "the prompt is empty and the tokenizer has no start token" "$zoo" generate "$tmp/a" --prompt ""
 expect 0 "" "$zoo" embed "$tmp/a" --text "the lord" --out "$tmp/e.npy"
 head -c 128 "$tmp/e.npy" | grep -aq "'shape': (8, " || fail "embed: not one row per character"
@@ -150,6 +157,9 @@ expect 0 "^\[MASK\] 1:" "$zoo" fill-mask "$tmp/mlm" "the lord [MASK] unto" --reg
 expect 0 '"masks": \[\[{"token": ' "$zoo" fill-mask "$tmp/mlm" "the [MASK] god [MASK]" --top 3 --json \
     --registry "$tmp/masked-registry.json"
 expect 2 "TEXT has no \[MASK\]" "$zoo" fill-mask "$tmp/mlm" "the lord" --registry "$tmp/masked-registry.json"
+expect 2 "^zoo fill-mask: TEXT is required (see zoo fill-mask --help)$" "$zoo" fill-mask "$tmp/mlm"
+expect 2 "^zoo fill-mask: give the text once: TEXT, --text TEXT or --text-file FILE$" "$zoo" fill-mask "$tmp/mlm" "a [MASK]" --text "b [MASK]"
+expect 0 "^\[MASK\] 1:" "$zoo" fill-mask "$tmp/mlm" --text "the lord [MASK] unto" --registry "$tmp/masked-registry.json"
 expect 1 "plugin 'bigram' cannot fill masks" "$zoo" fill-mask "$tmp/a" "the [MASK]"
 expect 1 "plugin 'masked' cannot generate" "$zoo" generate "$tmp/mlm" --prompt "the" --registry "$tmp/masked-registry.json"
 
