@@ -73,7 +73,8 @@ typedef struct forward_args {
 } forward_args;
 
 static const zoo_option OPTIONS[] = {
-    {"MODEL", ZOO_OPT_STRING, offsetof(forward_args, model), ZOO_OPT_REQUIRED,
+    /* a path (resolved as one in run scripts), unless it names a plugin */
+    {"MODEL", ZOO_OPT_PATH, offsetof(forward_args, model), ZOO_OPT_REQUIRED,
      .help = "a checkpoint (.safetensors) or run directory, or a plugin name\n"
              "for a fresh model with default hyperparameters (--set, --seed)"},
     {"--ids", ZOO_OPT_PATH, offsetof(forward_args, ids), ZOO_OPT_REQUIRED, .value = "FILE",

@@ -366,6 +366,16 @@ printf '{"steps": [{"load": "a"}, {"eval": "/nonexistent", "data": "held.txt"}]}
 expect 1 "steps\[1\] (eval): failed" "$zoo" run "$tmp/s3.json"
 printf '{"steps": [{"frobnicate": 1}]}' >"$tmp/s4.json"
 expect 1 "steps\[0\]: no action" "$zoo" run "$tmp/s4.json"
+# a step takes the options of its command (text_file is generate's --text-file), checked as the command checks them
+printf 'the' >"$tmp/prompt.txt"
+printf '{"steps": [{"generate": "a", "text_file": "prompt.txt", "max_new_tokens": 3, "temperature": 0}]}' >"$tmp/s5.json"
+expect 0 "^the" "$zoo" run "$tmp/s5.json"
+printf '{"steps": [{"generate": "a", "prompt": "x", "top_p": 2}]}' >"$tmp/s6.json"
+expect 2 "zoo generate: --top-p: expected a number > 0 and <= 1, got '2'" "$zoo" run "$tmp/s6.json"
+printf '{"steps": [{"train": "run.json", "stop_after": 0}]}' >"$tmp/s7.json"
+expect 1 "steps\[0\] (train): --stop-after: expected an integer >= 1, got '0'" "$zoo" run "$tmp/s7.json"
+printf '{"steps": [{"save": "a"}]}' >"$tmp/s8.json"
+expect 1 "steps\[0\] (save): save needs \"to\": the file to write" "$zoo" run "$tmp/s8.json"
 
 # --- gpt: a HuggingFace directory as MODEL, a BPE tokenizer trained on the corpus, generation through the cache
 hf="$source_dir/plugins/gpt/tests/fixtures/gpt2-tiny"
