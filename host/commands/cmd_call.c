@@ -55,17 +55,17 @@ static int cmd_call(zoo_cli *cli, void *opts_) {
     const char *function = dot + 1;
 
     int status = ZOO_EXIT_FAILURE;
-    zoo_registry *r = zoo_cli_registry(cli);
+    zoo_registry *r = NULL; /* a fresh model's */
     zoo_saved_model saved = {0};
     zoo_loaded *p = NULL;
-    if (r && checkpoint) {
-        if (zoo_saved_model_open(cli, r, checkpoint, &saved) == ZOO_OK) p = saved.plugin;
+    if (checkpoint) {
+        if (zoo_cli_open_model(cli, checkpoint, 0, &saved) == 0) p = saved.plugin;
         if (p && strcmp(p->plugin->name, plugin_name) != 0) {
             zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--model %s is a '%s' model, not '%s'", checkpoint,
                          p->plugin->name, plugin_name);
             p = NULL;
         }
-    } else if (r) {
+    } else if ((r = zoo_cli_registry(cli))) {
         p = zoo_cli_load_plugin(cli, r, plugin_name);
     }
     const zoo_extra *x = p ? find_extra(p, function) : NULL;
@@ -89,8 +89,8 @@ static int cmd_call(zoo_cli *cli, void *opts_) {
         }
         free(result);
     }
-    if (saved.checkpoint)
-        zoo_saved_model_close(&saved);
+    if (checkpoint)
+        zoo_cli_close_model(&saved);
     else
         zoo_host_model_destroy(m), zoo_plugin_unload(p);
     zoo_registry_free(r);

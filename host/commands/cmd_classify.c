@@ -130,17 +130,13 @@ static int cmd_classify(zoo_cli *cli, void *args) {
     int64_t top = a->top;
     int status = zoo_text_input_load(cli, &in);
     if (status) return status;
-    zoo_registry *r = zoo_cli_registry(cli);
     zoo_saved_model m;
-    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
-        zoo_registry_free(r);
+    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_TOKENIZER, &m))) {
         zoo_text_input_free(&in);
-        return status ? status : ZOO_EXIT_FAILURE;
+        return status;
     }
     head h = {0};
-    if (!m.tokenizer)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
-    if (!status) status = head_open(cli, model, &m, &h);
+    status = head_open(cli, model, &m, &h);
     for (size_t at = 0; !status && at < in.len;) { /* one example a line, blank lines skipped */
         const char *end = memchr(in.text + at, '\n', in.len - at);
         size_t len = end ? (size_t)(end - (in.text + at)) : in.len - at;
@@ -149,8 +145,7 @@ static int cmd_classify(zoo_cli *cli, void *args) {
         at += (end ? (size_t)(end - (in.text + at)) + 1 : in.len - at);
     }
     head_free(&h);
-    zoo_saved_model_close(&m);
-    zoo_registry_free(r);
+    zoo_cli_close_model(&m);
     zoo_text_input_free(&in);
     return status;
 }

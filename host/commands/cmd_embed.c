@@ -98,20 +98,15 @@ static int cmd_embed(zoo_cli *cli, void *args) {
         zoo_text_input_free(&in);
         return status;
     }
-    zoo_registry *r = zoo_cli_registry(cli);
     zoo_saved_model m;
-    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
-        zoo_registry_free(r);
+    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_TOKENIZER, &m))) {
         zoo_text_input_free(&in);
-        return status ? status : ZOO_EXIT_FAILURE;
+        return status;
     }
     zoo_ids ids = {0};
     zoo_graph *g = zoo_graph_new(0);
     zoo_graph_set_recording(g, false);
-    if (!m.tokenizer)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
-    else
-        status = zoo_encode_for_model(cli, m.tokenizer, in.text, in.len, false, &ids);
+    status = zoo_encode_for_model(cli, m.tokenizer, in.text, in.len, false, &ids);
     if (!status && ids.count == 0)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--text: no tokens");
     if (!status) {
@@ -136,8 +131,7 @@ static int cmd_embed(zoo_cli *cli, void *args) {
     }
     zoo_graph_free(g);
     zoo_ids_free(&ids);
-    zoo_saved_model_close(&m);
-    zoo_registry_free(r);
+    zoo_cli_close_model(&m);
     zoo_text_input_free(&in);
     return status;
 }

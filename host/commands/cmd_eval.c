@@ -89,19 +89,12 @@ static int cmd_eval(zoo_cli *cli, void *args) {
     const char *model = a->model, *const *data_paths = a->data;
     int n_data = a->n_data, status = 0;
     int64_t max_batches = a->batches;
-    zoo_registry *r = zoo_cli_registry(cli);
     zoo_saved_model m;
-    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
-        zoo_registry_free(r);
-        return status ? status : ZOO_EXIT_FAILURE;
-    }
+    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_TOKENIZER, &m))) return status;
     zoo_text_ids text = {0};
     eval_result res = {0};
-    if (!m.tokenizer)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
-    else if (zoo_text_encode_files(m.tokenizer, data_paths, n_data, ZOO_UTF8_ERROR,
-                                   m.plugin->plugin->objective == ZOO_OBJ_MASKED_LM,
-                                   &text) != ZOO_OK)
+    if (zoo_text_encode_files(m.tokenizer, data_paths, n_data, ZOO_UTF8_ERROR,
+                              m.plugin->plugin->objective == ZOO_OBJ_MASKED_LM, &text) != ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     else {
         zoo_dataset data = {.ids = text.ids.ids,
@@ -139,8 +132,7 @@ static int cmd_eval(zoo_cli *cli, void *args) {
                    (long long)res.batches);
     }
     zoo_text_ids_free(&text);
-    zoo_saved_model_close(&m);
-    zoo_registry_free(r);
+    zoo_cli_close_model(&m);
     return status;
 }
 

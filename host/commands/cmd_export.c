@@ -33,27 +33,22 @@ static int cmd_export(zoo_cli *cli, void *args) {
     const export_args *a = args;
     const char *model = a->model, *format = a->format, *out = a->out;
     int status = 0;
-    zoo_registry *r = zoo_cli_registry(cli);
     zoo_saved_model m;
-    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
-        zoo_registry_free(r);
-        return status ? status : ZOO_EXIT_FAILURE;
-    }
+    if ((status = zoo_cli_open_model(cli, model, 0, &m))) return status;
     const zoo_plugin *d = m.plugin->plugin;
     bool known = false;
     for (int i = 0; d->formats && d->formats[i]; i++)
         known = known || strcmp(d->formats[i], format) == 0;
     if (!(d->capabilities & ZOO_CAP_EXPORT) || !known)
         status = zoo_cli_fail(
-            cli, ZOO_EXIT_FAILURE, "plugin '%s' cannot export to \"%s\"%s", d->name, format,
-            d->capabilities & ZOO_CAP_EXPORT ? " (zoo info lists its formats)" : "");
+            cli, ZOO_EXIT_FAILURE, "%s: plugin '%s' cannot export to \"%s\"%s", model, d->name,
+            format, d->capabilities & ZOO_CAP_EXPORT ? " (zoo info lists its formats)" : "");
     else if (d->ops->export_checkpoint(m.model->model, m.model->params, m.model->hp, format, out) !=
              ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     else if (strcmp(format, "hf") == 0 && m.tokenizer && save_tokenizer(m.tokenizer, out) != ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-    zoo_saved_model_close(&m);
-    zoo_registry_free(r);
+    zoo_cli_close_model(&m);
     return status;
 }
 

@@ -52,26 +52,17 @@ static int cmd_fill_mask(zoo_cli *cli, void *args) {
         return zoo_cli_usage(cli, "TEXT is required (see zoo fill-mask --help)");
     if (a->text) in->text = a->text;
     if ((status = zoo_text_input_load(cli, in))) return status;
-    zoo_registry *r = zoo_cli_registry(cli);
     zoo_saved_model m;
-    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
-        zoo_registry_free(r);
+    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_FILL_MASK | ZOO_NEEDS_TOKENIZER, &m))) {
         zoo_text_input_free(in);
-        return status ? status : ZOO_EXIT_FAILURE;
+        return status;
     }
     const zoo_plugin *d = m.plugin->plugin;
     zoo_ids ids = {0};
     zoo_graph *g = zoo_graph_new(0);
     zoo_graph_set_recording(g, false);
-    if (!(d->capabilities & ZOO_CAP_FILL_MASK))
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                              "plugin '%s' cannot fill masks (it is not a masked language model)",
-                              d->name);
-    else if (!m.tokenizer)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
-    else
-        status = zoo_encode_for_model(cli, m.tokenizer, in->text, in->len, true, &ids);
-    int32_t mask_id = m.tokenizer ? zoo_tokenizer_special(m.tokenizer, ZOO_TOK_MASK) : -1;
+    status = zoo_encode_for_model(cli, m.tokenizer, in->text, in->len, true, &ids);
+    int32_t mask_id = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_MASK);
     int64_t n_masks = 0;
     for (int64_t t = 0; !status && t < ids.count; t++) n_masks += ids.ids[t] == mask_id;
     if (!status && n_masks == 0) status = zoo_cli_usage(cli, "TEXT has no [MASK]");
@@ -118,8 +109,7 @@ static int cmd_fill_mask(zoo_cli *cli, void *args) {
     }
     zoo_graph_free(g);
     zoo_ids_free(&ids);
-    zoo_saved_model_close(&m);
-    zoo_registry_free(r);
+    zoo_cli_close_model(&m);
     zoo_text_input_free(in);
     return status;
 }

@@ -391,9 +391,7 @@ typedef struct finetune {
     zoo_cli *cli;
     finetune_opts o;
     zoo_config *c;
-    zoo_registry *registry;
-    zoo_saved_model m;
-    bool m_open;
+    zoo_saved_model m; /* zoo_cli_open_model's (zeroed until then) */
     labels ls;
     examples train, held;
     zoo_params *bow_params;
@@ -409,8 +407,7 @@ static void finetune_free(finetune *f) {
     for (int i = 0; i < f->ls.n; i++) free(f->ls.names[i]);
     free_examples(&f->train), free_examples(&f->held);
     zoo_params_free(f->bow_params);
-    if (f->m_open) zoo_saved_model_close(&f->m);
-    zoo_registry_free(f->registry);
+    zoo_cli_close_model(&f->m);
     zoo_config_free(f->c);
     free(f->config_path), free(f->run_dir), free(f->config_text), free(f->base_config),
         free(f->tokenizer);
@@ -430,13 +427,9 @@ static int open_inputs(finetune *f) {
                             "%s: finetune.base and finetune.train are needed", f->config_path);
     int64_t threads = zoo_config_int(c, "train.threads");
     if (f->cli->threads == 0 && threads > 0) zoo_threads_set((int)threads); /* --threads wins */
-    if (!(f->registry = zoo_cli_registry(f->cli))) return ZOO_EXIT_FAILURE;
     const char *model = o->resume ? o->resume : zoo_config_string(c, "finetune.base");
-    int status = zoo_saved_model_open(f->cli, f->registry, model, &f->m);
+    int status = zoo_cli_open_model(f->cli, model, ZOO_NEEDS_TOKENIZER, &f->m);
     if (status) return status;
-    f->m_open = true;
-    if (!f->m.tokenizer)
-        return zoo_cli_fail(f->cli, ZOO_EXIT_FAILURE, "the base model has no tokenizer");
     if ((status =
              read_examples(f->cli, c, "finetune.train", f->m.tokenizer, &f->ls, true, &f->train)))
         return status;

@@ -116,14 +116,16 @@ static int cmd_forward(zoo_cli *cli, void *args) {
         }
         if (!*extra[k]) status = ZOO_EXIT_FAILURE;
     }
-    zoo_registry *r = ids && !status ? zoo_cli_registry(cli) : NULL;
+    zoo_registry *r = NULL; /* a fresh model's */
     zoo_saved_model saved = {0};
     zoo_loaded *p = NULL;
     zoo_host_model *m = NULL;
-    if (r && zoo_is_checkpoint_path(a->model)) {
-        if (zoo_saved_model_open(cli, r, a->model, &saved) == ZOO_OK)
-            p = saved.plugin, m = saved.model;
-    } else if (r && (p = zoo_cli_load_plugin(cli, r, a->model))) {
+    bool fresh = !zoo_is_checkpoint_path(a->model);
+    if (!ids || status)
+        ; /* the inputs said why */
+    else if (!fresh) {
+        if (zoo_cli_open_model(cli, a->model, 0, &saved) == 0) p = saved.plugin, m = saved.model;
+    } else if ((r = zoo_cli_registry(cli)) && (p = zoo_cli_load_plugin(cli, r, a->model))) {
         m = zoo_cli_fresh_model(cli, p, &a->fresh);
     }
     status = ZOO_EXIT_FAILURE;
@@ -151,10 +153,8 @@ static int cmd_forward(zoo_cli *cli, void *args) {
             status = 0;
         zoo_graph_free(g);
     }
-    if (saved.model)
-        zoo_saved_model_close(&saved);
-    else
-        zoo_host_model_destroy(m), zoo_plugin_unload(p);
+    if (fresh) zoo_host_model_destroy(m), zoo_plugin_unload(p);
+    zoo_cli_close_model(&saved);
     zoo_registry_free(r);
     free(ids), free(mask), free(types);
     return status;

@@ -162,24 +162,14 @@ static int cmd_generate(zoo_cli *cli, void *args) {
     if (!text_file) prompt_len = strlen(o.prompt);
     const char *prompt = text_file ? file_text : o.prompt;
 
-    zoo_registry *r = zoo_cli_registry(cli);
     zoo_saved_model m;
-    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
-        zoo_registry_free(r);
+    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_GENERATE | ZOO_NEEDS_TOKENIZER, &m))) {
         free(file_text);
-        return status ? status : ZOO_EXIT_FAILURE;
+        return status;
     }
     zoo_ids ids = {0};
-    const zoo_plugin *d = m.plugin->plugin;
-    bool cached = d->capabilities & ZOO_CAP_DECODE;
-    if (!cached && d->objective != ZOO_OBJ_CAUSAL_LM)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                              "plugin '%s' cannot generate (it has no decode step and is not a "
-                              "causal language model)",
-                              d->name);
-    else if (!m.tokenizer)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
-    else if (zoo_tokenizer_encode(m.tokenizer, prompt, prompt_len, &ids) != ZOO_OK)
+    bool cached = m.plugin->plugin->capabilities & ZOO_CAP_DECODE;
+    if (zoo_tokenizer_encode(m.tokenizer, prompt, prompt_len, &ids) != ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--prompt: %s", zoo_error_message());
     else if (ids.count == 0) {
         int32_t bos = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_BOS);
@@ -224,8 +214,7 @@ static int cmd_generate(zoo_cli *cli, void *args) {
         free(text), free(generated);
     }
     zoo_ids_free(&ids);
-    zoo_saved_model_close(&m);
-    zoo_registry_free(r);
+    zoo_cli_close_model(&m);
     free(file_text);
     return status;
 }

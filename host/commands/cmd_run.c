@@ -308,15 +308,15 @@ static int run_train(script *s, const train_step *t, produced *p) {
 
 /* load: the model opens (plugin, tokenizer, weights); save: its weights, written elsewhere. */
 static int run_load_save(script *s, const char *model, const char *to, produced *p) {
-    zoo_registry *r = zoo_cli_registry(s->cli);
     zoo_saved_model m;
-    int status = r ? zoo_saved_model_open(s->cli, r, model, &m) : ZOO_EXIT_FAILURE;
-    if (!status && to && !m.checkpoint)
+    int status = zoo_cli_open_model(s->cli, model, 0, &m);
+    if (status) return status;
+    if (to && !m.checkpoint)
         status = step_fail(s,
                            "%s is not a zoo checkpoint; save copies zoo checkpoints (zoo export "
                            "writes other formats)",
                            model);
-    else if (!status && to) {
+    else if (to) {
         char *tokenizer = m.tokenizer ? zoo_tokenizer_to_json(m.tokenizer) : NULL;
         if (zoo_checkpoint_save(to, m.model, m.checkpoint->config, tokenizer, &m.checkpoint->state,
                                 false) != ZOO_OK)
@@ -328,8 +328,7 @@ static int run_load_save(script *s, const char *model, const char *to, produced 
         if (!to && m.checkpoint && strcmp(model, m.checkpoint->path) != 0)
             p->run_dir = strdup(model);
     }
-    if (r && !status) zoo_saved_model_close(&m);
-    zoo_registry_free(r);
+    zoo_cli_close_model(&m);
     return status;
 }
 

@@ -75,21 +75,15 @@ static int cmd_tokenize(zoo_cli *cli, void *args) {
 
     zoo_tokenizer *own = NULL;   /* imported from a foreign directory, without weights */
     zoo_loaded *importer = NULL; /* the plugin that imported it */
+    zoo_registry *r = NULL;      /* the importer's */
     zoo_saved_model m = {0};
-    bool opened = false;
     const zoo_tokenizer *tok = NULL;
-    zoo_registry *r = zoo_cli_registry(cli);
-    if (!r) {
-        status = ZOO_EXIT_FAILURE;
-    } else if (zoo_is_foreign_directory(model)) {
-        status = zoo_foreign_tokenizer_open(cli, r, model, &own, &importer);
+    if (zoo_is_foreign_directory(model)) {
+        r = zoo_cli_registry(cli);
+        status = r ? zoo_foreign_tokenizer_open(cli, r, model, &own, &importer) : ZOO_EXIT_FAILURE;
         tok = own;
-    } else if (!(status = zoo_saved_model_open(cli, r, model, &m))) {
-        opened = true;
+    } else if (!(status = zoo_cli_open_model(cli, model, ZOO_NEEDS_TOKENIZER, &m))) {
         tok = m.tokenizer;
-        if (!tok)
-            status =
-                zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
     }
 
     zoo_ids ids = {0};
@@ -112,7 +106,7 @@ static int cmd_tokenize(zoo_cli *cli, void *args) {
     zoo_ids_free(&ids);
     zoo_tokenizer_free(own);
     zoo_plugin_unload(importer);
-    if (opened) zoo_saved_model_close(&m);
+    zoo_cli_close_model(&m);
     zoo_registry_free(r);
     zoo_text_input_free(&in);
     return status;

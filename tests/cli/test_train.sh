@@ -160,8 +160,11 @@ expect 2 "TEXT has no \[MASK\]" "$zoo" fill-mask "$tmp/mlm" "the lord" --registr
 expect 2 "^zoo fill-mask: TEXT is required (see zoo fill-mask --help)$" "$zoo" fill-mask "$tmp/mlm"
 expect 2 "^zoo fill-mask: give the text once: TEXT, --text TEXT or --text-file FILE$" "$zoo" fill-mask "$tmp/mlm" "a [MASK]" --text "b [MASK]"
 expect 0 "^\[MASK\] 1:" "$zoo" fill-mask "$tmp/mlm" --text "the lord [MASK] unto" --registry "$tmp/masked-registry.json"
-expect 1 "plugin 'bigram' cannot fill masks" "$zoo" fill-mask "$tmp/a" "the [MASK]"
-expect 1 "plugin 'masked' cannot generate" "$zoo" generate "$tmp/mlm" --prompt "the" --registry "$tmp/masked-registry.json"
+# every command opens its model the same way (zoo_cli_open_model): an error names the model and what it lacks
+expect 1 "^zoo fill-mask: $tmp/a: plugin 'bigram' cannot fill masks (it is not a masked language model)$" \
+    "$zoo" fill-mask "$tmp/a" "the [MASK]"
+expect 1 "^zoo generate: $tmp/mlm: plugin 'masked' cannot generate (it has no decode step and is not a causal language model)$" \
+    "$zoo" generate "$tmp/mlm" --prompt "the" --registry "$tmp/masked-registry.json"
 
 # --- a tokenizer type of a plugin's own (ABI 1.2): the fixture "bytes" (ids 0-255 the bytes), found
 # by its registry entry's "tokenizers", trains, reopens from the checkpoint, loads files, imports
@@ -381,7 +384,11 @@ expect 1 "steps\[0\] (save): save needs \"to\": the file to write" "$zoo" run "$
 hf="$source_dir/plugins/gpt/tests/fixtures/gpt2-tiny"
 expect 0 "" "$zoo" forward "$hf" --ids "$hf/ids.txt" --out "$tmp/hf.npy" --hidden "$tmp/hf-hidden.npy"
 head -c 128 "$tmp/hf.npy" | grep -aq "'shape': (2, 12, 53)" || fail "forward on a HuggingFace directory: wrong logits shape"
-expect 1 "has no tokenizer" "$zoo" generate "$hf" --prompt "x"
+expect 1 "^zoo generate: $hf: the checkpoint has no tokenizer$" "$zoo" generate "$hf" --prompt "x"
+expect 1 "^zoo embed: $hf: the checkpoint has no tokenizer$" "$zoo" embed "$hf" --text "x" --out "$tmp/x.npy"
+expect 1 "^zoo eval: $hf: the checkpoint has no tokenizer$" "$zoo" eval "$hf" --data "$tmp/held.txt"
+expect 1 "^zoo classify: $hf: the checkpoint has no tokenizer$" "$zoo" classify "$hf" --text "x"
+expect 1 "^zoo call: --model $hf is a 'gpt' model, not 'bigram'$" "$zoo" call bigram.argmax_next --model "$hf" 3
 expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/gpt" --quiet --set model.plugin=gpt --set model.n_layer=1 \
     --set model.n_embd=16 --set model.n_head=2 --set data.tokenizer.type=gpt2 --set data.tokenizer.max_size=300 \
     --set train.steps=30 --set train.optimizer.lr=0.01
@@ -396,7 +403,7 @@ expect 0 "" "$zoo" export "$tmp/gpt" --format hf --out "$tmp/gpt-hf"
 for f in config.json model.safetensors vocab.json merges.txt; do [ -f "$tmp/gpt-hf/$f" ] || fail "export: no $f"; done
 "$zoo" generate "$tmp/gpt-hf" --prompt "the lord" --max-new-tokens 10 --seed 3 >"$tmp/g3" 2>&1
 cmp -s "$tmp/g2" "$tmp/g3" || fail "the exported HuggingFace directory generates another text"
-expect 1 "plugin 'bigram' cannot export" "$zoo" export "$tmp/a" --format hf --out "$tmp/nope"
+expect 1 "^zoo export: $tmp/a: plugin 'bigram' cannot export to \"hf\"" "$zoo" export "$tmp/a" --format hf --out "$tmp/nope"
 expect 0 "stopped at the model's context of 32 tokens" "$zoo" generate "$tmp/gpt" --prompt "the lord" --max-new-tokens 100 --seed 3
 gpt2_files="$source_dir/../shared/data/tokenizers/gpt2"
 if [ -f "$gpt2_files/encoder.json" ]; then
@@ -444,7 +451,7 @@ printf 'w1\tw2\t1\nw1\tv2\t0\nv3\tv4\t1\nw4\tv5\t0\nv6\tv7\t1\nw8\tv9\t0\n' >"$t
 expect 0 "^spearman 0\.8783" "$zoo" eval-pairs "$tmp/w2v" "$tmp/pairs.tsv" # related all above unrelated
 expect 0 "not in VECTORS (zero rows): 'nope'" "$zoo" embed "$tmp/w2v.bin" --text "w1 nope v2" --out "$tmp/e.npy"
 expect 0 "" "$zoo" embed "$tmp/w2v" --text "w1 v2" --out "$tmp/e2.npy" --pool mean
-expect 1 "a 'bigram' model, which has no static word vectors" "$zoo" similar "$tmp/a" w1
+expect 1 "^zoo similar: $tmp/a: a 'bigram' model, which has no static word vectors" "$zoo" similar "$tmp/a" w1
 expect 0 "^loss [0-9.]*  (mean binary log-loss" "$zoo" eval "$tmp/w2v" --data "$tmp/topics.txt"
 printf '1 2 3\n' >"$tmp/w2v-ids"
 expect 1 "plugin 'word2vec' has no language-model head" "$zoo" forward "$tmp/w2v" --ids "$tmp/w2v-ids" --out "$tmp/f.npy"
