@@ -160,6 +160,7 @@ START_TEST(test_required_and_extra) {
     char *full[] = {"similar", "v.bin", "king", "--out", "x.npy"};
     ck_assert_int_eq(parse_required(5, full), ZOO_OK);
     ck_assert_str_eq(a.text, "king");
+    ck_assert_str_eq(a.out, "x.npy");
     ck_assert_int_eq(parse_required(3, full), ZOO_ERR_ARG);
     ck_assert_str_eq(zoo_error_message(), "--out FILE.npy is required (see zoo similar --help)");
     ck_assert_int_eq(parse_required(2, full), ZOO_ERR_ARG);

@@ -76,12 +76,14 @@ void zoo_command_help(FILE *f, const zoo_command *c) {
     fputs("\n  --registry FILE, --threads N, --json: see zoo --help\n", f);
 }
 
-int zoo_command_invoke(zoo_cli *cli, const zoo_command *c, int argc, char **argv) {
+/* Whether argv asks for --help (or -h) before "--", whatever else it holds. */
+static bool asks_for_help(int argc, char **argv) {
     for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            zoo_command_help(stdout, c);
-            return 0;
-        }
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return true;
+    return false;
+}
+
+int zoo_command_invoke(const zoo_cli *cli, const zoo_command *c, int argc, char **argv) {
     zoo_cli sub = *cli;
     sub.command = c->name;
     common_opts common = {0};
@@ -89,12 +91,14 @@ int zoo_command_invoke(zoo_cli *cli, const zoo_command *c, int argc, char **argv
     if (!opts) return zoo_cli_fail(&sub, ZOO_EXIT_FAILURE, "out of memory");
     const zoo_option *tables[] = {c->options, COMMON, NULL};
     void *outs[] = {opts, &common};
-    int status = 0;
-    if (zoo_options_parse(tables, outs, c->name, argc, argv) != ZOO_OK)
+    int parsed = zoo_options_parse(tables, outs, c->name, argc, argv), status = 0;
+    if (common.help || (parsed != ZOO_OK && asks_for_help(argc, argv))) /* help wins */
+        zoo_command_help(stdout, c);
+    else if (parsed != ZOO_OK)
         status = zoo_cli_usage(&sub, "%s", zoo_error_message());
     else if (sub.n_registry_files + common.n_registry_files > 32)
         status = zoo_cli_usage(&sub, "--registry: given more than 32 times");
-    if (!status) {
+    else {
         for (int i = 0; i < common.n_registry_files; i++)
             sub.registry_files[sub.n_registry_files++] = common.registry_files[i];
         sub.json = sub.json || common.json;

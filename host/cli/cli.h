@@ -46,11 +46,12 @@ extern const zoo_command zoo_cmd_list, zoo_cmd_info, zoo_cmd_call, zoo_cmd_regis
     zoo_cmd_classify, zoo_cmd_similar, zoo_cmd_analogy, zoo_cmd_eval_analogy, zoo_cmd_eval_pairs,
     zoo_cmd_check_plugin;
 
-/* Runs c on argv (argv[0] is its name): --help or -h anywhere before "--"
- * prints its help; otherwise argv is parsed against c's table and the common
- * options (into cli; --threads also sets zoo_threads_set), a usage error is
- * printed as "zoo COMMAND: message", and c runs. Returns the exit status. */
-int zoo_command_invoke(zoo_cli *cli, const zoo_command *c, int argc, char **argv);
+/* Runs c on argv (argv[0] is its name): argv is parsed against c's table
+ * and the common options (into a copy of cli; --threads also calls
+ * zoo_threads_set), and c runs. --help or -h prints c's help instead, even
+ * when the rest of argv is wrong; a usage error is printed as "zoo COMMAND:
+ * message". Returns the exit status. */
+int zoo_command_invoke(const zoo_cli *cli, const zoo_command *c, int argc, char **argv);
 /* c's --help text. */
 void zoo_command_help(FILE *f, const zoo_command *c);
 /* The options every command takes, one per line, for zoo --help. */

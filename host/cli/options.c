@@ -120,29 +120,30 @@ static int bad_value(const zoo_option *o, const char *v) {
     return zoo_error(ZOO_ERR_ARG, "%s: expected %s, got '%s'", o->name, expected, v);
 }
 
-/* Checks v against o's type (and range, when `ranged`) and stores it in o's field of out. */
+/* Checks v against o's type (and range, when `ranged`) and stores it in o's
+ * field of out, which is known by its offset alone (hence memcpy). */
 static int store(const zoo_option *o, void *out, const char *v, bool ranged) {
     char *field = (char *)out + o->at;
-    bool ok = true;
+    bool yes = true, ok = true;
+    int64_t i;
+    uint64_t u;
+    double d;
     switch (o->type) {
     case ZOO_OPT_FLAG:
-        *(bool *)field = true;
+        memcpy(field, &yes, sizeof yes);
         return ZOO_OK;
-    case ZOO_OPT_INT: {
-        int64_t x;
-        if ((ok = parse_int(v, &x) && (!ranged || in_range(o, (double)x)))) *(int64_t *)field = x;
-        return ok ? ZOO_OK : bad_value(o, v);
-    }
-    case ZOO_OPT_UINT: {
-        uint64_t x;
-        if ((ok = parse_uint(v, &x))) *(uint64_t *)field = x;
-        return ok ? ZOO_OK : bad_value(o, v);
-    }
-    case ZOO_OPT_FLOAT: {
-        double x;
-        if ((ok = parse_float(v, &x) && (!ranged || in_range(o, x)))) *(double *)field = x;
-        return ok ? ZOO_OK : bad_value(o, v);
-    }
+    case ZOO_OPT_INT:
+        if (!parse_int(v, &i) || (ranged && !in_range(o, (double)i))) return bad_value(o, v);
+        memcpy(field, &i, sizeof i);
+        return ZOO_OK;
+    case ZOO_OPT_UINT:
+        if (!parse_uint(v, &u)) return bad_value(o, v);
+        memcpy(field, &u, sizeof u);
+        return ZOO_OK;
+    case ZOO_OPT_FLOAT:
+        if (!parse_float(v, &d) || (ranged && !in_range(o, d))) return bad_value(o, v);
+        memcpy(field, &d, sizeof d);
+        return ZOO_OK;
     case ZOO_OPT_STRING:
         break;
     case ZOO_OPT_PATH:
@@ -156,14 +157,15 @@ static int store(const zoo_option *o, void *out, const char *v, bool ranged) {
         break;
     }
     if (!ok) return bad_value(o, v);
-    if (!(o->flags & ZOO_OPT_REPEAT)) {
-        *(const char **)field = v;
-        return ZOO_OK;
+    if (o->flags & ZOO_OPT_REPEAT) { /* the next element of the array; one more in the count */
+        int count;
+        memcpy(&count, (char *)out + o->count_at, sizeof count);
+        if (count >= o->max_count)
+            return zoo_error(ZOO_ERR_ARG, "%s: given more than %d times", o->name, o->max_count);
+        field += (size_t)count++ * sizeof v;
+        memcpy((char *)out + o->count_at, &count, sizeof count);
     }
-    int *count = (int *)((char *)out + o->count_at);
-    if (*count >= o->max_count)
-        return zoo_error(ZOO_ERR_ARG, "%s: given more than %d times", o->name, o->max_count);
-    ((const char **)field)[(*count)++] = v;
+    memcpy(field, &v, sizeof v);
     return ZOO_OK;
 }
 

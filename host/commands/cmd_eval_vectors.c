@@ -52,10 +52,9 @@ static int cmd_eval_analogy(zoo_cli *cli, void *args) {
     int64_t restrict_to = a->restrict_to;
     zoo_word_vectors *v = zoo_vectors_open(cli, a->vectors);
     if (!v) return ZOO_EXIT_FAILURE;
-    int status = 0;
     zoo_analogy_result r;
     if (zoo_word_vectors_eval_analogy(v, file, restrict_to, &r)) {
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        int status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
         zoo_word_vectors_free(v);
         return status;
     }

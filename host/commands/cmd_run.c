@@ -226,7 +226,7 @@ static bool is_path(const action *a, const char *key) {
     if (*key)
         o = option_named(a, key);
     else
-        for (o = options_of(a); o->name && strncmp(o->name, "--", 2) == 0; o++) continue;
+        for (o = options_of(a); o->name && strncmp(o->name, "--", 2) == 0;) o++;
     return o && o->name && o->type == ZOO_OPT_PATH;
 }
 

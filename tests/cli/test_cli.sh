@@ -54,6 +54,7 @@ expect 2 "^zoo check-plugin: --set: expected NAME=VALUE, got 'vocab'$" "$zoo" ch
 expect 2 "^zoo call: --model needs a value$" "$zoo" call good.vocab --model
 expect 2 "^zoo registry: unexpected argument 'b' after FILE (see zoo registry --help)$" "$zoo" registry pin a b
 expect 2 "^zoo run: SCRIPT.json is required (see zoo run --help)$" "$zoo" run
+expect 0 "^usage: zoo list" "$zoo" list --frobnicate --help # help wins over the rest of argv
 expect 0 "^  --check  open every library" "$zoo" list --help
 expect 0 "^  --json   print a JSON object" "$zoo" list --help
 
