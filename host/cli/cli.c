@@ -2,7 +2,6 @@
 
 #include <cjson/cJSON.h>
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "zoo/status.h"
+#include "zoo/threads.h"
 
 static int vfail(const zoo_cli *cli, int code, const char *fmt, va_list ap) {
     fprintf(stderr, "zoo%s%s: ", cli && cli->command ? " " : "",
@@ -34,6 +34,82 @@ int zoo_cli_usage(const zoo_cli *cli, const char *fmt, ...) {
     vfail(cli, ZOO_EXIT_USAGE, fmt, ap);
     va_end(ap);
     return ZOO_EXIT_USAGE;
+}
+
+/* The options every command takes; zoo_command_invoke moves them into the zoo_cli. */
+typedef struct common_opts {
+    const char *registry_files[32];
+    int n_registry_files;
+    int64_t threads; /* -1: not given */
+    bool json, help;
+} common_opts;
+
+static const zoo_option COMMON[] = {
+    {"--registry", ZOO_OPT_PATH, offsetof(common_opts, registry_files), ZOO_OPT_REPEAT,
+     .value = "FILE", ZOO_OPT_ARRAY(common_opts, registry_files, n_registry_files),
+     .help = "read plugins from this registry first (repeatable)"},
+    {"--threads", ZOO_OPT_INT, offsetof(common_opts, threads), .value = "N", .def = "-1",
+     ZOO_OPT_RANGE(0, 1024), .help = "threads for zoo and OpenBLAS (default: all CPUs)"},
+    {"--json", ZOO_OPT_FLAG, offsetof(common_opts, json),
+     .help = "print results as JSON (commands that print results)"},
+    {"--help", ZOO_OPT_FLAG, offsetof(common_opts, help), .alias = "-h"},
+    {0}};
+
+void zoo_cli_common_help(FILE *f) {
+    const zoo_option *tables[] = {COMMON, NULL};
+    zoo_options_print_help(f, tables);
+}
+
+void zoo_command_help(FILE *f, const zoo_command *c) {
+    const zoo_option json[] = {{"--json", ZOO_OPT_FLAG, .help = c->json_help}, {0}};
+    const zoo_option *tables[] = {c->options, json, NULL};
+    if (c->usage) {
+        fprintf(f, "usage: %s\n", c->usage);
+    } else {
+        char synopsis[1024];
+        zoo_options_synopsis(tables, synopsis, sizeof synopsis);
+        fprintf(f, "usage: zoo %s%s%s\n", c->name, *synopsis ? " " : "", synopsis);
+    }
+    fprintf(f, "\n%s\n\n", c->summary);
+    zoo_options_print_help(f, tables);
+    if (c->notes) fputs(c->notes, f);
+    fputs("\n  --registry FILE, --threads N, --json: see zoo --help\n", f);
+}
+
+/* Whether argv asks for --help (or -h) before "--", whatever else it holds. */
+static bool asks_for_help(int argc, char **argv) {
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return true;
+    return false;
+}
+
+int zoo_command_invoke(const zoo_cli *cli, const zoo_command *c, int argc, char **argv) {
+    zoo_cli sub = *cli;
+    sub.command = c->name;
+    common_opts common = {0};
+    void *opts = calloc(1, c->opts_size ? c->opts_size : 1);
+    if (!opts) return zoo_cli_fail(&sub, ZOO_EXIT_FAILURE, "out of memory");
+    const zoo_option *tables[] = {c->options, COMMON, NULL};
+    void *outs[] = {opts, &common};
+    int parsed = zoo_options_parse(tables, outs, c->name, argc, argv), status = 0;
+    if (common.help || (parsed != ZOO_OK && asks_for_help(argc, argv))) /* help wins */
+        zoo_command_help(stdout, c);
+    else if (parsed != ZOO_OK)
+        status = zoo_cli_usage(&sub, "%s", zoo_error_message());
+    else if (sub.n_registry_files + common.n_registry_files > 32)
+        status = zoo_cli_usage(&sub, "--registry: given more than 32 times");
+    else {
+        for (int i = 0; i < common.n_registry_files; i++)
+            sub.registry_files[sub.n_registry_files++] = common.registry_files[i];
+        sub.json = sub.json || common.json;
+        if (common.threads >= 0) {
+            sub.threads = (int)common.threads;
+            zoo_threads_set(sub.threads);
+        }
+        status = c->run(&sub, opts);
+    }
+    free(opts);
+    return status;
 }
 
 static char *exe_dir(void) {
@@ -111,37 +187,6 @@ zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const
     if (zoo_plugin_load(e, &p) != ZOO_OK)
         zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     return p;
-}
-
-bool zoo_cli_value(const zoo_cli *cli, int argc, char **argv, int i, const char *flag,
-                   int *status) {
-    if (strcmp(argv[i], flag) != 0) return false;
-    if (i + 1 >= argc) {
-        *status = zoo_cli_usage(cli, "%s needs a value", flag);
-        return false;
-    }
-    return true;
-}
-
-int zoo_cli_model_option(const zoo_cli *cli, zoo_model_opts *o, int argc, char **argv, int *i) {
-    const char *a = argv[*i];
-    if (strcmp(a, "--set") != 0 && strcmp(a, "--seed") != 0) return 0;
-    if (*i + 1 >= argc) return zoo_cli_usage(cli, "%s needs a value", a), -1;
-    const char *v = argv[++*i];
-    if (strcmp(a, "--seed") == 0) {
-        char *end;
-        errno = 0;
-        unsigned long long seed = strtoull(v, &end, 10);
-        if (end == v || *end || errno || v[0] == '-')
-            return zoo_cli_usage(cli, "--seed: expected a non-negative integer, got \"%s\"", v), -1;
-        o->seed = seed;
-        return 1;
-    }
-    if (!strchr(v, '=')) return zoo_cli_usage(cli, "--set: expected NAME=VALUE, got \"%s\"", v), -1;
-    if (o->n_sets == (int)(sizeof o->sets / sizeof o->sets[0]))
-        return zoo_cli_usage(cli, "--set: too many"), -1;
-    o->sets[o->n_sets++] = v;
-    return 1;
 }
 
 zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo_model_opts *o) {

@@ -1,5 +1,7 @@
-/* What every command shares: the global options, the registry they select,
- * and how a command reports failure (one line on stderr, a non-zero exit). */
+/* What every command shares: how it is declared and run (its option table,
+ * options.h), the options every command takes (--registry, --threads,
+ * --json, --help), the registry they select, and how a command reports
+ * failure (one line on stderr, a non-zero exit). */
 #ifndef ZOO_HOST_CLI_H
 #define ZOO_HOST_CLI_H
 
@@ -9,6 +11,7 @@
 
 #include "loader.h"
 #include "model.h"
+#include "options.h"
 #include "registry.h"
 
 #define ZOO_EXIT_FAILURE 1 /* the command ran and failed */
@@ -22,12 +25,18 @@ typedef struct zoo_cli {
     const char *command;
 } zoo_cli;
 
+/* A command: its option table, and what runs with the values it parsed.
+ * Its --help is generated: usage, summary, the table's entries, what --json
+ * prints, the notes, and a pointer to the common options. */
 typedef struct zoo_command {
     const char *name;
-    int (*run)(zoo_cli *cli, int argc, char **argv); /* argv[0] is the command */
-    const char *usage;                               /* "zoo list [--check] [--json]" */
-    const char *summary;                             /* one line */
-    const char *help;                                /* options, one per line */
+    int (*run)(zoo_cli *cli, void *opts); /* opts: the struct `options` filled */
+    const zoo_option *options;            /* ended by an entry with a NULL name */
+    size_t opts_size;                     /* sizeof that struct */
+    const char *usage;                    /* "zoo train CONFIG.json ..."; NULL: from the table */
+    const char *summary;                  /* one line */
+    const char *json_help;                /* what --json prints; NULL: not listed */
+    const char *notes;                    /* text after the options, or NULL */
 } zoo_command;
 
 /* One per command file; main.c lists them. */
@@ -36,6 +45,17 @@ extern const zoo_command zoo_cmd_list, zoo_cmd_info, zoo_cmd_call, zoo_cmd_regis
     zoo_cmd_fill_mask, zoo_cmd_run, zoo_cmd_export, zoo_cmd_tokenize, zoo_cmd_finetune,
     zoo_cmd_classify, zoo_cmd_similar, zoo_cmd_analogy, zoo_cmd_eval_analogy, zoo_cmd_eval_pairs,
     zoo_cmd_check_plugin;
+
+/* Runs c on argv (argv[0] is its name): argv is parsed against c's table
+ * and the common options (into a copy of cli; --threads also calls
+ * zoo_threads_set), and c runs. --help or -h prints c's help instead, even
+ * when the rest of argv is wrong; a usage error is printed as "zoo COMMAND:
+ * message". Returns the exit status. */
+int zoo_command_invoke(const zoo_cli *cli, const zoo_command *c, int argc, char **argv);
+/* c's --help text. */
+void zoo_command_help(FILE *f, const zoo_command *c);
+/* The options every command takes, one per line, for zoo --help. */
+void zoo_cli_common_help(FILE *f);
 
 /* "zoo COMMAND: message" on stderr; returns code. */
 int zoo_cli_fail(const zoo_cli *cli, int code, const char *fmt, ...)
@@ -63,16 +83,18 @@ typedef struct zoo_model_opts {
     uint64_t seed;
 } zoo_model_opts;
 
-/* If argv[*i] is --set or --seed, consumes it (and its value) and returns 1;
- * 0 when it is something else; -1 after printing a usage error. */
-int zoo_cli_model_option(const zoo_cli *cli, zoo_model_opts *o, int argc, char **argv, int *i);
+/* The table entries of a zoo_model_opts `member` of the options struct `type`. */
+#define ZOO_MODEL_OPTIONS(type, member, set_help, seed_help)                                       \
+    {"--set",           ZOO_OPT_ASSIGN,        offsetof(type, member.sets),                        \
+     ZOO_OPT_REPEAT,    .value = "NAME=VALUE", ZOO_OPT_ARRAY(type, member.sets, member.n_sets),    \
+     .help = (set_help)},                                                                          \
+    {                                                                                              \
+        "--seed", ZOO_OPT_UINT, offsetof(type, member.seed), .value = "N", .help = (seed_help)     \
+    }
 /* A model of plugin p with default hyperparameters overridden by --set. */
 zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo_model_opts *o);
 
 /* s as a JSON string literal (quoted, escaped). */
 void zoo_print_json_string(FILE *f, const char *s);
-
-/* True when argv[i] is `flag` and has a value after it (else prints usage). */
-bool zoo_cli_value(const zoo_cli *cli, int argc, char **argv, int i, const char *flag, int *status);
 
 #endif

@@ -1,5 +1,4 @@
 /* zoo: the host command line. Each command lives in its own cmd_*.c. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,51 +28,9 @@ static void print_usage(FILE *f) {
         width = (int)strlen(commands[i]->name) > width ? (int)strlen(commands[i]->name) : width;
     for (int i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-*s %s\n", width, commands[i]->name, commands[i]->summary);
-    fputs("\noptions every command takes:\n"
-          "  --registry FILE  read plugins from this registry first (repeatable)\n"
-          "  --threads N      threads for zoo and OpenBLAS (default: all CPUs)\n"
-          "  --json           print results as JSON (commands that print results)\n"
-          "\nzoo COMMAND --help describes a command.\n",
-          f);
-}
-
-static void print_command_help(const zoo_command *c) {
-    printf("usage: %s\n\n%s\n\n%s", c->usage, c->summary, c->help);
-    printf("\n  --registry FILE, --threads N, --json: see zoo --help\n");
-}
-
-/* Takes the global options out of argv (wherever they stand), leaving the command's own. */
-static int take_global_options(zoo_cli *cli, int *argc, char **argv) {
-    int kept = 0;
-    for (int i = 0; i < *argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0) { /* everything after belongs to the command */
-            while (i < *argc) argv[kept++] = argv[i++];
-            break;
-        }
-        if (strcmp(a, "--json") == 0) {
-            cli->json = true;
-        } else if (strcmp(a, "--registry") == 0 || strcmp(a, "--threads") == 0) {
-            if (i + 1 >= *argc) return zoo_cli_usage(cli, "%s needs a value", a);
-            const char *v = argv[++i];
-            if (a[2] == 'r') {
-                if (cli->n_registry_files == 32) return zoo_cli_usage(cli, "too many --registry");
-                cli->registry_files[cli->n_registry_files++] = v;
-            } else {
-                char *end;
-                errno = 0;
-                long n = strtol(v, &end, 10);
-                if (end == v || *end || errno || n < 0 || n > 1024)
-                    return zoo_cli_usage(
-                        cli, "--threads: expected an integer from 0 to 1024, got \"%s\"", v);
-                cli->threads = (int)n;
-            }
-        } else {
-            argv[kept++] = argv[i];
-        }
-    }
-    *argc = kept;
-    return 0;
+    fputs("\noptions every command takes:\n", f);
+    zoo_cli_common_help(f);
+    fputs("\nzoo COMMAND --help describes a command.\n", f);
 }
 
 int main(int argc, char **argv) {
@@ -92,21 +49,17 @@ int main(int argc, char **argv) {
                ZOO_ABI_MAJOR, ZOO_ABI_MINOR);
         return 0;
     }
+    const char *names[N_COMMANDS];
     const zoo_command *command = NULL;
-    for (int i = 0; i < N_COMMANDS && !command; i++)
+    for (int i = 0; i < N_COMMANDS; i++) {
+        names[i] = commands[i]->name;
         if (strcmp(commands[i]->name, first) == 0) command = commands[i];
-    if (!command) return zoo_cli_usage(&cli, "unknown command '%s' (see zoo --help)", first);
-    cli.command = command->name;
-    int sub_argc = argc - 1;
-    char **sub_argv = argv + 1;
-    for (int i = 1; i < sub_argc; i++)
-        if (strcmp(sub_argv[i], "--help") == 0 || strcmp(sub_argv[i], "-h") == 0) {
-            print_command_help(command);
-            return 0;
-        } else if (strcmp(sub_argv[i], "--") == 0)
-            break;
-    int status = take_global_options(&cli, &sub_argc, sub_argv);
-    if (status) return status;
-    zoo_threads_set(cli.threads);
-    return command->run(&cli, sub_argc, sub_argv);
+    }
+    if (!command) {
+        const char *near = zoo_suggest(first, names, N_COMMANDS);
+        return near ? zoo_cli_usage(&cli, "unknown command '%s' (did you mean '%s'?)", first, near)
+                    : zoo_cli_usage(&cli, "unknown command '%s' (see zoo --help)", first);
+    }
+    zoo_threads_set(0); /* all CPUs, unless --threads says otherwise */
+    return zoo_command_invoke(&cli, command, argc - 1, argv + 1);
 }

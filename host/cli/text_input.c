@@ -6,17 +6,6 @@
 #include "zoo/io.h"
 #include "zoo/status.h"
 
-int zoo_text_input_option(const zoo_cli *cli, zoo_text_input *in, int argc, char **argv, int *i) {
-    int status = 0;
-    if (zoo_cli_value(cli, argc, argv, *i, "--text", &status))
-        in->text = argv[++*i];
-    else if (zoo_cli_value(cli, argc, argv, *i, "--text-file", &status))
-        in->file = argv[++*i];
-    else
-        return status ? -1 : 0;
-    return 1;
-}
-
 int zoo_text_input_load(const zoo_cli *cli, zoo_text_input *in) {
     if (!in->text == !in->file)
         return zoo_cli_usage(cli, "give the text as --text TEXT or --text-file FILE");

@@ -15,9 +15,14 @@ typedef struct zoo_text_input {
     size_t len;
 } zoo_text_input;
 
-/* Consumes --text/--text-file at argv[*i]: 1 if it did, 0 if argv[*i] is
- * something else, -1 after printing a usage error. */
-int zoo_text_input_option(const zoo_cli *cli, zoo_text_input *in, int argc, char **argv, int *i);
+/* The table entries (options.h) of a zoo_text_input `member` of the options
+ * struct `type`: --text TEXT, with text_help, and --text-file FILE, which
+ * text_help mentions ("... (or --text-file FILE)"). */
+#define ZOO_TEXT_INPUT_OPTIONS(type, member, text_help)                                            \
+    {"--text", ZOO_OPT_STRING, offsetof(type, member.text), .value = "TEXT", .help = (text_help)}, \
+    {                                                                                              \
+        "--text-file", ZOO_OPT_PATH, offsetof(type, member.file), .value = "FILE"                  \
+    }
 /* Reads the file, if any, and checks exactly one source was given. */
 int zoo_text_input_load(const zoo_cli *cli, zoo_text_input *in);
 void zoo_text_input_free(zoo_text_input *in);

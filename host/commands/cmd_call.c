@@ -20,47 +20,52 @@ static bool takes_model(const zoo_extra *x) {
     return false;
 }
 
-static int cmd_call(zoo_cli *cli, int argc, char **argv) {
-    if (argc < 2 || !strchr(argv[1], '.'))
-        return zoo_cli_usage(cli, "expected PLUGIN.FUNCTION (see zoo call --help)");
-    zoo_model_opts opts = {0};
-    const char *args[64], *checkpoint = NULL;
-    int n_args = 0;
-    bool options_done = false;
-    for (int i = 2; i < argc; i++) {
-        int used = options_done ? 0 : zoo_cli_model_option(cli, &opts, argc, argv, &i);
-        if (used < 0) return ZOO_EXIT_USAGE;
-        if (used) continue;
-        if (!options_done && strcmp(argv[i], "--") == 0) {
-            options_done = true;
-            continue;
-        }
-        int status = 0;
-        if (!options_done && zoo_cli_value(cli, argc, argv, i, "--model", &status)) {
-            checkpoint = argv[++i];
-            continue;
-        }
-        if (status) return status;
-        if (n_args == 64) return zoo_cli_usage(cli, "too many arguments");
-        args[n_args++] = argv[i];
-    }
+typedef struct call_args {
+    const char *target, *checkpoint;
+    const char *args[64];
+    int n_args;
+    zoo_model_opts model;
+} call_args;
+
+static const zoo_option OPTIONS[] = {
+    {"PLUGIN.FUNCTION", ZOO_OPT_STRING, offsetof(call_args, target), ZOO_OPT_REQUIRED,
+     .help = "an extra function the plugin declares (zoo info PLUGIN lists them)"},
+    {"ARG", ZOO_OPT_STRING, offsetof(call_args, args), ZOO_OPT_REPEAT,
+     ZOO_OPT_ARRAY(call_args, args, n_args),
+     .help = "the function's arguments, converted to its declared types\n"
+             "(int64, double, bool: true/false, string); `--` ends the options"},
+    {"--model", ZOO_OPT_PATH, offsetof(call_args, checkpoint), .value = "CHECKPOINT",
+     .help = "the model passed to functions that take one: a checkpoint or run\n"
+             "directory of this plugin (without it: a fresh model, below)"},
+    ZOO_MODEL_OPTIONS(call_args, model,
+                      "a hyperparameter of the model passed to functions that take one\n"
+                      "(a fresh model, initialised from --seed, default 0)",
+                      "seed of that model's initialisation"),
+    {0}};
+
+static int cmd_call(zoo_cli *cli, void *opts_) {
+    const call_args *a = opts_;
+    const zoo_model_opts *opts = &a->model;
+    const char *const *args = a->args, *checkpoint = a->checkpoint;
+    int n_args = a->n_args;
+    const char *dot = strchr(a->target, '.');
+    if (!dot) return zoo_cli_usage(cli, "expected PLUGIN.FUNCTION (see zoo call --help)");
     char plugin_name[128];
-    const char *dot = strchr(argv[1], '.');
-    snprintf(plugin_name, sizeof plugin_name, "%.*s", (int)(dot - argv[1]), argv[1]);
+    snprintf(plugin_name, sizeof plugin_name, "%.*s", (int)(dot - a->target), a->target);
     const char *function = dot + 1;
 
     int status = ZOO_EXIT_FAILURE;
-    zoo_registry *r = zoo_cli_registry(cli);
+    zoo_registry *r = NULL; /* a fresh model's */
     zoo_saved_model saved = {0};
     zoo_loaded *p = NULL;
-    if (r && checkpoint) {
-        if (zoo_saved_model_open(cli, r, checkpoint, &saved) == ZOO_OK) p = saved.plugin;
+    if (checkpoint) {
+        if (zoo_cli_open_model(cli, checkpoint, 0, &saved) == 0) p = saved.plugin;
         if (p && strcmp(p->plugin->name, plugin_name) != 0) {
             zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--model %s is a '%s' model, not '%s'", checkpoint,
                          p->plugin->name, plugin_name);
             p = NULL;
         }
-    } else if (r) {
+    } else if ((r = zoo_cli_registry(cli))) {
         p = zoo_cli_load_plugin(cli, r, plugin_name);
     }
     const zoo_extra *x = p ? find_extra(p, function) : NULL;
@@ -74,7 +79,7 @@ static int cmd_call(zoo_cli *cli, int argc, char **argv) {
             cli, "%s.%s takes %d argument(s), got %d (zoo info %s shows its signature)",
             plugin_name, function, zoo_extra_text_arity(x), n_args, plugin_name);
     } else if (x && (!takes_model(x) ||
-                     (m = saved.model ? saved.model : zoo_cli_fresh_model(cli, p, &opts)))) {
+                     (m = saved.model ? saved.model : zoo_cli_fresh_model(cli, p, opts)))) {
         char *result = NULL;
         if (zoo_extra_call(x, plugin_name, m ? m->model : NULL, args, n_args, &result) == ZOO_OK) {
             if (*result) puts(result);
@@ -84,8 +89,8 @@ static int cmd_call(zoo_cli *cli, int argc, char **argv) {
         }
         free(result);
     }
-    if (saved.checkpoint)
-        zoo_saved_model_close(&saved);
+    if (checkpoint)
+        zoo_cli_close_model(&saved);
     else
         zoo_host_model_destroy(m), zoo_plugin_unload(p);
     zoo_registry_free(r);
@@ -93,13 +98,11 @@ static int cmd_call(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_call = {
-    "call", cmd_call,
-    "zoo call PLUGIN.FUNCTION [--model CHECKPOINT | --set NAME=VALUE... --seed N] [--] ARG...",
-    "call an extra function a plugin declares (through libffi) and print its result",
-    "  ARG...            the function's arguments, converted to its declared types\n"
-    "                    (int64, double, bool: true/false, string); `--` ends the options\n"
-    "  --model CHECKPOINT  the model passed to functions that take one: a checkpoint or run\n"
-    "                    directory of this plugin (without it: a fresh model, below)\n"
-    "  --set NAME=VALUE  a hyperparameter of the model passed to functions that take one\n"
-    "                    (a fresh model, initialised from --seed, default 0)\n"
-    "  --seed N          seed of that model's initialisation\n"};
+    .name = "call",
+    .run = cmd_call,
+    .options = OPTIONS,
+    .opts_size = sizeof(call_args),
+    .usage = "zoo call PLUGIN.FUNCTION [--model CHECKPOINT | --set NAME=VALUE... --seed N] [--] "
+             "ARG...",
+    .summary = "call an extra function a plugin declares (through libffi) and print its result",
+};

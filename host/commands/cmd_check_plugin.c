@@ -46,19 +46,23 @@ static void print_json(const zoo_loaded *p, const zoo_conformance_summary *sum, 
     cJSON_Delete(o);
 }
 
-static int cmd_check_plugin(zoo_cli *cli, int argc, char **argv) {
-    zoo_model_opts mo = {0};
-    const char *name = NULL;
-    for (int i = 1; i < argc; i++) {
-        int used = zoo_cli_model_option(cli, &mo, argc, argv, &i);
-        if (used < 0) return ZOO_EXIT_USAGE;
-        if (used) continue;
-        if (argv[i][0] == '-')
-            return zoo_cli_usage(cli, "unknown option '%s' (see zoo check-plugin --help)", argv[i]);
-        if (name) return zoo_cli_usage(cli, "one plugin at a time");
-        name = argv[i];
-    }
-    if (!name) return zoo_cli_usage(cli, "expected a plugin name (see zoo check-plugin --help)");
+typedef struct check_args {
+    const char *plugin;
+    zoo_model_opts model;
+} check_args;
+
+static const zoo_option OPTIONS[] = {
+    {"PLUGIN", ZOO_OPT_STRING, offsetof(check_args, plugin), ZOO_OPT_REQUIRED,
+     .help = "the plugin's name (zoo list shows them)"},
+    ZOO_MODEL_OPTIONS(check_args, model,
+                      "override a hyperparameter of that configuration (repeatable)",
+                      "seed of the models, the synthetic corpus and the batches (default 0)"),
+    {0}};
+
+static int cmd_check_plugin(zoo_cli *cli, void *args) {
+    const check_args *a = args;
+    const char *name = a->plugin;
+    const zoo_model_opts *mo = &a->model;
     zoo_registry *r = zoo_cli_registry(cli);
     if (!r) return ZOO_EXIT_FAILURE;
     zoo_loaded *p = zoo_cli_load_plugin(cli, r, name);
@@ -68,7 +72,7 @@ static int cmd_check_plugin(zoo_cli *cli, int argc, char **argv) {
     }
     printer pr = {.json = cli->json, .checks = cli->json ? cJSON_CreateArray() : NULL};
     zoo_conformance_opts opts = {
-        .size = sizeof opts, .sets = mo.sets, .n_sets = mo.n_sets, .seed = mo.seed};
+        .size = sizeof opts, .sets = mo->sets, .n_sets = mo->n_sets, .seed = mo->seed};
     zoo_conformance_summary sum;
     int status = 0;
     if (zoo_conformance_run(p, &opts, on_check, &pr, &sum) != ZOO_OK) {
@@ -89,20 +93,23 @@ static int cmd_check_plugin(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_check_plugin = {
-    "check-plugin", cmd_check_plugin,
-    "zoo check-plugin PLUGIN [--set NAME=VALUE]... [--seed N] [--json]",
-    "runs the conformance suite on a plugin: shapes, loss, gradients, decode, export, threads",
-    "  prints one line per check, `PASS name: what it saw`, `FAIL name: why` or\n"
-    "  `SKIP name: why`, then a `#` line with the counts and the configuration used; exits 1\n"
-    "  when any check fails. The checks (docs/plugin-guide.md, Conformance):\n"
-    "    create, forward, embed, loss, gradients (finite differences), decode (equals\n"
-    "    forward), fill-mask, export-import (round trip), threads-forward, threads-loss,\n"
-    "    threads-gradients (bitwise equal on 1 and 3 threads), train-step, threads-train-step,\n"
-    "    arena (no growth after the second training step)\n"
-    "  The model is tiny: the hyperparameters' defaults, every integer above 16 halved while\n"
-    "  it stays above 16 and even, vocab_size from the suite's tokenizer, block_size 16.\n"
-    "  --set NAME=VALUE  override a hyperparameter of that configuration (repeatable)\n"
-    "  --seed N          seed of the models, the synthetic corpus and the batches (default 0)\n"
-    "  --json            print {\"plugin\", \"config\", \"checks\": [{\"name\", \"result\",\n"
-    "                    \"detail\"}], \"passed\", \"failed\", \"skipped\"} instead\n"
-    "  --threads N       threads for every check but the thread checks (1 and 3)\n"};
+    .name = "check-plugin",
+    .run = cmd_check_plugin,
+    .options = OPTIONS,
+    .opts_size = sizeof(check_args),
+    .summary =
+        "runs the conformance suite on a plugin: shapes, loss, gradients, decode, export, threads",
+    .json_help = "print {\"plugin\", \"config\", \"checks\": [{\"name\", \"result\",\n"
+                 "\"detail\"}], \"passed\", \"failed\", \"skipped\"} instead",
+    .notes =
+        "\n  prints one line per check, `PASS name: what it saw`, `FAIL name: why` or\n"
+        "  `SKIP name: why`, then a `#` line with the counts and the configuration used; exits 1\n"
+        "  when any check fails. The checks (docs/plugin-guide.md, Conformance):\n"
+        "    create, forward, embed, loss, gradients (finite differences), decode (equals\n"
+        "    forward), fill-mask, export-import (round trip), threads-forward, threads-loss,\n"
+        "    threads-gradients (bitwise equal on 1 and 3 threads), train-step, "
+        "threads-train-step,\n"
+        "    arena (no growth after the second training step)\n"
+        "  The model is tiny: the hyperparameters' defaults, every integer above 16 halved while\n"
+        "  it stays above 16 and even, vocab_size from the suite's tokenizer, block_size 16.\n"
+        "  --threads N       threads for every check but the thread checks (1 and 3)\n"};

@@ -108,43 +108,35 @@ static int classify_line(const zoo_cli *cli, const zoo_saved_model *m, const hea
     return status;
 }
 
-static int cmd_classify(zoo_cli *cli, int argc, char **argv) {
-    zoo_text_input in = {0};
-    const char *model = NULL;
-    int64_t top = 1;
-    int status = 0;
-    for (int i = 1; i < argc; i++) {
-        int used = zoo_text_input_option(cli, &in, argc, argv, &i);
-        if (used < 0) return ZOO_EXIT_USAGE;
-        if (used) continue;
-        if (zoo_cli_value(cli, argc, argv, i, "--top", &status)) {
-            char *end;
-            top = strtoll(argv[++i], &end, 10);
-            if (*end || top < 1)
-                return zoo_cli_usage(cli, "--top: expected a positive integer, got \"%s\"",
-                                     argv[i]);
-        } else if (status)
-            return status;
-        else if (argv[i][0] == '-')
-            return zoo_cli_usage(cli, "unknown option '%s' (see zoo classify --help)", argv[i]);
-        else if (model)
-            return zoo_cli_usage(cli, "one MODEL at a time");
-        else
-            model = argv[i];
-    }
-    if (!model) return zoo_cli_usage(cli, "expected MODEL --text TEXT (see zoo classify --help)");
-    if ((status = zoo_text_input_load(cli, &in))) return status;
-    zoo_registry *r = zoo_cli_registry(cli);
+typedef struct classify_args {
+    const char *model;
+    zoo_text_input in;
+    int64_t top;
+} classify_args;
+
+static const zoo_option OPTIONS[] = {
+    {"MODEL", ZOO_OPT_PATH, offsetof(classify_args, model), ZOO_OPT_REQUIRED,
+     .help = "a run directory or checkpoint written by zoo finetune (labels.txt beside it\n"
+             "names the labels; without it they are numbered)"},
+    ZOO_TEXT_INPUT_OPTIONS(classify_args, in, "one example a line (or --text-file FILE)"),
+    {"--top", ZOO_OPT_INT, offsetof(classify_args, top), .value = "K", .def = "1", ZOO_OPT_MIN(1),
+     .help = "the K most probable labels of each line, with probabilities (default 1)"},
+    {0}};
+
+static int cmd_classify(zoo_cli *cli, void *args) {
+    const classify_args *a = args;
+    zoo_text_input in = a->in;
+    const char *model = a->model;
+    int64_t top = a->top;
+    int status = zoo_text_input_load(cli, &in);
+    if (status) return status;
     zoo_saved_model m;
-    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
-        zoo_registry_free(r);
+    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_TOKENIZER, &m))) {
         zoo_text_input_free(&in);
-        return status ? status : ZOO_EXIT_FAILURE;
+        return status;
     }
     head h = {0};
-    if (!m.tokenizer)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
-    if (!status) status = head_open(cli, model, &m, &h);
+    status = head_open(cli, model, &m, &h);
     for (size_t at = 0; !status && at < in.len;) { /* one example a line, blank lines skipped */
         const char *end = memchr(in.text + at, '\n', in.len - at);
         size_t len = end ? (size_t)(end - (in.text + at)) : in.len - at;
@@ -153,18 +145,17 @@ static int cmd_classify(zoo_cli *cli, int argc, char **argv) {
         at += (end ? (size_t)(end - (in.text + at)) + 1 : in.len - at);
     }
     head_free(&h);
-    zoo_saved_model_close(&m);
-    zoo_registry_free(r);
+    zoo_cli_close_model(&m);
     zoo_text_input_free(&in);
     return status;
 }
 
 const zoo_command zoo_cmd_classify = {
-    "classify", cmd_classify,
-    "zoo classify MODEL (--text TEXT | --text-file FILE) [--top K] [--json]",
-    "the labels a model fine-tuned by zoo finetune gives each line of a text",
-    "  MODEL        a run directory or checkpoint written by zoo finetune (labels.txt beside it\n"
-    "               names the labels; without it they are numbered)\n"
-    "  --text TEXT  one example a line (or --text-file FILE)\n"
-    "  --top K      the K most probable labels of each line, with probabilities (default 1)\n"
-    "  --json       a {\"labels\": [{\"label\", \"probability\"}...]} object a line\n"};
+    .name = "classify",
+    .run = cmd_classify,
+    .options = OPTIONS,
+    .opts_size = sizeof(classify_args),
+    .usage = "zoo classify MODEL (--text TEXT | --text-file FILE) [--top K] [--json]",
+    .summary = "the labels a model fine-tuned by zoo finetune gives each line of a text",
+    .json_help = "a {\"labels\": [{\"label\", \"probability\"}...]} object a line",
+};

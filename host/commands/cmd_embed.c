@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "files.h"
 #include "saved_model.h"
 #include "text_input.h"
 #include "vectors_source.h"
-#include "files.h"
 #include "zoo/io.h"
 #include "zoo/ops.h"
 #include "zoo/status.h"
@@ -65,55 +65,48 @@ static int embed_from_file(const zoo_cli *cli, const char *path, const zoo_text_
     return status;
 }
 
-static int cmd_embed(zoo_cli *cli, int argc, char **argv) {
-    zoo_text_input in = {0};
-    const char *model = NULL, *out_path = NULL, *pool = "none";
-    int layer = -1, status = 0;
-    for (int i = 1; i < argc; i++) {
-        int used = zoo_text_input_option(cli, &in, argc, argv, &i);
-        if (used < 0) return ZOO_EXIT_USAGE;
-        if (used) continue;
-        if (zoo_cli_value(cli, argc, argv, i, "--out", &status))
-            out_path = argv[++i];
-        else if (zoo_cli_value(cli, argc, argv, i, "--pool", &status))
-            pool = argv[++i];
-        else if (zoo_cli_value(cli, argc, argv, i, "--layer", &status)) {
-            char *end;
-            layer = (int)strtol(argv[++i], &end, 10);
-            if (*end)
-                return zoo_cli_usage(cli, "--layer: expected an integer, got \"%s\"", argv[i]);
-        } else if (status)
-            return status;
-        else if (argv[i][0] == '-')
-            return zoo_cli_usage(cli, "unknown option '%s' (see zoo embed --help)", argv[i]);
-        else if (model)
-            return zoo_cli_usage(cli, "one MODEL at a time");
-        else
-            model = argv[i];
-    }
-    if (!model || !out_path) return zoo_cli_usage(cli, "expected MODEL --text TEXT --out FILE.npy");
-    if (strcmp(pool, "none") && strcmp(pool, "cls") && strcmp(pool, "mean"))
-        return zoo_cli_usage(cli, "--pool: expected none, cls or mean, got \"%s\"", pool);
+typedef struct embed_args {
+    const char *model, *out, *pool;
+    zoo_text_input in;
+    int64_t layer;
+} embed_args;
+
+static const zoo_option OPTIONS[] = {
+    {"MODEL", ZOO_OPT_PATH, offsetof(embed_args, model), ZOO_OPT_REQUIRED,
+     .help = "a checkpoint, run directory or HuggingFace directory, or a word2vec\n"
+             "file (its words: the text split at white space, unknown ones zero)"},
+    ZOO_TEXT_INPUT_OPTIONS(embed_args, in,
+                           "the text (or --text-file FILE); [CLS]/[SEP] are added for\n"
+                           "tokenizers that have them"),
+    {"--out", ZOO_OPT_PATH, offsetof(embed_args, out), ZOO_OPT_REQUIRED, .value = "FILE.npy",
+     .help = "float32 [T,C] with --pool none (default); [1,C] with cls: the pooled [CLS]\n"
+             "output of models with a pooler (BERT), else the first position; [C] with mean"},
+    {"--layer", ZOO_OPT_INT, offsetof(embed_args, layer), .value = "N", .def = "-1",
+     .help = "which layer's vectors, for models with several (default: the model's choice)"},
+    {"--pool", ZOO_OPT_CHOICE, offsetof(embed_args, pool), .def = "none",
+     .choices = "none|cls|mean", .help = "one row per token, or pooled to one (see --out)"},
+    {0}};
+
+static int cmd_embed(zoo_cli *cli, void *args) {
+    const embed_args *a = args;
+    zoo_text_input in = a->in;
+    const char *model = a->model, *out_path = a->out, *pool = a->pool;
+    int layer = (int)a->layer, status = 0;
     if ((status = zoo_text_input_load(cli, &in))) return status;
     if (zoo_is_word2vec_file(model)) {
         status = embed_from_file(cli, model, &in, pool, out_path);
         zoo_text_input_free(&in);
         return status;
     }
-    zoo_registry *r = zoo_cli_registry(cli);
     zoo_saved_model m;
-    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
-        zoo_registry_free(r);
+    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_TOKENIZER, &m))) {
         zoo_text_input_free(&in);
-        return status ? status : ZOO_EXIT_FAILURE;
+        return status;
     }
     zoo_ids ids = {0};
     zoo_graph *g = zoo_graph_new(0);
     zoo_graph_set_recording(g, false);
-    if (!m.tokenizer)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
-    else
-        status = zoo_encode_for_model(cli, m.tokenizer, in.text, in.len, false, &ids);
+    status = zoo_encode_for_model(cli, m.tokenizer, in.text, in.len, false, &ids);
     if (!status && ids.count == 0)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--text: no tokens");
     if (!status) {
@@ -138,23 +131,16 @@ static int cmd_embed(zoo_cli *cli, int argc, char **argv) {
     }
     zoo_graph_free(g);
     zoo_ids_free(&ids);
-    zoo_saved_model_close(&m);
-    zoo_registry_free(r);
+    zoo_cli_close_model(&m);
     zoo_text_input_free(&in);
     return status;
 }
 
 const zoo_command zoo_cmd_embed = {
-    "embed", cmd_embed,
-    "zoo embed MODEL --text TEXT --out FILE.npy [--layer N] [--pool none|cls|mean]",
-    "the model's vectors for a text as .npy: one row per token, or pooled",
-    "  MODEL            a checkpoint, run directory or HuggingFace directory, or a word2vec\n"
-    "                   file (its words: the text split at white space, unknown ones zero)\n"
-    "  --text TEXT      the text (or --text-file FILE); [CLS]/[SEP] are added for tokenizers that "
-    "have them\n"
-    "  --out FILE.npy   float32 [T,C] with --pool none (default); [1,C] with cls: the pooled "
-    "[CLS]\n"
-    "                   output of models with a pooler (BERT), else the first position; [C] with "
-    "mean\n"
-    "  --layer N        which layer's vectors, for models with several (default: the model's "
-    "choice)\n"};
+    .name = "embed",
+    .run = cmd_embed,
+    .options = OPTIONS,
+    .opts_size = sizeof(embed_args),
+    .usage = "zoo embed MODEL --text TEXT --out FILE.npy [--layer N] [--pool none|cls|mean]",
+    .summary = "the model's vectors for a text as .npy: one row per token, or pooled",
+};

@@ -67,43 +67,34 @@ static int run_eval(const zoo_cli *cli, zoo_saved_model *m, const zoo_dataset *d
     return status;
 }
 
-static int cmd_eval(zoo_cli *cli, int argc, char **argv) {
-    const char *model = NULL, *data_paths[64];
-    int n_data = 0, status = 0;
-    int64_t max_batches = 0;
-    for (int i = 1; i < argc; i++) {
-        if (zoo_cli_value(cli, argc, argv, i, "--data", &status)) {
-            if (n_data == 64) return zoo_cli_usage(cli, "too many --data");
-            data_paths[n_data++] = argv[++i];
-        } else if (zoo_cli_value(cli, argc, argv, i, "--batches", &status)) {
-            char *end;
-            max_batches = strtoll(argv[++i], &end, 10);
-            if (*end || max_batches < 1)
-                return zoo_cli_usage(cli, "--batches: expected an integer >= 1");
-        } else if (status)
-            return status;
-        else if (argv[i][0] == '-')
-            return zoo_cli_usage(cli, "unknown option '%s' (see zoo eval --help)", argv[i]);
-        else if (model)
-            return zoo_cli_usage(cli, "one CHECKPOINT at a time");
-        else
-            model = argv[i];
-    }
-    if (!model || !n_data)
-        return zoo_cli_usage(cli, "expected CHECKPOINT --data FILE (see zoo eval --help)");
-    zoo_registry *r = zoo_cli_registry(cli);
+typedef struct eval_args {
+    const char *model;
+    const char *data[64];
+    int n_data;
+    int64_t batches; /* 0: all */
+} eval_args;
+
+static const zoo_option OPTIONS[] = {
+    {"CHECKPOINT", ZOO_OPT_PATH, offsetof(eval_args, model), ZOO_OPT_REQUIRED,
+     .help = "a .safetensors checkpoint or a run directory (its latest)"},
+    {"--data", ZOO_OPT_PATH, offsetof(eval_args, data), ZOO_OPT_REQUIRED | ZOO_OPT_REPEAT,
+     .value = "FILE", ZOO_OPT_ARRAY(eval_args, data, n_data),
+     .help = "UTF-8 text to evaluate (repeatable); read with the model's tokenizer"},
+    {"--batches", ZOO_OPT_INT, offsetof(eval_args, batches), .value = "N", ZOO_OPT_MIN(1),
+     .help = "at most N batches (default: the whole text, in windows of data.seq_len)"},
+    {0}};
+
+static int cmd_eval(zoo_cli *cli, void *args) {
+    const eval_args *a = args;
+    const char *model = a->model, *const *data_paths = a->data;
+    int n_data = a->n_data, status = 0;
+    int64_t max_batches = a->batches;
     zoo_saved_model m;
-    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
-        zoo_registry_free(r);
-        return status ? status : ZOO_EXIT_FAILURE;
-    }
+    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_TOKENIZER, &m))) return status;
     zoo_text_ids text = {0};
     eval_result res = {0};
-    if (!m.tokenizer)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
-    else if (zoo_text_encode_files(m.tokenizer, data_paths, n_data, ZOO_UTF8_ERROR,
-                                   m.plugin->plugin->objective == ZOO_OBJ_MASKED_LM,
-                                   &text) != ZOO_OK)
+    if (zoo_text_encode_files(m.tokenizer, data_paths, n_data, ZOO_UTF8_ERROR,
+                              m.plugin->plugin->objective == ZOO_OBJ_MASKED_LM, &text) != ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     else {
         zoo_dataset data = {.ids = text.ids.ids,
@@ -141,15 +132,17 @@ static int cmd_eval(zoo_cli *cli, int argc, char **argv) {
                    (long long)res.batches);
     }
     zoo_text_ids_free(&text);
-    zoo_saved_model_close(&m);
-    zoo_registry_free(r);
+    zoo_cli_close_model(&m);
     return status;
 }
 
 const zoo_command zoo_cmd_eval = {
-    "eval", cmd_eval, "zoo eval CHECKPOINT --data FILE [--batches N] [--json]",
-    "loss, perplexity and bits per character (character models) or per byte on held-out text",
-    "  CHECKPOINT     a .safetensors checkpoint or a run directory (its latest)\n"
-    "  --data FILE    UTF-8 text to evaluate (repeatable); read with the model's tokenizer\n"
-    "  --batches N    at most N batches (default: the whole text, in windows of data.seq_len)\n"
-    "  --json         print a JSON object\n"};
+    .name = "eval",
+    .run = cmd_eval,
+    .options = OPTIONS,
+    .opts_size = sizeof(eval_args),
+    .usage = "zoo eval CHECKPOINT --data FILE [--batches N] [--json]",
+    .summary =
+        "loss, perplexity and bits per character (character models) or per byte on held-out text",
+    .json_help = "print a JSON object",
+};

@@ -15,49 +15,46 @@
 #include "zoo/status.h"
 #include "zoo/word_vectors.h"
 
-/* VECTORS FILE [--restrict N]; the vectors loaded. */
-static int open_args(zoo_cli *cli, int argc, char **argv, zoo_word_vectors **v,
-                     const char **vectors, const char **file, int64_t *restrict_to) {
-    int status = 0;
-    *vectors = *file = NULL;
-    *restrict_to = 30000;
-    for (int i = 1; i < argc; i++) {
-        if (zoo_cli_value(cli, argc, argv, i, "--restrict", &status)) {
-            char *end;
-            *restrict_to = strtoll(argv[++i], &end, 10);
-            if (*end || *restrict_to < 0)
-                return zoo_cli_usage(cli, "--restrict: expected a count >= 0, got \"%s\"", argv[i]);
-        } else if (status)
-            return status;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return zoo_cli_usage(cli, "unknown option '%s' (see zoo %s --help)", argv[i],
-                                 cli->command);
-        else if (!*vectors)
-            *vectors = argv[i];
-        else if (!*file)
-            *file = argv[i];
-        else
-            return zoo_cli_usage(cli, "expected VECTORS FILE (see zoo %s --help)", cli->command);
-    }
-    if (!*file)
-        return zoo_cli_usage(cli, "expected VECTORS FILE (see zoo %s --help)", cli->command);
-    *v = zoo_vectors_open(cli, *vectors);
-    return *v ? 0 : ZOO_EXIT_FAILURE;
-}
+typedef struct eval_args {
+    const char *vectors, *file;
+    int64_t restrict_to;
+} eval_args;
+
+#define VECTORS_HELP                                                                               \
+    "a word2vec file (Google's text or binary format, or .vec), or a\n"                            \
+    "checkpoint or run directory of a word2vec model"
+#define RESTRICT_HELP "only the N most frequent words (the first N rows; default 30000, 0: all)"
+
+static const zoo_option ANALOGY[] = {
+    {"VECTORS", ZOO_OPT_PATH, offsetof(eval_args, vectors), ZOO_OPT_REQUIRED, .help = VECTORS_HELP},
+    {"QUESTIONS", ZOO_OPT_PATH, offsetof(eval_args, file), ZOO_OPT_REQUIRED,
+     .help = "\": section\" lines, then \"A B C D\" questions (is D the answer to A:B::C:?)"},
+    {"--restrict", ZOO_OPT_INT, offsetof(eval_args, restrict_to), .value = "N", .def = "30000",
+     ZOO_OPT_MIN(0),
+     .help = RESTRICT_HELP ";\na question with another word is skipped and counted as skipped"},
+    {0}};
+
+static const zoo_option PAIRS[] = {
+    {"VECTORS", ZOO_OPT_PATH, offsetof(eval_args, vectors), ZOO_OPT_REQUIRED, .help = VECTORS_HELP},
+    {"PAIRS", ZOO_OPT_PATH, offsetof(eval_args, file), ZOO_OPT_REQUIRED,
+     .help = "\"word1<TAB>word2<TAB>score\" lines; '#' starts a comment"},
+    {"--restrict", ZOO_OPT_INT, offsetof(eval_args, restrict_to), .value = "N", .def = "30000",
+     ZOO_OPT_MIN(0), .help = RESTRICT_HELP},
+    {0}};
 
 static double ratio(int64_t a, int64_t b) {
     return b ? (double)a / (double)b : NAN;
 }
 
-static int cmd_eval_analogy(zoo_cli *cli, int argc, char **argv) {
-    zoo_word_vectors *v;
-    const char *vectors, *file;
-    int64_t restrict_to;
-    int status = open_args(cli, argc, argv, &v, &vectors, &file, &restrict_to);
-    if (status) return status;
+static int cmd_eval_analogy(zoo_cli *cli, void *args) {
+    const eval_args *a = args;
+    const char *file = a->file;
+    int64_t restrict_to = a->restrict_to;
+    zoo_word_vectors *v = zoo_vectors_open(cli, a->vectors);
+    if (!v) return ZOO_EXIT_FAILURE;
     zoo_analogy_result r;
     if (zoo_word_vectors_eval_analogy(v, file, restrict_to, &r)) {
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        int status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
         zoo_word_vectors_free(v);
         return status;
     }
@@ -90,12 +87,13 @@ static int cmd_eval_analogy(zoo_cli *cli, int argc, char **argv) {
     return 0;
 }
 
-static int cmd_eval_pairs(zoo_cli *cli, int argc, char **argv) {
-    zoo_word_vectors *v;
-    const char *vectors, *file;
-    int64_t restrict_to;
-    int status = open_args(cli, argc, argv, &v, &vectors, &file, &restrict_to);
-    if (status) return status;
+static int cmd_eval_pairs(zoo_cli *cli, void *args) {
+    const eval_args *a = args;
+    const char *file = a->file;
+    int64_t restrict_to = a->restrict_to;
+    zoo_word_vectors *v = zoo_vectors_open(cli, a->vectors);
+    if (!v) return ZOO_EXIT_FAILURE;
+    int status = 0;
     zoo_pairs_result r;
     if (zoo_word_vectors_eval_pairs(v, file, restrict_to, &r))
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
@@ -111,20 +109,22 @@ static int cmd_eval_pairs(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_eval_analogy = {
-    "eval-analogy", cmd_eval_analogy, "zoo eval-analogy VECTORS QUESTIONS [--restrict N] [--json]",
-    "analogy accuracy per section and overall (questions-words.txt format), with coverage",
-    "  VECTORS        a word2vec file (Google's text or binary format, or .vec), or a\n"
-    "                 checkpoint or run directory of a word2vec model\n"
-    "  QUESTIONS      \": section\" lines, then \"A B C D\" questions (is D the answer to "
-    "A:B::C:?)\n"
-    "  --restrict N   only the N most frequent words (the first N rows; default 30000, 0: all);\n"
-    "                 a question with another word is skipped and counted as skipped\n"};
+    .name = "eval-analogy",
+    .run = cmd_eval_analogy,
+    .options = ANALOGY,
+    .opts_size = sizeof(eval_args),
+    .summary =
+        "analogy accuracy per section and overall (questions-words.txt format), with coverage",
+    .json_help = "{\"sections\": [{\"name\", \"correct\", \"asked\", \"skipped\"}...], "
+                 "\"accuracy\",\n\"correct\", \"asked\", \"skipped\", \"coverage\"}",
+};
 
 const zoo_command zoo_cmd_eval_pairs = {
-    "eval-pairs", cmd_eval_pairs, "zoo eval-pairs VECTORS PAIRS [--restrict N] [--json]",
-    "Spearman correlation of cosines with human similarity scores (WordSim-353 format), with "
-    "coverage",
-    "  VECTORS        a word2vec file (Google's text or binary format, or .vec), or a\n"
-    "                 checkpoint or run directory of a word2vec model\n"
-    "  PAIRS          \"word1<TAB>word2<TAB>score\" lines; '#' starts a comment\n"
-    "  --restrict N   only the N most frequent words (the first N rows; default 30000, 0: all)\n"};
+    .name = "eval-pairs",
+    .run = cmd_eval_pairs,
+    .options = PAIRS,
+    .opts_size = sizeof(eval_args),
+    .summary = "Spearman correlation of cosines with human similarity scores (WordSim-353 "
+               "format), with coverage",
+    .json_help = "{\"spearman\", \"used\", \"skipped\", \"coverage\"}",
+};

@@ -25,52 +25,44 @@ static void top_n(const float *row, int64_t V, int n, int32_t *ids, double *prob
     for (int k = 0; k < n; k++) probs[k] = ids[k] >= 0 ? exp(row[ids[k]] - mx) / sum : 0;
 }
 
-static int cmd_fill_mask(zoo_cli *cli, int argc, char **argv) {
-    const char *model = NULL;
-    zoo_text_input in = {0};
-    int top = 5, status = 0;
-    for (int i = 1; i < argc; i++) {
-        int used = zoo_text_input_option(cli, &in, argc, argv, &i);
-        if (used < 0) return ZOO_EXIT_USAGE;
-        if (used) continue;
-        if (zoo_cli_value(cli, argc, argv, i, "--top", &status)) {
-            char *end;
-            top = (int)strtol(argv[++i], &end, 10);
-            if (*end || top < 1 || top > 1000)
-                return zoo_cli_usage(cli, "--top: expected 1 to 1000, got \"%s\"", argv[i]);
-        } else if (status)
-            return status;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return zoo_cli_usage(cli, "unknown option '%s' (see zoo fill-mask --help)", argv[i]);
-        else if (!model)
-            model = argv[i];
-        else if (!in.text && !in.file)
-            in.text = argv[i];
-        else
-            return zoo_cli_usage(cli, "expected MODEL TEXT");
-    }
-    if (!model) return zoo_cli_usage(cli, "expected MODEL TEXT (see zoo fill-mask --help)");
-    if ((status = zoo_text_input_load(cli, &in))) return status;
-    zoo_registry *r = zoo_cli_registry(cli);
+typedef struct fill_mask_args {
+    const char *model, *text;
+    zoo_text_input in;
+    int64_t top;
+} fill_mask_args;
+
+static const zoo_option OPTIONS[] = {
+    {"MODEL", ZOO_OPT_PATH, offsetof(fill_mask_args, model), ZOO_OPT_REQUIRED,
+     .help = "a checkpoint or run directory of a model that can fill masks"},
+    {"TEXT", ZOO_OPT_STRING, offsetof(fill_mask_args, text),
+     .help = "the text, with [MASK] where a token is missing (or --text-file FILE)"},
+    ZOO_TEXT_INPUT_OPTIONS(fill_mask_args, in, NULL),
+    {"--top", ZOO_OPT_INT, offsetof(fill_mask_args, top), .value = "N", .def = "5",
+     ZOO_OPT_RANGE(1, 1000), .help = "candidates per mask (default 5), with their probabilities"},
+    {0}};
+
+static int cmd_fill_mask(zoo_cli *cli, void *args) {
+    fill_mask_args *a = args;
+    const char *model = a->model;
+    zoo_text_input *in = &a->in;
+    int top = (int)a->top, status = 0;
+    if (a->text && (in->text || in->file))
+        return zoo_cli_usage(cli, "give the text once: TEXT, --text TEXT or --text-file FILE");
+    if (!a->text && !in->text && !in->file)
+        return zoo_cli_usage(cli, "TEXT is required (see zoo fill-mask --help)");
+    if (a->text) in->text = a->text;
+    if ((status = zoo_text_input_load(cli, in))) return status;
     zoo_saved_model m;
-    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
-        zoo_registry_free(r);
-        zoo_text_input_free(&in);
-        return status ? status : ZOO_EXIT_FAILURE;
+    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_FILL_MASK | ZOO_NEEDS_TOKENIZER, &m))) {
+        zoo_text_input_free(in);
+        return status;
     }
     const zoo_plugin *d = m.plugin->plugin;
     zoo_ids ids = {0};
     zoo_graph *g = zoo_graph_new(0);
     zoo_graph_set_recording(g, false);
-    if (!(d->capabilities & ZOO_CAP_FILL_MASK))
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                              "plugin '%s' cannot fill masks (it is not a masked language model)",
-                              d->name);
-    else if (!m.tokenizer)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
-    else
-        status = zoo_encode_for_model(cli, m.tokenizer, in.text, in.len, true, &ids);
-    int32_t mask_id = m.tokenizer ? zoo_tokenizer_special(m.tokenizer, ZOO_TOK_MASK) : -1;
+    status = zoo_encode_for_model(cli, m.tokenizer, in->text, in->len, true, &ids);
+    int32_t mask_id = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_MASK);
     int64_t n_masks = 0;
     for (int64_t t = 0; !status && t < ids.count; t++) n_masks += ids.ids[t] == mask_id;
     if (!status && n_masks == 0) status = zoo_cli_usage(cli, "TEXT has no [MASK]");
@@ -117,15 +109,18 @@ static int cmd_fill_mask(zoo_cli *cli, int argc, char **argv) {
     }
     zoo_graph_free(g);
     zoo_ids_free(&ids);
-    zoo_saved_model_close(&m);
-    zoo_registry_free(r);
-    zoo_text_input_free(&in);
+    zoo_cli_close_model(&m);
+    zoo_text_input_free(in);
     return status;
 }
 
 const zoo_command zoo_cmd_fill_mask = {
-    "fill-mask", cmd_fill_mask, "zoo fill-mask MODEL TEXT [--top N] [--json]",
-    "the likeliest tokens for each [MASK] in a text, from a masked language model (BERT)",
-    "  MODEL       a checkpoint or run directory of a model that can fill masks\n"
-    "  TEXT        the text, with [MASK] where a token is missing (or --text-file FILE)\n"
-    "  --top N     candidates per mask (default 5), with their probabilities\n"};
+    .name = "fill-mask",
+    .run = cmd_fill_mask,
+    .options = OPTIONS,
+    .opts_size = sizeof(fill_mask_args),
+    .usage = "zoo fill-mask MODEL TEXT [--top N] [--json]",
+    .summary =
+        "the likeliest tokens for each [MASK] in a text, from a masked language model (BERT)",
+    .json_help = "{\"masks\": [[{\"token\", \"id\", \"p\"}...]...]}, one list a [MASK]",
+};

@@ -357,33 +357,27 @@ typedef struct finetune_opts {
     bool quiet;
 } finetune_opts;
 
-static int parse_args(zoo_cli *cli, int argc, char **argv, finetune_opts *o) {
-    int status = 0;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--quiet") == 0)
-            o->quiet = true;
-        else if (zoo_cli_value(cli, argc, argv, i, "--set", &status)) {
-            if (o->n_sets == 64) return zoo_cli_usage(cli, "too many --set");
-            o->sets[o->n_sets++] = argv[++i];
-        } else if (zoo_cli_value(cli, argc, argv, i, "--out", &status))
-            o->out = argv[++i];
-        else if (zoo_cli_value(cli, argc, argv, i, "--resume", &status))
-            o->resume = argv[++i];
-        else if (zoo_cli_value(cli, argc, argv, i, "--stop-after", &status)) {
-            char *end;
-            o->stop_after = strtoll(argv[++i], &end, 10);
-            if (*end || o->stop_after < 1)
-                return zoo_cli_usage(cli, "--stop-after: expected a step number >= 1, got \"%s\"",
-                                     argv[i]);
-        } else if (status)
-            return status;
-        else if (argv[i][0] == '-')
-            return zoo_cli_usage(cli, "unknown option '%s' (see zoo finetune --help)", argv[i]);
-        else if (o->config)
-            return zoo_cli_usage(cli, "one config at a time ('%s' and '%s')", o->config, argv[i]);
-        else
-            o->config = argv[i];
-    }
+static const zoo_option OPTIONS[] = {
+    {"CONFIG.json", ZOO_OPT_PATH, offsetof(finetune_opts, config),
+     .help = "finetune.base (the pretrained model), finetune.train / finetune.eval\n"
+             "(labeled files), finetune.format (tsv, sst, trec), finetune.freeze, and\n"
+             "the usual data.seq_len, train.epochs or train.steps, batch_size,\n"
+             "optimizer, grad_clip, eval_every, checkpoint_every, keep, seed"},
+    {"--set", ZOO_OPT_ASSIGN, offsetof(finetune_opts, sets), ZOO_OPT_REPEAT, .value = "KEY=VALUE",
+     ZOO_OPT_ARRAY(finetune_opts, sets, n_sets), .help = "override any config key"},
+    {"--out", ZOO_OPT_PATH, offsetof(finetune_opts, out), .value = "RUN_DIR",
+     .help = "where to write the run (default: train.run_dir, or runs/CONFIG_NAME):\n"
+             "config.json, labels.txt, metrics.jsonl, step-N and latest checkpoints\n"
+             "(the model with its head and the optimizer state)"},
+    {"--resume", ZOO_OPT_PATH, offsetof(finetune_opts, resume), .value = "RUN_DIR",
+     .help = "continue a stopped run exactly where its last checkpoint left it"},
+    {"--stop-after", ZOO_OPT_INT, offsetof(finetune_opts, stop_after), .value = "N", ZOO_OPT_MIN(1),
+     .help = "stop once step N is done, with a checkpoint (resume it later)"},
+    {"--quiet", ZOO_OPT_FLAG, offsetof(finetune_opts, quiet),
+     .help = "no progress display (metrics.jsonl is still written)"},
+    {0}};
+
+static int check_args(zoo_cli *cli, const finetune_opts *o) {
     if (!o->config == !o->resume)
         return zoo_cli_usage(cli,
                              "give a CONFIG.json, or --resume RUN_DIR (see zoo finetune --help)");
@@ -397,9 +391,7 @@ typedef struct finetune {
     zoo_cli *cli;
     finetune_opts o;
     zoo_config *c;
-    zoo_registry *registry;
-    zoo_saved_model m;
-    bool m_open;
+    zoo_saved_model m; /* zoo_cli_open_model's (zeroed until then) */
     labels ls;
     examples train, held;
     zoo_params *bow_params;
@@ -415,8 +407,7 @@ static void finetune_free(finetune *f) {
     for (int i = 0; i < f->ls.n; i++) free(f->ls.names[i]);
     free_examples(&f->train), free_examples(&f->held);
     zoo_params_free(f->bow_params);
-    if (f->m_open) zoo_saved_model_close(&f->m);
-    zoo_registry_free(f->registry);
+    zoo_cli_close_model(&f->m);
     zoo_config_free(f->c);
     free(f->config_path), free(f->run_dir), free(f->config_text), free(f->base_config),
         free(f->tokenizer);
@@ -436,13 +427,9 @@ static int open_inputs(finetune *f) {
                             "%s: finetune.base and finetune.train are needed", f->config_path);
     int64_t threads = zoo_config_int(c, "train.threads");
     if (f->cli->threads == 0 && threads > 0) zoo_threads_set((int)threads); /* --threads wins */
-    if (!(f->registry = zoo_cli_registry(f->cli))) return ZOO_EXIT_FAILURE;
     const char *model = o->resume ? o->resume : zoo_config_string(c, "finetune.base");
-    int status = zoo_saved_model_open(f->cli, f->registry, model, &f->m);
+    int status = zoo_cli_open_model(f->cli, model, ZOO_NEEDS_TOKENIZER, &f->m);
     if (status) return status;
-    f->m_open = true;
-    if (!f->m.tokenizer)
-        return zoo_cli_fail(f->cli, ZOO_EXIT_FAILURE, "the base model has no tokenizer");
     if ((status =
              read_examples(f->cli, c, "finetune.train", f->m.tokenizer, &f->ls, true, &f->train)))
         return status;
@@ -524,9 +511,9 @@ static double majority_accuracy(const finetune *f) {
     return (double)right / (double)e->n;
 }
 
-static int cmd_finetune(zoo_cli *cli, int argc, char **argv) {
-    finetune f = {.cli = cli};
-    int status = parse_args(cli, argc, argv, &f.o);
+static int cmd_finetune(zoo_cli *cli, void *args) {
+    finetune f = {.cli = cli, .o = *(const finetune_opts *)args};
+    int status = check_args(cli, &f.o);
     if (status) return status;
     const finetune_opts *o = &f.o;
     if ((status = open_inputs(&f)) || (status = make_classifiers(&f))) goto done;
@@ -611,23 +598,20 @@ done:
 }
 
 const zoo_command zoo_cmd_finetune = {
-    "finetune", cmd_finetune,
-    "zoo finetune CONFIG.json [--set KEY=VALUE]... [--out RUN_DIR] [--stop-after N] [--quiet]\n"
-    "       zoo finetune --resume RUN_DIR [--set KEY=VALUE]... [--stop-after N] [--quiet]",
-    "train a classification head on a pretrained model and report held-out accuracy",
-    "  CONFIG.json      finetune.base (the pretrained model), finetune.train / finetune.eval\n"
-    "                   (labeled files), finetune.format (tsv, sst, trec), finetune.freeze, and\n"
-    "                   the usual data.seq_len, train.epochs or train.steps, batch_size,\n"
-    "                   optimizer, grad_clip, eval_every, checkpoint_every, keep, seed\n"
-    "  --set KEY=VALUE  override any config key\n"
-    "  --out RUN_DIR    where to write the run (default: train.run_dir, or runs/CONFIG_NAME):\n"
-    "                   config.json, labels.txt, metrics.jsonl, step-N and latest checkpoints\n"
-    "                   (the model with its head and the optimizer state)\n"
-    "  --resume RUN_DIR continue a stopped run exactly where its last checkpoint left it\n"
-    "  --stop-after N   stop once step N is done, with a checkpoint (resume it later)\n"
-    "  --quiet          no progress display (metrics.jsonl is still written)\n"
-    "\n"
-    "The learning rate warms up over the first tenth of the steps, then decays linearly to 0.\n"
-    "Accuracy is printed beside the majority class's and a bag-of-words logistic regression's,\n"
-    "trained first on the same examples with the same tokenizer (finetune.bow_lr). Ctrl-C saves\n"
-    "a checkpoint and stops. zoo classify RUN_DIR uses the model.\n"};
+    .name = "finetune",
+    .run = cmd_finetune,
+    .options = OPTIONS,
+    .opts_size = sizeof(finetune_opts),
+    .usage =
+        "zoo finetune CONFIG.json [--set KEY=VALUE]... [--out RUN_DIR] [--stop-after N] [--quiet]\n"
+        "       zoo finetune --resume RUN_DIR [--set KEY=VALUE]... [--stop-after N] [--quiet]",
+    .summary = "train a classification head on a pretrained model and report held-out accuracy",
+    .notes =
+        "\n"
+        "The learning rate warms up over the first tenth of the steps, then decays linearly to 0.\n"
+        "Accuracy is printed beside the majority class's and a bag-of-words logistic "
+        "regression's,\n"
+        "trained first on the same examples with the same tokenizer (finetune.bow_lr). Ctrl-C "
+        "saves\n"
+        "a checkpoint and stops. zoo classify RUN_DIR uses the model.\n",
+};

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "saved_model.h"
 #include "files.h"
+#include "saved_model.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 
@@ -67,34 +67,36 @@ static int32_t *read_int_rows(const zoo_cli *cli, const char *path, int64_t *row
     return values;
 }
 
-static int cmd_forward(zoo_cli *cli, int argc, char **argv) {
-    if (argc < 2 || argv[1][0] == '-')
-        return zoo_cli_usage(cli, "expected MODEL (see zoo forward --help)");
-    const char *ids_path = NULL, *mask_path = NULL, *types_path = NULL, *out_path = NULL,
-               *hidden_path = NULL;
-    zoo_model_opts opts = {0};
+typedef struct forward_args {
+    const char *model, *ids, *mask, *types, *out, *hidden;
+    zoo_model_opts fresh;
+} forward_args;
+
+static const zoo_option OPTIONS[] = {
+    /* a path (resolved as one in run scripts), unless it names a plugin */
+    {"MODEL", ZOO_OPT_PATH, offsetof(forward_args, model), ZOO_OPT_REQUIRED,
+     .help = "a checkpoint (.safetensors) or run directory, or a plugin name\n"
+             "for a fresh model with default hyperparameters (--set, --seed)"},
+    {"--ids", ZOO_OPT_PATH, offsetof(forward_args, ids), ZOO_OPT_REQUIRED, .value = "FILE",
+     .help = "one sequence per line, integers separated by spaces or commas,\n"
+             "every line the same length (pad them yourself and pass --mask)"},
+    {"--mask", ZOO_OPT_PATH, offsetof(forward_args, mask), .value = "FILE",
+     .help = "1 for a real token, 0 for padding, shaped like --ids"},
+    {"--types", ZOO_OPT_PATH, offsetof(forward_args, types), .value = "FILE",
+     .help = "segment ids, shaped like --ids"},
+    {"--out", ZOO_OPT_PATH, offsetof(forward_args, out), .value = "FILE.npy",
+     .help = "the logits [B,T,V] (float32)"},
+    {"--hidden", ZOO_OPT_PATH, offsetof(forward_args, hidden), .value = "FILE.npy",
+     .help = "the last hidden state [B,T,C]"},
+    ZOO_MODEL_OPTIONS(forward_args, fresh, "a hyperparameter of the fresh model (repeatable)",
+                      "the seed of its initialisation (default 0)"),
+    {0}};
+
+static int cmd_forward(zoo_cli *cli, void *args) {
+    const forward_args *a = args;
+    const char *ids_path = a->ids, *mask_path = a->mask, *types_path = a->types, *out_path = a->out,
+               *hidden_path = a->hidden;
     int status = 0;
-    for (int i = 2; i < argc; i++) {
-        int used = zoo_cli_model_option(cli, &opts, argc, argv, &i);
-        if (used < 0) return ZOO_EXIT_USAGE;
-        if (used) continue;
-        const char **slot = NULL;
-        if (zoo_cli_value(cli, argc, argv, i, "--ids", &status))
-            slot = &ids_path;
-        else if (zoo_cli_value(cli, argc, argv, i, "--mask", &status))
-            slot = &mask_path;
-        else if (zoo_cli_value(cli, argc, argv, i, "--types", &status))
-            slot = &types_path;
-        else if (zoo_cli_value(cli, argc, argv, i, "--out", &status))
-            slot = &out_path;
-        else if (zoo_cli_value(cli, argc, argv, i, "--hidden", &status))
-            slot = &hidden_path;
-        if (status) return status;
-        if (!slot)
-            return zoo_cli_usage(cli, "unknown argument '%s' (see zoo forward --help)", argv[i]);
-        *slot = argv[++i];
-    }
-    if (!ids_path) return zoo_cli_usage(cli, "--ids FILE is required");
     if (!out_path && !hidden_path)
         return zoo_cli_usage(cli, "nothing to write: give --out and/or --hidden");
 
@@ -114,15 +116,17 @@ static int cmd_forward(zoo_cli *cli, int argc, char **argv) {
         }
         if (!*extra[k]) status = ZOO_EXIT_FAILURE;
     }
-    zoo_registry *r = ids && !status ? zoo_cli_registry(cli) : NULL;
+    zoo_registry *r = NULL; /* a fresh model's */
     zoo_saved_model saved = {0};
     zoo_loaded *p = NULL;
     zoo_host_model *m = NULL;
-    if (r && zoo_is_checkpoint_path(argv[1])) {
-        if (zoo_saved_model_open(cli, r, argv[1], &saved) == ZOO_OK)
-            p = saved.plugin, m = saved.model;
-    } else if (r && (p = zoo_cli_load_plugin(cli, r, argv[1]))) {
-        m = zoo_cli_fresh_model(cli, p, &opts);
+    bool fresh = !zoo_is_checkpoint_path(a->model);
+    if (!ids || status)
+        ; /* the inputs said why */
+    else if (!fresh) {
+        if (zoo_cli_open_model(cli, a->model, 0, &saved) == 0) p = saved.plugin, m = saved.model;
+    } else if ((r = zoo_cli_registry(cli)) && (p = zoo_cli_load_plugin(cli, r, a->model))) {
+        m = zoo_cli_fresh_model(cli, p, &a->fresh);
     }
     status = ZOO_EXIT_FAILURE;
     if (m) {
@@ -149,25 +153,20 @@ static int cmd_forward(zoo_cli *cli, int argc, char **argv) {
             status = 0;
         zoo_graph_free(g);
     }
-    if (saved.model)
-        zoo_saved_model_close(&saved);
-    else
-        zoo_host_model_destroy(m), zoo_plugin_unload(p);
+    if (fresh) zoo_host_model_destroy(m), zoo_plugin_unload(p);
+    zoo_cli_close_model(&saved);
     zoo_registry_free(r);
     free(ids), free(mask), free(types);
     return status;
 }
 
 const zoo_command zoo_cmd_forward = {
-    "forward", cmd_forward,
-    "zoo forward MODEL --ids FILE [--mask FILE] [--types FILE] --out FILE.npy [--hidden FILE.npy]",
-    "a raw forward pass: the language-model logits [B,T,V] and/or the last hidden state [B,T,C]",
-    "  MODEL            a checkpoint (.safetensors) or run directory, or a plugin name\n"
-    "                   for a fresh model with default hyperparameters (--set, --seed)\n"
-    "  --ids FILE       one sequence per line, integers separated by spaces or commas,\n"
-    "                   every line the same length (pad them yourself and pass --mask)\n"
-    "  --mask FILE      1 for a real token, 0 for padding, shaped like --ids\n"
-    "  --types FILE     segment ids, shaped like --ids\n"
-    "  --out FILE.npy   the logits [B,T,V] (float32)\n"
-    "  --hidden FILE.npy  the last hidden state [B,T,C]\n"
-    "  --set NAME=VALUE, --seed N   hyperparameters and initialisation of the fresh model\n"};
+    .name = "forward",
+    .run = cmd_forward,
+    .options = OPTIONS,
+    .opts_size = sizeof(forward_args),
+    .usage = "zoo forward MODEL --ids FILE [--mask FILE] [--types FILE] --out FILE.npy [--hidden "
+             "FILE.npy]",
+    .summary = "a raw forward pass: the language-model logits [B,T,V] and/or the last hidden "
+               "state [B,T,C]",
+};

@@ -2,7 +2,6 @@
  *              [--top-k K] [--top-p P] [--seed S] [--json]
  * Text generation through a plugin's one-token decode step and its cache; a
  * causal language model without one runs forward over the growing sequence. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,13 +34,6 @@ static void stream_text(const zoo_tokenizer *tok, const zoo_ids *ids, size_t *pr
         *printed = upto;
     }
     free(text);
-}
-
-static bool parse_number(const char *text, double *out) {
-    char *end;
-    errno = 0;
-    *out = strtod(text, &end);
-    return end != text && !*end && !errno;
 }
 
 /* The logits of the token after ids[0..t] (at least V floats), or NULL with
@@ -125,47 +117,42 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
     return status;
 }
 
-static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
-    gen_opts o = {.max_new = 100, .sampler = {.temperature = 1.0, .top_p = 1.0}};
-    const char *model = NULL, *text_file = NULL;
+typedef struct generate_args {
+    const char *model, *prompt, *text_file;
+    int64_t max_new, top_k;
+    double temperature, top_p;
+    uint64_t seed;
+} generate_args;
+
+static const zoo_option OPTIONS[] = {
+    {"MODEL", ZOO_OPT_PATH, offsetof(generate_args, model), ZOO_OPT_REQUIRED,
+     .help = "a checkpoint or run directory"},
+    {"--prompt", ZOO_OPT_STRING, offsetof(generate_args, prompt), .value = "TEXT",
+     .help = "the text to continue (or --text-file FILE)"},
+    {"--text-file", ZOO_OPT_PATH, offsetof(generate_args, text_file), .value = "FILE"},
+    {"--max-new-tokens", ZOO_OPT_INT, offsetof(generate_args, max_new), .value = "N", .def = "100",
+     ZOO_OPT_MIN(1),
+     .help = "tokens to add (default 100); generation stops earlier at an end token,\n"
+             "or at the model's context (block_size), which it does not slide past"},
+    {"--temperature", ZOO_OPT_FLOAT, offsetof(generate_args, temperature), .value = "T", .def = "1",
+     ZOO_OPT_MIN(0), .help = "0 is greedy; higher is more random (default 1)"},
+    {"--top-k", ZOO_OPT_INT, offsetof(generate_args, top_k), .value = "K", ZOO_OPT_MIN(0),
+     .help = "sample only from the K most likely tokens (default: all)"},
+    {"--top-p", ZOO_OPT_FLOAT, offsetof(generate_args, top_p), .value = "P", .def = "1",
+     ZOO_OPT_RANGE(0, 1), .min_open = true,
+     .help = "... or from the fewest whose probability reaches P (default 1)"},
+    {"--seed", ZOO_OPT_UINT, offsetof(generate_args, seed), .value = "S",
+     .help = "the sampler's seed (default 0): the same seed, the same text"},
+    {0}};
+
+static int cmd_generate(zoo_cli *cli, void *args) {
+    const generate_args *a = args;
+    gen_opts o = {.prompt = a->prompt,
+                  .max_new = a->max_new,
+                  .sampler = {.temperature = a->temperature, .top_k = a->top_k, .top_p = a->top_p},
+                  .seed = a->seed};
+    const char *model = a->model, *text_file = a->text_file;
     int status = 0;
-    for (int i = 1; i < argc; i++) {
-        double v = 0;
-        const char *flag = argv[i];
-        if (zoo_cli_value(cli, argc, argv, i, "--prompt", &status))
-            o.prompt = argv[++i];
-        else if (zoo_cli_value(cli, argc, argv, i, "--text-file", &status))
-            text_file = argv[++i];
-        else if (zoo_cli_value(cli, argc, argv, i, "--max-new-tokens", &status) ||
-                 zoo_cli_value(cli, argc, argv, i, "--temperature", &status) ||
-                 zoo_cli_value(cli, argc, argv, i, "--top-k", &status) ||
-                 zoo_cli_value(cli, argc, argv, i, "--top-p", &status) ||
-                 zoo_cli_value(cli, argc, argv, i, "--seed", &status)) {
-            const char *text = argv[++i];
-            bool ok = parse_number(text, &v);
-            if (strcmp(flag, "--max-new-tokens") == 0 && (ok = ok && v >= 1 && v == (int64_t)v))
-                o.max_new = (int64_t)v;
-            else if (strcmp(flag, "--temperature") == 0 && (ok = ok && v >= 0))
-                o.sampler.temperature = v;
-            else if (strcmp(flag, "--top-k") == 0 && (ok = ok && v >= 0 && v == (int64_t)v))
-                o.sampler.top_k = (int64_t)v;
-            else if (strcmp(flag, "--top-p") == 0 && (ok = ok && v > 0 && v <= 1))
-                o.sampler.top_p = v;
-            else if (strcmp(flag, "--seed") == 0 && (ok = ok && v >= 0 && v == (uint64_t)v))
-                o.seed = (uint64_t)v;
-            if (!ok)
-                return zoo_cli_usage(cli, "%s: \"%s\" is out of range (see zoo generate --help)",
-                                     flag, text);
-        } else if (status)
-            return status;
-        else if (argv[i][0] == '-')
-            return zoo_cli_usage(cli, "unknown option '%s' (see zoo generate --help)", argv[i]);
-        else if (model)
-            return zoo_cli_usage(cli, "one MODEL at a time");
-        else
-            model = argv[i];
-    }
-    if (!model) return zoo_cli_usage(cli, "expected MODEL (see zoo generate --help)");
     if (!o.prompt == !text_file)
         return zoo_cli_usage(cli, "give the prompt as --prompt TEXT or --text-file FILE");
     size_t prompt_len = 0;
@@ -175,24 +162,14 @@ static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
     if (!text_file) prompt_len = strlen(o.prompt);
     const char *prompt = text_file ? file_text : o.prompt;
 
-    zoo_registry *r = zoo_cli_registry(cli);
     zoo_saved_model m;
-    if (!r || (status = zoo_saved_model_open(cli, r, model, &m))) {
-        zoo_registry_free(r);
+    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_GENERATE | ZOO_NEEDS_TOKENIZER, &m))) {
         free(file_text);
-        return status ? status : ZOO_EXIT_FAILURE;
+        return status;
     }
     zoo_ids ids = {0};
-    const zoo_plugin *d = m.plugin->plugin;
-    bool cached = d->capabilities & ZOO_CAP_DECODE;
-    if (!cached && d->objective != ZOO_OBJ_CAUSAL_LM)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                              "plugin '%s' cannot generate (it has no decode step and is not a "
-                              "causal language model)",
-                              d->name);
-    else if (!m.tokenizer)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
-    else if (zoo_tokenizer_encode(m.tokenizer, prompt, prompt_len, &ids) != ZOO_OK)
+    bool cached = m.plugin->plugin->capabilities & ZOO_CAP_DECODE;
+    if (zoo_tokenizer_encode(m.tokenizer, prompt, prompt_len, &ids) != ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--prompt: %s", zoo_error_message());
     else if (ids.count == 0) {
         int32_t bos = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_BOS);
@@ -237,25 +214,19 @@ static int cmd_generate(zoo_cli *cli, int argc, char **argv) {
         free(text), free(generated);
     }
     zoo_ids_free(&ids);
-    zoo_saved_model_close(&m);
-    zoo_registry_free(r);
+    zoo_cli_close_model(&m);
     free(file_text);
     return status;
 }
 
 const zoo_command zoo_cmd_generate = {
-    "generate", cmd_generate,
-    "zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p "
-    "P] [--seed S] [--json]",
-    "generate text from a prompt with a model that has a decode step (GPT, bigram)",
-    "  MODEL              a checkpoint or run directory\n"
-    "  --prompt TEXT      the text to continue (or --text-file FILE)\n"
-    "  --max-new-tokens N tokens to add (default 100); generation stops earlier at an end token,\n"
-    "                     or at the model's context (block_size), which it does not slide past\n"
-    "  --temperature T    0 is greedy; higher is more random (default 1)\n"
-    "  --top-k K          sample only from the K most likely tokens (default: all)\n"
-    "  --top-p P          ... or from the fewest whose probability reaches P (default 1)\n"
-    "  --seed S           the sampler's seed (default 0): the same seed, the same text\n"
-    "  --json             {\"text\", \"generated\", \"ids\", \"prompt_tokens\"} at the end, "
-    "instead of\n"
-    "                     the text streamed as it is produced\n"};
+    .name = "generate",
+    .run = cmd_generate,
+    .options = OPTIONS,
+    .opts_size = sizeof(generate_args),
+    .usage = "zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] "
+             "[--top-p P] [--seed S] [--json]",
+    .summary = "generate text from a prompt with a model that has a decode step (GPT, bigram)",
+    .json_help = "{\"text\", \"generated\", \"ids\", \"prompt_tokens\"} at the end, instead of\n"
+                 "the text streamed as it is produced",
+};

@@ -86,14 +86,18 @@ static void print_table(const zoo_registry *r, char **checked) {
     for (int i = 0; i < r->n_file_errors; i++) printf("error: %s\n", r->file_errors[i]);
 }
 
-static int cmd_list(zoo_cli *cli, int argc, char **argv) {
-    bool check = false;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--check") == 0)
-            check = true;
-        else
-            return zoo_cli_usage(cli, "unknown argument '%s' (see zoo list --help)", argv[i]);
-    }
+typedef struct list_args {
+    bool check;
+} list_args;
+
+static const zoo_option OPTIONS[] = {
+    {"--check", ZOO_OPT_FLAG, offsetof(list_args, check),
+     .help = "open every library and report library-level errors and any mismatch\n"
+             "with its registry entry; exits 1 if any entry has a problem"},
+    {0}};
+
+static int cmd_list(zoo_cli *cli, void *opts) {
+    bool check = ((const list_args *)opts)->check;
     zoo_registry *r = zoo_cli_registry(cli);
     if (!r) return ZOO_EXIT_FAILURE;
     char **checked = check ? calloc((size_t)(r->count ? r->count : 1), sizeof *checked) : NULL;
@@ -114,13 +118,15 @@ static int cmd_list(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_list = {
-    "list", cmd_list, "zoo list [--check] [--json]",
-    "list the plugins found, with version, ABI, library and summary",
-    "  --check   open every library and report library-level errors and any mismatch\n"
-    "            with its registry entry; exits 1 if any entry has a problem\n"
-    "  --json    print a JSON object {\"plugins\": [...], \"errors\": [...]}\n"
-    "\n"
-    "Plugins come from, in order (the first of a name wins, later ones are shown as shadowed):\n"
-    "  --registry FILE (repeatable), ZOO_REGISTRY (colon-separated files),\n"
-    "  ZOO_PLUGIN_PATH (colon-separated directories of NAME.so + NAME.json),\n"
-    "  and the registry installed beside zoo.\n"};
+    .name = "list",
+    .run = cmd_list,
+    .options = OPTIONS,
+    .opts_size = sizeof(list_args),
+    .summary = "list the plugins found, with version, ABI, library and summary",
+    .json_help = "print a JSON object {\"plugins\": [...], \"errors\": [...]}",
+    .notes = "\n"
+             "Plugins come from, in order (the first of a name wins, later ones are shown as "
+             "shadowed):\n"
+             "  --registry FILE (repeatable), ZOO_REGISTRY (colon-separated files),\n"
+             "  ZOO_PLUGIN_PATH (colon-separated directories of NAME.so + NAME.json),\n"
+             "  and the registry installed beside zoo.\n"};

@@ -61,11 +61,21 @@ static int pin(zoo_cli *cli, const char *path) {
     return status;
 }
 
-static int cmd_registry(zoo_cli *cli, int argc, char **argv) {
-    if (argc < 2 || strcmp(argv[1], "pin") != 0)
+typedef struct registry_args {
+    const char *action, *file;
+} registry_args;
+
+/* the notes describe them: there is one action */
+static const zoo_option OPTIONS[] = {
+    {"ACTION", ZOO_OPT_STRING, offsetof(registry_args, action), .help = NULL},
+    {"FILE", ZOO_OPT_PATH, offsetof(registry_args, file), .help = NULL},
+    {0}};
+
+static int cmd_registry(zoo_cli *cli, void *opts) {
+    const registry_args *a = opts;
+    if (!a->action || strcmp(a->action, "pin") != 0)
         return zoo_cli_usage(cli, "expected 'pin' (see zoo registry --help)");
-    if (argc > 3) return zoo_cli_usage(cli, "pin takes at most one registry file");
-    if (argc == 3) return pin(cli, argv[2]);
+    if (a->file) return pin(cli, a->file);
     char *def = zoo_cli_default_registry();
     if (!def)
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "no default registry beside zoo; name the file");
@@ -75,8 +85,12 @@ static int cmd_registry(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_registry = {
-    "registry", cmd_registry, "zoo registry pin [FILE]",
-    "write each plugin library's sha256 into a registry file",
-    "  pin [FILE]   hash every library FILE lists (default: the registry beside zoo)\n"
-    "               and write the sums into it; a library whose sum no longer\n"
-    "               matches is then refused at load\n"};
+    .name = "registry",
+    .run = cmd_registry,
+    .options = OPTIONS,
+    .opts_size = sizeof(registry_args),
+    .usage = "zoo registry pin [FILE]",
+    .summary = "write each plugin library's sha256 into a registry file",
+    .notes = "  pin [FILE]   hash every library FILE lists (default: the registry beside zoo)\n"
+             "               and write the sums into it; a library whose sum no longer\n"
+             "               matches is then refused at load\n"};

@@ -13,37 +13,112 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "files.h"
 #include "saved_model.h"
 #include "train.h"
-#include "files.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 
 #define MAX_STEPS 256
 
-/* One action: its options, and which of them are paths. */
+/* The steps that are no command of their own: train (which gives the
+ * script its run_dir and checkpoint), save and load. Their options, as a
+ * command's (options.h); the action's value is the first positional. */
+typedef struct train_step {
+    const char *config, *out;
+    const char *sets[64];
+    int n_sets;
+    int64_t stop_after;
+    bool quiet;
+} train_step;
+
+static const zoo_option TRAIN_STEP[] = {
+    {"CONFIG.json", ZOO_OPT_PATH, offsetof(train_step, config), ZOO_OPT_REQUIRED, .help = NULL},
+    {"--set", ZOO_OPT_ASSIGN, offsetof(train_step, sets), ZOO_OPT_REPEAT, .value = "KEY=VALUE",
+     ZOO_OPT_ARRAY(train_step, sets, n_sets)},
+    {"--out", ZOO_OPT_PATH, offsetof(train_step, out), .value = "RUN_DIR"},
+    {"--stop-after", ZOO_OPT_INT, offsetof(train_step, stop_after), .value = "N", ZOO_OPT_MIN(1)},
+    {"--quiet", ZOO_OPT_FLAG, offsetof(train_step, quiet), .help = NULL},
+    {0}};
+
+typedef struct model_step {
+    const char *model, *to;
+} model_step;
+
+static const zoo_option SAVE_STEP[] = {
+    {"MODEL", ZOO_OPT_PATH, offsetof(model_step, model), ZOO_OPT_REQUIRED, .help = NULL},
+    {"--to", ZOO_OPT_PATH, offsetof(model_step, to), .value = "FILE"},
+    {0}};
+
+static const zoo_option LOAD_STEP[] = {
+    {"MODEL", ZOO_OPT_PATH, offsetof(model_step, model), ZOO_OPT_REQUIRED, .help = NULL}, {0}};
+
+/* One action: the command a step of it runs, whose options it takes
+ * (spelled max_new_tokens for --max-new-tokens; a path option's value
+ * resolves relative to the script), or its own. */
 typedef struct action {
     const char *name;
-    const char *const options[10];
-    const char *const paths[6]; /* option names (and "" for the action's own value) read as paths */
+    const zoo_command *command;
+    const zoo_option *options; /* when command is NULL */
 } action;
 
 static const action ACTIONS[] = {
-    {"train", {"set", "out", "stop_after", "quiet"}, {"", "out"}},
-    {"eval", {"data", "batches"}, {"", "data"}},
-    {"save", {"to"}, {"", "to"}},
-    {"load", {NULL}, {""}},
-    {"generate", {"prompt", "max_new_tokens", "temperature", "top_k", "top_p", "seed"}, {""}},
-    {"fill-mask", {"text", "top"}, {""}},
-    {"embed", {"text", "out", "layer", "pool"}, {"", "out"}},
-    {"forward",
-     {"ids", "mask", "types", "out", "hidden"},
-     {"", "ids", "mask", "types", "out", "hidden"}},
-    {"call", {"model", "args", "set", "seed"}, {"model"}},
-    {"finetune", {"set", "out"}, {"", "out"}},
+    {"train", NULL, TRAIN_STEP},
+    {"eval", &zoo_cmd_eval, NULL},
+    {"save", NULL, SAVE_STEP},
+    {"load", NULL, LOAD_STEP},
+    {"generate", &zoo_cmd_generate, NULL},
+    {"fill-mask", &zoo_cmd_fill_mask, NULL},
+    {"embed", &zoo_cmd_embed, NULL},
+    {"forward", &zoo_cmd_forward, NULL},
+    {"call", &zoo_cmd_call, NULL},
+    {"finetune", &zoo_cmd_finetune, NULL},
 };
 #define N_ACTIONS (int)(sizeof ACTIONS / sizeof ACTIONS[0])
+
+static const zoo_option *options_of(const action *a) {
+    return a->command ? a->command->options : a->options;
+}
+
+/* The option entry a step's key names ("max_new_tokens": --max-new-tokens), or NULL. */
+static const zoo_option *option_named(const action *a, const char *key) {
+    if (strchr(key, '-')) return NULL; /* keys are spelled with '_' */
+    for (const zoo_option *o = options_of(a); o->name; o++) {
+        if (strncmp(o->name, "--", 2) != 0) continue;
+        const char *x = o->name + 2, *k = key;
+        while (*x && *k && (*x == *k || (*x == '-' && *k == '_'))) x++, k++;
+        if (!*x && !*k) return o;
+    }
+    return NULL;
+}
+
+/* The positional a step's "args" fill: a repeated one after the first (call's ARG...). */
+static const zoo_option *rest_positional(const action *a) {
+    for (const zoo_option *o = options_of(a); o->name; o++)
+        if (strncmp(o->name, "--", 2) != 0 && (o->flags & ZOO_OPT_REPEAT)) return o;
+    return NULL;
+}
+
+static bool known_key(const action *a, const char *key) {
+    return strcmp(key, a->name) == 0 || strcmp(key, "id") == 0 || option_named(a, key) ||
+           (strcmp(key, "args") == 0 && rest_positional(a));
+}
+
+/* The nearest key of a to `key`, for "did you mean". */
+static const char *suggest_key(const action *a, const char *key) {
+    static char names[32][32];
+    const char *list[33];
+    int n = 0;
+    for (const zoo_option *o = options_of(a); o->name && n < 32; o++) {
+        if (strncmp(o->name, "--", 2) != 0) continue;
+        snprintf(names[n], sizeof names[n], "%s", o->name + 2);
+        for (char *c = names[n]; *c; c++) *c = *c == '-' ? '_' : *c;
+        list[n] = names[n], n++;
+    }
+    if (rest_positional(a)) list[n++] = "args";
+    return zoo_suggest(key, list, n);
+}
 
 typedef struct produced {
     char *id, *run_dir, *checkpoint;
@@ -145,10 +220,14 @@ static char *value_text(script *s, const cJSON *v, bool path) {
     return strdup(buf);
 }
 
-static bool is_path(const action *a, const char *option) {
-    for (int i = 0; i < 6 && a->paths[i]; i++)
-        if (strcmp(a->paths[i], option) == 0) return true;
-    return false;
+/* Whether a step's key (or "", the action's own value: the first positional) is a path. */
+static bool is_path(const action *a, const char *key) {
+    const zoo_option *o = NULL;
+    if (*key)
+        o = option_named(a, key);
+    else
+        for (o = options_of(a); o->name && strncmp(o->name, "--", 2) == 0;) o++;
+    return o && o->name && o->type == ZOO_OPT_PATH;
 }
 
 /* An argv under construction; every string is owned. */
@@ -193,8 +272,9 @@ static int options_to_args(script *s, const action *a, const cJSON *step, args *
             continue;
         }
         if (strcmp(o->string, "args") == 0) continue; /* call's positional arguments, added last */
-        if (cJSON_IsBool(o) && strcmp(o->string, "quiet") == 0) {
-            if (cJSON_IsTrue(o)) push(out, strdup("--quiet"));
+        const zoo_option *flag = option_named(a, o->string);
+        if (cJSON_IsBool(o) && flag && flag->type == ZOO_OPT_FLAG) {
+            if (cJSON_IsTrue(o)) push(out, flag_of(o->string));
             continue;
         }
         const cJSON *items = cJSON_IsArray(o) ? o->child : o;
@@ -208,31 +288,13 @@ static int options_to_args(script *s, const action *a, const cJSON *step, args *
     return 0;
 }
 
-static const zoo_command *command_named(const char *name) {
-    const zoo_command *all[] = {&zoo_cmd_eval,    &zoo_cmd_generate, &zoo_cmd_fill_mask,
-                                &zoo_cmd_embed,   &zoo_cmd_forward,  &zoo_cmd_call,
-                                &zoo_cmd_finetune};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (strcmp(all[i]->name, name) == 0) return all[i];
-    return NULL;
-}
-
-static int run_train(script *s, const cJSON *step, const args *opts, produced *p) {
-    char *config = value_text(s, cJSON_GetObjectItemCaseSensitive(step, "train"), true);
-    if (!config) return ZOO_EXIT_FAILURE;
-    zoo_train_opts o = {.config = config};
-    const char *sets[64];
-    for (int i = 0; i + 1 < opts->n; i += 2) {
-        const char *flag = opts->v[i], *v = opts->v[i + 1];
-        if (strcmp(flag, "--set") == 0 && o.n_sets < 64)
-            sets[o.n_sets++] = v;
-        else if (strcmp(flag, "--out") == 0)
-            o.out = v;
-        else if (strcmp(flag, "--stop-after") == 0)
-            o.stop_after = strtoll(v, NULL, 10);
-    }
-    for (int i = 0; i < opts->n; i++) o.quiet = o.quiet || strcmp(opts->v[i], "--quiet") == 0;
-    o.sets = sets;
+static int run_train(script *s, const train_step *t, produced *p) {
+    zoo_train_opts o = {.config = t->config,
+                        .out = t->out,
+                        .sets = t->sets,
+                        .n_sets = t->n_sets,
+                        .stop_after = t->stop_after,
+                        .quiet = t->quiet};
     zoo_cli cli = *s->cli;
     cli.command = "train";
     zoo_train_result result;
@@ -241,21 +303,20 @@ static int run_train(script *s, const cJSON *step, const args *opts, produced *p
         p->run_dir = result.run_dir, p->checkpoint = result.checkpoint;
     else
         free(result.run_dir), free(result.checkpoint);
-    free(config);
     return status;
 }
 
 /* load: the model opens (plugin, tokenizer, weights); save: its weights, written elsewhere. */
 static int run_load_save(script *s, const char *model, const char *to, produced *p) {
-    zoo_registry *r = zoo_cli_registry(s->cli);
     zoo_saved_model m;
-    int status = r ? zoo_saved_model_open(s->cli, r, model, &m) : ZOO_EXIT_FAILURE;
-    if (!status && to && !m.checkpoint)
+    int status = zoo_cli_open_model(s->cli, model, 0, &m);
+    if (status) return status;
+    if (to && !m.checkpoint)
         status = step_fail(s,
                            "%s is not a zoo checkpoint; save copies zoo checkpoints (zoo export "
                            "writes other formats)",
                            model);
-    else if (!status && to) {
+    else if (to) {
         char *tokenizer = m.tokenizer ? zoo_tokenizer_to_json(m.tokenizer) : NULL;
         if (zoo_checkpoint_save(to, m.model, m.checkpoint->config, tokenizer, &m.checkpoint->state,
                                 false) != ZOO_OK)
@@ -267,8 +328,7 @@ static int run_load_save(script *s, const char *model, const char *to, produced 
         if (!to && m.checkpoint && strcmp(model, m.checkpoint->path) != 0)
             p->run_dir = strdup(model);
     }
-    if (r && !status) zoo_saved_model_close(&m);
-    zoo_registry_free(r);
+    zoo_cli_close_model(&m);
     return status;
 }
 
@@ -287,13 +347,8 @@ static int run_step(script *s, const cJSON *step, produced *p) {
                             "forward, call or finetune)");
     s->action = a->name;
     for (const cJSON *o = step->child; o; o = o->next) { /* every key known, as in configs */
-        bool known = strcmp(o->string, a->name) == 0 || strcmp(o->string, "id") == 0;
-        for (int i = 0; i < 10 && a->options[i] && !known; i++)
-            known = strcmp(o->string, a->options[i]) == 0;
-        if (!known) {
-            int n = 0;
-            while (n < 10 && a->options[n]) n++;
-            const char *near = zoo_suggest(o->string, a->options, n);
+        if (!known_key(a, o->string)) {
+            const char *near = suggest_key(a, o->string);
             return near ? step_fail(s, "%s: unknown option (did you mean '%s'?)", o->string, near)
                         : step_fail(s, "%s: unknown option of %s", o->string, a->name);
         }
@@ -309,70 +364,76 @@ static int run_step(script *s, const cJSON *step, produced *p) {
                 return step_fail(s, "id: '%s' is already the id of steps[%d]", id->valuestring, i);
         p->id = strdup(id->valuestring);
     }
-    args opts = {0};
+    args opts = {0}, argv = {0};
     int status = options_to_args(s, a, step, &opts);
-    if (!status && strcmp(a->name, "train") == 0)
-        status = run_train(s, step, &opts, p);
-    else if (!status && (strcmp(a->name, "load") == 0 || strcmp(a->name, "save") == 0)) {
-        char *model = value_text(s, cJSON_GetObjectItemCaseSensitive(step, a->name), true);
-        const char *to = NULL;
-        for (int i = 0; i + 1 < opts.n; i++)
-            if (strcmp(opts.v[i], "--to") == 0) to = opts.v[i + 1];
-        if (a->name[0] == 's' && !to)
+    push(&argv, strdup(a->name)); /* the action's argv, as its command reads it */
+    char *target =
+        status ? NULL
+               : value_text(s, cJSON_GetObjectItemCaseSensitive(step, a->name), is_path(a, ""));
+    if (!target)
+        status = ZOO_EXIT_FAILURE;
+    else
+        push(&argv, target);
+    for (int i = 0; i < opts.n; i++) push(&argv, strdup(opts.v[i]));
+    const cJSON *positional = cJSON_GetObjectItemCaseSensitive(step, "args");
+    if (positional) {
+        push(&argv, strdup("--"));
+        for (const cJSON *v = cJSON_IsArray(positional) ? positional->child : positional;
+             v && !status; v = cJSON_IsArray(positional) ? v->next : NULL) {
+            char *text = value_text(s, v, false);
+            if (!text)
+                status = ZOO_EXIT_FAILURE;
+            else
+                push(&argv, text);
+        }
+    }
+    if (!status && a->command) {
+        zoo_cli cli = *s->cli;
+        cli.command = a->command->name;
+        status = zoo_command_invoke(&cli, a->command, argv.n, argv.v);
+        if (status) step_fail(s, "failed (exit %d)", status);
+    } else if (!status) {
+        train_step t = {0};
+        model_step m = {0};
+        const zoo_option *tables[] = {a->options, NULL};
+        void *outs[] = {a->options == TRAIN_STEP ? (void *)&t : (void *)&m};
+        if (zoo_options_parse(tables, outs, NULL, argv.n, argv.v) != ZOO_OK)
+            status = step_fail(s, "%s", zoo_error_message());
+        else if (a->options == TRAIN_STEP)
+            status = run_train(s, &t, p);
+        else if (a->options == SAVE_STEP && !m.to)
             status = step_fail(s, "save needs \"to\": the file to write");
         else
-            status = model ? run_load_save(s, model, to, p) : ZOO_EXIT_FAILURE;
-        free(model);
-    } else if (!status) {
-        args argv = {0};
-        push(&argv, strdup(a->name));
-        char *target =
-            value_text(s, cJSON_GetObjectItemCaseSensitive(step, a->name), is_path(a, ""));
-        if (!target)
-            status = ZOO_EXIT_FAILURE;
-        else
-            push(&argv, target);
-        for (int i = 0; i < opts.n; i++) push(&argv, strdup(opts.v[i]));
-        const cJSON *positional = cJSON_GetObjectItemCaseSensitive(step, "args");
-        if (positional) {
-            push(&argv, strdup("--"));
-            for (const cJSON *v = cJSON_IsArray(positional) ? positional->child : positional;
-                 v && !status; v = cJSON_IsArray(positional) ? v->next : NULL) {
-                char *text = value_text(s, v, false);
-                if (!text)
-                    status = ZOO_EXIT_FAILURE;
-                else
-                    push(&argv, text);
-            }
-        }
-        if (!status) {
-            const zoo_command *c = command_named(a->name);
-            zoo_cli cli = *s->cli;
-            cli.command = c->name;
-            status = c->run(&cli, argv.n, argv.v);
-            if (status) step_fail(s, "failed (exit %d)", status);
-        }
-        free_args(&argv);
+            status = run_load_save(s, m.model, m.to, p);
     }
+    free_args(&argv);
     free_args(&opts);
     return status;
 }
 
-static int cmd_run(zoo_cli *cli, int argc, char **argv) {
-    if (argc != 2) return zoo_cli_usage(cli, "expected one SCRIPT.json (see zoo run --help)");
-    script s = {.cli = cli, .path = argv[1]};
+typedef struct run_args {
+    const char *script;
+} run_args;
+
+static const zoo_option OPTIONS[] = {
+    {"SCRIPT.json", ZOO_OPT_PATH, offsetof(run_args, script), ZOO_OPT_REQUIRED,
+     .help = "{\"steps\": [STEP, ...]}; a step is one action and its options, e.g."},
+    {0}};
+
+static int cmd_run(zoo_cli *cli, void *opts) {
+    const char *path = ((const run_args *)opts)->script;
+    script s = {.cli = cli, .path = path};
     size_t len;
-    char *text = zoo_read_file(argv[1], &len);
+    char *text = zoo_read_file(path, &len);
     if (!text) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     cJSON *doc = cJSON_Parse(text);
     free(text);
     const cJSON *steps = cJSON_GetObjectItemCaseSensitive(doc, "steps");
     int status = 0;
     if (!doc)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: malformed JSON", argv[1]);
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: malformed JSON", path);
     else if (!cJSON_IsObject(doc) || !cJSON_IsArray(steps) || cJSON_GetArraySize(doc) != 1)
-        status =
-            zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: a script is {\"steps\": [ ... ]}", argv[1]);
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: a script is {\"steps\": [ ... ]}", path);
     for (const cJSON *step = steps ? steps->child : NULL; step && !status && s.n < MAX_STEPS;
          step = step->next) {
         s.index = s.n;
@@ -387,21 +448,26 @@ static int cmd_run(zoo_cli *cli, int argc, char **argv) {
 }
 
 const zoo_command zoo_cmd_run = {
-    "run", cmd_run, "zoo run SCRIPT.json",
-    "run a script of steps: train, eval, save, load, generate, fill-mask, embed, forward, call, "
-    "finetune",
-    "  SCRIPT.json  {\"steps\": [STEP, ...]}; a step is one action and its options, e.g.\n"
-    "      {\"id\": \"pre\", \"train\": \"config.json\", \"set\": {\"train.steps\": 100}, \"out\": "
-    "\"runs/pre\"}\n"
-    "      {\"eval\": \"${pre.checkpoint}\", \"data\": \"held-out.txt\", \"batches\": 10}\n"
-    "      {\"save\": \"${pre.checkpoint}\", \"to\": \"model.safetensors\"}   (weights only)\n"
-    "      {\"load\": \"runs/pre\"}   (checks the model opens; ${ID.checkpoint} names it)\n"
-    "      {\"generate\": MODEL, \"prompt\": \"...\", \"max_new_tokens\": 50, \"seed\": 1}\n"
-    "      {\"fill-mask\": MODEL, \"text\": \"... [MASK] ...\"}  {\"embed\": MODEL, \"text\": "
-    "\"...\", \"out\": \"x.npy\"}\n"
-    "      {\"forward\": MODEL, \"ids\": \"ids.txt\", \"out\": \"logits.npy\"}\n"
-    "      {\"call\": \"PLUGIN.FUNCTION\", \"model\": MODEL, \"args\": [5]}\n"
-    "      {\"finetune\": \"sst2.json\", \"set\": {\"finetune.base\": \"${pre.run_dir}\"}}\n"
-    "  Options are the command's own, without the dashes (max_new_tokens for --max-new-tokens).\n"
-    "  ${ID.run_dir} and ${ID.checkpoint} name what an earlier step with that id produced;\n"
-    "  paths resolve relative to the script. The first error stops the script.\n"};
+    .name = "run",
+    .run = cmd_run,
+    .options = OPTIONS,
+    .opts_size = sizeof(run_args),
+    .summary = "run a script of steps: train, eval, save, load, generate, fill-mask, embed, "
+               "forward, call, finetune",
+    .notes =
+        "      {\"id\": \"pre\", \"train\": \"config.json\", \"set\": {\"train.steps\": 100}, "
+        "\"out\": "
+        "\"runs/pre\"}\n"
+        "      {\"eval\": \"${pre.checkpoint}\", \"data\": \"held-out.txt\", \"batches\": 10}\n"
+        "      {\"save\": \"${pre.checkpoint}\", \"to\": \"model.safetensors\"}   (weights only)\n"
+        "      {\"load\": \"runs/pre\"}   (checks the model opens; ${ID.checkpoint} names it)\n"
+        "      {\"generate\": MODEL, \"prompt\": \"...\", \"max_new_tokens\": 50, \"seed\": 1}\n"
+        "      {\"fill-mask\": MODEL, \"text\": \"... [MASK] ...\"}  {\"embed\": MODEL, \"text\": "
+        "\"...\", \"out\": \"x.npy\"}\n"
+        "      {\"forward\": MODEL, \"ids\": \"ids.txt\", \"out\": \"logits.npy\"}\n"
+        "      {\"call\": \"PLUGIN.FUNCTION\", \"model\": MODEL, \"args\": [5]}\n"
+        "      {\"finetune\": \"sst2.json\", \"set\": {\"finetune.base\": \"${pre.run_dir}\"}}\n"
+        "  Options are the command's own, without the dashes (max_new_tokens for "
+        "--max-new-tokens).\n"
+        "  ${ID.run_dir} and ${ID.checkpoint} name what an earlier step with that id produced;\n"
+        "  paths resolve relative to the script. The first error stops the script.\n"};

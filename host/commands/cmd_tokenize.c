@@ -44,46 +44,46 @@ static void print_ids(const zoo_cli *cli, const zoo_tokenizer *tok, const zoo_id
     fputs("]}\n", stdout);
 }
 
-static int cmd_tokenize(zoo_cli *cli, int argc, char **argv) {
-    zoo_text_input in = {0};
-    const char *model = NULL;
-    bool special = false, wrap = true;
-    for (int i = 1; i < argc; i++) {
-        int used = zoo_text_input_option(cli, &in, argc, argv, &i);
-        if (used < 0) return ZOO_EXIT_USAGE;
-        if (used) continue;
-        if (strcmp(argv[i], "--special") == 0)
-            special = true;
-        else if (strcmp(argv[i], "--no-special") == 0)
-            wrap = false;
-        else if (argv[i][0] == '-')
-            return zoo_cli_usage(cli, "unknown option '%s' (see zoo tokenize --help)", argv[i]);
-        else if (model)
-            return zoo_cli_usage(cli, "one MODEL at a time");
-        else
-            model = argv[i];
-    }
-    if (!model) return zoo_cli_usage(cli, "expected MODEL --text TEXT (see zoo tokenize --help)");
+typedef struct tokenize_args {
+    const char *model;
+    zoo_text_input in;
+    bool special, no_special;
+} tokenize_args;
+
+static const zoo_option OPTIONS[] = {
+    {"MODEL", ZOO_OPT_PATH, offsetof(tokenize_args, model), ZOO_OPT_REQUIRED,
+     .help = "a checkpoint or run directory, or a HuggingFace directory or one of\n"
+             "tokenizer files alone, read by the plugin that imports it: GPT-2's\n"
+             "vocab.json and merges.txt (or encoder.json and vocab.bpe), or BERT's\n"
+             "vocab.txt (lowercasing as its tokenizer_config.json says, else when\n"
+             "the vocabulary has no uppercase letters)"},
+    ZOO_TEXT_INPUT_OPTIONS(tokenize_args, in, "the text (or --text-file FILE)"),
+    {"--special", ZOO_OPT_FLAG, offsetof(tokenize_args, special),
+     .help = "special-token strings in the text (<|endoftext|>, [MASK]) are those tokens;\n"
+             "without it they are plain text"},
+    {"--no-special", ZOO_OPT_FLAG, offsetof(tokenize_args, no_special),
+     .help = "do not add [CLS] and [SEP] around the text (tokenizers that have them)"},
+    {0}};
+
+static int cmd_tokenize(zoo_cli *cli, void *args) {
+    const tokenize_args *a = args;
+    zoo_text_input in = a->in;
+    const char *model = a->model;
+    bool special = a->special, wrap = !a->no_special;
     int status = zoo_text_input_load(cli, &in);
     if (status) return status;
 
     zoo_tokenizer *own = NULL;   /* imported from a foreign directory, without weights */
     zoo_loaded *importer = NULL; /* the plugin that imported it */
+    zoo_registry *r = NULL;      /* the importer's */
     zoo_saved_model m = {0};
-    bool opened = false;
     const zoo_tokenizer *tok = NULL;
-    zoo_registry *r = zoo_cli_registry(cli);
-    if (!r) {
-        status = ZOO_EXIT_FAILURE;
-    } else if (zoo_is_foreign_directory(model)) {
-        status = zoo_foreign_tokenizer_open(cli, r, model, &own, &importer);
+    if (zoo_is_foreign_directory(model)) {
+        r = zoo_cli_registry(cli);
+        status = r ? zoo_foreign_tokenizer_open(cli, r, model, &own, &importer) : ZOO_EXIT_FAILURE;
         tok = own;
-    } else if (!(status = zoo_saved_model_open(cli, r, model, &m))) {
-        opened = true;
+    } else if (!(status = zoo_cli_open_model(cli, model, ZOO_NEEDS_TOKENIZER, &m))) {
         tok = m.tokenizer;
-        if (!tok)
-            status =
-                zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: the checkpoint has no tokenizer", model);
     }
 
     zoo_ids ids = {0};
@@ -106,25 +106,19 @@ static int cmd_tokenize(zoo_cli *cli, int argc, char **argv) {
     zoo_ids_free(&ids);
     zoo_tokenizer_free(own);
     zoo_plugin_unload(importer);
-    if (opened) zoo_saved_model_close(&m);
+    zoo_cli_close_model(&m);
     zoo_registry_free(r);
     zoo_text_input_free(&in);
     return status;
 }
 
 const zoo_command zoo_cmd_tokenize = {
-    "tokenize", cmd_tokenize, "zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]",
-    "the token ids of a text under a model's tokenizer",
-    "  MODEL            a checkpoint or run directory, or a HuggingFace directory or one of\n"
-    "                   tokenizer files alone, read by the plugin that imports it: GPT-2's\n"
-    "                   vocab.json and merges.txt (or encoder.json and vocab.bpe), or BERT's\n"
-    "                   vocab.txt (lowercasing as its tokenizer_config.json says, else when\n"
-    "                   the vocabulary has no uppercase letters)\n"
-    "  --text TEXT      the text (or --text-file FILE)\n"
-    "  --special        special-token strings in the text (<|endoftext|>, [MASK]) are those "
-    "tokens;\n"
-    "                   without it they are plain text\n"
-    "  --no-special     do not add [CLS] and [SEP] around the text (tokenizers that have them)\n"
-    "  --json           {\"ids\": [...], \"tokens\": [...]} with the tokens' vocabulary strings "
-    "(Ġthe);\n"
-    "                   without it the ids on one line, separated by spaces\n"};
+    .name = "tokenize",
+    .run = cmd_tokenize,
+    .options = OPTIONS,
+    .opts_size = sizeof(tokenize_args),
+    .usage = "zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]",
+    .summary = "the token ids of a text under a model's tokenizer",
+    .json_help = "{\"ids\": [...], \"tokens\": [...]} with the tokens' vocabulary strings (Ġthe);\n"
+                 "without it the ids on one line, separated by spaces",
+};

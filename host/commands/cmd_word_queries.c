@@ -12,37 +12,37 @@
 #include "zoo/status.h"
 #include "zoo/word_vectors.h"
 
-#define MAX_TOP 10000
+typedef struct query_args {
+    const char *vectors, *words[3];
+    int64_t top;
+} query_args;
 
-/* VECTORS, then exactly n_words words, and --top N. */
-static int parse(zoo_cli *cli, int argc, char **argv, int n_words, const char **vectors,
-                 const char **words, int64_t *top) {
-    int status = 0, got = 0;
-    *vectors = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (zoo_cli_value(cli, argc, argv, i, "--top", &status)) {
-            char *end;
-            *top = strtoll(argv[++i], &end, 10);
-            if (*end || *top < 1 || *top > MAX_TOP)
-                return zoo_cli_usage(cli, "--top: expected an integer in [1, %d], got \"%s\"",
-                                     MAX_TOP, argv[i]);
-        } else if (status)
-            return status;
-        else if (argv[i][0] == '-' && argv[i][1])
-            return zoo_cli_usage(cli, "unknown option '%s' (see zoo %s --help)", argv[i],
-                                 cli->command);
-        else if (!*vectors)
-            *vectors = argv[i];
-        else if (got < n_words)
-            words[got++] = argv[i];
-        else
-            return zoo_cli_usage(cli, "too many words (see zoo %s --help)", cli->command);
-    }
-    if (!*vectors || got < n_words)
-        return zoo_cli_usage(cli, "expected VECTORS and %d word%s (see zoo %s --help)", n_words,
-                             n_words > 1 ? "s" : "", cli->command);
-    return 0;
-}
+#define VECTORS_HELP                                                                               \
+    "a word2vec file (Google's text or binary format, or .vec), or a\n"                            \
+    "checkpoint or run directory of a word2vec model"
+#define TOP_HELP "how many (default 10), best first, each with its cosine"
+
+static const zoo_option SIMILAR[] = {{"VECTORS", ZOO_OPT_PATH, offsetof(query_args, vectors),
+                                      ZOO_OPT_REQUIRED, .help = VECTORS_HELP},
+                                     {"WORD", ZOO_OPT_STRING, offsetof(query_args, words[0]),
+                                      ZOO_OPT_REQUIRED,
+                                      .help = "matched exactly, else ignoring case"},
+                                     {"--top", ZOO_OPT_INT, offsetof(query_args, top), .value = "N",
+                                      .def = "10", ZOO_OPT_RANGE(1, 10000), .help = TOP_HELP},
+                                     {0}};
+
+static const zoo_option ANALOGY[] = {
+    {"VECTORS", ZOO_OPT_PATH, offsetof(query_args, vectors), ZOO_OPT_REQUIRED,
+     .help = VECTORS_HELP},
+    {"A", ZOO_OPT_STRING, offsetof(query_args, words[0]), ZOO_OPT_REQUIRED,
+     .help = "a of a : b :: c : ?, e.g. man"},
+    {"B", ZOO_OPT_STRING, offsetof(query_args, words[1]), ZOO_OPT_REQUIRED, .help = "b, e.g. king"},
+    {"C", ZOO_OPT_STRING, offsetof(query_args, words[2]), ZOO_OPT_REQUIRED,
+     .help = "c, e.g. woman (expecting queen); each word is matched exactly,\n"
+             "else ignoring case"},
+    {"--top", ZOO_OPT_INT, offsetof(query_args, top), .value = "N", .def = "10",
+     ZOO_OPT_RANGE(1, 10000), .help = TOP_HELP},
+    {0}};
 
 static void print_results(const zoo_cli *cli, const zoo_word_vectors *v, const int64_t *rows,
                           const float *cosines, int64_t n) {
@@ -59,11 +59,10 @@ static void print_results(const zoo_cli *cli, const zoo_word_vectors *v, const i
 }
 
 /* similar (one word) or analogy (three). */
-static int query(zoo_cli *cli, int argc, char **argv, int n_words) {
-    const char *path, *words[3];
-    int64_t top = 10;
-    int status = parse(cli, argc, argv, n_words, &path, words, &top);
-    if (status) return status;
+static int query(zoo_cli *cli, const query_args *a, int n_words) {
+    const char *path = a->vectors, *const *words = a->words;
+    int64_t top = a->top;
+    int status = 0;
     zoo_word_vectors *v = zoo_vectors_open(cli, path);
     if (!v) return ZOO_EXIT_FAILURE;
     int64_t *found = malloc((size_t)top * sizeof *found);
@@ -79,25 +78,28 @@ static int query(zoo_cli *cli, int argc, char **argv, int n_words) {
     return status;
 }
 
-static int cmd_similar(zoo_cli *cli, int argc, char **argv) {
-    return query(cli, argc, argv, 1);
+static int cmd_similar(zoo_cli *cli, void *args) {
+    return query(cli, args, 1);
 }
-static int cmd_analogy(zoo_cli *cli, int argc, char **argv) {
-    return query(cli, argc, argv, 3);
+static int cmd_analogy(zoo_cli *cli, void *args) {
+    return query(cli, args, 3);
 }
 
 const zoo_command zoo_cmd_similar = {
-    "similar", cmd_similar, "zoo similar VECTORS WORD [--top N] [--json]",
-    "the words nearest to a word, by cosine of their vectors",
-    "  VECTORS   a word2vec file (Google's text or binary format, or .vec), or a\n"
-    "            checkpoint or run directory of a word2vec model\n"
-    "  WORD      matched exactly, else ignoring case\n"
-    "  --top N   how many (default 10), best first, each with its cosine\n"};
+    .name = "similar",
+    .run = cmd_similar,
+    .options = SIMILAR,
+    .opts_size = sizeof(query_args),
+    .summary = "the words nearest to a word, by cosine of their vectors",
+    .json_help = "{\"results\": [{\"word\", \"cosine\"}...]}",
+};
 
 const zoo_command zoo_cmd_analogy = {
-    "analogy", cmd_analogy, "zoo analogy VECTORS A B C [--top N] [--json]",
-    "a : b :: c : ?  - the words nearest to b - a + c (unit vectors), the three excluded",
-    "  VECTORS   a word2vec file (Google's text or binary format, or .vec), or a\n"
-    "            checkpoint or run directory of a word2vec model\n"
-    "  A B C     e.g. man king woman (expecting queen); matched exactly, else ignoring case\n"
-    "  --top N   how many (default 10), best first, each with its cosine\n"};
+    .name = "analogy",
+    .run = cmd_analogy,
+    .options = ANALOGY,
+    .opts_size = sizeof(query_args),
+    .summary =
+        "a : b :: c : ?  - the words nearest to b - a + c (unit vectors), the three excluded",
+    .json_help = "{\"results\": [{\"word\", \"cosine\"}...]}",
+};

@@ -156,6 +156,55 @@ void zoo_saved_model_close(zoo_saved_model *m) {
     memset(m, 0, sizeof *m);
 }
 
+/* The first of `needs` the model lacks, as the end of a sentence; NULL when it has them all. */
+static const char *lacking(const zoo_saved_model *m, unsigned needs, char *buf, size_t size) {
+    const zoo_plugin *d = m->plugin->plugin;
+    if ((needs & ZOO_NEEDS_GENERATE) && !(d->capabilities & ZOO_CAP_DECODE) &&
+        d->objective != ZOO_OBJ_CAUSAL_LM)
+        snprintf(buf, size,
+                 "plugin '%s' cannot generate (it has no decode step and is not a causal "
+                 "language model)",
+                 d->name);
+    else if ((needs & ZOO_NEEDS_FILL_MASK) && !(d->capabilities & ZOO_CAP_FILL_MASK))
+        snprintf(buf, size, "plugin '%s' cannot fill masks (it is not a masked language model)",
+                 d->name);
+    else if ((needs & ZOO_NEEDS_WORD_VECTORS) && d->objective != ZOO_OBJ_WORD_VECTORS)
+        snprintf(buf, size,
+                 "a '%s' model, which has no static word vectors (VECTORS is a word2vec file or a "
+                 "checkpoint of a word-vector model such as word2vec)",
+                 d->name);
+    else if ((needs & ZOO_NEEDS_TOKENIZER) && !m->tokenizer)
+        snprintf(buf, size, "the checkpoint has no tokenizer");
+    else
+        return NULL;
+    return buf;
+}
+
+int zoo_cli_open_model(const zoo_cli *cli, const char *model, unsigned needs,
+                       zoo_saved_model *out) {
+    memset(out, 0, sizeof *out);
+    zoo_registry *r = zoo_cli_registry(cli);
+    if (!r) return ZOO_EXIT_FAILURE;
+    int status = zoo_saved_model_open(cli, r, model, out);
+    if (status) {
+        zoo_registry_free(r);
+        return status;
+    }
+    out->registry = r;
+    char why[512];
+    if (lacking(out, needs, why, sizeof why)) {
+        zoo_cli_close_model(out);
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %s", model, why);
+    }
+    return 0;
+}
+
+void zoo_cli_close_model(zoo_saved_model *m) {
+    zoo_registry *r = m->registry; /* after the plugins loaded from its entries */
+    zoo_saved_model_close(m);
+    zoo_registry_free(r);
+}
+
 int zoo_foreign_tokenizer_open(const zoo_cli *cli, const zoo_registry *r, const char *dir,
                                zoo_tokenizer **tok, zoo_loaded **plugin) {
     *tok = NULL;

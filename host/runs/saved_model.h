@@ -18,7 +18,29 @@ typedef struct zoo_saved_model {
     /* the plugin providing the tokenizer's type, when plugin does not and it
      * had to be loaded for it (tokenizers.h); else NULL */
     zoo_loaded *tokenizer_plugin;
+    zoo_registry *registry; /* zoo_cli_open_model's, which zoo_cli_close_model frees; else NULL */
 } zoo_saved_model;
+
+/* What a command needs of the model it opens. */
+enum {
+    ZOO_NEEDS_TOKENIZER = 1u << 0,    /* the model carries its tokenizer */
+    ZOO_NEEDS_GENERATE = 1u << 1,     /* a decode step, or else a causal language model */
+    ZOO_NEEDS_FILL_MASK = 1u << 2,    /* the fill-mask capability */
+    ZOO_NEEDS_WORD_VECTORS = 1u << 3, /* a word-vector model: static vectors for its vocabulary */
+};
+
+/* How every command opens MODEL (a checkpoint, run directory or HuggingFace
+ * directory): the registry of the command line (zoo_cli_registry), the
+ * model (zoo_saved_model_open), then what `needs` asks, checked in the
+ * order above but capabilities first, each missing one refused with one
+ * line that starts with MODEL and says what the model lacks:
+ *   runs/a: plugin 'bigram' cannot fill masks (it is not a masked language model)
+ *   gpt2-tiny: the checkpoint has no tokenizer
+ * 0, or an exit status after printing; on failure nothing stays open.
+ * Close with zoo_cli_close_model. */
+int zoo_cli_open_model(const zoo_cli *cli, const char *model, unsigned needs, zoo_saved_model *out);
+/* Closes what zoo_cli_open_model opened, its registry too; a zeroed m is a no-op. */
+void zoo_cli_close_model(zoo_saved_model *m);
 
 /* True when MODEL names a checkpoint (an existing file or directory) rather
  * than a plugin. */

@@ -18,13 +18,6 @@ bool zoo_is_word2vec_file(const char *path) {
 /* Every word's vector through the plugin's embed: one batch [1, n]. */
 static zoo_word_vectors *from_model(const zoo_cli *cli, const char *path, zoo_saved_model *m) {
     const zoo_plugin *d = m->plugin->plugin;
-    if (d->objective != ZOO_OBJ_WORD_VECTORS || !m->tokenizer) {
-        zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                     "%s: a '%s' model, which has no static word vectors (VECTORS is a word2vec "
-                     "file or a checkpoint of a word-vector model such as word2vec)",
-                     path, d->name);
-        return NULL;
-    }
     int32_t V = zoo_tokenizer_vocab_size(m->tokenizer), n = 0;
     int32_t *ids = malloc((size_t)V * sizeof *ids);
     char **words = calloc((size_t)V, sizeof *words);
@@ -66,13 +59,11 @@ zoo_word_vectors *zoo_vectors_open(const zoo_cli *cli, const char *path) {
         if (!v) zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
         return v;
     }
-    zoo_registry *r = zoo_cli_registry(cli);
     zoo_saved_model m;
     zoo_word_vectors *v = NULL;
-    if (r && zoo_saved_model_open(cli, r, path, &m) == ZOO_OK) {
+    if (zoo_cli_open_model(cli, path, ZOO_NEEDS_WORD_VECTORS | ZOO_NEEDS_TOKENIZER, &m) == 0) {
         v = from_model(cli, path, &m);
-        zoo_saved_model_close(&m);
+        zoo_cli_close_model(&m);
     }
-    zoo_registry_free(r);
     return v;
 }

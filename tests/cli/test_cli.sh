@@ -41,8 +41,22 @@ for c in list info forward call registry check-plugin; do
     expect 0 "usage: zoo $c" "$zoo" "$c" --help
 done
 expect 2 "^zoo: unknown command 'frobnicate' (see zoo --help)" "$zoo" frobnicate
-expect 2 "zoo list: unknown argument '--chek'" "$zoo" list --chek
-expect 2 "zoo list: --threads: expected an integer from 0 to 1024" "$zoo" list --threads many
+expect 2 "^zoo: unknown command 'lsit' (did you mean 'list'?)" "$zoo" lsit
+
+# --- every command's argv is read against its option table: one message shape per error
+expect 2 "^zoo list: unknown option '--chek' (did you mean '--check'?)$" "$zoo" list --chek
+expect 2 "^zoo list: --threads: expected an integer from 0 to 1024, got 'many'$" "$zoo" list --threads many
+expect 2 "^zoo list: --check: given more than once$" "$zoo" list --check --check
+expect 2 "^zoo list: --registry needs a value$" "$zoo" list --registry
+expect 2 "^zoo list: unexpected argument 'x' (see zoo list --help)$" "$zoo" list x
+expect 2 "^zoo check-plugin: --seed: expected a non-negative integer, got '-1'$" "$zoo" check-plugin good --seed -1
+expect 2 "^zoo check-plugin: --set: expected NAME=VALUE, got 'vocab'$" "$zoo" check-plugin good --set vocab
+expect 2 "^zoo call: --model needs a value$" "$zoo" call good.vocab --model
+expect 2 "^zoo registry: unexpected argument 'b' after FILE (see zoo registry --help)$" "$zoo" registry pin a b
+expect 2 "^zoo run: SCRIPT.json is required (see zoo run --help)$" "$zoo" run
+expect 0 "^usage: zoo list" "$zoo" list --frobnicate --help # help wins over the rest of argv
+expect 0 "^  --check  open every library" "$zoo" list --help
+expect 0 "^  --json   print a JSON object" "$zoo" list --help
 
 # --- list: registry-level errors without opening anything
 good="$tmp/good.json"
@@ -78,7 +92,7 @@ expect 0 "vocab_size  *int  *16  *>= 2" "$zoo" info good --registry "$good"
 expect 0 "int64 vocab(model)" "$zoo" info good --registry "$good"
 expect 0 "^formats: word2vec-bin word2vec-text$" "$zoo" info word2vec
 expect 1 "zoo info: no plugin named 'nope'; looked in .*good.json.* and ZOO_PLUGIN_PATH .*Add a plugin with --registry FILE" "$zoo" info nope --registry "$good"
-expect 2 "zoo info: expected one plugin name" "$zoo" info
+expect 2 "zoo info: PLUGIN is required (see zoo info --help)" "$zoo" info
 registry "$tmp/missing.json" missing_op "$fixtures/missing_op.so"
 expect 1 "lacks the required operation 'forward' (NULL)" "$zoo" info missing_op --registry "$tmp/missing.json"
 
@@ -92,9 +106,9 @@ expect 1 '"result":	"fail"' "$zoo" check-plugin wrong_backward --registry "$tmp/
 expect 0 '"config":	"vocab_size=50 init_std=0.02 activation=gelu"' "$zoo" check-plugin good --set vocab_size=50 --json --registry "$good"
 expect 1 "zoo check-plugin: --set vocab=5: unknown hyperparameter 'vocab'" "$zoo" check-plugin good --set vocab=5 --registry "$good"
 expect 1 "zoo check-plugin: no plugin named 'nope'" "$zoo" check-plugin nope --registry "$good"
-expect 2 "zoo check-plugin: expected a plugin name" "$zoo" check-plugin
-expect 2 "zoo check-plugin: unknown option '--fast'" "$zoo" check-plugin good --fast
-expect 2 "zoo check-plugin: one plugin at a time" "$zoo" check-plugin good bigram
+expect 2 "zoo check-plugin: PLUGIN is required (see zoo check-plugin --help)" "$zoo" check-plugin
+expect 2 "zoo check-plugin: unknown option '--fast' (see zoo check-plugin --help)" "$zoo" check-plugin good --fast
+expect 2 "zoo check-plugin: unexpected argument 'bigram' after PLUGIN" "$zoo" check-plugin good bigram
 
 # --- call
 expect 0 "^16$" "$zoo" call good.vocab --registry "$good"
@@ -153,7 +167,9 @@ expect 0 "^man 0.7071$" "$zoo" similar "$tmp/vec.txt" KING --top 1
 expect 0 '^{"results": \[{"word": "man", "cosine": 0.707107}, {"word": "queen", "cosine": 0.500000}\]}$' \
     "$zoo" similar "$tmp/vec.txt" king --top 2 --json
 expect 1 "vec.txt: 'pear' is not among the 5 words" "$zoo" similar "$tmp/vec.txt" pear
-expect 2 "expected VECTORS and 3 words" "$zoo" analogy "$tmp/vec.txt" man king
+expect 2 "^zoo analogy: C is required (see zoo analogy --help)$" "$zoo" analogy "$tmp/vec.txt" man king
+expect 2 "^zoo similar: --top: expected an integer from 1 to 10000, got '0'$" "$zoo" similar "$tmp/vec.txt" man --top 0
+expect 2 "^zoo eval-pairs: --restrict: expected an integer >= 0, got '-1'$" "$zoo" eval-pairs "$tmp/vec.txt" x --restrict -1
 printf ': royal\nman king woman queen\nman king woman apple\nMan King Woman Pear\n' >"$tmp/questions.txt"
 expect 0 "^overall accuracy 50.00% (1/2); coverage 66.67% (1 of 3 questions skipped)$" \
     "$zoo" eval-analogy "$tmp/vec.txt" "$tmp/questions.txt"

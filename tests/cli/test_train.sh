@@ -118,6 +118,9 @@ expect 1 "model.init_std: expected a number >= 0, got -1" \
     "$zoo" train "$tmp/run.json" --out "$tmp/x4" --set model.init_std=-1
 expect 1 "model.vocab_size: 7, but the tokenizer has" "$zoo" train "$tmp/run.json" --out "$tmp/x5" --set model.vocab_size=7
 expect 2 "give a CONFIG.json, or --resume RUN_DIR" "$zoo" train
+expect 2 "^zoo train: --stop-after: expected an integer >= 1, got '0'$" "$zoo" train "$tmp/run.json" --stop-after 0
+expect 2 "^zoo train: unexpected argument 'b.json' after CONFIG.json (see zoo train --help)$" "$zoo" train a.json b.json
+expect 2 "^zoo train: --set: expected KEY=VALUE, got 'train.steps'$" "$zoo" train "$tmp/run.json" --set train.steps
 expect 1 "train.batchsize: unknown key (did you mean 'train.batch_size'?)" \
     "$zoo" train "$tmp/run.json" --set train.batchsize=3
 
@@ -128,7 +131,14 @@ cp "$tmp/out" "$tmp/gen1"
 cmp -s "$tmp/gen1" "$tmp/gen2" || fail "generate: the same seed gave another text"
 expect 0 '"prompt_tokens": 3}' "$zoo" generate "$tmp/a" --prompt "the" --max-new-tokens 5 --temperature 0 --json
 expect 0 '"generated": ' "$zoo" generate "$tmp/a" --prompt "the" --max-new-tokens 5 --top-k 2 --top-p 0.9 --json
-expect 2 "\-\-top-p: \"2\" is out of range" "$zoo" generate "$tmp/a" --prompt "x" --top-p 2
+expect 2 "^zoo generate: --top-p: expected a number > 0 and <= 1, got '2'$" "$zoo" generate "$tmp/a" --prompt "x" --top-p 2
+expect 2 "^zoo generate: --max-new-tokens: expected an integer >= 1, got 'many'$" "$zoo" generate "$tmp/a" --prompt "x" --max-new-tokens many
+expect 2 "^zoo generate: give the prompt as --prompt TEXT or --text-file FILE$" "$zoo" generate "$tmp/a"
+expect 2 "^zoo embed: --pool: expected none, cls or mean, got 'max'$" "$zoo" embed "$tmp/a" --text "x" --out "$tmp/x.npy" --pool max
+expect 2 "^zoo embed: --out FILE.npy is required (see zoo embed --help)$" "$zoo" embed "$tmp/a" --text "x"
+expect 2 "^zoo eval: --data FILE is required (see zoo eval --help)$" "$zoo" eval "$tmp/a"
+expect 2 "^zoo export: --format FORMAT is required (see zoo export --help)$" "$zoo" export "$tmp/a" --out "$tmp/x"
+expect 2 "^zoo tokenize: unknown option '--no-specials' (did you mean '--no-special'?)$" "$zoo" tokenize "$tmp/a" --text x --no-specials
 expect 1 "the prompt is empty and the tokenizer has no start token" "$zoo" generate "$tmp/a" --prompt ""
 expect 0 "" "$zoo" embed "$tmp/a" --text "the lord" --out "$tmp/e.npy"
 head -c 128 "$tmp/e.npy" | grep -aq "'shape': (8, " || fail "embed: not one row per character"
@@ -147,8 +157,14 @@ expect 0 "^\[MASK\] 1:" "$zoo" fill-mask "$tmp/mlm" "the lord [MASK] unto" --reg
 expect 0 '"masks": \[\[{"token": ' "$zoo" fill-mask "$tmp/mlm" "the [MASK] god [MASK]" --top 3 --json \
     --registry "$tmp/masked-registry.json"
 expect 2 "TEXT has no \[MASK\]" "$zoo" fill-mask "$tmp/mlm" "the lord" --registry "$tmp/masked-registry.json"
-expect 1 "plugin 'bigram' cannot fill masks" "$zoo" fill-mask "$tmp/a" "the [MASK]"
-expect 1 "plugin 'masked' cannot generate" "$zoo" generate "$tmp/mlm" --prompt "the" --registry "$tmp/masked-registry.json"
+expect 2 "^zoo fill-mask: TEXT is required (see zoo fill-mask --help)$" "$zoo" fill-mask "$tmp/mlm"
+expect 2 "^zoo fill-mask: give the text once: TEXT, --text TEXT or --text-file FILE$" "$zoo" fill-mask "$tmp/mlm" "a [MASK]" --text "b [MASK]"
+expect 0 "^\[MASK\] 1:" "$zoo" fill-mask "$tmp/mlm" --text "the lord [MASK] unto" --registry "$tmp/masked-registry.json"
+# every command opens its model the same way (zoo_cli_open_model): an error names the model and what it lacks
+expect 1 "^zoo fill-mask: $tmp/a: plugin 'bigram' cannot fill masks (it is not a masked language model)$" \
+    "$zoo" fill-mask "$tmp/a" "the [MASK]"
+expect 1 "^zoo generate: $tmp/mlm: plugin 'masked' cannot generate (it has no decode step and is not a causal language model)$" \
+    "$zoo" generate "$tmp/mlm" --prompt "the" --registry "$tmp/masked-registry.json"
 
 # --- a tokenizer type of a plugin's own (ABI 1.2): the fixture "bytes" (ids 0-255 the bytes), found
 # by its registry entry's "tokenizers", trains, reopens from the checkpoint, loads files, imports
@@ -353,12 +369,26 @@ printf '{"steps": [{"load": "a"}, {"eval": "/nonexistent", "data": "held.txt"}]}
 expect 1 "steps\[1\] (eval): failed" "$zoo" run "$tmp/s3.json"
 printf '{"steps": [{"frobnicate": 1}]}' >"$tmp/s4.json"
 expect 1 "steps\[0\]: no action" "$zoo" run "$tmp/s4.json"
+# a step takes the options of its command (text_file is generate's --text-file), checked as the command checks them
+printf 'the' >"$tmp/prompt.txt"
+printf '{"steps": [{"generate": "a", "text_file": "prompt.txt", "max_new_tokens": 3, "temperature": 0}]}' >"$tmp/s5.json"
+expect 0 "^the" "$zoo" run "$tmp/s5.json"
+printf '{"steps": [{"generate": "a", "prompt": "x", "top_p": 2}]}' >"$tmp/s6.json"
+expect 2 "zoo generate: --top-p: expected a number > 0 and <= 1, got '2'" "$zoo" run "$tmp/s6.json"
+printf '{"steps": [{"train": "run.json", "stop_after": 0}]}' >"$tmp/s7.json"
+expect 1 "steps\[0\] (train): --stop-after: expected an integer >= 1, got '0'" "$zoo" run "$tmp/s7.json"
+printf '{"steps": [{"save": "a"}]}' >"$tmp/s8.json"
+expect 1 "steps\[0\] (save): save needs \"to\": the file to write" "$zoo" run "$tmp/s8.json"
 
 # --- gpt: a HuggingFace directory as MODEL, a BPE tokenizer trained on the corpus, generation through the cache
 hf="$source_dir/plugins/gpt/tests/fixtures/gpt2-tiny"
 expect 0 "" "$zoo" forward "$hf" --ids "$hf/ids.txt" --out "$tmp/hf.npy" --hidden "$tmp/hf-hidden.npy"
 head -c 128 "$tmp/hf.npy" | grep -aq "'shape': (2, 12, 53)" || fail "forward on a HuggingFace directory: wrong logits shape"
-expect 1 "has no tokenizer" "$zoo" generate "$hf" --prompt "x"
+expect 1 "^zoo generate: $hf: the checkpoint has no tokenizer$" "$zoo" generate "$hf" --prompt "x"
+expect 1 "^zoo embed: $hf: the checkpoint has no tokenizer$" "$zoo" embed "$hf" --text "x" --out "$tmp/x.npy"
+expect 1 "^zoo eval: $hf: the checkpoint has no tokenizer$" "$zoo" eval "$hf" --data "$tmp/held.txt"
+expect 1 "^zoo classify: $hf: the checkpoint has no tokenizer$" "$zoo" classify "$hf" --text "x"
+expect 1 "^zoo call: --model $hf is a 'gpt' model, not 'bigram'$" "$zoo" call bigram.argmax_next --model "$hf" 3
 expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/gpt" --quiet --set model.plugin=gpt --set model.n_layer=1 \
     --set model.n_embd=16 --set model.n_head=2 --set data.tokenizer.type=gpt2 --set data.tokenizer.max_size=300 \
     --set train.steps=30 --set train.optimizer.lr=0.01
@@ -373,7 +403,7 @@ expect 0 "" "$zoo" export "$tmp/gpt" --format hf --out "$tmp/gpt-hf"
 for f in config.json model.safetensors vocab.json merges.txt; do [ -f "$tmp/gpt-hf/$f" ] || fail "export: no $f"; done
 "$zoo" generate "$tmp/gpt-hf" --prompt "the lord" --max-new-tokens 10 --seed 3 >"$tmp/g3" 2>&1
 cmp -s "$tmp/g2" "$tmp/g3" || fail "the exported HuggingFace directory generates another text"
-expect 1 "plugin 'bigram' cannot export" "$zoo" export "$tmp/a" --format hf --out "$tmp/nope"
+expect 1 "^zoo export: $tmp/a: plugin 'bigram' cannot export to \"hf\"" "$zoo" export "$tmp/a" --format hf --out "$tmp/nope"
 expect 0 "stopped at the model's context of 32 tokens" "$zoo" generate "$tmp/gpt" --prompt "the lord" --max-new-tokens 100 --seed 3
 gpt2_files="$source_dir/../shared/data/tokenizers/gpt2"
 if [ -f "$gpt2_files/encoder.json" ]; then
@@ -421,7 +451,7 @@ printf 'w1\tw2\t1\nw1\tv2\t0\nv3\tv4\t1\nw4\tv5\t0\nv6\tv7\t1\nw8\tv9\t0\n' >"$t
 expect 0 "^spearman 0\.8783" "$zoo" eval-pairs "$tmp/w2v" "$tmp/pairs.tsv" # related all above unrelated
 expect 0 "not in VECTORS (zero rows): 'nope'" "$zoo" embed "$tmp/w2v.bin" --text "w1 nope v2" --out "$tmp/e.npy"
 expect 0 "" "$zoo" embed "$tmp/w2v" --text "w1 v2" --out "$tmp/e2.npy" --pool mean
-expect 1 "a 'bigram' model, which has no static word vectors" "$zoo" similar "$tmp/a" w1
+expect 1 "^zoo similar: $tmp/a: a 'bigram' model, which has no static word vectors" "$zoo" similar "$tmp/a" w1
 expect 0 "^loss [0-9.]*  (mean binary log-loss" "$zoo" eval "$tmp/w2v" --data "$tmp/topics.txt"
 printf '1 2 3\n' >"$tmp/w2v-ids"
 expect 1 "plugin 'word2vec' has no language-model head" "$zoo" forward "$tmp/w2v" --ids "$tmp/w2v-ids" --out "$tmp/f.npy"
