@@ -7,6 +7,11 @@ set_tests_properties(train PROPERTIES TIMEOUT 600 ENVIRONMENT "OPENBLAS_NUM_THRE
 # tokenize and resume as they did with it.
 add_test(NAME compat COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_compat.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(compat PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# The documents against the code they describe: identifiers, paths, commands,
+# quoted code and the host contract of docs/plugin-guide.md, docs/abi.md,
+# docs/core.md and README.md (check_docs.sh), and a stale document caught word by word.
+add_test(NAME docs COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_docs.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(docs PROPERTIES TIMEOUT 120)
 
 # The conformance suite (zoo check-plugin, host/plugins/conformance.h) on
 # every plugin the build found (plugins/CMakeLists.txt), against the build

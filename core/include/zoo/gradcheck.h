@@ -81,8 +81,8 @@ typedef struct zoo_gradcheck_report {
 /* Checks the gradients of every parameter of `inputs` that takes one (see
  * above). opts and report may be NULL. Returns ZOO_OK when every element
  * checked agrees; ZOO_ERR_CHECK at the first one that does not, with the
- * message "NAME[i]: backward gives A, finite differences N (|A - N| = D >
- * tolerance T)"; the status of a failed build or backward (message: which
+ * message "NAME[i]: backward gives A, finite differences N (|difference| D
+ * > tolerance T)"; the status of a failed build or backward (message: which
  * pass failed and why); ZOO_ERR_ARG for a NULL argument or an output that is
  * not float32; ZOO_ERR_NOMEM. */
 ZOO_API int zoo_gradcheck(zoo_params *inputs, zoo_gradcheck_build_fn build, void *ctx,
