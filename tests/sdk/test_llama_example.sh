@@ -15,46 +15,16 @@ set -eu
 build=$(cd "$1" && pwd)
 example=$(cd "$2" && pwd)
 shared=${3:-}
-cmake=${CMAKE:-cmake}
-cc=${CC:-cc}
 extra=${ZOO_EXAMPLE_CFLAGS:-} # the sanitizer build's flags: its libzoo needs them in the test binary
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-llama.XXXXXX")
-if [ "${ZOO_SDK_KEEP:-0}" = 1 ]; then
-    echo "llama: keeping $tmp"
-else
-    trap 'rm -rf "$tmp"' EXIT
-fi
-prefix=$tmp/prefix
-step=""
+label=llama
+. "$(dirname "$0")/sdk_steps.sh"
 
-fail() {
-    echo "llama: FAILED at step '$step': $*" >&2
-    exit 1
-}
-begin() {
-    step=$1
-    echo "llama: $step"
-}
-zoo() {
-    env -u ZOO_REGISTRY ZOO_PLUGIN_PATH="$tmp/plugins" "$prefix/bin/zoo" "$@" \
-        >"$tmp/zoo.out" 2>"$tmp/zoo.err" || {
-        cat "$tmp/zoo.out" "$tmp/zoo.err" >&2
-        fail "zoo $* exited non-zero"
-    }
-    cat "$tmp/zoo.out"
-}
-
-begin "install into a temporary prefix"
-"$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 ||
-    { cat "$tmp/install.log" >&2; fail "cmake --install"; }
-pc=$(find "$prefix" -name zoo.pc -path '*/pkgconfig/*' | head -n 1)
-[ -n "$pc" ] || fail "no zoo.pc installed"
-mkdir -p "$tmp/plugins"
+install_prefix "$build"
 cp -r "$example" "$tmp/src"
 
 begin "build the example and its suite with pkg-config (Makefile)"
-PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$tmp/src" CC="$cc" \
+PKG_CONFIG_PATH=$pc make -s -C "$tmp/src" CC="$cc" \
     CFLAGS="-O3 -Wall -Wextra -Werror $extra" >"$tmp/make.log" 2>&1 ||
     { cat "$tmp/make.log" >&2; fail "make"; }
 nm -D --defined-only "$tmp/src/llama.so" | awk '{print $NF}' >"$tmp/symbols"
@@ -63,7 +33,7 @@ nm -D --defined-only "$tmp/src/llama.so" | awk '{print $NF}' >"$tmp/symbols"
 if readelf -d "$tmp/src/llama.so" | grep -q 'NEEDED.*openblas'; then fail "llama.so links OpenBLAS"; fi
 
 begin "its own suite passes (make check)"
-PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$tmp/src" check CFLAGS="-O3 -Wall -Wextra -Werror $extra" \
+PKG_CONFIG_PATH=$pc make -s -C "$tmp/src" check CFLAGS="-O3 -Wall -Wextra -Werror $extra" \
     >"$tmp/check.log" 2>&1 ||
     { cat "$tmp/check.log" >&2; fail "make check"; }
 grep -q "100%: Checks: 4" "$tmp/check.log" || { cat "$tmp/check.log" >&2; fail "the suite did not run its 4 tests"; }

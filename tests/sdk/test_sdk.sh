@@ -11,37 +11,8 @@ set -eu
 
 build=$(cd "$1" && pwd)
 plugin_src=$(cd "$2" && pwd)
-cmake=${CMAKE:-cmake}
-cc=${CC:-cc}
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-sdk.XXXXXX")
-if [ "${ZOO_SDK_KEEP:-0}" = 1 ]; then
-    echo "sdk: keeping $tmp"
-else
-    trap 'rm -rf "$tmp"' EXIT
-fi
-prefix=$tmp/prefix
-step=""
-
-fail() {
-    echo "sdk: FAILED at step '$step': $*" >&2
-    exit 1
-}
-begin() {
-    step=$1
-    echo "sdk: $step"
-}
-
-# Runs the installed host with only the drop-in directory as an extra source;
-# prints its stdout, fails the step on a non-zero exit.
-zoo() {
-    env -u ZOO_REGISTRY ZOO_PLUGIN_PATH="$tmp/plugins" "$prefix/bin/zoo" "$@" \
-        >"$tmp/zoo.out" 2>"$tmp/zoo.err" || {
-        cat "$tmp/zoo.out" "$tmp/zoo.err" >&2
-        fail "zoo $* exited non-zero"
-    }
-    cat "$tmp/zoo.out"
-}
+label=sdk
+. "$(dirname "$0")/sdk_steps.sh"
 
 # Exactly the entry point and the two declared extras are exported, and the
 # plugin needs libzoo but never OpenBLAS.
@@ -58,20 +29,16 @@ check_library() {
     if grep -q 'NEEDED.*openblas' "$tmp/dynamic"; then fail "$so links OpenBLAS"; fi
 }
 
-begin "install into a temporary prefix"
-"$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1 ||
-    { cat "$tmp/install.log" >&2; fail "cmake --install"; }
-pc=$(find "$prefix" -name zoo.pc -path '*/pkgconfig/*' | head -n 1)
-[ -n "$pc" ] || fail "no zoo.pc installed"
+install_prefix "$build"
 for h in plugin.h hparams.h ops.h tensor.h params.h zoo.h; do
     [ -f "$prefix/include/zoo/$h" ] || fail "header zoo/$h not installed"
 done
 
 begin "build the plugin out of tree with pkg-config"
-mkdir -p "$tmp/src" "$tmp/plugins"
+mkdir -p "$tmp/src"
 cp "$plugin_src/../../plugins/bigram/bigram.c" "$plugin_src/../../plugins/bigram/bigram.json" "$plugin_src/Makefile" \
     "$plugin_src/CMakeLists.txt" "$tmp/src/"
-PKG_CONFIG_PATH=$(dirname "$pc") make -s -C "$tmp/src" CC="$cc" \
+PKG_CONFIG_PATH=$pc make -s -C "$tmp/src" CC="$cc" \
     CFLAGS="-O2 -Wall -Wextra -Werror" >"$tmp/make.log" 2>&1 ||
     { cat "$tmp/make.log" >&2; fail "make"; }
 check_library "$tmp/src/bigram.so"
