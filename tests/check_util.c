@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "corpus_files.h"
 #include "model.h"
 
 zoo_tensor *rand_param(zoo_params *p, zoo_rng *rng, const char *name, int ndim,

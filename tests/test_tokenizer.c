@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "corpus_files.h"
 #include "zoo/corpus.h"
 #include "zoo/rng.h"
 #include "zoo/tokenizer.h"

@@ -11,6 +11,7 @@
 
 #include "bytes_type.h"
 #include "check_util.h"
+#include "corpus_files.h"
 #include "zoo/corpus.h"
 #include "zoo/io.h"
 #include "zoo/tokenizer.h"

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check_util.h"
+#include "corpus_files.h"
 #include "zoo/corpus.h"
 #include "zoo/io.h"
 #include "zoo/tokenizer.h"

@@ -23,6 +23,7 @@
 #include "sequence_summary.h"
 #include "text_input.h"
 #include "train.h"
+#include "corpus_files.h"
 #include "zoo/corpus.h"
 #include "zoo/io.h"
 #include "zoo/ops.h"

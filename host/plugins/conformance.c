@@ -13,6 +13,7 @@
 
 #include "batcher.h"
 #include "conformance_suite.h"
+#include "corpus_files.h"
 #include "zoo/zoo.h"
 
 #define TINY 16     /* INT hyperparameters shrink towards this */

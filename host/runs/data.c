@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tokenizers.h"
+#include "corpus_files.h"
 #include "zoo/corpus.h"
 #include "zoo/status.h"
 

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "batcher.h"
 #include "loader.h"
+#include "corpus_files.h"
 #include "zoo/tokenizer.h"
 
 typedef struct zoo_text_ids {

@@ -1,3 +1,5 @@
+/* Corpus files (corpus_files.h): mapped, checked for UTF-8, and handed
+ * out as the zoo_corpus view a tokenizer trainer reads. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -9,7 +11,7 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
-#include "zoo/corpus.h"
+#include "corpus_files.h"
 #include "zoo/status.h"
 
 typedef struct corpus_file {
@@ -22,11 +24,19 @@ typedef struct corpus_file {
     int64_t replacements;
 } corpus_file;
 
-struct zoo_corpus {
+/* zoo_corpus first, so that the pointer handed out converts back */
+typedef struct corpus {
+    zoo_corpus view;
     int n;
     corpus_file *files;
+    const char **paths, **texts; /* the view's arrays */
+    size_t *lens;
     int64_t bytes, replacements;
-};
+} corpus;
+
+static corpus *impl(const zoo_corpus *c) {
+    return (corpus *)c;
+}
 
 typedef enum { REASON_START, REASON_INCOMPLETE, REASON_TRUNCATED } invalid_reason;
 
@@ -164,7 +174,7 @@ static int map_file(corpus_file *f) {
     return ZOO_OK;
 }
 
-static int empty_error(const zoo_corpus *c) {
+static int empty_error(const corpus *c) {
     char list[768];
     size_t used = 0;
     int shown = 0;
@@ -184,9 +194,15 @@ int zoo_corpus_open(const char *const *paths, int n, zoo_utf8_policy policy, zoo
     if (n < 1 || !paths) return zoo_error(ZOO_ERR_ARG, "corpus: no files given");
     if (policy != ZOO_UTF8_ERROR && policy != ZOO_UTF8_REPLACE)
         return zoo_error(ZOO_ERR_ARG, "corpus: unknown invalid-UTF-8 policy %d", (int)policy);
-    zoo_corpus *c = calloc(1, sizeof *c);
-    if (c) c->files = calloc((size_t)n, sizeof *c->files);
-    if (!c || !c->files) {
+    corpus *c = calloc(1, sizeof *c);
+    if (c) {
+        c->files = calloc((size_t)n, sizeof *c->files);
+        c->paths = calloc((size_t)n, sizeof *c->paths);
+        c->texts = calloc((size_t)n, sizeof *c->texts);
+        c->lens = calloc((size_t)n, sizeof *c->lens);
+    }
+    if (!c || !c->files || !c->paths || !c->texts || !c->lens) {
+        if (c) free(c->files), free(c->paths), free(c->texts), free(c->lens);
         free(c);
         return zoo_error(ZOO_ERR_NOMEM, "corpus: out of memory");
     }
@@ -207,54 +223,39 @@ int zoo_corpus_open(const char *const *paths, int n, zoo_utf8_policy policy, zoo
     }
     if (st == ZOO_OK && c->bytes == 0) st = empty_error(c);
     if (st != ZOO_OK) {
-        zoo_corpus_close(c);
+        zoo_corpus_close(&c->view);
         return st;
     }
-    *out = c;
+    for (int i = 0; i < n; i++)
+        c->paths[i] = c->files[i].path, c->texts[i] = c->files[i].text,
+        c->lens[i] = c->files[i].len;
+    c->view = (zoo_corpus){
+        .size = sizeof c->view, .count = n, .paths = c->paths, .texts = c->texts, .lens = c->lens};
+    *out = &c->view;
     return ZOO_OK;
 }
 
-void zoo_corpus_close(zoo_corpus *c) {
-    if (!c) return;
+void zoo_corpus_close(zoo_corpus *view) {
+    if (!view) return;
+    corpus *c = impl(view);
     for (int i = 0; i < c->n; i++) {
         corpus_file *f = &c->files[i];
         if (f->map) munmap(f->map, f->map_len);
         free(f->repaired);
         free(f->path);
     }
-    free(c->files);
+    free(c->files), free(c->paths), free(c->texts), free(c->lens);
     free(c);
 }
 
-int zoo_corpus_count(const zoo_corpus *c) {
-    return c->n;
-}
-
-const char *zoo_corpus_file(const zoo_corpus *c, int i, size_t *len) {
-    if (i < 0 || i >= c->n) {
-        zoo_error(ZOO_ERR_ARG, "corpus: file %d is out of range [0, %d)", i, c->n);
-        return NULL;
-    }
-    if (len) *len = c->files[i].len;
-    return c->files[i].text;
-}
-
-const char *zoo_corpus_path(const zoo_corpus *c, int i) {
-    if (i < 0 || i >= c->n) {
-        zoo_error(ZOO_ERR_ARG, "corpus: file %d is out of range [0, %d)", i, c->n);
-        return NULL;
-    }
-    return c->files[i].path;
-}
-
 int64_t zoo_corpus_bytes(const zoo_corpus *c) {
-    return c->bytes;
+    return impl(c)->bytes;
 }
 
 int64_t zoo_corpus_replacements(const zoo_corpus *c) {
-    return c->replacements;
+    return impl(c)->replacements;
 }
 
 int64_t zoo_corpus_file_replacements(const zoo_corpus *c, int i) {
-    return i >= 0 && i < c->n ? c->files[i].replacements : 0;
+    return i >= 0 && i < c->count ? impl(c)->files[i].replacements : 0;
 }
