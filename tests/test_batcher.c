@@ -2,8 +2,8 @@
  * stream, the split, evaluation passes and resumable state. */
 #include <math.h>
 
-#include "check_util.h"
 #include "batcher.h"
+#include "check_util.h"
 
 enum { PAD = 0, UNK = 1, CLS = 2, SEP = 3, MASK = 4 };
 static const int32_t unk_only[] = {UNK};

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "check_util.h"
-#include "zoo/io.h"
 #include "word_vector_eval.h"
+#include "zoo/io.h"
 #include "zoo/word_vectors.h"
 
 static char dir[256];

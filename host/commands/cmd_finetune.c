@@ -18,12 +18,12 @@
 
 #include "checkpoint.h"
 #include "config.h"
+#include "corpus_files.h"
 #include "progress.h"
 #include "saved_model.h"
 #include "sequence_summary.h"
 #include "text_input.h"
 #include "train.h"
-#include "corpus_files.h"
 #include "zoo/corpus.h"
 #include "zoo/io.h"
 #include "zoo/ops.h"

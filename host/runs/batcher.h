@@ -101,7 +101,7 @@ typedef struct zoo_dataset {
  * each view holds whole lines. val_fraction in [0, 1); val may come back
  * empty (n = 0). The views point into `all`'s arrays. Errors: ZOO_ERR_ARG. */
 int zoo_dataset_split(const zoo_dataset *all, double val_fraction, zoo_dataset *train,
-                              zoo_dataset *val);
+                      zoo_dataset *val);
 
 typedef struct zoo_batcher_config {
     zoo_objective objective;
@@ -173,8 +173,7 @@ int zoo_batcher_restore(zoo_batcher *b, const zoo_batcher_state *st);
 /* The state as text for checkpoint metadata (safetensors metadata values are
  * strings): "batcher1" and the words as 16 hex digits, space-separated. */
 #define ZOO_BATCHER_STATE_TEXT 160
-void zoo_batcher_state_format(const zoo_batcher_state *st,
-                                      char text[ZOO_BATCHER_STATE_TEXT]);
+void zoo_batcher_state_format(const zoo_batcher_state *st, char text[ZOO_BATCHER_STATE_TEXT]);
 /* ZOO_ERR_FORMAT with a message when text is not what format wrote. */
 int zoo_batcher_state_parse(const char *text, zoo_batcher_state *out);
 

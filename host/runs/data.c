@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tokenizers.h"
 #include "corpus_files.h"
+#include "tokenizers.h"
 #include "zoo/corpus.h"
 #include "zoo/status.h"
 

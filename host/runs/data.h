@@ -4,10 +4,10 @@
 #ifndef ZOO_HOST_DATA_H
 #define ZOO_HOST_DATA_H
 
-#include "config.h"
 #include "batcher.h"
-#include "loader.h"
+#include "config.h"
 #include "corpus_files.h"
+#include "loader.h"
 #include "zoo/tokenizer.h"
 
 typedef struct zoo_text_ids {

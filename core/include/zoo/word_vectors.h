@@ -23,9 +23,9 @@ extern "C" {
  * read the fields, do not change the words. */
 typedef struct zoo_word_vectors {
     int64_t count, dim;
-    char **words;  /* [count], each NUL-terminated UTF-8 */
-    float *data;   /* [count, dim] as read */
-    float *unit;   /* [count, dim] each row scaled to length 1 (zero rows stay zero) */
+    char **words; /* [count], each NUL-terminated UTF-8 */
+    float *data;  /* [count, dim] as read */
+    float *unit;  /* [count, dim] each row scaled to length 1 (zero rows stay zero) */
 } zoo_word_vectors;
 
 /* Reads PATH in either format, told apart by content (the binary format's
@@ -49,24 +49,25 @@ ZOO_API int zoo_word_vectors_save(const zoo_word_vectors *v, const char *path, b
 /* The row of word among the first `restrict_to` rows (<= 0: all), or -1.
  * Exact match first; when ignore_case, otherwise the first row whose
  * Unicode lower-case (utf8proc) equals the word's. */
-ZOO_API int64_t zoo_word_vectors_find(const zoo_word_vectors *v, const char *word, int64_t restrict_to,
-                                      bool ignore_case);
+ZOO_API int64_t zoo_word_vectors_find(const zoo_word_vectors *v, const char *word,
+                                      int64_t restrict_to, bool ignore_case);
 
 /* The n rows most cosine-similar to `query` (a [dim] vector, any length)
  * among the first restrict_to rows (<= 0: all), skipping the rows in
  * exclude[n_exclude]; best first into rows[] and cosines[]. Returns how many
  * were written (fewer than n when there are fewer candidates), or a
  * negative status with a message (out of memory). */
-ZOO_API int64_t zoo_word_vectors_nearest(const zoo_word_vectors *v, const float *query, int64_t restrict_to,
-                                         const int64_t *exclude, int n_exclude, int64_t n, int64_t *rows,
-                                         float *cosines);
+ZOO_API int64_t zoo_word_vectors_nearest(const zoo_word_vectors *v, const float *query,
+                                         int64_t restrict_to, const int64_t *exclude, int n_exclude,
+                                         int64_t n, int64_t *rows, float *cosines);
 
 /* The analogy a : b :: c : ?, answered as the row nearest to
  * unit(b) - unit(a) + unit(c), the three inputs excluded (word2vec's
  * compute-accuracy and gensim's most_similar rule); n best as above, a row
  * out of range being an error. */
 ZOO_API int64_t zoo_word_vectors_analogy(const zoo_word_vectors *v, int64_t a, int64_t b, int64_t c,
-                                         int64_t restrict_to, int64_t n, int64_t *rows, float *cosines);
+                                         int64_t restrict_to, int64_t n, int64_t *rows,
+                                         float *cosines);
 
 /* The query behind `zoo similar` and `zoo analogy`: n_words = 1, the rows
  * nearest to that word (itself excluded); n_words = 3, the analogy
