@@ -109,7 +109,7 @@ static int read_examples(const zoo_cli *cli, const zoo_config *c, const char *ke
                 out->labels = realloc(out->labels, (size_t)cap * sizeof *out->labels);
             }
             zoo_ids ids = {0};
-            int st = zoo_encode_for_model(cli, tok, sep + 1, strlen(sep + 1), false, &ids);
+            int st = zoo_encode_for_model(cli, tok, sep + 1, strlen(sep + 1), false, &ids, NULL);
             if (st) {
                 free(text);
                 zoo_ids_free(&ids);
