@@ -518,6 +518,12 @@ expect 0 "" "$zoo" embed "$tmp/chars" --text "the Zyzzyva lord" --out "$tmp/char
 printf '2 3 4\n5 6 7\n' >"$tmp/chars-ids"
 expect 0 "" "$zoo" forward "$tmp/chars" --ids "$tmp/chars-ids" --out "$tmp/chars-logits.npy" $creg
 expect 0 "^# chars 1.0.0: [0-9]* passed, 0 failed" "$zoo" check-plugin chars $creg
+# finetune and classify on text with a word the vocabulary lacks, in windows with padding
+sed 's/ god / Godzilla /' "$tmp/ft-train.txt" >"$tmp/chars-ft.txt"
+sed 's/"base": "bert"/"base": "chars"/; s/ft-train.txt/chars-ft.txt/' "$tmp/ft.json" >"$tmp/chars-ft.json"
+expect 0 "^held-out accuracy" "$zoo" finetune "$tmp/chars-ft.json" --out "$tmp/chars-ft" --set train.epochs=2 $creg
+expect 0 "^[a-z]* ([01]\.[0-9]*)$" "$zoo" classify "$tmp/chars-ft" --text "Godzilla lord" --top 1 $creg
+expect 0 '"generated": ' "$zoo" generate "$tmp/chars" --prompt "the Godzilla lord" --max-new-tokens 4 --json $creg
 
 if [ "$failures" -gt 0 ]; then
     echo "$failures training check(s) failed" >&2
