@@ -574,6 +574,214 @@ static void expect_refused(const zoo_dataset *d, const zoo_batcher_config *c, co
     ck_assert_str_eq(zoo_error_message(), message);
 }
 
+/* ---- token bytes --------------------------------------------------------- */
+
+/* Words of which those seen once ("zyzzyva", "Quux" ...) fall out of the
+ * vocabulary (min_count 2) and encode to [UNK]. */
+static const char bytes_corpus[] =
+    "the cat sat on the mat\nthe zyzzyva sat on the cat\n"
+    "a dog and the cat on a mat\nQuux the dog sat\n  the   dog and a cat on the mat "
+    "extraordinarily the cat\nthe mat sat on a dog\n\nthe cat and the dog sat on a mat\n";
+
+/* The corpus split at white space, independently of the tokenizer. */
+static int64_t split_words(char *text, const char **words, int64_t max) {
+    int64_t n = 0;
+    for (char *w = strtok(text, " \n"); w && n < max; w = strtok(NULL, " \n")) words[n++] = w;
+    return n;
+}
+
+typedef struct bytes_data {
+    zoo_tokenizer *tok;
+    zoo_ids ids;
+    zoo_spans spans;
+    zoo_dataset d;
+    char copy[sizeof bytes_corpus];
+    const char *words[256];
+    int64_t n_words;
+} bytes_data;
+
+static void bytes_data_init(bytes_data *bd, bool mlm) {
+    static const zoo_special mlm_specials[] = {ZOO_TOK_PAD, ZOO_TOK_UNK, ZOO_TOK_CLS, ZOO_TOK_SEP,
+                                               ZOO_TOK_MASK};
+    zoo_tokenizer_settings s = ZOO_TOKENIZER_SETTINGS_INIT;
+    s.min_count = 2;
+    if (mlm) s.specials = mlm_specials, s.n_specials = 5;
+    memset(bd, 0, sizeof *bd);
+    bd->tok = tokenizer_from_text("word", &s, bytes_corpus);
+    ck_assert_ptr_nonnull(bd->tok);
+    ck_assert_int_eq(zoo_tokenizer_encode_spans(bd->tok, bytes_corpus, strlen(bytes_corpus),
+                                                &bd->ids, &bd->spans),
+                     ZOO_OK);
+    memcpy(bd->copy, bytes_corpus, sizeof bytes_corpus);
+    bd->n_words = split_words(bd->copy, bd->words, 256);
+    ck_assert_int_eq(bd->n_words, bd->ids.count);
+    bd->d = (zoo_dataset){.ids = bd->ids.ids,
+                          .n = bd->ids.count,
+                          .text = bytes_corpus,
+                          .text_len = (int64_t)strlen(bytes_corpus),
+                          .spans = bd->spans.spans};
+}
+
+static void bytes_data_free(bytes_data *bd) {
+    zoo_ids_free(&bd->ids);
+    zoo_spans_free(&bd->spans);
+    zoo_tokenizer_free(bd->tok);
+}
+
+/* bytes [W] spell s (truncated to W), then -1. */
+static void assert_spelled(const int32_t *bytes, int64_t W, const char *s, const char *where) {
+    int64_t len = (int64_t)strlen(s);
+    for (int64_t k = 0; k < W; k++)
+        ck_assert_msg(bytes[k] == (k < len ? (unsigned char)s[k] : -1),
+                      "%s: byte %lld is %d, expected the bytes of '%s'", where, (long long)k,
+                      bytes[k], s);
+}
+
+START_TEST(test_token_bytes_spell_the_original_words) {
+    bytes_data bd;
+    bytes_data_init(&bd, false);
+    int32_t unk = zoo_tokenizer_special(bd.tok, ZOO_TOK_UNK);
+    /* evaluation windows: row r of batch j starts at word (j*B + r)*T */
+    zoo_batcher_config c = zoo_batcher_defaults(ZOO_OBJ_CAUSAL_LM);
+    c.B = 2, c.T = 5, c.eval = true, c.token_bytes = 8, c.tok = bd.tok;
+    zoo_batcher *b = must_new(&bd.d, &c);
+    zoo_batch batch;
+    int64_t unks = 0, row = 0;
+    while (zoo_batcher_next(b, &batch, NULL) == 1) {
+        ck_assert_int_eq(batch.W, 8);
+        ck_assert_ptr_nonnull(batch.token_bytes);
+        for (int64_t r = 0; r < batch.B; r++, row++)
+            for (int64_t t = 0; t < c.T; t++) {
+                int64_t i = r * c.T + t, w = row * c.T + t;
+                assert_spelled(batch.token_bytes + i * 8, 8, bd.words[w], "causal");
+                unks += batch.ids[i] == unk;
+            }
+    }
+    ck_assert_int_ge(unks, 3); /* zyzzyva, Quux, extraordinarily (truncated) */
+    zoo_batcher_free(b);
+
+    /* the word stream, and a split whose views keep their spans */
+    zoo_dataset train, val;
+    ck_assert_int_eq(zoo_dataset_split(&bd.d, 0.25, &train, &val), ZOO_OK);
+    c = zoo_batcher_defaults(ZOO_OBJ_WORD_VECTORS);
+    c.B = 1, c.T = 7, c.token_bytes = 3, c.tok = bd.tok;
+    b = must_new(&val, &c);
+    for (int64_t done = 0; done < val.n;) {
+        next_batch(b, &batch, NULL);
+        for (int64_t t = 0; t < batch.T; t++) {
+            char prefix[4] = {0};
+            strncpy(prefix, bd.words[train.n + done + t], 3);
+            assert_spelled(batch.token_bytes + t * 3, 3, prefix, "word stream");
+        }
+        done += batch.T;
+    }
+    zoo_batcher_free(b);
+
+    /* no token bytes asked: none given */
+    c = zoo_batcher_defaults(ZOO_OBJ_CAUSAL_LM);
+    c.B = 2, c.T = 5;
+    b = must_new(&bd.d, &c);
+    next_batch(b, &batch, NULL);
+    ck_assert_ptr_null(batch.token_bytes);
+    ck_assert_int_eq(batch.W, 0);
+    zoo_batcher_free(b);
+    bytes_data_free(&bd);
+}
+END_TEST
+
+/* Masked LM: [CLS], [SEP] and replaced tokens are spelled as their
+ * vocabulary strings, kept tokens as written, padding is -1. */
+START_TEST(test_token_bytes_of_masked_rows) {
+    bytes_data bd;
+    bytes_data_init(&bd, true);
+    zoo_batcher_config c = mlm_config(zoo_tokenizer_vocab_size(bd.tok), 3, 6, false);
+    c.mask_prob = 0.5, c.eval = true, c.token_bytes = 12, c.tok = bd.tok;
+    zoo_batcher *b = must_new(&bd.d, &c);
+    zoo_batch batch;
+    int64_t row = 0, replaced = 0, kept = 0;
+    while (zoo_batcher_next(b, &batch, NULL) == 1)
+        for (int64_t r = 0; r < batch.B; r++, row++)
+            for (int64_t t = 0; t < c.T; t++) {
+                int64_t i = r * c.T + t;
+                const int32_t *bytes = batch.token_bytes + i * 12;
+                int32_t id = batch.ids[i];
+                bool inserted = t == 0 || t == c.T - 1;
+                bool changed = batch.targets[i] != ZOO_IGNORE && batch.targets[i] != id;
+                if (inserted || changed) {
+                    assert_spelled(bytes, 12, zoo_tokenizer_token(bd.tok, id, NULL), "replaced");
+                    replaced += changed;
+                } else {
+                    assert_spelled(bytes, 12, bd.words[row * (c.T - 2) + t - 1], "kept");
+                    kept++;
+                }
+            }
+    ck_assert_int_gt(replaced, 0);
+    ck_assert_int_gt(kept, 0);
+    zoo_batcher_free(b);
+
+    /* sentence pairs: padding is all -1 */
+    int64_t starts[16], n_lines = 0;
+    for (int64_t i = 0; i < bd.ids.count; i++) /* a line where the text has a newline before */
+        if (i == 0 || memchr(bytes_corpus + bd.spans.spans[i - 1].end, '\n',
+                             (size_t)(bd.spans.spans[i].begin - bd.spans.spans[i - 1].end)))
+            starts[n_lines++] = i;
+    bd.d.line_starts = starts, bd.d.n_lines = n_lines;
+    c = mlm_config(zoo_tokenizer_vocab_size(bd.tok), 4, 24, true);
+    c.token_bytes = 4, c.tok = bd.tok;
+    b = must_new(&bd.d, &c);
+    next_batch(b, &batch, NULL);
+    int64_t pads = 0;
+    for (int64_t i = 0; i < batch.B * batch.T; i++)
+        if (!batch.mask[i]) assert_spelled(batch.token_bytes + i * 4, 4, "", "padding"), pads++;
+    ck_assert_int_gt(pads, 0);
+    zoo_batcher_free(b);
+    bytes_data_free(&bd);
+}
+END_TEST
+
+/* Without spans the vocabulary strings, without a tokenizer nothing; spans
+ * outside the text are refused. */
+START_TEST(test_token_bytes_fall_back) {
+    bytes_data bd;
+    bytes_data_init(&bd, false);
+    int32_t unk = zoo_tokenizer_special(bd.tok, ZOO_TOK_UNK);
+    zoo_dataset no_spans = {.ids = bd.ids.ids, .n = bd.ids.count};
+    zoo_batcher_config c = zoo_batcher_defaults(ZOO_OBJ_CAUSAL_LM);
+    c.B = 1, c.T = 30, c.eval = true, c.token_bytes = 6, c.tok = bd.tok;
+    zoo_batcher *b = must_new(&no_spans, &c);
+    zoo_batch batch;
+    next_batch(b, &batch, NULL);
+    for (int64_t t = 0; t < 30; t++) {
+        assert_spelled(batch.token_bytes + t * 6, 6,
+                       zoo_tokenizer_token(bd.tok, batch.ids[t], NULL), "vocabulary");
+        if (batch.ids[t] == unk) assert_spelled(batch.token_bytes + t * 6, 6, "[UNK]", "unk");
+    }
+    zoo_batcher_free(b);
+    c.tok = NULL;
+    b = must_new(&no_spans, &c);
+    next_batch(b, &batch, NULL);
+    for (int64_t t = 0; t < 30; t++) assert_spelled(batch.token_bytes + t * 6, 6, "", "none");
+    zoo_batcher_free(b);
+    /* a {-1, -1} span falls back too (a type without encode_spans) */
+    bd.spans.spans[0] = (zoo_span){-1, -1};
+    c.tok = bd.tok;
+    b = must_new(&bd.d, &c);
+    next_batch(b, &batch, NULL);
+    assert_spelled(batch.token_bytes, 6, zoo_tokenizer_token(bd.tok, batch.ids[0], NULL), "-1");
+    assert_spelled(batch.token_bytes + 6, 6, bd.words[1], "after");
+    zoo_batcher_free(b);
+
+    bd.spans.spans[3].end = bd.d.text_len + 1;
+    ck_assert_ptr_null(zoo_batcher_new(&bd.d, &c));
+    ck_assert_str_eq(zoo_error_message(),
+                     "dataset: token 3 spans bytes [12, 207) of a text of 206");
+    c.token_bytes = -1;
+    ck_assert_ptr_null(zoo_batcher_new(&no_spans, &c));
+    ck_assert_str_eq(zoo_error_message(), "causal LM: token_bytes must be >= 0, got -1");
+    bytes_data_free(&bd);
+}
+END_TEST
+
 START_TEST(test_errors_say_what_is_wrong) {
     int32_t *ids = arange(100);
     zoo_dataset d = {.ids = ids, .n = 100};
@@ -642,6 +850,9 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_eval_walks_fixed_windows);
     tcase_add_test(tc, test_state_resumes_bit_identically);
     tcase_add_test(tc, test_errors_say_what_is_wrong);
+    tcase_add_test(tc, test_token_bytes_spell_the_original_words);
+    tcase_add_test(tc, test_token_bytes_of_masked_rows);
+    tcase_add_test(tc, test_token_bytes_fall_back);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -87,9 +87,9 @@ END_TEST
 
 START_TEST(test_each_failure_has_its_message) {
     expect_refusal("wrong_major", FIXTURE("wrong_major"), NULL,
-                   "plugin 'wrong_major' was built for ABI 2.0, this host supports 1.0 to 1.2");
+                   "plugin 'wrong_major' was built for ABI 2.0, this host supports 1.0 to 1.3");
     expect_refusal("newer_minor", FIXTURE("newer_minor"), NULL,
-                   "plugin 'newer_minor' was built for ABI 1.3, this host supports 1.0 to 1.2");
+                   "plugin 'newer_minor' was built for ABI 1.4, this host supports 1.0 to 1.3");
     expect_refusal("no_entry", FIXTURE("no_entry"), NULL,
                    "no_entry.so: no symbol 'zoo_plugin_entry': not a zoo plugin");
     expect_refusal("null_entry", FIXTURE("null_entry"), NULL,
@@ -121,7 +121,7 @@ START_TEST(test_each_failure_has_its_message) {
 END_TEST
 
 /* A plugin built for ABI 1.0 (an operations table without set_tokenizer)
- * loads on this 1.2 host, unless it raises a flag its table cannot hold. */
+ * loads on this host, unless it raises a flag its table cannot hold. */
 START_TEST(test_older_minor_loads) {
     snprintf(registered_abi, sizeof registered_abi, "1.0");
     zoo_registry *r = registry_for("abi_1_0", FIXTURE("abi_1_0"), NULL);
@@ -142,8 +142,34 @@ START_TEST(test_older_minor_loads) {
 }
 END_TEST
 
+/* ABI 1.3's token_bytes: read from a 1.3 descriptor and checked against the
+ * host's limit; a 1.2 descriptor, too short to hold it, fills it in past its
+ * size with a value the host would refuse, and loads with 0. */
+START_TEST(test_token_bytes_field) {
+    zoo_registry *r = registry_for("chars", FIXTURE("chars"), NULL);
+    zoo_loaded *p = NULL;
+    ck_assert_msg(zoo_plugin_load(zoo_registry_find(r, "chars"), &p) == ZOO_OK, "%s",
+                  zoo_error_message());
+    ck_assert_int_eq(zoo_plugin_token_bytes(p->plugin), 16);
+    ck_assert_int_eq(zoo_plugin_unload(p), ZOO_OK);
+    zoo_registry_free(r);
+    expect_refusal("chars_too_wide", FIXTURE("chars_too_wide"), NULL,
+                   "plugin 'chars_too_wide' asks for 4096 token bytes; expected 0 to 1024");
+    snprintf(registered_abi, sizeof registered_abi, "1.2");
+    r = registry_for("abi_1_2", FIXTURE("abi_1_2"), NULL);
+    ck_assert_msg(zoo_plugin_load(zoo_registry_find(r, "abi_1_2"), &p) == ZOO_OK, "%s",
+                  zoo_error_message());
+    ck_assert_int_eq(p->plugin->abi_minor, 2);
+    ck_assert_int_eq(p->plugin->token_bytes, -7); /* what a careless host would read */
+    ck_assert_int_eq(zoo_plugin_token_bytes(p->plugin), 0);
+    ck_assert_int_eq(zoo_plugin_unload(p), ZOO_OK);
+    zoo_registry_free(r);
+    registered_abi[0] = '\0';
+}
+END_TEST
+
 /* A plugin built for ABI 1.1 (no tokenizer types in its descriptor, no
- * import_tokenizer in its table) loads on this 1.2 host and its 1.1
+ * import_tokenizer in its table) loads on this host and its 1.1
  * operation is called. Its structs fill in both 1.2 fields past the size
  * they declare (bogus values): the host must not read them. */
 START_TEST(test_abi_1_1_loads) {
@@ -459,6 +485,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_init_failure_is_reported);
     tcase_add_test(tc, test_older_minor_loads);
     tcase_add_test(tc, test_abi_1_1_loads);
+    tcase_add_test(tc, test_token_bytes_field);
     tcase_add_test(tc, test_plugin_tokenizer_types);
     tcase_add_test(tc, test_plugin_imports_a_tokenizer);
     tcase_add_test(tc, test_tokenizer_declaration_must_match);

@@ -90,7 +90,7 @@ START_TEST(test_errors_name_file_and_field) {
                  "plugins[0].abi: expected \"MAJOR.MINOR\" such as \"1.0\", got a number");
     expect_error(
         ENTRY_START LIB ", \"abi\": \"2.0\"}]}",
-        "plugins[0].abi: plugin 'good' is registered for ABI 2.0, this host supports 1.0 to 1.2");
+        "plugins[0].abi: plugin 'good' is registered for ABI 2.0, this host supports 1.0 to 1.3");
     expect_error(ENTRY_START "\"abi\": \"1.0\"}]}", "plugins[0].library: missing");
     expect_error(ENTRY_START LIB ", \"abi\": \"1.0\", \"libary\": \"x\"}]}",
                  "plugins[0].libary: unknown field (did you mean 'library'?)");
@@ -104,16 +104,16 @@ START_TEST(test_errors_name_file_and_field) {
                  "plugins[0].library: /tmp/zoo-registry-test");
     expect_error(ENTRY_START LIB ", \"abi\": \"1.0\", \"exports\": 3}]}",
                  "plugins[0].exports: expected an array, got a number");
-    expect_error(ENTRY_START LIB ", \"abi\": \"1.2\", \"tokenizers\": \"bytes\"}]}",
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.3\", \"tokenizers\": \"bytes\"}]}",
                  "plugins[0].tokenizers: expected an array of tokenizer type names, got a string");
-    expect_error(ENTRY_START LIB ", \"abi\": \"1.2\", \"tokenizers\": [\"bytes\", 3]}]}",
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.3\", \"tokenizers\": [\"bytes\", 3]}]}",
                  "plugins[0].tokenizers[1]: expected a non-empty string, got a number");
-    expect_error(ENTRY_START LIB ", \"abi\": \"1.2\", \"tokenizers\": [\"a\", \"b\", \"a\"]}]}",
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.3\", \"tokenizers\": [\"a\", \"b\", \"a\"]}]}",
                  "plugins[0].tokenizers[2]: \"a\" is listed twice");
     expect_error(ENTRY_START LIB ", \"abi\": \"1.1\", \"tokenizers\": [\"bytes\"]}]}",
                  "plugins[0].tokenizers: plugins provide tokenizer types from ABI 1.2 on, the "
                  "entry says 1.1");
-    expect_error(ENTRY_START LIB ", \"abi\": \"1.2\", \"tokeniser\": []}]}",
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.3\", \"tokeniser\": []}]}",
                  "plugins[0].tokeniser: unknown field (did you mean 'tokenizers'?)");
     const char *path = write_file("r.json", "");
     unlink(path);
@@ -226,9 +226,9 @@ START_TEST(test_find_tokenizer_by_declaration) {
     const char *path = write_file(
         "r.json", "{\"format\": 1, \"plugins\": ["
                   "{\"name\": \"broken\", \"version\": \"1\", \"summary\": \"s\", \"library\": "
-                  "\"missing.so\", \"abi\": \"1.2\", \"tokenizers\": [\"bytes\", \"words\"]},"
+                  "\"missing.so\", \"abi\": \"1.3\", \"tokenizers\": [\"bytes\", \"words\"]},"
                   "{\"name\": \"good\", \"version\": \"1\", \"summary\": \"s\", " LIB
-                  ", \"abi\": \"1.2\", \"tokenizers\": [\"bytes\"]}]}");
+                  ", \"abi\": \"1.3\", \"tokenizers\": [\"bytes\"]}]}");
     zoo_registry *r = load_one(path);
     ck_assert_ptr_nonnull(r->entries[0].error);
     ck_assert_int_eq(r->entries[1].n_tokenizers, 1);

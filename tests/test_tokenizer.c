@@ -666,6 +666,97 @@ START_TEST(test_a_type_of_its_own) {
 }
 END_TEST
 
+/* ---- spans ------------------------------------------------------------------ */
+
+/* encode_spans gives the ids of encode and each token's bytes in the text. */
+static void assert_spans(const zoo_tokenizer *t, const char *text, const int64_t (*want)[2],
+                         int64_t n, bool utf8) {
+    zoo_ids ids = {0}, plain = {0};
+    zoo_spans spans = {0};
+    ck_assert_int_eq(zoo_ids_push(&ids, 7), ZOO_OK); /* both append */
+    ck_assert_int_eq(zoo_spans_push(&spans, 100, 101), ZOO_OK);
+    ck_assert_int_eq(zoo_tokenizer_encode_spans(t, text, strlen(text), &ids, &spans), ZOO_OK);
+    ck_assert_int_eq(zoo_tokenizer_encode(t, text, strlen(text), &plain), ZOO_OK);
+    ck_assert_int_eq(ids.count, 1 + n);
+    ck_assert_int_eq(spans.count, 1 + n);
+    ck_assert_mem_eq(ids.ids + 1, plain.ids, (size_t)n * sizeof *plain.ids);
+    for (int64_t i = 0; i < n; i++)
+        ck_assert_msg(spans.spans[1 + i].begin == want[i][0] &&
+                          spans.spans[1 + i].end == want[i][1],
+                      "token %lld of '%s': span [%lld, %lld), expected [%lld, %lld)", (long long)i,
+                      text, (long long)spans.spans[1 + i].begin, (long long)spans.spans[1 + i].end,
+                      (long long)want[i][0], (long long)want[i][1]);
+    /* invalid text (for a type that reads UTF-8): neither buffer moves */
+    if (utf8)
+        ck_assert_int_eq(zoo_tokenizer_encode_spans(t, "ok \xff", 4, &ids, &spans), ZOO_ERR_FORMAT);
+    ck_assert_int_eq(ids.count, 1 + n);
+    ck_assert_int_eq(spans.count, 1 + n);
+    zoo_ids_free(&ids), zoo_ids_free(&plain), zoo_spans_free(&spans);
+}
+
+START_TEST(test_spans_of_words_and_chars) {
+    zoo_tokenizer_settings s = ZOO_TOKENIZER_SETTINGS_INIT;
+    s.lowercase = true, s.split = ZOO_SPLIT_PUNCTUATION;
+    zoo_tokenizer *w = tokenizer_from_text("word", &s, "hello , world ! hello world");
+    /* "Zyzzyva" is not in the vocabulary: [UNK], spanning the word as written */
+    const char *text = " Hello,  WORLD Zyzzyva!\n";
+    const int64_t want_w[][2] = {{1, 6}, {6, 7}, {9, 14}, {15, 22}, {22, 23}};
+    assert_spans(w, text, want_w, 5, true);
+    zoo_ids ids = {0};
+    ck_assert_int_eq(zoo_tokenizer_encode(w, text, strlen(text), &ids), ZOO_OK);
+    ck_assert_int_eq(ids.ids[3], zoo_tokenizer_special(w, ZOO_TOK_UNK));
+    zoo_ids_free(&ids);
+    zoo_tokenizer_free(w);
+
+    zoo_tokenizer_settings cs = ZOO_TOKENIZER_SETTINGS_INIT;
+    cs.min_count = 2; /* "q" falls out: [UNK] */
+    zoo_tokenizer *c = tokenizer_from_text("char", &cs, "a\u00e9\u6f22b a\u00e9\u6f22b q");
+    const int64_t want_c[][2] = {{0, 1}, {1, 3}, {3, 6}, {6, 7}, {7, 8}};
+    assert_spans(c, "a\u00e9\u6f22bq", want_c, 5, true);
+    zoo_tokenizer_free(c);
+}
+END_TEST
+
+static int bad_encode_spans(const zoo_tokenizer *t, const char *text, size_t len, zoo_ids *out,
+                            zoo_spans *spans) {
+    (void)spans;
+    return bytes_encode(t, text, len, out); /* forgets the spans */
+}
+
+/* A type without encode_spans: every span {-1, -1}; one whose encode_spans
+ * miscounts is refused. */
+START_TEST(test_spans_of_a_type_that_cannot_tell) {
+    zoo_tokenizer_ops ops = {.size = offsetof(zoo_tokenizer_ops, encode_spans),
+                             .type = "bytes",
+                             .encode = bytes_encode,
+                             .decode = bytes_decode,
+                             .vocab_size = bytes_vocab_size,
+                             .token = bytes_token,
+                             .id = bytes_id,
+                             .to_json = bytes_to_json,
+                             .free = free,
+                             .encode_spans = bad_encode_spans}; /* past .size: never called */
+    char *table = malloc(512);
+    for (int b = 0; b < 256; b++) table[2 * b] = (char)b, table[2 * b + 1] = '\0';
+    zoo_tokenizer *t;
+    ck_assert_int_eq(zoo_tokenizer_new(&ops, table, &t), ZOO_OK);
+    const int64_t none[][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+    assert_spans(t, "ab\x01", none, 3, false);
+    zoo_tokenizer_free(t);
+    ops.size = sizeof ops;
+    table = malloc(512);
+    for (int b = 0; b < 256; b++) table[2 * b] = (char)b, table[2 * b + 1] = '\0';
+    ck_assert_int_eq(zoo_tokenizer_new(&ops, table, &t), ZOO_OK);
+    zoo_ids ids = {0};
+    zoo_spans spans = {0};
+    ck_assert_int_eq(zoo_tokenizer_encode_spans(t, "ab", 2, &ids, &spans), ZOO_ERR_STATE);
+    ck_assert_str_eq(zoo_error_message(), "tokenizer 'bytes': encode_spans gave 0 spans for 2 ids");
+    ck_assert_int_eq(ids.count, 0);
+    zoo_ids_free(&ids), zoo_spans_free(&spans);
+    zoo_tokenizer_free(t);
+}
+END_TEST
+
 /* ---- helpers: ids, special names, the vocabulary --------------------------- */
 
 START_TEST(test_vocab) {
@@ -728,6 +819,8 @@ Suite *make_suite(void) {
     tcase_add_loop_test(tc, test_json_errors, 0, (int)(sizeof bad_json / sizeof bad_json[0]));
     tcase_add_test(tc, test_unknown_type_and_bad_settings);
     tcase_add_test(tc, test_a_type_of_its_own);
+    tcase_add_test(tc, test_spans_of_words_and_chars);
+    tcase_add_test(tc, test_spans_of_a_type_that_cannot_tell);
     tcase_add_test(tc, test_vocab);
     suite_add_tcase(s, tc);
     return s;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batcher.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 
@@ -23,25 +24,54 @@ void zoo_text_input_free(zoo_text_input *in) {
     free(in->owned);
 }
 
+/* Pushes an id that has no text of its own (and its span, when kept). */
+static int push_inserted(zoo_ids *ids, zoo_spans *spans, int32_t id) {
+    int st = zoo_ids_push(ids, id);
+    if (!st && spans) st = zoo_spans_push(spans, -1, -1);
+    return st;
+}
+
 int zoo_encode_for_model(const zoo_cli *cli, const zoo_tokenizer *tok, const char *text, size_t len,
-                         bool masks, zoo_ids *ids) {
+                         bool masks, zoo_ids *ids, zoo_spans *spans) {
     int32_t cls = zoo_tokenizer_special(tok, ZOO_TOK_CLS),
             sep = zoo_tokenizer_special(tok, ZOO_TOK_SEP);
     int32_t mask = zoo_tokenizer_special(tok, ZOO_TOK_MASK);
     bool wrap = cls >= 0 && sep >= 0;
     if (masks && mask < 0)
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "the model's tokenizer has no [MASK] token");
-    int st = wrap ? zoo_ids_push(ids, cls) : ZOO_OK;
+    int st = wrap ? push_inserted(ids, spans, cls) : ZOO_OK;
     const char *marker = "[MASK]";
     for (size_t at = 0; !st && at <= len;) {
         const char *hit = masks ? memmem(text + at, len - at, marker, strlen(marker)) : NULL;
         size_t end = hit ? (size_t)(hit - text) : len;
-        if (end > at) st = zoo_tokenizer_encode(tok, text + at, end - at, ids);
-        if (!st && hit) st = zoo_ids_push(ids, mask);
+        if (end > at && !spans) st = zoo_tokenizer_encode(tok, text + at, end - at, ids);
+        if (end > at && spans) {
+            int64_t first = spans->count;
+            st = zoo_tokenizer_encode_spans(tok, text + at, end - at, ids, spans);
+            for (int64_t i = first; !st && i < spans->count; i++) /* relative to text */
+                if (spans->spans[i].begin >= 0)
+                    spans->spans[i].begin += (int64_t)at, spans->spans[i].end += (int64_t)at;
+        }
+        if (!st && hit) st = push_inserted(ids, spans, mask);
         if (!hit) break;
         at = end + strlen(marker);
     }
-    if (!st && wrap) st = zoo_ids_push(ids, sep);
+    if (!st && wrap) st = push_inserted(ids, spans, sep);
     if (st) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--text: %s", zoo_error_message());
     return 0;
+}
+
+int zoo_encode_with_bytes(const zoo_cli *cli, const zoo_tokenizer *tok, const char *text,
+                          size_t len, bool masks, int32_t W, zoo_ids *ids, int32_t **bytes) {
+    *bytes = NULL;
+    if (W <= 0) return zoo_encode_for_model(cli, tok, text, len, masks, ids, NULL);
+    zoo_spans spans = {0};
+    int64_t first = ids->count;
+    int status = zoo_encode_for_model(cli, tok, text, len, masks, ids, &spans);
+    int64_t n = ids->count - first;
+    if (!status && !(*bytes = malloc((size_t)((n ? n : 1) * W) * sizeof **bytes)))
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory for token bytes");
+    if (!status) zoo_token_bytes_fill(tok, ids->ids + first, text, spans.spans, n, W, *bytes);
+    zoo_spans_free(&spans);
+    return status;
 }

@@ -71,14 +71,21 @@ static int head_open(const zoo_cli *cli, const char *model, const zoo_saved_mode
 static int classify_line(const zoo_cli *cli, const zoo_saved_model *m, const head *h,
                          const char *text, size_t len, int64_t top) {
     zoo_ids ids = {0};
-    int status = zoo_encode_for_model(cli, m->tokenizer, text, len, false, &ids);
+    int32_t W = zoo_plugin_token_bytes(m->plugin->plugin), *bytes = NULL;
+    int status = zoo_encode_with_bytes(cli, m->tokenizer, text, len, false, W, &ids, &bytes);
     int64_t window = zoo_config_int(m->config, "data.seq_len");
     int64_t T = ids.count < window ? ids.count : window;
     int32_t *mask = malloc((size_t)(T ? T : 1) * sizeof *mask);
     for (int64_t t = 0; t < T; t++) mask[t] = 1;
     zoo_graph *g = zoo_graph_new(0);
     zoo_graph_set_recording(g, false);
-    zoo_batch b = {.size = sizeof b, .B = 1, .T = T, .ids = ids.ids, .mask = mask};
+    zoo_batch b = {.size = sizeof b,
+                   .B = 1,
+                   .T = T,
+                   .ids = ids.ids,
+                   .mask = mask,
+                   .token_bytes = bytes,
+                   .W = bytes ? W : 0};
     zoo_tensor *p = status ? NULL
                            : zoo_softmax(g, zoo_linear(g, zoo_sequence_summary(m, g, &b), h->w,
                                                        h->b, ZOO_W_OUT_IN));
@@ -104,6 +111,7 @@ static int classify_line(const zoo_cli *cli, const zoo_saved_model *m, const hea
     if (!status) printf(cli->json ? "]}\n" : "\n");
     zoo_graph_free(g);
     free(mask);
+    free(bytes);
     zoo_ids_free(&ids);
     return status;
 }

@@ -104,16 +104,22 @@ static int cmd_embed(zoo_cli *cli, void *args) {
         return status;
     }
     zoo_ids ids = {0};
+    int32_t W = zoo_plugin_token_bytes(m.plugin->plugin), *bytes = NULL;
     zoo_graph *g = zoo_graph_new(0);
     zoo_graph_set_recording(g, false);
-    status = zoo_encode_for_model(cli, m.tokenizer, in.text, in.len, false, &ids);
+    status = zoo_encode_with_bytes(cli, m.tokenizer, in.text, in.len, false, W, &ids, &bytes);
     if (!status && ids.count == 0)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--text: no tokens");
     if (!status) {
         int32_t *mask = malloc((size_t)ids.count * sizeof *mask);
         for (int64_t t = 0; t < ids.count; t++) mask[t] = 1;
-        zoo_batch batch = {
-            .size = sizeof batch, .B = 1, .T = ids.count, .ids = ids.ids, .mask = mask};
+        zoo_batch batch = {.size = sizeof batch,
+                           .B = 1,
+                           .T = ids.count,
+                           .ids = ids.ids,
+                           .mask = mask,
+                           .token_bytes = bytes,
+                           .W = bytes ? W : 0};
         zoo_tensor *vectors = NULL;
         int st = m.plugin->plugin->ops->embed(m.model->model, g, &batch, layer, &vectors);
         if (st || !vectors || zoo_graph_status(g)) {
@@ -131,6 +137,7 @@ static int cmd_embed(zoo_cli *cli, void *args) {
     }
     zoo_graph_free(g);
     zoo_ids_free(&ids);
+    free(bytes);
     zoo_cli_close_model(&m);
     zoo_text_input_free(&in);
     return status;

@@ -32,6 +32,8 @@ static int run_eval(const zoo_cli *cli, zoo_saved_model *m, const zoo_dataset *d
     bc.sep_id = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_SEP);
     bc.pad_id = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_PAD);
     bc.nsp = d->objective == ZOO_OBJ_MASKED_LM && data->line_starts;
+    bc.token_bytes = zoo_plugin_token_bytes(d);
+    bc.tok = m->tokenizer;
     zoo_batcher *b = zoo_batcher_new(data, &bc);
     if (!b) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     zoo_graph *g = zoo_graph_new(0);
@@ -93,14 +95,12 @@ static int cmd_eval(zoo_cli *cli, void *args) {
     if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_TOKENIZER, &m))) return status;
     zoo_text_ids text = {0};
     eval_result res = {0};
+    text.keep_text = zoo_plugin_token_bytes(m.plugin->plugin) > 0;
     if (zoo_text_encode_files(m.tokenizer, data_paths, n_data, ZOO_UTF8_ERROR,
                               m.plugin->plugin->objective == ZOO_OBJ_MASKED_LM, &text) != ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     else {
-        zoo_dataset data = {.ids = text.ids.ids,
-                            .n = text.ids.count,
-                            .line_starts = text.lines,
-                            .n_lines = text.n_lines};
+        zoo_dataset data = zoo_text_dataset(&text, true);
         status = run_eval(cli, &m, &data, max_batches, &res);
     }
     if (!status && m.plugin->plugin->objective == ZOO_OBJ_WORD_VECTORS) {

@@ -61,7 +61,8 @@ static int cmd_fill_mask(zoo_cli *cli, void *args) {
     zoo_ids ids = {0};
     zoo_graph *g = zoo_graph_new(0);
     zoo_graph_set_recording(g, false);
-    status = zoo_encode_for_model(cli, m.tokenizer, in->text, in->len, true, &ids);
+    int32_t W = zoo_plugin_token_bytes(d), *bytes = NULL;
+    status = zoo_encode_with_bytes(cli, m.tokenizer, in->text, in->len, true, W, &ids, &bytes);
     int32_t mask_id = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_MASK);
     int64_t n_masks = 0;
     for (int64_t t = 0; !status && t < ids.count; t++) n_masks += ids.ids[t] == mask_id;
@@ -70,8 +71,13 @@ static int cmd_fill_mask(zoo_cli *cli, void *args) {
     if (!status) {
         int32_t *attend = malloc((size_t)ids.count * sizeof *attend);
         for (int64_t t = 0; t < ids.count; t++) attend[t] = 1;
-        zoo_batch batch = {
-            .size = sizeof batch, .B = 1, .T = ids.count, .ids = ids.ids, .mask = attend};
+        zoo_batch batch = {.size = sizeof batch,
+                           .B = 1,
+                           .T = ids.count,
+                           .ids = ids.ids,
+                           .mask = attend,
+                           .token_bytes = bytes,
+                           .W = bytes ? W : 0};
         if (d->ops->fill_mask(m.model->model, g, &batch, mask_id, &logits) != ZOO_OK || !logits ||
             zoo_graph_status(g))
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "fill-mask: %s",
@@ -109,6 +115,7 @@ static int cmd_fill_mask(zoo_cli *cli, void *args) {
     }
     zoo_graph_free(g);
     zoo_ids_free(&ids);
+    free(bytes);
     zoo_cli_close_model(&m);
     zoo_text_input_free(in);
     return status;

@@ -36,6 +36,8 @@
 typedef struct examples {
     int32_t *ids, *mask, *labels; /* (n,T) (n,T) (n) */
     int64_t n, T;
+    int32_t *bytes; /* (n,T,W) token bytes, for a plugin that reads W > 0; else NULL */
+    int64_t W;
 } examples;
 
 typedef struct labels {
@@ -67,12 +69,14 @@ static char *read_text(const char *path, const zoo_config *c) {
 
 /* One example a line: its label and text, as the format says. */
 static int read_examples(const zoo_cli *cli, const zoo_config *c, const char *key,
-                         const zoo_tokenizer *tok, labels *ls, bool add_labels, examples *out) {
+                         const zoo_tokenizer *tok, int32_t W, labels *ls, bool add_labels,
+                         examples *out) {
     const char *format = zoo_config_string(c, "finetune.format");
     int64_t T = zoo_config_int(c, "data.seq_len"), cap = 0;
     int32_t pad = zoo_tokenizer_special(tok, ZOO_TOK_PAD);
     memset(out, 0, sizeof *out);
     out->T = T;
+    out->W = W > 0 ? W : 0;
     for (int f = 0; f < zoo_config_count(c, key); f++) {
         const char *path = zoo_config_string_at(c, key, f);
         char *text = read_text(path, c);
@@ -107,9 +111,13 @@ static int read_examples(const zoo_cli *cli, const zoo_config *c, const char *ke
                 out->ids = realloc(out->ids, (size_t)(cap * T) * sizeof *out->ids);
                 out->mask = realloc(out->mask, (size_t)(cap * T) * sizeof *out->mask);
                 out->labels = realloc(out->labels, (size_t)cap * sizeof *out->labels);
+                if (out->W)
+                    out->bytes = realloc(out->bytes, (size_t)(cap * T * W) * sizeof *out->bytes);
             }
             zoo_ids ids = {0};
-            int st = zoo_encode_for_model(cli, tok, sep + 1, strlen(sep + 1), false, &ids);
+            int32_t *bytes = NULL;
+            int st =
+                zoo_encode_with_bytes(cli, tok, sep + 1, strlen(sep + 1), false, W, &ids, &bytes);
             if (st) {
                 free(text);
                 zoo_ids_free(&ids);
@@ -121,6 +129,12 @@ static int read_examples(const zoo_cli *cli, const zoo_config *c, const char *ke
                 out->ids[out->n * T + t] = t < n ? ids.ids[t] : (pad >= 0 ? pad : 0);
                 out->mask[out->n * T + t] = t < n;
             }
+            if (out->W) { /* padding: all -1 */
+                int32_t *row = out->bytes + out->n * T * W;
+                memcpy(row, bytes, (size_t)(n * W) * sizeof *row);
+                for (int64_t i = n * W; i < T * W; i++) row[i] = -1;
+            }
+            free(bytes);
             out->labels[out->n++] = y;
             zoo_ids_free(&ids);
         }
@@ -166,7 +180,7 @@ static int save_labels(const zoo_cli *cli, const char *run_dir, const labels *ls
 }
 
 static void free_examples(examples *e) {
-    free(e->ids), free(e->mask), free(e->labels);
+    free(e->ids), free(e->mask), free(e->labels), free(e->bytes);
 }
 
 /* Bag-of-words logistic regression: logits = sum over tokens of W[token] + bias. */
@@ -193,6 +207,7 @@ typedef struct classifier {
     uint64_t seed;            /* orders the passes */
     int64_t *order, pass, at; /* pass `pass` takes the training examples in `order`; `at` taken */
     int32_t *ids, *mask, *y;  /* the batch (B,T) (B,T) (B) */
+    int32_t *bytes;           /* (B,T,W) when the examples have token bytes */
     const zoo_metrics *yardsticks;  /* added to every evaluation */
     double accuracy;                /* of the last evaluation */
     const char *config, *tokenizer; /* the base model's, for its checkpoints */
@@ -231,6 +246,9 @@ static int cls_next_batch(void *ctx, zoo_batch *batch) {
         int64_t k = c->order[c->at++];
         memcpy(c->ids + r * e->T, e->ids + k * e->T, (size_t)e->T * sizeof *c->ids);
         memcpy(c->mask + r * e->T, e->mask + k * e->T, (size_t)e->T * sizeof *c->mask);
+        if (e->W)
+            memcpy(c->bytes + r * e->T * e->W, e->bytes + k * e->T * e->W,
+                   (size_t)(e->T * e->W) * sizeof *c->bytes);
         c->y[r] = e->labels[k];
     }
     *batch = (zoo_batch){.size = sizeof *batch,
@@ -238,7 +256,9 @@ static int cls_next_batch(void *ctx, zoo_batch *batch) {
                          .T = e->T,
                          .ids = c->ids,
                          .mask = c->mask,
-                         .labels = c->y};
+                         .labels = c->y,
+                         .token_bytes = e->W ? c->bytes : NULL,
+                         .W = e->W};
     return ZOO_OK;
 }
 
@@ -269,7 +289,9 @@ static int cls_evaluate(void *ctx, zoo_graph *g, double *loss, zoo_metrics *metr
                        .T = e->T,
                        .ids = e->ids + s * e->T,
                        .mask = e->mask + s * e->T,
-                       .labels = e->labels + s};
+                       .labels = e->labels + s,
+                       .token_bytes = e->W ? e->bytes + s * e->T * e->W : NULL,
+                       .W = e->W};
         zoo_tensor *logits = logits_of(c, g, &b, false, NULL);
         zoo_tensor *l = zoo_cross_entropy(
             g, logits, zoo_tensor_wrap(g, ZOO_I32, 1, ZOO_SHAPE(n), (void *)b.labels), ZOO_IGNORE);
@@ -330,13 +352,15 @@ static int classifier_init(classifier *c, const examples *train, int64_t B) {
     c->ids = malloc((size_t)(B * train->T) * sizeof *c->ids);
     c->mask = malloc((size_t)(B * train->T) * sizeof *c->mask);
     c->y = malloc((size_t)B * sizeof *c->y);
-    if (!c->order || !c->ids || !c->mask || !c->y) return zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    if (train->W) c->bytes = malloc((size_t)(B * train->T * train->W) * sizeof *c->bytes);
+    if (!c->order || !c->ids || !c->mask || !c->y || (train->W && !c->bytes))
+        return zoo_error(ZOO_ERR_NOMEM, "out of memory");
     order_pass(c);
     return ZOO_OK;
 }
 
 static void classifier_free(classifier *c) {
-    free(c->order), free(c->ids), free(c->mask), free(c->y);
+    free(c->order), free(c->ids), free(c->mask), free(c->y), free(c->bytes);
 }
 
 static zoo_train_task classifier_task(classifier *c) {
@@ -431,18 +455,24 @@ static int open_inputs(finetune *f) {
     const char *model = o->resume ? o->resume : zoo_config_string(c, "finetune.base");
     int status = zoo_cli_open_model(f->cli, model, ZOO_NEEDS_TOKENIZER, &f->m);
     if (status) return status;
-    if ((status =
-             read_examples(f->cli, c, "finetune.train", f->m.tokenizer, &f->ls, true, &f->train)))
+    int32_t W = zoo_plugin_token_bytes(f->m.plugin->plugin);
+    if ((status = read_examples(f->cli, c, "finetune.train", f->m.tokenizer, W, &f->ls, true,
+                                &f->train)))
         return status;
     if (!zoo_config_is_null(c, "finetune.eval") &&
         (status =
-             read_examples(f->cli, c, "finetune.eval", f->m.tokenizer, &f->ls, false, &f->held)))
+             read_examples(f->cli, c, "finetune.eval", f->m.tokenizer, W, &f->ls, false, &f->held)))
         return status;
     /* the summary's width, from one example */
     zoo_graph *g = zoo_graph_new(0);
     zoo_graph_set_recording(g, false);
-    zoo_batch b = {
-        .size = sizeof b, .B = 1, .T = f->train.T, .ids = f->train.ids, .mask = f->train.mask};
+    zoo_batch b = {.size = sizeof b,
+                   .B = 1,
+                   .T = f->train.T,
+                   .ids = f->train.ids,
+                   .mask = f->train.mask,
+                   .token_bytes = f->train.bytes,
+                   .W = f->train.W};
     zoo_tensor *s = zoo_sequence_summary(&f->m, g, &b);
     if (!s)
         status = zoo_cli_fail(f->cli, ZOO_EXIT_FAILURE, "forward: %s", zoo_graph_error(g));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batcher.h"
 #include "cli.h"
 #include "files.h"
 #include "saved_model.h"
@@ -116,6 +117,7 @@ static int cmd_forward(zoo_cli *cli, void *args) {
         }
         if (!*extra[k]) status = ZOO_EXIT_FAILURE;
     }
+    int32_t *bytes = NULL;  /* token bytes, for a plugin that reads them */
     zoo_registry *r = NULL; /* a fresh model's */
     zoo_saved_model saved = {0};
     zoo_loaded *p = NULL;
@@ -134,6 +136,15 @@ static int cmd_forward(zoo_cli *cli, void *args) {
         zoo_graph_set_recording(g, false);
         zoo_batch batch = {
             .size = sizeof batch, .B = B, .T = T, .ids = ids, .mask = mask, .types = types};
+        int32_t W = zoo_plugin_token_bytes(p->plugin);
+        if (W > 0 && (bytes = malloc((size_t)(B * T * W) * sizeof *bytes))) {
+            /* ids from a file have no text: their vocabulary strings (a fresh
+             * model has no tokenizer: all -1), padding all -1 */
+            zoo_token_bytes_fill(fresh ? NULL : saved.tokenizer, ids, NULL, NULL, B * T, W, bytes);
+            for (int64_t i = 0; mask && i < B * T; i++)
+                if (!mask[i]) zoo_token_bytes_fill(NULL, ids + i, NULL, NULL, 1, W, bytes + i * W);
+            batch.token_bytes = bytes, batch.W = W;
+        }
         zoo_outputs out = {.size = sizeof out};
         int st = g ? p->plugin->ops->forward(m->model, g, &batch, &out) : ZOO_ERR_NOMEM;
         if (st != ZOO_OK || zoo_graph_status(g) != ZOO_OK)
@@ -156,7 +167,7 @@ static int cmd_forward(zoo_cli *cli, void *args) {
     if (fresh) zoo_host_model_destroy(m), zoo_plugin_unload(p);
     zoo_cli_close_model(&saved);
     zoo_registry_free(r);
-    free(ids), free(mask), free(types);
+    free(ids), free(mask), free(types), free(bytes);
     return status;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batcher.h"
 #include "sampler.h"
 #include "saved_model.h"
 #include "zoo/io.h"
@@ -36,13 +37,20 @@ static void stream_text(const zoo_tokenizer *tok, const zoo_ids *ids, size_t *pr
     free(text);
 }
 
+/* Token bytes for a plugin that reads them (W > 0, forward path only): the
+ * prompt's from its text, a generated token's its vocabulary string. */
+typedef struct token_text {
+    int32_t W;
+    int32_t *bytes; /* [n_prompt + max_new, W], or NULL */
+} token_text;
+
 /* The logits of the token after ids[0..t] (at least V floats), or NULL with
  * the reason in *why. With a cache, ids[t] goes through the plugin's decode
  * step (everything before it is cached); without one, forward runs over the
  * last `window` ids (all of them when window is 0) and its last row is used. */
 static const float *next_logits(const zoo_plugin_ops *ops, zoo_model *model, void *cache,
                                 zoo_graph *g, const zoo_ids *ids, int64_t t, int64_t window,
-                                int64_t V, const char **why) {
+                                int64_t V, const token_text *tt, const char **why) {
     *why = NULL;
     if (cache) {
         zoo_tensor *logits = NULL;
@@ -53,6 +61,7 @@ static const float *next_logits(const zoo_plugin_ops *ops, zoo_model *model, voi
     }
     int64_t start = window > 0 && t + 1 > window ? t + 1 - window : 0, n = t + 1 - start;
     zoo_batch batch = {.size = sizeof batch, .B = 1, .T = n, .ids = ids->ids + start};
+    if (tt->bytes) batch.token_bytes = tt->bytes + start * tt->W, batch.W = tt->W;
     zoo_outputs out = {.size = sizeof out};
     if (ops->forward(model, g, &batch, &out) != ZOO_OK || zoo_graph_status(g)) return NULL;
     const zoo_tensor *y = out.logits;
@@ -67,11 +76,17 @@ static const float *next_logits(const zoo_plugin_ops *ops, zoo_model *model, voi
  * decode step), then samples; appends to ids. `window` is the model's context
  * for the forward path (0: none). */
 static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, zoo_ids *ids,
-                    int64_t n_prompt, int64_t window) {
+                    int64_t n_prompt, int64_t window, const char *prompt, const zoo_span *spans) {
     const zoo_plugin_ops *ops = m->plugin->plugin->ops;
     bool cached = m->plugin->plugin->capabilities & ZOO_CAP_DECODE;
     int64_t V = zoo_tokenizer_vocab_size(m->tokenizer);
     int32_t eos = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_EOS);
+    token_text tt = {.W = zoo_plugin_token_bytes(m->plugin->plugin)};
+    if (tt.W > 0 && !cached) {
+        if (!(tt.bytes = malloc((size_t)((n_prompt + o->max_new) * tt.W) * sizeof *tt.bytes)))
+            return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
+        zoo_token_bytes_fill(m->tokenizer, ids->ids, prompt, spans, n_prompt, tt.W, tt.bytes);
+    }
     void *cache = NULL;
     if (cached && ops->cache_new(m->model->model, 1, n_prompt + o->max_new, &cache) != ZOO_OK)
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
@@ -88,7 +103,8 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
     for (int64_t t = cached ? 0 : n_prompt - 1; t < n_prompt + o->max_new - 1; t++) {
         zoo_graph_reset(g);
         const char *why;
-        const float *logits = next_logits(ops, m->model->model, cache, g, ids, t, window, V, &why);
+        const float *logits =
+            next_logits(ops, m->model->model, cache, g, ids, t, window, V, &tt, &why);
         if (!logits) {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s %lld: %s",
                                   cached ? "decode step" : "forward at position", (long long)t,
@@ -103,6 +119,9 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
             break;
         }
+        if (tt.bytes) /* no text of its own */
+            zoo_token_bytes_fill(m->tokenizer, &next, NULL, NULL, 1, tt.W,
+                                 tt.bytes + (ids->count - 1) * tt.W);
         if (o->stream) stream_text(m->tokenizer, ids, &printed, false);
         if (next == eos) break;
     }
@@ -111,7 +130,7 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
         putchar('\n');
         fflush(stdout);
     }
-    free(probs), free(order);
+    free(probs), free(order), free(tt.bytes);
     zoo_graph_free(g);
     if (cache) ops->cache_free(m->model->model, cache);
     return status;
@@ -168,8 +187,11 @@ static int cmd_generate(zoo_cli *cli, void *args) {
         return status;
     }
     zoo_ids ids = {0};
+    zoo_spans spans = {0}; /* for a plugin that reads token bytes */
     bool cached = m.plugin->plugin->capabilities & ZOO_CAP_DECODE;
-    if (zoo_tokenizer_encode(m.tokenizer, prompt, prompt_len, &ids) != ZOO_OK)
+    if ((zoo_plugin_token_bytes(m.plugin->plugin) > 0
+             ? zoo_tokenizer_encode_spans(m.tokenizer, prompt, prompt_len, &ids, &spans)
+             : zoo_tokenizer_encode(m.tokenizer, prompt, prompt_len, &ids)) != ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--prompt: %s", zoo_error_message());
     else if (ids.count == 0) {
         int32_t bos = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_BOS);
@@ -178,7 +200,7 @@ static int cmd_generate(zoo_cli *cli, void *args) {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
                                   "the prompt is empty and the tokenizer has no start token");
         else
-            zoo_ids_push(&ids, bos);
+            zoo_ids_push(&ids, bos), zoo_spans_push(&spans, -1, -1);
     }
     int64_t n_prompt = ids.count;
     int64_t context = zoo_hparams_find(m.model->hp, "block_size")
@@ -192,7 +214,9 @@ static int cmd_generate(zoo_cli *cli, void *args) {
     bool clipped = !status && cached && context > 0 && n_prompt + o.max_new > context;
     if (clipped) o.max_new = context - n_prompt;
     o.stream = !cli->json;
-    if (!status) status = generate(cli, &m, &o, &ids, n_prompt, context);
+    if (!status)
+        status = generate(cli, &m, &o, &ids, n_prompt, context, prompt,
+                          spans.count == ids.count ? spans.spans : NULL);
     if (!status && clipped && ids.count == context)
         fprintf(stderr, "zoo generate: stopped at the model's context of %lld tokens\n",
                 (long long)context);
@@ -214,6 +238,7 @@ static int cmd_generate(zoo_cli *cli, void *args) {
         free(text), free(generated);
     }
     zoo_ids_free(&ids);
+    zoo_spans_free(&spans);
     zoo_cli_close_model(&m);
     free(file_text);
     return status;

@@ -165,7 +165,8 @@ static void batch_free(owned_batch *ob) {
 static int batch_copy(owned_batch *ob, const zoo_batch *b) {
     int64_t n = b->B * b->T;
     const int32_t *arrays[4] = {b->ids, b->targets, b->mask, b->types};
-    ob->data = malloc((size_t)(4 * n + b->B) * sizeof *ob->data);
+    int64_t nb = b->token_bytes ? n * b->W : 0;
+    ob->data = malloc((size_t)(4 * n + b->B + nb) * sizeof *ob->data);
     if (!ob->data) return zoo_error(ZOO_ERR_NOMEM, "out of memory");
     ob->b = (zoo_batch){.size = sizeof ob->b, .B = b->B, .T = b->T};
     const int32_t **into[4] = {&ob->b.ids, &ob->b.targets, &ob->b.mask, &ob->b.types};
@@ -177,6 +178,11 @@ static int batch_copy(owned_batch *ob, const zoo_batch *b) {
     if (b->labels) {
         memcpy(ob->data + 4 * n, b->labels, (size_t)b->B * sizeof *ob->data);
         ob->b.labels = ob->data + 4 * n;
+    }
+    if (b->token_bytes) {
+        memcpy(ob->data + 4 * n + b->B, b->token_bytes, (size_t)nb * sizeof *ob->data);
+        ob->b.token_bytes = ob->data + 4 * n + b->B;
+        ob->b.W = b->W;
     }
     return ZOO_OK;
 }
@@ -197,6 +203,8 @@ static int first_batch(suite *s, const zoo_dataset *data, int64_t B, int64_t T, 
     bc.sep_id = zoo_tokenizer_special(s->tok, ZOO_TOK_SEP);
     bc.pad_id = zoo_tokenizer_special(s->tok, ZOO_TOK_PAD);
     bc.nsp = obj == ZOO_OBJ_MASKED_LM && data->line_starts != NULL;
+    bc.token_bytes = zoo_plugin_token_bytes(s->p->plugin); /* vocabulary strings */
+    bc.tok = s->tok;
     zoo_batcher *batcher = zoo_batcher_new(data, &bc);
     if (!batcher) return zoo_error(ZOO_ERR_ARG, "the batcher: %s", zoo_error_message());
     zoo_batch b;

@@ -398,16 +398,19 @@ static void check_gradients(suite *s) {
 
 /* --- decode and fill-mask ----------------------------------------------- */
 
-/* A copy of each row's first n positions of b into buf (4 arrays of B*n). */
+/* A copy of each row's first n positions of b into buf (3 arrays of B*T,
+ * then B*T*W token bytes when b has them). */
 static zoo_batch prefix(const zoo_batch *b, int64_t n, int32_t *buf) {
-    zoo_batch p = {.size = sizeof p, .B = b->B, .T = n};
-    const int32_t *from[3] = {b->ids, b->mask, b->types};
-    const int32_t **to[3] = {&p.ids, &p.mask, &p.types};
-    for (int k = 0; k < 3; k++) {
+    zoo_batch p = {.size = sizeof p, .B = b->B, .T = n, .W = b->token_bytes ? b->W : 0};
+    const int32_t *from[4] = {b->ids, b->mask, b->types, b->token_bytes};
+    const int32_t **to[4] = {&p.ids, &p.mask, &p.types, &p.token_bytes};
+    int64_t width[4] = {1, 1, 1, p.W};
+    for (int k = 0; k < 4; k++) {
         if (!from[k]) continue;
         int32_t *dst = buf + k * b->B * b->T;
+        int64_t w = width[k];
         for (int64_t r = 0; r < b->B; r++)
-            memcpy(dst + r * n, from[k] + r * b->T, (size_t)n * sizeof *dst);
+            memcpy(dst + r * n * w, from[k] + r * b->T * w, (size_t)(n * w) * sizeof *dst);
         *to[k] = dst;
     }
     return p;
@@ -423,7 +426,8 @@ static void check_decode(suite *s) {
     int64_t B = b->B, T = b->T;
     zoo_host_model *m = model_new(s, s->seed);
     zoo_graph *step = zoo_graph_new(0), *full = zoo_graph_new(0);
-    int32_t *buf = malloc((size_t)(3 * B * T) * sizeof *buf),
+    int64_t W = b->token_bytes ? b->W : 0;
+    int32_t *buf = malloc((size_t)(3 * B * T + B * T * W) * sizeof *buf),
             *col = malloc((size_t)B * sizeof *col);
     void *cache = NULL;
     char msg[512] = "";

@@ -99,6 +99,11 @@ static int check_descriptor(const zoo_reg_entry *e, const zoo_plugin *d) {
     if (d->objective < ZOO_OBJ_CAUSAL_LM || d->objective > ZOO_OBJ_WORD_VECTORS)
         return zoo_error(ZOO_ERR_FORMAT, "%s: plugin '%s' declares an unknown objective %d", lib,
                          e->name, (int)d->objective);
+    int32_t W = zoo_plugin_token_bytes(d);
+    if (W < 0 || W > ZOO_MAX_TOKEN_BYTES)
+        return zoo_error(ZOO_ERR_FORMAT,
+                         "%s: plugin '%s' asks for %d token bytes; expected 0 to %d", lib, e->name,
+                         (int)W, ZOO_MAX_TOKEN_BYTES);
     zoo_hparams *defaults = zoo_hparams_new(d->hparams, d->n_hparams);
     if (!defaults)
         return zoo_error(ZOO_ERR_FORMAT, "%s: plugin '%s': %s", lib, e->name, zoo_error_message());

@@ -19,6 +19,14 @@
 #define ZOO_PLUGIN_FIELD(d, field)                                                                 \
     ((d)->size >= offsetof(zoo_plugin, field) + sizeof((d)->field) ? (d)->field : NULL)
 
+/* The bytes per token a plugin reads (ABI 1.3's token_bytes); 0 for a
+ * descriptor built for an older minor version, which is too short to hold it. */
+#define ZOO_MAX_TOKEN_BYTES 1024
+static inline int32_t zoo_plugin_token_bytes(const zoo_plugin *d) {
+    return d->size >= offsetof(zoo_plugin, token_bytes) + sizeof d->token_bytes ? d->token_bytes
+                                                                                : 0;
+}
+
 typedef struct zoo_loaded {
     const zoo_reg_entry *entry;
     const zoo_plugin *plugin; /* the descriptor, checked */

@@ -21,7 +21,14 @@ struct zoo_batcher {
     int64_t cursor; /* next unit: evaluation and word vectors */
     int64_t tokens;
     int32_t *ids, *targets, *mask, *types, *labels; /* [B,T], labels [B] */
+    /* token bytes only: [B,T,W], and per position the dataset token it holds,
+     * SRC_PAD or SRC_INSERTED */
+    int32_t *bytes;
+    int64_t *src;
 };
+
+#define SRC_PAD (-1)
+#define SRC_INSERTED (-2)
 
 static const char *objective_name(zoo_objective o) {
     switch (o) {
@@ -65,6 +72,23 @@ static int check_dataset(const zoo_dataset *d) {
     return ZOO_OK;
 }
 
+/* Spans inside the text (or {-1, -1}); only when token bytes are asked for. */
+static int check_spans(const zoo_dataset *d) {
+    if (!d->spans) return ZOO_OK;
+    if (!d->text && d->text_len != 0)
+        return zoo_error(ZOO_ERR_ARG, "dataset: token spans but no text");
+    for (int64_t i = 0; i < d->n; i++) {
+        zoo_span sp = d->spans[i];
+        if (sp.begin == -1 && sp.end == -1) continue;
+        if (sp.begin < 0 || sp.end < sp.begin || sp.end > d->text_len)
+            return zoo_error(ZOO_ERR_ARG,
+                             "dataset: token %" PRId64 " spans bytes [%" PRId64 ", %" PRId64
+                             ") of a text of %" PRId64,
+                             i, sp.begin, sp.end, d->text_len);
+    }
+    return ZOO_OK;
+}
+
 int zoo_dataset_split(const zoo_dataset *all, double val_fraction, zoo_dataset *train,
                       zoo_dataset *val) {
     if (!all || !train || !val) return zoo_error(ZOO_ERR_ARG, "zoo_dataset_split: NULL argument");
@@ -89,11 +113,22 @@ int zoo_dataset_split(const zoo_dataset *all, double val_fraction, zoo_dataset *
         k = lo;
         cut = k < all->n_lines ? line_start(all, k) : all->n;
     }
-    *train =
-        (zoo_dataset){all->ids, cut, all->n_lines ? all->line_starts : NULL, k, all->line_base};
-    *val = (zoo_dataset){all->ids ? all->ids + cut : NULL, all->n - cut,
-                         k < all->n_lines ? all->line_starts + k : NULL, all->n_lines - k,
-                         all->line_base + cut};
+    *train = (zoo_dataset){all->ids,
+                           cut,
+                           all->n_lines ? all->line_starts : NULL,
+                           k,
+                           all->line_base,
+                           all->text,
+                           all->text_len,
+                           all->spans};
+    *val = (zoo_dataset){all->ids ? all->ids + cut : NULL,
+                         all->n - cut,
+                         k < all->n_lines ? all->line_starts + k : NULL,
+                         all->n_lines - k,
+                         all->line_base + cut,
+                         all->text,
+                         all->text_len,
+                         all->spans ? all->spans + cut : NULL};
     return ZOO_OK;
 }
 
@@ -236,8 +271,15 @@ static int check_config(const zoo_dataset *data, const zoo_batcher_config *cfg) 
     if (cfg->vocab_size < 0)
         return zoo_error(ZOO_ERR_ARG, "%s: vocab_size must be >= 0, got %" PRId32, obj,
                          cfg->vocab_size);
+    if (cfg->token_bytes < 0)
+        return zoo_error(ZOO_ERR_ARG, "%s: token_bytes must be >= 0, got %" PRId32, obj,
+                         cfg->token_bytes);
+    if (cfg->token_bytes > 0 &&
+        cfg->T > (int64_t)(SIZE_MAX / sizeof(int32_t)) / cfg->B / cfg->token_bytes)
+        return zoo_error(ZOO_ERR_ARG, "%s: B*T*token_bytes is too large", obj);
     int rc = check_dataset(data);
     if (rc) return rc;
+    if (cfg->token_bytes > 0 && (rc = check_spans(data))) return rc;
     if (data->n == 0) return zoo_error(ZOO_ERR_ARG, "%s: empty split: no tokens to batch", obj);
     if (cfg->vocab_size > 0)
         for (int64_t i = 0; i < data->n; i++)
@@ -284,8 +326,14 @@ zoo_batcher *zoo_batcher_new(const zoo_dataset *data, const zoo_batcher_config *
     bool sentences = cfg->objective == ZOO_OBJ_WORD_VECTORS && data->n_lines > 0;
     if (sentences) b->types = malloc(cells * sizeof *b->types);
     if (b->cfg.nsp) b->labels = malloc((size_t)cfg->B * sizeof *b->labels);
+    bool bytes = cfg->token_bytes > 0;
+    if (bytes) {
+        b->bytes = malloc(cells * (size_t)cfg->token_bytes * sizeof *b->bytes);
+        b->src = malloc(cells * sizeof *b->src);
+    }
     if (!b->ids || (lm && !b->targets) || (masked && (!b->mask || !b->types)) ||
-        (sentences && !b->types) || (b->cfg.nsp && !b->labels)) {
+        (sentences && !b->types) || (b->cfg.nsp && !b->labels) ||
+        (bytes && (!b->bytes || !b->src))) {
         zoo_error(ZOO_ERR_NOMEM, "zoo_batcher_new: out of memory for [%" PRId64 ",%" PRId64 "]",
                   cfg->B, cfg->T);
         zoo_batcher_free(b);
@@ -306,6 +354,8 @@ void zoo_batcher_free(zoo_batcher *b) {
     free(b->mask);
     free(b->types);
     free(b->labels);
+    free(b->bytes);
+    free(b->src);
     free(b);
 }
 
@@ -328,6 +378,8 @@ static void lm_row(zoo_batcher *b, int64_t row, int64_t start) {
     const int32_t *w = b->data.ids + start;
     memcpy(b->ids + row * b->cfg.T, w, T * sizeof *w);
     memcpy(b->targets + row * b->cfg.T, w + 1, T * sizeof *w);
+    if (b->src)
+        for (size_t t = 0; t < T; t++) b->src[row * b->cfg.T + (int64_t)t] = start + (int64_t)t;
 }
 
 /* BERT's 80/10/10 on one chosen position. */
@@ -377,6 +429,7 @@ static int64_t mlm_window_row(zoo_batcher *b, int64_t row, int64_t start) {
     for (int64_t t = 0; t < T; t++) {
         b->mask[row * T + t] = 1;
         b->types[row * T + t] = 0;
+        if (b->src) b->src[row * T + t] = t == 0 || t == T - 1 ? SRC_INSERTED : start + t - 1;
     }
     mask_row(b, ids, b->targets + row * T, T);
     return T - 2;
@@ -423,6 +476,12 @@ static int64_t nsp_row(zoo_batcher *b, int64_t row, int64_t a) {
         if (t >= len) ids[t] = b->cfg.pad_id;
         mask[t] = t < len;
         types[t] = t >= first_len && t < len;
+    }
+    if (b->src) { /* [CLS] A [SEP] B [SEP] [PAD]... */
+        int64_t *src = b->src + row * T;
+        for (t = 0; t < T; t++) src[t] = t < len ? SRC_INSERTED : SRC_PAD;
+        for (t = 0; t < la; t++) src[1 + t] = line_start(d, a) + t;
+        for (t = 0; t < lb; t++) src[first_len + t] = line_start(d, second) + t;
     }
     mask_row(b, ids, b->targets + row * T, len);
     for (t = len; t < T; t++) b->targets[row * T + t] = ZOO_IGNORE;
@@ -472,6 +531,8 @@ static int64_t next_chunk(zoo_batcher *b, zoo_batch *batch) {
     int64_t start = b->cursor * b->cfg.T, len = b->data.n - start;
     if (len > b->cfg.T) len = b->cfg.T;
     memcpy(b->ids, b->data.ids + start, (size_t)len * sizeof *b->ids);
+    if (b->src)
+        for (int64_t i = 0; i < len; i++) b->src[i] = start + i;
     if (b->types) { /* the sentence (line) of each token, counted from the chunk's first */
         const zoo_dataset *d = &b->data;
         int64_t first = line_of(d, start), line = first;
@@ -484,6 +545,42 @@ static int64_t next_chunk(zoo_batcher *b, zoo_batch *batch) {
     batch->T = len;
     b->cursor++;
     return len;
+}
+
+static void put_bytes(int32_t *out, int64_t W, const char *s, size_t len) {
+    int64_t k = (int64_t)len < W ? (int64_t)len : W;
+    for (int64_t i = 0; i < k; i++) out[i] = (unsigned char)s[i];
+    for (int64_t i = k; i < W; i++) out[i] = -1;
+}
+
+void zoo_token_bytes_fill(const zoo_tokenizer *tok, const int32_t *ids, const char *text,
+                          const zoo_span *spans, int64_t n, int64_t W, int32_t *out) {
+    for (int64_t i = 0; i < n; i++) {
+        const char *s = NULL;
+        size_t len = 0;
+        if (spans && spans[i].begin >= 0)
+            s = text + spans[i].begin, len = (size_t)(spans[i].end - spans[i].begin);
+        else if (tok)
+            s = zoo_tokenizer_token(tok, ids[i], &len);
+        put_bytes(out + i * W, W, s, s ? len : 0);
+    }
+}
+
+/* The bytes of the positions of rows [0, rows): from each position's source token. */
+static void fill_bytes(zoo_batcher *b, int64_t rows, int64_t T) {
+    const zoo_dataset *d = &b->data;
+    int64_t W = b->cfg.token_bytes;
+    for (int64_t i = 0; i < rows * T; i++) {
+        int64_t s = b->src[i];
+        int32_t *out = b->bytes + i * W;
+        if (s == SRC_PAD)
+            put_bytes(out, W, NULL, 0);
+        else if (s >= 0 && b->ids[i] == d->ids[s]) /* a corpus token, as it was */
+            zoo_token_bytes_fill(b->cfg.tok, b->ids + i, d->text, d->spans ? d->spans + s : NULL, 1,
+                                 W, out);
+        else /* inserted, or replaced by the masked LM: no text of its own */
+            zoo_token_bytes_fill(b->cfg.tok, b->ids + i, NULL, NULL, 1, W, out);
+    }
 }
 
 int zoo_batcher_next(zoo_batcher *b, zoo_batch *batch, zoo_batch_info *info) {
@@ -511,6 +608,11 @@ int zoo_batcher_next(zoo_batcher *b, zoo_batch *batch, zoo_batch_info *info) {
     batch->mask = b->mask;
     batch->types = b->types;
     batch->labels = b->labels;
+    if (b->bytes) {
+        fill_bytes(b, batch->B, batch->T);
+        batch->token_bytes = b->bytes;
+        batch->W = b->cfg.token_bytes;
+    }
     if (info) {
         info->tokens = b->tokens;
         info->epoch = b->cfg.eval ? (int64_t)(b->cursor == b->n_units) : b->tokens / n;

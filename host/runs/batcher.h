@@ -77,6 +77,7 @@
 
 #include "zoo/plugin.h"
 #include "zoo/rng.h"
+#include "zoo/tokenizer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -93,6 +94,14 @@ typedef struct zoo_dataset {
     const int64_t *line_starts; /* [n_lines], or NULL */
     int64_t n_lines;
     int64_t line_base;
+    /* Optional, for token bytes (zoo_batcher_config.token_bytes): the text the
+     * ids were encoded from and, per token, its span in it
+     * (zoo_tokenizer_encode_spans, offsets made relative to text); a span
+     * {-1, -1} means the token has no text of its own. spans [n] is cut by
+     * zoo_dataset_split as ids is; text is shared. */
+    const char *text;
+    int64_t text_len;
+    const zoo_span *spans;
 } zoo_dataset;
 
 /* Splits `all` by position, as nanoGPT does: train is the first
@@ -118,6 +127,15 @@ typedef struct zoo_batcher_config {
     const int32_t *special_ids; /* [n_special] never chosen, never drawn; read at creation only */
     int n_special;
     bool nsp; /* sentence pairs from lines (the dataset must have lines) */
+    /* Token bytes (a plugin's descriptor asks for them, plugin.h): when > 0,
+     * every batch carries token_bytes [B,T,W] with W = token_bytes, each
+     * position's bytes as zoo_token_bytes_fill gives them (its text from the
+     * dataset's spans; otherwise tok's vocabulary string, or all -1 without
+     * tok). Tokens the batcher inserts ([CLS], [SEP]) or the masked LM
+     * replaces with another id get their vocabulary string; padding is all
+     * -1. 0: no token bytes and no cost. */
+    int32_t token_bytes;
+    const zoo_tokenizer *tok; /* may be NULL; must outlive the batcher */
 } zoo_batcher_config;
 
 /* A config for `objective` with mask_prob 0.15, every id -1 (unset) and the
@@ -125,6 +143,14 @@ typedef struct zoo_batcher_config {
 zoo_batcher_config zoo_batcher_defaults(zoo_objective objective);
 
 typedef struct zoo_batcher zoo_batcher;
+
+/* The token bytes of n tokens into out [n,W]: for token i the bytes of
+ * text[spans[i].begin, spans[i].end) when spans is given and the span is not
+ * {-1, -1}, else the vocabulary string of ids[i] when tok is given (ids in
+ * range), else nothing; truncated to W and padded with -1. Spans are trusted
+ * (zoo_batcher_new checks a dataset's). */
+void zoo_token_bytes_fill(const zoo_tokenizer *tok, const int32_t *ids, const char *text,
+                          const zoo_span *spans, int64_t n, int64_t W, int32_t *out);
 
 /* A batcher over `data` (which must outlive it). Checks everything once:
  * the config against the split (e.g. "causal LM: T+1 = 129 tokens do not fit

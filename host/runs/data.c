@@ -19,6 +19,38 @@ static int add_line(zoo_text_ids *t) {
     return ZOO_OK;
 }
 
+/* Encodes text[0..len) and, when t keeps text, appends the text and the
+ * tokens' spans, made relative to t's whole text. */
+static int encode_chunk(const zoo_tokenizer *tok, const char *text, size_t len, zoo_text_ids *t) {
+    if (!t->keep_text) return zoo_tokenizer_encode(tok, text, len, &t->ids);
+    int64_t first = t->spans.count;
+    int st = zoo_tokenizer_encode_spans(tok, text, len, &t->ids, &t->spans);
+    if (st) return st;
+    for (int64_t i = first; i < t->spans.count; i++)
+        if (t->spans.spans[i].begin >= 0)
+            t->spans.spans[i].begin += t->text_len, t->spans.spans[i].end += t->text_len;
+    if (t->text_len + (int64_t)len > t->text_cap) {
+        int64_t cap = t->text_cap ? t->text_cap : 65536;
+        while (cap < t->text_len + (int64_t)len) cap *= 2;
+        char *grown = realloc(t->text, (size_t)cap);
+        if (!grown) return zoo_error(ZOO_ERR_NOMEM, "out of memory keeping the text");
+        t->text = grown, t->text_cap = cap;
+    }
+    if (len) memcpy(t->text + t->text_len, text, len);
+    t->text_len += (int64_t)len;
+    return ZOO_OK;
+}
+
+zoo_dataset zoo_text_dataset(const zoo_text_ids *t, bool lines) {
+    return (zoo_dataset){.ids = t->ids.ids,
+                         .n = t->ids.count,
+                         .line_starts = lines ? t->lines : NULL,
+                         .n_lines = lines ? t->n_lines : 0,
+                         .text = t->keep_text ? t->text : NULL,
+                         .text_len = t->keep_text ? t->text_len : 0,
+                         .spans = t->keep_text ? t->spans.spans : NULL};
+}
+
 /* Encodes every file of c; with lines, line by line, recording where each
  * starts (sentence pairs need them). Without, a file is encoded whole, as
  * GPT-2's encoder would (white space before a newline groups differently). */
@@ -28,7 +60,7 @@ static int encode_corpus(const zoo_tokenizer *tok, const zoo_corpus *c, bool lin
         size_t len;
         const char *text = zoo_corpus_file(c, f, &len);
         if (!lines) {
-            int st = zoo_tokenizer_encode(tok, text, len, &out->ids);
+            int st = encode_chunk(tok, text, len, out);
             if (st) return zoo_error(st, "%s: %s", zoo_corpus_path(c, f), zoo_error_message());
             out->bytes += (int64_t)len;
             continue;
@@ -37,7 +69,7 @@ static int encode_corpus(const zoo_tokenizer *tok, const zoo_corpus *c, bool lin
             const char *nl = memchr(text + at, '\n', len - at);
             size_t end = nl ? (size_t)(nl - text) + 1 : len; /* the newline is the line's */
             int st = add_line(out);
-            if (!st) st = zoo_tokenizer_encode(tok, text + at, end - at, &out->ids);
+            if (!st) st = encode_chunk(tok, text + at, end - at, out);
             if (st) return zoo_error(st, "%s: %s", zoo_corpus_path(c, f), zoo_error_message());
             at = end;
         }
@@ -64,6 +96,8 @@ int zoo_text_encode_files(const zoo_tokenizer *tok, const char *const *paths, in
 void zoo_text_ids_free(zoo_text_ids *t) {
     zoo_ids_free(&t->ids);
     free(t->lines);
+    free(t->text);
+    zoo_spans_free(&t->spans);
     memset(t, 0, sizeof *t);
 }
 
@@ -113,9 +147,10 @@ static int train_tokenizer(const zoo_config *c, const zoo_corpus *corpus, zoo_ob
 }
 
 zoo_data *zoo_data_load(const zoo_config *c, const zoo_registry *r, const char *tokenizer_json,
-                        zoo_objective objective) {
+                        zoo_objective objective, bool keep_text) {
     zoo_data *d = calloc(1, sizeof *d);
     if (!d) return NULL;
+    d->train_text.keep_text = d->val_text.keep_text = keep_text;
     const char *paths[64];
     int n = config_paths(c, "data.train", paths, 64);
     zoo_corpus *corpus = NULL;
@@ -141,10 +176,7 @@ zoo_data *zoo_data_load(const zoo_config *c, const zoo_registry *r, const char *
         st = zoo_text_encode_files(d->tok, paths, n, policy_of(c), lines, &d->val_text);
     }
     if (!st) {
-        zoo_dataset all = {.ids = d->train_text.ids.ids,
-                           .n = d->train_text.ids.count,
-                           .line_starts = lines ? d->train_text.lines : NULL,
-                           .n_lines = lines ? d->train_text.n_lines : 0};
+        zoo_dataset all = zoo_text_dataset(&d->train_text, lines);
         if (zoo_config_is_null(c, "data.val")) {
             st = zoo_dataset_split(&all, zoo_config_number(c, "data.val_fraction"), &d->train,
                                    &d->val);
@@ -153,10 +185,7 @@ zoo_data *zoo_data_load(const zoo_config *c, const zoo_registry *r, const char *
             d->val_bytes = d->train_text.bytes - d->train_bytes;
         } else {
             d->train = all;
-            d->val = (zoo_dataset){.ids = d->val_text.ids.ids,
-                                   .n = d->val_text.ids.count,
-                                   .line_starts = lines ? d->val_text.lines : NULL,
-                                   .n_lines = lines ? d->val_text.n_lines : 0};
+            d->val = zoo_text_dataset(&d->val_text, lines);
             d->train_bytes = d->train_text.bytes, d->val_bytes = d->val_text.bytes;
         }
     }

@@ -16,7 +16,16 @@ typedef struct zoo_text_ids {
     int64_t n_lines, cap_lines;
     int64_t bytes; /* UTF-8 bytes of text encoded */
     int64_t replacements;
+    /* Set keep_text before encoding to keep the text and each token's span
+     * in it (zoo_tokenizer_encode_spans): what token bytes are cut from. */
+    bool keep_text;
+    char *text; /* every file encoded, one after the other */
+    int64_t text_len, text_cap;
+    zoo_spans spans; /* [ids.count], relative to text */
 } zoo_text_ids;
+
+/* The dataset of t (its lines when `lines`, its text and spans when kept). */
+zoo_dataset zoo_text_dataset(const zoo_text_ids *t, bool lines);
 
 typedef struct zoo_data {
     zoo_tokenizer *tok;
@@ -31,9 +40,10 @@ typedef struct zoo_data {
  * data.tokenizer), encodes, splits. A tokenizer type no plugin loaded so far
  * provides is provided by the plugin of r that declares it (tokenizers.h),
  * which zoo_data_free unloads. objective decides the special tokens a new
- * tokenizer gets. NULL with a message naming the file. */
+ * tokenizer gets; keep_text keeps the text and token spans (a plugin that
+ * reads token bytes). NULL with a message naming the file. */
 zoo_data *zoo_data_load(const zoo_config *c, const zoo_registry *r, const char *tokenizer_json,
-                        zoo_objective objective);
+                        zoo_objective objective, bool keep_text);
 void zoo_data_free(zoo_data *d);
 
 /* Encodes files with an existing tokenizer (zoo eval --data); lines as for training. */

@@ -411,6 +411,8 @@ static zoo_batcher *make_batcher(run *r, const zoo_dataset *data, bool eval) {
     bc.sep_id = zoo_tokenizer_special(tok, ZOO_TOK_SEP);
     bc.pad_id = zoo_tokenizer_special(tok, ZOO_TOK_PAD);
     bc.nsp = obj == ZOO_OBJ_MASKED_LM && data->line_starts != NULL;
+    bc.token_bytes = zoo_plugin_token_bytes(r->plugin->plugin);
+    bc.tok = tok;
     zoo_batcher *b = zoo_batcher_new(data, &bc);
     if (!b) fail(r, "%s data: %s", eval ? "validation" : "training", zoo_error_message());
     return b;
@@ -562,7 +564,8 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         }
     }
     const char *tokenizer = ck ? ck->tokenizer : init ? init->tokenizer : NULL;
-    r.data = zoo_data_load(r.config, r.registry, tokenizer, r.plugin->plugin->objective);
+    r.data = zoo_data_load(r.config, r.registry, tokenizer, r.plugin->plugin->objective,
+                           zoo_plugin_token_bytes(r.plugin->plugin) > 0);
     if (!r.data) {
         fail(&r, "%s", zoo_error_message());
         goto done;

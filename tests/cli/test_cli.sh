@@ -29,14 +29,14 @@ expect() {
 registry() { # registry FILE NAME LIBRARY [EXTRA_FIELDS]
     cat >"$1" <<JSON
 {"format": 1, "plugins": [{"name": "$2", "version": "1.0.0", "summary": "a bigram table for the loader tests",
-  "library": "$3", "abi": "1.2"${4:-}}]}
+  "library": "$3", "abi": "1.3"${4:-}}]}
 JSON
 }
 
 # --- help and version: every command has --help
 expect 0 "usage: zoo" "$zoo" --help
 expect 2 "usage: zoo" "$zoo"
-expect 0 "plugin ABI 1.2" "$zoo" --version
+expect 0 "plugin ABI 1.3" "$zoo" --version
 for c in list info forward call registry check-plugin; do
     expect 0 "usage: zoo $c" "$zoo" "$c" --help
 done
@@ -61,14 +61,14 @@ expect 0 "^  --json   print a JSON object" "$zoo" list --help
 # --- list: registry-level errors without opening anything
 good="$tmp/good.json"
 registry "$good" good "$fixtures/good.so" ', "exports": [{"name": "vocab", "symbol": "fixture_vocab", "returns": "int64", "args": ["model"]}]'
-expect 0 "^good  *1.0.0  *1.2" "$zoo" list --registry "$good"
+expect 0 "^good  *1.0.0  *1.3" "$zoo" list --registry "$good"
 expect 0 '"name":	"good"' "$zoo" list --registry "$good" --json
 printf '{"format": 1, "plugins": [' >"$tmp/broken.json"
 expect 0 "broken.json:1:27: malformed JSON: unexpected end" "$zoo" list --registry "$tmp/broken.json" --registry "$good"
 expect 1 "broken.json:1:27: malformed JSON: unexpected end" "$zoo" list --check --registry "$tmp/broken.json"
 registry "$tmp/wrong.json" wrong_major "$fixtures/wrong_major.so"
 expect 0 "^wrong_major" "$zoo" list --registry "$tmp/wrong.json"
-expect 1 "was built for ABI 2.0, this host supports 1.0 to 1.2" "$zoo" list --check --registry "$tmp/wrong.json"
+expect 1 "was built for ABI 2.0, this host supports 1.0 to 1.3" "$zoo" list --check --registry "$tmp/wrong.json"
 expect 0 "ok: library loads" "$zoo" list --check --registry "$good"
 ZOO_REGISTRY="$good" expect 0 "^good" "$zoo" list
 
@@ -150,7 +150,7 @@ cmp -s "$tmp/gone.json" "$tmp/gone.before" || { echo "FAIL: a failed pin changed
 # --- drop-in directory
 mkdir "$tmp/drop"
 cp "$fixtures/good.so" "$tmp/drop/good.so"
-echo '{"name": "good", "version": "2.0.0", "summary": "dropped in", "abi": "1.2"}' >"$tmp/drop/good.json"
+echo '{"name": "good", "version": "2.0.0", "summary": "dropped in", "abi": "1.3"}' >"$tmp/drop/good.json"
 ZOO_PLUGIN_PATH="$tmp/drop" expect 0 "^good  *2.0.0" "$zoo" list
 ZOO_PLUGIN_PATH="$tmp/drop" expect 0 "shadowed" "$zoo" list --registry "$good"
 

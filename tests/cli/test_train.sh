@@ -148,7 +148,7 @@ head -c 128 "$tmp/m.npy" | grep -aq "'shape': ([0-9]*,)" || fail "embed --pool m
 # --- fill-mask, with a fixture plugin that is a (bigram-like) masked LM
 cat >"$tmp/masked-registry.json" <<JSON
 {"format": 1, "plugins": [{"name": "masked", "version": "1.0.0", "summary": "a bigram table for the loader tests",
-  "library": "$build/tests/fixtures/masked.so", "abi": "1.2"}]}
+  "library": "$build/tests/fixtures/masked.so", "abi": "1.3"}]}
 JSON
 sed 's/"plugin": "bigram"/"plugin": "masked"/' "$tmp/run.json" >"$tmp/masked.json"
 expect 0 "" "$zoo" train "$tmp/masked.json" --out "$tmp/mlm" --quiet --registry "$tmp/masked-registry.json" \
@@ -170,7 +170,7 @@ expect 1 "^zoo generate: $tmp/mlm: plugin 'masked' cannot generate (it has no de
 # by its registry entry's "tokenizers", trains, reopens from the checkpoint, loads files, imports
 cat >"$tmp/bytes-registry.json" <<JSON
 {"format": 1, "plugins": [{"name": "bytes", "version": "1.0.0", "summary": "a bigram table for the loader tests",
-  "library": "$build/tests/fixtures/bytes.so", "abi": "1.2", "tokenizers": ["bytes"]}]}
+  "library": "$build/tests/fixtures/bytes.so", "abi": "1.3", "tokenizers": ["bytes"]}]}
 JSON
 breg="--registry $tmp/bytes-registry.json"
 expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/bytes" --quiet $breg --set data.tokenizer.type=bytes \
@@ -195,7 +195,7 @@ expect 1 "no plugin reads a tokenizer from this directory" "$zoo" tokenize "$tmp
 # seed, it is the same table, so it must give the text bigram's decode step gives.
 cat >"$tmp/windowed-registry.json" <<JSON
 {"format": 1, "plugins": [{"name": "windowed", "version": "1.0.0", "summary": "a bigram table for the loader tests",
-  "library": "$build/tests/fixtures/windowed.so", "abi": "1.2"}]}
+  "library": "$build/tests/fixtures/windowed.so", "abi": "1.3"}]}
 JSON
 sed 's/"plugin": "bigram"/"plugin": "windowed"/' "$tmp/run.json" >"$tmp/windowed.json"
 expect 0 "" "$zoo" train "$tmp/windowed.json" --out "$tmp/win" --quiet --registry "$tmp/windowed-registry.json"
@@ -495,6 +495,35 @@ if [ -f "$kjv" ]; then
 else
     echo "SKIP the KJV run: no data/kjv.txt, no ../shared/data/corpus/kjv.txt and no 'bible' to derive it"
 fi
+
+# --- token bytes (ABI 1.3): the fixture "chars" reads 16 bytes of each token's text, and its loss,
+# forward and embed refuse a batch where a position's bytes do not spell its token; an [UNK] must
+# come with its own word. One line in 15 has a word seen once, which min_count 2 cuts.
+cat >"$tmp/chars-registry.json" <<JSON
+{"format": 1, "plugins": [{"name": "chars", "version": "1.0.0", "summary": "a bigram table for the loader tests",
+  "library": "$build/tests/fixtures/chars.so", "abi": "1.3"}]}
+JSON
+creg="--registry $tmp/chars-registry.json"
+awk '{ print } NR % 15 == 0 { print "the lord Rare" NR "x said unto them" }' "$tmp/corpus.txt" >"$tmp/chars-corpus.txt"
+sed 's/"plugin": "bigram"/"plugin": "chars"/; s/corpus.txt/chars-corpus.txt/' "$tmp/run.json" >"$tmp/chars.json"
+expect 0 "" "$zoo" train "$tmp/chars.json" --out "$tmp/chars" --quiet $creg --set data.tokenizer.type=word \
+    --set data.tokenizer.min_count=2 --set train.steps=20
+grep -q '"unk_spelled": *[1-9]' "$tmp/chars/metrics.jsonl" || fail "chars: no [UNK] position was spelled"
+expect 0 "perplexity" "$zoo" eval "$tmp/chars" --data "$tmp/chars-corpus.txt" $creg
+expect 0 "" "$zoo" embed "$tmp/chars" --text "the Zyzzyva lord" --out "$tmp/chars.npy" $creg
+# the last two rows of the [1,3,16] floats: "Zyzzyva" (not in the vocabulary) and "lord"
+[ "$(tail -c 128 "$tmp/chars.npy" | od -An -v -t f4 -w64 | awk '{ for (i = 1; i <= NF; i++) printf "%d ", $i; print "" }')" = \
+"90 121 122 122 121 118 97 -1 -1 -1 -1 -1 -1 -1 -1 -1 
+108 111 114 100 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 " ] || fail "chars: embed's bytes do not spell 'Zyzzyva lord'"
+printf '2 3 4\n5 6 7\n' >"$tmp/chars-ids"
+expect 0 "" "$zoo" forward "$tmp/chars" --ids "$tmp/chars-ids" --out "$tmp/chars-logits.npy" $creg
+expect 0 "^# chars 1.0.0: [0-9]* passed, 0 failed" "$zoo" check-plugin chars $creg
+# finetune and classify on text with a word the vocabulary lacks, in windows with padding
+sed 's/ god / Godzilla /' "$tmp/ft-train.txt" >"$tmp/chars-ft.txt"
+sed 's/"base": "bert"/"base": "chars"/; s/ft-train.txt/chars-ft.txt/' "$tmp/ft.json" >"$tmp/chars-ft.json"
+expect 0 "^held-out accuracy" "$zoo" finetune "$tmp/chars-ft.json" --out "$tmp/chars-ft" --set train.epochs=2 $creg
+expect 0 "^[a-z]* ([01]\.[0-9]*)$" "$zoo" classify "$tmp/chars-ft" --text "Godzilla lord" --top 1 $creg
+expect 0 '"generated": ' "$zoo" generate "$tmp/chars" --prompt "the Godzilla lord" --max-new-tokens 4 --json $creg
 
 if [ "$failures" -gt 0 ]; then
     echo "$failures training check(s) failed" >&2

@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 #define ZOO_ABI_MAJOR 1
-#define ZOO_ABI_MINOR 2
+#define ZOO_ABI_MINOR 3
 
 /* The name of the one symbol a plugin exports. */
 #define ZOO_PLUGIN_ENTRY "zoo_plugin_entry"
@@ -74,6 +74,22 @@ typedef struct zoo_batch {
     const int32_t *mask;    /* [B,T] 1 = real token, 0 = padding */
     const int32_t *types;   /* [B,T] segment (token type) ids */
     const int32_t *labels;  /* [B] per-sequence labels (next sentence, classes) */
+
+    /* --- ABI 1.3: only for a plugin whose descriptor asks (token_bytes > 0);
+     * read them only when size covers them, and NULL otherwise --------- */
+
+    /* [B,T,W] the UTF-8 bytes (0..255) of each position's token, truncated
+     * to W bytes and padded with -1; W = the descriptor's token_bytes. The
+     * bytes are the token's original text wherever the host has it: a word
+     * encoded to [UNK] comes with its own bytes, a lowercasing tokenizer's
+     * word with its case as written. Where the host has no text for a
+     * token (a token it inserts: [CLS], [SEP]; one the masked LM replaces:
+     * [MASK] or a random token; ids read from a file; a tokenizer type that
+     * cannot say where its tokens are) they are the bytes of the token's
+     * vocabulary string, and all -1 when there is no tokenizer. Padding
+     * positions (mask 0) are all -1. */
+    const int32_t *token_bytes;
+    int64_t W; /* bytes per position in token_bytes */
 } zoo_batch;
 
 /* The target value that takes no loss. */
@@ -211,6 +227,16 @@ typedef struct zoo_plugin {
      * already has is refused at load. The host unloads the plugin only when
      * no tokenizer of its types is alive. */
     const struct zoo_tokenizer_def *const *tokenizers; /* zoo/tokenizer_type.h */
+
+    /* --- ABI 1.3 ------------------------------------------------------ */
+
+    /* How many bytes of each token's text the plugin reads (zoo_batch's
+     * token_bytes, W = this), 0 for none. A model that reads characters (a
+     * character-level word encoder, which must see words outside its
+     * vocabulary) asks here; the host then fills token_bytes in every
+     * batch it builds from text, and pays nothing for plugins that do not
+     * ask. At most 1024. */
+    int32_t token_bytes;
 } zoo_plugin;
 
 typedef const zoo_plugin *(*zoo_plugin_entry_fn)(void);

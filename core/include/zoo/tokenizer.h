@@ -181,6 +181,43 @@ ZOO_API void zoo_tokenizer_free(zoo_tokenizer *t); /* NULL is ignored */
 ZOO_API int zoo_tokenizer_encode(const zoo_tokenizer *t, const char *text, size_t len,
                                  zoo_ids *out);
 
+/* Where each token of an encoding came from: bytes [begin, end) of the text
+ * given to zoo_tokenizer_encode_spans, or begin = end = -1 when the token
+ * has no place in the text of its own (a type that cannot tell). */
+typedef struct zoo_span {
+    int64_t begin, end;
+} zoo_span;
+
+/* A growing buffer of spans, as zoo_ids: start from {0}, release with zoo_spans_free. */
+typedef struct zoo_spans {
+    zoo_span *spans;
+    int64_t count, cap;
+} zoo_spans;
+
+ZOO_API int zoo_spans_reserve(zoo_spans *spans, int64_t extra);
+ZOO_API void zoo_spans_free(zoo_spans *spans);
+
+static inline int zoo_spans_push(zoo_spans *spans, int64_t begin, int64_t end) {
+    if (spans->count == spans->cap) {
+        int st = zoo_spans_reserve(spans, 1);
+        if (st != ZOO_OK) return st;
+    }
+    spans->spans[spans->count++] = (zoo_span){begin, end};
+    return ZOO_OK;
+}
+
+/* zoo_tokenizer_encode that also appends, for each id it appends to out, the
+ * span of the text it encodes (the same ids as zoo_tokenizer_encode). For a
+ * word that has no id and encodes to [UNK], the span is the word's own
+ * bytes: a caller keeps the characters the vocabulary lost. "word" spans the
+ * word as written (before lowercasing), "char" its code point's bytes; a
+ * type without the encode_spans operation (zoo/tokenizer_type.h) gives
+ * {-1, -1} for every token, and a caller falls back to the token's
+ * vocabulary string. Errors as for zoo_tokenizer_encode; on failure neither
+ * out->count nor spans->count changes. */
+ZOO_API int zoo_tokenizer_encode_spans(const zoo_tokenizer *t, const char *text, size_t len,
+                                       zoo_ids *out, zoo_spans *spans);
+
 /* zoo_tokenizer_encode, except that the strings of the tokenizer's special
  * tokens (those holding a role: "<|endoftext|>", "[MASK]") written in the
  * text become those tokens, the longest first where two start at the same

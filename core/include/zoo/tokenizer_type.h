@@ -82,6 +82,12 @@ typedef struct zoo_tokenizer_ops {
     void (*free)(void *state);
     /* Optional: training counts, or -1 (id in range). */
     int64_t (*count)(const zoo_tokenizer *t, int32_t id);
+    /* Optional (libzoo 0.2, plugin ABI 1.3): encode, appending as well one
+     * span of text per id appended (zoo_tokenizer_encode_spans,
+     * zoo_spans_push); the wrapper refuses a result with another number of
+     * spans than ids. Absent: the wrapper encodes and gives {-1, -1} spans. */
+    int (*encode_spans)(const zoo_tokenizer *t, const char *text, size_t len, zoo_ids *out,
+                        zoo_spans *spans);
 } zoo_tokenizer_ops;
 
 /* A type: its name and how its tokenizers are made. The built-in types have

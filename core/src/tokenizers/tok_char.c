@@ -50,12 +50,16 @@ static inline utf8proc_ssize_t next_cp(const unsigned char *s, size_t len, size_
     return utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i < 4 ? len - i : 4), cp);
 }
 
-static int char_encode(const zoo_tokenizer *t, const char *text, size_t len, zoo_ids *out) {
+/* Encodes text; with spans, each code point's bytes as well. */
+static int char_encode_into(const zoo_tokenizer *t, const char *text, size_t len, zoo_ids *out,
+                            zoo_spans *spans) {
     const char_state *s = zoo_tokenizer_state(t);
     const unsigned char *u = (const unsigned char *)text;
     int32_t unk = zoo_tokenizer_special(t, ZOO_TOK_UNK);
     int st = zoo_ids_reserve(out, (int64_t)len); /* never more tokens than bytes */
+    if (st == ZOO_OK && spans) st = zoo_spans_reserve(spans, (int64_t)len);
     if (st != ZOO_OK) return st;
+    zoo_span *sp = spans ? spans->spans + spans->count : NULL;
     int32_t *ids = out->ids + out->count;
     for (size_t i = 0; i < len;) {
         utf8proc_int32_t cp;
@@ -71,10 +75,21 @@ static int char_encode(const zoo_tokenizer *t, const char *text, size_t len, zoo
                              "vocabulary, and there is no [UNK]",
                              (unsigned)cp, (int)k, text + i, i);
         *ids++ = id;
+        if (sp) *sp++ = (zoo_span){(int64_t)i, (int64_t)(i + (size_t)k)};
         i += (size_t)k;
     }
     out->count = ids - out->ids;
+    if (sp) spans->count = sp - spans->spans;
     return ZOO_OK;
+}
+
+static int char_encode(const zoo_tokenizer *t, const char *text, size_t len, zoo_ids *out) {
+    return char_encode_into(t, text, len, out, NULL);
+}
+
+static int char_encode_spans(const zoo_tokenizer *t, const char *text, size_t len, zoo_ids *out,
+                             zoo_spans *spans) {
+    return char_encode_into(t, text, len, out, spans);
 }
 
 static char *char_decode(const zoo_tokenizer *t, const int32_t *ids, int64_t n, size_t *len) {
@@ -147,6 +162,7 @@ static const zoo_tokenizer_ops char_ops = {
     .to_json = char_to_json,
     .free = char_free,
     .count = char_count,
+    .encode_spans = char_encode_spans,
 };
 
 /* A tokenizer over the given special strings and sorted code points; takes

@@ -124,7 +124,9 @@ static bool special_of_tokenizer(const void *t, int32_t id) {
     return zoo_tokenizer_is_special(t, id);
 }
 
-static int word_encode(const zoo_tokenizer *t, const char *text, size_t len, zoo_ids *out) {
+/* Encodes text; with spans, each word's raw bytes as well. */
+static int word_encode_into(const zoo_tokenizer *t, const char *text, size_t len, zoo_ids *out,
+                            zoo_spans *spans) {
     const word_state *s = zoo_tokenizer_state(t);
     int32_t unk = zoo_tokenizer_special(t, ZOO_TOK_UNK);
     scanner sc = {.s = (const unsigned char *)text,
@@ -143,9 +145,21 @@ static int word_encode(const zoo_tokenizer *t, const char *text, size_t len, zoo
             break;
         }
         if ((r = zoo_ids_push(out, id)) != ZOO_OK) break;
+        if (spans && (r = zoo_spans_push(spans, (int64_t)w.offset,
+                                         (int64_t)(w.offset + w.raw_len))) != ZOO_OK)
+            break;
     }
     free(sc.buf);
     return r;
+}
+
+static int word_encode(const zoo_tokenizer *t, const char *text, size_t len, zoo_ids *out) {
+    return word_encode_into(t, text, len, out, NULL);
+}
+
+static int word_encode_spans(const zoo_tokenizer *t, const char *text, size_t len, zoo_ids *out,
+                             zoo_spans *spans) {
+    return word_encode_into(t, text, len, out, spans);
 }
 
 static char *word_decode(const zoo_tokenizer *t, const int32_t *ids, int64_t n, size_t *len) {
@@ -227,6 +241,7 @@ static const zoo_tokenizer_ops word_ops = {
     .to_json = word_to_json,
     .free = word_free,
     .count = word_count,
+    .encode_spans = word_encode_spans,
 };
 
 /* ---- training ----------------------------------------------------------- */

@@ -37,6 +37,27 @@ int zoo_ids_reserve(zoo_ids *ids, int64_t extra) {
     return ZOO_OK;
 }
 
+int zoo_spans_reserve(zoo_spans *spans, int64_t extra) {
+    if (extra < 0 || spans->count > INT64_MAX / 32 - extra)
+        return zoo_error(ZOO_ERR_ARG, "zoo_spans: cannot grow by %lld", (long long)extra);
+    int64_t need = spans->count + extra;
+    if (need <= spans->cap) return ZOO_OK;
+    int64_t cap = spans->cap ? spans->cap : 1024;
+    while (cap < need) cap *= 2;
+    zoo_span *grown = realloc(spans->spans, (size_t)cap * sizeof *grown);
+    if (!grown)
+        return zoo_error(ZOO_ERR_NOMEM, "zoo_spans: no memory for %lld spans", (long long)cap);
+    spans->spans = grown;
+    spans->cap = cap;
+    return ZOO_OK;
+}
+
+void zoo_spans_free(zoo_spans *spans) {
+    free(spans->spans);
+    spans->spans = NULL;
+    spans->count = spans->cap = 0;
+}
+
 void zoo_ids_free(zoo_ids *ids) {
     free(ids->ids);
     ids->ids = NULL;
@@ -120,6 +141,30 @@ int zoo_tokenizer_encode(const zoo_tokenizer *t, const char *text, size_t len, z
     int64_t before = out->count;
     int st = t->ops.encode(t, text ? text : "", len, out);
     if (st != ZOO_OK) out->count = before;
+    return st;
+}
+
+int zoo_tokenizer_encode_spans(const zoo_tokenizer *t, const char *text, size_t len, zoo_ids *out,
+                               zoo_spans *spans) {
+    if (!text && len > 0) return zoo_error(ZOO_ERR_ARG, "tokenizer: text is NULL");
+    if (!spans) return zoo_error(ZOO_ERR_ARG, "tokenizer: spans is NULL");
+    int64_t before = out->count, spans_before = spans->count;
+    int st;
+    if (t->ops.encode_spans) {
+        st = t->ops.encode_spans(t, text ? text : "", len, out, spans);
+        if (st == ZOO_OK && spans->count - spans_before != out->count - before)
+            st = zoo_error(ZOO_ERR_STATE,
+                           "tokenizer '%s': encode_spans gave %lld spans for %lld ids", t->ops.type,
+                           (long long)(spans->count - spans_before),
+                           (long long)(out->count - before));
+    } else {
+        /* the type cannot tell where its tokens are: none has a place */
+        st = t->ops.encode(t, text ? text : "", len, out);
+        if (st == ZOO_OK) st = zoo_spans_reserve(spans, out->count - before);
+        for (int64_t i = before; st == ZOO_OK && i < out->count; i++)
+            spans->spans[spans->count++] = (zoo_span){-1, -1};
+    }
+    if (st != ZOO_OK) out->count = before, spans->count = spans_before;
     return st;
 }
 
