@@ -151,8 +151,9 @@ static const zoo_option OPTIONS[] = {
     {"--text-file", ZOO_OPT_PATH, offsetof(generate_args, text_file), .value = "FILE"},
     {"--max-new-tokens", ZOO_OPT_INT, offsetof(generate_args, max_new), .value = "N", .def = "100",
      ZOO_OPT_MIN(1),
-     .help = "tokens to add (default 100); generation stops earlier at an end token,\n"
-             "or at the model's context (block_size), which it does not slide past"},
+     .help = "tokens to add (default 100); generation stops earlier at an end token, or,\n"
+             "with a decode step, at the model's context (block_size); without one it\n"
+             "runs forward over the last block_size tokens and slides past it"},
     {"--temperature", ZOO_OPT_FLOAT, offsetof(generate_args, temperature), .value = "T", .def = "1",
      ZOO_OPT_MIN(0), .help = "0 is greedy; higher is more random (default 1)"},
     {"--top-k", ZOO_OPT_INT, offsetof(generate_args, top_k), .value = "K", ZOO_OPT_MIN(0),
@@ -251,7 +252,8 @@ const zoo_command zoo_cmd_generate = {
     .opts_size = sizeof(generate_args),
     .usage = "zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] "
              "[--top-p P] [--seed S] [--json]",
-    .summary = "generate text from a prompt with a model that has a decode step (GPT, bigram)",
+    .summary = "generate text from a prompt with a causal language model (its decode step, or "
+               "repeated forward)",
     .json_help = "{\"text\", \"generated\", \"ids\", \"prompt_tokens\"} at the end, instead of\n"
                  "the text streamed as it is produced",
 };
