@@ -60,7 +60,8 @@ void zoo_cli_common_help(FILE *f) {
     zoo_options_print_help(f, tables);
 }
 
-void zoo_command_help(FILE *f, const zoo_command *c) {
+/* c's --help text. */
+static void command_help(FILE *f, const zoo_command *c) {
     const zoo_option json[] = {{"--json", ZOO_OPT_FLAG, .help = c->json_help}, {0}};
     const zoo_option *tables[] = {c->options, json, NULL};
     if (c->usage) {
@@ -93,7 +94,7 @@ int zoo_command_invoke(const zoo_cli *cli, const zoo_command *c, int argc, char 
     void *outs[] = {opts, &common};
     int parsed = zoo_options_parse(tables, outs, c->name, argc, argv), status = 0;
     if (common.help || (parsed != ZOO_OK && asks_for_help(argc, argv))) /* help wins */
-        zoo_command_help(stdout, c);
+        command_help(stdout, c);
     else if (parsed != ZOO_OK)
         status = zoo_cli_usage(&sub, "%s", zoo_error_message());
     else if (sub.n_registry_files + common.n_registry_files > 32)

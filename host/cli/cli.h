@@ -52,8 +52,6 @@ extern const zoo_command zoo_cmd_list, zoo_cmd_info, zoo_cmd_call, zoo_cmd_regis
  * when the rest of argv is wrong; a usage error is printed as "zoo COMMAND:
  * message". Returns the exit status. */
 int zoo_command_invoke(const zoo_cli *cli, const zoo_command *c, int argc, char **argv);
-/* c's --help text. */
-void zoo_command_help(FILE *f, const zoo_command *c);
 /* The options every command takes, one per line, for zoo --help. */
 void zoo_cli_common_help(FILE *f);
 

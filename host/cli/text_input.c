@@ -31,8 +31,10 @@ static int push_inserted(zoo_ids *ids, zoo_spans *spans, int32_t id) {
     return st;
 }
 
-int zoo_encode_for_model(const zoo_cli *cli, const zoo_tokenizer *tok, const char *text, size_t len,
-                         bool masks, zoo_ids *ids, zoo_spans *spans) {
+/* Appends text's ids, and when spans is not NULL each token's span in text
+ * ({-1, -1} for the tokens added). */
+static int encode_for_model(const zoo_cli *cli, const zoo_tokenizer *tok, const char *text,
+                            size_t len, bool masks, zoo_ids *ids, zoo_spans *spans) {
     int32_t cls = zoo_tokenizer_special(tok, ZOO_TOK_CLS),
             sep = zoo_tokenizer_special(tok, ZOO_TOK_SEP);
     int32_t mask = zoo_tokenizer_special(tok, ZOO_TOK_MASK);
@@ -64,10 +66,10 @@ int zoo_encode_for_model(const zoo_cli *cli, const zoo_tokenizer *tok, const cha
 int zoo_encode_with_bytes(const zoo_cli *cli, const zoo_tokenizer *tok, const char *text,
                           size_t len, bool masks, int32_t W, zoo_ids *ids, int32_t **bytes) {
     *bytes = NULL;
-    if (W <= 0) return zoo_encode_for_model(cli, tok, text, len, masks, ids, NULL);
+    if (W <= 0) return encode_for_model(cli, tok, text, len, masks, ids, NULL);
     zoo_spans spans = {0};
     int64_t first = ids->count;
-    int status = zoo_encode_for_model(cli, tok, text, len, masks, ids, &spans);
+    int status = encode_for_model(cli, tok, text, len, masks, ids, &spans);
     int64_t n = ids->count - first;
     if (!status && !(*bytes = malloc((size_t)((n ? n : 1) * W) * sizeof **bytes)))
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory for token bytes");

@@ -28,17 +28,12 @@ int zoo_text_input_load(const zoo_cli *cli, zoo_text_input *in);
 void zoo_text_input_free(zoo_text_input *in);
 
 /* Encodes text for a model: wrapped in [CLS] [SEP] when the tokenizer has
- * both, and with masks, each literal "[MASK]" becoming the mask token.
- * Appends to ids and, when spans is not NULL, each token's span in text
- * ({-1, -1} for the tokens added); prints the error and returns an exit
- * status on failure. */
-int zoo_encode_for_model(const zoo_cli *cli, const zoo_tokenizer *tok, const char *text, size_t len,
-                         bool masks, zoo_ids *ids, zoo_spans *spans);
-
-/* zoo_encode_for_model for a plugin that reads W > 0 token bytes: also
- * their bytes [n,W] for the n ids appended, from malloc in *bytes, as a
- * batch carries them (zoo_token_bytes_fill: the text's, the vocabulary
- * string of a token added). W = 0: ids only, *bytes NULL. */
+ * both, and with masks, each literal "[MASK]" becoming the mask token;
+ * appends to ids. For a plugin that reads W > 0 token bytes, also their
+ * bytes [n,W] for the n ids appended, from malloc in *bytes, as a batch
+ * carries them (zoo_token_bytes_fill: the text's, the vocabulary string of a
+ * token added); W = 0: ids only, *bytes NULL. Prints the error and returns an
+ * exit status on failure. */
 int zoo_encode_with_bytes(const zoo_cli *cli, const zoo_tokenizer *tok, const char *text,
                           size_t len, bool masks, int32_t W, zoo_ids *ids, int32_t **bytes);
 

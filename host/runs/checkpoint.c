@@ -63,7 +63,9 @@ static int parse_rng(const char *text, zoo_rng *rng) {
     return 0;
 }
 
-char *zoo_checkpoint_resolve(const char *model) {
+/* The checkpoint to use for MODEL: a file as it is, a directory's
+ * latest.safetensors. From malloc. */
+static char *checkpoint_resolve(const char *model) {
     struct stat st;
     if (stat(model, &st) == 0 && S_ISDIR(st.st_mode)) {
         char *path = NULL;
@@ -75,7 +77,7 @@ char *zoo_checkpoint_resolve(const char *model) {
 
 int zoo_checkpoint_open(const char *model, zoo_checkpoint **out) {
     *out = NULL;
-    char *path = zoo_checkpoint_resolve(model);
+    char *path = checkpoint_resolve(model);
     if (!path) return zoo_error(ZOO_ERR_NOMEM, "out of memory");
     zoo_st_file *f = NULL;
     int st = zoo_st_open(path, &f);

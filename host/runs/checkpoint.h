@@ -44,8 +44,5 @@ void zoo_checkpoint_close(zoo_checkpoint *ck);
  * with the same shape) and, with_optim, the optimizer state that is there. */
 int zoo_checkpoint_load_params(const zoo_checkpoint *ck, zoo_params *params, bool with_optim);
 
-/* The checkpoint to use for MODEL: a file as it is, a directory's
- * latest.safetensors. From malloc. */
-char *zoo_checkpoint_resolve(const char *model);
 
 #endif

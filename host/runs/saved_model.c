@@ -69,6 +69,16 @@ static int find_importer(const zoo_registry *r, const char *dir, zoo_loaded **pl
     return ZOO_ERR_NOTFOUND;
 }
 
+static void saved_model_close(zoo_saved_model *m) {
+    zoo_host_model_destroy(m->model);
+    zoo_tokenizer_free(m->tokenizer); /* before the plugins that hold its type's code */
+    zoo_plugin_unload(m->plugin);
+    zoo_plugin_unload(m->tokenizer_plugin);
+    zoo_config_free(m->config);
+    zoo_checkpoint_close(m->checkpoint);
+    memset(m, 0, sizeof *m);
+}
+
 static int open_hf(const zoo_cli *cli, const zoo_registry *r, const char *dir,
                    zoo_saved_model *out) {
     zoo_hparams *hp = NULL;
@@ -103,14 +113,18 @@ static int open_hf(const zoo_cli *cli, const zoo_registry *r, const char *dir,
              ZOO_OK)
         st = out->plugin->plugin->ops->import_weights(out->model->model, out->model->params, dir);
     if (st) {
-        zoo_saved_model_close(out);
+        saved_model_close(out);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     }
     return ZOO_OK;
 }
 
-int zoo_saved_model_open(const zoo_cli *cli, const zoo_registry *r, const char *model,
-                         zoo_saved_model *out) {
+/* MODEL with the plugins of r. A HuggingFace-style directory is imported by
+ * the first plugin whose import_config accepts its config.json, its tokenizer
+ * by that plugin's import_tokenizer (none when it has none or finds none).
+ * Prints its own error; ZOO_OK or an exit status. */
+static int saved_model_open(const zoo_cli *cli, const zoo_registry *r, const char *model,
+                            zoo_saved_model *out) {
     memset(out, 0, sizeof *out);
     if (is_hf_directory(model)) return open_hf(cli, r, model, out);
     zoo_hparams *hp = NULL;
@@ -119,11 +133,11 @@ int zoo_saved_model_open(const zoo_cli *cli, const zoo_registry *r, const char *
     if (!st && !(out->config = zoo_config_parse(ck->config, "zoo.config", ck->path, NULL, 0)))
         st = zoo_error(ZOO_ERR_FORMAT, "%s: zoo.config: %s", ck->path, zoo_error_message());
     if (st) {
-        zoo_saved_model_close(out);
+        saved_model_close(out);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     }
     if (!(out->plugin = zoo_cli_load_plugin(cli, r, ck->plugin))) {
-        zoo_saved_model_close(out);
+        saved_model_close(out);
         return ZOO_EXIT_FAILURE;
     }
     const zoo_plugin *d = out->plugin->plugin;
@@ -140,20 +154,10 @@ int zoo_saved_model_open(const zoo_cli *cli, const zoo_registry *r, const char *
         hp = NULL; /* the model took it (and freed it on failure) */
     if (st) {
         if (!out->model) zoo_hparams_free(hp);
-        zoo_saved_model_close(out);
+        saved_model_close(out);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     }
     return ZOO_OK;
-}
-
-void zoo_saved_model_close(zoo_saved_model *m) {
-    zoo_host_model_destroy(m->model);
-    zoo_tokenizer_free(m->tokenizer); /* before the plugins that hold its type's code */
-    zoo_plugin_unload(m->plugin);
-    zoo_plugin_unload(m->tokenizer_plugin);
-    zoo_config_free(m->config);
-    zoo_checkpoint_close(m->checkpoint);
-    memset(m, 0, sizeof *m);
 }
 
 /* The first of `needs` the model lacks, as the end of a sentence; NULL when it has them all. */
@@ -185,7 +189,7 @@ int zoo_cli_open_model(const zoo_cli *cli, const char *model, unsigned needs,
     memset(out, 0, sizeof *out);
     zoo_registry *r = zoo_cli_registry(cli);
     if (!r) return ZOO_EXIT_FAILURE;
-    int status = zoo_saved_model_open(cli, r, model, out);
+    int status = saved_model_open(cli, r, model, out);
     if (status) {
         zoo_registry_free(r);
         return status;
@@ -201,7 +205,7 @@ int zoo_cli_open_model(const zoo_cli *cli, const char *model, unsigned needs,
 
 void zoo_cli_close_model(zoo_saved_model *m) {
     zoo_registry *r = m->registry; /* after the plugins loaded from its entries */
-    zoo_saved_model_close(m);
+    saved_model_close(m);
     zoo_registry_free(r);
 }
 
@@ -213,7 +217,7 @@ int zoo_foreign_tokenizer_open(const zoo_cli *cli, const zoo_registry *r, const 
     zoo_loaded *p = NULL;
     int st = is_hf_directory(dir) ? find_importer(r, dir, &p, &hp) : ZOO_ERR_NOTFOUND;
     zoo_hparams_free(hp);
-    if (st == ZOO_OK) { /* the model's own plugin first, as zoo_saved_model_open asks it */
+    if (st == ZOO_OK) { /* the model's own plugin first, as saved_model_open asks it */
         st = zoo_plugin_import_tokenizer(p, dir, tok);
         if (st == ZOO_OK) {
             *plugin = p;

@@ -31,7 +31,7 @@ enum {
 
 /* How every command opens MODEL (a checkpoint, run directory or HuggingFace
  * directory): the registry of the command line (zoo_cli_registry), the
- * model (zoo_saved_model_open), then what `needs` asks, checked in the
+ * model, then what `needs` asks, checked in the
  * order above but capabilities first, each missing one refused with one
  * line that starts with MODEL and says what the model lacks:
  *   runs/a: plugin 'bigram' cannot fill masks (it is not a masked language model)
@@ -50,17 +50,9 @@ bool zoo_is_checkpoint_path(const char *model);
  * latest.safetensors): a foreign checkpoint, or tokenizer files alone. */
 bool zoo_is_foreign_directory(const char *path);
 
-/* Opens MODEL with the plugins of r. A HuggingFace-style directory is
- * imported by the first plugin whose import_config accepts its config.json,
- * its tokenizer by that plugin's import_tokenizer (none when it has none or
- * finds none). Prints its own error; ZOO_OK or an exit status. */
-int zoo_saved_model_open(const zoo_cli *cli, const zoo_registry *r, const char *model,
-                         zoo_saved_model *out);
-void zoo_saved_model_close(zoo_saved_model *m);
-
 /* The tokenizer of a foreign directory alone, without its weights (zoo
  * tokenize): imported by the plugin that imports the directory's
- * config.json, as zoo_saved_model_open would; without one (or when that
+ * config.json, as opening the model would; without one (or when that
  * plugin finds no tokenizer), by the first plugin of r whose import_tokenizer
  * reads the directory (tokenizer files alone: vocab.json + merges.txt,
  * vocab.txt). *plugin is that plugin: unload it after freeing *tok. Prints
