@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "elmo_model.h"
+#include "elmo_softmax.h"
 
 static const zoo_hparam_spec elmo_hparams[] = {
     {.name = "vocab_size",
@@ -155,8 +156,8 @@ static bool create_params(zoo_model *m, zoo_params *params, zoo_rng *rng, float 
     bool ok = (m->char_embed = P("char_embed", 0, 1.0f, 0, ELMO_N_CHARS, E)) != NULL;
     for (int i = 0; ok && i < m->n_filters; i++) {
         snprintf(name, sizeof name, "cnn.%d.weight", i);
-        m->cnn_w[i] = P(name, 0, fan_in_std(init_std, m->widths[i] * E), 0, m->counts[i],
-                        m->widths[i], E);
+        m->cnn_w[i] =
+            P(name, 0, fan_in_std(init_std, m->widths[i] * E), 0, m->counts[i], m->widths[i], E);
         snprintf(name, sizeof name, "cnn.%d.bias", i);
         m->cnn_b[i] = P(name, nd, -1, 0, m->counts[i]);
         ok = m->cnn_w[i] && m->cnn_b[i];
@@ -233,7 +234,11 @@ static int elmo_create(const zoo_hparams *hp, zoo_params *params, zoo_rng *rng, 
     return ZOO_OK;
 }
 
-static void elmo_destroy(zoo_model *m) { free(m); }
+static void elmo_destroy(zoo_model *m) {
+    if (!m) return;
+    elmo_softmax_free(m);
+    free(m);
+}
 
 static int elmo_set_tokenizer(zoo_model *m, const zoo_tokenizer *tok) {
     m->tok = tok;
@@ -272,4 +277,6 @@ static const zoo_plugin elmo_plugin = {
     .token_bytes = 254, /* max_characters_per_token (at most 256) less the two marks */
 };
 
-ZOO_PLUGIN_EXPORT const zoo_plugin *zoo_plugin_entry(void) { return &elmo_plugin; }
+ZOO_PLUGIN_EXPORT const zoo_plugin *zoo_plugin_entry(void) {
+    return &elmo_plugin;
+}

@@ -38,6 +38,10 @@ enum {
     ELMO_N_CHARS = 261,
 };
 
+#ifndef ZOO_EMBED_ALL_LAYERS /* until zoo/plugin.h has it */
+#define ZOO_EMBED_ALL_LAYERS (-2)
+#endif
+
 #define ELMO_MAX_FILTERS 32
 #define ELMO_MAX_LAYERS 8
 
@@ -58,7 +62,8 @@ struct zoo_model {
     zoo_tensor *proj_w, *proj_b;
     elmo_lstm_layer lstm[2][ELMO_MAX_LAYERS]; /* [0] forward, [1] backward */
     zoo_tensor *softmax_w, *softmax_b;
-    const zoo_tokenizer *tok; /* for sampling by frequency; may be NULL */
+    const zoo_tokenizer *tok; /* its strings and corpus counts; may be NULL */
+    double *sample_cdf;       /* the sampled softmax's table, built on first use */
 };
 
 /* "1:32,2:32,3:64": the char-CNN's filter banks as width:count pairs.
