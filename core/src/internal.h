@@ -69,6 +69,20 @@ bool zoo_check_axis(zoo_graph *g, const char *op, const zoo_tensor *t, int *axis
  * on the thread count the user chose. */
 int zoo_cpu_count(void);
 
+/* C[M,N] (row stride ldc) = op(A) op(B) + beta C with op(A) [M,K] and op(B)
+ * [K,N] stored with row strides lda and ldb (0: packed): OpenBLAS sgemm,
+ * cut into bands shared out over the pool as zoo_matmul's products are (by
+ * the CPU count, so the result does not depend on the thread count). Every
+ * operator's product goes through here or zoo_gemm_grad: OpenBLAS itself
+ * runs single-threaded. */
+void zoo_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+              const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+/* The same for a weight's gradient, packed operands, whose K (the batch's
+ * rows) dwarfs M and N: split along K into parts summed in order, with
+ * scratch from g's arena. */
+void zoo_gemm_grad(zoo_graph *g, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+                   const float *A, const float *B, float beta, float *C);
+
 /* x[0..n) = 0, shared out over the pool when long. */
 void zoo_zero_floats(float *x, int64_t n);
 

@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "internal.h"
+#include "zoo/fastmath.h"
 
 /* --- conv1d_maxpool: out[n,f] = max_t (bias[f] + w[f] . x[n,t:t+K]) ---- */
 
@@ -112,15 +113,25 @@ static void highway_backward(zoo_graph *g, zoo_node *n) {
             dp[r * 2 * D + D + d] = gy * (xv[r * D + d] - h) * t * (1.0f - t);
             if (dx) dx[r * D + d] += gy * t; // the carry path
         }
-    if (dx)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)R, (int)D, (int)(2 * D), 1.0f,
-                    dp, (int)(2 * D), w->data, (int)D, 1.0f, dx, (int)D);
-    if (dw)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(2 * D), (int)D, (int)R, 1.0f, dp,
-                    (int)(2 * D), xv, (int)D, 1.0f, dw, (int)D);
+    if (dx) zoo_gemm(false, false, R, D, 2 * D, dp, 2 * D, w->data, D, 1.0f, dx, D);
+    if (dw) zoo_gemm_grad(g, true, false, 2 * D, D, R, dp, xv, 1.0f, dw);
     if (db)
         for (int64_t r = 0; r < R; r++)
             for (int64_t k = 0; k < 2 * D; k++) db[k] += dp[r * 2 * D + k];
+}
+
+/* p (R,2D) -> relu(p[:D]) | sigmoid(p[D:]) in place, and y = t*x + (1-t)*h. */
+ZOO_VECTOR_CLONES static void highway_gates(float *p, const float *x, float *y, int64_t R,
+                                            int64_t D) {
+    for (int64_t r = 0; r < R; r++) {
+        float *restrict ph = p + r * 2 * D, *restrict pt = ph + D, *restrict yr = y + r * D;
+        const float *restrict xr = x + r * D;
+        for (int64_t d = 0; d < D; d++) {
+            float h = ph[d] > 0 ? ph[d] : 0.0f, t = 1.0f / (1.0f + zoo_expf(-pt[d]));
+            ph[d] = h, pt[d] = t;
+            yr[d] = t * xr[d] + (1.0f - t) * h;
+        }
+    }
 }
 
 zoo_tensor *zoo_highway(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *bias) {
@@ -149,17 +160,8 @@ zoo_tensor *zoo_highway(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *
     if (bias)
         for (int64_t r = 0; r < R; r++)
             memcpy(p + r * 2 * D, bias->data, (size_t)(2 * D) * sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)R, (int)(2 * D), (int)D, 1.0f,
-                x->data, (int)D, w->data, (int)D, bias ? 1.0f : 0.0f, p, (int)(2 * D));
-    const float *xv = x->data;
-    float *y = out->data;
-    for (int64_t r = 0; r < R; r++)
-        for (int64_t d = 0; d < D; d++) {
-            float *ph = p + r * 2 * D + d, *pt = ph + D;
-            *ph = *ph > 0 ? *ph : 0.0f;
-            *pt = 1.0f / (1.0f + expf(-*pt));
-            y[r * D + d] = *pt * xv[r * D + d] + (1.0f - *pt) * *ph;
-        }
+    zoo_gemm(false, true, R, 2 * D, D, x->data, D, w->data, D, bias ? 1.0f : 0.0f, p, 2 * D);
+    highway_gates(p, x->data, out->data, R, D);
     if (zoo_wants_grad(g, x, w, bias, NULL)) {
         zoo_node *n = zoo_record(g, out, highway_backward, x, w, bias, NULL);
         if (!n) return NULL;

@@ -1,12 +1,13 @@
 /* LSTM (with the optional LSTMP projection and ELMo's clipping): forward and
  * backward through time side by side. The input half of every gate is one
- * sgemm over all B*T rows up front; only the recurrent half runs per step. */
-#include <cblas.h>
+ * product over all B*T rows up front; only the recurrent half runs per step.
+ * Every product is shared out over the pool (zoo_gemm), and the gates'
+ * nonlinearities are fastmath's, which the compiler vectorises: libm's
+ * tanhf and expf were a third of an ELMo forward. */
 #include <math.h>
 
 #include "internal.h"
-
-#undef I /* OpenBLAS's cblas.h pulls in <complex.h>; I is the input size here */
+#include "zoo/fastmath.h"
 
 /* What backward needs beyond the node's inputs (x, w_ih, w_hh, bias). */
 typedef struct lstm_saved {
@@ -21,7 +22,7 @@ typedef struct lstm_saved {
 } lstm_saved;
 
 static inline float sigmoidf(float x) {
-    return 1.0f / (1.0f + expf(-x));
+    return 1.0f / (1.0f + zoo_expf(-x));
 }
 
 /* Fails the graph unless t is float32 with exactly the shape [d0] or [d0,d1]. */
@@ -79,23 +80,25 @@ static bool lstm_check(zoo_graph *g, const zoo_tensor *x, const zoo_lstm_weights
 
 /* One step's cell update for every batch row. Row strides (ld*) let the
  * step's slices live inside the (B,T,...) buffers without copies. */
-static void lstm_cell_forward(float *h, int64_t ldh, float *c, float *tanh_c, int64_t ldtc,
-                              float *gates, const float *c_prev, int64_t ldcp, int64_t B, int64_t T,
-                              int64_t H, float cell_clip) {
+ZOO_VECTOR_CLONES static void lstm_cell_forward(float *h, int64_t ldh, float *c, float *tanh_c,
+                                                int64_t ldtc, float *gates, const float *c_prev,
+                                                int64_t ldcp, int64_t B, int64_t T, int64_t H,
+                                                float cell_clip) {
+    float clip = cell_clip > 0 ? cell_clip : INFINITY;
     for (int64_t b = 0; b < B; b++) {
-        float *gt = gates + b * T * 4 * H; // (4H) pre-activations in, activations out
-        float *ct = c + b * T * H;         // (H)
-        float *tc = tanh_c + b * ldtc;     // (H)
-        float *ht = h + b * ldh;           // (H)
-        const float *cp = c_prev ? c_prev + b * ldcp : NULL; // (H), NULL: zeros
+        float *restrict gt = gates + b * T * 4 * H; // (4H) pre-activations in, activations out
+        float *restrict ct = c + b * T * H;         // (H)
+        float *restrict tc = tanh_c + b * ldtc;     // (H)
+        float *restrict ht = h + b * ldh;           // (H)
+        const float *restrict cp = c_prev ? c_prev + b * ldcp : NULL; // (H), NULL: zeros
         for (int64_t j = 0; j < H; j++) {
             float i = sigmoidf(gt[j]), f = sigmoidf(gt[H + j]);
-            float gg = tanhf(gt[2 * H + j]), o = sigmoidf(gt[3 * H + j]);
+            float gg = zoo_tanhf(gt[2 * H + j]), o = sigmoidf(gt[3 * H + j]);
             float cv = i * gg + (cp ? f * cp[j] : 0.0f);
-            if (cell_clip > 0) cv = cv < -cell_clip ? -cell_clip : cv > cell_clip ? cell_clip : cv;
+            cv = cv < -clip ? -clip : cv > clip ? clip : cv;
             gt[j] = i, gt[H + j] = f, gt[2 * H + j] = gg, gt[3 * H + j] = o;
             ct[j] = cv;
-            tc[j] = tanhf(cv);
+            tc[j] = zoo_tanhf(cv);
             ht[j] = o * tc[j];
         }
     }
@@ -132,8 +135,8 @@ zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo
     if (bias)
         for (int64_t r = 0; r < B * T; r++)
             memcpy(gates + r * G4, bias, (size_t)G4 * sizeof(float));
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(B * T), (int)G4, (int)I, 1.0f,
-                x->data, (int)I, w->w_ih->data, (int)I, bias ? 1.0f : 0.0f, gates, (int)G4);
+    zoo_gemm(false, true, B * T, G4, I, x->data, I, w->w_ih->data, I, bias ? 1.0f : 0.0f, gates,
+             G4);
 
     const float *w_hh = w->w_hh->data; // (4H,P)
     for (int64_t s = 0; s < T; s++) {
@@ -144,8 +147,7 @@ zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo
         const float *c_prev = s > 0 ? c + tp * H : c0 ? c0->data : NULL;
         int64_t ldcp = s > 0 ? T * H : H;
         if (h_prev)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)G4, (int)P, 1.0f,
-                        h_prev, (int)ldhp, w_hh, (int)P, 1.0f, gates + t * G4, (int)(T * G4));
+            zoo_gemm(false, true, B, G4, P, h_prev, ldhp, w_hh, P, 1.0f, gates + t * G4, T * G4);
         int64_t kt = rec ? t : 0; // slice of the kept per-step buffers
         float *tc = tanh_c + kt * H;
         if (!w->w_proj) {
@@ -157,8 +159,7 @@ zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo
         lstm_cell_forward(hc, keep * H, c + t * H, tc, keep * H, gates + t * G4, c_prev, ldcp, B, T,
                           H, w->cell_clip);
         float *yt = y + t * P; // (B,P) with row stride T*P
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, (int)P, (int)H, 1.0f, hc,
-                    (int)(keep * H), w->w_proj->data, (int)H, 0.0f, yt, (int)(T * P));
+        zoo_gemm(false, true, B, P, H, hc, keep * H, w->w_proj->data, H, 0.0f, yt, T * P);
         float clip = w->proj_clip;
         if (clip > 0)
             for (int64_t b = 0; b < B; b++)
@@ -272,8 +273,7 @@ static void lstm_backward(zoo_graph *g, zoo_node *n) {
                     bool clipped = s->proj_clip > 0 && !(fabsf(yt[b * T * P + p]) < s->proj_clip);
                     dpt[b * T * P + p] = clipped ? 0.0f : dh[b * P + p];
                 }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)H, (int)P, 1.0f,
-                        dpt, (int)(T * P), zoo_f32(s->w_proj), (int)H, 0.0f, dhcell, (int)H);
+            zoo_gemm(false, false, B, H, P, dpt, T * P, zoo_f32(s->w_proj), H, 0.0f, dhcell, H);
             dcell = dhcell, lddc = H;
         }
         const float *c_prev = step > 0 ? s->c + tp * H : s->c0 ? zoo_f32(s->c0) : NULL;
@@ -281,24 +281,19 @@ static void lstm_backward(zoo_graph *g, zoo_node *n) {
         lstm_cell_backward(dgates + t * G4, dcell, lddc, dc, s->gates + t * G4, s->c + t * H,
                            s->tanh_c + t * H, c_prev, ldcp, B, T, H, s->cell_clip);
         if (step > 0 || dh0) // dh = dgates_t w_hh: the gradient of h_{t-1}
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, (int)P, (int)G4, 1.0f,
-                        dgates + t * G4, (int)(T * G4), w_hh->data, (int)P, 0.0f, dh, (int)P);
+            zoo_gemm(false, false, B, P, G4, dgates + t * G4, T * G4, w_hh->data, P, 0.0f, dh, P);
     }
     if (dh0)
         for (int64_t i = 0; i < B * P; i++) dh0[i] += dh[i];
     if (dc0)
         for (int64_t i = 0; i < B * H; i++) dc0[i] += dc[i];
 
-    int M = (int)(B * T);
+    int64_t M = B * T;
     if (dbias)
         for (int64_t r = 0; r < B * T; r++)
             for (int64_t k = 0; k < G4; k++) dbias[k] += dgates[r * G4 + k];
-    if (dw_ih)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)G4, (int)I, M, 1.0f, dgates,
-                    (int)G4, x->data, (int)I, 1.0f, dw_ih, (int)I);
-    if (dx)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, (int)I, (int)G4, 1.0f, dgates,
-                    (int)G4, w_ih->data, (int)I, 1.0f, dx, (int)I);
+    if (dw_ih) zoo_gemm_grad(g, true, false, G4, I, M, dgates, x->data, 1.0f, dw_ih);
+    if (dx) zoo_gemm(false, false, M, I, G4, dgates, G4, w_ih->data, I, 1.0f, dx, I);
     if (dw_hh) {
         // h_{t-1} for every (b,t), shifted into place so that dw_hh is one sgemm
         float *h_prev = zoo_graph_alloc(g, (size_t)(B * T * P) * sizeof(float)); // (B,T,P)
@@ -316,10 +311,7 @@ static void lstm_backward(zoo_graph *g, zoo_node *n) {
             else
                 memset(hp + first * P, 0, (size_t)P * sizeof(float));
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)G4, (int)P, M, 1.0f, dgates,
-                    (int)G4, h_prev, (int)P, 1.0f, dw_hh, (int)P);
+        zoo_gemm_grad(g, true, false, G4, P, M, dgates, h_prev, 1.0f, dw_hh);
     }
-    if (dw_proj)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)P, (int)H, M, 1.0f, dproj, (int)P,
-                    s->hcell, (int)H, 1.0f, dw_proj, (int)H);
+    if (dw_proj) zoo_gemm_grad(g, true, false, P, H, M, dproj, s->hcell, 1.0f, dw_proj);
 }

@@ -6,22 +6,34 @@
 #include "zoo/fastmath.h"
 #include "zoo/threads.h"
 
-/* C[M,N] = op(A) op(B) + beta * C, row-major, op(A) [M,K], op(B) [K,N]. */
+/* C[M,N] = op(A) op(B) + beta * C, row-major, op(A) [M,K], op(B) [K,N].
+ * Row strides lda, ldb, ldc: 0 means packed (the stored row's length). */
 typedef struct product {
     bool ta, tb;
     int64_t M, N, K;
     const float *A, *B;
     float beta;
     float *C;
+    int64_t lda, ldb, ldc;
 } product;
+
+static int64_t ld_a(const product *p) {
+    return p->lda ? p->lda : p->ta ? p->M : p->K;
+}
+static int64_t ld_b(const product *p) {
+    return p->ldb ? p->ldb : p->tb ? p->K : p->N;
+}
+static int64_t ld_c(const product *p) {
+    return p->ldc ? p->ldc : p->N;
+}
 
 /* The sub-product of p: op(A)'s rows [m] and op(B)'s columns [n] that start
  * at a and b, over k of the inner dimension, into c (p's leading dimensions). */
 static void sgemm_part(const product *p, int64_t m, int64_t n, int64_t k, const float *a,
                        const float *b, float beta, float *c) {
     cblas_sgemm(CblasRowMajor, p->ta ? CblasTrans : CblasNoTrans, p->tb ? CblasTrans : CblasNoTrans,
-                (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)(p->ta ? p->M : p->K), b,
-                (blasint)(p->tb ? p->K : p->N), beta, c, (blasint)p->N);
+                (blasint)m, (blasint)n, (blasint)k, 1.0f, a, (blasint)ld_a(p), b, (blasint)ld_b(p),
+                beta, c, (blasint)ld_c(p));
 }
 
 /* OpenBLAS runs single-threaded; a product big enough to share is cut into
@@ -62,13 +74,13 @@ static void gemm_band(const gemm_job *j, int64_t index) {
     float *c = p->C;
     int64_t m = p->M, n = p->N;
     if (j->by_columns) { /* columns of op(B): columns of B, or rows of B stored [N,K] */
-        b += p->tb ? first * p->K : first;
+        b += p->tb ? first * ld_b(p) : first;
         c += first, n = size;
     } else { /* rows of op(A): rows of A, or columns of A stored [K,M] */
-        a += p->ta ? first : first * p->K;
-        c += first * p->N, m = size;
+        a += p->ta ? first : first * ld_a(p);
+        c += first * ld_c(p), m = size;
     }
-    if (j->bias) fill_bias(c, j->bias + (j->by_columns ? first : 0), m, n, p->N);
+    if (j->bias) fill_bias(c, j->bias + (j->by_columns ? first : 0), m, n, ld_c(p));
     sgemm_part(p, m, n, p->K, a, b, j->bias ? 1.0f : p->beta, c);
 }
 
@@ -94,7 +106,13 @@ static void gemm_bands(const product *p, const float *bias) {
 
 static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
                  float beta, float *C) {
-    product p = {ta, tb, M, N, K, A, B, beta, C};
+    product p = {ta, tb, M, N, K, A, B, beta, C, 0, 0, 0};
+    gemm_bands(&p, NULL);
+}
+
+void zoo_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+              const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    product p = {ta, tb, M, N, K, A, B, beta, C, lda, ldb, ldc};
     gemm_bands(&p, NULL);
 }
 
@@ -138,9 +156,9 @@ static void k_sum(void *ctx, int64_t begin, int64_t end) {
 
 /* gemm for a backward: along K when the shape calls for it (scratch from g's
  * arena), otherwise in bands. */
-static void gemm_grad(zoo_graph *g, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
-                      const float *A, const float *B, float beta, float *C) {
-    product p = {ta, tb, M, N, K, A, B, beta, C};
+void zoo_gemm_grad(zoo_graph *g, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A,
+                   const float *B, float beta, float *C) {
+    product p = {ta, tb, M, N, K, A, B, beta, C, 0, 0, 0};
     int64_t side = M > N ? M : N, parts = K / (2 * side);
     if (parts > K_PARTS_MAX) parts = K_PARTS_MAX;
     float *partial = NULL;
@@ -177,16 +195,16 @@ static void matmul_backward(zoo_graph *g, zoo_node *n) {
         if (dA) {
             float *da = dA + b * M * K;
             if (!mi->ta)
-                gemm_grad(g, false, !mi->tb, M, K, N, dc, bb, beta_a, da); /* dC op(B)^T */
+                zoo_gemm_grad(g, false, !mi->tb, M, K, N, dc, bb, beta_a, da); /* dC op(B)^T */
             else
-                gemm_grad(g, mi->tb, true, K, M, N, bb, dc, beta_a, da); /* op(B) dC^T */
+                zoo_gemm_grad(g, mi->tb, true, K, M, N, bb, dc, beta_a, da); /* op(B) dC^T */
         }
         if (dB) {
             float *db = mi->shared_b ? dB : dB + b * K * N;
             if (!mi->tb)
-                gemm_grad(g, !mi->ta, false, K, N, M, a, dc, beta_b, db); /* op(A)^T dC */
+                zoo_gemm_grad(g, !mi->ta, false, K, N, M, a, dc, beta_b, db); /* op(A)^T dC */
             else
-                gemm_grad(g, true, mi->ta, N, K, M, dc, a, beta_b, db); /* dC^T op(A) */
+                zoo_gemm_grad(g, true, mi->ta, N, K, M, dc, a, beta_b, db); /* dC^T op(A) */
         }
     }
 }
@@ -249,13 +267,13 @@ static void linear_backward(zoo_graph *g, zoo_node *n) {
     float *dx = zoo_grad_write(g, n->in[0], &fresh);
     float *dw = zoo_grad(g, n->in[1]), *db = zoo_grad(g, n->in[2]);
     if (dx)
-        gemm_grad(g, false, in_out, R, Cin, Cout, dy, w, fresh ? 0.0f : 1.0f,
-                  dx); /* dy W or dy W^T */
+        zoo_gemm_grad(g, false, in_out, R, Cin, Cout, dy, w, fresh ? 0.0f : 1.0f,
+                      dx); /* dy W or dy W^T */
     if (dw) {
         if (in_out)
-            gemm_grad(g, true, false, Cin, Cout, R, x, dy, 1.0f, dw); /* x^T dy  (Cin,Cout) */
+            zoo_gemm_grad(g, true, false, Cin, Cout, R, x, dy, 1.0f, dw); /* x^T dy  (Cin,Cout) */
         else
-            gemm_grad(g, true, false, Cout, Cin, R, dy, x, 1.0f, dw); /* dy^T x  (Cout,Cin) */
+            zoo_gemm_grad(g, true, false, Cout, Cin, R, dy, x, 1.0f, dw); /* dy^T x  (Cout,Cin) */
     }
     if (db) { /* column sums of dy as dy^T ones: BLAS's sgemv is vectorised and threaded */
         float *ones = zoo_graph_alloc(g, (size_t)R * sizeof(float));
@@ -294,7 +312,7 @@ zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *b
     if (!out) return NULL;
     float *y = out->data; /* (R,Cout) */
     /* Each band starts its part of y from the bias and the product adds onto it. */
-    product p = {false, !in_out, R, Cout, Cin, x->data, w->data, 0.0f, y};
+    product p = {false, !in_out, R, Cout, Cin, x->data, w->data, 0.0f, y, 0, 0, 0};
     gemm_bands(&p, bias ? bias->data : NULL);
     if (zoo_wants_grad(g, x, w, bias, NULL)) {
         zoo_node *n = zoo_record(g, out, linear_backward, x, w, bias, NULL);
