@@ -18,6 +18,7 @@ enum {
     FAILS,       /* the build fails */
     WRONG_DTYPE, /* an int32 output */
     GROWS_LATER, /* the output changes shape after the first pass */
+    KINK,        /* relu(x) with x[0] closer to its kink than eps */
 };
 
 static int calls;
@@ -43,6 +44,8 @@ static zoo_tensor *build(zoo_graph *g, void *arg) {
         return zoo_add(g, c->x, c->w); /* [2,4] + [4,3]: a shape error */
     case WRONG_DTYPE:
         return zoo_new(g, ZOO_I32, 2);
+    case KINK:
+        return zoo_relu(g, c->x);
     default:
         return calls == 1 ? zoo_scale(g, c->x, 2) : zoo_scale(g, c->w, 2);
     }
@@ -94,6 +97,20 @@ START_TEST(test_frozen_and_max_checks) {
     ck_assert_int_eq(zoo_gradcheck(p, build, &c, &o, &rep), ZOO_OK);
     ck_assert_int_eq(rep.params, 2);
     ck_assert_int_eq(rep.elements, 5 + 3); /* x: 5 of its 8, z: all 3 */
+    zoo_params_free(p);
+}
+END_TEST
+
+/* x[0] = 0.002 with eps 0.005: the central difference straddles relu's
+ * kink (0.7 of the slope); a closer step does not, and agrees. */
+START_TEST(test_kink_within_eps_is_looked_at_closer) {
+    case_ctx c;
+    zoo_params *p = setup(&c, KINK);
+    zoo_f32(c.x)[0] = 0.002f;
+    zoo_gradcheck_report rep = {.size = sizeof rep};
+    ck_assert_msg(zoo_gradcheck(p, build, &c, NULL, &rep) == ZOO_OK, "%s", zoo_error_message());
+    ck_assert(rep.max_abs_error < 1e-4);
+    ck_assert_int_eq(calls, 1 + 2 * (8 + 12 + 3) + 2); /* one closer look */
     zoo_params_free(p);
 }
 END_TEST
@@ -178,6 +195,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_right_backward_passes_and_reports);
     tcase_add_test(tc, test_frozen_and_max_checks);
     tcase_add_test(tc, test_wrong_backward_is_named);
+    tcase_add_test(tc, test_kink_within_eps_is_looked_at_closer);
     tcase_add_test(tc, test_gradient_never_reached_is_a_zero);
     tcase_add_test(tc, test_failures_are_values);
     tcase_add_test(tc, test_shorter_structs);

@@ -15,6 +15,11 @@
  * parameter that backward never reached counts as a zero gradient, so a
  * path backward forgot shows up as a mismatch. Element i agrees when
  *     |analytic - numeric| <= atol + rtol * max(|analytic|, |numeric|).
+ * Where it does not, the difference is taken again with steps eps/4 and
+ * eps/16 and the first that agrees counts: a piecewise-linear output (relu,
+ * max-pooling, a clamp) has kinks, and one between x - eps and x + eps
+ * bends the difference away from the derivative at x, which a closer step
+ * is unlikely to straddle. A wrong backward disagrees at every step.
  *
  * build must be deterministic: the same inputs give the same output on every
  * call (reseed any generator it draws from, dropout included, inside build).
