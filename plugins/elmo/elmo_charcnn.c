@@ -10,6 +10,7 @@
 #include <float.h>
 #include <string.h>
 
+#include "zoo/fastmath.h"
 #include "zoo/op.h"
 #include "zoo/threads.h"
 
@@ -101,6 +102,43 @@ static void bank_backward(zoo_graph *g, zoo_node *n) {
         for (int64_t i = 0; i < ELMO_N_CHARS * E; i++) dtable[i] += parts[t * ELMO_N_CHARS * E + i];
 }
 
+typedef struct max_job {
+    const float *y, *pad, *bias; /* y [R,F] the real windows' products */
+    const int64_t *first;        /* [U+1] each word's first row of y */
+    float *out;                  /* [U,F] */
+    int32_t *arg;                /* [U,F] or NULL */
+    int64_t F, windows;
+} max_job;
+
+/* Words [begin, end): the maximum over their windows, the padding ones
+ * last (so a real window wins a tie, the first of them, as
+ * zoo_conv1d_maxpool picks), then the bias. The winners, when recording,
+ * in a second pass: the max itself then vectorises. */
+ZOO_VECTOR_CLONES static void max_over_windows(void *ctx, int64_t begin, int64_t end) {
+    const max_job *j = ctx;
+    int64_t F = j->F;
+    for (int64_t u = begin; u < end; u++) {
+        int64_t n = j->first[u + 1] - j->first[u];
+        const float *rows = j->y + j->first[u] * F;
+        float *restrict best = j->out + u * F;
+        memcpy(best, n > 0 ? rows : j->pad, (size_t)F * sizeof *best);
+        for (int64_t t = 1; t < n; t++)
+            for (int64_t f = 0; f < F; f++)
+                best[f] = rows[t * F + f] > best[f] ? rows[t * F + f] : best[f];
+        if (n > 0 && n < j->windows)
+            for (int64_t f = 0; f < F; f++) best[f] = j->pad[f] > best[f] ? j->pad[f] : best[f];
+        if (j->arg) {
+            int32_t *restrict arg = j->arg + u * F;
+            for (int64_t f = 0; f < F; f++) arg[f] = -1;
+            for (int64_t t = n - 1; t >= 0; t--) /* backwards: the first maximum stays */
+                for (int64_t f = 0; f < F; f++)
+                    arg[f] = rows[t * F + f] == best[f] ? (int32_t)t : arg[f];
+        }
+        if (j->bias)
+            for (int64_t f = 0; f < F; f++) best[f] += j->bias[f];
+    }
+}
+
 /* One bank: table [261,E], w [F,K,E], b [F] -> [U,F] (the max over windows). */
 static zoo_tensor *conv_bank(zoo_graph *g, zoo_tensor *table, zoo_tensor *w, zoo_tensor *b,
                              const int32_t *ids, const int64_t *len, int64_t U, int64_t MC) {
@@ -143,28 +181,15 @@ static zoo_tensor *conv_bank(zoo_graph *g, zoo_tensor *table, zoo_tensor *w, zoo
     bool rec = zoo_op_needs_grad(g, in, 3);
     int32_t *arg = rec ? zoo_graph_alloc(g, (size_t)(U * F) * sizeof *arg) : NULL;
     if (rec && !arg) return NULL;
-    float *o = zoo_f32(out);
-    for (int64_t u = 0; u < U; u++) {
-        int64_t n = first[u + 1] - first[u];
-        float *best = o + u * F;
-        int32_t *ba = arg ? arg + u * F : NULL;
-        for (int64_t f = 0; f < F; f++) best[f] = -FLT_MAX;
-        for (int64_t t = 0; t < n; t++) { /* the first maximum wins, as in zoo_conv1d_maxpool */
-            const float *yr = y + (first[u] + t) * F;
-            for (int64_t f = 0; f < F; f++)
-                if (yr[f] > best[f] || t == 0) {
-                    best[f] = yr[f];
-                    if (ba) ba[f] = (int32_t)t;
-                }
-        }
-        for (int64_t f = 0; f < F; f++) {
-            if (n < windows && (n == 0 || pad[f] > best[f])) { /* padding windows come last */
-                best[f] = pad[f];
-                if (ba) ba[f] = -1;
-            }
-            if (bias) best[f] += bias[f];
-        }
-    }
+    max_job mj = {.y = y,
+                  .pad = pad,
+                  .bias = bias,
+                  .first = first,
+                  .out = zoo_f32(out),
+                  .arg = arg,
+                  .F = F,
+                  .windows = windows};
+    zoo_parallel_for(U, 16, max_over_windows, &mj);
     if (rec) {
         zoo_node *node = zoo_op_record(g, out, bank_backward, in, 3, sizeof(bank_saved));
         if (!node) return NULL;
