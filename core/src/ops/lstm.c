@@ -78,6 +78,23 @@ static bool lstm_check(zoo_graph *g, const zoo_tensor *x, const zoo_lstm_weights
 
 /* --- forward ------------------------------------------------------------ */
 
+/* One row's cell update; with_prev is a constant at each call, so the
+ * compiler makes two branch-free loops and vectorises both. */
+static inline __attribute__((always_inline)) void
+lstm_cell_row(float *restrict gt, float *restrict ct, float *restrict tc, float *restrict ht,
+              const float *restrict cp, bool with_prev, int64_t H, float clip) {
+    for (int64_t j = 0; j < H; j++) {
+        float i = sigmoidf(gt[j]), f = sigmoidf(gt[H + j]);
+        float gg = zoo_tanhf(gt[2 * H + j]), o = sigmoidf(gt[3 * H + j]);
+        float cv = i * gg + (with_prev ? f * cp[j] : 0.0f);
+        cv = cv < -clip ? -clip : cv > clip ? clip : cv;
+        gt[j] = i, gt[H + j] = f, gt[2 * H + j] = gg, gt[3 * H + j] = o;
+        ct[j] = cv;
+        tc[j] = zoo_tanhf(cv);
+        ht[j] = o * tc[j];
+    }
+}
+
 /* One step's cell update for every batch row. Row strides (ld*) let the
  * step's slices live inside the (B,T,...) buffers without copies. */
 ZOO_VECTOR_CLONES static void lstm_cell_forward(float *h, int64_t ldh, float *c, float *tanh_c,
@@ -86,21 +103,12 @@ ZOO_VECTOR_CLONES static void lstm_cell_forward(float *h, int64_t ldh, float *c,
                                                 float cell_clip) {
     float clip = cell_clip > 0 ? cell_clip : INFINITY;
     for (int64_t b = 0; b < B; b++) {
-        float *restrict gt = gates + b * T * 4 * H; // (4H) pre-activations in, activations out
-        float *restrict ct = c + b * T * H;         // (H)
-        float *restrict tc = tanh_c + b * ldtc;     // (H)
-        float *restrict ht = h + b * ldh;           // (H)
-        const float *restrict cp = c_prev ? c_prev + b * ldcp : NULL; // (H), NULL: zeros
-        for (int64_t j = 0; j < H; j++) {
-            float i = sigmoidf(gt[j]), f = sigmoidf(gt[H + j]);
-            float gg = zoo_tanhf(gt[2 * H + j]), o = sigmoidf(gt[3 * H + j]);
-            float cv = i * gg + (cp ? f * cp[j] : 0.0f);
-            cv = cv < -clip ? -clip : cv > clip ? clip : cv;
-            gt[j] = i, gt[H + j] = f, gt[2 * H + j] = gg, gt[3 * H + j] = o;
-            ct[j] = cv;
-            tc[j] = zoo_tanhf(cv);
-            ht[j] = o * tc[j];
-        }
+        float *gt = gates + b * T * 4 * H; // (4H) pre-activations in, activations out
+        float *ct = c + b * T * H, *tc = tanh_c + b * ldtc, *ht = h + b * ldh; // (H)
+        if (c_prev) // (H) the previous cell state; none (zeros) at the first step
+            lstm_cell_row(gt, ct, tc, ht, c_prev + b * ldcp, true, H, clip);
+        else
+            lstm_cell_row(gt, ct, tc, ht, NULL, false, H, clip);
     }
 }
 
@@ -211,31 +219,42 @@ zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo
 
 /* --- backward ----------------------------------------------------------- */
 
+/* One row's gradients (see lstm_cell_backward); with_prev constant at each call. */
+static inline __attribute__((always_inline)) void
+lstm_cell_row_backward(float *restrict dg, const float *restrict dht, float *restrict dct,
+                       const float *restrict gt, const float *restrict ct, const float *restrict tc,
+                       const float *restrict cp, bool with_prev, int64_t H, float clip) {
+    for (int64_t j = 0; j < H; j++) {
+        float i = gt[j], f = gt[H + j], gg = gt[2 * H + j], o = gt[3 * H + j];
+        float d = dct[j] + dht[j] * o * (1.0f - tc[j] * tc[j]);
+        // clamp's gradient: nothing passes where the cell state was clipped
+        d = clip == INFINITY || fabsf(ct[j]) < clip ? d : 0.0f;
+        dg[j] = d * gg * i * (1.0f - i);
+        dg[H + j] = with_prev ? d * cp[j] * f * (1.0f - f) : 0.0f;
+        dg[2 * H + j] = d * i * (1.0f - gg * gg);
+        dg[3 * H + j] = dht[j] * tc[j] * o * (1.0f - o);
+        dct[j] = d * f;
+    }
+}
+
 /* One step's gradients for every batch row: from dh (gradient of o*tanh(c_t))
  * and dc (gradient reaching c_t from step t+1) to the gate pre-activations;
  * dc becomes the gradient of c_{t-1}. */
-static void lstm_cell_backward(float *dgates, const float *dh, int64_t lddh, float *dc,
-                               const float *gates, const float *c, const float *tanh_c,
-                               const float *c_prev, int64_t ldcp, int64_t B, int64_t T, int64_t H,
-                               float cell_clip) {
+ZOO_VECTOR_CLONES static void lstm_cell_backward(float *dgates, const float *dh, int64_t lddh,
+                                                 float *dc, const float *gates, const float *c,
+                                                 const float *tanh_c, const float *c_prev,
+                                                 int64_t ldcp, int64_t B, int64_t T, int64_t H,
+                                                 float cell_clip) {
+    float clip = cell_clip > 0 ? cell_clip : INFINITY;
     for (int64_t b = 0; b < B; b++) {
         float *dg = dgates + b * T * 4 * H;                        // (4H)
         const float *gt = gates + b * T * 4 * H;                   // (4H)
         const float *ct = c + b * T * H, *tc = tanh_c + b * T * H; // (H)
-        const float *dht = dh + b * lddh;                          // (H)
-        const float *cp = c_prev ? c_prev + b * ldcp : NULL;       // (H), NULL: zeros
-        float *dct = dc + b * H;                                   // (H)
-        for (int64_t j = 0; j < H; j++) {
-            float i = gt[j], f = gt[H + j], gg = gt[2 * H + j], o = gt[3 * H + j];
-            float d = dct[j] + dht[j] * o * (1.0f - tc[j] * tc[j]);
-            // clamp's gradient: nothing passes where the cell state was clipped
-            if (cell_clip > 0 && !(fabsf(ct[j]) < cell_clip)) d = 0.0f;
-            dg[j] = d * gg * i * (1.0f - i);
-            dg[H + j] = cp ? d * cp[j] * f * (1.0f - f) : 0.0f;
-            dg[2 * H + j] = d * i * (1.0f - gg * gg);
-            dg[3 * H + j] = dht[j] * tc[j] * o * (1.0f - o);
-            dct[j] = d * f;
-        }
+        if (c_prev) // (H) the previous cell state; none (zeros) at the first step
+            lstm_cell_row_backward(dg, dh + b * lddh, dc + b * H, gt, ct, tc, c_prev + b * ldcp,
+                                   true, H, clip);
+        else
+            lstm_cell_row_backward(dg, dh + b * lddh, dc + b * H, gt, ct, tc, NULL, false, H, clip);
     }
 }
 
