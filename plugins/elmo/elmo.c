@@ -188,9 +188,7 @@ static bool create_params(zoo_model *m, zoo_params *params, zoo_rng *rng, float 
             L->bias = P(name, nd, -1, 0, 4 * H);
             snprintf(name, sizeof name, "lstm.%s.%d.w_proj", dirs[d], l);
             L->w_proj = P(name, 0, fan_in_std(init_std, H), 0, P, H);
-            ok = L->w_ih && L->w_hh && L->bias && L->w_proj;
-            /* the forget gate starts open (+1), as bilm-tf's forget_bias */
-            for (int64_t j = H; ok && j < 2 * H; j++) zoo_f32(L->bias)[j] = 1.0f;
+            ok = L->w_ih && L->w_hh && L->bias && L->w_proj; /* forget_bias: elmo_model.c */
         }
     return ok && (m->softmax_w = P("softmax.weight", 0, fan_in_std(init_std, P), 0, m->V, P)) &&
            (m->softmax_b = P("softmax.bias", nd, -1, 0, m->V));

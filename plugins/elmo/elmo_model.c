@@ -18,6 +18,16 @@ typedef struct elmo_states {
     zoo_tensor *fw[ELMO_MAX_LAYERS], *bw[ELMO_MAX_LAYERS];
 } elmo_states;
 
+/* The stored bias plus bilm-tf's forget_bias, 1 on the forget gate's block
+ * (zoo_lstm's gates: input, forget, cell, output). The parameter holds B as
+ * AllenNLP's files do, so that reading and writing them is exact. */
+static zoo_tensor *with_forget_bias(zoo_graph *g, zoo_tensor *bias, int64_t H) {
+    zoo_tensor *one = zoo_zeros(g, ZOO_F32, 4 * H);
+    if (!one) return NULL;
+    for (int64_t j = H; j < 2 * H; j++) zoo_f32(one)[j] = 1.0f;
+    return zoo_add(g, bias, one);
+}
+
 /* One direction's stack over x [B,T,P]; reverse runs it from the last
  * position back. Every row starts from a zero state. */
 static void lstm_stack(zoo_model *m, zoo_graph *g, const elmo_lstm_layer *layers, zoo_tensor *x,
@@ -25,7 +35,7 @@ static void lstm_stack(zoo_model *m, zoo_graph *g, const elmo_lstm_layer *layers
     for (int l = 0; l < m->n_layers; l++) {
         zoo_lstm_weights w = {.w_ih = layers[l].w_ih,
                               .w_hh = layers[l].w_hh,
-                              .bias = layers[l].bias,
+                              .bias = with_forget_bias(g, layers[l].bias, m->H),
                               .w_proj = layers[l].w_proj,
                               .cell_clip = m->cell_clip,
                               .proj_clip = m->proj_clip};

@@ -10,6 +10,7 @@
 #include "elmo.h"
 #include "elmo_charcnn.h"
 #include "elmo_chars.h"
+#include "files.h"
 #include "zoo/plugin.h"
 
 ZOO_PLUGIN_EXPORT const zoo_plugin *zoo_plugin_entry(void);
@@ -368,7 +369,10 @@ START_TEST(test_bilstm_is_the_stepped_cell) {
         ck_assert_floats_close(x + (p + 1) * P, l0 + p * 2 * P, P, 1e-6, 0);
     for (int d = 0; d < 2; d++) {
         const elmo_lstm_layer *L = &t.model->lstm[d][0];
-        zoo_lstm_weights lw = {L->w_ih, L->w_hh, L->bias, L->w_proj, 0.9f, 0.8f};
+        zoo_tensor *bias = zoo_new(g, ZOO_F32, 4 * H); /* B + forget_bias 1 */
+        for (int64_t j = 0; j < 4 * H; j++)
+            zoo_f32(bias)[j] = zoo_f32(L->bias)[j] + (j >= H && j < 2 * H ? 1.0f : 0.0f);
+        zoo_lstm_weights lw = {L->w_ih, L->w_hh, bias, L->w_proj, 0.9f, 0.8f};
         zoo_tensor *h = zoo_zeros(g, ZOO_F32, 1, P), *c = zoo_zeros(g, ZOO_F32, 1, H);
         for (int64_t k = 0; k < TT; k++) {
             int64_t p = d == 0 ? k : TT - 1 - k;
@@ -384,6 +388,70 @@ START_TEST(test_bilstm_is_the_stepped_cell) {
     free(x), free(l0), free(l1);
     zoo_graph_free(g);
     tiny_free(&t);
+}
+END_TEST
+
+/* --- AllenNLP's layout against the reference -------------------------- */
+
+/* Each fixture (tests/reference/elmo_reference.py: float64 PyTorch from
+ * AllenNLP's layout) read as zoo embed reads a directory: embed --layer all
+ * of every sentence within 1e-4, and the character ids exactly. */
+START_TEST(test_published_layout_matches_reference) {
+    const char *dirs[] = {ZOO_TEST_DIR "/fixtures/elmo-tiny-a",
+                          ZOO_TEST_DIR "/fixtures/elmo-tiny-b"};
+    const zoo_plugin *plugin = zoo_plugin_entry();
+    for (int d = 0; d < 2; d++) {
+        zoo_hparams *hp = zoo_hparams_new(plugin->hparams, plugin->n_hparams);
+        ck_assert_msg(elmo_import_config(dirs[d], hp) == ZOO_OK, "%s", zoo_error_message());
+        zoo_params *params = zoo_params_new();
+        zoo_rng rng;
+        zoo_rng_seed(&rng, 1);
+        zoo_model *m = NULL;
+        ck_assert_int_eq(plugin->ops->create(hp, params, &rng, &m), ZOO_OK);
+        ck_assert_msg(elmo_import_weights(m, params, dirs[d]) == ZOO_OK, "%s", zoo_error_message());
+        char path[512], line[512];
+        snprintf(path, sizeof path, "%s/sentences.txt", dirs[d]);
+        FILE *f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        for (int i = 0; fgets(line, sizeof line, f); i++) {
+            line[strcspn(line, "\n")] = 0;
+            int64_t T = words_in(line), W = 64;
+            int32_t *bytes = malloc((size_t)(T * W) * sizeof *bytes), *ids = calloc((size_t)T, 4);
+            char *copy = strdup(line);
+            int64_t t = 0;
+            for (char *w = strtok(copy, " "); w; w = strtok(NULL, " "), t++)
+                for (int64_t k = 0; k < W; k++)
+                    bytes[t * W + k] = k < (int64_t)strlen(w) ? (unsigned char)w[k] : -1;
+            free(copy);
+            zoo_batch batch = {
+                .size = sizeof batch, .B = 1, .T = T, .ids = ids, .token_bytes = bytes, .W = W};
+            zoo_graph *g = zoo_graph_new(0);
+            zoo_graph_set_recording(g, false);
+            zoo_tensor *out = NULL;
+            ck_assert_int_eq(plugin->ops->embed(m, g, &batch, ZOO_EMBED_ALL_LAYERS, &out), ZOO_OK);
+            snprintf(path, sizeof path, "%s/embeddings_%d.npy", dirs[d], i);
+            zoo_tensor *want = zoo_npy_read(g, path);
+            ck_assert_msg(want, "%s", zoo_error_message());
+            ck_assert_int_eq(out->numel, want->numel); /* [3,1,T,2P] and [3,T,2P] */
+            ck_assert_floats_close(zoo_f32(out), zoo_f32(want), want->numel, 1e-4, 0);
+            elmo_words w;
+            ck_assert_int_eq(elmo_words_from_batch(m, g, &batch, true, &w), ZOO_OK);
+            snprintf(path, sizeof path, "%s/char_ids_%d.npy", dirs[d], i);
+            zoo_tensor *chars = zoo_npy_read(g, path); /* [T+2, 50], the file's ids (+1) */
+            ck_assert_msg(chars, "%s", zoo_error_message());
+            ck_assert_int_eq(chars->numel, (T + 2) * m->max_chars);
+            for (int64_t p = 0; p < T + 2; p++)
+                for (int64_t k = 0; k < m->max_chars; k++)
+                    ck_assert_int_eq(((int32_t *)chars->data)[p * m->max_chars + k],
+                                     w.chars[w.index[p] * m->max_chars + k] + 1);
+            zoo_graph_free(g);
+            free(bytes), free(ids);
+        }
+        fclose(f);
+        plugin->ops->destroy(m);
+        zoo_params_free(params);
+        zoo_hparams_free(hp);
+    }
 }
 END_TEST
 
@@ -521,6 +589,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_embed_is_contextual);
     tcase_add_test(tc, test_padded_rows_as_alone);
     tcase_add_test(tc, test_bilstm_is_the_stepped_cell);
+    tcase_add_test(tc, test_published_layout_matches_reference);
     tcase_add_test(tc, test_bad_input_is_an_error);
     tcase_add_test(tc, test_training_beats_the_unigram_model);
     suite_add_tcase(s, tc);
