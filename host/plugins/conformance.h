@@ -26,7 +26,9 @@
  *   forward           outputs on the small batch: logits [B,T,V] (V =
  *                     vocab_size when the plugin has one), hidden [B,T,C],
  *                     pooled [B,C], those present, at least one, all finite
- *   embed             embed (default layer) is [B,T,C'], finite
+ *   embed             embed (default layer) is [B,T,C'], finite; with
+ *                     ZOO_EMBED_ALL_LAYERS [B,T,C'] (one layer) or
+ *                     [L,B,T,C'] whose layer i is embed(layer = i), bitwise
  *   loss              one finite value; the same twice for one rng seed
  *   gradients         zoo_gradcheck of the loss (training mode, rng reseeded
  *                     each pass) w.r.t. every parameter, after redrawing them

@@ -246,6 +246,58 @@ static void check_forward(suite *s) {
         FAIL(s, name, "%s", msg);
 }
 
+/* embed(ZOO_EMBED_ALL_LAYERS): [B,T,C] (one layer, or a plugin that does not
+ * know the value) or [L,B,T,C] whose layer i is embed(i), bit for bit. */
+static bool all_layers_ok(suite *s, zoo_host_model *m, zoo_graph *g, int64_t C, char *msg,
+                          size_t size, char *desc, size_t dsize) {
+    const zoo_batch *b = &s->small.b;
+    zoo_tensor *all = NULL;
+    zoo_error_clear();
+    int st = s->ops->embed(m->model, g, b, ZOO_EMBED_ALL_LAYERS, &all);
+    if (!st) st = zoo_graph_status(g);
+    if (st || !all) {
+        snprintf(msg, size, "embed(ZOO_EMBED_ALL_LAYERS): %s",
+                 st ? reason(g) : "no tensor returned");
+        return false;
+    }
+    if (all->ndim == 3)
+        return output_ok(all, "every layer (one)", 3, (int64_t[]){b->B, b->T, C}, msg, size, desc,
+                         dsize);
+    if (all->ndim != 4 || all->shape[0] < 1) {
+        char shape[64];
+        zoo_shape_str(all, shape, sizeof shape);
+        snprintf(msg, size, "embed(ZOO_EMBED_ALL_LAYERS) is %s, expected [L,%lld,%lld,%lld]", shape,
+                 (long long)b->B, (long long)b->T, (long long)C);
+        return false;
+    }
+    if (!output_ok(all, "every layer", 4, (int64_t[]){-1, b->B, b->T, C}, msg, size, desc, dsize))
+        return false;
+    int64_t L = all->shape[0], n = b->B * b->T * C;
+    for (int64_t l = 0; l < L; l++) {
+        zoo_tensor *one = NULL;
+        zoo_error_clear();
+        st = s->ops->embed(m->model, g, b, (int)l, &one);
+        if (!st) st = zoo_graph_status(g);
+        if (st || !one || one->numel != n) {
+            snprintf(msg, size, "embed(layer = %lld) of %lld layers: %s", (long long)l,
+                     (long long)L,
+                     st    ? reason(g)
+                     : one ? "not as many values as a layer of the stack"
+                           : "no tensor");
+            return false;
+        }
+        if (memcmp(zoo_f32(all) + l * n, zoo_f32(one), (size_t)n * sizeof(float)) != 0) {
+            snprintf(msg, size,
+                     "layer %lld of embed(ZOO_EMBED_ALL_LAYERS) differs from embed(layer = %lld)",
+                     (long long)l, (long long)l);
+            return false;
+        }
+    }
+    size_t len = strlen(desc);
+    snprintf(desc + len, dsize - len, ", each equal to embed(layer = i)");
+    return true;
+}
+
 static void check_embed(suite *s) {
     const char *name = "embed";
     zoo_host_model *m = model_new(s, s->seed);
@@ -267,7 +319,8 @@ static void check_embed(suite *s) {
             snprintf(msg, sizeof msg, "embed returned no tensor");
         else
             ok = output_ok(out, "vectors", 3, (int64_t[]){b->B, b->T, -1}, msg, sizeof msg, desc,
-                           sizeof desc);
+                           sizeof desc) &&
+                 all_layers_ok(s, m, g, out->shape[2], msg, sizeof msg, desc, sizeof desc);
     }
     zoo_graph_free(g);
     zoo_host_model_destroy(m);

@@ -104,6 +104,14 @@ typedef struct zoo_outputs {
     zoo_tensor *pooled; /* [B,C] one vector per sequence */
 } zoo_outputs;
 
+/* embed's layer for every layer at once: the plugin returns all the layers
+ * it has, stacked, [L,B,T,C] with L >= 1, where layer i of the stack is what
+ * embed gives for layer = i. A plugin with one set of vectors, or one built
+ * before this value existed (which takes any negative layer for its
+ * default), returns [B,T,C]; the host reads that as L = 1. So old plugins
+ * keep working, and no ABI version marks the value (docs/abi.md). */
+#define ZOO_EMBED_ALL_LAYERS (-2)
+
 /* Named scalars a loss may report beside the loss (accuracy, perplexity of a
  * part ...); the host logs them with the step. */
 #define ZOO_MAX_METRICS 8
@@ -143,7 +151,10 @@ typedef struct zoo_plugin_ops {
     int (*loss)(zoo_model *m, zoo_graph *g, const zoo_batch *batch, zoo_rng *rng, zoo_tensor **loss,
                 zoo_metrics *metrics);
     /* Vectors for every position [B,T,C]: the model's own idea of an
-     * embedding (a layer index < 0 means the model's default). */
+     * embedding. layer >= 0 picks one layer of a model with several (a
+     * plugin refuses one it does not have); ZOO_EMBED_ALL_LAYERS asks for
+     * all of them stacked, [L,B,T,C]; any other negative value means the
+     * model's default. */
     int (*embed)(zoo_model *m, zoo_graph *g, const zoo_batch *batch, int layer, zoo_tensor **out);
 
     /* --- optional: NULL unless the capability flag is set ------------ */
