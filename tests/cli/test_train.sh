@@ -144,6 +144,13 @@ expect 0 "" "$zoo" embed "$tmp/a" --text "the lord" --out "$tmp/e.npy"
 head -c 128 "$tmp/e.npy" | grep -aq "'shape': (8, " || fail "embed: not one row per character"
 expect 0 "" "$zoo" embed "$tmp/a" --text "the lord" --pool mean --out "$tmp/m.npy"
 head -c 128 "$tmp/m.npy" | grep -aq "'shape': ([0-9]*,)" || fail "embed --pool mean: not one vector"
+# bigram's embed knows no layers: every layer is its one set of vectors, L = 1
+expect 0 "" "$zoo" embed "$tmp/a" --text "the lord" --layer all --out "$tmp/all.npy"
+head -c 128 "$tmp/all.npy" | grep -aq "'shape': (1, 8, " || fail "embed --layer all: not [1,T,C] for a model of one layer"
+[ "$(tail -c +129 "$tmp/all.npy" | cksum)" = "$(tail -c +129 "$tmp/e.npy" | cksum)" ] ||
+    fail "embed --layer all: a model's one layer is not its default vectors"
+expect 1 "^zoo embed: --mix: 3 numbers for a model of 1 layer: give 1 weight, or 2 with gamma last$" \
+    "$zoo" embed "$tmp/a" --text "the lord" --mix 1,2,3 --out "$tmp/x.npy"
 
 # --- fill-mask, with a fixture plugin that is a (bigram-like) masked LM
 cat >"$tmp/masked-registry.json" <<JSON
