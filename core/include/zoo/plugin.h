@@ -112,8 +112,13 @@ typedef struct zoo_outputs {
  * keep working, and no ABI version marks the value (docs/abi.md). */
 #define ZOO_EMBED_ALL_LAYERS (-2)
 
-/* Named scalars a loss may report beside the loss (accuracy, perplexity of a
- * part ...); the host logs them with the step. */
+/* Named scalars a loss may report beside the loss (accuracy, the loss of a
+ * part ...); the host logs them with the step and averages them over the
+ * batches of an evaluation (zoo eval, train's evaluations), matching them by
+ * name. Convention: a name ending in "_loss" is a mean cross-entropy in
+ * nats, and wherever the host reports PREFIX_loss it also reports
+ * PREFIX_perplexity = exp(PREFIX_loss), computed from the averaged loss,
+ * never averaged over batches (docs/plugin-guide.md#metrics). */
 #define ZOO_MAX_METRICS 8
 typedef struct zoo_metrics {
     uint32_t size; /* sizeof(zoo_metrics) */
