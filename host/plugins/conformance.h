@@ -44,6 +44,10 @@
  *   export-import     ZOO_CAP_EXPORT and ZOO_CAP_IMPORT: export in the first
  *                     format to a temporary directory, import into a model
  *                     created from another seed: every output bitwise equal
+ *   import-foreign    ZOO_CAP_IMPORT: import_config (and import_tokenizer,
+ *                     with ZOO_CAP_IMPORT_TOKENIZER) of a directory holding
+ *                     only notes.txt answers ZOO_ERR_NOTFOUND: every importer
+ *                     is offered every directory that is not a zoo run
  *   threads-forward, threads-loss, threads-gradients
  *                     the large batch on 1 and on 3 threads, parameters
  *                     redrawn as for gradients (nothing left at zero):

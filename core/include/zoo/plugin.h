@@ -177,9 +177,14 @@ typedef struct zoo_plugin_ops {
     int (*fill_mask)(zoo_model *m, zoo_graph *g, const zoo_batch *batch, int32_t mask_id,
                      zoo_tensor **logits);
 
-    /* ZOO_CAP_IMPORT: a foreign checkpoint (a HuggingFace directory, a
-     * word2vec file ...). First its configuration into the hyperparameters,
-     * then, once the host has created the model, its weights. */
+    /* ZOO_CAP_IMPORT: a foreign model directory (a HuggingFace directory,
+     * another tool's files ...). First its configuration into the
+     * hyperparameters, then, once the host has created the model, its
+     * weights. The host offers every directory that is not a zoo run to
+     * every plugin with the flag, in registry order: import_config answers
+     * ZOO_ERR_NOTFOUND, with a message, for a directory not in its format
+     * (none of its files, another model type's), and the host asks the
+     * next plugin; any other error stops there (the plugin's, but broken). */
     int (*import_config)(const char *path, zoo_hparams *hp);
     int (*import_weights)(zoo_model *m, zoo_params *params, const char *path);
 

@@ -268,6 +268,9 @@ START_TEST(test_export_round_trip_and_errors) {
     zoo_hparams *hp = zoo_hparams_new(bert->plugin->hparams, bert->plugin->n_hparams);
     char other[] = "/tmp/zoo-bert-other.XXXXXX", other_config[64];
     ck_assert_ptr_nonnull(mkdtemp(other));
+    /* a directory without config.json (another format's) is not ours */
+    ck_assert_int_eq(bert->plugin->ops->import_config(other, hp), ZOO_ERR_NOTFOUND);
+    ck_assert(strstr(zoo_error_message(), "config.json: No such file"));
     snprintf(other_config, sizeof other_config, "%s/config.json", other);
     FILE *f = fopen(other_config, "w");
     ck_assert_ptr_nonnull(f);
