@@ -1,7 +1,7 @@
 /* zoo embed MODEL (--text TEXT | --text-file FILE) --out FILE.npy
  *           [--layer N|all|mix] [--mix W0,W1,...[,GAMMA]] [--pool none|cls|mean]:
  * the model's vectors for a text as .npy, one row per token or pooled; one
- * layer, every layer (ZOO_EMBED_ALL_LAYERS), or ELMo's scalar mix of them.
+ * layer, every layer (ZOO_EMBED_ALL_LAYERS), or a scalar mix of them.
  * --text is one sequence; --text-file one per line that holds anything but
  * white space, each embedded on its own, their rows one after another. */
 #include <math.h>
@@ -65,7 +65,7 @@ static int parse_mix(const zoo_cli *cli, const char *text, embed_plan *p) {
     }
 }
 
-/* ELMo's scalar mix of x [L,T,C]: gamma * sum_j softmax(w)_j * x[j], [1,T,C]. */
+/* The scalar mix of x [L,T,C]: gamma * sum_j softmax(w)_j * x[j], [1,T,C]. */
 static zoo_tensor *scalar_mix(const zoo_cli *cli, const embed_plan *p, zoo_graph *g, zoo_tensor *x,
                               int *status) {
     int64_t L = x->shape[0], n = x->numel / L;
@@ -134,7 +134,7 @@ static int file_vectors(source *s, zoo_graph *g, const char *text, size_t len, c
 
 /* The vectors of one sequence of the model, [L,T,C] (L = 1 unless every
  * layer was asked for), and for --pool cls at the default layer the
- * model's pooled output [1,C] when it has one (BERT's pooler), else NULL. */
+ * model's pooled output [1,C] when it has one (a pooler), else NULL. */
 static int model_vectors(source *s, const embed_plan *p, zoo_graph *g, const char *text, size_t len,
                          const char *where, zoo_tensor **x, zoo_tensor **pooled) {
     const zoo_plugin *d = s->m->plugin->plugin;
@@ -318,7 +318,7 @@ static const zoo_option OPTIONS[] = {
      .help = "layer N of a model with several (default -1: the model's choice);\n"
              "all: every layer, stacked; mix: every layer mixed into one (--mix)"},
     {"--mix", ZOO_OPT_STRING, offsetof(embed_args, mix), .value = "W0,W1,...",
-     .help = "ELMo's scalar mix, gamma * sum_j softmax(w)_j * layer_j: a weight per\n"
+     .help = "the scalar mix, gamma * sum_j softmax(w)_j * layer_j: a weight per\n"
              "layer, then gamma if given (default: equal weights, gamma 1); implies\n"
              "--layer mix"},
     {"--pool", ZOO_OPT_CHOICE, offsetof(embed_args, pool), .def = "none",

@@ -3,8 +3,8 @@
  * train's evaluations, and every line of metrics.jsonl.
  *
  * One convention holds for every plugin: a metric whose name ends in
- * "_loss" is a mean cross-entropy in nats (ELMo's forward_loss and
- * backward_loss), and wherever the host reports PREFIX_loss it reports
+ * "_loss" is a mean cross-entropy in nats (a bidirectional model's
+ * forward_loss and backward_loss), and wherever the host reports PREFIX_loss it reports
  * PREFIX_perplexity = exp(PREFIX_loss) beside it, computed from the loss as
  * averaged, never as a mean of per-batch perplexities. A plugin that reports
  * PREFIX_perplexity itself keeps its own. */

@@ -27,7 +27,7 @@ bool zoo_is_foreign_directory(const char *path) {
  * a directory in another format: another model type's config.json, or no
  * file it reads), loaded, with the hyperparameters it read.
  * ZOO_ERR_NOTFOUND when none does, `asked` then naming the plugins asked
- * ("bert, gpt"; "" for none); another status, with the plugin's message,
+ * ("a, b"; "" for none); another status, with the plugin's message,
  * when the directory is a plugin's but broken. */
 static int find_importer(const zoo_registry *r, const char *dir, zoo_loaded **plugin,
                          zoo_hparams **hp, char *asked, size_t asked_size) {

@@ -39,7 +39,7 @@ enum {
  *   runs/a: plugin 'bigram' cannot fill masks (it is not a masked language model)
  *   gpt2-tiny: the checkpoint has no tokenizer
  *   notes: no plugin imports this directory: it is not a zoo run (no
- *     latest.safetensors), and no plugin that imports models (bert, gpt) reads its files
+ *     latest.safetensors), and no plugin that imports models (a, b) reads its files
  * 0, or an exit status after printing; on failure nothing stays open.
  * Close with zoo_cli_close_model. */
 int zoo_cli_open_model(const zoo_cli *cli, const char *model, unsigned needs, zoo_saved_model *out);
