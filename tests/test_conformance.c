@@ -1,7 +1,9 @@
 /* The conformance suite (host/conformance.h) on fixture plugins: a good one
- * passes, a wrong backward fails the gradient check by name, a plugin that
- * cannot create a model fails create and skips the rest, and the suite's
- * own errors are values that leave nothing on disk. */
+ * passes, a wrong backward fails the gradient check by name, layers stacked
+ * out of order fail embed, an importer that claims any directory fails
+ * import-foreign, a plugin that cannot create a model fails create
+ * and skips the rest, and the suite's own errors are values that leave
+ * nothing on disk. */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,20 +13,14 @@
 #include "conformance.h"
 #include "loader.h"
 
-#define N_CHECKS 14
-static const char *const order[N_CHECKS] = {"create",
-                                            "forward",
-                                            "embed",
-                                            "loss",
-                                            "gradients",
-                                            "decode",
-                                            "fill-mask",
-                                            "export-import",
-                                            "threads-forward",
-                                            "threads-loss",
-                                            "threads-gradients",
-                                            "train-step",
-                                            "threads-train-step",
+#define N_CHECKS 15
+static const char *const order[N_CHECKS] = {"create",         "forward",
+                                            "embed",          "loss",
+                                            "gradients",      "decode",
+                                            "fill-mask",      "export-import",
+                                            "import-foreign", "threads-forward",
+                                            "threads-loss",   "threads-gradients",
+                                            "train-step",     "threads-train-step",
                                             "arena"};
 
 typedef struct seen {
@@ -61,7 +57,8 @@ static void expect(const seen *s, const char *check, zoo_check_outcome o, const 
 /* A registry of the fixtures, each under its own name, in a temporary directory. */
 static char reg_dir[64];
 static zoo_registry *fixture_registry(void) {
-    static const char *names[] = {"good", "wrong_backward", "masked", "create_fails"};
+    static const char *names[] = {"good",         "wrong_backward", "masked",       "create_fails",
+                                  "wrong_layers", "import_dir",     "import_greedy"};
     snprintf(reg_dir, sizeof reg_dir, "/tmp/zoo-conformance-test.XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(reg_dir));
     char path[128];
@@ -69,7 +66,7 @@ static zoo_registry *fixture_registry(void) {
     FILE *f = fopen(path, "w");
     ck_assert_ptr_nonnull(f);
     fputs("{\"format\": 1, \"plugins\": [", f);
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 7; i++)
         fprintf(f,
                 "%s{\"name\": \"%s\", \"version\": \"1.0.0\", \"summary\": \"a bigram table for "
                 "the loader tests\", \"library\": \"%s/%s.so\", \"abi\": \"%d.%d\"}",
@@ -113,12 +110,13 @@ START_TEST(test_good_plugin_passes) {
     ck_assert_str_eq(sum.config, "vocab_size=41 init_std=0.02 activation=gelu");
     expect(&s, "create", ZOO_CHECK_PASS, "1 parameter, 1681 scalars");
     expect(&s, "forward", ZOO_CHECK_PASS, "logits [2,16,41], hidden [2,16,41]");
-    expect(&s, "embed", ZOO_CHECK_PASS, "vectors [2,16,41]");
+    expect(&s, "embed", ZOO_CHECK_PASS, "vectors [2,16,41], every layer (one) [2,16,41]");
     expect(&s, "loss", ZOO_CHECK_PASS, NULL);
     expect(&s, "gradients", ZOO_CHECK_PASS, "32 elements of 1 parameter");
     expect(&s, "decode", ZOO_CHECK_SKIP, "ZOO_CAP_DECODE");
     expect(&s, "fill-mask", ZOO_CHECK_SKIP, "ZOO_CAP_FILL_MASK");
     expect(&s, "export-import", ZOO_CHECK_SKIP, "the plugin sets neither");
+    expect(&s, "import-foreign", ZOO_CHECK_SKIP, "does not set ZOO_CAP_IMPORT");
     expect(&s, "threads-forward", ZOO_CHECK_PASS, "(B = 128, T = 16)");
     expect(&s, "threads-loss", ZOO_CHECK_PASS, NULL);
     expect(&s, "threads-gradients", ZOO_CHECK_PASS, NULL);
@@ -145,6 +143,36 @@ START_TEST(test_wrong_backward_fails_by_name) {
     ck_assert(index >= 0 && index < 41 * 41);
     ck_assert_msg(fabs(numeric - 2 * analytic) <= 0.02 * fabs(numeric), "%s", d);
     expect(&s, "threads-gradients", ZOO_CHECK_PASS, NULL); /* wrong, but the same on 3 threads */
+}
+END_TEST
+
+/* Every layer at once (ZOO_EMBED_ALL_LAYERS) must stack the layers in
+ * order: the fixture reverses its three, and only embed notices. */
+START_TEST(test_layers_out_of_order_fail_embed) {
+    seen s;
+    zoo_conformance_summary sum;
+    run_fixture("wrong_layers", NULL, &s, &sum);
+    ck_assert_int_eq(sum.failed, 1);
+    expect(&s, "embed", ZOO_CHECK_FAIL,
+           "layer 0 of embed(ZOO_EMBED_ALL_LAYERS) differs from embed(layer = 0)");
+}
+END_TEST
+
+/* Every directory that is not a zoo run is offered to every importing
+ * plugin: one in another format must be passed on (ZOO_ERR_NOTFOUND). The
+ * fixture that imports its own format does; the greedy one claims it. */
+START_TEST(test_import_of_another_format) {
+    seen s;
+    zoo_conformance_summary sum;
+    run_fixture("import_dir", NULL, &s, &sum);
+    ck_assert_int_eq(sum.failed, 0);
+    expect(&s, "import-foreign", ZOO_CHECK_PASS, "notes.txt: ZOO_ERR_NOTFOUND");
+    expect(&s, "export-import", ZOO_CHECK_SKIP, "import only");
+    run_fixture("import_greedy", NULL, &s, &sum);
+    ck_assert_int_eq(sum.failed, 1);
+    expect(&s, "import-foreign", ZOO_CHECK_FAIL,
+           "import_config of a directory holding only notes.txt answered ZOO_OK, not "
+           "ZOO_ERR_NOTFOUND");
 }
 END_TEST
 
@@ -242,6 +270,8 @@ Suite *make_suite(void) {
     TCase *tc = tcase_create("conformance");
     tcase_add_test(tc, test_good_plugin_passes);
     tcase_add_test(tc, test_wrong_backward_fails_by_name);
+    tcase_add_test(tc, test_layers_out_of_order_fail_embed);
+    tcase_add_test(tc, test_import_of_another_format);
     tcase_add_test(tc, test_masked_plugin_fills_masks);
     tcase_add_test(tc, test_create_failure_skips_the_rest);
     tcase_add_test(tc, test_sets_and_seed);

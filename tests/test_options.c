@@ -15,6 +15,7 @@ typedef struct args {
     int n_data;
     const char *set;
     int64_t top, layer;
+    zoo_int_choice which;
     uint64_t seed;
     double p;
     bool quiet;
@@ -32,6 +33,8 @@ static const zoo_option OPTIONS[] = {
     {"--p", ZOO_OPT_FLOAT, offsetof(args, p), .value = "P", .def = "1", ZOO_OPT_RANGE(0, 1),
      .min_open = true, .help = "a probability"},
     {"--seed", ZOO_OPT_UINT, offsetof(args, seed), .value = "S", .help = "a seed"},
+    {"--which", ZOO_OPT_INT_CHOICE, offsetof(args, which), .def = "-1", ZOO_OPT_MIN(-1),
+     .choices = "all|mix", .help = "a layer or all"},
     {"--pool", ZOO_OPT_CHOICE, offsetof(args, pool), .def = "none", .choices = "none|cls|mean",
      .help = "pooling"},
     {"--data", ZOO_OPT_PATH, offsetof(args, data), ZOO_OPT_REPEAT, .value = "FILE",
@@ -96,6 +99,25 @@ START_TEST(test_values_and_defaults) {
     ck_assert_str_eq(a.data[0], "x");
     ck_assert_str_eq(a.data[1], "y");
     ck_assert_str_eq(a.set, "a.b=3");
+}
+END_TEST
+
+START_TEST(test_int_or_choice) {
+    ck_assert_int_eq(parse("m"), ZOO_OK); /* the default is an integer */
+    ck_assert_ptr_null(a.which.choice);
+    ck_assert_int_eq(a.which.n, -1);
+    ck_assert_int_eq(parse("m --which 3"), ZOO_OK);
+    ck_assert_ptr_null(a.which.choice);
+    ck_assert_int_eq(a.which.n, 3);
+    ck_assert_int_eq(parse("m --which mix"), ZOO_OK);
+    ck_assert_str_eq(a.which.choice, "mix");
+    ck_assert_int_eq(a.which.n, 0);
+    ck_assert_int_eq(parse("m --which -1"), ZOO_OK); /* a number is a value, not an option */
+    ck_assert_int_eq(a.which.n, -1);
+    expect_error("m --which -2", "--which: expected an integer >= -1, all or mix, got '-2'");
+    expect_error("m --which none", "--which: expected an integer >= -1, all or mix, got 'none'");
+    expect_error("m --which 1.5", "--which: expected an integer >= -1, all or mix, got '1.5'");
+    expect_error("m --which", "--which needs a value");
 }
 END_TEST
 
@@ -188,28 +210,30 @@ START_TEST(test_help_and_synopsis) {
     zoo_options_print_help(f, tables);
     char *text = contents(f);
     fclose(f);
-    /* positionals first; the column set by the widest label; continuation lines under it;
-     * entries without help (--out) left out */
-    const char *want = "  MODEL             the model\n"
-                       "  TEXT              the text\n"
-                       "  ARG...            the rest\n"
-                       "  --top N           how many (default 5)\n"
-                       "                    best first\n"
-                       "  --layer N         which layer\n"
-                       "  --p P             a probability\n"
-                       "  --seed S          a seed\n"
+    /* positionals first; the column set by the widest label that fits (--which); continuation
+     * lines under it; entries without help (--out) left out */
+    const char *want = "  MODEL              the model\n"
+                       "  TEXT               the text\n"
+                       "  ARG...             the rest\n"
+                       "  --top N            how many (default 5)\n"
+                       "                     best first\n"
+                       "  --layer N          which layer\n"
+                       "  --p P              a probability\n"
+                       "  --seed S           a seed\n"
+                       "  --which N|all|mix  a layer or all\n"
                        "  --pool none|cls|mean  pooling\n"
-                       "  --data FILE       text (repeatable)\n"
-                       "  --set NAME=VALUE  a setting\n"
-                       "  --quiet           no progress\n"
-                       "  --json            JSON\n";
+                       "  --data FILE        text (repeatable)\n"
+                       "  --set NAME=VALUE   a setting\n"
+                       "  --quiet            no progress\n"
+                       "  --json             JSON\n";
     ck_assert_str_eq(text, want);
     free(text);
     char synopsis[512];
     zoo_options_synopsis(tables, synopsis, sizeof synopsis);
-    ck_assert_str_eq(synopsis, "MODEL [TEXT] [ARG...] [--top N] [--layer N] [--p P] [--seed S] "
-                               "[--pool none|cls|mean] [--data FILE]... [--set NAME=VALUE] "
-                               "[--quiet] [--json]");
+    ck_assert_str_eq(
+        synopsis, "MODEL [TEXT] [ARG...] [--top N] [--layer N] [--p P] [--seed S] "
+                  "[--which N|all|mix] [--pool none|cls|mean] [--data FILE]... [--set NAME=VALUE] "
+                  "[--quiet] [--json]");
     const zoo_option *required[] = {REQUIRED, NULL};
     zoo_options_synopsis(required, synopsis, sizeof synopsis);
     ck_assert_str_eq(synopsis, "VECTORS WORD --out FILE.npy [--seed S]");
@@ -220,6 +244,7 @@ Suite *make_suite(void) {
     Suite *s = suite_create("options");
     TCase *tc = tcase_create("host");
     tcase_add_test(tc, test_values_and_defaults);
+    tcase_add_test(tc, test_int_or_choice);
     tcase_add_test(tc, test_positionals);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_required_and_extra);

@@ -114,6 +114,15 @@ static int bad_value(const zoo_option *o, const char *v) {
     case ZOO_OPT_ASSIGN:
         snprintf(expected, sizeof expected, "%s", o->value ? o->value : "NAME=VALUE");
         break;
+    case ZOO_OPT_INT_CHOICE: { /* "an integer >= -1, all or mix"; "an integer or all" */
+        char choices[120];
+        expected_text(o, expected, sizeof expected);
+        choices_text(o->choices, choices, sizeof choices);
+        size_t len = strlen(expected);
+        snprintf(expected + len, sizeof expected - len, "%s%s",
+                 strchr(o->choices, '|') ? ", " : " or ", choices);
+        break;
+    }
     default:
         expected_text(o, expected, sizeof expected);
     }
@@ -155,6 +164,18 @@ static int store(const zoo_option *o, void *out, const char *v, bool ranged) {
     case ZOO_OPT_ASSIGN:
         ok = strchr(v, '=') && v[0] != '=';
         break;
+    case ZOO_OPT_INT_CHOICE: {
+        zoo_int_choice c = {0};
+        if (parse_int(v, &c.n)) {
+            if (ranged && !in_range(o, (double)c.n)) return bad_value(o, v);
+        } else if (is_choice(o->choices, v)) {
+            c.choice = v;
+        } else {
+            return bad_value(o, v);
+        }
+        memcpy(field, &c, sizeof c);
+        return ZOO_OK;
+    }
     }
     if (!ok) return bad_value(o, v);
     if (o->flags & ZOO_OPT_REPEAT) { /* the next element of the array; one more in the count */
@@ -299,12 +320,14 @@ int zoo_options_parse(const zoo_option *const *tables, void *const *outs, const 
     return st;
 }
 
-/* "--top N", "--pool none|cls|mean", "--quiet", "MODEL", "ARG..." */
+/* "--top N", "--pool none|cls|mean", "--layer N|all|mix", "--quiet", "MODEL", "ARG..." */
 static void label(const zoo_option *o, char *buf, size_t size) {
     if (!is_option_entry(o))
         snprintf(buf, size, "%s%s", o->name, o->flags & ZOO_OPT_REPEAT ? "..." : "");
     else if (o->type == ZOO_OPT_FLAG)
         snprintf(buf, size, "%s", o->name);
+    else if (o->type == ZOO_OPT_INT_CHOICE)
+        snprintf(buf, size, "%s %s|%s", o->name, o->value ? o->value : "N", o->choices);
     else
         snprintf(buf, size, "%s %s", o->name,
                  o->value                    ? o->value

@@ -22,6 +22,7 @@
  *   unknown option '--fast' (see zoo COMMAND --help)
  *   --top needs a value
  *   --top: expected an integer from 1 to 1000, got 'x'
+ *   --layer: expected an integer >= -1, all or mix, got 'x'
  *   --top: given more than once
  *   MODEL is required (see zoo COMMAND --help)     --ids FILE is required (...)
  *   unexpected argument 'x' after MODEL (see zoo COMMAND --help) */
@@ -43,7 +44,16 @@ typedef enum zoo_opt_type {
     ZOO_OPT_PATH,   /* const char *, a file or directory name: not empty */
     ZOO_OPT_CHOICE, /* const char *, one of `choices` */
     ZOO_OPT_ASSIGN, /* const char *, NAME=VALUE (--set): an '=' after a name */
+    /* zoo_int_choice: an integer (within min..max when given) or one of
+     * `choices` (--layer N|all|mix); a choice spelled as an integer is read as one */
+    ZOO_OPT_INT_CHOICE,
 } zoo_opt_type;
+
+/* The field of a ZOO_OPT_INT_CHOICE option. */
+typedef struct zoo_int_choice {
+    const char *choice; /* the choice given (argv's own string), or NULL for an integer */
+    int64_t n;          /* the integer, when choice is NULL; 0 otherwise */
+} zoo_int_choice;
 
 enum {
     ZOO_OPT_REQUIRED = 1u << 0, /* absent is an error */
@@ -65,7 +75,7 @@ typedef struct zoo_option {
     const char *alias; /* another spelling ("-h"), or NULL */
     bool has_min, has_max, min_open;
     double min, max;
-    const char *choices; /* ZOO_OPT_CHOICE: "none|cls|mean" */
+    const char *choices; /* ZOO_OPT_CHOICE, ZOO_OPT_INT_CHOICE: "none|cls|mean" */
     size_t count_at;     /* ZOO_OPT_REPEAT */
     int max_count;
     const char

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "metrics.h"
 #include "zoo/status.h"
 
 /* Plain lines (not a terminal) come at most this often. */
@@ -65,8 +66,30 @@ static void number(FILE *f, const char *key, double v) {
         fprintf(f, ",\"%s\":null", key);
 }
 
+static void write_number(void *f, const char *name, double value) {
+    number(f, name, value);
+}
+
+/* The plugin's metrics, and the perplexity of each PREFIX_loss (metrics.h). */
 static void plugin_metrics(FILE *f, const zoo_metrics *m) {
-    for (int i = 0; m && i < m->count; i++) number(f, m->items[i].name, m->items[i].value);
+    zoo_metrics_each(m, write_number, f);
+}
+
+/* "  forward_loss 4.1234  forward_perplexity 61.78" for the evaluation's note:
+ * the metrics that are losses, with their perplexities. */
+typedef struct losses_text {
+    char text[512];
+    size_t len;
+} losses_text;
+
+static void add_loss(void *ctx, const char *name, double value) {
+    losses_text *t = ctx;
+    size_t n = strlen(name);
+    bool loss = n > 5 && strcmp(name + n - 5, "_loss") == 0;
+    bool ppl = n > 11 && strcmp(name + n - 11, "_perplexity") == 0;
+    if ((loss || ppl) && t->len < sizeof t->text)
+        t->len +=
+            (size_t)snprintf(t->text + t->len, sizeof t->text - t->len, "  %s %.4f", name, value);
 }
 
 void zoo_progress_step(zoo_progress *p, const zoo_step_report *r) {
@@ -103,7 +126,9 @@ void zoo_progress_eval(zoo_progress *p, int64_t step, double val_loss, const zoo
         fputs("}\n", p->metrics);
         fflush(p->metrics);
     }
-    zoo_progress_note(p, "step %lld: val_loss %.4f", (long long)step, val_loss);
+    losses_text t = {.len = 0};
+    zoo_metrics_each(metrics, add_loss, &t);
+    zoo_progress_note(p, "step %lld: val_loss %.4f%s", (long long)step, val_loss, t.text);
 }
 
 void zoo_progress_note(zoo_progress *p, const char *fmt, ...) {

@@ -1,5 +1,6 @@
 #include "text_input.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,23 @@ int zoo_text_input_load(const zoo_cli *cli, zoo_text_input *in) {
 
 void zoo_text_input_free(zoo_text_input *in) {
     free(in->owned);
+}
+
+bool zoo_text_input_next_line(const zoo_text_input *in, zoo_line_cursor *c, const char **line,
+                              size_t *len) {
+    while (c->at < in->len) {
+        const char *start = in->text + c->at, *end = memchr(start, '\n', in->len - c->at);
+        size_t n = end ? (size_t)(end - start) : in->len - c->at;
+        c->at += n + (end ? 1 : 0);
+        c->number++;
+        if (n && start[n - 1] == '\r') n--;
+        for (size_t i = 0; i < n; i++)
+            if (!isspace((unsigned char)start[i])) {
+                *line = start, *len = n;
+                return true;
+            }
+    }
+    return false;
 }
 
 /* Pushes an id that has no text of its own (and its span, when kept). */

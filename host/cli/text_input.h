@@ -27,6 +27,19 @@ typedef struct zoo_text_input {
 int zoo_text_input_load(const zoo_cli *cli, zoo_text_input *in);
 void zoo_text_input_free(zoo_text_input *in);
 
+/* Where zoo_text_input_next_line is in the text: start it zeroed. */
+typedef struct zoo_line_cursor {
+    size_t at;      /* the byte after the last line returned */
+    int64_t number; /* the 1-based number of the last line returned */
+} zoo_line_cursor;
+
+/* The next line of in's text that holds something but white space, into
+ * *line and *len (without its newline, nor a '\r' before it): one example
+ * or sequence a line, for the commands that read them so (zoo classify, zoo
+ * embed --text-file). False at the end of the text. */
+bool zoo_text_input_next_line(const zoo_text_input *in, zoo_line_cursor *c, const char **line,
+                              size_t *len);
+
 /* Encodes text for a model: wrapped in [CLS] [SEP] when the tokenizer has
  * both, and with masks, each literal "[MASK]" becoming the mask token;
  * appends to ids. For a plugin that reads W > 0 token bytes, also their

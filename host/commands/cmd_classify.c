@@ -145,13 +145,11 @@ static int cmd_classify(zoo_cli *cli, void *args) {
     }
     head h = {0};
     status = head_open(cli, model, &m, &h);
-    for (size_t at = 0; !status && at < in.len;) { /* one example a line, blank lines skipped */
-        const char *end = memchr(in.text + at, '\n', in.len - at);
-        size_t len = end ? (size_t)(end - (in.text + at)) : in.len - at;
-        if (len && in.text[at + len - 1] == '\r') len--;
-        if (len) status = classify_line(cli, &m, &h, in.text + at, len, top);
-        at += (end ? (size_t)(end - (in.text + at)) + 1 : in.len - at);
-    }
+    zoo_line_cursor lines = {0};
+    const char *line;
+    size_t len;
+    while (!status && zoo_text_input_next_line(&in, &lines, &line, &len)) /* one example a line */
+        status = classify_line(cli, &m, &h, line, len, top);
     head_free(&h);
     zoo_cli_close_model(&m);
     zoo_text_input_free(&in);

@@ -1,17 +1,20 @@
 /* zoo eval CHECKPOINT --data FILE [--batches N] [--json]: loss and perplexity
- * (and bits per character or byte) of a trained model on held-out text. */
+ * (and bits per character or byte) of a trained model on held-out text, and
+ * the metrics its loss reports, averaged as the loss is (metrics.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data.h"
+#include "metrics.h"
 #include "saved_model.h"
 #include "zoo/status.h"
 
 typedef struct eval_result {
     double loss; /* mean per target */
     int64_t batches, rows;
+    zoo_metrics metrics; /* the plugin's, each averaged as the loss is */
 } eval_result;
 
 static int run_eval(const zoo_cli *cli, zoo_saved_model *m, const zoo_dataset *data,
@@ -42,20 +45,23 @@ static int run_eval(const zoo_cli *cli, zoo_saved_model *m, const zoo_dataset *d
     zoo_rng_seed(&rng, 0);
     double total = 0;
     zoo_batch batch;
+    zoo_metric_means means = {0};
     *out = (eval_result){0};
     int status = 0;
     while ((max_batches <= 0 || out->batches < max_batches) &&
            zoo_batcher_next(b, &batch, NULL) == 1) {
         zoo_graph_reset(g);
         zoo_tensor *loss = NULL;
-        if (d->ops->loss(m->model->model, g, &batch, &rng, &loss, NULL) != ZOO_OK || !loss ||
+        zoo_metrics metrics = {.size = sizeof metrics};
+        if (d->ops->loss(m->model->model, g, &batch, &rng, &loss, &metrics) != ZOO_OK || !loss ||
             zoo_graph_status(g)) {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s",
                                   zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
             break;
         }
-        total +=
-            zoo_f32(loss)[0] * (double)batch.B; /* rows weigh alike; the last batch may be short */
+        /* rows weigh alike, in the loss and in each metric; the last batch may be short */
+        total += zoo_f32(loss)[0] * (double)batch.B;
+        zoo_metric_means_add(&means, &metrics, (double)batch.B);
         out->rows += batch.B;
         out->batches++;
     }
@@ -64,9 +70,41 @@ static int run_eval(const zoo_cli *cli, zoo_saved_model *m, const zoo_dataset *d
             zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
                          "the text is too short for one window of %lld tokens", (long long)bc.T);
     out->loss = out->rows ? total / (double)out->rows : NAN;
+    zoo_metric_means_get(&means, &out->metrics);
     zoo_graph_free(g);
     zoo_batcher_free(b);
     return status;
+}
+
+typedef struct metric_printer {
+    const zoo_cli *cli;
+    int n; /* printed so far */
+} metric_printer;
+
+static void print_metric(void *ctx, const char *name, double value) {
+    metric_printer *p = ctx;
+    const char *sep = p->n++ == 0 ? "" : p->cli->json ? ", " : "  ";
+    if (!p->cli->json)
+        printf("%s%s %.4f", sep, name, value);
+    else if (isfinite(value))
+        printf("%s\"%s\": %.6f", sep, name, value);
+    else
+        printf("%s\"%s\": null", sep, name);
+}
+
+/* The plugin's metrics, each PREFIX_loss followed by its perplexity
+ * (metrics.h): with --json "metrics": {...} and the object's closing brace;
+ * as text, a line of their own when there are any. */
+static void print_metrics(const zoo_cli *cli, const zoo_metrics *m) {
+    metric_printer p = {.cli = cli};
+    if (cli->json) {
+        printf(", \"metrics\": {");
+        zoo_metrics_each(m, print_metric, &p);
+        printf("}}\n");
+    } else if (m->count > 0) {
+        zoo_metrics_each(m, print_metric, &p);
+        putchar('\n');
+    }
 }
 
 typedef struct eval_args {
@@ -106,7 +144,7 @@ static int cmd_eval(zoo_cli *cli, void *args) {
     if (!status && m.plugin->plugin->objective == ZOO_OBJ_WORD_VECTORS) {
         /* a mean binary log-loss: no perplexity, no bits per character */
         if (cli->json)
-            printf("{\"loss\": %.6f, \"tokens\": %lld, \"batches\": %lld}\n", res.loss,
+            printf("{\"loss\": %.6f, \"tokens\": %lld, \"batches\": %lld", res.loss,
                    (long long)text.ids.count, (long long)res.batches);
         else
             printf("loss %.4f  (mean binary log-loss of the word predictions; %lld tokens, %lld "
@@ -120,7 +158,7 @@ static int cmd_eval(zoo_cli *cli, void *args) {
             bits_per_token * (double)text.ids.count / (double)(text.bytes ? text.bytes : 1);
         if (cli->json)
             printf("{\"loss\": %.6f, \"perplexity\": %.6f, \"bits_per_token\": %.6f, \"%s\": %.6f, "
-                   "\"tokens\": %lld, \"batches\": %lld}\n",
+                   "\"tokens\": %lld, \"batches\": %lld",
                    res.loss, exp(res.loss), bits_per_token,
                    chars ? "bits_per_char" : "bits_per_byte",
                    chars ? bits_per_token : bits_per_byte, (long long)text.ids.count,
@@ -131,6 +169,7 @@ static int cmd_eval(zoo_cli *cli, void *args) {
                    chars ? bits_per_token : bits_per_byte, (long long)text.ids.count,
                    (long long)res.batches);
     }
+    if (!status) print_metrics(cli, &res.metrics);
     zoo_text_ids_free(&text);
     zoo_cli_close_model(&m);
     return status;
@@ -142,7 +181,7 @@ const zoo_command zoo_cmd_eval = {
     .options = OPTIONS,
     .opts_size = sizeof(eval_args),
     .usage = "zoo eval CHECKPOINT --data FILE [--batches N] [--json]",
-    .summary =
-        "loss, perplexity and bits per character (character models) or per byte on held-out text",
-    .json_help = "print a JSON object",
+    .summary = "loss, perplexity and bits per character (character models) or per byte on "
+               "held-out text, and the model's own metrics",
+    .json_help = "print a JSON object (the model's metrics in \"metrics\")",
 };

@@ -20,7 +20,7 @@ typedef struct export_args {
 
 static const zoo_option OPTIONS[] = {
     {"MODEL", ZOO_OPT_PATH, offsetof(export_args, model), ZOO_OPT_REQUIRED,
-     .help = "a checkpoint, run directory or HuggingFace directory"},
+     .help = "a checkpoint, run directory or foreign model directory"},
     {"--format", ZOO_OPT_STRING, offsetof(export_args, format), ZOO_OPT_REQUIRED, .value = "FORMAT",
      .help = "one of the plugin's formats (zoo info PLUGIN lists them)"},
     {"--out", ZOO_OPT_PATH, offsetof(export_args, out), ZOO_OPT_REQUIRED, .value = "PATH",

@@ -52,8 +52,8 @@ typedef struct tokenize_args {
 
 static const zoo_option OPTIONS[] = {
     {"MODEL", ZOO_OPT_PATH, offsetof(tokenize_args, model), ZOO_OPT_REQUIRED,
-     .help = "a checkpoint or run directory, or a HuggingFace directory or one of\n"
-             "tokenizer files alone, read by the plugin that imports it: GPT-2's\n"
+     .help = "a checkpoint or run directory, or a foreign model directory or one\n"
+             "of tokenizer files alone, read by the plugin that imports it: GPT-2's\n"
              "vocab.json and merges.txt (or encoder.json and vocab.bpe), or BERT's\n"
              "vocab.txt (lowercasing as its tokenizer_config.json says, else when\n"
              "the vocabulary has no uppercase letters)"},

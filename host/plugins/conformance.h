@@ -26,7 +26,9 @@
  *   forward           outputs on the small batch: logits [B,T,V] (V =
  *                     vocab_size when the plugin has one), hidden [B,T,C],
  *                     pooled [B,C], those present, at least one, all finite
- *   embed             embed (default layer) is [B,T,C'], finite
+ *   embed             embed (default layer) is [B,T,C'], finite; with
+ *                     ZOO_EMBED_ALL_LAYERS [B,T,C'] (one layer) or
+ *                     [L,B,T,C'] whose layer i is embed(layer = i), bitwise
  *   loss              one finite value; the same twice for one rng seed
  *   gradients         zoo_gradcheck of the loss (training mode, rng reseeded
  *                     each pass) w.r.t. every parameter, after redrawing them
@@ -42,6 +44,10 @@
  *   export-import     ZOO_CAP_EXPORT and ZOO_CAP_IMPORT: export in the first
  *                     format to a temporary directory, import into a model
  *                     created from another seed: every output bitwise equal
+ *   import-foreign    ZOO_CAP_IMPORT: import_config (and import_tokenizer,
+ *                     with ZOO_CAP_IMPORT_TOKENIZER) of a directory holding
+ *                     only notes.txt answers ZOO_ERR_NOTFOUND: every importer
+ *                     is offered every directory that is not a zoo run
  *   threads-forward, threads-loss, threads-gradients
  *                     the large batch on 1 and on 3 threads, parameters
  *                     redrawn as for gradients (nothing left at zero):

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conformance_suite.h"
+#include "tokenizers.h"
 #include "zoo/zoo.h"
 
 #define PASS(s, check, ...) suite_report((s), (check), ZOO_CHECK_PASS, __VA_ARGS__)
@@ -246,6 +248,58 @@ static void check_forward(suite *s) {
         FAIL(s, name, "%s", msg);
 }
 
+/* embed(ZOO_EMBED_ALL_LAYERS): [B,T,C] (one layer, or a plugin that does not
+ * know the value) or [L,B,T,C] whose layer i is embed(i), bit for bit. */
+static bool all_layers_ok(suite *s, zoo_host_model *m, zoo_graph *g, int64_t C, char *msg,
+                          size_t size, char *desc, size_t dsize) {
+    const zoo_batch *b = &s->small.b;
+    zoo_tensor *all = NULL;
+    zoo_error_clear();
+    int st = s->ops->embed(m->model, g, b, ZOO_EMBED_ALL_LAYERS, &all);
+    if (!st) st = zoo_graph_status(g);
+    if (st || !all) {
+        snprintf(msg, size, "embed(ZOO_EMBED_ALL_LAYERS): %s",
+                 st ? reason(g) : "no tensor returned");
+        return false;
+    }
+    if (all->ndim == 3)
+        return output_ok(all, "every layer (one)", 3, (int64_t[]){b->B, b->T, C}, msg, size, desc,
+                         dsize);
+    if (all->ndim != 4 || all->shape[0] < 1) {
+        char shape[64];
+        zoo_shape_str(all, shape, sizeof shape);
+        snprintf(msg, size, "embed(ZOO_EMBED_ALL_LAYERS) is %s, expected [L,%lld,%lld,%lld]", shape,
+                 (long long)b->B, (long long)b->T, (long long)C);
+        return false;
+    }
+    if (!output_ok(all, "every layer", 4, (int64_t[]){-1, b->B, b->T, C}, msg, size, desc, dsize))
+        return false;
+    int64_t L = all->shape[0], n = b->B * b->T * C;
+    for (int64_t l = 0; l < L; l++) {
+        zoo_tensor *one = NULL;
+        zoo_error_clear();
+        st = s->ops->embed(m->model, g, b, (int)l, &one);
+        if (!st) st = zoo_graph_status(g);
+        if (st || !one || one->numel != n) {
+            snprintf(msg, size, "embed(layer = %lld) of %lld layers: %s", (long long)l,
+                     (long long)L,
+                     st    ? reason(g)
+                     : one ? "not as many values as a layer of the stack"
+                           : "no tensor");
+            return false;
+        }
+        if (memcmp(zoo_f32(all) + l * n, zoo_f32(one), (size_t)n * sizeof(float)) != 0) {
+            snprintf(msg, size,
+                     "layer %lld of embed(ZOO_EMBED_ALL_LAYERS) differs from embed(layer = %lld)",
+                     (long long)l, (long long)l);
+            return false;
+        }
+    }
+    size_t len = strlen(desc);
+    snprintf(desc + len, dsize - len, ", each equal to embed(layer = i)");
+    return true;
+}
+
 static void check_embed(suite *s) {
     const char *name = "embed";
     zoo_host_model *m = model_new(s, s->seed);
@@ -267,7 +321,8 @@ static void check_embed(suite *s) {
             snprintf(msg, sizeof msg, "embed returned no tensor");
         else
             ok = output_ok(out, "vectors", 3, (int64_t[]){b->B, b->T, -1}, msg, sizeof msg, desc,
-                           sizeof desc);
+                           sizeof desc) &&
+                 all_layers_ok(s, m, g, out->shape[2], msg, sizeof msg, desc, sizeof desc);
     }
     zoo_graph_free(g);
     zoo_host_model_destroy(m);
@@ -604,6 +659,59 @@ static void check_export_import(suite *s) {
         PASS(s, name, "format %s: every output of forward bitwise equal", formats[0]);
 }
 
+/* "import_config of a directory holding only notes.txt answered ZOO_OK, not
+ * ZOO_ERR_NOTFOUND ..." into msg, unless st is ZOO_ERR_NOTFOUND. */
+static void not_passed_on(const char *op, int st, char *msg, size_t size) {
+    if (st == ZOO_ERR_NOTFOUND) return;
+    char answer[320];
+    if (st == ZOO_OK)
+        snprintf(answer, sizeof answer, "ZOO_OK");
+    else
+        snprintf(answer, sizeof answer, "'%s' (%.280s)", zoo_status_str(st), reason(NULL));
+    snprintf(
+        msg, size,
+        "%.20s of a directory holding only notes.txt answered %.320s, not ZOO_ERR_NOTFOUND (the "
+        "host would not ask the next plugin)",
+        op, answer);
+}
+
+/* Every plugin that imports is offered every directory that is not a zoo
+ * run, in registry order: one in another format must be passed on with
+ * ZOO_ERR_NOTFOUND (import_config, and import_tokenizer when it has one). */
+static void check_import_foreign(suite *s) {
+    const char *name = "import-foreign";
+    const zoo_plugin *d = s->p->plugin;
+    if (!(d->capabilities & ZOO_CAP_IMPORT)) {
+        SKIP(s, name, "the plugin does not set ZOO_CAP_IMPORT");
+        return;
+    }
+    char dir[sizeof s->dir + 16], file[sizeof dir + 16], msg[512] = "";
+    snprintf(dir, sizeof dir, "%s/foreign", s->dir);
+    snprintf(file, sizeof file, "%s/notes.txt", dir);
+    FILE *f = NULL;
+    zoo_hparams *hp = zoo_hparams_new(d->hparams, d->n_hparams);
+    if (!hp || mkdir(dir, 0700) != 0 || !(f = fopen(file, "w")) || fputs("not a model\n", f) < 0) {
+        snprintf(msg, sizeof msg, "cannot make a directory with notes.txt in %.400s", s->dir);
+    } else {
+        fclose(f), f = NULL;
+        zoo_error_clear();
+        not_passed_on("import_config", d->ops->import_config(dir, hp), msg, sizeof msg);
+        zoo_tokenizer *tok = NULL;
+        zoo_error_clear();
+        if (!*msg)
+            not_passed_on("import_tokenizer", zoo_plugin_import_tokenizer(s->p, dir, &tok), msg,
+                          sizeof msg);
+        zoo_tokenizer_free(tok);
+    }
+    if (f) fclose(f);
+    zoo_hparams_free(hp);
+    suite_remove_tree(dir);
+    if (*msg)
+        FAIL(s, name, "%s", msg);
+    else
+        PASS(s, name, "a directory holding only notes.txt: ZOO_ERR_NOTFOUND, not the plugin's");
+}
+
 /* --- threads -------------------------------------------------------------- */
 
 /* What one thread count computes on the large batch. */
@@ -765,16 +873,24 @@ static void check_arena(suite *s) {
 
 void suite_run_checks(suite *s) {
     static void (*const checks[])(suite *) = {
-        check_forward,   check_embed,         check_loss,    check_gradients,  check_decode,
-        check_fill_mask, check_export_import, check_threads, check_train_step, check_arena,
+        check_forward, check_embed,      check_loss,          check_gradients,
+        check_decode,  check_fill_mask,  check_export_import, check_import_foreign,
+        check_threads, check_train_step, check_arena,
     };
     static const char *const names[] = {
-        "forward",       "embed",
-        "loss",          "gradients",
-        "decode",        "fill-mask",
-        "export-import", "threads-forward",
-        "threads-loss",  "threads-gradients",
-        "train-step",    "threads-train-step",
+        "forward",
+        "embed",
+        "loss",
+        "gradients",
+        "decode",
+        "fill-mask",
+        "export-import",
+        "import-foreign",
+        "threads-forward",
+        "threads-loss",
+        "threads-gradients",
+        "train-step",
+        "threads-train-step",
         "arena",
     };
     check_create(s);

@@ -113,8 +113,8 @@ static const config_key KEYS[] = {
      .help = "where the run is written; null: runs/CONFIG_NAME; --out overrides"},
     {"finetune", K_OBJECT, .help = "zoo finetune: a classification head on a pretrained model"},
     {"finetune.base", K_PATH, "null", true,
-     .help = "the pretrained model: a checkpoint, run directory or HuggingFace directory (then "
-             "model and data.train may be left out)"},
+     .help = "the pretrained model: a checkpoint, run directory or foreign model directory a "
+             "plugin imports, such as HuggingFace's (then model and data.train may be left out)"},
     {"finetune.train", K_PATHS, "null", true, .help = "labeled training examples, one per line"},
     {"finetune.eval", K_PATHS, "null", true,
      .help = "labeled held-out examples: accuracy is measured on them"},

@@ -22,36 +22,24 @@ bool zoo_is_foreign_directory(const char *path) {
     return stat(file, &st) != 0;
 }
 
-/* A HuggingFace-style directory: config.json and no zoo run in it. */
-static bool is_hf_directory(const char *path) {
-    char file[4200];
-    struct stat st;
-    if (!zoo_is_foreign_directory(path)) return false;
-    snprintf(file, sizeof file, "%s/config.json", path);
-    return stat(file, &st) == 0;
-}
-
-static bool imports_hf(const zoo_plugin *d) {
-    if (!(d->capabilities & ZOO_CAP_IMPORT)) return false;
-    for (int i = 0; d->formats && d->formats[i]; i++)
-        if (strcmp(d->formats[i], "hf") == 0) return true;
-    return false;
-}
-
-/* The first plugin whose import_config accepts the directory's config.json
- * (a plugin answers ZOO_ERR_NOTFOUND for another model type), loaded, with
- * the hyperparameters it read. ZOO_ERR_NOTFOUND when none does; another
- * status, with the plugin's message, when the directory is a plugin's but
- * broken. */
+/* The first plugin, in registry order, with ZOO_CAP_IMPORT whose
+ * import_config accepts the directory (a plugin answers ZOO_ERR_NOTFOUND for
+ * a directory in another format: another model type's config.json, or no
+ * file it reads), loaded, with the hyperparameters it read.
+ * ZOO_ERR_NOTFOUND when none does, `asked` then naming the plugins asked
+ * ("a, b"; "" for none); another status, with the plugin's message,
+ * when the directory is a plugin's but broken. */
 static int find_importer(const zoo_registry *r, const char *dir, zoo_loaded **plugin,
-                         zoo_hparams **hp) {
+                         zoo_hparams **hp, char *asked, size_t asked_size) {
     *plugin = NULL;
     *hp = NULL;
+    size_t len = 0;
+    asked[0] = '\0';
     for (int i = 0; i < r->count; i++) {
         const zoo_reg_entry *e = &r->entries[i];
         zoo_loaded *p = NULL;
         if (e->shadowed || e->error || zoo_plugin_load(e, &p) != ZOO_OK) continue;
-        if (imports_hf(p->plugin)) {
+        if (p->plugin->capabilities & ZOO_CAP_IMPORT) {
             *hp = zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams);
             int st = *hp ? p->plugin->ops->import_config(dir, *hp) : ZOO_ERR_NOMEM;
             if (st == ZOO_OK) {
@@ -63,6 +51,9 @@ static int find_importer(const zoo_registry *r, const char *dir, zoo_loaded **pl
                 zoo_plugin_unload(p);
                 return st;
             }
+            if (len < asked_size)
+                len += (size_t)snprintf(asked + len, asked_size - len, "%s%s", len ? ", " : "",
+                                        p->plugin->name);
         }
         zoo_plugin_unload(p);
     }
@@ -79,27 +70,39 @@ static void saved_model_close(zoo_saved_model *m) {
     memset(m, 0, sizeof *m);
 }
 
-static int open_hf(const zoo_cli *cli, const zoo_registry *r, const char *dir,
-                   zoo_saved_model *out) {
+/* The error for a foreign directory no plugin imports; ZOO_EXIT_FAILURE. */
+static int no_importer(const zoo_cli *cli, const char *dir, const char *asked) {
+    if (!*asked)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                            "%s: not a zoo run (no latest.safetensors), and no plugin in the "
+                            "registry imports foreign models",
+                            dir);
+    return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                        "%s: no plugin imports this directory: it is not a zoo run (no "
+                        "latest.safetensors), and no plugin that imports models (%s) reads its "
+                        "files",
+                        dir, asked);
+}
+
+/* A foreign model directory, imported by its plugin. */
+static int open_foreign(const zoo_cli *cli, const zoo_registry *r, const char *dir,
+                        zoo_saved_model *out) {
     zoo_hparams *hp = NULL;
-    int found = find_importer(r, dir, &out->plugin, &hp);
-    if (found == ZOO_ERR_NOTFOUND)
-        return zoo_cli_fail(
-            cli, ZOO_EXIT_FAILURE,
-            "%s: no plugin imports this HuggingFace directory (zoo list shows the plugins; each "
-            "reads the model_type of its config.json)",
-            dir);
+    char asked[512];
+    int found = find_importer(r, dir, &out->plugin, &hp, asked, sizeof asked);
+    if (found == ZOO_ERR_NOTFOUND) return no_importer(cli, dir, asked);
     if (found != ZOO_OK) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    /* a config as a run would have, for the commands that read one: its
+     * training data is the directory itself, whatever files the format has */
     char *text = NULL;
     int st = ZOO_OK;
     long long seq =
         zoo_hparams_find(hp, "block_size") ? (long long)zoo_hparams_int(hp, "block_size") : 64;
     if (asprintf(&text,
-                 "{\"model\": {\"plugin\": \"%s\"}, \"data\": {\"train\": \"%s/config.json\", "
-                 "\"seq_len\": %lld}, "
-                 "\"train\": {\"steps\": 1, \"batch_size\": 1}}",
-                 out->plugin->plugin->name, dir, seq) < 0 ||
-        !(out->config = zoo_config_parse(text, "config.json", dir, NULL, 0)))
+                 "{\"model\": {\"plugin\": \"%s\"}, \"data\": {\"train\": \".\", "
+                 "\"seq_len\": %lld}, \"train\": {\"steps\": 1, \"batch_size\": 1}}",
+                 out->plugin->plugin->name, seq) < 0 ||
+        !(out->config = zoo_config_parse(text, "(imported)", dir, NULL, 0)))
         st = ZOO_ERR_FORMAT;
     free(text);
     if (!st) zoo_config_store_model(out->config, hp);
@@ -119,14 +122,14 @@ static int open_hf(const zoo_cli *cli, const zoo_registry *r, const char *dir,
     return ZOO_OK;
 }
 
-/* MODEL with the plugins of r. A HuggingFace-style directory is imported by
- * the first plugin whose import_config accepts its config.json, its tokenizer
- * by that plugin's import_tokenizer (none when it has none or finds none).
- * Prints its own error; ZOO_OK or an exit status. */
+/* MODEL with the plugins of r. A directory that is not a zoo run is
+ * imported by the first plugin whose import_config accepts it, its
+ * tokenizer by that plugin's import_tokenizer (none when it has none or
+ * finds none). Prints its own error; ZOO_OK or an exit status. */
 static int saved_model_open(const zoo_cli *cli, const zoo_registry *r, const char *model,
                             zoo_saved_model *out) {
     memset(out, 0, sizeof *out);
-    if (is_hf_directory(model)) return open_hf(cli, r, model, out);
+    if (zoo_is_foreign_directory(model)) return open_foreign(cli, r, model, out);
     zoo_hparams *hp = NULL;
     int st = zoo_checkpoint_open(model, &out->checkpoint);
     const zoo_checkpoint *ck = out->checkpoint;
@@ -215,7 +218,8 @@ int zoo_foreign_tokenizer_open(const zoo_cli *cli, const zoo_registry *r, const 
     *plugin = NULL;
     zoo_hparams *hp = NULL;
     zoo_loaded *p = NULL;
-    int st = is_hf_directory(dir) ? find_importer(r, dir, &p, &hp) : ZOO_ERR_NOTFOUND;
+    char asked[512];
+    int st = find_importer(r, dir, &p, &hp, asked, sizeof asked);
     zoo_hparams_free(hp);
     if (st == ZOO_OK) { /* the model's own plugin first, as saved_model_open asks it */
         st = zoo_plugin_import_tokenizer(p, dir, tok);

@@ -29,13 +29,17 @@ enum {
     ZOO_NEEDS_WORD_VECTORS = 1u << 3, /* a word-vector model: static vectors for its vocabulary */
 };
 
-/* How every command opens MODEL (a checkpoint, run directory or HuggingFace
- * directory): the registry of the command line (zoo_cli_registry), the
- * model, then what `needs` asks, checked in the
+/* How every command opens MODEL (a checkpoint, a run directory, or a
+ * foreign model directory: any other directory, offered in registry order
+ * to every plugin with ZOO_CAP_IMPORT until one's import_config accepts
+ * it): the registry of the command line (zoo_cli_registry), the model, then
+ * what `needs` asks, checked in the
  * order above but capabilities first, each missing one refused with one
  * line that starts with MODEL and says what the model lacks:
  *   runs/a: plugin 'bigram' cannot fill masks (it is not a masked language model)
  *   gpt2-tiny: the checkpoint has no tokenizer
+ *   notes: no plugin imports this directory: it is not a zoo run (no
+ *     latest.safetensors), and no plugin that imports models (a, b) reads its files
  * 0, or an exit status after printing; on failure nothing stays open.
  * Close with zoo_cli_close_model. */
 int zoo_cli_open_model(const zoo_cli *cli, const char *model, unsigned needs, zoo_saved_model *out);
@@ -51,12 +55,11 @@ bool zoo_is_checkpoint_path(const char *model);
 bool zoo_is_foreign_directory(const char *path);
 
 /* The tokenizer of a foreign directory alone, without its weights (zoo
- * tokenize): imported by the plugin that imports the directory's
- * config.json, as opening the model would; without one (or when that
- * plugin finds no tokenizer), by the first plugin of r whose import_tokenizer
- * reads the directory (tokenizer files alone: vocab.json + merges.txt,
- * vocab.txt). *plugin is that plugin: unload it after freeing *tok. Prints
- * its own error; ZOO_OK or an exit status. */
+ * tokenize): imported by the plugin that imports the directory, as opening
+ * the model would; without one (or when that plugin finds no tokenizer), by
+ * the first plugin of r whose import_tokenizer reads the directory
+ * (tokenizer files alone: vocab.json + merges.txt, vocab.txt). *plugin is that plugin: unload it
+ * after freeing *tok. Prints its own error; ZOO_OK or an exit status. */
 int zoo_foreign_tokenizer_open(const zoo_cli *cli, const zoo_registry *r, const char *dir,
                                zoo_tokenizer **tok, zoo_loaded **plugin);
 

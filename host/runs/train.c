@@ -15,6 +15,7 @@
 #include "checkpoint.h"
 #include "config.h"
 #include "data.h"
+#include "metrics.h"
 #include "progress.h"
 #include "zoo/io.h"
 #include "zoo/optim.h"
@@ -439,18 +440,18 @@ static int lm_update(void *ctx, const zoo_batch *batch, float lr, zoo_rng *rng,
     return r->plugin->plugin->ops->train_step(r->model->model, batch, lr, rng, stats);
 }
 
-/* Mean loss (and metrics) over up to train.eval_batches batches of the validation split. */
+/* Mean loss (and metrics, each by its name) over up to train.eval_batches
+ * batches of the validation split. */
 static int lm_evaluate(void *ctx, zoo_graph *g, double *loss, zoo_metrics *metrics) {
     run *r = ctx;
     int64_t n = zoo_config_int(r->config, "train.eval_batches");
     zoo_batcher_rewind(r->eval_batches);
     zoo_rng scratch;
     zoo_rng_seed(&scratch, 0);
-    double total = 0, sums[ZOO_MAX_METRICS] = {0};
+    double total = 0;
     int64_t count = 0;
     zoo_batch batch;
-    *metrics = (zoo_metrics){.size = sizeof *metrics};
-    zoo_metrics m0 = {.size = sizeof m0};
+    zoo_metric_means means = {0}; /* each batch weighs alike, as in the mean loss */
     /* the yardstick of a masked LM: always guessing the most frequent target */
     bool masked = r->plugin->plugin->objective == ZOO_OBJ_MASKED_LM;
     int64_t V = zoo_tokenizer_vocab_size(r->data->tok), targets = 0;
@@ -472,8 +473,7 @@ static int lm_evaluate(void *ctx, zoo_graph *g, double *loss, zoo_metrics *metri
             return zoo_error(ZOO_ERR_STATE, "evaluation failed: %s", why);
         }
         total += zoo_f32(l)[0];
-        for (int i = 0; i < m.count; i++) sums[i] += m.items[i].value;
-        if (count == 0) m0 = m;
+        zoo_metric_means_add(&means, &m, 1);
         count++;
     }
     int64_t most = 0;
@@ -482,8 +482,7 @@ static int lm_evaluate(void *ctx, zoo_graph *g, double *loss, zoo_metrics *metri
     if (count == 0)
         return zoo_error(ZOO_ERR_STATE, "no validation batches (is the validation split empty?)");
     *loss = total / (double)count;
-    for (int i = 0; i < m0.count; i++)
-        zoo_metrics_add(metrics, m0.items[i].name, sums[i] / (double)count);
+    zoo_metric_means_get(&means, metrics);
     if (masked && targets > 0)
         zoo_metrics_add(metrics, "majority_accuracy", (double)most / (double)targets);
     return ZOO_OK;

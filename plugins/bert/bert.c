@@ -167,9 +167,12 @@ static void bert_destroy(zoo_model *m) {
     free(m);
 }
 
-/* The last hidden state (B,T,H) after `layers` layers (all when < 0). */
-static zoo_tensor *encode(zoo_model *m, zoo_graph *g, const zoo_batch *b, zoo_rng *rng,
-                          int layers) {
+/* The last hidden state (B,T,H) after `layers` layers (all when < 0). When
+ * `states` is not NULL it gets every hidden state on the way, n_layer + 1 of
+ * them: the embeddings' output, then each layer's (HuggingFace's
+ * output_hidden_states). */
+static zoo_tensor *encode(zoo_model *m, zoo_graph *g, const zoo_batch *b, zoo_rng *rng, int layers,
+                          zoo_tensor **states) {
     int64_t B = b->B, T = b->T;
     if (T > m->max_pos) {
         zoo_graph_fail(g, ZOO_ERR_ARG, "bert: %lld positions exceed max_position_embeddings %lld",
@@ -191,6 +194,7 @@ static zoo_tensor *encode(zoo_model *m, zoo_graph *g, const zoo_batch *b, zoo_rn
         zoo_add(g, zoo_add(g, zoo_embedding(g, m->word, ids), zoo_embedding(g, m->pos, pos)),
                 zoo_embedding(g, m->type, types));
     x = zoo_dropout(g, zoo_layernorm(g, x, m->emb_ln_w, m->emb_ln_b, m->eps), m->dropout, rng);
+    if (states) states[0] = x;
     int n = layers < 0 || layers > m->n_layer ? (int)m->n_layer : layers;
     for (int l = 0; l < n; l++) {
         bert_layer *y = &m->layer[l];
@@ -203,6 +207,7 @@ static zoo_tensor *encode(zoo_model *m, zoo_graph *g, const zoo_batch *b, zoo_rn
         zoo_tensor *h = zoo_gelu_erf(g, zoo_linear(g, x, y->i_w, y->i_b, ZOO_W_OUT_IN));
         h = zoo_dropout(g, zoo_linear(g, h, y->o_w, y->o_b, ZOO_W_OUT_IN), m->dropout, rng);
         x = zoo_layernorm(g, zoo_add(g, x, h), y->o_ln_w, y->o_ln_b, m->eps);
+        if (states) states[l + 1] = x;
     }
     return x;
 }
@@ -228,7 +233,7 @@ static zoo_tensor *gather(zoo_graph *g, zoo_tensor *hidden, zoo_tensor *at, int6
 }
 
 static int bert_forward(zoo_model *m, zoo_graph *g, const zoo_batch *b, zoo_outputs *out) {
-    out->hidden = encode(m, g, b, NULL, -1);
+    out->hidden = encode(m, g, b, NULL, -1, NULL);
     out->pooled = pool(m, g, out->hidden, b->B);
     out->logits = mlm_head(m, g, out->hidden);
     return zoo_graph_status(g);
@@ -239,7 +244,7 @@ static int bert_loss(zoo_model *m, zoo_graph *g, const zoo_batch *b, zoo_rng *rn
     if (!b->targets) return zoo_error(ZOO_ERR_ARG, "bert: the batch has no masked-LM targets");
     int64_t BT = b->B * b->T, n = 0;
     for (int64_t i = 0; i < BT; i++) n += b->targets[i] != ZOO_IGNORE;
-    zoo_tensor *hidden = encode(m, g, b, rng, -1);
+    zoo_tensor *hidden = encode(m, g, b, rng, -1, NULL);
     zoo_tensor *at = zoo_new(g, ZOO_I32, n > 0 ? n : 1), *want = zoo_new(g, ZOO_I32, n > 0 ? n : 1);
     if (!at || !want) return zoo_graph_status(g);
     n = 0;
@@ -276,12 +281,23 @@ static int bert_loss(zoo_model *m, zoo_graph *g, const zoo_batch *b, zoo_rng *rn
     return zoo_graph_status(g);
 }
 
-/* layer < 0: the last hidden state; k in [0, n_layer]: after k layers (0: the embeddings). */
+/* layer < 0: the last hidden state; k in [0, n_layer]: after k layers (0: the
+ * embeddings); ZOO_EMBED_ALL_LAYERS: all n_layer + 1 of them, (L,B,T,H). */
 static int bert_embed(zoo_model *m, zoo_graph *g, const zoo_batch *b, int layer, zoo_tensor **out) {
     if (layer > m->n_layer)
         return zoo_error(ZOO_ERR_ARG, "bert: layer %d: the model has %lld layers", layer,
                          (long long)m->n_layer);
-    *out = encode(m, g, b, NULL, layer);
+    if (layer != ZOO_EMBED_ALL_LAYERS) {
+        *out = encode(m, g, b, NULL, layer, NULL);
+        return zoo_graph_status(g);
+    }
+    int L = (int)m->n_layer + 1;
+    zoo_tensor **states = calloc((size_t)L, sizeof *states);
+    if (!states) return zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    if (encode(m, g, b, NULL, -1, states))
+        for (int l = 0; l < L; l++) states[l] = zoo_view(g, states[l], 1, b->B, b->T, m->H);
+    *out = zoo_graph_status(g) ? NULL : zoo_concat(g, states, L, 0);
+    free(states);
     return zoo_graph_status(g);
 }
 
@@ -290,7 +306,7 @@ static int bert_fill_mask(zoo_model *m, zoo_graph *g, const zoo_batch *b, int32_
     int64_t BT = b->B * b->T, n = 0;
     for (int64_t i = 0; i < BT; i++) n += b->ids[i] == mask_id;
     if (n == 0) return zoo_error(ZOO_ERR_ARG, "bert: no [MASK] (id %d) in the batch", mask_id);
-    zoo_tensor *hidden = encode(m, g, b, NULL, -1), *at = zoo_new(g, ZOO_I32, n);
+    zoo_tensor *hidden = encode(m, g, b, NULL, -1, NULL), *at = zoo_new(g, ZOO_I32, n);
     if (!at) return zoo_graph_status(g);
     n = 0;
     for (int64_t i = 0; i < BT; i++)

@@ -99,7 +99,7 @@ expect 1 "lacks the required operation 'forward' (NULL)" "$zoo" info missing_op 
 # --- check-plugin: the conformance suite, one line per check
 expect 0 "^PASS gradients: 32 elements of 1 parameter" "$zoo" check-plugin good --registry "$good"
 expect 0 "^SKIP decode: the plugin does not set ZOO_CAP_DECODE$" "$zoo" check-plugin good --registry "$good"
-expect 0 "^# good 1.0.0: 9 passed, 0 failed, 5 skipped; tiny configuration: vocab_size=41 " "$zoo" check-plugin good --registry "$good"
+expect 0 "^# good 1.0.0: 9 passed, 0 failed, 6 skipped; tiny configuration: vocab_size=41 " "$zoo" check-plugin good --registry "$good"
 registry "$tmp/wrong_backward.json" wrong_backward "$fixtures/wrong_backward.so"
 expect 1 "^FAIL gradients: table.weight\[[0-9]*\]: backward gives .*, finite differences .* > tolerance" "$zoo" check-plugin wrong_backward --registry "$tmp/wrong_backward.json"
 expect 1 '"result":	"fail"' "$zoo" check-plugin wrong_backward --registry "$tmp/wrong_backward.json" --json
@@ -133,6 +133,29 @@ printf '1 2 99\n' >"$tmp/range"
 expect 1 "forward failed: zoo_embedding: id 99 at position 2 is outside \[0, 16)" "$zoo" forward good --ids "$tmp/range" --out "$tmp/x.npy" --registry "$good"
 expect 2 "\-\-ids FILE is required" "$zoo" forward good --out "$tmp/x.npy" --registry "$good"
 expect 1 "/nonexistent: No such file or directory" "$zoo" forward good --ids /nonexistent --out "$tmp/x.npy" --registry "$good"
+
+# --- foreign model directories: any directory that is not a zoo run is offered, in registry
+# order, to every plugin that imports; each passes on a format not its own
+mkdir "$tmp/notes"
+printf 'not a model\n' >"$tmp/notes/notes.txt"
+expect 1 "^zoo forward: $tmp/notes: no plugin imports this directory: it is not a zoo run (no latest.safetensors), and no plugin that imports models (bert, gpt) reads its files$" \
+    "$zoo" forward "$tmp/notes" --ids "$tmp/ids" --out "$tmp/x.npy"
+registry "$tmp/import.json" import_dir "$fixtures/import_dir.so"
+expect 1 "no plugin that imports models (import_dir, bert, gpt) reads its files$" \
+    "$zoo" forward "$tmp/notes" --ids "$tmp/ids" --out "$tmp/x.npy" --registry "$tmp/import.json"
+expect 1 "^zoo tokenize: $tmp/notes: no plugin reads a tokenizer from this directory" \
+    "$zoo" tokenize "$tmp/notes" --text "x" --registry "$tmp/import.json"
+mkdir "$tmp/table" # import_dir's own format, no config.json: the table, every weight 0.25
+printf '16 0.25\n' >"$tmp/table/table.txt"
+expect 0 "" "$zoo" forward "$tmp/table" --ids "$tmp/ids" --out "$tmp/table.npy" --registry "$tmp/import.json"
+[ "$(tail -c +129 "$tmp/table.npy" | od -An -v -tf4 | tr -s ' ' '\n' | grep -v '^$' | sort -u)" = 0.25 ] ||
+    { echo "FAIL: forward of import_dir's directory: not its table of 0.25" >&2; failures=$((failures + 1)); }
+printf '16\n' >"$tmp/table/table.txt"
+expect 1 "^zoo forward: $tmp/table/table.txt: expected \"V X\"$" \
+    "$zoo" forward "$tmp/table" --ids "$tmp/ids" --out "$tmp/x.npy" --registry "$tmp/import.json"
+bert_dir="$(dirname "$0")/../../plugins/bert/tests/fixtures/bert-tiny" # still bert's, asked after import_dir
+expect 0 "" "$zoo" forward "$bert_dir" --ids "$tmp/ids" --out "$tmp/bert.npy" --registry "$tmp/import.json"
+head -c 128 "$tmp/bert.npy" | grep -aq "'shape': (2, 3, 61)" || { echo "FAIL: bert-tiny through the registry with import_dir" >&2; failures=$((failures + 1)); }
 
 # --- registry pin, then a changed library is refused
 cp "$fixtures/good.so" "$tmp/good.so"

@@ -144,6 +144,13 @@ expect 0 "" "$zoo" embed "$tmp/a" --text "the lord" --out "$tmp/e.npy"
 head -c 128 "$tmp/e.npy" | grep -aq "'shape': (8, " || fail "embed: not one row per character"
 expect 0 "" "$zoo" embed "$tmp/a" --text "the lord" --pool mean --out "$tmp/m.npy"
 head -c 128 "$tmp/m.npy" | grep -aq "'shape': ([0-9]*,)" || fail "embed --pool mean: not one vector"
+# bigram's embed knows no layers: every layer is its one set of vectors, L = 1
+expect 0 "" "$zoo" embed "$tmp/a" --text "the lord" --layer all --out "$tmp/all.npy"
+head -c 128 "$tmp/all.npy" | grep -aq "'shape': (1, 8, " || fail "embed --layer all: not [1,T,C] for a model of one layer"
+[ "$(tail -c +129 "$tmp/all.npy" | cksum)" = "$(tail -c +129 "$tmp/e.npy" | cksum)" ] ||
+    fail "embed --layer all: a model's one layer is not its default vectors"
+expect 1 "^zoo embed: --mix: 3 numbers for a model of 1 layer: give 1 weight, or 2 with gamma last$" \
+    "$zoo" embed "$tmp/a" --text "the lord" --mix 1,2,3 --out "$tmp/x.npy"
 
 # --- fill-mask, with a fixture plugin that is a (bigram-like) masked LM
 cat >"$tmp/masked-registry.json" <<JSON
@@ -207,6 +214,27 @@ cmp -s "$tmp/out" "$tmp/gen-bigram" || fail "generate through forward differs fr
 [ "$(sed 's/.*"ids": \[\([^]]*\)\].*/\1/' "$tmp/out" | tr ',' '\n' | wc -l)" = 63 ] ||
     fail "generate through forward: not 3 + 60 ids (it must slide past block_size 32)"
 expect 0 "^the" "$zoo" generate "$tmp/win" --prompt "the" --max-new-tokens 5 --registry "$tmp/windowed-registry.json"
+# --- a metric that is a loss (windowed reports its loss as table_loss): every report of it comes
+# with table_perplexity = exp(the loss as averaged), never a mean of per-batch perplexities
+wreg="--registry $tmp/windowed-registry.json"
+grep '"val_loss"' "$tmp/win/metrics.jsonl" >"$tmp/win-evals"
+[ "$(grep -c '"val_loss":[0-9.e+-]*,"table_loss":[0-9.e+-]*,"table_perplexity":[0-9.e+-]*}$' "$tmp/win-evals")" = 4 ] ||
+    fail "metrics.jsonl: the evaluations lack table_loss and table_perplexity: $(head -1 "$tmp/win-evals")"
+grep '"tokens_per_s"' "$tmp/win/metrics.jsonl" | grep -vq '"table_perplexity":' &&
+    fail "metrics.jsonl: a training line lacks table_perplexity"
+sed -E 's/.*"val_loss":([0-9.e+-]*),"table_loss":([0-9.e+-]*),"table_perplexity":([0-9.e+-]*)}/\1 \2 \3/' \
+    "$tmp/win-evals" | awk '{ if ($1 != $2 || ($3 - exp($2)) ^ 2 > (1e-7 * $3) ^ 2) bad = 1 } END { exit bad }' ||
+    fail "metrics.jsonl: table_loss is not the mean loss, or table_perplexity not its exp: $(head -1 "$tmp/win-evals")"
+expect 0 "" "$zoo" eval "$tmp/win" --data "$tmp/held.txt" $wreg --json
+grep -q '"batches": [0-9]*, "metrics": {"table_loss": [0-9.]*, "table_perplexity": [0-9.]*}}$' "$tmp/out" ||
+    fail "eval --json: no metrics object: $(cat "$tmp/out")"
+loss=$(sed -E 's/.*"loss": ([0-9.]*),.*/\1/' "$tmp/out")
+ppl=$(sed -E 's/.*"perplexity": ([0-9.]*),.*/\1/' "$tmp/out")
+grep -q "\"table_loss\": $loss, \"table_perplexity\": $ppl}" "$tmp/out" ||
+    fail "eval --json: table_loss and table_perplexity are not the loss ($loss) and its perplexity ($ppl) over all batches"
+expect 0 "^table_loss [0-9.]*  table_perplexity [0-9.]*$" "$zoo" eval "$tmp/win" --data "$tmp/held.txt" $wreg
+[ "$(sed -n 2p "$tmp/out")" = "$(printf 'table_loss %.4f  table_perplexity %.4f' "$loss" "$ppl")" ] ||
+    fail "eval: the metrics line is not the loss and its perplexity: $(sed -n 2p "$tmp/out")"
 
 # --- bert: a WordPiece vocabulary trained on the corpus, masked LM + next sentence, fill-mask, export
 expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/bert" --quiet --set model.plugin=bert \
@@ -215,6 +243,8 @@ expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/bert" --quiet --set model.p
     --set data.tokenizer.max_size=200 --set train.steps=20
 grep -q '"majority_accuracy":' "$tmp/bert/metrics.jsonl" || fail "bert: no majority_accuracy in the evaluation"
 grep -q '"nsp_accuracy":' "$tmp/bert/metrics.jsonl" || fail "bert: no nsp_accuracy in the evaluation"
+expect 0 '"metrics": {"mlm_accuracy": [0-9.]*, "nsp_accuracy": [0-9.]*}}$' "$zoo" eval "$tmp/bert" --data "$tmp/held.txt" --json
+expect 0 "^mlm_accuracy [0-9.]*  nsp_accuracy [0-9.]*$" "$zoo" eval "$tmp/bert" --data "$tmp/held.txt"
 expect 0 "^\[MASK\] 1:" "$zoo" fill-mask "$tmp/bert" "the lord [MASK] unto"
 cp "$tmp/out" "$tmp/fm1"
 expect 0 "^2 " "$zoo" tokenize "$tmp/bert" --text "the lord"

@@ -40,8 +40,11 @@ enum zoo_hf_flags {
 /* --- config.json ------------------------------------------------------- */
 
 /* DIR/config.json into *out (NULL on failure; free it with zoo_json_free).
- * ZOO_ERR_IO when it cannot be read, ZOO_ERR_FORMAT when it is not JSON
- * ("DIR/config.json:3:7: malformed JSON") or not an object. */
+ * ZOO_ERR_NOTFOUND when DIR has no config.json (not a HuggingFace
+ * directory: an import_config passes it on, and the host asks the next
+ * plugin), ZOO_ERR_IO when it is there but cannot be read, ZOO_ERR_FORMAT
+ * when it is not JSON ("DIR/config.json:3:7: malformed JSON") or not an
+ * object. */
 ZOO_API int zoo_hf_config_load(const char *dir, zoo_json **out);
 
 /* Whether the config is model_type's. ZOO_ERR_NOTFOUND when its model_type

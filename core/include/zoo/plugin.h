@@ -104,8 +104,21 @@ typedef struct zoo_outputs {
     zoo_tensor *pooled; /* [B,C] one vector per sequence */
 } zoo_outputs;
 
-/* Named scalars a loss may report beside the loss (accuracy, perplexity of a
- * part ...); the host logs them with the step. */
+/* embed's layer for every layer at once: the plugin returns all the layers
+ * it has, stacked, [L,B,T,C] with L >= 1, where layer i of the stack is what
+ * embed gives for layer = i. A plugin with one set of vectors, or one built
+ * before this value existed (which takes any negative layer for its
+ * default), returns [B,T,C]; the host reads that as L = 1. So old plugins
+ * keep working, and no ABI version marks the value (docs/abi.md). */
+#define ZOO_EMBED_ALL_LAYERS (-2)
+
+/* Named scalars a loss may report beside the loss (accuracy, the loss of a
+ * part ...); the host logs them with the step and averages them over the
+ * batches of an evaluation (zoo eval, train's evaluations), matching them by
+ * name. Convention: a name ending in "_loss" is a mean cross-entropy in
+ * nats, and wherever the host reports PREFIX_loss it also reports
+ * PREFIX_perplexity = exp(PREFIX_loss), computed from the averaged loss,
+ * never averaged over batches (docs/plugin-guide.md#metrics). */
 #define ZOO_MAX_METRICS 8
 typedef struct zoo_metrics {
     uint32_t size; /* sizeof(zoo_metrics) */
@@ -143,7 +156,10 @@ typedef struct zoo_plugin_ops {
     int (*loss)(zoo_model *m, zoo_graph *g, const zoo_batch *batch, zoo_rng *rng, zoo_tensor **loss,
                 zoo_metrics *metrics);
     /* Vectors for every position [B,T,C]: the model's own idea of an
-     * embedding (a layer index < 0 means the model's default). */
+     * embedding. layer >= 0 picks one layer of a model with several (a
+     * plugin refuses one it does not have); ZOO_EMBED_ALL_LAYERS asks for
+     * all of them stacked, [L,B,T,C]; any other negative value means the
+     * model's default. */
     int (*embed)(zoo_model *m, zoo_graph *g, const zoo_batch *batch, int layer, zoo_tensor **out);
 
     /* --- optional: NULL unless the capability flag is set ------------ */
@@ -161,9 +177,14 @@ typedef struct zoo_plugin_ops {
     int (*fill_mask)(zoo_model *m, zoo_graph *g, const zoo_batch *batch, int32_t mask_id,
                      zoo_tensor **logits);
 
-    /* ZOO_CAP_IMPORT: a foreign checkpoint (a HuggingFace directory, a
-     * word2vec file ...). First its configuration into the hyperparameters,
-     * then, once the host has created the model, its weights. */
+    /* ZOO_CAP_IMPORT: a foreign model directory (a HuggingFace directory,
+     * another tool's files ...). First its configuration into the
+     * hyperparameters, then, once the host has created the model, its
+     * weights. The host offers every directory that is not a zoo run to
+     * every plugin with the flag, in registry order: import_config answers
+     * ZOO_ERR_NOTFOUND, with a message, for a directory not in its format
+     * (none of its files, another model type's), and the host asks the
+     * next plugin; any other error stops there (the plugin's, but broken). */
     int (*import_config)(const char *path, zoo_hparams *hp);
     int (*import_weights)(zoo_model *m, zoo_params *params, const char *path);
 

@@ -27,7 +27,9 @@ int zoo_hf_config_load(const char *dir, zoo_json **out) {
     int st = join(file, sizeof file, dir, "config.json");
     if (st) return st;
     /* zoo_json_load tells no status: an unreadable file is told apart here */
-    if (access(file, R_OK) != 0) return zoo_error(ZOO_ERR_IO, "%s: %s", file, strerror(errno));
+    if (access(file, R_OK) != 0)
+        return zoo_error(errno == ENOENT ? ZOO_ERR_NOTFOUND : ZOO_ERR_IO, "%s: %s", file,
+                         strerror(errno));
     *out = zoo_json_load(file);
     return *out ? ZOO_OK : ZOO_ERR_FORMAT;
 }

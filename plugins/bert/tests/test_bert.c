@@ -2,7 +2,8 @@
  * (reference/bert_reference.py made fixtures/bert-tiny*): MLM
  * logits, hidden states, pooled output and the pretraining loss and
  * gradients of HuggingFace-style BERT directories in three naming variants
- * (bert. prefix, none, legacy gamma/beta); padding invariance; finite
+ * (bert. prefix, none, legacy gamma/beta); padding invariance; every
+ * layer's hidden state from embed; finite
  * differences on a tiny config; export and re-import. */
 #include <math.h>
 #include <stdio.h>
@@ -151,6 +152,50 @@ START_TEST(test_padding_invariance) {
 }
 END_TEST
 
+/* embed with ZOO_EMBED_ALL_LAYERS: HuggingFace's output_hidden_states, the
+ * embeddings' output and each layer's, stacked [L,B,T,H]; layer i of the
+ * stack is what embed gives for layer i, bit for bit, and the last is the
+ * reference's last hidden state. */
+START_TEST(test_embed_all_layers) {
+    load_plugin();
+    int32_t ids[20], mask[20], types[20];
+    read_ints("ids.txt", ids, 20), read_ints("mask.txt", mask, 20),
+        read_ints("types.txt", types, 20);
+    zoo_host_model *m = import_hf(FIXTURES "/bert-tiny");
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    zoo_batch batch = {
+        .size = sizeof batch, .B = 2, .T = 10, .ids = ids, .mask = mask, .types = types};
+    zoo_tensor *all = NULL;
+    ck_assert_int_eq(bert->plugin->ops->embed(m->model, g, &batch, ZOO_EMBED_ALL_LAYERS, &all),
+                     ZOO_OK);
+    ck_assert_int_eq(all->ndim, 4);
+    ck_assert_int_eq(all->shape[0], 3); /* num_hidden_layers 2, and the embeddings */
+    ck_assert_int_eq(all->shape[1], 2);
+    ck_assert_int_eq(all->shape[2], 10);
+    ck_assert_int_eq(all->shape[3], 16);
+    int64_t n = 2 * 10 * 16;
+    for (int l = 0; l < 3; l++) {
+        zoo_tensor *one = NULL;
+        ck_assert_int_eq(bert->plugin->ops->embed(m->model, g, &batch, l, &one), ZOO_OK);
+        ck_assert_int_eq(one->numel, n);
+        ck_assert_msg(memcmp(zoo_f32(all) + l * n, zoo_f32(one), (size_t)n * sizeof(float)) == 0,
+                      "layer %d of the stack differs from embed(layer = %d)", l, l);
+    }
+    zoo_tensor *last = zoo_view(g, zoo_slice(g, all, 0, 2, 1), 2, 10, 16);
+    expect_npy(g, last, "hidden.npy", mask, 16, 1e-4);
+    zoo_tensor *none = NULL; /* another negative layer is still the default: the last */
+    ck_assert_int_eq(bert->plugin->ops->embed(m->model, g, &batch, -3, &none), ZOO_OK);
+    ck_assert_int_eq(none->ndim, 3);
+    ck_assert_int_eq(memcmp(zoo_f32(none), zoo_f32(last), (size_t)n * sizeof(float)), 0);
+    ck_assert_int_eq(bert->plugin->ops->embed(m->model, g, &batch, 3, &none), ZOO_ERR_ARG);
+    ck_assert(strstr(zoo_error_message(), "bert: layer 3: the model has 2 layers"));
+    zoo_graph_free(g);
+    zoo_host_model_destroy(m);
+    unload_plugin();
+}
+END_TEST
+
 typedef struct loss_ctx {
     zoo_host_model *m;
     const zoo_batch *batch;
@@ -223,6 +268,9 @@ START_TEST(test_export_round_trip_and_errors) {
     zoo_hparams *hp = zoo_hparams_new(bert->plugin->hparams, bert->plugin->n_hparams);
     char other[] = "/tmp/zoo-bert-other.XXXXXX", other_config[64];
     ck_assert_ptr_nonnull(mkdtemp(other));
+    /* a directory without config.json (another format's) is not ours */
+    ck_assert_int_eq(bert->plugin->ops->import_config(other, hp), ZOO_ERR_NOTFOUND);
+    ck_assert(strstr(zoo_error_message(), "config.json: No such file"));
     snprintf(other_config, sizeof other_config, "%s/config.json", other);
     FILE *f = fopen(other_config, "w");
     ck_assert_ptr_nonnull(f);
@@ -251,6 +299,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_forward_matches_reference);
     tcase_add_test(tc, test_loss_and_gradients_match_reference);
     tcase_add_test(tc, test_padding_invariance);
+    tcase_add_test(tc, test_embed_all_layers);
     tcase_add_test(tc, test_gradient_finite_differences);
     tcase_add_test(tc, test_export_round_trip_and_errors);
     suite_add_tcase(s, tc);

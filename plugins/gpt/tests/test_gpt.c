@@ -306,7 +306,8 @@ START_TEST(test_export_round_trip_and_errors) {
         gpt->plugin->ops->export_checkpoint(m->model, m->params, m->hp, "word2vec-bin", dir),
         ZOO_ERR_ARG);
 
-    /* a BERT config is not ours; only pytorch_model.bin is refused; a missing tensor is named */
+    /* a BERT config is not ours, nor a directory without config.json; only pytorch_model.bin
+     * is refused; a missing tensor is named */
     zoo_hparams *hp = zoo_hparams_new(gpt->plugin->hparams, gpt->plugin->n_hparams);
     char path[600];
     snprintf(path, sizeof path, "%s/config.json", dir);
@@ -315,6 +316,9 @@ START_TEST(test_export_round_trip_and_errors) {
     fclose(f);
     ck_assert_int_eq(gpt->plugin->ops->import_config(dir, hp), ZOO_ERR_NOTFOUND);
     ck_assert(strstr(zoo_error_message(), "model_type is \"bert\", not \"gpt2\""));
+    unlink(path); /* no config.json at all (another format's directory) is not ours either */
+    ck_assert_int_eq(gpt->plugin->ops->import_config(dir, hp), ZOO_ERR_NOTFOUND);
+    ck_assert(strstr(zoo_error_message(), "config.json: No such file"));
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     unlink(path);
     snprintf(path, sizeof path, "%s/pytorch_model.bin", dir);
