@@ -19,6 +19,7 @@ enum {
     WRONG_DTYPE, /* an int32 output */
     GROWS_LATER, /* the output changes shape after the first pass */
     KINK,        /* relu(x) with x[0] closer to its kink than eps */
+    KINKS,       /* relu(x - 1e-4) + relu(x + 3e-4): two kinks near 0 */
 };
 
 static int calls;
@@ -46,6 +47,11 @@ static zoo_tensor *build(zoo_graph *g, void *arg) {
         return zoo_new(g, ZOO_I32, 2);
     case KINK:
         return zoo_relu(g, c->x);
+    case KINKS: {
+        zoo_tensor *a = zoo_new(g, ZOO_F32, 4), *b = zoo_new(g, ZOO_F32, 4);
+        for (int i = 0; a && b && i < 4; i++) zoo_f32(a)[i] = -1e-4f, zoo_f32(b)[i] = 3e-4f;
+        return zoo_add(g, zoo_relu(g, zoo_add(g, c->x, a)), zoo_relu(g, zoo_add(g, c->x, b)));
+    }
     default:
         return calls == 1 ? zoo_scale(g, c->x, 2) : zoo_scale(g, c->w, 2);
     }
@@ -102,7 +108,8 @@ START_TEST(test_frozen_and_max_checks) {
 END_TEST
 
 /* x[0] = 0.002 with eps 0.005: the central difference straddles relu's
- * kink (0.7 of the slope); a closer step does not, and agrees. */
+ * kink (0.7 of the slope); the right-hand difference does not (1, where
+ * the left-hand one gives 0.4), and agrees. */
 START_TEST(test_kink_within_eps_is_looked_at_closer) {
     case_ctx c;
     zoo_params *p = setup(&c, KINK);
@@ -110,7 +117,25 @@ START_TEST(test_kink_within_eps_is_looked_at_closer) {
     zoo_gradcheck_report rep = {.size = sizeof rep};
     ck_assert_msg(zoo_gradcheck(p, build, &c, NULL, &rep) == ZOO_OK, "%s", zoo_error_message());
     ck_assert(rep.max_abs_error < 1e-4);
-    ck_assert_int_eq(calls, 1 + 2 * (8 + 12 + 3) + 2); /* one closer look */
+    ck_assert_int_eq(calls, 1 + 2 * (8 + 12 + 3) + 1); /* and L(x) itself, once */
+    zoo_params_free(p);
+}
+END_TEST
+
+/* x[0] = 0 between two kinks 4e-4 apart: every step straddles one or
+ * both, and the differences (1.02, 1.08, 1.32 of the slope) move with the
+ * step: not judged, counted. All eight elements of x there: too many. */
+START_TEST(test_dense_kinks_are_counted_not_judged) {
+    case_ctx c;
+    zoo_params *p = setup(&c, KINKS);
+    zoo_f32(c.x)[0] = 0;
+    zoo_gradcheck_report rep = {.size = sizeof rep};
+    ck_assert_msg(zoo_gradcheck(p, build, &c, NULL, &rep) == ZOO_OK, "%s", zoo_error_message());
+    ck_assert_int_eq(rep.kinks, 1);
+    ck_assert_int_eq(rep.elements, 8 + 12 + 3 - 1);
+    for (int i = 0; i < 8; i++) zoo_f32(c.x)[i] = 0;
+    ck_assert_int_eq(zoo_gradcheck(p, build, &c, NULL, &rep), ZOO_ERR_CHECK);
+    ck_assert_ptr_nonnull(strstr(zoo_error_message(), "8 of 23 elements sit at kinks"));
     zoo_params_free(p);
 }
 END_TEST
@@ -196,6 +221,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_frozen_and_max_checks);
     tcase_add_test(tc, test_wrong_backward_is_named);
     tcase_add_test(tc, test_kink_within_eps_is_looked_at_closer);
+    tcase_add_test(tc, test_dense_kinks_are_counted_not_judged);
     tcase_add_test(tc, test_gradient_never_reached_is_a_zero);
     tcase_add_test(tc, test_failures_are_values);
     tcase_add_test(tc, test_shorter_structs);

@@ -428,6 +428,14 @@ static const char *off_tape(suite *s, zoo_host_model *m, zoo_graph *g, bool *ski
                  : "the loss does not reach any parameter through the autograd tape";
 }
 
+/* ", and N elements at kinks not judged" (zoo_gradcheck_report.kinks) */
+static const char *kinks_note(int64_t kinks) {
+    static char note[64];
+    snprintf(note, sizeof note, ", and %lld element%s at kinks not judged", (long long)kinks,
+             kinks == 1 ? "" : "s");
+    return note;
+}
+
 static void check_gradients(suite *s) {
     const char *name = "gradients";
     zoo_host_model *m = model_new(s, s->seed);
@@ -449,9 +457,10 @@ static void check_gradients(suite *s) {
         if (zoo_gradcheck(m->params, build_loss, &c, &o, &rep) != ZOO_OK)
             FAIL(s, name, "%s", zoo_error_message());
         else
-            PASS(s, name, "%lld elements of %d parameter%s, worst |error| %.2g at %s[%lld]",
+            PASS(s, name, "%lld elements of %d parameter%s, worst |error| %.2g at %s[%lld]%s",
                  (long long)rep.elements, rep.params, rep.params == 1 ? "" : "s", rep.max_abs_error,
-                 rep.worst_param ? rep.worst_param : "-", (long long)rep.worst_index);
+                 rep.worst_param ? rep.worst_param : "-", (long long)rep.worst_index,
+                 rep.kinks ? kinks_note(rep.kinks) : "");
     }
     zoo_graph_free(g);
     zoo_host_model_destroy(m);
