@@ -38,10 +38,6 @@ enum {
     ELMO_N_CHARS = 261,
 };
 
-#ifndef ZOO_EMBED_ALL_LAYERS /* until zoo/plugin.h has it */
-#define ZOO_EMBED_ALL_LAYERS (-2)
-#endif
-
 #define ELMO_MAX_FILTERS 32
 #define ELMO_MAX_LAYERS 8
 

@@ -138,10 +138,10 @@ expect 1 "/nonexistent: No such file or directory" "$zoo" forward good --ids /no
 # order, to every plugin that imports; each passes on a format not its own
 mkdir "$tmp/notes"
 printf 'not a model\n' >"$tmp/notes/notes.txt"
-expect 1 "^zoo forward: $tmp/notes: no plugin imports this directory: it is not a zoo run (no latest.safetensors), and no plugin that imports models (bert, gpt) reads its files$" \
+expect 1 "^zoo forward: $tmp/notes: no plugin imports this directory: it is not a zoo run (no latest.safetensors), and no plugin that imports models (bert, elmo, gpt) reads its files$" \
     "$zoo" forward "$tmp/notes" --ids "$tmp/ids" --out "$tmp/x.npy"
 registry "$tmp/import.json" import_dir "$fixtures/import_dir.so"
-expect 1 "no plugin that imports models (import_dir, bert, gpt) reads its files$" \
+expect 1 "no plugin that imports models (import_dir, bert, elmo, gpt) reads its files$" \
     "$zoo" forward "$tmp/notes" --ids "$tmp/ids" --out "$tmp/x.npy" --registry "$tmp/import.json"
 expect 1 "^zoo tokenize: $tmp/notes: no plugin reads a tokenizer from this directory" \
     "$zoo" tokenize "$tmp/notes" --text "x" --registry "$tmp/import.json"

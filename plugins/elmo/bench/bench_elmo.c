@@ -17,10 +17,6 @@
 #include "model.h"
 #include "zoo/zoo.h"
 
-#ifndef ZOO_EMBED_ALL_LAYERS /* until zoo/plugin.h has it */
-#define ZOO_EMBED_ALL_LAYERS (-2)
-#endif
-
 enum { B = 16, T = 32, VOCAB = 10000, MAX_BYTES = 12 };
 
 typedef struct data {
