@@ -16,10 +16,9 @@
  * - Import checks every dataset's presence, type and shape before reading
  *   any, so those faults leave the model as it was. Any numeric dtype reads
  *   as float32; export writes little-endian float32.
- * - Export, then import, gives back every bit but one case: the file holds
- *   the forget-gate bias less bilm-tf's 1, which float32 cannot always undo:
- *   a bias b >= 0.5 comes back exactly, a smaller one within an ulp of
- *   |b - 1| (AllenNLP's format, not a choice made here).
+ * - Export, then import, gives back every bit: the conversions only move
+ *   values and negate some (the carry gate), and B is kept as the file has it
+ *   (bilm-tf's forget_bias of 1 is added in the cell, elmo_model.c).
  * - Export writes each file under a temporary name, then renames them
  *   (weights.hdf5, vocab.txt, options.json last): a failure while writing
  *   leaves an earlier export whole. Without a tokenizer there is no
@@ -824,14 +823,13 @@ static int layout(zoo_model *m, dataset *ds) {
     return n;
 }
 
-/* model = s * file + a on import, file = s * (model - a) on export: exact
- * inverses but for the forget bias's +1 (a != 0), which rounds (elmo.h). The
- * sum is skipped when a is 0, so that -0 keeps its sign through a negation. */
-static inline void xfer(float *model, float *file, float s, float a, bool import) {
+/* model = s * file on import, file = s * model on export (s is 1 or -1):
+ * exact inverses, -0 included. */
+static inline void xfer(float *model, float *file, float s, bool import) {
     if (import)
-        *model = a != 0 ? s * *file + a : s * *file;
+        *model = s * *file;
     else
-        *file = a != 0 ? s * (*model - a) : s * *model;
+        *file = s * *model;
 }
 
 /* zoo's gate block g (i, f, g, o) is TensorFlow's block tf_block[g] (i, j, f, o) */
@@ -844,14 +842,14 @@ static void convert(const dataset *d, float *file, bool import) {
     int64_t n = ds_numel(d);
     switch (d->conv) {
     case C_COPY:
-        for (int64_t i = 0; i < n; i++) xfer(&t[i], &file[i], 1, 0, import);
+        for (int64_t i = 0; i < n; i++) xfer(&t[i], &file[i], 1, import);
         break;
     case C_CNN: { /* file [1, K, E, F] <-> t [F, K, E] */
         int64_t K = (int64_t)d->dims[1], E = (int64_t)d->dims[2], F = (int64_t)d->dims[3];
         for (int64_t k = 0; k < K; k++)
             for (int64_t e = 0; e < E; e++)
                 for (int64_t f = 0; f < F; f++)
-                    xfer(&t[(f * K + k) * E + e], &file[(k * E + e) * F + f], 1, 0, import);
+                    xfer(&t[(f * K + k) * E + e], &file[(k * E + e) * F + f], 1, import);
         break;
     }
     case C_HIGHWAY_W: { /* file [D in, D out] <-> rows part*D.. of t [2D out, D in] */
@@ -859,18 +857,18 @@ static void convert(const dataset *d, float *file, bool import) {
         float s = d->part ? -1 : 1;
         for (int64_t i = 0; i < D; i++)
             for (int64_t j = 0; j < D; j++)
-                xfer(&t[(d->part * D + j) * D + i], &file[i * D + j], s, 0, import);
+                xfer(&t[(d->part * D + j) * D + i], &file[i * D + j], s, import);
         break;
     }
     case C_HIGHWAY_B: {
         float s = d->part ? -1 : 1;
-        for (int64_t j = 0; j < n; j++) xfer(&t[d->part * n + j], &file[j], s, 0, import);
+        for (int64_t j = 0; j < n; j++) xfer(&t[d->part * n + j], &file[j], s, import);
         break;
     }
     case C_TRANSPOSE: { /* file [R, C] <-> t [C, R] */
         int64_t R = (int64_t)d->dims[0], C = (int64_t)d->dims[1];
         for (int64_t r = 0; r < R; r++)
-            for (int64_t c = 0; c < C; c++) xfer(&t[c * R + r], &file[r * C + c], 1, 0, import);
+            for (int64_t c = 0; c < C; c++) xfer(&t[c * R + r], &file[r * C + c], 1, import);
         break;
     }
     case C_LSTM_W: { /* file [in + P, 4H], TF blocks <-> w_ih [4H, in], w_hh [4H, P] */
@@ -880,16 +878,16 @@ static void convert(const dataset *d, float *file, bool import) {
             int64_t cols = r < in ? in : P, i = r < in ? r : r - in;
             for (int g = 0; g < 4; g++)
                 for (int64_t h = 0; h < H; h++)
-                    xfer(&w[(g * H + h) * cols + i], &file[r * H4 + tf_block[g] * H + h], 1, 0,
+                    xfer(&w[(g * H + h) * cols + i], &file[r * H4 + tf_block[g] * H + h], 1,
                          import);
         }
         break;
     }
-    case C_LSTM_B: { /* the file's B lacks bilm-tf's forget_bias of 1 */
+    case C_LSTM_B: { /* B as the file has it, the blocks reordered */
         int64_t H = n / 4;
         for (int g = 0; g < 4; g++)
             for (int64_t h = 0; h < H; h++)
-                xfer(&t[g * H + h], &file[tf_block[g] * H + h], 1, g == 1 ? 1.0f : 0, import);
+                xfer(&t[g * H + h], &file[tf_block[g] * H + h], 1, import);
         break;
     }
     }
