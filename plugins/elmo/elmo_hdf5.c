@@ -24,8 +24,10 @@
  *   leaves an earlier export whole. Without a tokenizer there is no
  *   vocab.txt, and an earlier one is removed.
  *
- * libzoo's zoo_json reads flat objects only and cJSON is private to libzoo,
- * so options.json, which nests, is read by the small JSON reader below. */
+ * options.json nests, which libzoo's zoo_json (one flat object) does not
+ * read or write: the plugin reads and writes it with cJSON, which it links
+ * itself as it links libhdf5 (CMakeLists.txt). */
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -58,280 +60,90 @@ static int wrap(int st, const char *file, const char *field) {
     return zoo_error(st, "%s: %s: %s", file, field, why);
 }
 
-/* --- a JSON reader: options.json ------------------------------------------ */
-
-enum { J_NULL, J_BOOL, J_NUMBER, J_STRING, J_ARRAY, J_OBJECT };
-
-typedef struct jnode {
-    int type;
-    double num; /* J_NUMBER; J_BOOL: 0 or 1 */
-    char *str;  /* J_STRING */
-    char *key;  /* the member's name inside an object */
-    struct jnode *child, *next;
-} jnode;
-
-typedef struct jparser {
-    const char *p, *end;
-    const char *why; /* the first error */
-    int depth;
-} jparser;
-
-static void jfree(jnode *n) {
-    while (n) {
-        jnode *next = n->next;
-        jfree(n->child);
-        free(n->str);
-        free(n->key);
-        free(n);
-        n = next;
-    }
-}
-
-static void *jfail(jparser *j, const char *why) {
-    if (!j->why) j->why = why;
-    return NULL;
-}
-
-static void jspace(jparser *j) {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
-}
-
-static int hex4(const char *s) {
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        int c = s[i], d = c >= '0' && c <= '9'   ? c - '0'
-                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                 : -1;
-        if (d < 0) return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-static char *utf8_put(char *o, unsigned cp) {
-    if (cp < 0x80) {
-        *o++ = (char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (char)(0xc0 | cp >> 6), *o++ = (char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        *o++ = (char)(0xe0 | cp >> 12), *o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-        *o++ = (char)(0x80 | (cp & 0x3f));
-    } else {
-        *o++ = (char)(0xf0 | cp >> 18), *o++ = (char)(0x80 | (cp >> 12 & 0x3f));
-        *o++ = (char)(0x80 | (cp >> 6 & 0x3f)), *o++ = (char)(0x80 | (cp & 0x3f));
-    }
-    return o;
-}
-
-/* A string at j->p (on its opening quote), escapes decoded; \u0000 refused. */
-static char *jstring(jparser *j) {
-    const char *q = ++j->p;
-    while (q < j->end && *q != '"') q += *q == '\\' && q + 1 < j->end ? 2 : 1;
-    if (q >= j->end) return jfail(j, "unterminated string");
-    char *out = malloc((size_t)(q - j->p) + 1), *o = out; /* decoding never grows it */
-    if (!out) return jfail(j, "out of memory");
-    while (*j->p != '"') {
-        unsigned char c = (unsigned char)*j->p++;
-        if (c < 0x20) return free(out), jfail(j, "control character in a string");
-        if (c != '\\') {
-            *o++ = (char)c;
-            continue;
-        }
-        c = (unsigned char)*j->p++;
-        const char *simple = strchr("\"\\/bfnrt", c);
-        if (simple && c) {
-            *o++ = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
-            continue;
-        }
-        int cp = c == 'u' && q - j->p >= 4 ? hex4(j->p) : -1;
-        if (cp < 0) return free(out), jfail(j, "bad escape in a string");
-        j->p += 4;
-        if (cp >= 0xdc00 && cp <= 0xdfff) return free(out), jfail(j, "lone surrogate");
-        if (cp >= 0xd800 && cp <= 0xdbff) {
-            int lo = q - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u' ? hex4(j->p + 2) : -1;
-            if (lo < 0xdc00 || lo > 0xdfff) return free(out), jfail(j, "lone surrogate");
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            j->p += 6;
-        }
-        if (cp == 0) return free(out), jfail(j, "\\u0000 in a string");
-        o = utf8_put(o, (unsigned)cp);
-    }
-    j->p++;
-    *o = '\0';
-    return out;
-}
-
-static bool jnumber(jparser *j, double *out) {
-    const char *p = j->p, *e = j->end;
-    if (p < e && *p == '-') p++;
-    if (p < e && *p == '0')
-        p++;
-    else if (p < e && *p >= '1' && *p <= '9')
-        while (p < e && *p >= '0' && *p <= '9') p++;
-    else
-        return false;
-    if (p < e && *p == '.') {
-        if (++p >= e || *p < '0' || *p > '9') return false;
-        while (p < e && *p >= '0' && *p <= '9') p++;
-    }
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        if (++p < e && (*p == '+' || *p == '-')) p++;
-        if (p >= e || *p < '0' || *p > '9') return false;
-        while (p < e && *p >= '0' && *p <= '9') p++;
-    }
-    char buf[64];
-    if (p - j->p >= (long)sizeof buf) return false;
-    memcpy(buf, j->p, (size_t)(p - j->p));
-    buf[p - j->p] = '\0';
-    *out = strtod(buf, NULL);
-    j->p = p;
-    return isfinite(*out);
-}
-
-static bool jword(jparser *j, const char *w) {
-    size_t n = strlen(w);
-    if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0) return false;
-    j->p += n;
-    return true;
-}
-
-static jnode *jvalue(jparser *j);
-
-/* The members or elements up to `close`, after the opening bracket. */
-static jnode *jcontainer(jparser *j, jnode *n, char close) {
-    jnode **tail = &n->child;
-    jspace(j);
-    if (j->p < j->end && *j->p == close) {
-        j->p++;
-        return n;
-    }
-    for (;;) {
-        char *key = NULL;
-        if (close == '}') {
-            jspace(j);
-            if (j->p >= j->end || *j->p != '"') return jfail(j, "expected a member name");
-            if (!(key = jstring(j))) return NULL;
-            jspace(j);
-            if (j->p >= j->end || *j->p != ':') return free(key), jfail(j, "expected ':'");
-            j->p++;
-        }
-        jnode *v = jvalue(j);
-        if (!v) return free(key), NULL;
-        v->key = key;
-        *tail = v, tail = &v->next;
-        jspace(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-        } else if (j->p < j->end && *j->p == close) {
-            j->p++;
-            return n;
-        } else {
-            return jfail(j, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
-        }
-    }
-}
-
-static jnode *jvalue(jparser *j) {
-    jspace(j);
-    if (j->p >= j->end) return jfail(j, "unexpected end of the file");
-    if (j->depth >= 64) return jfail(j, "nested too deeply");
-    jnode *n = calloc(1, sizeof *n);
-    if (!n) return jfail(j, "out of memory");
-    bool ok;
-    char c = *j->p;
-    j->depth++;
-    if (c == '{' || c == '[') {
-        j->p++;
-        n->type = c == '{' ? J_OBJECT : J_ARRAY;
-        ok = jcontainer(j, n, c == '{' ? '}' : ']') != NULL;
-    } else if (c == '"') {
-        n->type = J_STRING;
-        ok = (n->str = jstring(j)) != NULL;
-    } else if (jword(j, "true")) {
-        n->type = J_BOOL;
-        n->num = 1;
-        ok = true;
-    } else if (jword(j, "false")) {
-        n->type = J_BOOL;
-        ok = true;
-    } else if (jword(j, "null")) {
-        n->type = J_NULL;
-        ok = true;
-    } else {
-        n->type = J_NUMBER;
-        ok = jnumber(j, &n->num) || jfail(j, "expected a value");
-    }
-    j->depth--;
-    if (!ok) jfree(n);
-    return ok ? n : NULL;
-}
+/* --- options.json ----------------------------------------------------------- */
 
 /* options.json, parsed: the root object and the file's name for messages. */
 typedef struct options {
     const char *file;
-    jnode *root;
+    cJSON *root;
 } options;
+
+/* Line and column (from 1, in bytes) of p in text. */
+static void line_col(const char *text, const char *p, int *line, int *col) {
+    *line = *col = 1;
+    for (const char *q = text; q < p; q++) *col = *q == '\n' ? ((*line)++, 1) : *col + 1;
+}
 
 static int options_load(options *o, const char *file) {
     size_t len;
+    *o = (options){file, NULL};
     char *text = zoo_read_file(file, &len);
     if (!text) return ZOO_ERR_IO;
-    jparser j = {text, text + len, NULL, 0};
-    jnode *root = jvalue(&j);
-    if (root) {
-        jspace(&j);
-        if (j.p != j.end)
-            jfail(&j, "text after the object");
-        else if (root->type != J_OBJECT)
-            jfail(&j, "not a JSON object");
-    }
-    int st = ZOO_OK;
-    if (j.why) {
-        int line = 1, col = 1;
-        for (const char *p = text; p < j.p && p < j.end; p++)
-            col = *p == '\n' ? (line++, 1) : col + 1;
-        st = zoo_error(ZOO_ERR_FORMAT, "%s:%d:%d: malformed JSON (%s)", file, line, col, j.why);
-        jfree(root), root = NULL;
-    }
+    /* the terminator is part of the buffer, so that a text cut short fails
+     * on it; cJSON says where it failed, not why */
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, &end, false);
+    const char *at = end ? end : text;
+    if (root) at += strspn(at, " \t\r\n"); /* end is just past the value */
+    int line, col, st = ZOO_OK;
+    line_col(text, at, &line, &col);
+    if (!root)
+        st = zoo_error(ZOO_ERR_FORMAT, "%s:%d:%d: malformed JSON%s", file, line, col,
+                       at >= text + len ? " (unexpected end of the file)" : "");
+    else if (!cJSON_IsObject(root))
+        st = zoo_error(ZOO_ERR_FORMAT, "%s: not a JSON object", file);
+    else if (at < text + len)
+        st = zoo_error(ZOO_ERR_FORMAT, "%s:%d:%d: malformed JSON (text after the object)", file,
+                       line, col);
     free(text);
-    *o = (options){file, root};
+    if (st)
+        cJSON_Delete(root);
+    else
+        o->root = root;
     return st;
 }
 
-static const char *const jtype_names[] = {"null",     "true or false", "a number",
-                                          "a string", "an array",      "an object"};
+static const char *type_name(const cJSON *n) {
+    return cJSON_IsNull(n)     ? "null"
+           : cJSON_IsBool(n)   ? "true or false"
+           : cJSON_IsNumber(n) ? "a number"
+           : cJSON_IsString(n) ? "a string"
+           : cJSON_IsArray(n)  ? "an array"
+                               : "an object";
+}
 
 /* The value at a dotted path ("char_cnn.embedding.dim"), NULL when absent;
  * an error when a step on the way is not an object. */
-static int opt_find(const options *o, const char *path, const jnode **out) {
-    const jnode *n = o->root;
+static int opt_find(const options *o, const char *path, const cJSON **out) {
+    const cJSON *n = o->root;
+    char key[64];
     *out = NULL;
     for (const char *s = path; *s;) {
-        const char *dot = strchr(s, '.');
-        size_t len = dot ? (size_t)(dot - s) : strlen(s);
-        if (n->type != J_OBJECT)
+        size_t len = strcspn(s, ".");
+        if (!cJSON_IsObject(n))
             return zoo_error(ZOO_ERR_FORMAT, "%s: %.*s: expected an object, got %s", o->file,
-                             (int)(s - 1 - path), path, jtype_names[n->type]);
-        const jnode *c = n->child;
-        while (c && !(strlen(c->key) == len && memcmp(c->key, s, len) == 0)) c = c->next;
-        if (!c) return ZOO_OK;
-        n = c, s = dot ? dot + 1 : s + len;
+                             (int)(s - 1 - path), path, type_name(n));
+        snprintf(key, sizeof key, "%.*s", (int)len, s);
+        if (!(n = cJSON_GetObjectItemCaseSensitive(n, key))) return ZOO_OK;
+        s += len + (s[len] == '.');
     }
     *out = n;
     return ZOO_OK;
 }
 
-/* The value at path, of the given type: a missing one (unless optional:
- * then *out = NULL) or one of another type is an error naming the file and
- * the path (never ZOO_ERR_NOTFOUND, which says "not an ELMo directory"). */
-static int opt_get(const options *o, const char *path, int type, bool optional, const jnode **out) {
+/* The value at path, of the type `is` tells (`what` in messages): a missing
+ * one (unless optional: then *out = NULL) or one of another type is an error
+ * naming the file and the path (never ZOO_ERR_NOTFOUND, which says "not an
+ * ELMo directory"). */
+static int opt_get(const options *o, const char *path, cJSON_bool (*is)(const cJSON *),
+                   const char *what, bool optional, const cJSON **out) {
     int st = opt_find(o, path, out);
     if (!st && !*out && !optional) st = zoo_error(ZOO_ERR_FORMAT, "%s: %s: missing", o->file, path);
-    if (!st && *out && (*out)->type != type)
-        st = zoo_error(ZOO_ERR_FORMAT, "%s: %s: expected %s, got %s", o->file, path,
-                       jtype_names[type], jtype_names[(*out)->type]);
+    if (!st && *out && !is(*out))
+        st = zoo_error(ZOO_ERR_FORMAT, "%s: %s: expected %s, got %s", o->file, path, what,
+                       type_name(*out));
+    if (!st && *out && cJSON_IsNumber(*out) && !isfinite((*out)->valuedouble))
+        st = zoo_error(ZOO_ERR_FORMAT, "%s: %s: expected a finite number", o->file, path);
     return st;
 }
 
@@ -341,32 +153,34 @@ static bool whole(double v) {
 
 /* A whole number at path; *found false when optional and absent. */
 static int opt_int(const options *o, const char *path, bool optional, int64_t *v, bool *found) {
-    const jnode *n;
-    int st = opt_get(o, path, J_NUMBER, optional, &n);
+    const cJSON *n;
+    int st = opt_get(o, path, cJSON_IsNumber, "a number", optional, &n);
     *found = !st && n;
-    if (*found && !whole(n->num))
+    if (*found && !whole(n->valuedouble))
         return zoo_error(ZOO_ERR_FORMAT, "%s: %s: expected a whole number, got %.17g", o->file,
-                         path, n->num);
-    if (*found) *v = (int64_t)n->num;
+                         path, n->valuedouble);
+    if (*found) *v = (int64_t)n->valuedouble;
     return st;
 }
 
 /* The char-CNN's banks, [[width, count], ...], as elmo_parse_filters' text. */
 static int opt_filters(const options *o, char *buf, size_t size) {
     const char *path = "char_cnn.filters";
-    const jnode *a;
-    int st = opt_get(o, path, J_ARRAY, false, &a);
+    const cJSON *a;
+    int st = opt_get(o, path, cJSON_IsArray, "an array", false, &a);
     size_t used = 0;
     buf[0] = '\0';
     int i = 0;
-    for (const jnode *e = a ? a->child : NULL; !st && e; e = e->next, i++) {
-        const jnode *w = e->type == J_ARRAY ? e->child : NULL, *c = w ? w->next : NULL;
-        if (!c || c->next || w->type != J_NUMBER || c->type != J_NUMBER || !whole(w->num) ||
-            !whole(c->num) || w->num < 1 || c->num < 1 || w->num > 1e6 || c->num > 1e9)
+    for (const cJSON *e = a ? a->child : NULL; !st && e; e = e->next, i++) {
+        const cJSON *w = cJSON_IsArray(e) ? e->child : NULL, *c = w ? w->next : NULL;
+        if (!c || c->next || !cJSON_IsNumber(w) || !cJSON_IsNumber(c) || !whole(w->valuedouble) ||
+            !whole(c->valuedouble) || w->valuedouble < 1 || c->valuedouble < 1 ||
+            w->valuedouble > 1e6 || c->valuedouble > 1e9)
             return zoo_error(ZOO_ERR_FORMAT,
                              "%s: %s[%d]: expected [width, count], two positive whole numbers",
                              o->file, path, i);
-        int n = snprintf(buf + used, size - used, "%s%.0f:%.0f", i ? "," : "", w->num, c->num);
+        int n = snprintf(buf + used, size - used, "%s%.0f:%.0f", i ? "," : "", w->valuedouble,
+                         c->valuedouble);
         if (n < 0 || (size_t)n >= size - used)
             return zoo_error(ZOO_ERR_FORMAT, "%s: %s: too many banks", o->file, path);
         used += (size_t)n;
@@ -405,7 +219,7 @@ static int options_to_hparams(const options *o, zoo_hparams *hp) {
     for (size_t i = 0; !st && i < sizeof option_fields / sizeof option_fields[0]; i++) {
         const char *field = option_fields[i].field, *name = option_fields[i].hparam;
         bool optional = option_fields[i].optional, found;
-        const jnode *n = NULL;
+        const cJSON *n = NULL;
         int64_t v = 0;
         switch (option_fields[i].kind) {
         case F_INT:
@@ -414,24 +228,24 @@ static int options_to_hparams(const options *o, zoo_hparams *hp) {
                 st = wrap(st, o->file, field);
             break;
         case F_STRING:
-            st = opt_get(o, field, J_STRING, optional, &n);
-            if (!st && n && (st = zoo_hparams_set_string(hp, name, n->str)))
+            st = opt_get(o, field, cJSON_IsString, "a string", optional, &n);
+            if (!st && n && (st = zoo_hparams_set_string(hp, name, n->valuestring)))
                 st = wrap(st, o->file, field);
             break;
         case F_BOOL:
-            st = opt_get(o, field, J_BOOL, optional, &n);
-            if (!st && n && (st = zoo_hparams_set_bool(hp, name, n->num != 0)))
+            st = opt_get(o, field, cJSON_IsBool, "true or false", optional, &n);
+            if (!st && n && (st = zoo_hparams_set_bool(hp, name, cJSON_IsTrue(n))))
                 st = wrap(st, o->file, field);
             break;
         case F_CLIP:
         case F_FLOAT:
             st = opt_find(o, field, &n);
-            if (!st && option_fields[i].kind == F_CLIP && n && n->type == J_NULL)
+            if (!st && option_fields[i].kind == F_CLIP && cJSON_IsNull(n))
                 n = NULL; /* AllenNLP: a null clip is no clip */
             else if (!st)
-                st = opt_get(o, field, J_NUMBER, optional, &n);
+                st = opt_get(o, field, cJSON_IsNumber, "a number", optional, &n);
             if (!st && (n || option_fields[i].kind == F_CLIP) &&
-                (st = zoo_hparams_set_float(hp, name, n ? n->num : 0)))
+                (st = zoo_hparams_set_float(hp, name, n ? n->valuedouble : 0)))
                 st = wrap(st, o->file, field);
             break;
         }
@@ -495,20 +309,6 @@ static int vocab_read(const char *dir, vocab *v) {
     return st;
 }
 
-static void json_string(FILE *out, const char *s) {
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
 typedef struct line_ref {
     const char *token;
     int32_t line;
@@ -563,26 +363,24 @@ static int tokenizer_build(const char *file, const char *const *tokens, int32_t 
                          "%s: no <UNK> (or [UNK]) line: a word outside the vocabulary would have "
                          "no id",
                          file);
-    char *json = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&json, &len);
-    if (!f) return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
-    fputs("{\"version\": 1, \"type\": \"word\", \"special\": {", f);
-    for (int r = 0, first = 1; r < ZOO_TOK_N_SPECIAL; r++)
-        if (role_id[r] >= 0)
-            fprintf(f, "%s\"%s\": %d", first ? "" : ", ", role_names[r], (int)role_id[r]),
-                first = 0;
-    fputs("}, \"model\": {\"lowercase\": false, \"split\": \"whitespace\", \"tokens\": [", f);
-    for (int32_t i = 0; i < n; i++) {
-        if (i) fputs(", ", f);
-        json_string(f, tokens[i]);
-    }
-    fputs("]}}", f);
-    bool ok = fclose(f) == 0;
-    st = ok ? zoo_tokenizer_from_json(json, out)
-            : zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
-    free(json);
-    return st && ok ? wrap(st, file, "as a word tokenizer") : st;
+    /* libzoo's tokenizer JSON (an add to a NULL object fails) */
+    cJSON *root = cJSON_CreateObject(), *special = cJSON_AddObjectToObject(root, "special");
+    cJSON *model = cJSON_AddObjectToObject(root, "model");
+    cJSON *list = cJSON_CreateStringArray(tokens, (int)n);
+    bool ok = cJSON_AddItemToObject(model, "tokens", list);
+    if (!ok) cJSON_Delete(list);
+    ok = ok && cJSON_AddNumberToObject(root, "version", 1) &&
+         cJSON_AddStringToObject(root, "type", "word") &&
+         cJSON_AddFalseToObject(model, "lowercase") &&
+         cJSON_AddStringToObject(model, "split", "whitespace");
+    for (int r = 0; ok && r < ZOO_TOK_N_SPECIAL; r++)
+        if (role_id[r] >= 0) ok = cJSON_AddNumberToObject(special, role_names[r], role_id[r]);
+    char *json = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    st = json ? zoo_tokenizer_from_json(json, out)
+              : zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
+    cJSON_free(json);
+    return st && json ? wrap(st, file, "as a word tokenizer") : st;
 }
 
 /* The tokenizer of DIR: its vocab.txt's, or bilm-tf's three marks alone. */
@@ -997,7 +795,7 @@ int elmo_import_config(const char *path, zoo_hparams *hp) {
     if (!st && (st = zoo_hparams_set_string(hp, "filters", filters)))
         st = wrap(st, file, "char_cnn.filters");
     if (!st) st = options_to_hparams(&o, hp);
-    jfree(o.root);
+    cJSON_Delete(o.root);
     /* the model's words are its tokenizer's; a softmax in the file is used
      * only with the vocab.txt that names its rows */
     char vocab_file[PATH_MAX];
@@ -1019,48 +817,49 @@ int elmo_import_config(const char *path, zoo_hparams *hp) {
 
 /* --- export ----------------------------------------------------------------- */
 
-/* A double in the fewest digits that read back to it ("0.1", "3"). */
-static const char *num(char *buf, size_t size, double v) {
+/* key: v in the fewest digits that read back to it ("0.1", "3"): cJSON's
+ * own 15 digits need only read back to within an ulp. */
+static cJSON *add_exact(cJSON *object, const char *key, double v) {
+    char buf[32];
     for (int digits = 1; digits <= 17; digits++) {
-        snprintf(buf, size, "%.*g", digits, v);
+        snprintf(buf, sizeof buf, "%.*g", digits, v);
         if (strtod(buf, NULL) == v) break;
     }
-    return buf;
+    return cJSON_AddRawToObject(object, key, buf);
 }
 
-/* options.json as bilm-tf writes it (keys sorted), with AllenNLP's
- * n_characters of 262 (the padding id 0 and 261 characters). */
+/* options.json: bilm-tf's options, with AllenNLP's n_characters of 262 (the
+ * padding id 0 and 261 characters); NULL when out of memory. Free it with
+ * cJSON_free. */
 static char *options_text(const zoo_model *m, const zoo_hparams *hp) {
-    char cc[32], pc[32], dr[32];
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f) return NULL;
-    fprintf(f,
-            "{\n  \"bidirectional\": true,\n  \"char_cnn\": {\n    \"activation\": \"%s\",\n"
-            "    \"embedding\": {\n      \"dim\": %lld\n    },\n    \"filters\": [",
-            m->tanh_activation ? "tanh" : "relu", (long long)m->E);
-    for (int i = 0; i < m->n_filters; i++)
-        fprintf(f, "%s[%lld, %lld]", i ? ", " : "", (long long)m->widths[i],
-                (long long)m->counts[i]);
-    fprintf(f,
-            "],\n    \"max_characters_per_token\": %lld,\n    \"n_characters\": 262,\n"
-            "    \"n_highway\": %lld\n  },\n  \"dropout\": %s,\n  \"lstm\": {\n"
-            "    \"cell_clip\": %s,\n    \"dim\": %lld,\n    \"n_layers\": %lld,\n"
-            "    \"proj_clip\": %s,\n    \"projection_dim\": %lld,\n"
-            "    \"use_skip_connections\": %s\n  },\n  \"n_negative_samples_batch\": %lld",
-            (long long)m->max_chars, (long long)m->n_highway,
-            num(dr, sizeof dr, hp ? zoo_hparams_float(hp, "dropout") : m->dropout),
-            num(cc, sizeof cc, hp ? zoo_hparams_float(hp, "cell_clip") : m->cell_clip),
-            (long long)m->H, (long long)m->n_layers,
-            num(pc, sizeof pc, hp ? zoo_hparams_float(hp, "proj_clip") : m->proj_clip),
-            (long long)m->P, m->skip ? "true" : "false", (long long)m->samples);
-    if (m->has_softmax) fprintf(f, ",\n  \"n_tokens_vocab\": %lld", (long long)m->V);
-    fputs("\n}\n", f);
-    if (fclose(f) != 0) {
-        free(text);
-        return NULL;
+    cJSON *root = cJSON_CreateObject(), *cnn = NULL, *filters = NULL, *lstm = NULL;
+    /* an add to a NULL object fails: a failure anywhere shows in ok */
+    bool ok =
+        cJSON_AddTrueToObject(root, "bidirectional") &&
+        (cnn = cJSON_AddObjectToObject(root, "char_cnn")) &&
+        cJSON_AddStringToObject(cnn, "activation", m->tanh_activation ? "tanh" : "relu") &&
+        cJSON_AddNumberToObject(cJSON_AddObjectToObject(cnn, "embedding"), "dim", (double)m->E) &&
+        (filters = cJSON_AddArrayToObject(cnn, "filters"));
+    for (int i = 0; ok && i < m->n_filters; i++) {
+        const double bank[2] = {(double)m->widths[i], (double)m->counts[i]};
+        cJSON *pair = cJSON_CreateDoubleArray(bank, 2);
+        if (!(ok = cJSON_AddItemToArray(filters, pair))) cJSON_Delete(pair);
     }
+    ok = ok && cJSON_AddNumberToObject(cnn, "max_characters_per_token", (double)m->max_chars) &&
+         cJSON_AddNumberToObject(cnn, "n_characters", 262) &&
+         cJSON_AddNumberToObject(cnn, "n_highway", (double)m->n_highway) &&
+         add_exact(root, "dropout", hp ? zoo_hparams_float(hp, "dropout") : m->dropout) &&
+         (lstm = cJSON_AddObjectToObject(root, "lstm")) &&
+         add_exact(lstm, "cell_clip", hp ? zoo_hparams_float(hp, "cell_clip") : m->cell_clip) &&
+         cJSON_AddNumberToObject(lstm, "dim", (double)m->H) &&
+         cJSON_AddNumberToObject(lstm, "n_layers", (double)m->n_layers) &&
+         add_exact(lstm, "proj_clip", hp ? zoo_hparams_float(hp, "proj_clip") : m->proj_clip) &&
+         cJSON_AddNumberToObject(lstm, "projection_dim", (double)m->P) &&
+         cJSON_AddBoolToObject(lstm, "use_skip_connections", m->skip) &&
+         cJSON_AddNumberToObject(root, "n_negative_samples_batch", (double)m->samples) &&
+         (!m->has_softmax || cJSON_AddNumberToObject(root, "n_tokens_vocab", (double)m->V));
+    char *text = ok ? cJSON_Print(root) : NULL;
+    cJSON_Delete(root);
     return text;
 }
 
@@ -1256,7 +1055,7 @@ int elmo_export(zoo_model *m, const zoo_params *params, const zoo_hparams *hp, c
     }
     for (int i = 0; i < N_FILES; i++)
         if (tmp[i][0]) unlink(tmp[i]);
-    free(options);
+    cJSON_free(options);
     free(vocab);
     return st;
 }
