@@ -19,17 +19,17 @@
  * - Export, then import, gives back every bit: the conversions only move
  *   values and negate some (the carry gate), and B is kept as the file has it
  *   (bilm-tf's forget_bias of 1 is added in the cell, elmo_model.c).
- * - Export writes each file under a temporary name, then renames them
- *   (weights.hdf5, vocab.txt, options.json last): a failure while writing
- *   leaves an earlier export whole. Without a tokenizer there is no
- *   vocab.txt, and an earlier one is removed.
+ * - Export writes each file under a temporary name (libzoo's
+ *   zoo_atomic_file; HDF5 builds weights.hdf5 in memory first), then
+ *   renames them (weights.hdf5, vocab.txt, options.json last): a failure
+ *   while writing leaves an earlier export whole. Without a tokenizer there
+ *   is no vocab.txt, and an earlier one is removed.
  *
  * options.json nests, which libzoo's zoo_json (one flat object) does not
  * read or write: the plugin reads and writes it with cJSON, which it links
  * itself as it links libhdf5 (CMakeLists.txt). */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <hdf5.h>
 #include <limits.h>
 #include <math.h>
@@ -926,66 +926,29 @@ static int make_dir(const char *path) {
     return ZOO_OK;
 }
 
-/* A new temporary file DIR/.NAME.XXXXXX (its name into tmp). */
-static int temp_file(const char *dir, const char *name, char *tmp, size_t size, int *fd) {
-    if (snprintf(tmp, size, "%s/.%s.XXXXXX", dir, name) >= (int)size)
-        return zoo_error(ZOO_ERR_ARG, "elmo: path too long: %s", dir);
-    if ((*fd = mkstemp(tmp)) < 0) {
-        int e = errno;
-        tmp[0] = '\0';
-        return zoo_error(ZOO_ERR_IO, "%s/%s: cannot create a temporary file: %s", dir, name,
-                         strerror(e));
-    }
-    return ZOO_OK;
-}
-
-/* Makes a finished temporary file durable and readable as a normal file. */
-static int temp_finish(int fd, const char *final) {
-    int st = fchmod(fd, 0644) == 0 && fsync(fd) == 0
-                 ? ZOO_OK
-                 : zoo_error(ZOO_ERR_IO, "%s: %s", final, strerror(errno));
-    if (close(fd) != 0 && !st) st = zoo_error(ZOO_ERR_IO, "%s: %s", final, strerror(errno));
-    return st;
-}
-
-static int write_text(const char *dir, const char *name, const char *text, size_t len, char *tmp,
-                      size_t size) {
-    char final[PATH_MAX];
-    int fd = -1, st = join(final, sizeof final, dir, name);
-    if (!st) st = temp_file(dir, name, tmp, size, &fd);
-    if (st) return st;
-    for (size_t done = 0; done < len && !st;) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0)
-            st = zoo_error(ZOO_ERR_IO, "%s: %s", final, strerror(errno));
-        else
-            done += (size_t)w;
-    }
-    int fst = temp_finish(fd, final);
-    return st ? st : fst;
-}
-
-static int write_weights(zoo_model *m, const char *dir, char *tmp, size_t size) {
-    char final[PATH_MAX], why[H5_WHY];
-    int fd = -1, st = join(final, sizeof final, dir, "weights.hdf5");
-    if (!st) st = temp_file(dir, "weights.hdf5", tmp, size, &fd);
-    if (st) return st;
-    close(fd); /* the name is reserved; HDF5 writes the file by name */
+/* weights.hdf5's bytes (*image, from malloc): HDF5 builds the file in memory
+ * (its core driver, no file behind it), so that it reaches the disk as the
+ * other files do, through zoo_atomic_file. `file` names it in messages. The
+ * cost is the file held twice in memory for a moment (HDF5's and the copy). */
+static int weights_image(zoo_model *m, const char *file, void **image, size_t *len) {
+    char why[H5_WHY];
+    *image = NULL;
     dataset *ds = malloc(ELMO_MAX_DATASETS * sizeof *ds);
-    if (!ds) return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", final);
-    int n = layout(m, ds);
+    if (!ds) return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
+    int n = layout(m, ds), st = ZOO_OK;
+    size_t bytes = 1 << 20; /* HDF5's own structures, generously */
+    for (int i = 0; i < n; i++) bytes += (size_t)ds_numel(&ds[i]) * sizeof(float);
     h5_quiet q = h5_silence();
-    hid_t fapl = h5_access(), lcpl = H5Pcreate(H5P_LINK_CREATE);
-    if (lcpl >= 0) H5Pset_create_intermediate_group(lcpl, 1); /* "CNN/W_cnn_0" makes "CNN" */
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    if (f < 0 || lcpl < 0)
-        st = zoo_error(ZOO_ERR_IO, "%s: cannot create it (%s)", final, h5_reason(why));
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), lcpl = H5Pcreate(H5P_LINK_CREATE), f = -1;
+    if (fapl >= 0 && lcpl >= 0 && H5Pset_fapl_core(fapl, bytes, false) >= 0 &&
+        H5Pset_create_intermediate_group(lcpl, 1) >= 0) /* "CNN/W_cnn_0" makes "CNN" */
+        f = H5Fcreate(file, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (f < 0) st = zoo_error(ZOO_ERR_IO, "%s: cannot create it (%s)", file, h5_reason(why));
     float *buf = NULL;
     size_t cap = 0;
     for (int i = 0; !st && i < n; i++) {
         if (!grow(&buf, &cap, ds_numel(&ds[i]))) {
-            st = zoo_error(ZOO_ERR_NOMEM, "%s: %s: out of memory", final, ds[i].name);
+            st = zoo_error(ZOO_ERR_NOMEM, "%s: %s: out of memory", file, ds[i].name);
             break;
         }
         convert(&ds[i], buf, false);
@@ -993,23 +956,26 @@ static int write_weights(zoo_model *m, const char *dir, char *tmp, size_t size) 
         if (space >= 0)
             d = H5Dcreate2(f, ds[i].name, H5T_IEEE_F32LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
         if (d < 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-            st = zoo_error(ZOO_ERR_IO, "%s: %s: cannot write it (%s)", final, ds[i].name,
+            st = zoo_error(ZOO_ERR_IO, "%s: %s: cannot write it (%s)", file, ds[i].name,
                            h5_reason(why));
         if (d >= 0) H5Dclose(d);
         if (space >= 0) H5Sclose(space);
     }
     free(buf);
     free(ds);
+    /* the superblock's end of file is written only by a flush */
+    ssize_t size = -1;
+    if (!st && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0) size = H5Fget_file_image(f, NULL, 0);
+    if (!st && size > 0 && !(*image = malloc((size_t)size)))
+        st = zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
+    else if (!st && (size <= 0 || H5Fget_file_image(f, *image, (size_t)size) != size))
+        st = zoo_error(ZOO_ERR_IO, "%s: cannot finish it (%s)", file, h5_reason(why));
+    if (f >= 0) H5Fclose(f);
     if (lcpl >= 0) H5Pclose(lcpl);
     if (fapl >= 0) H5Pclose(fapl);
-    if (f >= 0 && H5Fclose(f) < 0 && !st)
-        st = zoo_error(ZOO_ERR_IO, "%s: cannot finish it (%s)", final, h5_reason(why));
     h5_restore(q);
-    if (!st) {
-        int wfd = open(tmp, O_RDONLY);
-        st = wfd >= 0 ? temp_finish(wfd, final)
-                      : zoo_error(ZOO_ERR_IO, "%s: %s", final, strerror(errno));
-    }
+    if (st) free(*image), *image = NULL;
+    *len = st ? 0 : (size_t)size;
     return st;
 }
 
@@ -1023,39 +989,41 @@ int elmo_export(zoo_model *m, const zoo_params *params, const zoo_hparams *hp, c
                          "elmo: export: the tokenizer has %d tokens but the softmax %lld words: "
                          "vocab.txt would not name its rows",
                          (int)zoo_tokenizer_vocab_size(m->tok), (long long)m->V);
+    /* options.json last: it is what makes the directory an ELMo one */
     enum { WEIGHTS, VOCAB, OPTIONS, N_FILES };
     static const char *const names[N_FILES] = {"weights.hdf5", "vocab.txt", "options.json"};
-    char tmp[N_FILES][PATH_MAX] = {"", "", ""}, final[PATH_MAX];
-    size_t vocab_len = 0;
-    char *options = options_text(m, hp), *vocab = m->tok ? vocab_text(m->tok, &vocab_len) : NULL;
-    int st = options ? ZOO_OK : zoo_error(ZOO_ERR_NOMEM, "elmo: export: out of memory");
-    if (!st && m->tok && !vocab) st = ZOO_ERR_ARG; /* vocab_text said why */
+    char final[N_FILES][PATH_MAX];
+    void *data[N_FILES] = {NULL};
+    size_t len[N_FILES] = {0};
+    zoo_atomic_file *out[N_FILES] = {NULL};
+    int st = ZOO_OK;
+    for (int i = 0; i < N_FILES && !st; i++) st = join(final[i], PATH_MAX, path, names[i]);
+    if (!st && !(data[OPTIONS] = options_text(m, hp)))
+        st = zoo_error(ZOO_ERR_NOMEM, "elmo: export: out of memory");
+    if (!st) len[OPTIONS] = strlen(data[OPTIONS]);
+    if (!st && m->tok && !(data[VOCAB] = vocab_text(m->tok, &len[VOCAB])))
+        st = ZOO_ERR_ARG; /* vocab_text said why */
     if (!st) st = make_dir(path);
-    /* every file under a temporary name first, then the renames: a failure
-     * to write leaves the directory's files as they were */
-    if (!st) st = write_weights(m, path, tmp[WEIGHTS], PATH_MAX);
-    if (!st && vocab) st = write_text(path, names[VOCAB], vocab, vocab_len, tmp[VOCAB], PATH_MAX);
-    if (!st)
-        st = write_text(path, names[OPTIONS], options, strlen(options), tmp[OPTIONS], PATH_MAX);
+    if (!st) st = weights_image(m, final[WEIGHTS], &data[WEIGHTS], &len[WEIGHTS]);
+    /* every file written under a temporary name, then each renamed: a
+     * failure to write leaves the directory's files as they were */
     for (int i = 0; i < N_FILES && !st; i++) {
-        if (!tmp[i][0]) continue;
-        if ((st = join(final, sizeof final, path, names[i]))) break;
-        if (rename(tmp[i], final) != 0)
-            st = zoo_error(ZOO_ERR_IO, "%s: %s", final, strerror(errno));
+        if (!data[i]) continue;
+        st = zoo_atomic_file_open(final[i], &out[i]);
+        if (!st) st = zoo_atomic_file_write(out[i], data[i], len[i]);
+        if (!st && i == OPTIONS) st = zoo_atomic_file_write(out[i], "\n", 1);
+    }
+    for (int i = 0; i < N_FILES; i++) {
+        if (!st && out[i])
+            st = zoo_atomic_file_commit(out[i]);
         else
-            tmp[i][0] = '\0';
+            zoo_atomic_file_abort(out[i]);
     }
     /* a vocab.txt of an earlier export would name another model's words */
-    if (!st && !m->tok && !join(final, sizeof final, path, names[VOCAB]) && unlink(final) != 0 &&
-        errno != ENOENT)
-        st = zoo_error(ZOO_ERR_IO, "%s: %s", final, strerror(errno));
-    if (!st) {
-        int dfd = open(path, O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) fsync(dfd), close(dfd);
-    }
-    for (int i = 0; i < N_FILES; i++)
-        if (tmp[i][0]) unlink(tmp[i]);
-    cJSON_free(options);
-    free(vocab);
+    if (!st && !m->tok && unlink(final[VOCAB]) != 0 && errno != ENOENT)
+        st = zoo_error(ZOO_ERR_IO, "%s: %s", final[VOCAB], strerror(errno));
+    free(data[WEIGHTS]);
+    free(data[VOCAB]);
+    cJSON_free(data[OPTIONS]);
     return st;
 }

@@ -148,7 +148,7 @@ static int count_entries(const char *dir) {
     DIR *d = opendir(dir);
     ck_assert_ptr_nonnull(d);
     int n = 0;
-    for (struct dirent *e; (e = readdir(d));) /* temporaries (".weights.hdf5.XXXXXX") count */
+    for (struct dirent *e; (e = readdir(d));) /* temporaries ("weights.hdf5.tmp.XXXXXX") count */
         n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
     closedir(d);
     return n;
