@@ -5,7 +5,7 @@
  * share the word encoder and one softmax over the word vocabulary.
  *
  * Parameters are stored in the layouts libzoo's operators take; the
- * AllenNLP file layout (elmo_hdf5.c) is converted on import and export:
+ * AllenNLP file layout (elmo_allennlp.h) is converted on import and export:
  *
  *   char_embed          [261, E]        character ids 0..260 (the file's 1..261)
  *   cnn.I.weight        [F_I, K_I, E]   file CNN/W_cnn_I [1, K, E, F] transposed

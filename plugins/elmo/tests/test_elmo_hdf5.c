@@ -1,4 +1,4 @@
-/* The elmo plugin's AllenNLP directories (elmo_hdf5.c): options.json to
+/* The elmo plugin's AllenNLP directories (elmo_allennlp.h): options.json to
  * hyperparameters; weights.hdf5 to parameters, checked entry by entry against
  * the raw datasets read here with libhdf5 and the conversions written out
  * again (transposes, TensorFlow's gate order, B kept without bilm-tf's
