@@ -368,10 +368,9 @@ int elmo_softmax_rows(const char *dir, int64_t *rows) {
     return st;
 }
 
-/* weights.hdf5's bytes (*image, from malloc): HDF5 builds the file in memory
- * (its core driver, no file behind it), so that it reaches the disk as the
- * other files do, through zoo_atomic_file. `file` names it in messages. The
- * cost is the file held twice in memory for a moment (HDF5's and the copy). */
+/* HDF5 builds the file in memory (its core driver, no file behind it), so
+ * that it reaches the disk as the other files do, through zoo_atomic_file;
+ * the cost is the file held twice for a moment (HDF5's image and the copy). */
 int elmo_weights_image(zoo_model *m, const char *file, void **image, size_t *len) {
     char why[H5_WHY];
     *image = NULL;
