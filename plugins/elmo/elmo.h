@@ -5,7 +5,7 @@
  * share the word encoder and one softmax over the word vocabulary.
  *
  * Parameters are stored in the layouts libzoo's operators take; the
- * AllenNLP file layout (elmo_hdf5.c) is converted on import and export:
+ * AllenNLP file layout (elmo_allennlp.h) is converted on import and export:
  *
  *   char_embed          [261, E]        character ids 0..260 (the file's 1..261)
  *   cnn.I.weight        [F_I, K_I, E]   file CNN/W_cnn_I [1, K, E, F] transposed
@@ -17,7 +17,8 @@
  *   proj.bias           [P]
  *   lstm.DIR.L.w_ih     [4H, P]         DIR fw|bw; gates i, f, g, o (file: i, j, f, o)
  *   lstm.DIR.L.w_hh     [4H, P]
- *   lstm.DIR.L.bias     [4H]            with the +1 forget bias folded in
+ *   lstm.DIR.L.bias     [4H]            B as the file stores it; the model adds
+ *                                       forget_bias 1 in the cell (elmo_model.c)
  *   lstm.DIR.L.w_proj   [P, H]          W_P_0^T
  *   softmax.weight      [V, P]          absent from published files
  *   softmax.bias        [V]

@@ -1,621 +1,13 @@
-/* AllenNLP's ELMo directories: options.json (bilm-tf's options), weights.hdf5
- * (bilm-tf's variables, read and written with libhdf5) and, for a model zoo
- * trained, vocab.txt (one word a line, in id order). elmo.h has the names,
- * shapes and conversions; here is how they are read and written.
- *
- * - A directory without options.json is not ours (ZOO_ERR_NOTFOUND); any
- *   other fault is an error naming the file and the field or dataset.
- * - The vocabulary is the tokenizer's: vocab.txt's lines (stripped, as
- *   bilm-tf reads them) or, without one, bilm-tf's <S> </S> <UNK> alone (a
- *   published model embeds any word from its characters). The tokenizer is
- *   zoo's "word" one (whitespace, case kept); <UNK>/[UNK], <S>, </S> and
- *   zoo's own marks take their roles; an unknown-word token is required.
- * - softmax/W and softmax/b are used when the file has them and a vocab.txt
- *   names their rows (the line count must be the row count); otherwise the
- *   model has no softmax and they are ignored.
- * - Import checks every dataset's presence, type and shape before reading
- *   any, so those faults leave the model as it was. Any numeric dtype reads
- *   as float32; export writes little-endian float32.
- * - Export, then import, gives back every bit but one case: the file holds
- *   the forget-gate bias less bilm-tf's 1, which float32 cannot always undo:
- *   a bias b >= 0.5 comes back exactly, a smaller one within an ulp of
- *   |b - 1| (AllenNLP's format, not a choice made here).
- * - Export writes each file under a temporary name, then renames them
- *   (weights.hdf5, vocab.txt, options.json last): a failure while writing
- *   leaves an earlier export whole. Without a tokenizer there is no
- *   vocab.txt, and an earlier one is removed.
- *
- * libzoo's zoo_json reads flat objects only and cJSON is private to libzoo,
- * so options.json, which nests, is read by the small JSON reader below. */
+/* weights.hdf5 <-> the parameters (elmo_allennlp.h): bilm-tf's datasets,
+ * read and written with libhdf5, and the conversions of their layout to the
+ * model's (elmo.h); import_weights. */
 #include <errno.h>
-#include <fcntl.h>
 #include <hdf5.h>
 #include <limits.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "elmo.h"
-
-/* DIR/name into buf; ZOO_ERR_ARG when it does not fit. */
-static int join(char *buf, size_t size, const char *dir, const char *name) {
-    int n = snprintf(buf, size, "%s/%s", dir, name);
-    return n >= 0 && (size_t)n < size ? ZOO_OK
-                                      : zoo_error(ZOO_ERR_ARG, "elmo: path too long: %s", dir);
-}
-
-static bool file_exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* zoo_error with the current message behind a prefix ("FILE: FIELD: ..."). */
-static int wrap(int st, const char *file, const char *field) {
-    char why[512];
-    snprintf(why, sizeof why, "%s", zoo_error_message());
-    return zoo_error(st, "%s: %s: %s", file, field, why);
-}
-
-/* --- a JSON reader: options.json ------------------------------------------ */
-
-enum { J_NULL, J_BOOL, J_NUMBER, J_STRING, J_ARRAY, J_OBJECT };
-
-typedef struct jnode {
-    int type;
-    double num; /* J_NUMBER; J_BOOL: 0 or 1 */
-    char *str;  /* J_STRING */
-    char *key;  /* the member's name inside an object */
-    struct jnode *child, *next;
-} jnode;
-
-typedef struct jparser {
-    const char *p, *end;
-    const char *why; /* the first error */
-    int depth;
-} jparser;
-
-static void jfree(jnode *n) {
-    while (n) {
-        jnode *next = n->next;
-        jfree(n->child);
-        free(n->str);
-        free(n->key);
-        free(n);
-        n = next;
-    }
-}
-
-static void *jfail(jparser *j, const char *why) {
-    if (!j->why) j->why = why;
-    return NULL;
-}
-
-static void jspace(jparser *j) {
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
-}
-
-static int hex4(const char *s) {
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        int c = s[i], d = c >= '0' && c <= '9'   ? c - '0'
-                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                          : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                 : -1;
-        if (d < 0) return -1;
-        v = v * 16 + d;
-    }
-    return v;
-}
-
-static char *utf8_put(char *o, unsigned cp) {
-    if (cp < 0x80) {
-        *o++ = (char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (char)(0xc0 | cp >> 6), *o++ = (char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        *o++ = (char)(0xe0 | cp >> 12), *o++ = (char)(0x80 | (cp >> 6 & 0x3f));
-        *o++ = (char)(0x80 | (cp & 0x3f));
-    } else {
-        *o++ = (char)(0xf0 | cp >> 18), *o++ = (char)(0x80 | (cp >> 12 & 0x3f));
-        *o++ = (char)(0x80 | (cp >> 6 & 0x3f)), *o++ = (char)(0x80 | (cp & 0x3f));
-    }
-    return o;
-}
-
-/* A string at j->p (on its opening quote), escapes decoded; \u0000 refused. */
-static char *jstring(jparser *j) {
-    const char *q = ++j->p;
-    while (q < j->end && *q != '"') q += *q == '\\' && q + 1 < j->end ? 2 : 1;
-    if (q >= j->end) return jfail(j, "unterminated string");
-    char *out = malloc((size_t)(q - j->p) + 1), *o = out; /* decoding never grows it */
-    if (!out) return jfail(j, "out of memory");
-    while (*j->p != '"') {
-        unsigned char c = (unsigned char)*j->p++;
-        if (c < 0x20) return free(out), jfail(j, "control character in a string");
-        if (c != '\\') {
-            *o++ = (char)c;
-            continue;
-        }
-        c = (unsigned char)*j->p++;
-        const char *simple = strchr("\"\\/bfnrt", c);
-        if (simple && c) {
-            *o++ = "\"\\/\b\f\n\r\t"[simple - "\"\\/bfnrt"];
-            continue;
-        }
-        int cp = c == 'u' && q - j->p >= 4 ? hex4(j->p) : -1;
-        if (cp < 0) return free(out), jfail(j, "bad escape in a string");
-        j->p += 4;
-        if (cp >= 0xdc00 && cp <= 0xdfff) return free(out), jfail(j, "lone surrogate");
-        if (cp >= 0xd800 && cp <= 0xdbff) {
-            int lo = q - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u' ? hex4(j->p + 2) : -1;
-            if (lo < 0xdc00 || lo > 0xdfff) return free(out), jfail(j, "lone surrogate");
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            j->p += 6;
-        }
-        if (cp == 0) return free(out), jfail(j, "\\u0000 in a string");
-        o = utf8_put(o, (unsigned)cp);
-    }
-    j->p++;
-    *o = '\0';
-    return out;
-}
-
-static bool jnumber(jparser *j, double *out) {
-    const char *p = j->p, *e = j->end;
-    if (p < e && *p == '-') p++;
-    if (p < e && *p == '0')
-        p++;
-    else if (p < e && *p >= '1' && *p <= '9')
-        while (p < e && *p >= '0' && *p <= '9') p++;
-    else
-        return false;
-    if (p < e && *p == '.') {
-        if (++p >= e || *p < '0' || *p > '9') return false;
-        while (p < e && *p >= '0' && *p <= '9') p++;
-    }
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        if (++p < e && (*p == '+' || *p == '-')) p++;
-        if (p >= e || *p < '0' || *p > '9') return false;
-        while (p < e && *p >= '0' && *p <= '9') p++;
-    }
-    char buf[64];
-    if (p - j->p >= (long)sizeof buf) return false;
-    memcpy(buf, j->p, (size_t)(p - j->p));
-    buf[p - j->p] = '\0';
-    *out = strtod(buf, NULL);
-    j->p = p;
-    return isfinite(*out);
-}
-
-static bool jword(jparser *j, const char *w) {
-    size_t n = strlen(w);
-    if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0) return false;
-    j->p += n;
-    return true;
-}
-
-static jnode *jvalue(jparser *j);
-
-/* The members or elements up to `close`, after the opening bracket. */
-static jnode *jcontainer(jparser *j, jnode *n, char close) {
-    jnode **tail = &n->child;
-    jspace(j);
-    if (j->p < j->end && *j->p == close) {
-        j->p++;
-        return n;
-    }
-    for (;;) {
-        char *key = NULL;
-        if (close == '}') {
-            jspace(j);
-            if (j->p >= j->end || *j->p != '"') return jfail(j, "expected a member name");
-            if (!(key = jstring(j))) return NULL;
-            jspace(j);
-            if (j->p >= j->end || *j->p != ':') return free(key), jfail(j, "expected ':'");
-            j->p++;
-        }
-        jnode *v = jvalue(j);
-        if (!v) return free(key), NULL;
-        v->key = key;
-        *tail = v, tail = &v->next;
-        jspace(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-        } else if (j->p < j->end && *j->p == close) {
-            j->p++;
-            return n;
-        } else {
-            return jfail(j, close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
-        }
-    }
-}
-
-static jnode *jvalue(jparser *j) {
-    jspace(j);
-    if (j->p >= j->end) return jfail(j, "unexpected end of the file");
-    if (j->depth >= 64) return jfail(j, "nested too deeply");
-    jnode *n = calloc(1, sizeof *n);
-    if (!n) return jfail(j, "out of memory");
-    bool ok;
-    char c = *j->p;
-    j->depth++;
-    if (c == '{' || c == '[') {
-        j->p++;
-        n->type = c == '{' ? J_OBJECT : J_ARRAY;
-        ok = jcontainer(j, n, c == '{' ? '}' : ']') != NULL;
-    } else if (c == '"') {
-        n->type = J_STRING;
-        ok = (n->str = jstring(j)) != NULL;
-    } else if (jword(j, "true")) {
-        n->type = J_BOOL;
-        n->num = 1;
-        ok = true;
-    } else if (jword(j, "false")) {
-        n->type = J_BOOL;
-        ok = true;
-    } else if (jword(j, "null")) {
-        n->type = J_NULL;
-        ok = true;
-    } else {
-        n->type = J_NUMBER;
-        ok = jnumber(j, &n->num) || jfail(j, "expected a value");
-    }
-    j->depth--;
-    if (!ok) jfree(n);
-    return ok ? n : NULL;
-}
-
-/* options.json, parsed: the root object and the file's name for messages. */
-typedef struct options {
-    const char *file;
-    jnode *root;
-} options;
-
-static int options_load(options *o, const char *file) {
-    size_t len;
-    char *text = zoo_read_file(file, &len);
-    if (!text) return ZOO_ERR_IO;
-    jparser j = {text, text + len, NULL, 0};
-    jnode *root = jvalue(&j);
-    if (root) {
-        jspace(&j);
-        if (j.p != j.end)
-            jfail(&j, "text after the object");
-        else if (root->type != J_OBJECT)
-            jfail(&j, "not a JSON object");
-    }
-    int st = ZOO_OK;
-    if (j.why) {
-        int line = 1, col = 1;
-        for (const char *p = text; p < j.p && p < j.end; p++)
-            col = *p == '\n' ? (line++, 1) : col + 1;
-        st = zoo_error(ZOO_ERR_FORMAT, "%s:%d:%d: malformed JSON (%s)", file, line, col, j.why);
-        jfree(root), root = NULL;
-    }
-    free(text);
-    *o = (options){file, root};
-    return st;
-}
-
-static const char *const jtype_names[] = {"null",     "true or false", "a number",
-                                          "a string", "an array",      "an object"};
-
-/* The value at a dotted path ("char_cnn.embedding.dim"), NULL when absent;
- * an error when a step on the way is not an object. */
-static int opt_find(const options *o, const char *path, const jnode **out) {
-    const jnode *n = o->root;
-    *out = NULL;
-    for (const char *s = path; *s;) {
-        const char *dot = strchr(s, '.');
-        size_t len = dot ? (size_t)(dot - s) : strlen(s);
-        if (n->type != J_OBJECT)
-            return zoo_error(ZOO_ERR_FORMAT, "%s: %.*s: expected an object, got %s", o->file,
-                             (int)(s - 1 - path), path, jtype_names[n->type]);
-        const jnode *c = n->child;
-        while (c && !(strlen(c->key) == len && memcmp(c->key, s, len) == 0)) c = c->next;
-        if (!c) return ZOO_OK;
-        n = c, s = dot ? dot + 1 : s + len;
-    }
-    *out = n;
-    return ZOO_OK;
-}
-
-/* The value at path, of the given type: a missing one (unless optional:
- * then *out = NULL) or one of another type is an error naming the file and
- * the path (never ZOO_ERR_NOTFOUND, which says "not an ELMo directory"). */
-static int opt_get(const options *o, const char *path, int type, bool optional, const jnode **out) {
-    int st = opt_find(o, path, out);
-    if (!st && !*out && !optional) st = zoo_error(ZOO_ERR_FORMAT, "%s: %s: missing", o->file, path);
-    if (!st && *out && (*out)->type != type)
-        st = zoo_error(ZOO_ERR_FORMAT, "%s: %s: expected %s, got %s", o->file, path,
-                       jtype_names[type], jtype_names[(*out)->type]);
-    return st;
-}
-
-static bool whole(double v) {
-    return v == floor(v) && fabs(v) <= 9007199254740992.0;
-}
-
-/* A whole number at path; *found false when optional and absent. */
-static int opt_int(const options *o, const char *path, bool optional, int64_t *v, bool *found) {
-    const jnode *n;
-    int st = opt_get(o, path, J_NUMBER, optional, &n);
-    *found = !st && n;
-    if (*found && !whole(n->num))
-        return zoo_error(ZOO_ERR_FORMAT, "%s: %s: expected a whole number, got %.17g", o->file,
-                         path, n->num);
-    if (*found) *v = (int64_t)n->num;
-    return st;
-}
-
-/* The char-CNN's banks, [[width, count], ...], as elmo_parse_filters' text. */
-static int opt_filters(const options *o, char *buf, size_t size) {
-    const char *path = "char_cnn.filters";
-    const jnode *a;
-    int st = opt_get(o, path, J_ARRAY, false, &a);
-    size_t used = 0;
-    buf[0] = '\0';
-    int i = 0;
-    for (const jnode *e = a ? a->child : NULL; !st && e; e = e->next, i++) {
-        const jnode *w = e->type == J_ARRAY ? e->child : NULL, *c = w ? w->next : NULL;
-        if (!c || c->next || w->type != J_NUMBER || c->type != J_NUMBER || !whole(w->num) ||
-            !whole(c->num) || w->num < 1 || c->num < 1 || w->num > 1e6 || c->num > 1e9)
-            return zoo_error(ZOO_ERR_FORMAT,
-                             "%s: %s[%d]: expected [width, count], two positive whole numbers",
-                             o->file, path, i);
-        int n = snprintf(buf + used, size - used, "%s%.0f:%.0f", i ? "," : "", w->num, c->num);
-        if (n < 0 || (size_t)n >= size - used)
-            return zoo_error(ZOO_ERR_FORMAT, "%s: %s: too many banks", o->file, path);
-        used += (size_t)n;
-    }
-    if (!st && i == 0) st = zoo_error(ZOO_ERR_FORMAT, "%s: %s: no bank", o->file, path);
-    int64_t widths[ELMO_MAX_FILTERS], counts[ELMO_MAX_FILTERS];
-    if (!st && elmo_parse_filters(buf, widths, counts) < 0)
-        st = wrap(ZOO_ERR_FORMAT, o->file, path);
-    return st;
-}
-
-/* options.json key -> hyperparameter */
-enum { F_INT, F_STRING, F_BOOL, F_CLIP, F_FLOAT };
-static const struct {
-    const char *field, *hparam;
-    int kind;
-    bool optional;
-} option_fields[] = {
-    {"char_cnn.embedding.dim", "char_dim", F_INT, false},
-    {"char_cnn.max_characters_per_token", "max_characters_per_token", F_INT, false},
-    {"char_cnn.activation", "activation", F_STRING, false},
-    {"char_cnn.n_highway", "n_highway", F_INT, false},
-    {"lstm.projection_dim", "projection_dim", F_INT, false},
-    {"lstm.dim", "dim", F_INT, false},
-    {"lstm.n_layers", "n_layers", F_INT, false},
-    {"lstm.cell_clip", "cell_clip", F_CLIP, true}, /* null or absent: no clipping */
-    {"lstm.proj_clip", "proj_clip", F_CLIP, true},
-    {"lstm.use_skip_connections", "use_skip_connections", F_BOOL, false},
-    /* bilm-tf's training options, kept for training on */
-    {"dropout", "dropout", F_FLOAT, true},
-    {"n_negative_samples_batch", "sampled_softmax", F_INT, true},
-};
-
-static int options_to_hparams(const options *o, zoo_hparams *hp) {
-    int st = ZOO_OK;
-    for (size_t i = 0; !st && i < sizeof option_fields / sizeof option_fields[0]; i++) {
-        const char *field = option_fields[i].field, *name = option_fields[i].hparam;
-        bool optional = option_fields[i].optional, found;
-        const jnode *n = NULL;
-        int64_t v = 0;
-        switch (option_fields[i].kind) {
-        case F_INT:
-            st = opt_int(o, field, optional, &v, &found);
-            if (!st && found && (st = zoo_hparams_set_int(hp, name, v)))
-                st = wrap(st, o->file, field);
-            break;
-        case F_STRING:
-            st = opt_get(o, field, J_STRING, optional, &n);
-            if (!st && n && (st = zoo_hparams_set_string(hp, name, n->str)))
-                st = wrap(st, o->file, field);
-            break;
-        case F_BOOL:
-            st = opt_get(o, field, J_BOOL, optional, &n);
-            if (!st && n && (st = zoo_hparams_set_bool(hp, name, n->num != 0)))
-                st = wrap(st, o->file, field);
-            break;
-        case F_CLIP:
-        case F_FLOAT:
-            st = opt_find(o, field, &n);
-            if (!st && option_fields[i].kind == F_CLIP && n && n->type == J_NULL)
-                n = NULL; /* AllenNLP: a null clip is no clip */
-            else if (!st)
-                st = opt_get(o, field, J_NUMBER, optional, &n);
-            if (!st && (n || option_fields[i].kind == F_CLIP) &&
-                (st = zoo_hparams_set_float(hp, name, n ? n->num : 0)))
-                st = wrap(st, o->file, field);
-            break;
-        }
-    }
-    return st;
-}
-
-/* --- vocab.txt and the tokenizer ------------------------------------------ */
-
-/* vocab.txt's lines, each stripped of surrounding blanks (as bilm-tf's
- * line.strip()); tokens point into text. */
-typedef struct vocab {
-    char *text;
-    const char **tokens;
-    int32_t n;
-} vocab;
-
-static void vocab_free(vocab *v) {
-    free(v->text);
-    free(v->tokens);
-    memset(v, 0, sizeof *v);
-}
-
-static bool blank(char c) {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* DIR/vocab.txt; ZOO_ERR_NOTFOUND, without a message, when there is none. */
-static int vocab_read(const char *dir, vocab *v) {
-    char file[PATH_MAX];
-    memset(v, 0, sizeof *v);
-    int st = join(file, sizeof file, dir, "vocab.txt");
-    if (st) return st;
-    if (!file_exists(file)) return ZOO_ERR_NOTFOUND;
-    size_t len, lines = 0;
-    if (!(v->text = zoo_read_file(file, &len))) return ZOO_ERR_IO;
-    const char *nul = memchr(v->text, '\0', len);
-    if (nul)
-        st = zoo_error(ZOO_ERR_FORMAT, "%s: a NUL byte at offset %zu", file,
-                       (size_t)(nul - v->text));
-    for (size_t i = 0; i < len; i++) lines += v->text[i] == '\n';
-    lines += len > 0 && v->text[len - 1] != '\n';
-    if (!st && lines == 0) st = zoo_error(ZOO_ERR_FORMAT, "%s: empty", file);
-    if (!st && lines > INT32_MAX / 2)
-        st = zoo_error(ZOO_ERR_FORMAT, "%s: %zu lines, too many", file, lines);
-    if (!st && !(v->tokens = malloc(lines * sizeof *v->tokens)))
-        st = zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
-    for (char *s = v->text; !st && v->n < (int32_t)lines;) {
-        char *end = strchr(s, '\n'), *next = end ? end + 1 : s + strlen(s);
-        if (!end) end = s + strlen(s);
-        while (s < end && blank(*s)) s++;
-        while (end > s && blank(end[-1])) end--;
-        if (s == end)
-            st = zoo_error(ZOO_ERR_FORMAT, "%s:%d: an empty line (a token a line)", file,
-                           (int)v->n + 1);
-        *end = '\0';
-        v->tokens[v->n++] = s;
-        s = next;
-    }
-    if (st) vocab_free(v);
-    return st;
-}
-
-static void json_string(FILE *out, const char *s) {
-    fputc('"', out);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
-}
-
-typedef struct line_ref {
-    const char *token;
-    int32_t line;
-} line_ref;
-
-static int by_token(const void *a, const void *b) {
-    const line_ref *x = a, *y = b;
-    int c = strcmp(x->token, y->token);
-    return c ? c : (x->line > y->line) - (x->line < y->line);
-}
-
-/* A word tokenizer refuses a token twice; say which lines. */
-static int no_duplicates(const char *file, const char *const *tokens, int32_t n) {
-    line_ref *order = malloc((size_t)n * sizeof *order);
-    if (!order) return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
-    for (int32_t i = 0; i < n; i++) order[i] = (line_ref){tokens[i], i + 1};
-    qsort(order, (size_t)n, sizeof *order, by_token);
-    int st = ZOO_OK;
-    for (int32_t i = 1; i < n && !st; i++)
-        if (strcmp(order[i - 1].token, order[i].token) == 0)
-            st = zoo_error(ZOO_ERR_FORMAT, "%s:%d: '%s' is already line %d", file,
-                           (int)order[i].line, order[i].token, (int)order[i - 1].line);
-    free(order);
-    return st;
-}
-
-/* bilm-tf's own marks: a vocabulary of its has them first */
-static const char *const bilm_specials[] = {"<S>", "</S>", "<UNK>"};
-static const zoo_special bilm_roles[] = {ZOO_TOK_BOS, ZOO_TOK_EOS, ZOO_TOK_UNK};
-
-static const char *const role_names[ZOO_TOK_N_SPECIAL] = {
-    [ZOO_TOK_UNK] = "unk", [ZOO_TOK_PAD] = "pad", [ZOO_TOK_MASK] = "mask", [ZOO_TOK_CLS] = "cls",
-    [ZOO_TOK_SEP] = "sep", [ZOO_TOK_BOS] = "bos", [ZOO_TOK_EOS] = "eos"};
-
-/* A "word" tokenizer (whitespace, case kept) of these tokens in this order.
- * Each special role goes to the first token spelled as zoo's ("[UNK]") or
- * bilm-tf's ("<UNK>", "<S>", "</S>") mark of it; there must be an unknown. */
-static int tokenizer_build(const char *file, const char *const *tokens, int32_t n,
-                           zoo_tokenizer **out) {
-    int st = no_duplicates(file, tokens, n);
-    if (st) return st;
-    int32_t role_id[ZOO_TOK_N_SPECIAL];
-    for (int r = 0; r < ZOO_TOK_N_SPECIAL; r++) role_id[r] = -1;
-    for (int32_t i = 0; i < n; i++) {
-        int r = zoo_special_from_token(tokens[i]);
-        for (int k = 0; r < 0 && k < 3; k++)
-            if (strcmp(tokens[i], bilm_specials[k]) == 0) r = (int)bilm_roles[k];
-        if (r >= 0 && role_id[r] < 0) role_id[r] = i;
-    }
-    if (role_id[ZOO_TOK_UNK] < 0)
-        return zoo_error(ZOO_ERR_FORMAT,
-                         "%s: no <UNK> (or [UNK]) line: a word outside the vocabulary would have "
-                         "no id",
-                         file);
-    char *json = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&json, &len);
-    if (!f) return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
-    fputs("{\"version\": 1, \"type\": \"word\", \"special\": {", f);
-    for (int r = 0, first = 1; r < ZOO_TOK_N_SPECIAL; r++)
-        if (role_id[r] >= 0)
-            fprintf(f, "%s\"%s\": %d", first ? "" : ", ", role_names[r], (int)role_id[r]),
-                first = 0;
-    fputs("}, \"model\": {\"lowercase\": false, \"split\": \"whitespace\", \"tokens\": [", f);
-    for (int32_t i = 0; i < n; i++) {
-        if (i) fputs(", ", f);
-        json_string(f, tokens[i]);
-    }
-    fputs("]}}", f);
-    bool ok = fclose(f) == 0;
-    st = ok ? zoo_tokenizer_from_json(json, out)
-            : zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
-    free(json);
-    return st && ok ? wrap(st, file, "as a word tokenizer") : st;
-}
-
-/* The tokenizer of DIR: its vocab.txt's, or bilm-tf's three marks alone. */
-static int tokenizer_of(const char *dir, zoo_tokenizer **out) {
-    char file[PATH_MAX];
-    *out = NULL;
-    vocab v = {0};
-    int st = join(file, sizeof file, dir, "vocab.txt");
-    if (!st) st = vocab_read(dir, &v);
-    if (st == ZOO_ERR_NOTFOUND) return tokenizer_build(file, bilm_specials, 3, out);
-    if (!st) st = tokenizer_build(file, v.tokens, v.n, out);
-    vocab_free(&v);
-    return st;
-}
-
-/* ZOO_ERR_NOTFOUND with a message when dir has no options.json. */
-static int options_path(const char *dir, char *file, size_t size) {
-    int st = join(file, size, dir, "options.json");
-    if (!st && !file_exists(file))
-        st =
-            zoo_error(ZOO_ERR_NOTFOUND, "%s: no options.json: not an AllenNLP ELMo directory", dir);
-    return st;
-}
-
-int elmo_import_tokenizer(const char *path, zoo_tokenizer **out) {
-    char file[PATH_MAX];
-    *out = NULL;
-    int st = options_path(path, file, sizeof file);
-    return st ? st : tokenizer_of(path, out);
-}
-
-/* --- weights.hdf5 --------------------------------------------------------- */
+#include "elmo_allennlp.h"
 
 /* HDF5 prints its error stack to stderr unless told not to: each entry point
  * silences it for its own duration and puts the caller's handler back. */
@@ -824,14 +216,13 @@ static int layout(zoo_model *m, dataset *ds) {
     return n;
 }
 
-/* model = s * file + a on import, file = s * (model - a) on export: exact
- * inverses but for the forget bias's +1 (a != 0), which rounds (elmo.h). The
- * sum is skipped when a is 0, so that -0 keeps its sign through a negation. */
-static inline void xfer(float *model, float *file, float s, float a, bool import) {
+/* model = s * file on import, file = s * model on export (s is 1 or -1):
+ * exact inverses, -0 included. */
+static inline void xfer(float *model, float *file, float s, bool import) {
     if (import)
-        *model = a != 0 ? s * *file + a : s * *file;
+        *model = s * *file;
     else
-        *file = a != 0 ? s * (*model - a) : s * *model;
+        *file = s * *model;
 }
 
 /* zoo's gate block g (i, f, g, o) is TensorFlow's block tf_block[g] (i, j, f, o) */
@@ -844,14 +235,14 @@ static void convert(const dataset *d, float *file, bool import) {
     int64_t n = ds_numel(d);
     switch (d->conv) {
     case C_COPY:
-        for (int64_t i = 0; i < n; i++) xfer(&t[i], &file[i], 1, 0, import);
+        for (int64_t i = 0; i < n; i++) xfer(&t[i], &file[i], 1, import);
         break;
     case C_CNN: { /* file [1, K, E, F] <-> t [F, K, E] */
         int64_t K = (int64_t)d->dims[1], E = (int64_t)d->dims[2], F = (int64_t)d->dims[3];
         for (int64_t k = 0; k < K; k++)
             for (int64_t e = 0; e < E; e++)
                 for (int64_t f = 0; f < F; f++)
-                    xfer(&t[(f * K + k) * E + e], &file[(k * E + e) * F + f], 1, 0, import);
+                    xfer(&t[(f * K + k) * E + e], &file[(k * E + e) * F + f], 1, import);
         break;
     }
     case C_HIGHWAY_W: { /* file [D in, D out] <-> rows part*D.. of t [2D out, D in] */
@@ -859,18 +250,18 @@ static void convert(const dataset *d, float *file, bool import) {
         float s = d->part ? -1 : 1;
         for (int64_t i = 0; i < D; i++)
             for (int64_t j = 0; j < D; j++)
-                xfer(&t[(d->part * D + j) * D + i], &file[i * D + j], s, 0, import);
+                xfer(&t[(d->part * D + j) * D + i], &file[i * D + j], s, import);
         break;
     }
     case C_HIGHWAY_B: {
         float s = d->part ? -1 : 1;
-        for (int64_t j = 0; j < n; j++) xfer(&t[d->part * n + j], &file[j], s, 0, import);
+        for (int64_t j = 0; j < n; j++) xfer(&t[d->part * n + j], &file[j], s, import);
         break;
     }
     case C_TRANSPOSE: { /* file [R, C] <-> t [C, R] */
         int64_t R = (int64_t)d->dims[0], C = (int64_t)d->dims[1];
         for (int64_t r = 0; r < R; r++)
-            for (int64_t c = 0; c < C; c++) xfer(&t[c * R + r], &file[r * C + c], 1, 0, import);
+            for (int64_t c = 0; c < C; c++) xfer(&t[c * R + r], &file[r * C + c], 1, import);
         break;
     }
     case C_LSTM_W: { /* file [in + P, 4H], TF blocks <-> w_ih [4H, in], w_hh [4H, P] */
@@ -880,16 +271,16 @@ static void convert(const dataset *d, float *file, bool import) {
             int64_t cols = r < in ? in : P, i = r < in ? r : r - in;
             for (int g = 0; g < 4; g++)
                 for (int64_t h = 0; h < H; h++)
-                    xfer(&w[(g * H + h) * cols + i], &file[r * H4 + tf_block[g] * H + h], 1, 0,
+                    xfer(&w[(g * H + h) * cols + i], &file[r * H4 + tf_block[g] * H + h], 1,
                          import);
         }
         break;
     }
-    case C_LSTM_B: { /* the file's B lacks bilm-tf's forget_bias of 1 */
+    case C_LSTM_B: { /* B as the file has it, the blocks reordered */
         int64_t H = n / 4;
         for (int g = 0; g < 4; g++)
             for (int64_t h = 0; h < H; h++)
-                xfer(&t[g * H + h], &file[tf_block[g] * H + h], 1, g == 1 ? 1.0f : 0, import);
+                xfer(&t[g * H + h], &file[tf_block[g] * H + h], 1, import);
         break;
     }
     }
@@ -907,7 +298,7 @@ static float *grow(float **buf, size_t *cap, int64_t n) {
 int elmo_import_weights(zoo_model *m, zoo_params *params, const char *path) {
     (void)params; /* m holds the tensors */
     char file[PATH_MAX], why[H5_WHY], want[96], got[96];
-    int st = join(file, sizeof file, path, "weights.hdf5");
+    int st = elmo_path(file, sizeof file, path, "weights.hdf5");
     dataset *ds = st ? NULL : malloc(ELMO_MAX_DATASETS * sizeof *ds);
     if (!st && !ds) st = zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
     if (st) return st;
@@ -953,13 +344,11 @@ int elmo_import_weights(zoo_model *m, zoo_params *params, const char *path) {
     return st;
 }
 
-/* Rows of DIR/weights.hdf5's softmax/W, -1 when it has none (or there is no
- * weights.hdf5: import_weights says so). */
-static int softmax_rows(const char *dir, int64_t *rows) {
+int elmo_softmax_rows(const char *dir, int64_t *rows) {
     char file[PATH_MAX];
     *rows = -1;
-    int st = join(file, sizeof file, dir, "weights.hdf5");
-    if (st || !file_exists(file)) return st;
+    int st = elmo_path(file, sizeof file, dir, "weights.hdf5");
+    if (st || !elmo_file_exists(file)) return st;
     h5_quiet q = h5_silence();
     hid_t f, d = -1;
     bool has = false;
@@ -979,216 +368,28 @@ static int softmax_rows(const char *dir, int64_t *rows) {
     return st;
 }
 
-/* --- import_config --------------------------------------------------------- */
-
-int elmo_import_config(const char *path, zoo_hparams *hp) {
-    char file[PATH_MAX], filters[ELMO_MAX_FILTERS * 24];
-    int st = options_path(path, file, sizeof file);
-    if (st) return st;
-    options o;
-    if ((st = options_load(&o, file))) return st;
-    int64_t n_chars = 0, rows = -1;
-    bool found;
-    st = opt_int(&o, "char_cnn.n_characters", false, &n_chars, &found);
-    if (!st && n_chars != 261 && n_chars != 262)
-        st = zoo_error(ZOO_ERR_FORMAT,
-                       "%s: char_cnn.n_characters: %lld, expected 261 (bilm-tf training) or 262 "
-                       "(published options)",
-                       file, (long long)n_chars);
-    if (!st) st = opt_filters(&o, filters, sizeof filters);
-    if (!st && (st = zoo_hparams_set_string(hp, "filters", filters)))
-        st = wrap(st, file, "char_cnn.filters");
-    if (!st) st = options_to_hparams(&o, hp);
-    jfree(o.root);
-    /* the model's words are its tokenizer's; a softmax in the file is used
-     * only with the vocab.txt that names its rows */
-    char vocab_file[PATH_MAX];
-    zoo_tokenizer *tok = NULL;
-    int64_t V = 0;
-    if (!st) st = softmax_rows(path, &rows);
-    if (!st) st = join(vocab_file, sizeof vocab_file, path, "vocab.txt");
-    if (!st) st = tokenizer_of(path, &tok);
-    if (!st) V = zoo_tokenizer_vocab_size(tok);
-    zoo_tokenizer_free(tok);
-    bool softmax = !st && rows >= 0 && file_exists(vocab_file);
-    if (softmax && rows != V)
-        st = zoo_error(ZOO_ERR_SHAPE, "%s: %lld lines, but weights.hdf5's softmax/W has %lld rows",
-                       vocab_file, (long long)V, (long long)rows);
-    if (!st && (st = zoo_hparams_set_bool(hp, "softmax", softmax))) st = wrap(st, path, "softmax");
-    if (!st && (st = zoo_hparams_set_int(hp, "vocab_size", V))) st = wrap(st, path, "vocab.txt");
-    return st;
-}
-
-/* --- export ----------------------------------------------------------------- */
-
-/* A double in the fewest digits that read back to it ("0.1", "3"). */
-static const char *num(char *buf, size_t size, double v) {
-    for (int digits = 1; digits <= 17; digits++) {
-        snprintf(buf, size, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v) break;
-    }
-    return buf;
-}
-
-/* options.json as bilm-tf writes it (keys sorted), with AllenNLP's
- * n_characters of 262 (the padding id 0 and 261 characters). */
-static char *options_text(const zoo_model *m, const zoo_hparams *hp) {
-    char cc[32], pc[32], dr[32];
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f) return NULL;
-    fprintf(f,
-            "{\n  \"bidirectional\": true,\n  \"char_cnn\": {\n    \"activation\": \"%s\",\n"
-            "    \"embedding\": {\n      \"dim\": %lld\n    },\n    \"filters\": [",
-            m->tanh_activation ? "tanh" : "relu", (long long)m->E);
-    for (int i = 0; i < m->n_filters; i++)
-        fprintf(f, "%s[%lld, %lld]", i ? ", " : "", (long long)m->widths[i],
-                (long long)m->counts[i]);
-    fprintf(f,
-            "],\n    \"max_characters_per_token\": %lld,\n    \"n_characters\": 262,\n"
-            "    \"n_highway\": %lld\n  },\n  \"dropout\": %s,\n  \"lstm\": {\n"
-            "    \"cell_clip\": %s,\n    \"dim\": %lld,\n    \"n_layers\": %lld,\n"
-            "    \"proj_clip\": %s,\n    \"projection_dim\": %lld,\n"
-            "    \"use_skip_connections\": %s\n  },\n  \"n_negative_samples_batch\": %lld",
-            (long long)m->max_chars, (long long)m->n_highway,
-            num(dr, sizeof dr, hp ? zoo_hparams_float(hp, "dropout") : m->dropout),
-            num(cc, sizeof cc, hp ? zoo_hparams_float(hp, "cell_clip") : m->cell_clip),
-            (long long)m->H, (long long)m->n_layers,
-            num(pc, sizeof pc, hp ? zoo_hparams_float(hp, "proj_clip") : m->proj_clip),
-            (long long)m->P, m->skip ? "true" : "false", (long long)m->samples);
-    if (m->has_softmax) fprintf(f, ",\n  \"n_tokens_vocab\": %lld", (long long)m->V);
-    fputs("\n}\n", f);
-    if (fclose(f) != 0) {
-        free(text);
-        return NULL;
-    }
-    return text;
-}
-
-/* vocab.txt: the tokenizer's tokens in id order, one a line. Each must read
- * back as itself (no line break, no surrounding blank) and the whole as a
- * tokenizer (an unknown-word token among them). */
-static char *vocab_text(const zoo_tokenizer *tok, size_t *len_out) {
-    int32_t n = zoo_tokenizer_vocab_size(tok);
-    const char **tokens = malloc((size_t)(n > 0 ? n : 1) * sizeof *tokens);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = tokens ? open_memstream(&text, &len) : NULL;
-    if (!f) {
-        free(tokens);
-        zoo_error(ZOO_ERR_NOMEM, "elmo: export: out of memory");
-        return NULL;
-    }
-    int st = ZOO_OK;
-    for (int32_t i = 0; i < n && !st; i++) {
-        size_t k;
-        const char *s = zoo_tokenizer_token(tok, i, &k);
-        if (!s || k == 0 || strlen(s) != k || strpbrk(s, "\n\r") || blank(s[0]) || blank(s[k - 1]))
-            st = zoo_error(ZOO_ERR_ARG,
-                           "elmo: export: token %d ('%.*s') cannot be a line of vocab.txt", (int)i,
-                           (int)(s && k < 64 ? k : 0), s ? s : "");
-        tokens[i] = s;
-        fprintf(f, "%s\n", s ? s : "");
-    }
-    zoo_tokenizer *back = NULL;
-    if (!st && (st = tokenizer_build("vocab.txt", tokens, n, &back))) {
-        char why[512];
-        snprintf(why, sizeof why, "%s", zoo_error_message());
-        st = zoo_error(st, "elmo: export: the tokenizer would not read back: %s", why);
-    }
-    zoo_tokenizer_free(back);
-    free(tokens);
-    if (fclose(f) != 0 && !st) st = zoo_error(ZOO_ERR_NOMEM, "elmo: export: out of memory");
-    if (st) {
-        free(text);
-        return NULL;
-    }
-    *len_out = len;
-    return text;
-}
-
-/* mkdir -p */
-static int make_dir(const char *path) {
-    char buf[PATH_MAX];
-    if (!path[0]) return zoo_error(ZOO_ERR_ARG, "elmo: export: an empty directory name");
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return zoo_error(ZOO_ERR_ARG, "elmo: path too long: %s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0') continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return zoo_error(ZOO_ERR_IO, "%s: %s", buf, strerror(errno));
-        *p = c;
-        if (!c) break;
-    }
-    struct stat sb;
-    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return zoo_error(ZOO_ERR_IO, "%s: not a directory", path);
-    return ZOO_OK;
-}
-
-/* A new temporary file DIR/.NAME.XXXXXX (its name into tmp). */
-static int temp_file(const char *dir, const char *name, char *tmp, size_t size, int *fd) {
-    if (snprintf(tmp, size, "%s/.%s.XXXXXX", dir, name) >= (int)size)
-        return zoo_error(ZOO_ERR_ARG, "elmo: path too long: %s", dir);
-    if ((*fd = mkstemp(tmp)) < 0) {
-        int e = errno;
-        tmp[0] = '\0';
-        return zoo_error(ZOO_ERR_IO, "%s/%s: cannot create a temporary file: %s", dir, name,
-                         strerror(e));
-    }
-    return ZOO_OK;
-}
-
-/* Makes a finished temporary file durable and readable as a normal file. */
-static int temp_finish(int fd, const char *final) {
-    int st = fchmod(fd, 0644) == 0 && fsync(fd) == 0
-                 ? ZOO_OK
-                 : zoo_error(ZOO_ERR_IO, "%s: %s", final, strerror(errno));
-    if (close(fd) != 0 && !st) st = zoo_error(ZOO_ERR_IO, "%s: %s", final, strerror(errno));
-    return st;
-}
-
-static int write_text(const char *dir, const char *name, const char *text, size_t len, char *tmp,
-                      size_t size) {
-    char final[PATH_MAX];
-    int fd = -1, st = join(final, sizeof final, dir, name);
-    if (!st) st = temp_file(dir, name, tmp, size, &fd);
-    if (st) return st;
-    for (size_t done = 0; done < len && !st;) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0)
-            st = zoo_error(ZOO_ERR_IO, "%s: %s", final, strerror(errno));
-        else
-            done += (size_t)w;
-    }
-    int fst = temp_finish(fd, final);
-    return st ? st : fst;
-}
-
-static int write_weights(zoo_model *m, const char *dir, char *tmp, size_t size) {
-    char final[PATH_MAX], why[H5_WHY];
-    int fd = -1, st = join(final, sizeof final, dir, "weights.hdf5");
-    if (!st) st = temp_file(dir, "weights.hdf5", tmp, size, &fd);
-    if (st) return st;
-    close(fd); /* the name is reserved; HDF5 writes the file by name */
+/* HDF5 builds the file in memory (its core driver, no file behind it), so
+ * that it reaches the disk as the other files do, through zoo_atomic_file;
+ * the cost is the file held twice for a moment (HDF5's image and the copy). */
+int elmo_weights_image(zoo_model *m, const char *file, void **image, size_t *len) {
+    char why[H5_WHY];
+    *image = NULL;
     dataset *ds = malloc(ELMO_MAX_DATASETS * sizeof *ds);
-    if (!ds) return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", final);
-    int n = layout(m, ds);
+    if (!ds) return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
+    int n = layout(m, ds), st = ZOO_OK;
+    size_t bytes = 1 << 20; /* HDF5's own structures, generously */
+    for (int i = 0; i < n; i++) bytes += (size_t)ds_numel(&ds[i]) * sizeof(float);
     h5_quiet q = h5_silence();
-    hid_t fapl = h5_access(), lcpl = H5Pcreate(H5P_LINK_CREATE);
-    if (lcpl >= 0) H5Pset_create_intermediate_group(lcpl, 1); /* "CNN/W_cnn_0" makes "CNN" */
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    if (f < 0 || lcpl < 0)
-        st = zoo_error(ZOO_ERR_IO, "%s: cannot create it (%s)", final, h5_reason(why));
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), lcpl = H5Pcreate(H5P_LINK_CREATE), f = -1;
+    if (fapl >= 0 && lcpl >= 0 && H5Pset_fapl_core(fapl, bytes, false) >= 0 &&
+        H5Pset_create_intermediate_group(lcpl, 1) >= 0) /* "CNN/W_cnn_0" makes "CNN" */
+        f = H5Fcreate(file, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (f < 0) st = zoo_error(ZOO_ERR_IO, "%s: cannot create it (%s)", file, h5_reason(why));
     float *buf = NULL;
     size_t cap = 0;
     for (int i = 0; !st && i < n; i++) {
         if (!grow(&buf, &cap, ds_numel(&ds[i]))) {
-            st = zoo_error(ZOO_ERR_NOMEM, "%s: %s: out of memory", final, ds[i].name);
+            st = zoo_error(ZOO_ERR_NOMEM, "%s: %s: out of memory", file, ds[i].name);
             break;
         }
         convert(&ds[i], buf, false);
@@ -1196,69 +397,25 @@ static int write_weights(zoo_model *m, const char *dir, char *tmp, size_t size) 
         if (space >= 0)
             d = H5Dcreate2(f, ds[i].name, H5T_IEEE_F32LE, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
         if (d < 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-            st = zoo_error(ZOO_ERR_IO, "%s: %s: cannot write it (%s)", final, ds[i].name,
+            st = zoo_error(ZOO_ERR_IO, "%s: %s: cannot write it (%s)", file, ds[i].name,
                            h5_reason(why));
         if (d >= 0) H5Dclose(d);
         if (space >= 0) H5Sclose(space);
     }
     free(buf);
     free(ds);
+    /* the superblock's end of file is written only by a flush */
+    ssize_t size = -1;
+    if (!st && H5Fflush(f, H5F_SCOPE_GLOBAL) >= 0) size = H5Fget_file_image(f, NULL, 0);
+    if (!st && size > 0 && !(*image = malloc((size_t)size)))
+        st = zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
+    else if (!st && (size <= 0 || H5Fget_file_image(f, *image, (size_t)size) != size))
+        st = zoo_error(ZOO_ERR_IO, "%s: cannot finish it (%s)", file, h5_reason(why));
+    if (f >= 0) H5Fclose(f);
     if (lcpl >= 0) H5Pclose(lcpl);
     if (fapl >= 0) H5Pclose(fapl);
-    if (f >= 0 && H5Fclose(f) < 0 && !st)
-        st = zoo_error(ZOO_ERR_IO, "%s: cannot finish it (%s)", final, h5_reason(why));
     h5_restore(q);
-    if (!st) {
-        int wfd = open(tmp, O_RDONLY);
-        st = wfd >= 0 ? temp_finish(wfd, final)
-                      : zoo_error(ZOO_ERR_IO, "%s: %s", final, strerror(errno));
-    }
-    return st;
-}
-
-int elmo_export(zoo_model *m, const zoo_params *params, const zoo_hparams *hp, const char *format,
-                const char *path) {
-    (void)params; /* m holds the tensors */
-    if (strcmp(format, "allennlp") != 0)
-        return zoo_error(ZOO_ERR_ARG, "elmo: cannot export to \"%s\" (only allennlp)", format);
-    if (m->has_softmax && m->tok && zoo_tokenizer_vocab_size(m->tok) != m->V)
-        return zoo_error(ZOO_ERR_ARG,
-                         "elmo: export: the tokenizer has %d tokens but the softmax %lld words: "
-                         "vocab.txt would not name its rows",
-                         (int)zoo_tokenizer_vocab_size(m->tok), (long long)m->V);
-    enum { WEIGHTS, VOCAB, OPTIONS, N_FILES };
-    static const char *const names[N_FILES] = {"weights.hdf5", "vocab.txt", "options.json"};
-    char tmp[N_FILES][PATH_MAX] = {"", "", ""}, final[PATH_MAX];
-    size_t vocab_len = 0;
-    char *options = options_text(m, hp), *vocab = m->tok ? vocab_text(m->tok, &vocab_len) : NULL;
-    int st = options ? ZOO_OK : zoo_error(ZOO_ERR_NOMEM, "elmo: export: out of memory");
-    if (!st && m->tok && !vocab) st = ZOO_ERR_ARG; /* vocab_text said why */
-    if (!st) st = make_dir(path);
-    /* every file under a temporary name first, then the renames: a failure
-     * to write leaves the directory's files as they were */
-    if (!st) st = write_weights(m, path, tmp[WEIGHTS], PATH_MAX);
-    if (!st && vocab) st = write_text(path, names[VOCAB], vocab, vocab_len, tmp[VOCAB], PATH_MAX);
-    if (!st)
-        st = write_text(path, names[OPTIONS], options, strlen(options), tmp[OPTIONS], PATH_MAX);
-    for (int i = 0; i < N_FILES && !st; i++) {
-        if (!tmp[i][0]) continue;
-        if ((st = join(final, sizeof final, path, names[i]))) break;
-        if (rename(tmp[i], final) != 0)
-            st = zoo_error(ZOO_ERR_IO, "%s: %s", final, strerror(errno));
-        else
-            tmp[i][0] = '\0';
-    }
-    /* a vocab.txt of an earlier export would name another model's words */
-    if (!st && !m->tok && !join(final, sizeof final, path, names[VOCAB]) && unlink(final) != 0 &&
-        errno != ENOENT)
-        st = zoo_error(ZOO_ERR_IO, "%s: %s", final, strerror(errno));
-    if (!st) {
-        int dfd = open(path, O_RDONLY | O_DIRECTORY);
-        if (dfd >= 0) fsync(dfd), close(dfd);
-    }
-    for (int i = 0; i < N_FILES; i++)
-        if (tmp[i][0]) unlink(tmp[i]);
-    free(options);
-    free(vocab);
+    if (st) free(*image), *image = NULL;
+    *len = st ? 0 : (size_t)size;
     return st;
 }

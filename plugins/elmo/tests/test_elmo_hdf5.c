@@ -1,15 +1,16 @@
-/* The elmo plugin's AllenNLP directories (elmo_hdf5.c): options.json to
+/* The elmo plugin's AllenNLP directories (elmo_allennlp.h): options.json to
  * hyperparameters; weights.hdf5 to parameters, checked entry by entry against
  * the raw datasets read here with libhdf5 and the conversions written out
- * again (transposes, TensorFlow's gate order, the +1 forget bias, the negated
- * carry gate); export then import gives back the same bits, softmax and
+ * again (transposes, TensorFlow's gate order, B kept without bilm-tf's
+ * forget_bias, the negated carry gate); export then import gives back the
+ * same bits, softmax and
  * vocabulary included; vocab.txt to a tokenizer; and hostile files (missing
  * or misshapen datasets, truncated, damaged or foreign files, bad options)
  * give errors naming the file and the dataset or field. */
+#include <cjson/cJSON.h>
 #include <dirent.h>
 #include <ftw.h>
 #include <hdf5.h>
-#include <math.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -147,7 +148,7 @@ static int count_entries(const char *dir) {
     DIR *d = opendir(dir);
     ck_assert_ptr_nonnull(d);
     int n = 0;
-    for (struct dirent *e; (e = readdir(d));) /* temporaries (".weights.hdf5.XXXXXX") count */
+    for (struct dirent *e; (e = readdir(d));) /* temporaries ("weights.hdf5.tmp.XXXXXX") count */
         n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
     closedir(d);
     return n;
@@ -205,7 +206,8 @@ static void imported_free(imported *x) {
  * cnn.weight [F, K, E]; a highway's rows are W_transform^T, then -W_carry^T;
  * projections are transposed; W_0's TensorFlow blocks i, j, f, o become the
  * rows i, f, g(=j), o of w_ih (the input rows of W_0) and w_hh (the rest);
- * the forget block of the bias is B's f + 1. */
+ * the bias is B in the same order, with no +1 on the forget block (the
+ * model adds it in the cell). */
 static void check_against_file(const zoo_model *m, const char *dir) {
     char name[128];
     raw r = read_raw(dir, "char_embed");
@@ -282,8 +284,8 @@ static void check_against_file(const zoo_model *m, const char *dir) {
                         ck_same(hh[(zr + h) * P + x], w0.v[(P + x) * 4 * H + tc + h], "%s w_hh",
                                 cell);
                     }
-                    ck_same(bias[zr + h], zr == z_f ? b.v[tc + h] + 1.0f : b.v[tc + h],
-                            "%s bias gate %d unit %lld", cell, q, (long long)h);
+                    ck_same(bias[zr + h], b.v[tc + h], "%s bias gate %d unit %lld", cell, q,
+                            (long long)h);
                 }
             }
             for (int64_t p = 0; p < P; p++)
@@ -373,9 +375,9 @@ START_TEST(test_import_weights_picked_entries) {
     /* i and o stay where they are */
     ck_same(zoo_f32(L->w_ih)[0 * 8 + 0], w0.v[0], "i");
     ck_same(zoo_f32(L->w_hh)[(48 + 15) * 8 + 7], w0.v[15 * 64 + 63], "o");
-    ck_same(zoo_f32(L->bias)[16], b.v[32] + 1.0f, "forget bias");
+    ck_same(zoo_f32(L->bias)[16], b.v[32], "forget bias, no +1");
     ck_same(zoo_f32(L->bias)[32], b.v[16], "g bias");
-    ck_assert_float_ne(zoo_f32(L->bias)[16], b.v[32]);
+    ck_same(zoo_f32(L->bias)[48 + 9], b.v[48 + 9], "o bias");
     free(w0.v), free(b.v);
     imported_free(&x);
 }
@@ -394,9 +396,8 @@ static zoo_tokenizer *word_tokenizer(void) {
     return tok;
 }
 
-/* A small model with a softmax, every parameter random (forget biases in
- * [0.5, 2), where the file's "minus one" is exact, elmo.h), zeros of both
- * signs in a highway. */
+/* A small model with a softmax, every parameter random, zeros of both signs
+ * in a highway. */
 static imported random_model(const zoo_tokenizer *tok, uint64_t seed) {
     imported x = {new_hparams(), zoo_params_new(), NULL};
     const char *set[][2] = {{"char_dim", "3"},
@@ -424,10 +425,6 @@ static imported random_model(const zoo_tokenizer *tok, uint64_t seed) {
         zoo_tensor *t = zoo_params_at(x.params, i)->value;
         zoo_rng_fill_normal(&rng, zoo_f32(t), (size_t)t->numel, 0, 1);
     }
-    for (int d = 0; d < 2; d++)
-        for (int l = 0; l < x.m->n_layers; l++)
-            zoo_rng_fill_uniform(&rng, zoo_f32(x.m->lstm[d][l].bias) + x.m->H, (size_t)x.m->H, 0.5f,
-                                 2.0f);
     zoo_f32(x.m->highway_w[1])[0] = -0.0f;                   /* transform */
     zoo_f32(x.m->highway_w[1])[x.m->D * x.m->D + 1] = -0.0f; /* carry */
     zoo_f32(x.m->highway_w[1])[x.m->D * x.m->D + 2] = 0.0f;
@@ -474,7 +471,11 @@ START_TEST(test_export_import_is_bit_identical) {
         /* nothing left behind but the three files */
         size_t len;
         char *options = slurp(in(out, "options.json"), &len);
-        ck_assert_ptr_nonnull(strstr(options, "\"n_characters\": 262"));
+        cJSON *json = cJSON_Parse(options);
+        const cJSON *n_chars = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(json, "char_cnn"), "n_characters");
+        ck_assert_msg(cJSON_IsNumber(n_chars) && n_chars->valuedouble == 262, "%s", options);
+        cJSON_Delete(json);
         free(options);
         ck_assert_int_eq(count_entries(out), 3);
     }
@@ -497,28 +498,29 @@ START_TEST(test_export_import_is_bit_identical) {
 }
 END_TEST
 
-/* The file stores the forget bias less bilm-tf's 1: from 0.5 up the
- * subtraction is exact, below it rounds (by at most an ulp of |b - 1|). */
-START_TEST(test_forget_bias_rounding) {
+/* The forget block of B is written as the model holds it, no 1 taken off,
+ * and read back so: values that a -1 then +1 would have changed (rounded,
+ * flushed to 0, -0 to +0) keep every bit, in the file and in the model. */
+START_TEST(test_forget_bias_is_stored_as_is) {
     make_tmp();
     zoo_tokenizer *tok = word_tokenizer();
     imported a = random_model(tok, 11);
-    float *fb = zoo_f32(a.m->lstm[0][0].bias) + a.m->H;
-    const float v[5] = {0.5f, 1.0f, 1.9999999f, 0.1f, -3.3f};
+    int64_t H = a.m->H;
+    float *fb = zoo_f32(a.m->lstm[0][0].bias) + H; /* zoo's forget block */
+    const float v[5] = {0.1f, -3.3f, 1e-8f, 1e-40f, -0.0f};
     for (int i = 0; i < 5; i++) fb[i] = v[i];
     char out[256];
     snprintf(out, sizeof out, "%s/%s", tmp, "bias");
     ck_assert_int_eq(
         zoo_plugin_entry()->ops->export_checkpoint(a.m, a.params, a.hp, "allennlp", out), ZOO_OK);
-    imported b = import_dir(out);
-    const float *got = zoo_f32(b.m->lstm[0][0].bias) + b.m->H;
-    for (int i = 0; i < 3; i++) ck_same(got[i], v[i], "forget bias %g", (double)v[i]);
-    for (int i = 3; i < 5; i++) { /* within an ulp of |v - 1| */
-        float d = fabsf(v[i] - 1);
-        ck_assert_float_le(fabsf(got[i] - v[i]), nextafterf(d, INFINITY) - d);
-    }
-    ck_assert_float_ne(got[3], v[3]); /* 0.1 does round: the limit is real */
-    imported_free(&b);
+    raw b = read_raw(out, "RNN_0/RNN/MultiRNNCell/Cell0/LSTMCell/B");
+    for (int i = 0; i < 5; i++) /* TensorFlow's f block is the third */
+        ck_same(b.v[2 * H + i], v[i], "file's forget bias %d (%g)", i, (double)v[i]);
+    free(b.v);
+    imported back = import_dir(out);
+    const float *got = zoo_f32(back.m->lstm[0][0].bias) + H;
+    for (int i = 0; i < 5; i++) ck_same(got[i], v[i], "forget bias %d (%g)", i, (double)v[i]);
+    imported_free(&back);
     imported_free(&a);
     zoo_tokenizer_free(tok);
     remove_tmp();
@@ -526,7 +528,7 @@ START_TEST(test_forget_bias_rounding) {
 END_TEST
 
 /* A published file through import and export: every dataset back bit for
- * bit but B, whose forget block went through +1 and -1. */
+ * bit. */
 START_TEST(test_fixture_export_reproduces_the_file) {
     make_tmp();
     const char *fixtures[2] = {TINY_A, TINY_B};
@@ -557,15 +559,8 @@ START_TEST(test_fixture_export_reproduces_the_file) {
                 ck_assert_uint_eq(want.dims[d], got.dims[d]);
                 n *= want.dims[d];
             }
-            bool is_b = strstr(names[i], "/B") != NULL;
-            int64_t H = x.m->H;
-            for (hsize_t j = 0; j < n; j++) {
-                bool forget = is_b && (int64_t)j >= 2 * H && (int64_t)j < 3 * H;
-                if (forget)
-                    ck_assert_float_le(fabsf(want.v[j] - got.v[j]), ldexpf(1, -23));
-                else
-                    ck_same(want.v[j], got.v[j], "%s[%llu]", names[i], (unsigned long long)j);
-            }
+            for (hsize_t j = 0; j < n; j++)
+                ck_same(want.v[j], got.v[j], "%s[%llu]", names[i], (unsigned long long)j);
             free(want.v), free(got.v);
         }
         imported_free(&x);
@@ -762,7 +757,8 @@ START_TEST(test_bad_options_json) {
     const struct {
         const char *from, *to, *says;
     } cases[] = {
-        {"\"lstm\": {", "\"lstm\": {{", "options.json:25:12: malformed JSON"}, /* malformed */
+        /* malformed: cJSON's position is just past the second brace */
+        {"\"lstm\": {", "\"lstm\": {{", "options.json:25:13: malformed JSON"},
         {"\"dim\": 16", "\"dim\": \"16\"", "lstm.dim: expected a number, got a string"},
         {"\"dim\": 16", "\"dim\": 16.5", "lstm.dim: expected a whole number"},
         {"\"n_highway\": 1", "\"n_highwy\": 1", "char_cnn.n_highway: missing"},
@@ -775,6 +771,7 @@ START_TEST(test_bad_options_json) {
          "lstm.use_skip_connections: expected true or false"},
         {"\"cell_clip\": 3.0", "\"cell_clip\": \"3\"", "lstm.cell_clip: expected a number"},
         {"\"cell_clip\": 3.0", "\"cell_clip\": -1", "lstm.cell_clip"},
+        {"\"cell_clip\": 3.0", "\"cell_clip\": 1e999", "lstm.cell_clip: expected a finite number"},
         {"[\n        1,\n        4\n      ]", "[1]",
          "char_cnn.filters[0]: expected [width, count]"},
         {"[\n        3,\n        8\n      ]", "[3, 0]", "char_cnn.filters[2]"},
@@ -795,12 +792,14 @@ START_TEST(test_bad_options_json) {
                       "case %zu: %s", i, zoo_error_message());
         zoo_hparams_free(hp);
     }
-    const char *whole_files[][2] = {{"[1, 2]", "not a JSON object"},
-                                    {"{\"a\": 1} x", "text after the object"},
-                                    {"", "unexpected end"},
-                                    {"{\"a\": \"\\ud800\"}", "lone surrogate"},
-                                    {"{\"char_cnn\": 1}", "char_cnn: expected an object"}};
-    for (size_t i = 0; i < 5; i++) {
+    const char *whole_files[][2] = {
+        {"[1, 2]", "not a JSON object"},
+        {"{\"a\": 1} x", "text after the object"},
+        {"", "unexpected end"},
+        {"{\"a\": \"\\ud800\"}", "options.json:1:8: malformed JSON"}, /* a lone surrogate */
+        {"{\"a\": [1,\n 2", "options.json:2:3: malformed JSON (unexpected end"},
+        {"{\"char_cnn\": 1}", "char_cnn: expected an object"}};
+    for (size_t i = 0; i < sizeof whole_files / sizeof whole_files[0]; i++) {
         write_text(in(dir, "options.json"), whole_files[i][0]);
         zoo_hparams *hp = new_hparams();
         ck_assert_int_eq(elmo_import_config(dir, hp), ZOO_ERR_FORMAT);
@@ -981,7 +980,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_import_weights_converts_every_tensor);
     tcase_add_test(tc, test_import_weights_picked_entries);
     tcase_add_test(tc, test_export_import_is_bit_identical);
-    tcase_add_test(tc, test_forget_bias_rounding);
+    tcase_add_test(tc, test_forget_bias_is_stored_as_is);
     tcase_add_test(tc, test_fixture_export_reproduces_the_file);
     tcase_add_test(tc, test_export_refuses_what_it_cannot_write);
     tcase_add_test(tc, test_tokenizer_of_a_published_directory);

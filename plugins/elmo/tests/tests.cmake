@@ -1,12 +1,15 @@
-# The suites link the plugin's objects (and so libhdf5) to test its parts.
-# This file is included from tests/, where ../CMakeLists.txt's find_package
-# result is not in scope: find it again (cached, so cheap).
+# The suites link the plugin's objects (and so libhdf5 and cJSON) to test its
+# parts. This file is included from tests/, where ../CMakeLists.txt's
+# find_package results are not in scope: find them again (cached, so cheap).
 find_package(HDF5 REQUIRED COMPONENTS C)
+if(NOT TARGET PkgConfig::CJSON)
+  pkg_check_modules(CJSON REQUIRED IMPORTED_TARGET libcjson)
+endif()
 foreach(suite test_elmo test_elmo_hdf5)
   if(TARGET ${suite})
     target_sources(${suite} PRIVATE $<TARGET_OBJECTS:elmo_objects>)
     target_include_directories(${suite} PRIVATE ${CMAKE_CURRENT_LIST_DIR}/.. ${HDF5_C_INCLUDE_DIRS})
     target_compile_definitions(${suite} PRIVATE ${HDF5_C_DEFINITIONS})
-    target_link_libraries(${suite} PRIVATE ${HDF5_C_LIBRARIES})
+    target_link_libraries(${suite} PRIVATE ${HDF5_C_LIBRARIES} PkgConfig::CJSON)
   endif()
 endforeach()
