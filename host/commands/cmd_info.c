@@ -1,11 +1,16 @@
-/* zoo info PLUGIN [--json]: what a plugin is and which hyperparameters it takes. */
+/* zoo info PLUGIN|MODEL [--json]: what a plugin is and which hyperparameters
+ * it takes; for a model (a run, a checkpoint, a foreign directory), which
+ * plugin it is, its size, its tokenizer and the values it was built with. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "cli.h"
 #include "config.h"
+#include "saved_model.h"
 #include "zoo/status.h"
 
 static const char *objective_name(zoo_objective o) {
@@ -53,9 +58,23 @@ static void signature(const zoo_extra_decl *x, char *buf, size_t size) {
     if (len < size) snprintf(buf + len, size - len, ")");
 }
 
-static int print_json(const zoo_loaded *p, const zoo_hparams *hp) {
+/* A model's own part: its size and tokenizer (hp then holds its values). */
+static void model_json(cJSON *o, const zoo_saved_model *m) {
+    cJSON_AddNumberToObject(o, "parameters", (double)zoo_params_numel(m->model->params));
+    cJSON_AddNumberToObject(o, "tensors", zoo_params_count(m->model->params));
+    if (!m->tokenizer) {
+        cJSON_AddNullToObject(o, "tokenizer");
+        return;
+    }
+    cJSON *t = cJSON_AddObjectToObject(o, "tokenizer");
+    cJSON_AddStringToObject(t, "type", zoo_tokenizer_type(m->tokenizer));
+    cJSON_AddNumberToObject(t, "size", zoo_tokenizer_vocab_size(m->tokenizer));
+}
+
+static int print_json(const zoo_loaded *p, const zoo_hparams *hp, const zoo_saved_model *m) {
     const zoo_plugin *d = p->plugin;
     cJSON *o = cJSON_CreateObject();
+    if (m) model_json(o, m);
     cJSON_AddStringToObject(o, "name", d->name);
     cJSON_AddStringToObject(o, "version", d->version ? d->version : "");
     cJSON_AddStringToObject(o, "summary", d->summary ? d->summary : "");
@@ -77,7 +96,8 @@ static int print_json(const zoo_loaded *p, const zoo_hparams *hp) {
         char buf[256];
         cJSON_AddStringToObject(h, "name", s->name);
         cJSON_AddStringToObject(h, "type", type_name(s->type));
-        cJSON_AddStringToObject(h, "default", zoo_hparams_text(hp, i, buf, sizeof buf));
+        cJSON_AddStringToObject(h, m ? "value" : "default",
+                                zoo_hparams_text(hp, i, buf, sizeof buf));
         range_text(s, buf, sizeof buf);
         cJSON_AddStringToObject(h, "range", buf);
         cJSON_AddStringToObject(h, "help", s->help ? s->help : "");
@@ -99,8 +119,17 @@ static int print_json(const zoo_loaded *p, const zoo_hparams *hp) {
     return 0;
 }
 
-static void print_text(const zoo_loaded *p, const zoo_hparams *hp) {
+static void print_text(const zoo_loaded *p, const zoo_hparams *hp, const zoo_saved_model *m) {
     const zoo_plugin *d = p->plugin;
+    if (m) {
+        printf("%s model: %lld parameters in %d tensors; tokenizer: ", d->name,
+               (long long)zoo_params_numel(m->model->params), zoo_params_count(m->model->params));
+        if (m->tokenizer)
+            printf("%s, %d tokens\n\n", zoo_tokenizer_type(m->tokenizer),
+                   zoo_tokenizer_vocab_size(m->tokenizer));
+        else
+            printf("none\n\n");
+    }
     printf("%s %s — %s\n", d->name, d->version ? d->version : "", d->summary ? d->summary : "");
     printf("objective: %s\n", objective_name(d->objective));
     printf("library: %s (ABI %u.%u)\n", p->entry->library, d->abi_major, d->abi_minor);
@@ -119,8 +148,8 @@ static void print_text(const zoo_loaded *p, const zoo_hparams *hp) {
         for (int i = 0; p->tokenizers[i]; i++) printf(" %s", p->tokenizers[i]->name);
         printf("\n");
     }
-    printf("\nhyperparameters:\n  %-20s %-7s %-12s %-16s %s\n", "NAME", "TYPE", "DEFAULT", "RANGE",
-           "HELP");
+    printf("\nhyperparameters:\n  %-20s %-7s %-12s %-16s %s\n", "NAME", "TYPE",
+           m ? "VALUE" : "DEFAULT", "RANGE", "HELP");
     for (int i = 0; i < zoo_hparams_count(hp); i++) {
         const zoo_hparam_spec *s = zoo_hparams_spec(hp, i);
         char value[128], range[256];
@@ -193,7 +222,9 @@ typedef struct info_args {
 
 static const zoo_option OPTIONS[] = {
     {"PLUGIN", ZOO_OPT_STRING, offsetof(info_args, plugin),
-     .help = "the plugin's name (zoo list shows them)"},
+     .help = "the plugin's name (zoo list shows them), or a model: a run directory,\n"
+             "a checkpoint or a foreign directory (HuggingFace, AllenNLP ...), shown\n"
+             "with its size, its tokenizer and its hyperparameters' values"},
     {"--config-reference", ZOO_OPT_FLAG, offsetof(info_args, config_reference),
      .help = "print every config key and every plugin's hyperparameters as\n"
              "Markdown (docs/config-reference.md is this output)"},
@@ -205,15 +236,27 @@ static int cmd_info(zoo_cli *cli, void *opts) {
         return zoo_cli_usage(cli, "--config-reference takes no PLUGIN (see zoo info --help)");
     if (a->config_reference) return config_reference(cli);
     if (!a->plugin) return zoo_cli_usage(cli, "PLUGIN is required (see zoo info --help)");
+    struct stat st;
+    if (stat(a->plugin, &st) == 0) { /* a model: a path, where a plugin's name never is */
+        zoo_saved_model m;
+        int status = zoo_cli_open_model(cli, a->plugin, 0, &m);
+        if (status) return status;
+        if (cli->json)
+            print_json(m.plugin, m.model->hp, &m);
+        else
+            print_text(m.plugin, m.model->hp, &m);
+        zoo_cli_close_model(&m);
+        return 0;
+    }
     zoo_registry *r = zoo_cli_registry(cli);
     if (!r) return ZOO_EXIT_FAILURE;
     zoo_loaded *p = zoo_cli_load_plugin(cli, r, a->plugin);
     zoo_hparams *hp = p ? zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams) : NULL;
     if (hp) {
         if (cli->json)
-            print_json(p, hp);
+            print_json(p, hp, NULL);
         else
-            print_text(p, hp);
+            print_text(p, hp, NULL);
     }
     zoo_hparams_free(hp);
     zoo_plugin_unload(p);
@@ -226,8 +269,8 @@ const zoo_command zoo_cmd_info = {
     .run = cmd_info,
     .options = OPTIONS,
     .opts_size = sizeof(info_args),
-    .usage = "zoo info PLUGIN [--json]\n       zoo info --config-reference",
-    .summary =
-        "a plugin's objective, capabilities, hyperparameters (defaults, ranges, help) and extras",
+    .usage = "zoo info PLUGIN|MODEL [--json]\n       zoo info --config-reference",
+    .summary = "a plugin's objective, capabilities, hyperparameters (defaults, ranges, help) and "
+               "extras; a model's plugin, size, tokenizer and hyperparameter values",
     .json_help = "print the same as a JSON object",
 };

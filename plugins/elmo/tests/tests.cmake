@@ -13,3 +13,8 @@ foreach(suite test_elmo test_elmo_hdf5)
     target_link_libraries(${suite} PRIVATE ${HDF5_C_LIBRARIES} PkgConfig::CJSON)
   endif()
 endforeach()
+
+# The commands as users run them (needs the zoo binary and the registry).
+add_test(NAME elmo-cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_elmo_cli.sh ${PROJECT_BINARY_DIR}
+  ${CMAKE_CURRENT_LIST_DIR})
+set_tests_properties(elmo-cli PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
