@@ -10,21 +10,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-cli.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 unset ZOO_REGISTRY ZOO_PLUGIN_PATH
 failures=0
+. "$(dirname "$0")/expect.sh"
 
-# expect CODE PATTERN CMD...: runs CMD, checks its exit code and that stdout
-# or stderr matches the grep pattern.
-expect() {
-    code=$1 pattern=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" != "$code" ] || { [ -n "$pattern" ] && ! cat "$tmp/out" "$tmp/err" | grep -q -- "$pattern"; }; then
-        echo "FAIL: $*" >&2
-        echo "  expected exit $code and /$pattern/, got exit $got:" >&2
-        sed 's/^/  | /' "$tmp/out" "$tmp/err" >&2
-        failures=$((failures + 1))
-    fi
-}
 
 registry() { # registry FILE NAME LIBRARY [EXTRA_FIELDS]
     cat >"$1" <<JSON

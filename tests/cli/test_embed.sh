@@ -13,28 +13,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-embed.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 unset ZOO_REGISTRY ZOO_PLUGIN_PATH
 failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+. "$(dirname "$0")/expect.sh"
 
-# expect CODE PATTERN CMD...: exit code and a line of stdout/stderr matching PATTERN.
-expect() {
-    code=$1 pattern=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" != "$code" ] || { [ -n "$pattern" ] && ! cat "$tmp/out" "$tmp/err" | grep -q -- "$pattern"; }; then
-        fail "$* (expected exit $code and /$pattern/, got exit $got)"
-        sed 's/^/  | /' "$tmp/out" "$tmp/err" >&2
-    fi
-}
 
-# shape FILE.npy: "(3, 5, 16)", as the header writes it
-shape() { head -c 128 "$1" | grep -ao "'shape': ([0-9, ]*)" | sed "s/'shape': //"; }
-expect_shape() {
-    [ "$(shape "$1")" = "$2" ] || fail "$1: shape $(shape "$1"), expected $2"
-}
 # data FILE.npy: the raw floats after the header (version 1.0: 10 bytes + HEADER_LEN)
 data() {
     n=$(od -An -tu2 -j8 -N2 "$1" | tr -d ' ')

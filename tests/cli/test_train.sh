@@ -12,22 +12,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-train.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 unset ZOO_REGISTRY ZOO_PLUGIN_PATH
 failures=0
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
+. "$(dirname "$0")/expect.sh"
 
-# expect CODE PATTERN CMD...: exit code and a line of stdout/stderr matching PATTERN.
-expect() {
-    code=$1 pattern=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" != "$code" ] || { [ -n "$pattern" ] && ! cat "$tmp/out" "$tmp/err" | grep -q -- "$pattern"; }; then
-        fail "$* (expected exit $code and /$pattern/, got exit $got)"
-        sed 's/^/  | /' "$tmp/out" "$tmp/err" >&2
-    fi
-}
 
 # A small corpus: 3000 lines of a few words each.
 awk 'BEGIN { srand(7); split("the lord god said unto him and they were in land of people day", w, " ");

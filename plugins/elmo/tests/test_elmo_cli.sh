@@ -13,22 +13,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-elmo.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 unset ZOO_REGISTRY ZOO_PLUGIN_PATH
 failures=0
+. "$here/../../../tests/cli/expect.sh"
 
-expect() {
-    code=$1 pattern=$2
-    shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    got=$?
-    if [ "$got" != "$code" ] || { [ -n "$pattern" ] && ! cat "$tmp/out" "$tmp/err" | grep -q -- "$pattern"; }; then
-        echo "FAIL: $*" >&2
-        echo "  expected exit $code and /$pattern/, got exit $got:" >&2
-        sed 's/^/  | /' "$tmp/out" "$tmp/err" >&2
-        failures=$((failures + 1))
-    fi
-}
-# the shape in a .npy header
-shape() { head -c 128 "$1" | grep -ao "'shape': ([^)]*)" | sed "s/'shape': (\(.*\))/\1/"; }
-same() { cmp -s "$1" "$2" || { echo "FAIL: $1 and $2 differ" >&2; failures=$((failures + 1)); }; }
+same() { cmp -s "$1" "$2" || fail "$1 and $2 differ"; }
 
 # 3,000 words of 30 made-up spellings, 12 a line
 awk 'BEGIN { srand(7); for (i = 0; i < 3000; i++) { w = int(rand() * 30); printf "w%c%c%s", 97 + w % 5, 107 + int(w / 5), (i % 12 == 11) ? "\n" : " " } }' >"$tmp/text.txt"
@@ -36,13 +23,13 @@ awk 'BEGIN { srand(7); for (i = 0; i < 3000; i++) { w = int(rand() * 30); printf
 # --- a published directory: options.json + weights.hdf5, no softmax
 expect 0 "^elmo model: [0-9]* parameters in 29 tensors; tokenizer: word, 3 tokens$" "$zoo" info "$fixture"
 expect 0 "" "$zoo" embed "$fixture" --text "the bank raised its rates ." --layer all --out "$tmp/all.npy"
-[ "$(shape "$tmp/all.npy")" = "3, 6, 16" ] || { echo "FAIL: --layer all shape $(shape "$tmp/all.npy")" >&2; failures=$((failures + 1)); }
+expect_shape "$tmp/all.npy" "(3, 6, 16)"
 expect 0 "" "$zoo" embed "$fixture" --text "the bank raised its rates ." --layer 1 --out "$tmp/l1.npy"
-[ "$(shape "$tmp/l1.npy")" = "6, 16" ] || { echo "FAIL: --layer 1 shape" >&2; failures=$((failures + 1)); }
+expect_shape "$tmp/l1.npy" "(6, 16)"
 expect 1 "give 3 weights, or 4 with gamma last" "$zoo" embed "$fixture" --text "a b" --mix 1,2 --out "$tmp/m.npy"
 printf 'the bank raised its rates .\nwe sat on the river bank\n' >"$tmp/lines.txt"
 expect 0 "" "$zoo" embed "$fixture" --text-file "$tmp/lines.txt" --layer mix --pool mean --out "$tmp/pooled.npy"
-[ "$(shape "$tmp/pooled.npy")" = "2, 16" ] || { echo "FAIL: --pool mean shape $(shape "$tmp/pooled.npy")" >&2; failures=$((failures + 1)); }
+expect_shape "$tmp/pooled.npy" "(2, 16)"
 expect 1 "no softmax weights" "$zoo" eval "$fixture" --data "$tmp/text.txt"
 
 # --- a tiny ELMo trained, evaluated, embedded, exported and read back
@@ -56,12 +43,12 @@ cat >"$tmp/tiny.json" <<JSON
 JSON
 expect 0 "" "$zoo" train "$tmp/tiny.json" --out "$tmp/run" --quiet
 grep -q '"forward_perplexity"' "$tmp/run/metrics.jsonl" && grep -q '"backward_perplexity"' "$tmp/run/metrics.jsonl" ||
-    { echo "FAIL: metrics.jsonl has no forward/backward perplexity" >&2; failures=$((failures + 1)); }
+    fail "metrics.jsonl has no forward/backward perplexity"
 expect 0 "forward_perplexity" "$zoo" eval "$tmp/run" --data "$tmp/text.txt" --batches 2
 expect 0 "" "$zoo" embed "$tmp/run" --text "wak wbl wck" --layer all --out "$tmp/run.npy"
 expect 0 "" "$zoo" export "$tmp/run" --format allennlp --out "$tmp/exported"
 for f in options.json weights.hdf5 vocab.txt; do
-    [ -f "$tmp/exported/$f" ] || { echo "FAIL: export wrote no $f" >&2; failures=$((failures + 1)); }
+    [ -f "$tmp/exported/$f" ] || fail "export wrote no $f"
 done
 expect 0 "" "$zoo" embed "$tmp/exported" --text "wak wbl wck" --layer all --out "$tmp/exported.npy"
 same "$tmp/run.npy" "$tmp/exported.npy"

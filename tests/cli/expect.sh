@@ -1,0 +1,28 @@
+# What the command-line tests share, sourced by each after it has set $tmp
+# (a scratch directory) and failures=0:
+#   fail MESSAGE               counts a failure and says what failed
+#   expect CODE PATTERN CMD... runs CMD; its exit code must be CODE and, when
+#                              PATTERN is not empty, a line of its stdout or
+#                              stderr must match the grep pattern
+#   expect_shape FILE.npy SHAPE  the array's shape, "(3, 5, 16)" as the
+#                              header writes it
+fail() {
+    echo "FAIL: $*" >&2
+    failures=$((failures + 1))
+}
+
+expect() {
+    code=$1 pattern=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    got=$?
+    if [ "$got" != "$code" ] || { [ -n "$pattern" ] && ! cat "$tmp/out" "$tmp/err" | grep -q -- "$pattern"; }; then
+        fail "$* (expected exit $code and /$pattern/, got exit $got)"
+        sed 's/^/  | /' "$tmp/out" "$tmp/err" >&2
+    fi
+}
+
+npy_shape() { head -c 128 "$1" | grep -ao "'shape': ([0-9, ]*)" | sed "s/'shape': //"; }
+expect_shape() {
+    [ "$(npy_shape "$1")" = "$2" ] || fail "$1: shape $(npy_shape "$1"), expected $2"
+}
