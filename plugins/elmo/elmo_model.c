@@ -129,9 +129,11 @@ int elmo_loss(zoo_model *m, zoo_graph *g, const zoo_batch *batch, zoo_rng *rng, 
     }
     *loss = zoo_scale(g, zoo_add(g, ce[0], ce[1]), 0.5f);
     if (zoo_graph_status(g)) return zoo_graph_status(g);
-    if (metrics && full) { /* the exact per-direction losses; sampled ones are not */
+    if (metrics && full) { /* the exact losses (sampled ones are not); the host adds
+                            * each one's perplexity */
         zoo_metrics_add(metrics, "forward_loss", zoo_f32(ce[0])[0]);
         zoo_metrics_add(metrics, "backward_loss", zoo_f32(ce[1])[0]);
+        zoo_metrics_add(metrics, "mean_loss", zoo_f32(*loss)[0]);
     }
     return ZOO_OK;
 }

@@ -264,7 +264,9 @@ START_TEST(test_eval_loss_is_full_softmax) {
     zoo_rng_seed(&rng, 1);
     ck_assert_int_eq(c.t.plugin->ops->loss(c.t.model, g, &c.tb.batch, &rng, &loss, &metrics),
                      ZOO_OK);
-    ck_assert_int_eq(metrics.count, 2);
+    ck_assert_int_eq(metrics.count, 3);
+    ck_assert_str_eq(metrics.items[2].name, "mean_loss");
+    ck_assert_double_eq_tol(metrics.items[2].value, zoo_f32(loss)[0], 1e-7);
     ck_assert_str_eq(metrics.items[0].name, "forward_loss");
     ck_assert_str_eq(metrics.items[1].name, "backward_loss");
     ck_assert_double_eq_tol(metrics.items[0].value, fw, 1e-5);
