@@ -357,6 +357,16 @@ START_TEST(test_noisy_mixture_matches_reference_minimiser) {
         ck_assert_msg(fabs((theta[K * C + k] - bmean) - (ref[K * C + k] - rmean)) <= 1e-3,
                       "b[%d] %.6g, reference %.6g", k, theta[K * C + k], ref[K * C + k]);
 
+    /* held-out logits use the training set's standardisation */
+    double *zref = malloc((size_t)(n * K) * sizeof *zref);
+    float *z = malloc((size_t)(n * K) * sizeof *z);
+    reference_objective(&test, mean, std, theta, o.l2, false, zref);
+    ck_assert_int_eq(zoo_probe_logits(p, z, test.x, test.n, 1, C), ZOO_OK);
+    for (int64_t i = 0; i < n * K; i++)
+        ck_assert_msg(fabs(z[i] - zref[i]) <= 1e-5 * (1 + fabs(zref[i])), "logit %lld: %g vs %g",
+                      (long long)i, z[i], zref[i]);
+    free(zref), free(z);
+
     double acc = accuracy(p, &test), base = baseline(&train, &test);
     ck_assert_msg(acc >= base + 0.25, "held-out accuracy %.3f, majority baseline %.3f", acc, base);
     ck_assert_msg(accuracy(p, &train) >= acc - 0.05, "train accuracy below held-out");
