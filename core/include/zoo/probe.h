@@ -22,10 +22,10 @@
  *   J = (1/N) sum_n -log softmax(z_n)[y_n] + (l2/2) (|W|^2 + |s|^2)
  *
  * (|s|^2 only with `mix`, keeping s finite when one layer takes all the
- * weight; b is not penalised). l2 weighs the
- * penalty against the mean loss: it is scikit-learn's 1/(C N), so the
- * default 1e-3 at N = 10,000 is its C = 0.1. Without mix J is convex (strictly
- * in W); with it, it is not, and the fit finds a local minimum.
+ * weight; b is not penalised). l2 weighs the penalty against the mean loss:
+ * it is scikit-learn's 1/(C N), so the default 1e-3 at N = 10,000 is its
+ * C = 0.1. Without mix J is convex (strictly in W); with it, it is not, and
+ * the fit finds a local minimum.
  *
  * The optimiser is L-BFGS over all parameters in double precision, starting
  * at 0 (so the mix starts even), with a backtracking (Armijo) line search; an
@@ -33,17 +33,18 @@
  * max|dJ| <= tol (converged), after max_iter iterations, or when the line
  * search finds no decrease (the objective's float rounding reached).
  *
- * Products run in float32 (OpenBLAS sgemm), everything summed over examples
- * in double. The examples are cut into blocks fixed by N alone (at least 256
- * rows, at most 64 blocks), shared out over zoo's pool and summed in block
- * order: the result does not depend on the thread count, to the bit.
+ * The examples are cut into blocks fixed by N alone (at least 256 rows, at
+ * most 64 blocks), shared out over zoo's pool. Within a block the products
+ * run in float32 (OpenBLAS sgemm), the loss and softmax in double; the
+ * blocks' sums are added in double, in block order: the result does not
+ * depend on the thread count, to the bit.
  * Standardisation happens per block, so no copy of the features is made;
  * L-BFGS keeps 2 * history vectors of zoo_probe_param_count() doubles.
  *
  * Errors come back as a status with a message (zoo_error_message): shapes
  * that are empty or do not match the probe, labels out of [0, K), fewer than
- * two classes, non-finite features or options out of range. A probe is not
- * modified by predicting, so one probe may serve several threads at once. */
+ * two classes, non-finite features or options out of range (checked before
+ * any work). Predicting does not modify the probe. */
 #ifndef ZOO_PROBE_H
 #define ZOO_PROBE_H
 
