@@ -16,6 +16,7 @@
 #include "zoo/optim.h"
 #include "zoo/params.h"
 #include "zoo/plugin.h"
+#include "zoo/probe.h"
 #include "zoo/rng.h"
 #include "zoo/safetensors.h"
 #include "zoo/status.h"
