@@ -1,9 +1,12 @@
-/* gpt: GPT-2 built from libzoo's operators (see gpt.h). */
+/* gpt: GPT-2 (and GPT-1's post-LayerNorm blocks) built from libzoo's operators (see gpt.h). */
 #include "gpt.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+static const char *const ln_positions[] = {"pre", "post", NULL};
 
 static const zoo_hparam_spec gpt_hparams[] = {
     {.name = "n_layer",
@@ -61,6 +64,12 @@ static const zoo_hparam_spec gpt_hparams[] = {
      .default_number = 0.02,
      .has_min = true,
      .min = 0},
+    {.name = "layer_norm_position",
+     .type = ZOO_HP_ENUM,
+     .help = "pre: GPT-2's blocks, x + f(ln(x)), and a final ln_f; post: GPT-1's, "
+             "ln(x + f(x)), and no ln_f",
+     .default_string = "pre",
+     .choices = ln_positions},
 };
 
 /* A parameter "h.3.attn.c_attn.weight", filled from N(0, std), or with `fill` when std < 0. */
@@ -87,6 +96,7 @@ static int gpt_create(const zoo_hparams *hp, zoo_params *params, zoo_rng *rng, z
     m->dropout = (float)zoo_hparams_float(hp, "dropout"),
     m->eps = (float)zoo_hparams_float(hp, "layer_norm_epsilon");
     m->bias = zoo_hparams_bool(hp, "bias");
+    m->post_ln = strcmp(zoo_hparams_string(hp, "layer_norm_position"), "post") == 0;
     if (m->C % m->n_head) {
         int st = zoo_error(ZOO_ERR_ARG, "gpt: n_embd %lld is not divisible by n_head %lld",
                            (long long)m->C, (long long)m->n_head);
@@ -120,9 +130,12 @@ static int gpt_create(const zoo_hparams *hp, zoo_params *params, zoo_rng *rng, z
             ok = b->ln_1_b && b->attn_b && b->proj_b && b->ln_2_b && b->fc_b && b->mlp_b;
         }
     }
-    if (ok) m->ln_f_w = P(-1, "ln_f.weight", nd, -1, 1, C);
-    if (ok && m->bias) m->ln_f_b = P(-1, "ln_f.bias", nd, -1, 0, C);
-    if (!ok || !m->ln_f_w || (m->bias && !m->ln_f_b)) {
+    if (ok && !m->post_ln) { /* GPT-1's last block ends in its own layer norm */
+        m->ln_f_w = P(-1, "ln_f.weight", nd, -1, 1, C);
+        if (m->ln_f_w && m->bias) m->ln_f_b = P(-1, "ln_f.bias", nd, -1, 0, C);
+        ok = m->ln_f_w && (!m->bias || m->ln_f_b);
+    }
+    if (!ok) {
         free(m->h);
         free(m);
         return ZOO_ERR_NOMEM; /* zoo_params_add said why */
@@ -137,20 +150,24 @@ static void gpt_destroy(zoo_model *m) {
     free(m);
 }
 
+/* pre (GPT-2): x + attn(ln_1(x)), then x + mlp(ln_2(x)).
+ * post (GPT-1): ln_1(x + attn(x)), then ln_2(x + mlp(x)). */
 zoo_tensor *gpt_block_forward(zoo_model *m, zoo_graph *g, int l, zoo_tensor *x,
                               const zoo_tensor *key_mask, zoo_kv_cache *cache, zoo_rng *rng) {
     gpt_block *b = &m->h[l];
     int nh = (int)m->n_head;
-    zoo_tensor *h = zoo_layernorm(g, x, b->ln_1_w, b->ln_1_b, m->eps);
+    zoo_tensor *h = m->post_ln ? x : zoo_layernorm(g, x, b->ln_1_w, b->ln_1_b, m->eps);
     zoo_tensor *qkv = zoo_linear(g, h, b->attn_w, b->attn_b, ZOO_W_IN_OUT); // (B,T,3C)
     zoo_tensor *a = cache ? zoo_kv_cache_attend(g, cache, l, qkv, NULL, NULL, nh)
                           : zoo_attention(g, qkv, NULL, NULL, nh, true, (zoo_tensor *)key_mask);
     a = zoo_dropout(g, zoo_linear(g, a, b->proj_w, b->proj_b, ZOO_W_IN_OUT), m->dropout, rng);
     x = zoo_add(g, x, a);
-    h = zoo_layernorm(g, x, b->ln_2_w, b->ln_2_b, m->eps);
+    if (m->post_ln) x = zoo_layernorm(g, x, b->ln_1_w, b->ln_1_b, m->eps);
+    h = m->post_ln ? x : zoo_layernorm(g, x, b->ln_2_w, b->ln_2_b, m->eps);
     h = zoo_gelu_tanh(g, zoo_linear(g, h, b->fc_w, b->fc_b, ZOO_W_IN_OUT)); // (B,T,4C)
     h = zoo_dropout(g, zoo_linear(g, h, b->mlp_w, b->mlp_b, ZOO_W_IN_OUT), m->dropout, rng);
-    return zoo_add(g, x, h);
+    x = zoo_add(g, x, h);
+    return m->post_ln ? zoo_layernorm(g, x, b->ln_2_w, b->ln_2_b, m->eps) : x;
 }
 
 zoo_tensor *gpt_trunk(zoo_model *m, zoo_graph *g, const int32_t *ids, const int32_t *mask,
@@ -182,12 +199,16 @@ static zoo_tensor *trunk(zoo_model *m, zoo_graph *g, const zoo_batch *batch, zoo
     return gpt_trunk(m, g, batch->ids, batch->mask, batch->B, batch->T, NULL, rng, layers);
 }
 
+zoo_tensor *gpt_final(zoo_model *m, zoo_graph *g, zoo_tensor *x) {
+    return m->post_ln ? x : zoo_layernorm(g, x, m->ln_f_w, m->ln_f_b, m->eps);
+}
+
 zoo_tensor *gpt_head(zoo_model *m, zoo_graph *g, zoo_tensor *hidden) {
     return zoo_linear(g, hidden, m->wte, NULL, ZOO_W_OUT_IN); /* tied: wte is [V,C] = [out,in] */
 }
 
 static int gpt_forward(zoo_model *m, zoo_graph *g, const zoo_batch *batch, zoo_outputs *out) {
-    out->hidden = zoo_layernorm(g, trunk(m, g, batch, NULL, -1), m->ln_f_w, m->ln_f_b, m->eps);
+    out->hidden = gpt_final(m, g, trunk(m, g, batch, NULL, -1));
     out->logits = gpt_head(m, g, out->hidden);
     return zoo_graph_status(g);
 }
@@ -196,15 +217,14 @@ static int gpt_loss(zoo_model *m, zoo_graph *g, const zoo_batch *batch, zoo_rng 
                     zoo_tensor **loss, zoo_metrics *metrics) {
     (void)metrics;
     if (!batch->targets) return zoo_error(ZOO_ERR_ARG, "gpt: the batch has no targets");
-    zoo_tensor *hidden =
-        zoo_layernorm(g, trunk(m, g, batch, rng, -1), m->ln_f_w, m->ln_f_b, m->eps);
+    zoo_tensor *hidden = gpt_final(m, g, trunk(m, g, batch, rng, -1));
     zoo_tensor *targets =
         zoo_tensor_wrap(g, ZOO_I32, 2, ZOO_SHAPE(batch->B, batch->T), (void *)batch->targets);
     *loss = zoo_cross_entropy(g, gpt_head(m, g, hidden), targets, ZOO_IGNORE);
     return zoo_graph_status(g);
 }
 
-/* layer < 0: the last hidden state (after ln_f); k in [0, n_layer]: the
+/* layer < 0: the last hidden state (after ln_f, if any); k in [0, n_layer]: the
  * residual stream after k blocks (0: the embeddings). */
 static int gpt_embed(zoo_model *m, zoo_graph *g, const zoo_batch *batch, int layer,
                      zoo_tensor **out) {
@@ -212,7 +232,7 @@ static int gpt_embed(zoo_model *m, zoo_graph *g, const zoo_batch *batch, int lay
         return zoo_error(ZOO_ERR_ARG, "gpt: layer %d: the model has %lld blocks", layer,
                          (long long)m->n_layer);
     zoo_tensor *x = trunk(m, g, batch, NULL, layer);
-    *out = layer < 0 ? zoo_layernorm(g, x, m->ln_f_w, m->ln_f_b, m->eps) : x;
+    *out = layer < 0 ? gpt_final(m, g, x) : x;
     return zoo_graph_status(g);
 }
 

@@ -31,7 +31,7 @@ int gpt_decode(zoo_model *m, zoo_graph *g, zoo_kv_cache *cache, const int32_t *i
                          "gpt: a step of %lld positions, the cache has room for %lld more",
                          (long long)T, (long long)(max_len - held));
     zoo_tensor *x = gpt_trunk(m, g, ids, NULL, B, T, cache, NULL, -1);
-    *logits = gpt_head(m, g, zoo_layernorm(g, x, m->ln_f_w, m->ln_f_b, m->eps)); // (B,T,V)
+    *logits = gpt_head(m, g, gpt_final(m, g, x)); // (B,T,V)
     int status = zoo_graph_status(g);
     return status ? status : zoo_kv_cache_advance(cache, T);
 }

@@ -30,3 +30,7 @@ foreach(name ${zoo_plugins})
   set_tests_properties(check-plugin-${name} PROPERTIES TIMEOUT 300
     ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 endforeach()
+# zoo train --dry-run's parameter counts against closed-form formulas for GPT
+# and BERT, and the seed's sizes (configs/seed/) against their published counts.
+add_test(NAME param-counts COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_param_counts.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(param-counts PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
