@@ -297,6 +297,13 @@ static const xnode *first(const xdoc *d, const char *name) {
     return NULL;
 }
 
+static const xnode *with_class(const xdoc *d, const char *cls) {
+    for (int i = 0; i < d->count; i++)
+        if (has_class(&d->nodes[i], cls)) return &d->nodes[i];
+    ck_abort_msg("no element of class %s", cls);
+    return NULL;
+}
+
 static int count_points(const char *points) {
     int k = 0;
     for (const char *p = points; *p; p++) k += *p == ',';
@@ -510,10 +517,7 @@ START_TEST(test_axes_cover_the_data) {
     ck_assert_str_eq(x.labels[0], "0");
     ck_assert_str_eq(x.labels[x.count - 1], "500k");
     /* every point inside the frame */
-    const xnode *frame = NULL;
-    for (int i = 0; i < d.count; i++)
-        if (has_class(&d.nodes[i], "frame")) frame = &d.nodes[i];
-    ck_assert_ptr_nonnull(frame);
+    const xnode *frame = with_class(&d, "frame");
     double fx = atof(attr(frame, "x")), fy = atof(attr(frame, "y"));
     double fw = atof(attr(frame, "width")), fh = atof(attr(frame, "height"));
     for (int i = 0; i < 8; i++) {
@@ -692,9 +696,7 @@ START_TEST(test_bars_and_baselines) {
         ck_assert_str_eq(nth_in(&d, "text", "legend-entry", j)->text, names[j]);
     ck_assert_str_eq(nth_in(&d, "text", "legend-key", 0)->text, "majority baseline");
     /* bars stand on 0 and reach their values: heights in proportion */
-    const xnode *frame = NULL;
-    for (int i = 0; i < d.count; i++)
-        if (has_class(&d.nodes[i], "frame")) frame = &d.nodes[i];
+    const xnode *frame = with_class(&d, "frame");
     zoo_plot_axis y;
     ck_assert_int_eq(zoo_plot_axis_fit(&y, 0, 0.9312, 0), ZOO_OK);
     double per_unit = atof(attr(frame, "height")) / (y.hi - y.lo);

@@ -135,8 +135,13 @@ static int exponent_of(double v) {
 }
 
 /* v rounded to `decimals` decimals (0 to 17), trailing zeros dropped; "0",
- * never "-0", when it rounds to zero. |v| * 10^decimals must stay below 9e18. */
+ * never "-0", when it rounds to zero (fewer decimals where |v| * 10^decimals
+ * would not fit a long long). */
 static void fmt_fixed(char *out, size_t size, double v, int decimals) {
+    v = v < -1e18  ? -1e18
+        : v > 1e18 ? 1e18
+                   : v; /* callers stay far inside; llround must not overflow */
+    while (decimals > 0 && fabs(v * p10(decimals)) >= 9e18) decimals--;
     long long r = llround(v * p10(decimals));
     if (r == 0) {
         snprintf(out, size, "0");
@@ -678,7 +683,7 @@ int zoo_bar_chart_svg(const zoo_bar_chart *c, char **svg, size_t *len) {
         double gx = f.left + g * group_w;
         for (int j = 0; j < c->bar_count; j++) {
             double v = gr->values[j], bx = gx + group_w * 0.1 + j * bar_w, cx = bx + bar_w / 2;
-            char label[32], attrs[200], xs[32], ys[32];
+            char label[32], attrs[200];
             if (!isfinite(v)) {
                 text_at(&b, cx, zero - 4,
                         "class=\"value\" text-anchor=\"middle\" font-size=\"10\" fill=\"#777777\"",
@@ -696,6 +701,7 @@ int zoo_bar_chart_svg(const zoo_bar_chart *c, char **svg, size_t *len) {
              * wider than its bar */
             double ly = v >= 0 ? fmin(top, zero) - 4 : fmax(top, zero) + 12;
             if (text_width(label) * 10 / FONT_SIZE > bar_w) {
+                char xs[32], ys[32];
                 fmt_px(xs, sizeof xs, cx + 3);
                 fmt_px(ys, sizeof ys, ly);
                 snprintf(attrs, sizeof attrs,

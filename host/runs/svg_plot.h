@@ -17,6 +17,8 @@
  * vision deficiencies), in a fixed order, its yellow left out as too light on
  * white: series i gets colour i % 7.
  *
+ * docs/plots/ shows a chart of each kind.
+ *
  * Nothing here keeps a pointer to its input after returning; the functions
  * are reentrant. Errors come back as a zoo_status with a message (zoo_error). */
 #ifndef ZOO_HOST_SVG_PLOT_H
