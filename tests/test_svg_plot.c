@@ -744,12 +744,13 @@ END_TEST
 START_TEST(test_demo_charts) {
     zoo_plot_series series[4];
     zoo_line_chart c = loss_chart(series);
+    c.title = "Loss against tokens seen (an example: made-up numbers)";
     const char *names[4] = {"word2vec", "elmo", "gpt", "bert"};
     double testament[4] = {0.806, 0.871, 0.889, 0.912}, books[4] = {0.462, 0.583, 0.611, 0.655};
     zoo_bar_group groups[2] = {
         {.name = "testament (2 classes)", .values = testament, .baseline = 0.768},
         {.name = "book group (7 classes)", .values = books, .baseline = 0.285}};
-    zoo_bar_chart b = {.title = "Probe accuracy on held-out verses",
+    zoo_bar_chart b = {.title = "Probe accuracy (an example: made-up numbers)",
                        .y_label = "test accuracy",
                        .baseline_key = "majority baseline",
                        .bar_names = names,
