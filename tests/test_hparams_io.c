@@ -161,6 +161,26 @@ START_TEST(test_atomic_write_keeps_the_old_file_on_failure) {
 }
 END_TEST
 
+/* mkdir -p: nested directories made, an existing one fine, a file in the way named */
+START_TEST(test_make_dirs) {
+    make_dir();
+    char nested[300], file[300], below[320];
+    snprintf(nested, sizeof nested, "%s/a/b/c", dir);
+    ck_assert_int_eq(zoo_make_dirs(nested), ZOO_OK);
+    struct stat st;
+    ck_assert(stat(nested, &st) == 0 && S_ISDIR(st.st_mode));
+    ck_assert_int_eq(zoo_make_dirs(nested), ZOO_OK); /* already there */
+    snprintf(file, sizeof file, "%s/plain", dir);
+    ck_assert_int_eq(zoo_write_file_atomic(file, "x", 1), ZOO_OK);
+    ck_assert_int_eq(zoo_make_dirs(file), ZOO_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(zoo_error_message(), "not a directory"));
+    snprintf(below, sizeof below, "%s/under", file);
+    ck_assert_int_eq(zoo_make_dirs(below), ZOO_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(zoo_error_message(), file));
+    ck_assert_int_eq(zoo_make_dirs(""), ZOO_ERR_ARG);
+}
+END_TEST
+
 START_TEST(test_paths_and_sha256) {
     char *p = zoo_path_relative_to("/etc/zoo/registry.json", "../lib/a.so");
     ck_assert_str_eq(p, "/etc/zoo/../lib/a.so");
@@ -189,6 +209,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_invalid_schemas);
     tcase_add_test(tc, test_npy_round_trip);
     tcase_add_test(tc, test_atomic_write_keeps_the_old_file_on_failure);
+    tcase_add_test(tc, test_make_dirs);
     tcase_add_test(tc, test_paths_and_sha256);
     suite_add_tcase(s, tc);
     return s;

@@ -35,22 +35,6 @@ static double now(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *path) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-            return zoo_error(ZOO_ERR_IO, "%s: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return zoo_error(ZOO_ERR_IO, "%s: %s", buf, strerror(errno));
-    return ZOO_OK;
-}
-
 static bool exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
@@ -281,7 +265,7 @@ int zoo_run_dir_create(const zoo_cli *cli, const char *run_dir, const char *conf
                             "another --out",
                             run_dir, run_dir);
     snprintf(path, sizeof path, "%s/config.json", run_dir);
-    if (make_dirs(run_dir) != ZOO_OK ||
+    if (zoo_make_dirs(run_dir) != ZOO_OK ||
         zoo_write_file_atomic(path, config_text, strlen(config_text)) != ZOO_OK)
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     return 0;

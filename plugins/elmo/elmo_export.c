@@ -9,27 +9,6 @@
 
 #include "elmo_allennlp.h"
 
-/* mkdir -p */
-static int make_dir(const char *path) {
-    char buf[PATH_MAX];
-    if (!path[0]) return zoo_error(ZOO_ERR_ARG, "elmo: export: an empty directory name");
-    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-        return zoo_error(ZOO_ERR_ARG, "elmo: path too long: %s", path);
-    for (char *p = buf + 1;; p++) {
-        if (*p != '/' && *p != '\0') continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return zoo_error(ZOO_ERR_IO, "%s: %s", buf, strerror(errno));
-        *p = c;
-        if (!c) break;
-    }
-    struct stat sb;
-    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return zoo_error(ZOO_ERR_IO, "%s: not a directory", path);
-    return ZOO_OK;
-}
-
 int elmo_export(zoo_model *m, const zoo_params *params, const zoo_hparams *hp, const char *format,
                 const char *path) {
     (void)params; /* m holds the tensors */
@@ -54,7 +33,7 @@ int elmo_export(zoo_model *m, const zoo_params *params, const zoo_hparams *hp, c
     if (!st) len[OPTIONS] = strlen(data[OPTIONS]);
     if (!st && m->tok && !(data[VOCAB] = elmo_vocab_text(m->tok, &len[VOCAB])))
         st = ZOO_ERR_ARG; /* elmo_vocab_text said why */
-    if (!st) st = make_dir(path);
+    if (!st) st = zoo_make_dirs(path);
     if (!st) st = elmo_weights_image(m, final[WEIGHTS], &data[WEIGHTS], &len[WEIGHTS]);
     /* every file written under a temporary name, then each renamed: a
      * failure to write leaves the directory's files as they were */

@@ -1,5 +1,5 @@
-/* File helpers shared by the host and plugins: whole-file reads and atomic
- * writes. Errors come back as a zoo_status with a message naming the file.
+/* File helpers shared by the host and plugins: whole-file reads, atomic
+ * writes and directories. Errors come back as a zoo_status with a message naming the file.
  * (The host's own, .npy arrays, SHA-256 and relative paths, are in
  * host/runs/files.h.) */
 #ifndef ZOO_IO_H
@@ -37,6 +37,12 @@ ZOO_API int zoo_atomic_file_open(const char *path, zoo_atomic_file **out);
 ZOO_API int zoo_atomic_file_write(zoo_atomic_file *f, const void *data, size_t len);
 ZOO_API int zoo_atomic_file_commit(zoo_atomic_file *f);
 ZOO_API void zoo_atomic_file_abort(zoo_atomic_file *f);
+
+/* mkdir -p: path and every missing directory above it (mode 0755 less the
+ * umask). ZOO_OK when path is a directory afterwards; an error naming the
+ * part that could not be made, or path when it exists but is not a
+ * directory. */
+ZOO_API int zoo_make_dirs(const char *path);
 
 #ifdef __cplusplus
 }

@@ -155,3 +155,23 @@ int zoo_write_file_atomic(const char *path, const void *data, size_t len) {
     zoo_atomic_file_abort(f);
     return st;
 }
+
+int zoo_make_dirs(const char *path) {
+    char buf[4096];
+    if (!path || !path[0]) return zoo_error(ZOO_ERR_ARG, "zoo_make_dirs: an empty directory name");
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+        return zoo_error(ZOO_ERR_ARG, "%s: path too long", path);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return zoo_error(ZOO_ERR_IO, "%s: %s", buf, strerror(errno));
+        *p = c;
+        if (!c) break;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return zoo_error(ZOO_ERR_IO, "%s: not a directory", path);
+    return ZOO_OK;
+}
