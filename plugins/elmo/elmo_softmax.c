@@ -11,10 +11,9 @@ static int build_cdf(zoo_model *m) {
     m->sample_cdf = malloc((size_t)m->V * sizeof *m->sample_cdf);
     if (!m->sample_cdf) return zoo_error(ZOO_ERR_NOMEM, "elmo: out of memory");
     double total = 0;
+    int64_t counted = m->tok ? zoo_tokenizer_vocab_size(m->tok) : 0;
     for (int64_t v = 0; v < m->V; v++) {
-        int64_t c = m->tok && v < zoo_tokenizer_vocab_size(m->tok)
-                        ? zoo_tokenizer_count(m->tok, (int32_t)v)
-                        : 0;
+        int64_t c = v < counted ? zoo_tokenizer_count(m->tok, (int32_t)v) : 0;
         total += (double)(c > 0 ? c : 0) + 1.0;
         m->sample_cdf[v] = total;
     }
