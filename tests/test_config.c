@@ -149,10 +149,12 @@ START_TEST(test_errors) {
     expect_error("{\"model\": {}, \"data\": {\"train\": \"c\"}, \"train\": {\"steps\": 1}}", NULL,
                  0, "model.plugin: missing (the plugin's registry name)");
     expect_error("{\"model\": {\"plugin\": \"good\"}, \"data\": {\"train\": \"c\"}}", NULL, 0,
-                 "train: set exactly one of train.steps and train.epochs (neither is)");
+                 "train: set exactly one of train.steps, train.epochs and train.tokens (none "
+                 "is)");
     expect_error("{\"model\": {\"plugin\": \"good\"}, \"data\": {\"train\": \"c\"}, \"train\": "
                  "{\"steps\": 1, \"epochs\": 1}}",
-                 NULL, 0, "train: set exactly one of train.steps and train.epochs (both are set)");
+                 NULL, 0, "train: set exactly one of train.steps, train.epochs and "
+                 "train.tokens (more than one is set)");
     expect_error("{\"model\": {\"plugin\": \"good\"}, \"data\": {\"train\": \"c\"}, \"train\": "
                  "{\"steps\": 1,}}",
                  NULL, 0, "");

@@ -100,6 +100,7 @@ void zoo_progress_step(zoo_progress *p, const zoo_step_report *r) {
         number(p->metrics, "grad_norm", r->grad_norm);
         number(p->metrics, "tokens_per_s", r->tokens_per_s);
         number(p->metrics, "elapsed_s", r->elapsed);
+        fprintf(p->metrics, ",\"tokens\":%lld", (long long)r->tokens);
         plugin_metrics(p->metrics, r->metrics);
         fputs("}\n", p->metrics);
         fflush(p->metrics);
@@ -118,10 +119,14 @@ void zoo_progress_step(zoo_progress *p, const zoo_step_report *r) {
     }
 }
 
-void zoo_progress_eval(zoo_progress *p, int64_t step, double val_loss, const zoo_metrics *metrics) {
+void zoo_progress_eval(zoo_progress *p, const zoo_step_report *r, double val_loss) {
+    int64_t step = r->step;
+    const zoo_metrics *metrics = r->metrics;
     if (p->metrics) {
         fprintf(p->metrics, "{\"step\":%lld", (long long)step);
         number(p->metrics, "val_loss", val_loss);
+        number(p->metrics, "elapsed_s", r->elapsed);
+        fprintf(p->metrics, ",\"tokens\":%lld", (long long)r->tokens);
         plugin_metrics(p->metrics, metrics);
         fputs("}\n", p->metrics);
         fflush(p->metrics);

@@ -24,14 +24,17 @@ typedef struct zoo_step_report {
     double grad_norm; /* NaN: none (self-updating plugins) -> null */
     double tokens_per_s;
     double elapsed;             /* seconds since the run began (resumes included) */
+    int64_t tokens;             /* training tokens seen since the run began */
     const zoo_metrics *metrics; /* the plugin's own, or NULL (metrics.jsonl: with perplexities) */
 } zoo_step_report;
 
 void zoo_progress_step(zoo_progress *p, const zoo_step_report *r);
-/* An evaluation line: step and val_loss plus the plugin's metrics, each
- * PREFIX_loss with its PREFIX_perplexity (metrics.h), in metrics.jsonl; the
- * note on stderr shows val_loss and those losses and perplexities. */
-void zoo_progress_eval(zoo_progress *p, int64_t step, double val_loss, const zoo_metrics *metrics);
+/* An evaluation line: step, val_loss, the training tokens and seconds so far
+ * (r's loss, lr, grad_norm and tokens_per_s are not used) plus the plugin's
+ * metrics, each PREFIX_loss with its PREFIX_perplexity (metrics.h), in
+ * metrics.jsonl; the note on stderr shows val_loss and those losses and
+ * perplexities. */
+void zoo_progress_eval(zoo_progress *p, const zoo_step_report *r, double val_loss);
 /* A line for the user (not the metrics file), clearing a live progress line first. */
 void zoo_progress_note(zoo_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

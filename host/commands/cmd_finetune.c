@@ -513,7 +513,12 @@ static int make_classifiers(finetune *f) {
     if (classifier_init(&f->head, &f->train, B) || classifier_init(&f->bow, &f->train, B))
         return zoo_cli_fail(f->cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     int64_t epochs = zoo_config_is_null(c, "train.epochs") ? 0 : zoo_config_int(c, "train.epochs");
-    f->steps = epochs ? epochs * ((f->train.n + B - 1) / B) : zoo_config_int(c, "train.steps");
+    if (epochs)
+        f->steps = epochs * ((f->train.n + B - 1) / B);
+    else if (!zoo_config_is_null(c, "train.tokens")) /* each step counts as B full windows */
+        f->steps = (zoo_config_int(c, "train.tokens") + B * f->train.T - 1) / (B * f->train.T);
+    else
+        f->steps = zoo_config_int(c, "train.steps");
     return 0;
 }
 
@@ -528,6 +533,9 @@ static zoo_train_plan plan_of(const finetune *f, double lr) {
                      .warmup = f->steps / 10,
                      .total_steps = f->steps},
         .grad_clip = (float)zoo_config_number(c, "train.grad_clip"),
+        .max_seconds = zoo_config_is_null(c, "train.max_seconds")
+                           ? 0
+                           : zoo_config_number(c, "train.max_seconds"),
         .command = "zoo finetune",
     };
 }

@@ -71,9 +71,15 @@ static const config_key KEYS[] = {
      .help = "training window in tokens; a model's context defaults to it"},
     {"train", K_OBJECT, .help = "the training loop"},
     {"train.steps", K_INT, "null", true, .has_min = true, .min = 1,
-     .help = "optimizer steps (exactly one of steps and epochs)"},
+     .help = "optimizer steps (exactly one of steps, epochs and tokens)"},
     {"train.epochs", K_INT, "null", true, .has_min = true, .min = 1,
-     .help = "passes over the training data (exactly one of steps and epochs)"},
+     .help = "passes over the training data (exactly one of steps, epochs and tokens)"},
+    {"train.tokens", K_INT, "null", true, .has_min = true, .min = 1,
+     .help = "training tokens: steps of batch_size x seq_len tokens (word vectors: seq_len) "
+             "to cover them, rounded up (exactly one of steps, epochs and tokens)"},
+    {"train.max_seconds", K_NUMBER, "null", true, .has_min = true, .min = 0,
+     .help = "stop, evaluated and saved, once training has taken this long; the schedule "
+             "stays planned for the whole run (a budget in time is not reproducible)"},
     {"train.batch_size", K_INT, "12", .has_min = true, .min = 1, .help = "sequences per step"},
     {"train.seed", K_INT, "1337", .has_min = true, .min = 0,
      .help = "seeds initialisation, batches and dropout"},
@@ -533,13 +539,20 @@ static int fill_defaults(zoo_config *c) {
             return zoo_error(ZOO_ERR_ARG, "%s: %s: missing (%s)", c->name, k->path, k->help);
         cJSON_AddItemToObject(parent, leaf, cJSON_Parse(k->def));
     }
-    bool steps = !zoo_config_is_null(c, "train.steps"),
-         epochs = !zoo_config_is_null(c, "train.epochs");
-    if (steps == epochs)
+    const char *lengths[] = {"train.steps", "train.epochs", "train.tokens"};
+    int n_set = 0, first = -1, second = -1;
+    for (int i = 0; i < 3; i++)
+        if (!zoo_config_is_null(c, lengths[i])) {
+            n_set++;
+            if (first < 0) first = i;
+            else if (second < 0) second = i;
+        }
+    if (n_set != 1)
         return zoo_error(ZOO_ERR_ARG,
-                         "%s: train: set exactly one of train.steps and train.epochs (%s)",
-                         zoo_config_origin(c, steps ? "train.epochs" : "train"),
-                         steps ? "both are set" : "neither is");
+                         "%s: train: set exactly one of train.steps, train.epochs and "
+                         "train.tokens (%s)",
+                         zoo_config_origin(c, n_set ? lengths[second] : "train"),
+                         n_set ? "more than one is set" : "none is");
     return ZOO_OK;
 }
 

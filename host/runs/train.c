@@ -147,7 +147,11 @@ static int evaluate(loop *l) {
     zoo_metrics vm = {.size = sizeof vm};
     if (l->task->evaluate(l->task->ctx, l->graph, &val_loss, &vm))
         return loop_fail(l, "%s", zoo_error_message());
-    zoo_progress_eval(l->progress, l->state->step, val_loss, &vm);
+    zoo_step_report at = {.step = l->state->step,
+                          .elapsed = l->state->elapsed,
+                          .tokens = l->state->tokens,
+                          .metrics = &vm};
+    zoo_progress_eval(l->progress, &at, val_loss);
     return ZOO_OK;
 }
 
@@ -183,20 +187,29 @@ static int run_loop(loop *l) {
         }
         s->step++;
         s->elapsed = now() - start;
+        s->tokens += tokens;
         zoo_step_report rep = {.step = s->step,
                                .loss = loss,
                                .lr = lr,
                                .grad_norm = grad_norm,
                                .tokens_per_s = (double)tokens / (now() - t0),
                                .elapsed = s->elapsed,
+                               .tokens = s->tokens,
                                .metrics = &metrics};
         zoo_progress_step(l->progress, &rep);
-        bool last = s->step == p->total_steps;
+        bool out_of_time = p->max_seconds > 0 && s->elapsed >= p->max_seconds;
+        bool last = s->step == p->total_steps || out_of_time;
         if ((p->eval_every > 0 && s->step % p->eval_every == 0) || last)
             if ((status = evaluate(l))) break;
         paused = p->stop_after > 0 && s->step >= p->stop_after && !last;
         if ((p->checkpoint_every > 0 && s->step % p->checkpoint_every == 0) || last || paused)
             if ((status = save_checkpoint(l))) break;
+        if (out_of_time && s->step < p->total_steps) {
+            zoo_progress_note(l->progress,
+                              "stopped after step %lld of %lld: the run's %g seconds are spent",
+                              (long long)s->step, (long long)p->total_steps, p->max_seconds);
+            break;
+        }
     }
     if (paused && !status && p->run_dir)
         zoo_progress_note(l->progress,
@@ -372,6 +385,8 @@ static void setup_optimizer(run *r) {
     p->grad_clip = (float)zoo_config_number(r->config, "train.grad_clip");
     p->eval_every = zoo_config_int(r->config, "train.eval_every");
     p->checkpoint_every = zoo_config_int(r->config, "train.checkpoint_every");
+    if (!zoo_config_is_null(r->config, "train.max_seconds"))
+        p->max_seconds = zoo_config_number(r->config, "train.max_seconds");
     p->keep = zoo_config_int(r->config, "train.keep");
     p->run_dir = r->run_dir;
     p->command = "zoo train";
@@ -587,6 +602,9 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
                         zoo_config_int(r.config, "data.seq_len");
     if (!zoo_config_is_null(r.config, "train.steps"))
         r.total_steps = zoo_config_int(r.config, "train.steps");
+    else if (!zoo_config_is_null(r.config, "train.tokens"))
+        r.total_steps = (zoo_config_int(r.config, "train.tokens") + r.tokens_per_step - 1) /
+                        r.tokens_per_step;
     else {
         int64_t per_epoch = (r.data->train.n + r.tokens_per_step - 1) / r.tokens_per_step;
         r.total_steps = zoo_config_int(r.config, "train.epochs") * (per_epoch > 0 ? per_epoch : 1);

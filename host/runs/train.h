@@ -56,6 +56,8 @@ typedef struct zoo_train_plan {
     int64_t checkpoint_every; /* checkpoint every N steps and at the end; 0: at the end only */
     int64_t keep;             /* >= 1 step-NNNNNNNN.safetensors kept (latest besides) */
     int64_t stop_after;       /* > 0: stop (with a checkpoint) once this step is done */
+    double max_seconds;       /* > 0: the step that reaches this much training time is the
+                               * last (evaluation, checkpoint); the schedule keeps total_steps */
     const char *run_dir;      /* checkpoints go here; NULL: none (Ctrl-C just stops) */
     const char *command;      /* "zoo train": what the resume hints tell the user to run */
 } zoo_train_plan;

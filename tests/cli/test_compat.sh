@@ -153,7 +153,8 @@ run export export "$fx/runs/gpt" --format hf --out "$tmp/hf" &&
 # with the metrics that zoo 0.1.0 logged when it resumed the same run. The
 # runs name their corpus where make.sh trained them (an absolute path in
 # /tmp/zoo-compat-0.1), so the copy here is given by --set.
-untimed() { sed -E 's/,"tokens_per_s":[^,]*,"elapsed_s":[^,}]*//' "$1"; }
+# (and without the training tokens so far, which 0.1 did not count)
+untimed() { sed -E 's/,"tokens_per_s":[^,]*//; s/,"elapsed_s":[^,}]*//; s/,"tokens":[0-9]*//' "$1"; }
 for m in $runs; do
     last=200
     [ "$m" = word2vec ] && last=40

@@ -27,7 +27,7 @@ cat >"$tmp/run.json" <<JSON
            "eval_every": 10, "eval_batches": 4, "checkpoint_every": 10, "keep": 2}}
 JSON
 # what a resumed run must reproduce: everything but the timings
-losses() { sed -E 's/,"tokens_per_s":[^,]*,"elapsed_s":[^,}]*//' "$1"; }
+losses() { sed -E 's/,"tokens_per_s":[^,]*//; s/,"elapsed_s":[^,}]*//' "$1"; }
 
 # --- dry run
 expect 0 "parameters: " "$zoo" train "$tmp/run.json" --dry-run
@@ -44,6 +44,21 @@ done
 [ "$(grep -c '"val_loss"' "$tmp/a/metrics.jsonl")" = 4 ] || fail "metrics.jsonl: not 4 evaluation lines"
 grep -q '"step":1,"loss":[0-9.e+-]*,"lr":[0-9.e+-]*,"grad_norm":[0-9.e+-]*,"tokens_per_s":[0-9.e+-]*,"elapsed_s":' \
     "$tmp/a/metrics.jsonl" || fail "metrics.jsonl lines lack a field"
+# every line counts the training tokens so far: 8 x 32 a step
+grep -q '"step":40,"loss":.*"tokens":10240[,}]' "$tmp/a/metrics.jsonl" || fail "step 40 has not seen 10240 tokens"
+grep -q '"step":20,"val_loss":[0-9.e+-]*,"elapsed_s":[0-9.e+-]*,"tokens":5120[,}]' "$tmp/a/metrics.jsonl" ||
+    fail "the evaluation of step 20 lacks its tokens or seconds"
+
+# --- a length in tokens: steps of batch_size x seq_len, rounded up
+expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/tok" --quiet --set train.steps=null --set train.tokens=2600
+[ "$(grep -c '"loss"' "$tmp/tok/metrics.jsonl")" = 11 ] || fail "train.tokens=2600 did not give 11 steps of 256"
+expect 1 "set exactly one of train.steps, train.epochs and train.tokens (more than one is set)" \
+    "$zoo" train "$tmp/run.json" --out "$tmp/tok2" --set train.tokens=2600
+# --- a budget in seconds ends the run as its last step would: evaluated and saved
+expect 0 "stopped after step 1 of 40: the run's 1e-09 seconds are spent" \
+    "$zoo" train "$tmp/run.json" --out "$tmp/sec" --set train.max_seconds=1e-9
+[ "$(grep -c '"val_loss"' "$tmp/sec/metrics.jsonl")" = 1 ] && [ -f "$tmp/sec/step-00000001.safetensors" ] ||
+    fail "a run out of time is not evaluated and saved at its last step"
 expect 1 "already holds a run; continue it with --resume" "$zoo" train "$tmp/run.json" --out "$tmp/a" --quiet
 
 # --- the resolved config alone repeats the run
@@ -203,7 +218,7 @@ expect 0 "^the" "$zoo" generate "$tmp/win" --prompt "the" --max-new-tokens 5 --r
 # --- a metric that is a loss (windowed reports its loss as table_loss): every report of it comes
 # with table_perplexity = exp(the loss as averaged), never a mean of per-batch perplexities
 wreg="--registry $tmp/windowed-registry.json"
-grep '"val_loss"' "$tmp/win/metrics.jsonl" >"$tmp/win-evals"
+grep '"val_loss"' "$tmp/win/metrics.jsonl" | sed -E 's/,"elapsed_s":[^,]*,"tokens":[0-9]*//' >"$tmp/win-evals"
 [ "$(grep -c '"val_loss":[0-9.e+-]*,"table_loss":[0-9.e+-]*,"table_perplexity":[0-9.e+-]*}$' "$tmp/win-evals")" = 4 ] ||
     fail "metrics.jsonl: the evaluations lack table_loss and table_perplexity: $(head -1 "$tmp/win-evals")"
 grep '"tokens_per_s"' "$tmp/win/metrics.jsonl" | grep -vq '"table_perplexity":' &&
@@ -279,10 +294,10 @@ for f in config.json labels.txt metrics.jsonl latest.safetensors step-00000160.s
     [ -f "$tmp/ft/$f" ] || fail "finetune: the run directory lacks $f"
 done
 [ "$(grep -c '"loss"' "$tmp/ft/metrics.jsonl")" = 160 ] || fail "finetune metrics.jsonl: not 160 training lines"
-[ "$(grep -c '^{"step":[0-9]*,"loss":[0-9.e+-]*,"lr":[0-9.e+-]*,"grad_norm":[0-9.e+-]*,"tokens_per_s":[0-9.e+-]*,"elapsed_s":[0-9.e+-]*}$' \
+[ "$(grep -c '^{"step":[0-9]*,"loss":[0-9.e+-]*,"lr":[0-9.e+-]*,"grad_norm":[0-9.e+-]*,"tokens_per_s":[0-9.e+-]*,"elapsed_s":[0-9.e+-]*,"tokens":[0-9]*}$' \
     "$tmp/ft/metrics.jsonl")" = 160 ] || fail "finetune metrics.jsonl: a training line is malformed"
 tail -1 "$tmp/ft/metrics.jsonl" | grep -q \
-    '^{"step":160,"val_loss":[0-9.e+-]*,"accuracy":1,"majority_accuracy":0.5,"bow_accuracy":[0-9.e+-]*}$' ||
+    '^{"step":160,"val_loss":[0-9.e+-]*,"elapsed_s":[0-9.e+-]*,"tokens":[0-9]*,"accuracy":1,"majority_accuracy":0.5,"bow_accuracy":[0-9.e+-]*}$' ||
     fail "finetune metrics.jsonl: the last line is not the final evaluation: $(tail -1 "$tmp/ft/metrics.jsonl")"
 expect 1 "ft already holds a run; continue it with --resume .*/ft, or choose another --out" \
     "$zoo" finetune "$tmp/ft.json" --out "$tmp/ft"
