@@ -9,6 +9,7 @@
 
 #include "check_util.h"
 #include "loader.h"
+#include "model_card.h"
 #include "model.h"
 #include "tokenizers.h"
 
@@ -295,6 +296,32 @@ START_TEST(test_tokenizer_declaration_must_match) {
 }
 END_TEST
 
+/* A card's sizes resolve against the model's hyperparameters; one naming a
+ * hyperparameter the plugin lacks is refused at load. */
+START_TEST(test_card_sizes) {
+    zoo_registry *r = registry_for(
+        "good", FIXTURE("good"),
+        ", \"card\": {\"layers\": 2, \"width\": \"vocab_size\", \"context\": 9}");
+    zoo_loaded *p = NULL;
+    ck_assert_int_eq(zoo_plugin_load(zoo_registry_find(r, "good"), &p), ZOO_OK);
+    zoo_hparams *hp = zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams);
+    ck_assert_int_eq(zoo_hparams_set_text(hp, "vocab_size", "37"), ZOO_OK);
+    zoo_card_sizes sizes;
+    ck_assert_int_eq(zoo_card_sizes_of(p->entry, hp, &sizes), ZOO_OK);
+    ck_assert_int_eq(sizes.layers, 2);
+    ck_assert_int_eq(sizes.width, 37);
+    ck_assert_int_eq(sizes.context, 9);
+    zoo_hparams_free(hp);
+    ck_assert_int_eq(zoo_plugin_unload(p), ZOO_OK);
+    zoo_registry_free(r);
+    expect_refusal("good", FIXTURE("good"), ", \"card\": {\"width\": \"n_embd\"}",
+                   "registry.json: plugins[0].card.width: 'n_embd' is not an integer "
+                   "hyperparameter of plugin 'good'");
+    expect_refusal("good", FIXTURE("good"), ", \"card\": {\"layers\": \"init_std\"}",
+                   "plugins[0].card.layers: 'init_std' is not an integer hyperparameter");
+}
+END_TEST
+
 /* Two libraries cannot provide one type name, nor take a built-in one. */
 START_TEST(test_duplicate_tokenizer_type_is_refused) {
     zoo_registry *r = registry_for("bytes", FIXTURE("bytes"), DECLARES_BYTES);
@@ -496,6 +523,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_missing_extra_is_disabled_not_fatal);
     tcase_add_test(tc, test_version_mismatch_is_reported);
     tcase_add_test(tc, test_load_unload_100_times);
+    tcase_add_test(tc, test_card_sizes);
     suite_add_tcase(s, tc);
     return s;
 }

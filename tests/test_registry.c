@@ -242,6 +242,37 @@ START_TEST(test_find_tokenizer_by_declaration) {
 }
 END_TEST
 
+/* A card: its texts and sizes as given; every wrong field named. */
+START_TEST(test_card) {
+    make_dir();
+    const char *path = write_file(
+        "r.json", "{\"format\": 1, \"plugins\": [{\"name\": \"good\", \"version\": \"1\", "
+                  "\"summary\": \"s\", " LIB ", \"abi\": \"1.3\", \"card\": {\"sees\": \"left "
+                  "only\", \"inputs\": \"token\", \"layers\": 3, \"width\": \"n_embd\"}}]}");
+    zoo_registry *r = load_one(path);
+    const zoo_model_card *c = &r->entries[0].card;
+    ck_assert_ptr_null(r->entries[0].error);
+    ck_assert_str_eq(c->sees, "left only");
+    ck_assert_str_eq(c->inputs, "token");
+    ck_assert_ptr_null(c->pretraining);
+    ck_assert_str_eq(c->layers, "3");
+    ck_assert_str_eq(c->width, "n_embd");
+    ck_assert_ptr_null(c->context);
+    zoo_registry_free(r);
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.3\", \"card\": [1]}]}",
+                 "plugins[0].card: expected an object, got an array");
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.3\", \"card\": {\"see\": \"x\"}}]}",
+                 "plugins[0].card.see: unknown field (did you mean 'sees'?)");
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.3\", \"card\": {\"inputs\": 2}}]}",
+                 "plugins[0].card.inputs: expected a string, got a number");
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.3\", \"card\": {\"layers\": -1}}]}",
+                 "plugins[0].card.layers: expected a hyperparameter's name or an integer >= 0, "
+                 "got a number");
+    expect_error(ENTRY_START LIB ", \"abi\": \"1.3\", \"card\": {\"context\": 2.5}}]}",
+                 "plugins[0].card.context: expected a hyperparameter's name or an integer >= 0");
+}
+END_TEST
+
 START_TEST(test_missing_registry_file) {
     zoo_registry *r = load_one("/nonexistent/registry.json");
     ck_assert_int_eq(r->n_file_errors, 1);
@@ -261,6 +292,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_precedence_and_drop_in);
     tcase_add_test(tc, test_find_tokenizer_by_declaration);
     tcase_add_test(tc, test_missing_registry_file);
+    tcase_add_test(tc, test_card);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "model_card.h"
 #include "saved_model.h"
 #include "zoo/status.h"
 
@@ -71,10 +72,52 @@ static void model_json(cJSON *o, const zoo_saved_model *m) {
     cJSON_AddNumberToObject(t, "size", zoo_tokenizer_vocab_size(m->tokenizer));
 }
 
+/* The registry's card with its sizes for hp (a plugin's defaults, or a model's values). */
+static void card_json(cJSON *o, const zoo_loaded *p, const zoo_hparams *hp) {
+    const zoo_model_card *c = &p->entry->card;
+    zoo_card_sizes sizes;
+    if (zoo_card_sizes_of(p->entry, hp, &sizes) != ZOO_OK) sizes = (zoo_card_sizes){-1, -1, 0};
+    cJSON *card = cJSON_AddObjectToObject(o, "card");
+    const char *names[] = {"sees", "inputs", "pretraining"};
+    const char *texts[] = {c->sees, c->inputs, c->pretraining};
+    for (int i = 0; i < 3; i++)
+        if (texts[i])
+            cJSON_AddStringToObject(card, names[i], texts[i]);
+        else
+            cJSON_AddNullToObject(card, names[i]);
+    int64_t values[] = {sizes.layers, sizes.width};
+    const char *size_names[] = {"layers", "width"};
+    for (int i = 0; i < 2; i++)
+        if (values[i] >= 0)
+            cJSON_AddNumberToObject(card, size_names[i], (double)values[i]);
+        else
+            cJSON_AddNullToObject(card, size_names[i]);
+    cJSON_AddNumberToObject(card, "context", (double)sizes.context);
+}
+
+/* The card as a line or two of text, when the registry has one. */
+static void card_text(const zoo_loaded *p, const zoo_hparams *hp) {
+    const zoo_model_card *c = &p->entry->card;
+    zoo_card_sizes sz;
+    if (zoo_card_sizes_of(p->entry, hp, &sz) != ZOO_OK) sz = (zoo_card_sizes){-1, -1, 0};
+    if (c->sees || c->inputs || c->pretraining)
+        printf("each position sees: %s; inputs: %s; pretraining: %s\n", c->sees ? c->sees : "?",
+               c->inputs ? c->inputs : "?", c->pretraining ? c->pretraining : "?");
+    if (sz.layers >= 0 || sz.width >= 0 || sz.context > 0) {
+        char layers[32] = "?", width[32] = "?", context[32] = "any length";
+        if (sz.layers >= 0) snprintf(layers, sizeof layers, "%lld", (long long)sz.layers);
+        if (sz.width >= 0) snprintf(width, sizeof width, "%lld", (long long)sz.width);
+        if (sz.context > 0)
+            snprintf(context, sizeof context, "%lld positions", (long long)sz.context);
+        printf("layers: %s; hidden size: %s; context: %s\n", layers, width, context);
+    }
+}
+
 static int print_json(const zoo_loaded *p, const zoo_hparams *hp, const zoo_saved_model *m) {
     const zoo_plugin *d = p->plugin;
     cJSON *o = cJSON_CreateObject();
     if (m) model_json(o, m);
+    card_json(o, p, hp);
     cJSON_AddStringToObject(o, "name", d->name);
     cJSON_AddStringToObject(o, "version", d->version ? d->version : "");
     cJSON_AddStringToObject(o, "summary", d->summary ? d->summary : "");
@@ -132,6 +175,7 @@ static void print_text(const zoo_loaded *p, const zoo_hparams *hp, const zoo_sav
     }
     printf("%s %s — %s\n", d->name, d->version ? d->version : "", d->summary ? d->summary : "");
     printf("objective: %s\n", objective_name(d->objective));
+    card_text(p, hp);
     printf("library: %s (ABI %u.%u)\n", p->entry->library, d->abi_major, d->abi_minor);
     printf("capabilities:");
     bool any = false;

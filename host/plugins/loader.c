@@ -1,4 +1,5 @@
 #include "loader.h"
+#include "model_card.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -107,8 +108,10 @@ static int check_descriptor(const zoo_reg_entry *e, const zoo_plugin *d) {
     zoo_hparams *defaults = zoo_hparams_new(d->hparams, d->n_hparams);
     if (!defaults)
         return zoo_error(ZOO_ERR_FORMAT, "%s: plugin '%s': %s", lib, e->name, zoo_error_message());
+    zoo_card_sizes sizes; /* the card names hyperparameters the plugin has */
+    int st = zoo_card_sizes_of(e, defaults, &sizes);
     zoo_hparams_free(defaults);
-    return ZOO_OK;
+    return st;
 }
 
 /* The name of a provided tokenizer type, if its definition is long enough

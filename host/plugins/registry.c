@@ -219,11 +219,51 @@ static void read_tokenizers(zoo_reg_entry *e, const cJSON *list, const char *fil
     }
 }
 
+static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, const char *where) {
+    static const char *const known[] = {"sees",   "inputs", "pretraining", "layers",
+                                        "width", "context", NULL};
+    if (!card) return;
+    if (!cJSON_IsObject(card)) {
+        entry_fail(e, "%s: %scard: expected an object, got %s", file, where, json_type(card));
+        return;
+    }
+    char at[96];
+    snprintf(at, sizeof at, "%scard.", where);
+    char *unknown = unknown_key(card, known, at, file);
+    if (unknown) {
+        entry_fail(e, "%s", unknown);
+        free(unknown);
+        return;
+    }
+    char **texts[] = {&e->card.sees, &e->card.inputs, &e->card.pretraining};
+    for (int i = 0; i < 3; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(card, known[i]);
+        if (v && !cJSON_IsString(v))
+            entry_fail(e, "%s: %s%s: expected a string, got %s", file, at, known[i], json_type(v));
+        else if (v)
+            *texts[i] = xstrdup(v->valuestring);
+    }
+    char **sizes[] = {&e->card.layers, &e->card.width, &e->card.context};
+    for (int i = 0; i < 3; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(card, known[3 + i]);
+        if (!v) continue;
+        if (cJSON_IsString(v) && *v->valuestring)
+            *sizes[i] = xstrdup(v->valuestring);
+        else if (cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= 1e15 &&
+                 v->valuedouble == (double)(int64_t)v->valuedouble)
+            *sizes[i] = format("%lld", (long long)v->valuedouble);
+        else
+            entry_fail(e,
+                       "%s: %s%s: expected a hyperparameter's name or an integer >= 0, got %s",
+                       file, at, known[3 + i], json_type(v));
+    }
+}
+
 /* Fills e from one entry object. `where` is "plugins[3]." or "" (manifest). */
 static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, const char *where,
                        const char *default_library) {
-    static const char *const known[] = {"name",   "version", "summary",    "library", "abi",
-                                        "sha256", "exports", "tokenizers", NULL};
+    static const char *const known[] = {"name",       "version", "summary", "library", "abi",
+                                        "sha256",     "exports", "tokenizers", "card", NULL};
     e->source = xstrdup(file);
     e->where = xstrdup(where);
     if (!cJSON_IsObject(obj)) {
@@ -291,6 +331,7 @@ static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, con
         }
     }
     read_tokenizers(e, cJSON_GetObjectItemCaseSensitive(obj, "tokenizers"), file, where);
+    read_card(e, cJSON_GetObjectItemCaseSensitive(obj, "card"), file, where);
     struct stat st;
     if (!e->error && e->library && stat(e->library, &st) != 0)
         entry_fail(e, "%s: %slibrary: %s: %s", file, where, e->library, strerror(errno));
@@ -455,6 +496,8 @@ zoo_registry *zoo_registry_load(const zoo_registry_sources *src) {
 static void free_entry(zoo_reg_entry *e) {
     free(e->name), free(e->version), free(e->summary), free(e->library), free(e->source);
     free(e->sha256), free(e->error), free(e->where);
+    free(e->card.sees), free(e->card.inputs), free(e->card.pretraining);
+    free(e->card.layers), free(e->card.width), free(e->card.context);
     for (int i = 0; i < e->n_tokenizers; i++) free(e->tokenizers[i]);
     free(e->tokenizers);
     for (int i = 0; i < e->n_extras; i++) {

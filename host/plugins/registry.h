@@ -45,6 +45,21 @@ typedef struct zoo_extra_decl {
     char *error; /* NULL, or why this extra is disabled (an unknown type ...) */
 } zoo_extra_decl;
 
+/* What a plugin's models are, in the words of a comparison table (zoo
+ * compare, zoo info): the manifest's optional "card", e.g.
+ *   "card": {"sees": "left only", "inputs": "token + position",
+ *            "pretraining": "next-token language model",
+ *            "layers": "n_layer", "width": "n_embd", "context": "n_positions"}
+ * sees: what each position's vector is computed from; inputs: the input
+ * embeddings; pretraining: the objective. layers, width (the hidden size)
+ * and context (the most positions one forward takes) are each a
+ * hyperparameter's name or a non-negative integer; a missing context means
+ * any length. Every field is optional (NULL when absent). */
+typedef struct zoo_model_card {
+    char *sees, *inputs, *pretraining;
+    char *layers, *width, *context; /* a hyperparameter's name, or the number as text */
+} zoo_model_card;
+
 typedef struct zoo_reg_entry {
     char *name, *version, *summary;
     char *library; /* path, resolved relative to the file that declared it */
@@ -55,6 +70,7 @@ typedef struct zoo_reg_entry {
     int n_extras;
     char **tokenizers; /* the tokenizer types the library provides (ABI 1.2), as declared */
     int n_tokenizers;
+    zoo_model_card card;
     char *where;   /* the entry's JSON path in source, "plugins[3]." (or "" in a manifest) */
     char *error;   /* NULL, or the registry-level error that breaks this entry */
     bool shadowed; /* an earlier source has a plugin of the same name */
