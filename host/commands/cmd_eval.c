@@ -107,6 +107,16 @@ static void print_metrics(const zoo_cli *cli, const zoo_metrics *m) {
     }
 }
 
+/* How many of the text's tokens are the tokenizer's unknown token: where a
+ * model's loss does not score the text itself (zoo compare reports bits per
+ * character only when there are none). */
+static int64_t unknown_tokens(const zoo_tokenizer *tok, const zoo_text_ids *text) {
+    int32_t unk = zoo_tokenizer_special(tok, ZOO_TOK_UNK);
+    int64_t n = 0;
+    for (int64_t i = 0; unk >= 0 && i < text->ids.count; i++) n += text->ids.ids[i] == unk;
+    return n;
+}
+
 typedef struct eval_args {
     const char *model;
     const char *data[64];
@@ -158,10 +168,12 @@ static int cmd_eval(zoo_cli *cli, void *args) {
             bits_per_token * (double)text.ids.count / (double)(text.bytes ? text.bytes : 1);
         if (cli->json)
             printf("{\"loss\": %.6f, \"perplexity\": %.6f, \"bits_per_token\": %.6f, \"%s\": %.6f, "
-                   "\"tokens\": %lld, \"batches\": %lld",
+                   "\"tokens\": %lld, \"bytes\": %lld, \"unknown_tokens\": %lld, "
+                   "\"batches\": %lld",
                    res.loss, exp(res.loss), bits_per_token,
                    chars ? "bits_per_char" : "bits_per_byte",
                    chars ? bits_per_token : bits_per_byte, (long long)text.ids.count,
+                   (long long)text.bytes, (long long)unknown_tokens(m.tokenizer, &text),
                    (long long)res.batches);
         else
             printf("loss %.4f  perplexity %.3f  %s %.4f  (%lld tokens, %lld batches)\n", res.loss,

@@ -50,11 +50,13 @@ floats() { sed -E 's/\}, \{/},\n{/g' "$1" | grep -oE ": ?$float" | sed 's/^: *//
 # same_json WHAT EXPECTED GOT: the same skeleton exactly, and each number
 # within 1e-5 of the old one relative to it, plus 2e-6 (the last digit of a
 # value printed with six decimals).
+# (keys added since 0.1 are left out of the new output: eval's bytes and unknown_tokens)
 same_json() {
+    sed -E 's/, "bytes": [0-9]+, "unknown_tokens": [0-9]+//' "$3" >"$tmp/j.got"
     skeleton "$2" >"$tmp/s.exp"
-    skeleton "$3" >"$tmp/s.got"
+    skeleton "$tmp/j.got" >"$tmp/s.got"
     floats "$2" >"$tmp/n.exp"
-    floats "$3" >"$tmp/n.got"
+    floats "$tmp/j.got" >"$tmp/n.got"
     if cmp -s "$tmp/s.exp" "$tmp/s.got" &&
         paste "$tmp/n.exp" "$tmp/n.got" | awk '
             { d = $1 - $2; d = d < 0 ? -d : d; m = $1 < 0 ? -$1 : $1;

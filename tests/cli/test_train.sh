@@ -77,6 +77,8 @@ cmp -s "$tmp/la" "$tmp/lb" || { fail "a resumed run differs from an uninterrupte
 head -c 20000 "$tmp/corpus.txt" >"$tmp/held.txt"
 expect 0 "^loss [0-9.]*  perplexity [0-9.]*  bits/char [0-9.]*" "$zoo" eval "$tmp/a" --data "$tmp/held.txt"
 expect 0 '"bits_per_char":' "$zoo" eval "$tmp/a/latest.safetensors" --data "$tmp/held.txt" --json
+grep -q "\"bytes\": $(wc -c <"$tmp/held.txt"), \"unknown_tokens\": 0," "$tmp/out" ||
+    fail "eval --json: not the held-out text's bytes and no unknown token: $(cat "$tmp/out")"
 expect 1 "/nonexistent: No such file or directory" "$zoo" eval "$tmp/a" --data /nonexistent
 printf 'abc' >"$tmp/tiny.txt"
 expect 1 "a window needs T+1 = 33 tokens, the split holds 3" "$zoo" eval "$tmp/a" --data "$tmp/tiny.txt"
