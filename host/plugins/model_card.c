@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "zoo/status.h"
 
@@ -28,4 +29,10 @@ int zoo_card_sizes_of(const zoo_reg_entry *e, const zoo_hparams *hp, zoo_card_si
     if (!st) st = size_of(e, hp, "width", e->card.width, -1, &out->width);
     if (!st) st = size_of(e, hp, "context", e->card.context, 0, &out->context);
     return st;
+}
+
+bool zoo_card_is_head(const zoo_reg_entry *e, const char *param_name) {
+    for (int i = 0; i < e->card.n_heads; i++)
+        if (strncmp(param_name, e->card.heads[i], strlen(e->card.heads[i])) == 0) return true;
+    return false;
 }

@@ -4,6 +4,7 @@
 #ifndef ZOO_HOST_MODEL_CARD_H
 #define ZOO_HOST_MODEL_CARD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "registry.h"
@@ -20,5 +21,9 @@ typedef struct zoo_card_sizes {
  * naming the registry file and the field (the loader checks this against
  * the plugin's defaults, so a loaded plugin's card always resolves). */
 int zoo_card_sizes_of(const zoo_reg_entry *e, const zoo_hparams *hp, zoo_card_sizes *out);
+
+/* Whether a parameter belongs to a pretraining head (its name starts with
+ * one of the card's heads). */
+bool zoo_card_is_head(const zoo_reg_entry *e, const char *param_name);
 
 #endif

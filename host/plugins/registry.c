@@ -220,8 +220,8 @@ static void read_tokenizers(zoo_reg_entry *e, const cJSON *list, const char *fil
 }
 
 static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, const char *where) {
-    static const char *const known[] = {"sees",   "inputs", "pretraining", "layers",
-                                        "width", "context", NULL};
+    static const char *const known[] = {"sees",  "inputs",  "pretraining", "layers",
+                                        "width", "context", "heads",       NULL};
     if (!card) return;
     if (!cJSON_IsObject(card)) {
         entry_fail(e, "%s: %scard: expected an object, got %s", file, where, json_type(card));
@@ -256,6 +256,22 @@ static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, con
             entry_fail(e,
                        "%s: %s%s: expected a hyperparameter's name or an integer >= 0, got %s",
                        file, at, known[3 + i], json_type(v));
+    }
+    const cJSON *heads = cJSON_GetObjectItemCaseSensitive(card, "heads");
+    int n = cJSON_IsArray(heads) ? cJSON_GetArraySize(heads) : 0;
+    if (heads && !(cJSON_IsArray(heads) && n > 0)) {
+        entry_fail(e, "%s: %sheads: expected an array of parameter-name prefixes, got %s", file,
+                   at, json_type(heads));
+        return;
+    }
+    e->card.heads = heads ? calloc((size_t)n, sizeof *e->card.heads) : NULL;
+    for (const cJSON *h = heads ? heads->child : NULL; h && e->card.heads; h = h->next) {
+        if (!cJSON_IsString(h) || !*h->valuestring) {
+            entry_fail(e, "%s: %sheads[%d]: expected a non-empty string, got %s", file, at,
+                       e->card.n_heads, json_type(h));
+            return;
+        }
+        e->card.heads[e->card.n_heads++] = xstrdup(h->valuestring);
     }
 }
 
@@ -498,6 +514,8 @@ static void free_entry(zoo_reg_entry *e) {
     free(e->sha256), free(e->error), free(e->where);
     free(e->card.sees), free(e->card.inputs), free(e->card.pretraining);
     free(e->card.layers), free(e->card.width), free(e->card.context);
+    for (int i = 0; i < e->card.n_heads; i++) free(e->card.heads[i]);
+    free(e->card.heads);
     for (int i = 0; i < e->n_tokenizers; i++) free(e->tokenizers[i]);
     free(e->tokenizers);
     for (int i = 0; i < e->n_extras; i++) {

@@ -54,10 +54,15 @@ typedef struct zoo_extra_decl {
  * embeddings; pretraining: the objective. layers, width (the hidden size)
  * and context (the most positions one forward takes) are each a
  * hyperparameter's name or a non-negative integer; a missing context means
- * any length. Every field is optional (NULL when absent). */
+ * any length. heads: the name prefixes of the parameters that only
+ * pretraining uses ("cls." for BERT's masked-LM and next-sentence heads),
+ * left out of the size a model is published with. Every field is optional
+ * (NULL, or no heads, when absent). */
 typedef struct zoo_model_card {
     char *sees, *inputs, *pretraining;
     char *layers, *width, *context; /* a hyperparameter's name, or the number as text */
+    char **heads;
+    int n_heads;
 } zoo_model_card;
 
 typedef struct zoo_reg_entry {

@@ -1,11 +1,13 @@
 #include "compare_config.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "files.h"
 #include "zoo/hparams.h"
@@ -93,6 +95,14 @@ static void bool_at(reader *r, const cJSON *obj, const char *key, const char *wh
     if (cJSON_IsBool(v)) *out = cJSON_IsTrue(v);
 }
 
+/* Data and probe files are checked before anything runs: a missing one
+ * would otherwise fail a comparison after its models have trained. */
+static void check_readable(reader *r, const char *abs, const char *where, const char *key,
+                           const char *given) {
+    if (abs && access(abs, R_OK) != 0)
+        bad(r, "%s%s: %s: %s", where, key, given, strerror(errno));
+}
+
 /* A path or an array of paths, as a JSON array of absolute paths. */
 static char *paths_at(reader *r, const cJSON *obj, const char *key, const char *where,
                       bool required) {
@@ -110,6 +120,7 @@ static char *paths_at(reader *r, const cJSON *obj, const char *key, const char *
             break;
         }
         char *abs = zoo_path_relative_to(r->file, p->valuestring);
+        check_readable(r, abs, where, key, p->valuestring);
         cJSON_AddItemToArray(list, cJSON_CreateString(abs ? abs : ""));
         free(abs);
     }
@@ -122,6 +133,7 @@ static char *paths_at(reader *r, const cJSON *obj, const char *key, const char *
 static char *path_at(reader *r, const cJSON *obj, const char *key, const char *where) {
     char *rel = string_at(r, obj, key, where, true);
     char *abs = rel ? zoo_path_relative_to(r->file, rel) : NULL;
+    check_readable(r, abs, where, key, rel);
     free(rel);
     return abs;
 }

@@ -21,6 +21,7 @@
 #include "zoo/optim.h"
 #include "zoo/status.h"
 #include "zoo/threads.h"
+#include "model_card.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -521,6 +522,20 @@ static void free_run(run *r) {
     free(r->tokenizer_json);
 }
 
+/* The size a model is published with: without the parameters only
+ * pretraining uses (the registry card's heads), when it has any. */
+static void print_without_heads(const zoo_reg_entry *e, zoo_params *params) {
+    if (!e->card.n_heads) return;
+    int64_t heads = 0;
+    for (int i = 0; i < zoo_params_count(params); i++) {
+        zoo_param *p = zoo_params_at(params, i);
+        if (zoo_card_is_head(e, p->name)) heads += p->value->numel;
+    }
+    printf("parameters without the pretraining heads (");
+    for (int i = 0; i < e->card.n_heads; i++) printf("%s%s*", i ? ", " : "", e->card.heads[i]);
+    printf("): %lld\n", (long long)(zoo_params_numel(params) - heads));
+}
+
 int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *result) {
     run r = {.cli = cli};
     int status = ZOO_EXIT_FAILURE;
@@ -586,6 +601,7 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     if (o->dry_run) {
         printf("%s\n", r.config_text);
         printf("parameters: %lld\n", (long long)zoo_params_numel(r.model->params));
+        print_without_heads(r.plugin->entry, r.model->params);
         printf("vocabulary: %d tokens; training split %lld tokens, validation %lld\n",
                zoo_tokenizer_vocab_size(r.data->tok), (long long)r.data->train.n,
                (long long)r.data->val.n);

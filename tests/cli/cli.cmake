@@ -34,3 +34,7 @@ endforeach()
 # and BERT, and the seed's sizes (configs/seed/) against their published counts.
 add_test(NAME param-counts COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_param_counts.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(param-counts PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# zoo compare on a tiny comparison of two toy models (test_compare.sh): its
+# outputs, failures, reproducibility, Ctrl-C and --resume, --dry-run.
+add_test(NAME compare COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_compare.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(compare PROPERTIES TIMEOUT 600 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")

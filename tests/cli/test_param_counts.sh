@@ -16,10 +16,11 @@ failures=0
 
 # dry_run CONFIG [--set ...]: sets $params and $vocab from what it prints
 dry_run() {
-    params='' vocab=''
+    params='' vocab='' encoder=''
     "$zoo" train "$@" --dry-run >"$tmp/out" 2>"$tmp/err" || { fail "zoo train $* --dry-run" && sed 's/^/  | /' "$tmp/err" >&2 && return; }
     params=$(sed -n 's/^parameters: \([0-9]*\)$/\1/p' "$tmp/out")
     vocab=$(sed -n 's/^vocabulary: \([0-9]*\) tokens.*/\1/p' "$tmp/out")
+    encoder=$(sed -n 's/^parameters without the pretraining heads (.*): \([0-9]*\)$/\1/p' "$tmp/out")
 }
 count_is() { # WHAT GOT WANT
     [ "$2" = "$3" ] && echo "ok: $1: $2 parameters" || fail "$1: zoo counts $2 parameters, the formula $3"
@@ -71,6 +72,7 @@ cat >"$tmp/bert.json" <<JSON
 JSON
 dry_run "$tmp/bert.json"
 [ -n "$params" ] && count_is "bert" "$params" $(($(bert_count "$vocab" 48 3 2 24 40) + $(bert_heads "$vocab" 24)))
+[ -n "$params" ] && count_is "bert without its pretraining heads" "$encoder" "$(bert_count "$vocab" 48 3 2 24 40)"
 
 # The seed's sizes with the published vocabularies: GPT-1 116,534,784 (tied
 # head, no ln_f), BERT-base 109,482,240 and BERT-large 335,141,888 (encoder +
@@ -85,6 +87,7 @@ if [ -d "$src/../shared/data/corpus" ] && [ -d "$src/../shared/data/tokenizers" 
         dry_run "$src/configs/seed/bert-$1.json"
         [ "$vocab" = 30522 ] || fail "bert-$1: vocabulary $vocab, not 30522"
         count_is "configs/seed/bert-$1.json" "$params" $(($(bert_count 30522 512 2 $2 $3 $4) + $(bert_heads 30522 $3)))
+        count_is "configs/seed/bert-$1.json without its pretraining heads" "$encoder" $5
         count_is "BERT-$1's published count" "$(bert_count 30522 512 2 $2 $3 $4)" $5
     done
 else
