@@ -1,10 +1,9 @@
 /* The host's SVG plots (host/runs/svg_plot.h): every document is read back by
- * a strict XML well-formedness parser written here (no XML library is a
+ * a strict XML well-formedness parser (xml_reader.h; no XML library is a
  * dependency), and its elements counted and compared with the input: one
  * curve per series that has points, legend entries equal to the names,
  * nice ticks that cover the data, log scales, bars and baseline markers,
  * identical bytes for identical input, and the errors. */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,301 +13,9 @@
 
 #include "check_util.h"
 #include "svg_plot.h"
+#include "xml_reader.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
-
-/* ---- A strict little XML reader ------------------------------------------------
- * Checks: valid UTF-8 of XML characters only; an XML declaration first; one
- * root element; matching start and end tags; attributes quoted, unique per
- * element, free of '<'; '&' only in the five predefined entities or a
- * character reference; no "]]>" in text. Builds a flat tree of elements with
- * decoded attributes and the character data directly inside each. */
-
-#define MAX_ATTRS 16
-
-typedef struct xnode {
-    char name[32];
-    int parent, depth, nattrs;
-    char attr_names[MAX_ATTRS][32];
-    char *attr_values[MAX_ATTRS];
-    char *text; /* character data directly inside, children's left out */
-} xnode;
-
-typedef struct xdoc {
-    xnode *nodes;
-    int count, cap;
-    const char *s, *err;
-    size_t pos, len;
-} xdoc;
-
-static int utf8_xml_chars(const char *s, size_t n) {
-    for (size_t i = 0; i < n;) {
-        unsigned char c = (unsigned char)s[i];
-        unsigned cp;
-        int k;
-        if (c < 0x80)
-            cp = c, k = 1;
-        else if ((c & 0xE0) == 0xC0)
-            cp = c & 0x1F, k = 2;
-        else if ((c & 0xF0) == 0xE0)
-            cp = c & 0x0F, k = 3;
-        else if ((c & 0xF8) == 0xF0)
-            cp = c & 0x07, k = 4;
-        else
-            return 0;
-        if (i + (size_t)k > n) return 0;
-        for (int j = 1; j < k; j++) {
-            if (((unsigned char)s[i + j] & 0xC0) != 0x80) return 0;
-            cp = cp << 6 | ((unsigned char)s[i + j] & 0x3F);
-        }
-        static const unsigned least[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < least[k]) return 0; /* overlong */
-        int ok = cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
-                 (cp >= 0xE000 && cp <= 0xFFFD) || (cp >= 0x10000 && cp <= 0x10FFFF);
-        if (!ok) return 0;
-        i += (size_t)k;
-    }
-    return 1;
-}
-
-static int xml_fail(xdoc *d, const char *why) {
-    if (!d->err) d->err = why;
-    return -1;
-}
-
-static int at(xdoc *d, const char *lit) {
-    return strncmp(d->s + d->pos, lit, strlen(lit)) == 0;
-}
-
-static void skip_space(xdoc *d) {
-    while (d->pos < d->len && strchr(" \t\r\n", d->s[d->pos])) d->pos++;
-}
-
-static int name_start(char c) {
-    return isalpha((unsigned char)c) || c == '_' || c == ':';
-}
-static int name_char(char c) {
-    return name_start(c) || isdigit((unsigned char)c) || c == '-' || c == '.';
-}
-
-static int read_name(xdoc *d, char *out, size_t size) {
-    size_t start = d->pos;
-    if (d->pos >= d->len || !name_start(d->s[d->pos])) return xml_fail(d, "a name expected");
-    while (d->pos < d->len && name_char(d->s[d->pos])) d->pos++;
-    if (d->pos - start >= size) return xml_fail(d, "a name too long");
-    memcpy(out, d->s + start, d->pos - start);
-    out[d->pos - start] = '\0';
-    return 0;
-}
-
-/* Decodes s[from, to) with its references into a new string; '<' refused. */
-static char *decode(xdoc *d, size_t from, size_t to) {
-    char *out = malloc(to - from + 1);
-    size_t n = 0;
-    for (size_t i = from; i < to;) {
-        char c = d->s[i];
-        if (c == '<') return free(out), xml_fail(d, "'<' in text or attribute"), NULL;
-        if (c != '&') {
-            out[n++] = c, i++;
-            continue;
-        }
-        const char *semi = memchr(d->s + i, ';', to - i);
-        if (!semi) return free(out), xml_fail(d, "'&' without ';'"), NULL;
-        size_t k = (size_t)(semi - (d->s + i)) + 1;
-        static const char *names[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
-        static const char chars[] = "&<>\"'";
-        int found = 0;
-        for (int j = 0; j < 5; j++)
-            if (strlen(names[j]) == k && strncmp(d->s + i, names[j], k) == 0)
-                out[n++] = chars[j], found = 1;
-        if (!found) {
-            if (d->s[i + 1] != '#') return free(out), xml_fail(d, "an unknown entity"), NULL;
-            char *end;
-            long cp = d->s[i + 2] == 'x' ? strtol(d->s + i + 3, &end, 16)
-                                         : strtol(d->s + i + 2, &end, 10);
-            if (end != semi || cp < 0x20 || cp > 0x7E) /* enough for these tests */
-                return free(out), xml_fail(d, "a bad character reference"), NULL;
-            out[n++] = (char)cp;
-        }
-        i += k;
-    }
-    out[n] = '\0';
-    return out;
-}
-
-static void append_text(xnode *node, const char *t) {
-    size_t a = node->text ? strlen(node->text) : 0, b = strlen(t);
-    node->text = realloc(node->text, a + b + 1);
-    memcpy(node->text + a, t, b + 1);
-}
-
-static int parse_element(xdoc *d, int parent, int depth);
-
-/* Character data, comments and child elements up to the end tag of node `self`. */
-static int parse_content(xdoc *d, int self, int depth) {
-    for (;;) {
-        if (d->pos >= d->len) return xml_fail(d, "the document ends inside an element");
-        if (at(d, "</")) return 0;
-        if (at(d, "<!--")) {
-            const char *end = strstr(d->s + d->pos + 4, "-->");
-            if (!end) return xml_fail(d, "an unclosed comment");
-            d->pos = (size_t)(end - d->s) + 3;
-            continue;
-        }
-        if (at(d, "<![CDATA[") || at(d, "<?") || at(d, "<!"))
-            return xml_fail(d, "markup not expected here");
-        if (d->s[d->pos] == '<') {
-            if (parse_element(d, self, depth + 1)) return -1;
-            continue;
-        }
-        size_t start = d->pos;
-        while (d->pos < d->len && d->s[d->pos] != '<') d->pos++;
-        for (size_t i = start; i + 2 < d->pos; i++)
-            if (strncmp(d->s + i, "]]>", 3) == 0) return xml_fail(d, "']]>' in text");
-        if (d->s[start] == '>' || memchr(d->s + start, '>', d->pos - start)) {
-            /* '>' is allowed in text, but this writer always escapes it */
-            return xml_fail(d, "an unescaped '>' in text");
-        }
-        char *t = decode(d, start, d->pos);
-        if (!t) return -1;
-        append_text(&d->nodes[self], t);
-        free(t);
-    }
-}
-
-static int parse_element(xdoc *d, int parent, int depth) {
-    if (depth > 64) return xml_fail(d, "too deep");
-    d->pos++; /* '<' */
-    if (d->count == d->cap) {
-        d->cap = d->cap ? 2 * d->cap : 256;
-        d->nodes = realloc(d->nodes, (size_t)d->cap * sizeof *d->nodes);
-    }
-    int self = d->count++;
-    xnode *node = &d->nodes[self];
-    memset(node, 0, sizeof *node);
-    node->parent = parent;
-    node->depth = depth;
-    if (read_name(d, node->name, sizeof node->name)) return -1;
-    for (;;) {
-        size_t before = d->pos;
-        skip_space(d);
-        if (d->pos >= d->len) return xml_fail(d, "the document ends inside a tag");
-        if (at(d, "/>")) {
-            d->pos += 2;
-            return 0;
-        }
-        if (d->s[d->pos] == '>') {
-            d->pos++;
-            break;
-        }
-        if (d->pos == before) return xml_fail(d, "attributes must be separated by space");
-        node = &d->nodes[self];
-        if (node->nattrs == MAX_ATTRS) return xml_fail(d, "too many attributes");
-        char *an = node->attr_names[node->nattrs];
-        if (read_name(d, an, 32)) return -1;
-        for (int i = 0; i < node->nattrs; i++)
-            if (strcmp(node->attr_names[i], an) == 0) return xml_fail(d, "a repeated attribute");
-        skip_space(d);
-        if (d->s[d->pos] != '=') return xml_fail(d, "'=' expected after an attribute name");
-        d->pos++;
-        skip_space(d);
-        char q = d->s[d->pos];
-        if (q != '"' && q != '\'') return xml_fail(d, "an unquoted attribute value");
-        const char *end = memchr(d->s + d->pos + 1, q, d->len - d->pos - 1);
-        if (!end) return xml_fail(d, "an unterminated attribute value");
-        char *v = decode(d, d->pos + 1, (size_t)(end - d->s));
-        if (!v) return -1;
-        node->attr_values[node->nattrs++] = v;
-        d->pos = (size_t)(end - d->s) + 1;
-    }
-    if (parse_content(d, self, depth)) return -1;
-    d->pos += 2; /* "</" */
-    char closing[32];
-    if (read_name(d, closing, sizeof closing)) return -1;
-    if (strcmp(closing, d->nodes[self].name) != 0) return xml_fail(d, "an end tag does not match");
-    skip_space(d);
-    if (d->pos >= d->len || d->s[d->pos] != '>')
-        return xml_fail(d, "'>' expected to end an end tag");
-    d->pos++;
-    return 0;
-}
-
-static void xdoc_free(xdoc *d) {
-    for (int i = 0; i < d->count; i++) {
-        for (int j = 0; j < d->nodes[i].nattrs; j++) free(d->nodes[i].attr_values[j]);
-        free(d->nodes[i].text);
-    }
-    free(d->nodes);
-}
-
-/* Parses s or fails the test with the reason and the place. */
-static xdoc parse_xml(const char *s, size_t len) {
-    xdoc d = {.s = s, .len = len};
-    ck_assert_msg(utf8_xml_chars(s, len), "not UTF-8 of XML characters");
-    ck_assert_msg(strncmp(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", 38) == 0,
-                  "no XML declaration");
-    d.pos = 38;
-    skip_space(&d);
-    ck_assert_msg(d.pos < len && s[d.pos] == '<' && name_start(s[d.pos + 1]), "no root element");
-    parse_element(&d, -1, 0);
-    skip_space(&d);
-    if (!d.err && d.pos != len) d.err = "content after the root element";
-    ck_assert_msg(!d.err, "not well-formed XML: %s at byte %zu", d.err ? d.err : "", d.pos);
-    return d;
-}
-
-static const char *attr(const xnode *n, const char *name) {
-    for (int i = 0; i < n->nattrs; i++)
-        if (strcmp(n->attr_names[i], name) == 0) return n->attr_values[i];
-    return NULL;
-}
-
-/* Whether n's class attribute holds the word cls. */
-static int has_class(const xnode *n, const char *cls) {
-    const char *c = attr(n, "class");
-    size_t k = strlen(cls);
-    for (const char *p = c; p && (p = strstr(p, cls)); p += k)
-        if ((p == c || p[-1] == ' ') && (p[k] == '\0' || p[k] == ' ')) return 1;
-    return 0;
-}
-
-static int count(const xdoc *d, const char *name, const char *cls) {
-    int k = 0;
-    for (int i = 0; i < d->count; i++)
-        k += strcmp(d->nodes[i].name, name) == 0 && (!cls || has_class(&d->nodes[i], cls));
-    return k;
-}
-
-/* The i-th element `name` whose parent has class `parent_cls`, or NULL. */
-static const xnode *nth_in(const xdoc *d, const char *name, const char *parent_cls, int i) {
-    for (int k = 0; k < d->count; k++) {
-        const xnode *n = &d->nodes[k];
-        if (strcmp(n->name, name) == 0 && n->parent >= 0 &&
-            has_class(&d->nodes[n->parent], parent_cls) && i-- == 0)
-            return n;
-    }
-    return NULL;
-}
-
-static const xnode *first(const xdoc *d, const char *name) {
-    for (int i = 0; i < d->count; i++)
-        if (strcmp(d->nodes[i].name, name) == 0) return &d->nodes[i];
-    ck_abort_msg("no <%s>", name);
-    return NULL;
-}
-
-static const xnode *with_class(const xdoc *d, const char *cls) {
-    for (int i = 0; i < d->count; i++)
-        if (has_class(&d->nodes[i], cls)) return &d->nodes[i];
-    ck_abort_msg("no element of class %s", cls);
-    return NULL;
-}
-
-static int count_points(const char *points) {
-    int k = 0;
-    for (const char *p = points; *p; p++) k += *p == ',';
-    return k;
-}
 
 /* ---- Inputs ------------------------------------------------------------------------ */
 
@@ -375,36 +82,38 @@ START_TEST(test_one_curve_per_series) {
     zoo_line_chart c = loss_chart(series);
     size_t len;
     char *svg = render_line(&c, &len);
-    xdoc d = parse_xml(svg, len);
+    xdoc d = xml_parse(svg, len);
     ck_assert_str_eq(d.nodes[0].name, "svg");
-    ck_assert_str_eq(attr(&d.nodes[0], "version"), "1.1");
-    ck_assert_str_eq(attr(&d.nodes[0], "width"), "760");
-    ck_assert_str_eq(attr(&d.nodes[0], "height"), "440");
-    ck_assert_str_eq(attr(&d.nodes[0], "viewBox"), "0 0 760 440");
-    ck_assert_str_eq(attr(&d.nodes[0], "xmlns"), "http://www.w3.org/2000/svg");
+    ck_assert_str_eq(xml_attr(&d.nodes[0], "version"), "1.1");
+    ck_assert_str_eq(xml_attr(&d.nodes[0], "width"), "760");
+    ck_assert_str_eq(xml_attr(&d.nodes[0], "height"), "440");
+    ck_assert_str_eq(xml_attr(&d.nodes[0], "viewBox"), "0 0 760 440");
+    ck_assert_str_eq(xml_attr(&d.nodes[0], "xmlns"), "http://www.w3.org/2000/svg");
     /* 4 solid and 4 dashed curves, and no other path-like element */
-    ck_assert_int_eq(count(&d, "polyline", NULL), 8);
-    ck_assert_int_eq(count(&d, "polyline", "dashed"), 4);
-    ck_assert_int_eq(count(&d, "path", NULL), 0);
-    ck_assert_int_eq(count(&d, "circle", "point"), 4 * 6); /* a dot on each held-out point */
+    ck_assert_int_eq(xml_count(&d, "polyline", NULL), 8);
+    ck_assert_int_eq(xml_count(&d, "polyline", "dashed"), 4);
+    ck_assert_int_eq(xml_count(&d, "path", NULL), 0);
+    ck_assert_int_eq(xml_count(&d, "circle", "point"), 4 * 6); /* a dot on each held-out point */
     /* the curves' colours are distinct, and each solid curve has all its points */
     for (int i = 0; i < 8; i++) {
-        const xnode *a = nth_in(&d, "polyline", "curves", i);
+        const xnode *a = xml_nth_in(&d, "polyline", "curves", i);
         ck_assert_ptr_nonnull(a);
-        ck_assert_int_eq(count_points(attr(a, "points")), has_class(a, "dashed") ? 6 : STEPS);
+        ck_assert_int_eq(xml_count_points(xml_attr(a, "points")),
+                         xml_has_class(a, "dashed") ? 6 : STEPS);
         for (int j = 0; j < i; j++) {
-            const xnode *b = nth_in(&d, "polyline", "curves", j);
-            ck_assert_int_eq(strcmp(attr(a, "stroke"), attr(b, "stroke")) == 0, i % 4 == j % 4);
+            const xnode *b = xml_nth_in(&d, "polyline", "curves", j);
+            ck_assert_int_eq(strcmp(xml_attr(a, "stroke"), xml_attr(b, "stroke")) == 0,
+                             i % 4 == j % 4);
         }
     }
     /* the legend: one entry per model, named, then the key to the styles */
-    ck_assert_int_eq(count(&d, "g", "legend-entry"), 4);
+    ck_assert_int_eq(xml_count(&d, "g", "legend-entry"), 4);
     for (int m = 0; m < 4; m++)
-        ck_assert_str_eq(nth_in(&d, "text", "legend-entry", m)->text, model_names[m]);
-    ck_assert_str_eq(nth_in(&d, "text", "legend-key", 0)->text, "training");
-    ck_assert_str_eq(nth_in(&d, "text", "legend-key", 1)->text, "held-out");
-    ck_assert_str_eq(first(&d, "title")->text, "Loss against tokens seen");
-    ck_assert_int_eq(count(&d, "text", "title"), 1);
+        ck_assert_str_eq(xml_nth_in(&d, "text", "legend-entry", m)->text, model_names[m]);
+    ck_assert_str_eq(xml_nth_in(&d, "text", "legend-key", 0)->text, "training");
+    ck_assert_str_eq(xml_nth_in(&d, "text", "legend-key", 1)->text, "held-out");
+    ck_assert_str_eq(xml_first(&d, "title")->text, "Loss against tokens seen");
+    ck_assert_int_eq(xml_count(&d, "text", "title"), 1);
     xdoc_free(&d);
     free(svg);
 }
@@ -421,19 +130,20 @@ START_TEST(test_text_is_escaped) {
         .title = "a < b & c", .x_label = "x \"quoted\"", .y_label = "<y>", .series = s, .count = 3};
     size_t len;
     char *svg = render_line(&c, &len);
-    xdoc d = parse_xml(svg, len);
-    ck_assert_str_eq(nth_in(&d, "text", "legend-entry", 0)->text, "<&\"'> model");
-    ck_assert_str_eq(nth_in(&d, "text", "legend-entry", 1)->text, "caf\xc3\xa9 ]]> \xe2\x80\x94");
-    ck_assert_str_eq(nth_in(&d, "text", "legend-entry", 2)->text,
+    xdoc d = xml_parse(svg, len);
+    ck_assert_str_eq(xml_nth_in(&d, "text", "legend-entry", 0)->text, "<&\"'> model");
+    ck_assert_str_eq(xml_nth_in(&d, "text", "legend-entry", 1)->text,
+                     "caf\xc3\xa9 ]]> \xe2\x80\x94");
+    ck_assert_str_eq(xml_nth_in(&d, "text", "legend-entry", 2)->text,
                      "bad \xef\xbf\xbd\xef\xbf\xbd and \xef\xbf\xbd here");
-    ck_assert_str_eq(first(&d, "title")->text, "a < b & c");
+    ck_assert_str_eq(xml_first(&d, "title")->text, "a < b & c");
     int labels = 0;
     for (int i = 0; i < d.count; i++) {
-        if (has_class(&d.nodes[i], "x-label")) {
+        if (xml_has_class(&d.nodes[i], "x-label")) {
             ck_assert_str_eq(d.nodes[i].text, "x \"quoted\"");
             labels++;
         }
-        if (has_class(&d.nodes[i], "y-label")) {
+        if (xml_has_class(&d.nodes[i], "y-label")) {
             ck_assert_str_eq(d.nodes[i].text, "<y>");
             labels++;
         }
@@ -459,33 +169,34 @@ START_TEST(test_missing_points_and_empty_series) {
     zoo_line_chart c = {.series = s, .count = 4, .solid_key = "training", .dashed_key = "held-out"};
     size_t len;
     char *svg = render_line(&c, &len);
-    xdoc d = parse_xml(svg, len);
-    ck_assert_int_eq(count(&d, "polyline", NULL), 2);
-    ck_assert_int_eq(count_points(attr(nth_in(&d, "polyline", "curves", 0), "points")),
+    xdoc d = xml_parse(svg, len);
+    ck_assert_int_eq(xml_count(&d, "polyline", NULL), 2);
+    ck_assert_int_eq(xml_count_points(xml_attr(xml_nth_in(&d, "polyline", "curves", 0), "points")),
                      2); /* dashed first */
-    ck_assert_int_eq(count_points(attr(nth_in(&d, "polyline", "curves", 1), "points")), 4);
+    ck_assert_int_eq(xml_count_points(xml_attr(xml_nth_in(&d, "polyline", "curves", 1), "points")),
+                     4);
     ck_assert_ptr_null(strstr(svg, "nan"));
     ck_assert_ptr_null(strstr(svg, "inf"));
-    ck_assert_int_eq(count(&d, "g", "legend-entry"), 4);
-    ck_assert_int_eq(count(&d, "tspan", NULL), 2); /* "(no data)" twice */
-    ck_assert_str_eq(nth_in(&d, "text", "legend-entry", 1)->text, "all missing");
-    ck_assert_int_eq(count(&d, "text", "no-data"), 0);
+    ck_assert_int_eq(xml_count(&d, "g", "legend-entry"), 4);
+    ck_assert_int_eq(xml_count(&d, "tspan", NULL), 2); /* "(no data)" twice */
+    ck_assert_str_eq(xml_nth_in(&d, "text", "legend-entry", 1)->text, "all missing");
+    ck_assert_int_eq(xml_count(&d, "text", "no-data"), 0);
     xdoc_free(&d);
     free(svg);
 
     /* nothing at all to draw: axes over [0, 1], and the chart says so */
     zoo_line_chart none = {.title = "nothing", .series = s + 1, .count = 2};
     svg = render_line(&none, &len);
-    d = parse_xml(svg, len);
-    ck_assert_int_eq(count(&d, "polyline", NULL), 0);
-    ck_assert_int_eq(count(&d, "text", "no-data"), 1);
+    d = xml_parse(svg, len);
+    ck_assert_int_eq(xml_count(&d, "polyline", NULL), 0);
+    ck_assert_int_eq(xml_count(&d, "text", "no-data"), 1);
     xdoc_free(&d);
     free(svg);
     zoo_line_chart zero = {0};
     svg = render_line(&zero, &len);
-    d = parse_xml(svg, len);
-    ck_assert_int_eq(count(&d, "polyline", NULL), 0);
-    ck_assert_int_eq(count(&d, "g", "legend-entry"), 0);
+    d = xml_parse(svg, len);
+    ck_assert_int_eq(xml_count(&d, "polyline", NULL), 0);
+    ck_assert_int_eq(xml_count(&d, "g", "legend-entry"), 0);
     xdoc_free(&d);
     free(svg);
 }
@@ -498,7 +209,7 @@ START_TEST(test_axes_cover_the_data) {
     zoo_line_chart c = loss_chart(series);
     size_t len;
     char *svg = render_line(&c, &len);
-    xdoc d = parse_xml(svg, len);
+    xdoc d = xml_parse(svg, len);
     zoo_plot_axis x, y;
     ck_assert_int_eq(zoo_plot_axis_fit(&x, 8192, 60 * 8192, 0), ZOO_OK);
     double y_min = INFINITY, y_max = -INFINITY;
@@ -509,19 +220,19 @@ START_TEST(test_axes_cover_the_data) {
         for (int k = 0; k < 6; k++)
             y_min = fmin(y_min, held_loss[m][k]), y_max = fmax(y_max, held_loss[m][k]);
     ck_assert_int_eq(zoo_plot_axis_fit(&y, y_min, y_max, 0), ZOO_OK);
-    ck_assert_int_eq(count(&d, "text", NULL), 0 + x.count + y.count + 4 + 2 + 3);
+    ck_assert_int_eq(xml_count(&d, "text", NULL), 0 + x.count + y.count + 4 + 2 + 3);
     for (int i = 0; i < x.count; i++)
-        ck_assert_str_eq(nth_in(&d, "text", "x-ticks", i)->text, x.labels[i]);
+        ck_assert_str_eq(xml_nth_in(&d, "text", "x-ticks", i)->text, x.labels[i]);
     for (int i = 0; i < y.count; i++)
-        ck_assert_str_eq(nth_in(&d, "text", "y-ticks", i)->text, y.labels[i]);
+        ck_assert_str_eq(xml_nth_in(&d, "text", "y-ticks", i)->text, y.labels[i]);
     ck_assert_str_eq(x.labels[0], "0");
     ck_assert_str_eq(x.labels[x.count - 1], "500k");
     /* every point inside the frame */
-    const xnode *frame = with_class(&d, "frame");
-    double fx = atof(attr(frame, "x")), fy = atof(attr(frame, "y"));
-    double fw = atof(attr(frame, "width")), fh = atof(attr(frame, "height"));
+    const xnode *frame = xml_with_class(&d, "frame");
+    double fx = atof(xml_attr(frame, "x")), fy = atof(xml_attr(frame, "y"));
+    double fw = atof(xml_attr(frame, "width")), fh = atof(xml_attr(frame, "height"));
     for (int i = 0; i < 8; i++) {
-        const char *p = attr(nth_in(&d, "polyline", "curves", i), "points");
+        const char *p = xml_attr(xml_nth_in(&d, "polyline", "curves", i), "points");
         double px, py;
         int used;
         while (sscanf(p, "%lf,%lf%n", &px, &py, &used) == 2) {
@@ -622,12 +333,12 @@ START_TEST(test_log_scale) {
     zoo_line_chart c = {.series = &s, .count = 1, .y_log = 1};
     size_t len;
     char *svg = render_line(&c, &len);
-    xdoc d = parse_xml(svg, len);
-    const char *p = attr(nth_in(&d, "polyline", "curves", 0), "points");
+    xdoc d = xml_parse(svg, len);
+    const char *p = xml_attr(xml_nth_in(&d, "polyline", "curves", 0), "points");
     double px[3], py[3];
     ck_assert_int_eq(
         sscanf(p, "%lf,%lf %lf,%lf %lf,%lf", &px[0], &py[0], &px[1], &py[1], &px[2], &py[2]), 6);
-    ck_assert_int_eq(count_points(p), 3);
+    ck_assert_int_eq(xml_count_points(p), 3);
     ck_assert_double_eq_tol(py[0] - py[1], py[1] - py[2], 0.15);
     ck_assert(py[0] > py[1]);
     xdoc_free(&d);
@@ -680,31 +391,31 @@ START_TEST(test_bars_and_baselines) {
     char *svg, *again;
     size_t len, len2;
     ck_assert_int_eq(zoo_bar_chart_svg(&c, &svg, &len), ZOO_OK);
-    xdoc d = parse_xml(svg, len);
-    ck_assert_int_eq(count(&d, "rect", "bar"), 11); /* 12 values, one NaN */
-    ck_assert_int_eq(count(&d, "line", "baseline"), 2);
-    ck_assert_int_eq(count(&d, "polyline", NULL) + count(&d, "path", NULL), 0);
+    xdoc d = xml_parse(svg, len);
+    ck_assert_int_eq(xml_count(&d, "rect", "bar"), 11); /* 12 values, one NaN */
+    ck_assert_int_eq(xml_count(&d, "line", "baseline"), 2);
+    ck_assert_int_eq(xml_count(&d, "polyline", NULL) + xml_count(&d, "path", NULL), 0);
     /* value labels to 3 digits, in order; "n/a" for the missing one */
     static const char *values[] = {"0.812", "0.874", "n/a",  "0.931", "0.41", "0.557",
                                    "0.6",   "0",     "0.41", "0.557", "0.6",  "0"};
-    ck_assert_int_eq(count(&d, "text", "value"), 12);
+    ck_assert_int_eq(xml_count(&d, "text", "value"), 12);
     for (int i = 0; i < 12; i++)
-        ck_assert_str_eq(nth_in(&d, "text", "bars", i + i / 4)->text, values[i]);
-    ck_assert_str_eq(nth_in(&d, "text", "baselines", 0)->text, "0.768");
-    ck_assert_str_eq(nth_in(&d, "text", "baselines", 1)->text, "0.305");
+        ck_assert_str_eq(xml_nth_in(&d, "text", "bars", i + i / 4)->text, values[i]);
+    ck_assert_str_eq(xml_nth_in(&d, "text", "baselines", 0)->text, "0.768");
+    ck_assert_str_eq(xml_nth_in(&d, "text", "baselines", 1)->text, "0.305");
     for (int j = 0; j < 4; j++)
-        ck_assert_str_eq(nth_in(&d, "text", "legend-entry", j)->text, names[j]);
-    ck_assert_str_eq(nth_in(&d, "text", "legend-key", 0)->text, "majority baseline");
+        ck_assert_str_eq(xml_nth_in(&d, "text", "legend-entry", j)->text, names[j]);
+    ck_assert_str_eq(xml_nth_in(&d, "text", "legend-key", 0)->text, "majority baseline");
     /* bars stand on 0 and reach their values: heights in proportion */
-    const xnode *frame = with_class(&d, "frame");
+    const xnode *frame = xml_with_class(&d, "frame");
     zoo_plot_axis y;
     ck_assert_int_eq(zoo_plot_axis_fit(&y, 0, 0.9312, 0), ZOO_OK);
-    double per_unit = atof(attr(frame, "height")) / (y.hi - y.lo);
-    const xnode *first = nth_in(&d, "rect", "bars", 0);
-    ck_assert_double_eq_tol(atof(attr(first, "height")), 0.812 * per_unit, 0.1);
-    const xnode *base = nth_in(&d, "line", "baselines", 0);
-    double bottom = atof(attr(frame, "y")) + atof(attr(frame, "height"));
-    ck_assert_double_eq_tol(bottom - atof(attr(base, "y1")), 0.768 * per_unit, 0.1);
+    double per_unit = atof(xml_attr(frame, "height")) / (y.hi - y.lo);
+    const xnode *first = xml_nth_in(&d, "rect", "bars", 0);
+    ck_assert_double_eq_tol(atof(xml_attr(first, "height")), 0.812 * per_unit, 0.1);
+    const xnode *base = xml_nth_in(&d, "line", "baselines", 0);
+    double bottom = atof(xml_attr(frame, "y")) + atof(xml_attr(frame, "height"));
+    ck_assert_double_eq_tol(bottom - atof(xml_attr(base, "y1")), 0.768 * per_unit, 0.1);
     /* the same bytes again */
     ck_assert_int_eq(zoo_bar_chart_svg(&c, &again, &len2), ZOO_OK);
     ck_assert_uint_eq(len, len2);
@@ -724,15 +435,16 @@ START_TEST(test_negative_bars) {
     char *svg;
     size_t len;
     ck_assert_int_eq(zoo_bar_chart_svg(&c, &svg, &len), ZOO_OK);
-    xdoc d = parse_xml(svg, len);
-    const xnode *a = nth_in(&d, "rect", "bars", 0), *b = nth_in(&d, "rect", "bars", 1);
-    double a_top = atof(attr(a, "y")), b_bottom = atof(attr(b, "y")) + atof(attr(b, "height"));
+    xdoc d = xml_parse(svg, len);
+    const xnode *a = xml_nth_in(&d, "rect", "bars", 0), *b = xml_nth_in(&d, "rect", "bars", 1);
+    double a_top = atof(xml_attr(a, "y")),
+           b_bottom = atof(xml_attr(b, "y")) + atof(xml_attr(b, "height"));
     ck_assert_double_eq_tol(a_top, b_bottom, 0.1); /* both meet at 0 */
-    ck_assert_double_eq_tol(atof(attr(a, "height")) * 2, atof(attr(b, "height")), 0.2);
-    ck_assert_str_eq(nth_in(&d, "text", "bars", 0)->text, "-0.25");
-    ck_assert_str_eq(nth_in(&d, "text", "y-ticks", 0)->text, "-0.4");
-    ck_assert_int_eq(count(&d, "text", "value"), 2);
-    ck_assert_int_eq(count(&d, "g", "legend-key"), 0); /* no baseline_key: no key */
+    ck_assert_double_eq_tol(atof(xml_attr(a, "height")) * 2, atof(xml_attr(b, "height")), 0.2);
+    ck_assert_str_eq(xml_nth_in(&d, "text", "bars", 0)->text, "-0.25");
+    ck_assert_str_eq(xml_nth_in(&d, "text", "y-ticks", 0)->text, "-0.4");
+    ck_assert_int_eq(xml_count(&d, "text", "value"), 2);
+    ck_assert_int_eq(xml_count(&d, "g", "legend-key"), 0); /* no baseline_key: no key */
     xdoc_free(&d);
     free(svg);
 }
@@ -766,9 +478,9 @@ START_TEST(test_demo_charts) {
     ck_assert_int_eq(zoo_bar_chart_write(&b, path), ZOO_OK);
     size_t len;
     char *svg = zoo_read_file(path, &len);
-    xdoc d = parse_xml(svg, len);
-    ck_assert_int_eq(count(&d, "rect", "bar"), 8);
-    ck_assert_int_eq(count(&d, "line", "baseline"), 2);
+    xdoc d = xml_parse(svg, len);
+    ck_assert_int_eq(xml_count(&d, "rect", "bar"), 8);
+    ck_assert_int_eq(xml_count(&d, "line", "baseline"), 2);
     xdoc_free(&d);
     free(svg);
 }
