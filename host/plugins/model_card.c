@@ -17,8 +17,9 @@ static int size_of(const zoo_reg_entry *e, const zoo_hparams *hp, const char *fi
     }
     const zoo_hparam_spec *s = zoo_hparams_find(hp, text);
     if (!s || s->type != ZOO_HP_INT)
-        return zoo_error(ZOO_ERR_FORMAT, "%s: %scard.%s: '%s' is not an integer hyperparameter of "
-                                         "plugin '%s'",
+        return zoo_error(ZOO_ERR_FORMAT,
+                         "%s: %scard.%s: '%s' is not an integer hyperparameter of "
+                         "plugin '%s'",
                          e->source, e->where, field, text, e->name);
     *out = zoo_hparams_int(hp, text);
     return ZOO_OK;

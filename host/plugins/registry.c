@@ -253,15 +253,14 @@ static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, con
                  v->valuedouble == (double)(int64_t)v->valuedouble)
             *sizes[i] = format("%lld", (long long)v->valuedouble);
         else
-            entry_fail(e,
-                       "%s: %s%s: expected a hyperparameter's name or an integer >= 0, got %s",
+            entry_fail(e, "%s: %s%s: expected a hyperparameter's name or an integer >= 0, got %s",
                        file, at, known[3 + i], json_type(v));
     }
     const cJSON *heads = cJSON_GetObjectItemCaseSensitive(card, "heads");
     int n = cJSON_IsArray(heads) ? cJSON_GetArraySize(heads) : 0;
     if (heads && !(cJSON_IsArray(heads) && n > 0)) {
-        entry_fail(e, "%s: %sheads: expected an array of parameter-name prefixes, got %s", file,
-                   at, json_type(heads));
+        entry_fail(e, "%s: %sheads: expected an array of parameter-name prefixes, got %s", file, at,
+                   json_type(heads));
         return;
     }
     e->card.heads = heads ? calloc((size_t)n, sizeof *e->card.heads) : NULL;
@@ -278,8 +277,8 @@ static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, con
 /* Fills e from one entry object. `where` is "plugins[3]." or "" (manifest). */
 static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, const char *where,
                        const char *default_library) {
-    static const char *const known[] = {"name",       "version", "summary", "library", "abi",
-                                        "sha256",     "exports", "tokenizers", "card", NULL};
+    static const char *const known[] = {"name",   "version", "summary",    "library", "abi",
+                                        "sha256", "exports", "tokenizers", "card",    NULL};
     e->source = xstrdup(file);
     e->where = xstrdup(where);
     if (!cJSON_IsObject(obj)) {

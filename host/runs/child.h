@@ -9,11 +9,11 @@
 #include <stdint.h>
 
 typedef struct zoo_child_result {
-    int status;              /* its exit status; 128 + N when signal N killed it */
-    double seconds;          /* wall-clock time */
-    int64_t peak_rss_bytes;  /* its peak resident memory (getrusage's ru_maxrss) */
-    char last_line[1024];    /* the last non-empty line it wrote to stderr */
-    bool interrupted;        /* a SIGINT (Ctrl-C) reached this process while it ran */
+    int status;             /* its exit status; 128 + N when signal N killed it */
+    double seconds;         /* wall-clock time */
+    int64_t peak_rss_bytes; /* its peak resident memory (getrusage's ru_maxrss) */
+    char last_line[1024];   /* the last non-empty line it wrote to stderr */
+    bool interrupted;       /* a SIGINT (Ctrl-C) reached this process while it ran */
 } zoo_child_result;
 
 /* Runs `zoo ARGS...` (argv[0] is "zoo", NULL-terminated) with this

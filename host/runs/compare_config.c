@@ -91,7 +91,8 @@ static void number_at(reader *r, const cJSON *obj, const char *key, const char *
 
 static void bool_at(reader *r, const cJSON *obj, const char *key, const char *where, bool *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (v && !cJSON_IsBool(v)) bad(r, "%s%s: expected true or false, got %s", where, key, type_of(v));
+    if (v && !cJSON_IsBool(v))
+        bad(r, "%s%s: expected true or false, got %s", where, key, type_of(v));
     if (cJSON_IsBool(v)) *out = cJSON_IsTrue(v);
 }
 
@@ -99,8 +100,7 @@ static void bool_at(reader *r, const cJSON *obj, const char *key, const char *wh
  * would otherwise fail a comparison after its models have trained. */
 static void check_readable(reader *r, const char *abs, const char *where, const char *key,
                            const char *given) {
-    if (abs && access(abs, R_OK) != 0)
-        bad(r, "%s%s: %s: %s", where, key, given, strerror(errno));
+    if (abs && access(abs, R_OK) != 0) bad(r, "%s%s: %s: %s", where, key, given, strerror(errno));
 }
 
 /* A path or an array of paths, as a JSON array of absolute paths. */
@@ -171,8 +171,9 @@ static void read_model(reader *r, const cJSON *obj, int i, zoo_compare_model *m)
     check_keys(r, obj, known, where);
     m->name = string_at(r, obj, "name", where, true);
     if (m->name && strspn(m->name, "abcdefghijklmnopqrstuvwxyz0123456789_-.") != strlen(m->name))
-        bad(r, "%sname: \"%s\": use lower-case letters, digits, '-', '_' and '.' (it names a "
-               "directory)",
+        bad(r,
+            "%sname: \"%s\": use lower-case letters, digits, '-', '_' and '.' (it names a "
+            "directory)",
             where, m->name);
     if (m->name && m->name[0] == '.') bad(r, "%sname: \"%s\" starts with '.'", where, m->name);
     const cJSON *config = cJSON_GetObjectItemCaseSensitive(obj, "config");
@@ -247,8 +248,8 @@ static void read_document(reader *r, const cJSON *doc, zoo_compare_config *c) {
     static const char *const known[] = {"name",   "seed",   "data",  "budget",
                                         "models", "probes", "probe", NULL};
     static const char *const data_keys[] = {"train", "val", "val_fraction", NULL};
-    static const char *const probe_keys[] = {"l2", "max_iter", "finetune", "finetune_epochs",
-                                             "finetune_lr", NULL};
+    static const char *const probe_keys[] = {
+        "l2", "max_iter", "finetune", "finetune_epochs", "finetune_lr", NULL};
     check_keys(r, doc, known, "");
     char *name = string_at(r, doc, "name", "", false);
     if (name) free(c->name), c->name = name;
@@ -282,8 +283,7 @@ static void read_document(reader *r, const cJSON *doc, zoo_compare_config *c) {
             for (int b = 0; b < a; b++)
                 if (c->models[a].name && c->models[b].name &&
                     strcmp(c->models[a].name, c->models[b].name) == 0)
-                    bad(r, "models[%d].name: \"%s\" is also models[%d]'s", a, c->models[a].name,
-                        b);
+                    bad(r, "models[%d].name: \"%s\" is also models[%d]'s", a, c->models[a].name, b);
     }
     const cJSON *probes = cJSON_GetObjectItemCaseSensitive(doc, "probes");
     if (probes && !cJSON_IsArray(probes))
@@ -298,8 +298,7 @@ static void read_document(reader *r, const cJSON *doc, zoo_compare_config *c) {
             for (int b = 0; b < a; b++)
                 if (c->probes[a].name && c->probes[b].name &&
                     strcmp(c->probes[a].name, c->probes[b].name) == 0)
-                    bad(r, "probes[%d].name: \"%s\" is also probes[%d]'s", a, c->probes[a].name,
-                        b);
+                    bad(r, "probes[%d].name: \"%s\" is also probes[%d]'s", a, c->probes[a].name, b);
     }
     const cJSON *probe = object_at(r, doc, "probe", "", false);
     bool finetune = false;
@@ -416,6 +415,7 @@ zoo_config *zoo_compare_model_config(const zoo_compare_config *c, int i, int64_t
         rc = dir ? zoo_config_parse(m->inline_json, name, dir, sets, n + m->n_sets) : NULL;
         free(dir);
     }
-    if (!rc) zoo_error(ZOO_ERR_ARG, "%s: models[%d] (%s): %s", c->path, i, m->name, zoo_error_message());
+    if (!rc)
+        zoo_error(ZOO_ERR_ARG, "%s: models[%d] (%s): %s", c->path, i, m->name, zoo_error_message());
     return rc;
 }

@@ -23,12 +23,16 @@
 
 #define ZOO_COMPARE_MAX_SETS 64
 
-typedef enum zoo_budget_kind { ZOO_BUDGET_STEPS, ZOO_BUDGET_TOKENS, ZOO_BUDGET_SECONDS } zoo_budget_kind;
+typedef enum zoo_budget_kind {
+    ZOO_BUDGET_STEPS,
+    ZOO_BUDGET_TOKENS,
+    ZOO_BUDGET_SECONDS
+} zoo_budget_kind;
 
 typedef struct zoo_compare_model {
     char *name;
-    char *config_path; /* a run config file (absolute), or NULL for an inline one */
-    char *inline_json; /* the inline config's text, or NULL */
+    char *config_path;                /* a run config file (absolute), or NULL for an inline one */
+    char *inline_json;                /* the inline config's text, or NULL */
     char *sets[ZOO_COMPARE_MAX_SETS]; /* "KEY=VALUE", from "set" */
     int n_sets;
     char *pool, *layer; /* zoo probe --pool / --layer; NULL: its defaults */
@@ -54,7 +58,7 @@ typedef struct zoo_compare_config {
     int n_models;
     zoo_compare_probe *probes;
     int n_probes;
-    double probe_l2;       /* <= 0: zoo probe's default */
+    double probe_l2;        /* <= 0: zoo probe's default */
     int64_t probe_max_iter; /* 0: its default */
     int64_t finetune_epochs;
     double finetune_lr;

@@ -161,7 +161,8 @@ static cJSON *heldout_json(trial_state *s, const cJSON *eval, const cJSON *info,
     add_number(h, "loss", loss);
     bool lm = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(eval, "perplexity")) ||
               (!eval && rm->last_eval);
-    const char *objective = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(info, "objective"));
+    const char *objective =
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(info, "objective"));
     bool word_vectors = objective && strncmp(objective, "word vectors", 12) == 0;
     add_number(h, "perplexity", lm && !word_vectors ? exp(loss) : NAN);
     double bpc = NAN;
@@ -290,8 +291,8 @@ static cJSON *run_probe(trial_state *s, const zoo_compare_probe *p) {
     cJSON *doc = out ? read_json(out) : NULL;
     if (!doc && out) {
         char *l2 = NULL, *iters = NULL;
-        char *argv[24] = {"zoo", "probe", s->run_dir, "--train", p->train, "--test", p->test,
-                          "--format", p->format, "--json"};
+        char *argv[24] = {"zoo",    "probe", s->run_dir, "--train", p->train,
+                          "--test", p->test, "--format", p->format, "--json"};
         int n = 10;
         if (s->m->pool) argv[n++] = "--pool", argv[n++] = s->m->pool;
         if (s->m->layer) argv[n++] = "--layer", argv[n++] = s->m->layer;
@@ -311,8 +312,8 @@ static cJSON *run_probe(trial_state *s, const zoo_compare_probe *p) {
         entry = cJSON_CreateObject();
         cJSON_AddStringToObject(entry, "name", p->name);
         cJSON_AddStringToObject(entry, "method", "linear probe");
-        const char *keys[] = {"accuracy", "majority", "classes", "train_examples",
-                              "test_examples", "seconds"};
+        const char *keys[] = {"accuracy",       "majority",      "classes",
+                              "train_examples", "test_examples", "seconds"};
         for (int i = 0; i < 6; i++) add_number(entry, keys[i], number_of(doc, keys[i]));
     } else if (!s->failed_step && !s->interrupted) {
         s->failed_step = "probe";
@@ -438,10 +439,10 @@ zoo_trial_outcome zoo_trial_run(const zoo_trial *t, char *summary, size_t size) 
         if (isfinite(bpc) && at < size)
             at += (size_t)snprintf(summary + at, size - at, ", %.3f bits/char", bpc);
         const cJSON *p;
-        cJSON_ArrayForEach(p, probes) if (at < size) at += (size_t)snprintf(
-            summary + at, size - at, "; %s %.3f (majority %.3f)",
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "name")),
-            number_of(p, "accuracy"), number_of(p, "majority"));
+        cJSON_ArrayForEach(p, probes) if (at < size) at +=
+            (size_t)snprintf(summary + at, size - at, "; %s %.3f (majority %.3f)",
+                             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "name")),
+                             number_of(p, "accuracy"), number_of(p, "majority"));
     } else {
         snprintf(summary, size, "interrupted");
     }

@@ -1,0 +1,390 @@
+/* zoo compare CONFIG.json [--out DIR] [--repeat N] [--only NAME,...] [--dry-run] [--quiet]
+ * zoo compare --resume DIR
+ * Several models trained on the same data and budget, evaluated and probed,
+ * each step a child process (compare_run.h), and one report over them all
+ * (compare_report.h). docs/compare.md is the guide. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "cli.h"
+#include "compare_config.h"
+#include "compare_report.h"
+#include "compare_run.h"
+#include "zoo/io.h"
+#include "zoo/status.h"
+
+#define MAX_SELECTED 256
+
+typedef struct compare_args {
+    const char *config, *out, *resume, *only;
+    int64_t repeat;
+    bool dry_run, quiet;
+} compare_args;
+
+static const zoo_option OPTIONS[] = {
+    {"CONFIG.json", ZOO_OPT_PATH, offsetof(compare_args, config),
+     .help = "the comparison (docs/compare.md)"},
+    {"--out", ZOO_OPT_PATH, offsetof(compare_args, out), .value = "DIR",
+     .help = "where to write it (default: runs/CONFIG_NAME); never overwritten"},
+    {"--resume", ZOO_OPT_PATH, offsetof(compare_args, resume), .value = "DIR",
+     .help = "continue a comparison that stopped (Ctrl-C, a crash) where it stopped"},
+    {"--repeat", ZOO_OPT_INT, offsetof(compare_args, repeat), .value = "N", .def = "1",
+     ZOO_OPT_RANGE(1, 100),
+     .help = "train every model N times, seeds SEED..SEED+N-1; the report gives mean ± sd"},
+    {"--only", ZOO_OPT_STRING, offsetof(compare_args, only), .value = "NAME,...",
+     .help = "run only these models of the config"},
+    {"--dry-run", ZOO_OPT_FLAG, offsetof(compare_args, dry_run),
+     .help = "train nothing: print each model's parameters (and its published size)"},
+    {"--quiet", ZOO_OPT_FLAG, offsetof(compare_args, quiet),
+     .help = "no progress from the steps (the summary lines and the table remain)"},
+    {0}};
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void duration(double s, char *buf, size_t size) {
+    if (s < 60)
+        snprintf(buf, size, "%.0fs", s);
+    else if (s < 3600)
+        snprintf(buf, size, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else
+        snprintf(buf, size, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+}
+
+/* 116534784 -> "116,534,784" */
+static void thousands(long long v, char *buf, size_t size) {
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%lld", v < 0 ? -v : v), at = 0;
+    char out[48];
+    if (v < 0) out[at++] = '-';
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0) out[at++] = ',';
+        out[at++] = digits[i];
+    }
+    out[at] = '\0';
+    snprintf(buf, size, "%s", out);
+}
+
+/* --only "a,b" into the models' indices, in the config's order. */
+static int select_models(const zoo_cli *cli, const zoo_compare_config *c, const char *only,
+                         int *selected, int *n) {
+    *n = 0;
+    if (!only) {
+        for (int i = 0; i < c->n_models; i++) selected[(*n)++] = i;
+        return 0;
+    }
+    char *copy = strdup(only), *save = NULL;
+    bool want[MAX_SELECTED] = {false};
+    int status = 0;
+    for (char *name = strtok_r(copy, ",", &save); name && !status;
+         name = strtok_r(NULL, ",", &save)) {
+        int found = -1;
+        const char *names[MAX_SELECTED];
+        for (int i = 0; i < c->n_models && i < MAX_SELECTED; i++) {
+            names[i] = c->models[i].name;
+            if (strcmp(name, c->models[i].name) == 0) found = i;
+        }
+        if (found < 0) {
+            const char *near = zoo_suggest(name, names, c->n_models);
+            status =
+                zoo_cli_usage(cli, "--only: %s has no model '%s'%s%s%s", c->path, name,
+                              near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+        } else {
+            want[found] = true;
+        }
+    }
+    free(copy);
+    for (int i = 0; i < c->n_models && i < MAX_SELECTED; i++)
+        if (want[i]) selected[(*n)++] = i;
+    return status;
+}
+
+/* OUT/compare.json: what --resume needs to continue. */
+static int write_state(const zoo_cli *cli, const char *out, const zoo_compare_config *c,
+                       int64_t repeat, const char *only) {
+    cJSON *o = cJSON_CreateObject();
+    char *abs = realpath(c->path, NULL);
+    cJSON_AddStringToObject(o, "config", abs ? abs : c->path);
+    free(abs);
+    cJSON_AddNumberToObject(o, "repeat", (double)repeat);
+    if (only)
+        cJSON_AddStringToObject(o, "only", only);
+    else
+        cJSON_AddNullToObject(o, "only");
+    char *text = cJSON_Print(o), path[4096];
+    cJSON_Delete(o);
+    snprintf(path, sizeof path, "%s/compare.json", out);
+    int st = text ? zoo_write_file_atomic(path, text, strlen(text)) : ZOO_ERR_NOMEM;
+    free(text);
+    return st ? zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message()) : 0;
+}
+
+typedef struct resumed {
+    char *config, *only;
+    int64_t repeat;
+} resumed;
+
+static int read_state(const zoo_cli *cli, const char *out, resumed *r) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/compare.json", out);
+    size_t len = 0;
+    char *text = zoo_read_file(path, &len);
+    if (!text)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                            "--resume %s: %s (not a comparison's directory?)", out,
+                            zoo_error_message());
+    cJSON *o = cJSON_ParseWithLength(text, len);
+    free(text);
+    const char *config = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "config"));
+    const cJSON *repeat = cJSON_GetObjectItemCaseSensitive(o, "repeat");
+    const char *only = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "only"));
+    int status = 0;
+    if (!config || !cJSON_IsNumber(repeat) || repeat->valuedouble < 1)
+        status =
+            zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: expected \"config\" and \"repeat\"", path);
+    else {
+        r->config = strdup(config);
+        r->only = only ? strdup(only) : NULL;
+        r->repeat = (int64_t)repeat->valuedouble;
+    }
+    cJSON_Delete(o);
+    return status;
+}
+
+/* Writes TRIAL/config.json, model i's run config, unless it is there. */
+static int write_trial_config(const zoo_compare_config *c, int i, int64_t seed, const char *dir) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (access(path, F_OK) == 0) return ZOO_OK;
+    zoo_config *rc = zoo_compare_model_config(c, i, seed);
+    if (!rc) return ZOO_ERR_ARG;
+    char *text = zoo_config_text(rc);
+    zoo_config_free(rc);
+    int st = text ? zoo_write_file_atomic(path, text, strlen(text)) : ZOO_ERR_NOMEM;
+    free(text);
+    return st;
+}
+
+/* A trial that failed before any step ran: its result.json says why. */
+static void write_failure(const char *dir, const zoo_compare_model *m, int64_t seed,
+                          const char *error) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "model", m->name);
+    cJSON_AddNumberToObject(o, "seed", (double)seed);
+    cJSON_AddStringToObject(o, "status", "failed");
+    cJSON_AddStringToObject(o, "error", error);
+    cJSON_AddStringToObject(o, "failed_step", "config");
+    cJSON_AddArrayToObject(o, "probes");
+    char *text = cJSON_Print(o), path[4096];
+    snprintf(path, sizeof path, "%s/result.json", dir);
+    if (text) zoo_write_file_atomic(path, text, strlen(text));
+    free(text);
+    cJSON_Delete(o);
+}
+
+/* --dry-run: each model's resolved config through zoo train --dry-run. */
+static int dry_run(const zoo_cli *cli, const zoo_compare_config *c, const int *selected, int n) {
+    char tmp[] = "/tmp/zoo-compare-dry.XXXXXX";
+    if (!mkdtemp(tmp)) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "mkdtemp: %s", strerror(errno));
+    char budget[128];
+    zoo_compare_budget_text(c, budget, sizeof budget);
+    printf("%s: %d model%s, %s; nothing is trained\n\n", c->name, n, n == 1 ? "" : "s", budget);
+    printf("| model | plugin | parameters | published |\n|---|---|---:|---:|\n");
+    int failures = 0;
+    for (int k = 0; k < n; k++) {
+        const zoo_compare_model *m = &c->models[selected[k]];
+        char dir[4200], config[4300], out[4300];
+        snprintf(dir, sizeof dir, "%s/%d", tmp, k);
+        snprintf(config, sizeof config, "%s/config.json", dir);
+        snprintf(out, sizeof out, "%s/dry-run.txt", dir);
+        long long params = -1;
+        char plugin[64] = "?", error[1100] = "";
+        zoo_child_result r = {0};
+        if (zoo_make_dirs(dir) || write_trial_config(c, selected[k], c->seed, dir)) {
+            snprintf(error, sizeof error, "%s", zoo_error_message());
+        } else {
+            char *argv[] = {"zoo", "train", config, "--dry-run", NULL};
+            if (zoo_child_run(argv, out, NULL, true, &r) != ZOO_OK || r.status != 0)
+                snprintf(error, sizeof error, "%s",
+                         r.last_line[0] ? r.last_line : zoo_error_message());
+            FILE *f = fopen(out, "r");
+            char line[4096];
+            while (f && fgets(line, sizeof line, f)) {
+                sscanf(line, "parameters: %lld", &params);
+                sscanf(line, " \"plugin\": \"%63[^\"]\"", plugin);
+            }
+            if (f) fclose(f);
+        }
+        char count[64] = "failed";
+        if (!error[0]) thousands(params, count, sizeof count);
+        printf("| %s | %s | %s | %s |\n", m->name, plugin, count, m->published ? m->published : "");
+        if (error[0]) {
+            fprintf(stderr, "zoo compare: %s: %s\n", m->name, error);
+            failures++;
+        }
+    }
+    for (int k = 0; k < n; k++) { /* what the dry run wrote, and nothing else */
+        char path[4300];
+        const char *files[] = {"config.json", "dry-run.txt", ""};
+        for (int f = 0; f < 3; f++) {
+            snprintf(path, sizeof path, "%s/%d/%s", tmp, k, files[f]);
+            f < 2 ? remove(path) : rmdir(path);
+        }
+    }
+    rmdir(tmp);
+    return failures ? ZOO_EXIT_FAILURE : 0;
+}
+
+/* Runs every trial not done yet, then writes the report. */
+static int run_all(const zoo_cli *cli, const zoo_compare_config *c, const char *out, int64_t repeat,
+                   const int *selected, int n, bool quiet) {
+    int total = (int)repeat * n, done = 0, failures = 0, status = 0;
+    double started = now(), spent = 0;
+    int ran = 0;
+    char budget[128];
+    zoo_compare_budget_text(c, budget, sizeof budget);
+    fprintf(stderr, "zoo compare: %s: %d model%s x %lld, %s; writing %s\n", c->name, n,
+            n == 1 ? "" : "s", (long long)repeat, budget, out);
+    for (int64_t k = 1; k <= repeat && !status; k++)
+        for (int j = 0; j < n && !status; j++, done++) {
+            const zoo_compare_model *m = &c->models[selected[j]];
+            int64_t seed = c->seed + k - 1;
+            char *dir = zoo_compare_trial_dir(out, m->name, (int)k, (int)repeat);
+            char result[4200];
+            snprintf(result, sizeof result, "%s/result.json", dir ? dir : "");
+            if (!dir || zoo_make_dirs(dir)) {
+                status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+                free(dir);
+                break;
+            }
+            if (access(result, F_OK) == 0) { /* done before a --resume */
+                free(dir);
+                continue;
+            }
+            char eta[32] = "", elapsed[32];
+            duration(now() - started, elapsed, sizeof elapsed);
+            if (ran) duration(spent / ran * (total - done), eta, sizeof eta);
+            fprintf(stderr, "zoo compare: [%d/%d] %s (seed %lld)  %s elapsed%s%s\n", done + 1,
+                    total, m->name, (long long)seed, elapsed, ran ? ", ETA " : "", eta);
+            double t0 = now();
+            char summary[2048];
+            zoo_trial_outcome outcome;
+            if (write_trial_config(c, selected[j], seed, dir) != ZOO_OK) {
+                write_failure(dir, m, seed, zoo_error_message());
+                snprintf(summary, sizeof summary, "failed in config: %s", zoo_error_message());
+                outcome = ZOO_TRIAL_FAILED;
+            } else {
+                zoo_trial t = {
+                    .c = c, .model = selected[j], .seed = seed, .dir = dir, .quiet = quiet};
+                outcome = zoo_trial_run(&t, summary, sizeof summary);
+            }
+            spent += now() - t0, ran++;
+            fprintf(stderr, "zoo compare: %s: %s\n", m->name, summary);
+            if (outcome == ZOO_TRIAL_FAILED) failures++;
+            if (outcome == ZOO_TRIAL_INTERRUPTED) {
+                fprintf(stderr,
+                        "zoo compare: interrupted; what is done is kept: continue with zoo "
+                        "compare --resume %s\n",
+                        out);
+                status = 130;
+            }
+            free(dir);
+        }
+    /* the report covers what is there, after an interruption too */
+    const char *names[MAX_SELECTED], *probes[MAX_SELECTED];
+    for (int j = 0; j < n; j++) names[j] = c->models[selected[j]].name;
+    for (int p = 0; p < c->n_probes && p < MAX_SELECTED; p++) probes[p] = c->probes[p].name;
+    zoo_compare_summary sum = {.out_dir = out,
+                               .title = c->name,
+                               .budget = budget,
+                               .reproducible = c->budget_kind != ZOO_BUDGET_SECONDS,
+                               .models = names,
+                               .n_models = n,
+                               .probes = probes,
+                               .n_probes = c->n_probes < MAX_SELECTED ? c->n_probes : MAX_SELECTED,
+                               .repeat = (int)repeat};
+    if (zoo_compare_report(&sum, stdout) != ZOO_OK)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    fprintf(stderr, "zoo compare: the report is in %s/report.md\n", out);
+    if (!status && failures)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%d of %d trial%s failed (see the report)",
+                              failures, total, total == 1 ? "" : "s");
+    return status;
+}
+
+static int cmd_compare(zoo_cli *cli, void *opts) {
+    const compare_args *a = opts;
+    if (!a->config == !a->resume) return zoo_cli_usage(cli, "give a CONFIG.json, or --resume DIR");
+    if (a->resume && (a->out || a->dry_run || a->only || a->repeat != 1))
+        return zoo_cli_usage(cli, "--resume continues as the comparison began (no --out, "
+                                  "--only, --repeat or --dry-run)");
+    resumed r = {0};
+    int status = a->resume ? read_state(cli, a->resume, &r) : 0;
+    if (status) return status;
+    const char *config_path = a->resume ? r.config : a->config;
+    const char *only = a->resume ? r.only : a->only;
+    int64_t repeat = a->resume ? r.repeat : a->repeat;
+    zoo_compare_config *c = zoo_compare_config_load(config_path);
+    int selected[MAX_SELECTED], n = 0;
+    char *out = NULL;
+    if (!c)
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    else if (c->n_models > MAX_SELECTED)
+        status =
+            zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: more than %d models", c->path, MAX_SELECTED);
+    else
+        status = select_models(cli, c, only, selected, &n);
+    if (!status && a->dry_run) {
+        status = dry_run(cli, c, selected, n);
+    } else if (!status) {
+        if (a->resume)
+            out = strdup(a->resume);
+        else if (a->out)
+            out = strdup(a->out);
+        else if (asprintf(&out, "runs/%s", c->name) < 0)
+            out = NULL;
+        struct stat st;
+        if (!out)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
+        else if (!a->resume && stat(out, &st) == 0)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                                  "%s exists; a comparison never overwrites one: continue it with "
+                                  "--resume %s, or choose another --out",
+                                  out, out);
+        else if (!a->resume && zoo_make_dirs(out) != ZOO_OK)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        else if (!a->resume)
+            status = write_state(cli, out, c, repeat, only);
+        if (!status) status = run_all(cli, c, out, repeat, selected, n, a->quiet);
+    }
+    free(out), free(r.config), free(r.only);
+    zoo_compare_config_free(c);
+    return status;
+}
+
+const zoo_command zoo_cmd_compare = {
+    .name = "compare",
+    .run = cmd_compare,
+    .options = OPTIONS,
+    .opts_size = sizeof(compare_args),
+    .usage = "zoo compare CONFIG.json [--out DIR] [--repeat N] [--only NAME,...] [--dry-run] "
+             "[--quiet]\n"
+             "       zoo compare --resume DIR",
+    .summary = "train several models on the same data and budget, evaluate and probe each, and "
+               "write one report (table, results.json/csv, SVG plots)",
+    .notes = "\n"
+             "Each model's steps run as child processes: one model's crash or out-of-memory\n"
+             "leaves the others running, and its row says what happened (the exit status is then\n"
+             "1). Ctrl-C keeps what is done; --resume continues. docs/compare.md is the guide.\n",
+};
