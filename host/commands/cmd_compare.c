@@ -193,14 +193,16 @@ static void write_failure(const char *dir, const zoo_compare_model *m, int64_t s
     cJSON_Delete(o);
 }
 
-/* --dry-run: each model's resolved config through zoo train --dry-run. */
+/* --dry-run: each model's resolved config through zoo train --dry-run --cost. */
 static int dry_run(const zoo_cli *cli, const zoo_compare_config *c, const int *selected, int n) {
     char tmp[] = "/tmp/zoo-compare-dry.XXXXXX";
     if (!mkdtemp(tmp)) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "mkdtemp: %s", strerror(errno));
     char budget[128];
     zoo_compare_budget_text(c, budget, sizeof budget);
     printf("%s: %d model%s, %s; nothing is trained\n\n", c->name, n, n == 1 ? "" : "s", budget);
-    printf("| model | plugin | parameters | published |\n|---|---|---:|---:|\n");
+    printf("| model | plugin | parameters | without pretraining heads | published | training "
+           "FLOPs per token | memory of a training step |\n"
+           "|---|---|---:|---:|---:|---:|---|\n");
     int failures = 0;
     for (int k = 0; k < n; k++) {
         const zoo_compare_model *m = &c->models[selected[k]];
@@ -208,13 +210,14 @@ static int dry_run(const zoo_cli *cli, const zoo_compare_config *c, const int *s
         snprintf(dir, sizeof dir, "%s/%d", tmp, k);
         snprintf(config, sizeof config, "%s/config.json", dir);
         snprintf(out, sizeof out, "%s/dry-run.txt", dir);
-        long long params = -1;
+        long long params = -1, encoder = -1, batch = 0;
+        double flops = NAN, memory = NAN;
         char plugin[64] = "?", error[1100] = "";
         zoo_child_result r = {0};
         if (zoo_make_dirs(dir) || write_trial_config(c, selected[k], c->seed, dir)) {
             snprintf(error, sizeof error, "%s", zoo_error_message());
         } else {
-            char *argv[] = {"zoo", "train", config, "--dry-run", NULL};
+            char *argv[] = {"zoo", "train", config, "--dry-run", "--cost", NULL};
             if (zoo_child_run(argv, out, NULL, true, &r) != ZOO_OK || r.status != 0)
                 snprintf(error, sizeof error, "%s",
                          r.last_line[0] ? r.last_line : zoo_error_message());
@@ -222,27 +225,33 @@ static int dry_run(const zoo_cli *cli, const zoo_compare_config *c, const int *s
             char line[4096];
             while (f && fgets(line, sizeof line, f)) {
                 sscanf(line, "parameters: %lld", &params);
+                sscanf(line, "parameters without the pretraining heads (%*[^)]): %lld", &encoder);
+                sscanf(line, "training FLOPs per token: %lf", &flops);
+                sscanf(line, "training step memory at batch %lld: %lf MiB", &batch, &memory);
                 sscanf(line, " \"plugin\": \"%63[^\"]\"", plugin);
             }
             if (f) fclose(f);
+            remove(out);
         }
-        char count[64] = "failed";
+        remove(config);
+        rmdir(dir);
+        char count[64] = "failed", without[64] = "", cost[64] = "n/a", mem[96] = "n/a";
         if (!error[0]) thousands(params, count, sizeof count);
-        printf("| %s | %s | %s | %s |\n", m->name, plugin, count, m->published ? m->published : "");
+        thousands(encoder >= 0 ? encoder : params, without, sizeof without);
+        if (isfinite(flops)) snprintf(cost, sizeof cost, "%.3g", flops);
+        if (isfinite(memory))
+            snprintf(mem, sizeof mem, "%.1f GiB at batch %lld", memory / 1024, batch);
+        printf("| %s | %s | %s | %s | %s | %s | %s |\n", m->name, plugin, count,
+               error[0] ? "" : without, m->published ? m->published : "", cost, mem);
         if (error[0]) {
             fprintf(stderr, "zoo compare: %s: %s\n", m->name, error);
             failures++;
         }
     }
-    for (int k = 0; k < n; k++) { /* what the dry run wrote, and nothing else */
-        char path[4300];
-        const char *files[] = {"config.json", "dry-run.txt", ""};
-        for (int f = 0; f < 3; f++) {
-            snprintf(path, sizeof path, "%s/%d/%s", tmp, k, files[f]);
-            f < 2 ? remove(path) : rmdir(path);
-        }
-    }
     rmdir(tmp);
+    printf("\nFLOPs: the products of one training step (forward and backward) on one sequence of "
+           "data.seq_len tokens, per token (zoo train --dry-run --cost). Memory: parameters, "
+           "gradients and optimizer state, plus train.batch_size times that sequence's graph.\n");
     return failures ? ZOO_EXIT_FAILURE : 0;
 }
 

@@ -1,4 +1,4 @@
-/* zoo train CONFIG.json [--set a.b=v]... [--out RUN_DIR] [--dry-run] [--quiet]
+/* zoo train CONFIG.json [--set a.b=v]... [--out RUN_DIR] [--dry-run [--cost]] [--quiet]
  * zoo train --resume RUN_DIR [--set a.b=v]... [--quiet] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +11,7 @@ typedef struct train_args {
     const char *sets[64];
     int n_sets;
     int64_t stop_after;
-    bool dry_run, quiet;
+    bool dry_run, quiet, cost;
 } train_args;
 
 static const zoo_option OPTIONS[] = {
@@ -28,6 +28,9 @@ static const zoo_option OPTIONS[] = {
      .help = "stop once step N is done, with a checkpoint (resume it later)"},
     {"--dry-run", ZOO_OPT_FLAG, offsetof(train_args, dry_run),
      .help = "print the resolved config and the parameter count, and exit"},
+    {"--cost", ZOO_OPT_FLAG, offsetof(train_args, cost),
+     .help = "with --dry-run: also measure one training step on one sequence: FLOPs per\n"
+             "token, and the memory a step at train.batch_size needs"},
     {"--quiet", ZOO_OPT_FLAG, offsetof(train_args, quiet),
      .help = "no progress display (metrics.jsonl is still written)"},
     {0}};
@@ -41,9 +44,11 @@ static int cmd_train(zoo_cli *cli, void *args) {
                         .n_sets = a->n_sets,
                         .stop_after = a->stop_after,
                         .dry_run = a->dry_run,
+                        .cost = a->cost,
                         .quiet = a->quiet};
     if (!o.config == !o.resume)
         return zoo_cli_usage(cli, "give a CONFIG.json, or --resume RUN_DIR");
+    if (o.cost && !o.dry_run) return zoo_cli_usage(cli, "--cost goes with --dry-run");
     if (o.resume && (o.out || o.dry_run))
         return zoo_cli_usage(cli,
                              "--resume continues in its own directory (no --out, no --dry-run)");
@@ -62,7 +67,7 @@ const zoo_command zoo_cmd_train = {
     .options = OPTIONS,
     .opts_size = sizeof(train_args),
     .usage = "zoo train CONFIG.json [--set KEY=VALUE]... [--out RUN_DIR] [--stop-after N] "
-             "[--dry-run] [--quiet]\n"
+             "[--dry-run [--cost]] [--quiet]\n"
              "       zoo train --resume RUN_DIR [--stop-after N] [--quiet]",
     .summary = "train a model from a run config; writes metrics.jsonl, checkpoints and the "
                "resolved config",

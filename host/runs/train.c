@@ -16,12 +16,13 @@
 #include "config.h"
 #include "data.h"
 #include "metrics.h"
+#include "model_card.h"
 #include "progress.h"
+#include "zoo/flops.h"
 #include "zoo/io.h"
 #include "zoo/optim.h"
 #include "zoo/status.h"
 #include "zoo/threads.h"
-#include "model_card.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -393,10 +394,11 @@ static void setup_optimizer(run *r) {
     p->command = "zoo train";
 }
 
-static zoo_batcher *make_batcher(run *r, const zoo_dataset *data, bool eval) {
+/* Batches of data; B = 0: train.batch_size sequences each. */
+static zoo_batcher *make_batcher(run *r, const zoo_dataset *data, bool eval, int64_t B) {
     zoo_objective obj = r->plugin->plugin->objective;
     zoo_batcher_config bc = zoo_batcher_defaults(obj);
-    bc.B = obj == ZOO_OBJ_WORD_VECTORS ? 1 : zoo_config_int(r->config, "train.batch_size");
+    bc.B = obj == ZOO_OBJ_WORD_VECTORS ? 1 : B ? B : zoo_config_int(r->config, "train.batch_size");
     bc.T = zoo_config_int(r->config, "data.seq_len");
     bc.seed = (uint64_t)zoo_config_int(r->config, "train.seed") + (eval ? 1 : 0);
     bc.eval = eval;
@@ -522,6 +524,57 @@ static void free_run(run *r) {
     free(r->tokenizer_json);
 }
 
+/* What a training step costs, measured on one sequence of the training
+ * data: the products' FLOPs per token (forward and backward, zoo_flops) and
+ * the memory a step at train.batch_size needs: the parameters, their
+ * gradients and the optimizer's state, plus batch_size times the graph
+ * (activations and their gradients) of the one sequence. */
+static int print_step_cost(run *r) {
+    const zoo_plugin *d = r->plugin->plugin;
+    if (d->capabilities & ZOO_CAP_SELF_UPDATE) {
+        printf("training step cost: not measured (the plugin updates its own parameters)\n");
+        return 0;
+    }
+    zoo_batcher *b = make_batcher(r, &r->data->train, false, 1);
+    zoo_graph *g = b ? zoo_graph_new(0) : NULL;
+    if (!g) {
+        zoo_batcher_free(b);
+        return ZOO_EXIT_FAILURE;
+    }
+    zoo_batch batch;
+    zoo_batcher_next(b, &batch, NULL);
+    zoo_graph_set_recording(g, true);
+    zoo_graph_set_training(g, true);
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 1);
+    zoo_tensor *loss = NULL;
+    uint64_t before = zoo_flops();
+    int st = d->ops->loss(r->model->model, g, &batch, &rng, &loss, NULL);
+    if (!st && loss && !zoo_graph_status(g)) st = zoo_backward(g, loss);
+    uint64_t flops = zoo_flops() - before;
+    int status = 0;
+    if (st || !loss || zoo_graph_status(g)) {
+        status = fail(r, "--cost: one training step: %s",
+                      zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+    } else {
+        zoo_optim_config o = zoo_optim_from_config(r->config);
+        int slots = o.kind == ZOO_OPTIM_SGD ? (o.momentum > 0) : 2;
+        double P = (double)zoo_params_numel(r->model->params), MiB = 1024.0 * 1024.0;
+        double fixed = P * 4.0 * (2 + slots), graph = (double)zoo_graph_used(g);
+        int64_t B = zoo_config_int(r->config, "train.batch_size");
+        printf("training FLOPs per token: %.4g (forward and backward products over a sequence of "
+               "%lld tokens)\n",
+               (double)flops / (double)(batch.B * batch.T), (long long)(batch.B * batch.T));
+        printf("training step memory at batch %lld: %.0f MiB (parameters, gradients and optimizer "
+               "state %.0f MiB, and %lld x %.1f MiB of one sequence's graph)\n",
+               (long long)B, (fixed + (double)B * graph) / MiB, fixed / MiB, (long long)B,
+               graph / MiB);
+    }
+    zoo_graph_free(g);
+    zoo_batcher_free(b);
+    return status;
+}
+
 /* The size a model is published with: without the parameters only
  * pretraining uses (the registry card's heads), when it has any. */
 static void print_without_heads(const zoo_reg_entry *e, zoo_params *params) {
@@ -605,7 +658,7 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         printf("vocabulary: %d tokens; training split %lld tokens, validation %lld\n",
                zoo_tokenizer_vocab_size(r.data->tok), (long long)r.data->train.n,
                (long long)r.data->val.n);
-        status = 0;
+        status = o->cost ? print_step_cost(&r) : 0;
         goto done;
     }
 
@@ -619,8 +672,8 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     if (!zoo_config_is_null(r.config, "train.steps"))
         r.total_steps = zoo_config_int(r.config, "train.steps");
     else if (!zoo_config_is_null(r.config, "train.tokens"))
-        r.total_steps = (zoo_config_int(r.config, "train.tokens") + r.tokens_per_step - 1) /
-                        r.tokens_per_step;
+        r.total_steps =
+            (zoo_config_int(r.config, "train.tokens") + r.tokens_per_step - 1) / r.tokens_per_step;
     else {
         int64_t per_epoch = (r.data->train.n + r.tokens_per_step - 1) / r.tokens_per_step;
         r.total_steps = zoo_config_int(r.config, "train.epochs") * (per_epoch > 0 ? per_epoch : 1);
@@ -628,9 +681,9 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     setup_optimizer(&r);
     r.plan.stop_after = o->stop_after;
     zoo_rng_seed(&r.state.rng, (uint64_t)seed ^ 0x5eedULL);
-    if (!(r.train_batches = make_batcher(&r, &r.data->train, false)) ||
+    if (!(r.train_batches = make_batcher(&r, &r.data->train, false, 0)) ||
         !(r.eval_batches =
-              make_batcher(&r, r.data->val.n > 0 ? &r.data->val : &r.data->train, true)))
+              make_batcher(&r, r.data->val.n > 0 ? &r.data->val : &r.data->train, true, 0)))
         goto done;
     bool self_update = r.plugin->plugin->capabilities & ZOO_CAP_SELF_UPDATE;
     zoo_train_task task = {.ctx = &r,

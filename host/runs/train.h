@@ -94,6 +94,7 @@ typedef struct zoo_train_opts {
     const char *const *sets;
     int n_sets;
     bool dry_run, quiet;
+    bool cost;          /* with dry_run: measure one training step (FLOPs, memory) */
     int64_t stop_after; /* > 0: stop (with a checkpoint) once this step is done */
 } zoo_train_opts;
 
