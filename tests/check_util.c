@@ -1,6 +1,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,14 +73,18 @@ zoo_host_model *import_hf_model(zoo_loaded *p, const char *dir) {
     return m;
 }
 
+void write_temp_file(char *path, size_t size, const char *stem, const char *text) {
+    snprintf(path, size, "/tmp/%s.XXXXXX", stem);
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+}
+
 zoo_tokenizer *tokenizer_from_text(const char *type, const zoo_tokenizer_settings *s,
                                    const char *text) {
     char path[64];
-    snprintf(path, sizeof path, "/tmp/zoo-check-text-%d.txt", (int)getpid());
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
+    write_temp_file(path, sizeof path, "zoo-check-text", text);
     zoo_corpus *corpus = NULL;
     zoo_tokenizer *tok = NULL;
     ck_assert_int_eq(zoo_corpus_open((const char *const[]){path}, 1, ZOO_UTF8_ERROR, &corpus),

@@ -48,6 +48,10 @@ zoo_loaded *load_built_plugin(const char *name);
 void unload_built_plugin(zoo_loaded *p);
 zoo_host_model *import_hf_model(zoo_loaded *p, const char *dir);
 
+/* A new file under /tmp holding text, its name ("/tmp/STEM.XXXXXX" made
+ * unique) into path[size]; the test removes it. */
+void write_temp_file(char *path, size_t size, const char *stem, const char *text);
+
 /* A tokenizer of `type` trained on text (through a temporary file); s may be NULL. */
 zoo_tokenizer *tokenizer_from_text(const char *type, const zoo_tokenizer_settings *s,
                                    const char *text);

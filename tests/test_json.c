@@ -9,11 +9,7 @@
 static char path[64];
 
 static void write_text(const char *text) {
-    snprintf(path, sizeof path, "/tmp/zoo-json-test.XXXXXX");
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
+    write_temp_file(path, sizeof path, "zoo-json-test", text);
 }
 
 START_TEST(test_read) {

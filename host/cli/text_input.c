@@ -49,6 +49,11 @@ static int push_inserted(zoo_ids *ids, zoo_spans *spans, int32_t id) {
     return st;
 }
 
+bool zoo_encode_wraps(const zoo_tokenizer *tok) {
+    return zoo_tokenizer_special(tok, ZOO_TOK_CLS) >= 0 &&
+           zoo_tokenizer_special(tok, ZOO_TOK_SEP) >= 0;
+}
+
 /* Appends text's ids, and when spans is not NULL each token's span in text
  * ({-1, -1} for the tokens added). */
 static int encode_for_model(const zoo_cli *cli, const zoo_tokenizer *tok, const char *text,
@@ -56,7 +61,7 @@ static int encode_for_model(const zoo_cli *cli, const zoo_tokenizer *tok, const 
     int32_t cls = zoo_tokenizer_special(tok, ZOO_TOK_CLS),
             sep = zoo_tokenizer_special(tok, ZOO_TOK_SEP);
     int32_t mask = zoo_tokenizer_special(tok, ZOO_TOK_MASK);
-    bool wrap = cls >= 0 && sep >= 0;
+    bool wrap = zoo_encode_wraps(tok);
     if (masks && mask < 0)
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "the model's tokenizer has no [MASK] token");
     int st = wrap ? push_inserted(ids, spans, cls) : ZOO_OK;

@@ -40,8 +40,12 @@ typedef struct zoo_line_cursor {
 bool zoo_text_input_next_line(const zoo_text_input *in, zoo_line_cursor *c, const char **line,
                               size_t *len);
 
+/* True when the tokenizer has both [CLS] and [SEP]: what zoo_encode_with_bytes
+ * wraps every text in (the first id and the last). */
+bool zoo_encode_wraps(const zoo_tokenizer *tok);
+
 /* Encodes text for a model: wrapped in [CLS] [SEP] when the tokenizer has
- * both, and with masks, each literal "[MASK]" becoming the mask token;
+ * both (zoo_encode_wraps), and with masks, each literal "[MASK]" becoming the mask token;
  * appends to ids. For a plugin that reads W > 0 token bytes, also their
  * bytes [n,W] for the n ids appended, from malloc in *bytes, as a batch
  * carries them (zoo_token_bytes_fill: the text's, the vocabulary string of a

@@ -10,9 +10,8 @@
 #include <string.h>
 
 #include "files.h"
-#include "saved_model.h"
 #include "text_input.h"
-#include "vectors_source.h"
+#include "text_vectors.h"
 #include "zoo/io.h"
 #include "zoo/ops.h"
 #include "zoo/status.h"
@@ -32,10 +31,9 @@ typedef struct embed_plan {
 
 /* Where the vectors come from: a model, or a word2vec file. */
 typedef struct source {
+    zoo_text_source src;
     const zoo_cli *cli;
-    zoo_saved_model *m;
-    zoo_word_vectors *v;
-    int64_t unknown; /* words of the text not in v (zero rows) */
+    int64_t unknown; /* words of the text not in the file (zero rows) */
 } source;
 
 /* The output, sequence by sequence: blocks [L',n,C] one after another
@@ -99,37 +97,37 @@ static zoo_tensor *scalar_mix(const zoo_cli *cli, const embed_plan *p, zoo_graph
     return out;
 }
 
-/* The vectors of one sequence of a word2vec file, [1,T,C]: its
- * whitespace-separated words looked up as zoo similar does (exactly, else
- * ignoring case); an unknown word gets a zero row, and a note says which. */
+/* Notes a word the file lacks: "zoo embed: not in VECTORS (zero rows): 'a', 'b'". */
+static void note_unknown(void *ctx, const char *word) {
+    source *s = ctx;
+    fprintf(stderr, "%s'%s'",
+            s->unknown++ ? ", " : "zoo embed: not in VECTORS (zero rows): ", word);
+}
+
+/* The vectors of one sequence of a word2vec file, [1,T,C]: its words
+ * (zoo_word_rows); an unknown word gets a zero row, and a note says which. */
 static int file_vectors(source *s, zoo_graph *g, const char *text, size_t len, const char *where,
                         zoo_tensor **x) {
-    const zoo_word_vectors *v = s->v;
-    char *copy = strndup(text, len);
-    int64_t n = 0;
-    for (char *w = copy ? strtok(copy, " \t\r\n\f\v") : NULL; w; w = strtok(NULL, " \t\r\n\f\v"))
-        n++;
-    free(copy);
-    if (n == 0) return zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE, "%s: no words", where);
-    zoo_tensor *rows = zoo_new(g, ZOO_F32, 1, n, v->dim);
-    if (!rows || !(copy = strndup(text, len))) {
-        return zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE, "out of memory");
-    }
-    int64_t t = 0;
-    for (char *w = strtok(copy, " \t\r\n\f\v"); w; w = strtok(NULL, " \t\r\n\f\v"), t++) {
-        int64_t row = zoo_word_vectors_find(v, w, 0, true);
-        float *dst = zoo_f32(rows) + t * v->dim;
-        if (row >= 0)
-            memcpy(dst, v->data + row * v->dim, (size_t)v->dim * sizeof *dst);
-        else {
+    const zoo_word_vectors *v = s->src.v;
+    int64_t *rows, n;
+    if (zoo_word_rows(v, text, len, &rows, &n, note_unknown, s))
+        return zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    zoo_tensor *out = n ? zoo_new(g, ZOO_F32, 1, n, v->dim) : NULL;
+    int status = 0;
+    if (n == 0)
+        status = zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE, "%s: no words", where);
+    else if (!out)
+        status = zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE, "out of memory");
+    for (int64_t t = 0; !status && t < n; t++) {
+        float *dst = zoo_f32(out) + t * v->dim;
+        if (rows[t] >= 0)
+            memcpy(dst, v->data + rows[t] * v->dim, (size_t)v->dim * sizeof *dst);
+        else
             memset(dst, 0, (size_t)v->dim * sizeof *dst);
-            fprintf(stderr, "%s'%s'",
-                    s->unknown++ ? ", " : "zoo embed: not in VECTORS (zero rows): ", w);
-        }
     }
-    free(copy);
-    *x = rows;
-    return 0;
+    free(rows);
+    *x = out;
+    return status;
 }
 
 /* The vectors of one sequence of the model, [L,T,C] (L = 1 unless every
@@ -137,10 +135,11 @@ static int file_vectors(source *s, zoo_graph *g, const char *text, size_t len, c
  * model's pooled output [1,C] when it has one (a pooler), else NULL. */
 static int model_vectors(source *s, const embed_plan *p, zoo_graph *g, const char *text, size_t len,
                          const char *where, zoo_tensor **x, zoo_tensor **pooled) {
-    const zoo_plugin *d = s->m->plugin->plugin;
+    const zoo_saved_model *m = s->src.m;
+    const zoo_plugin *d = m->plugin->plugin;
     zoo_ids ids = {0};
     int32_t W = zoo_plugin_token_bytes(d), *bytes = NULL, *mask = NULL;
-    int status = zoo_encode_with_bytes(s->cli, s->m->tokenizer, text, len, false, W, &ids, &bytes);
+    int status = zoo_encode_with_bytes(s->cli, m->tokenizer, text, len, false, W, &ids, &bytes);
     if (!status && ids.count == 0)
         status = zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE, "%s: no tokens", where);
     if (!status && !(mask = malloc((size_t)ids.count * sizeof *mask)))
@@ -155,27 +154,15 @@ static int model_vectors(source *s, const embed_plan *p, zoo_graph *g, const cha
                            .mask = mask,
                            .token_bytes = bytes,
                            .W = bytes ? W : 0};
-        zoo_tensor *v = NULL;
-        int st = d->ops->embed(s->m->model->model, g, &batch, p->layer, &v);
-        int64_t C = !st && v ? v->shape[v->ndim - 1] : 0;
-        /* every layer: [L,1,T,C], or [1,T,C] from a plugin that has one, or
-         * does not know ZOO_EMBED_ALL_LAYERS; one layer: T*C values */
-        int64_t L = v && p->layer == ZOO_EMBED_ALL_LAYERS && v->ndim == 4 ? v->shape[0] : 1;
-        if (st || !v || zoo_graph_status(g))
-            status = zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE, "embed: %s",
-                                  zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
-        else if (C < 1 || L < 1 || v->numel != L * T * C) {
-            char shape[64];
-            zoo_shape_str(v, shape, sizeof shape);
-            status = zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE,
-                                  "embed: plugin '%s' returned %s for %lld positions%s", d->name,
-                                  shape, (long long)T,
-                                  p->layer == ZOO_EMBED_ALL_LAYERS ? " (every layer)" : "");
+        zoo_tensor *v; /* [L,1,T,C] */
+        if (zoo_text_source_embed(&s->src, g, &batch, p->layer, &v)) {
+            status = zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
         } else {
-            *x = zoo_view(g, v, L, T, C);
+            int64_t C = v->shape[3];
+            *x = zoo_view(g, v, v->shape[0], T, C);
             zoo_outputs o = {.size = sizeof o};
             if (strcmp(p->pool, "cls") == 0 && p->layer < 0 && !p->all && !p->mix)
-                d->ops->forward(s->m->model->model, g, &batch, &o);
+                d->ops->forward(m->model->model, g, &batch, &o);
             *pooled = o.pooled ? zoo_view(g, o.pooled, 1, 1, C) : NULL;
         }
     }
@@ -220,8 +207,8 @@ static int embed_sequence(source *s, const embed_plan *p, zoo_graph *g, const ch
     zoo_graph_reset(g);
     zoo_graph_set_recording(g, false);
     zoo_tensor *x = NULL, *pooled = NULL; /* [L,T,C], [1,1,C] */
-    int status = s->m ? model_vectors(s, p, g, text, len, where, &x, &pooled)
-                      : file_vectors(s, g, text, len, where, &x);
+    int status = s->src.m ? model_vectors(s, p, g, text, len, where, &x, &pooled)
+                          : file_vectors(s, g, text, len, where, &x);
     if (!status && p->mix) x = scalar_mix(s->cli, p, g, x, &status);
     if (status) return status;
     zoo_tensor *block = x; /* [L',T,C] */
@@ -344,15 +331,9 @@ static int cmd_embed(zoo_cli *cli, void *args) {
     if (p.all || p.mix) p.layer = ZOO_EMBED_ALL_LAYERS;
     p.lines = in.file != NULL;
     source s = {.cli = cli};
-    zoo_saved_model m;
-    if (zoo_is_word2vec_file(a->model)) {
-        if (!(s.v = zoo_vectors_open(cli, a->model))) status = ZOO_EXIT_FAILURE;
-    } else if (!(status = zoo_cli_open_model(cli, a->model, ZOO_NEEDS_TOKENIZER, &m))) {
-        s.m = &m;
-    }
-    if (!status) status = embed_all(&s, &p, &in, a->out);
-    if (s.v) zoo_word_vectors_free(s.v);
-    if (s.m) zoo_cli_close_model(s.m);
+    if (!(status = zoo_text_source_open(cli, a->model, &s.src)))
+        status = embed_all(&s, &p, &in, a->out);
+    zoo_text_source_close(&s.src);
     zoo_text_input_free(&in);
     return status;
 }

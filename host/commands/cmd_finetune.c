@@ -18,20 +18,17 @@
 
 #include "checkpoint.h"
 #include "config.h"
-#include "corpus_files.h"
+#include "labeled_examples.h"
 #include "progress.h"
 #include "saved_model.h"
 #include "sequence_summary.h"
 #include "text_input.h"
 #include "train.h"
-#include "zoo/corpus.h"
 #include "zoo/io.h"
 #include "zoo/ops.h"
 #include "zoo/optim.h"
 #include "zoo/status.h"
 #include "zoo/threads.h"
-
-#define MAX_LABELS 64
 
 typedef struct examples {
     int32_t *ids, *mask, *labels; /* (n,T) (n,T) (n) */
@@ -40,112 +37,60 @@ typedef struct examples {
     int64_t W;
 } examples;
 
-typedef struct labels {
-    char *names[MAX_LABELS];
-    int n;
-} labels;
-
-static int label_id(labels *ls, const char *name, size_t len, bool add) {
-    for (int i = 0; i < ls->n; i++)
-        if (strlen(ls->names[i]) == len && strncmp(ls->names[i], name, len) == 0) return i;
-    if (!add || ls->n == MAX_LABELS) return -1;
-    ls->names[ls->n] = strndup(name, len);
-    return ls->n++;
-}
-
-/* The file as NUL-terminated UTF-8, invalid bytes refused or replaced as data.invalid_utf8 says. */
-static char *read_text(const char *path, const zoo_config *c) {
-    zoo_corpus *corpus = NULL;
-    bool replace = strcmp(zoo_config_string(c, "data.invalid_utf8"), "replace") == 0;
-    if (zoo_corpus_open(&path, 1, replace ? ZOO_UTF8_REPLACE : ZOO_UTF8_ERROR, &corpus))
-        return NULL;
-    size_t len;
-    const char *bytes = zoo_corpus_file(corpus, 0, &len);
-    char *text = malloc(len + 1);
-    if (text) memcpy(text, bytes, len), text[len] = '\0';
-    zoo_corpus_close(corpus);
-    return text;
-}
-
-/* One example a line: its label and text, as the format says. */
+/* The examples of the files at `key` (labeled_examples.h), each encoded,
+ * cut at data.seq_len tokens and padded up to it. */
 static int read_examples(const zoo_cli *cli, const zoo_config *c, const char *key,
-                         const zoo_tokenizer *tok, int32_t W, labels *ls, bool add_labels,
+                         const zoo_tokenizer *tok, int32_t W, zoo_labels *ls, bool add_labels,
                          examples *out) {
     const char *format = zoo_config_string(c, "finetune.format");
-    int64_t T = zoo_config_int(c, "data.seq_len"), cap = 0;
+    bool replace = strcmp(zoo_config_string(c, "data.invalid_utf8"), "replace") == 0;
+    int64_t T = zoo_config_int(c, "data.seq_len");
     int32_t pad = zoo_tokenizer_special(tok, ZOO_TOK_PAD);
     memset(out, 0, sizeof *out);
     out->T = T;
     out->W = W > 0 ? W : 0;
-    for (int f = 0; f < zoo_config_count(c, key); f++) {
-        const char *path = zoo_config_string_at(c, key, f);
-        char *text = read_text(path, c);
-        if (!text)
-            return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %s%s", key, zoo_error_message(),
-                                strstr(zoo_error_message(), "UTF-8")
-                                    ? " (--set data.invalid_utf8=replace reads it)"
-                                    : "");
-        int64_t line_no = 0;
-        char *save = NULL;
-        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-            line_no++;
-            size_t len = strlen(line);
-            if (len && line[len - 1] == '\r') line[--len] = '\0';
-            if (!len) continue;
-            const char *sep = strcmp(format, "tsv") == 0 ? strchr(line, '\t') : strchr(line, ' ');
-            size_t label_len = sep ? (size_t)(sep - line) : 0;
-            if (sep && strcmp(format, "trec") == 0) { /* COARSE:fine -> COARSE */
-                const char *colon = memchr(line, ':', label_len);
-                if (colon) label_len = (size_t)(colon - line);
-            }
-            int y = sep && label_len ? label_id(ls, line, label_len, add_labels) : -2;
-            if (y < 0) {
-                free(text);
-                return zoo_cli_fail(
-                    cli, ZOO_EXIT_FAILURE, "%s:%lld: %s", path, (long long)line_no,
-                    y == -2 ? "expected a label, then the text"
-                            : "a label the training examples do not have (or more than 64 labels)");
-            }
-            if (out->n == cap) {
-                cap = cap ? 2 * cap : 1024;
-                out->ids = realloc(out->ids, (size_t)(cap * T) * sizeof *out->ids);
-                out->mask = realloc(out->mask, (size_t)(cap * T) * sizeof *out->mask);
-                out->labels = realloc(out->labels, (size_t)cap * sizeof *out->labels);
-                if (out->W)
-                    out->bytes = realloc(out->bytes, (size_t)(cap * T * W) * sizeof *out->bytes);
-            }
-            zoo_ids ids = {0};
-            int32_t *bytes = NULL;
-            int st =
-                zoo_encode_with_bytes(cli, tok, sep + 1, strlen(sep + 1), false, W, &ids, &bytes);
-            if (st) {
-                free(text);
-                zoo_ids_free(&ids);
-                return st;
-            }
-            int64_t n =
-                ids.count < T ? ids.count : T; /* truncated at the window, padded up to it */
-            for (int64_t t = 0; t < T; t++) {
-                out->ids[out->n * T + t] = t < n ? ids.ids[t] : (pad >= 0 ? pad : 0);
-                out->mask[out->n * T + t] = t < n;
-            }
-            if (out->W) { /* padding: all -1 */
-                int32_t *row = out->bytes + out->n * T * W;
-                memcpy(row, bytes, (size_t)(n * W) * sizeof *row);
-                for (int64_t i = n * W; i < T * W; i++) row[i] = -1;
-            }
-            free(bytes);
-            out->labels[out->n++] = y;
-            zoo_ids_free(&ids);
-        }
-        free(text);
+    zoo_labeled_examples ex = {0};
+    int status = 0;
+    for (int f = 0; !status && f < zoo_config_count(c, key); f++)
+        if (zoo_labeled_examples_read(&ex, ls, zoo_config_string_at(c, key, f), key, format,
+                                      replace ? ZOO_UTF8_REPLACE : ZOO_UTF8_ERROR, add_labels))
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s%s", zoo_error_message(),
+                                  strstr(zoo_error_message(), "UTF-8")
+                                      ? " (--set data.invalid_utf8=replace reads it)"
+                                      : "");
+    if (!status && ex.n == 0) status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: no examples", key);
+    if (!status) {
+        out->ids = malloc((size_t)(ex.n * T) * sizeof *out->ids);
+        out->mask = malloc((size_t)(ex.n * T) * sizeof *out->mask);
+        out->labels = malloc((size_t)ex.n * sizeof *out->labels);
+        if (out->W) out->bytes = malloc((size_t)(ex.n * T * W) * sizeof *out->bytes);
+        if (!out->ids || !out->mask || !out->labels || (out->W && !out->bytes))
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
     }
-    if (out->n == 0) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: no examples", key);
-    return 0;
+    for (int64_t i = 0; !status && i < ex.n; i++, out->n++) {
+        zoo_ids ids = {0};
+        int32_t *bytes = NULL;
+        status = zoo_encode_with_bytes(cli, tok, ex.texts[i], ex.lens[i], false, W, &ids, &bytes);
+        int64_t n = ids.count < T ? ids.count : T; /* truncated at the window, padded up to it */
+        for (int64_t t = 0; !status && t < T; t++) {
+            out->ids[i * T + t] = t < n ? ids.ids[t] : (pad >= 0 ? pad : 0);
+            out->mask[i * T + t] = t < n;
+        }
+        if (!status && out->W) { /* padding: all -1 */
+            int32_t *row = out->bytes + i * T * W;
+            memcpy(row, bytes, (size_t)(n * W) * sizeof *row);
+            for (int64_t j = n * W; j < T * W; j++) row[j] = -1;
+        }
+        out->labels[i] = ex.labels[i];
+        free(bytes);
+        zoo_ids_free(&ids);
+    }
+    zoo_labeled_examples_free(&ex);
+    return status;
 }
 
 /* The labels, one a line, in order. From malloc. */
-static char *labels_text(const labels *ls) {
+static char *labels_text(const zoo_labels *ls) {
     size_t len = 1;
     for (int i = 0; i < ls->n; i++) len += strlen(ls->names[i]) + 1;
     char *text = malloc(len), *at = text;
@@ -157,7 +102,7 @@ static char *labels_text(const labels *ls) {
 
 /* RUN_DIR/labels.txt: the label of each row of classifier.weight, in order.
  * A resumed run checks that the examples still give the same labels. */
-static int save_labels(const zoo_cli *cli, const char *run_dir, const labels *ls, bool check) {
+static int save_labels(const zoo_cli *cli, const char *run_dir, const zoo_labels *ls, bool check) {
     char *text = labels_text(ls), path[4200];
     if (!text) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
     snprintf(path, sizeof path, "%s/labels.txt", run_dir);
@@ -417,7 +362,7 @@ typedef struct finetune {
     finetune_opts o;
     zoo_config *c;
     zoo_saved_model m; /* zoo_cli_open_model's (zeroed until then) */
-    labels ls;
+    zoo_labels ls;
     examples train, held;
     zoo_params *bow_params;
     classifier head, bow;
@@ -429,7 +374,7 @@ typedef struct finetune {
 static void finetune_free(finetune *f) {
     zoo_progress_close(f->progress);
     classifier_free(&f->head), classifier_free(&f->bow);
-    for (int i = 0; i < f->ls.n; i++) free(f->ls.names[i]);
+    zoo_labels_free(&f->ls);
     free_examples(&f->train), free_examples(&f->held);
     zoo_params_free(f->bow_params);
     zoo_cli_close_model(&f->m);
@@ -542,7 +487,7 @@ static zoo_train_plan plan_of(const finetune *f, double lr) {
 
 /* The share of the evaluation examples whose label is the most frequent training label. */
 static double majority_accuracy(const finetune *f) {
-    int64_t count[MAX_LABELS] = {0}, most = 0, right = 0;
+    int64_t count[ZOO_MAX_LABELS] = {0}, most = 0, right = 0;
     for (int64_t i = 0; i < f->train.n; i++) count[f->train.labels[i]]++;
     for (int k = 1; k < f->ls.n; k++) most = count[k] > count[most] ? k : most;
     const examples *e = f->head.eval;

@@ -7,6 +7,10 @@ set_tests_properties(train PROPERTIES TIMEOUT 600 ENVIRONMENT "OPENBLAS_NUM_THRE
 # (test_embed.sh), on the tiny BERT fixture and a word2vec file.
 add_test(NAME embed COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_embed.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(embed PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# zoo probe (test_probe.sh): a linear probe on a bigram trained there, the
+# tiny BERT fixture and a word2vec file; windows against whole examples.
+add_test(NAME probe COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_probe.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(probe PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 # Runs and exports of zoo 0.1.0 (tests/fixtures/compat-0.1) load, evaluate,
 # tokenize and resume as they did with it.
 add_test(NAME compat COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_compat.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})

@@ -115,6 +115,11 @@ grep -q '"steps": 3000' f/gpt/result.json || fail "--resume: the resumed model d
 expect 0 "" "$zoo" compare compare.json --dry-run
 [ ! -e runs ] || fail "--dry-run wrote runs/"
 got=$(sed -n 's/^| gpt | gpt | \([0-9,]*\) .*/\1/p' "$tmp/out" | tr -d ,)
+# a training step's products: at least 6 FLOPs a token for each weight of the block (12C^2)
+flops=$(sed -n 's/^| gpt | gpt | [0-9,]* | [0-9,]* |  | \([0-9.e+]*\) | .* GiB at batch 8 |$/\1/p' "$tmp/out")
+awk -v f="$flops" 'BEGIN { exit !(f + 0 >= 6 * 12 * 16 * 16) }' ||
+    fail "--dry-run: gpt's training FLOPs per token '$flops' (or its memory at batch 8) is missing or too small"
+expect 2 "--cost goes with --dry-run" "$zoo" train gpt.json --cost
 cat >gpt.json <<'JSON'
 {"model": {"plugin": "gpt", "n_layer": 1, "n_head": 2, "n_embd": 16},
  "data": {"train": "corpus.txt", "tokenizer": {"type": "char"}, "seq_len": 32}, "train": {"steps": 1}}

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The documents against the code they describe (check_docs.sh): the plugin
-# guide, the ABI policy, the core library's page and the README agree with
-# it, and a stale document (tests/fixtures/docs/stale.md) is caught word by
-# word, each stale word named with its line, so the check itself can fail.
+# guide, the ABI policy, the core library's page, the probe's page and the
+# README agree with it, and a stale document (tests/fixtures/docs/stale.md)
+# is caught word by word, each stale word named with its line, so the check
+# itself can fail.
 #   test_docs.sh BUILD_DIR SOURCE_DIR
 set -u
 build=$1 src=$2
@@ -11,7 +12,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-test-docs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 
-"$check" "$build" "$src" docs/plugin-guide.md docs/abi.md docs/core.md README.md ||
+"$check" "$build" "$src" docs/plugin-guide.md docs/abi.md docs/core.md docs/probe.md README.md ||
     { echo "FAIL: the documents above disagree with the code" >&2; failures=$((failures + 1)); }
 
 "$check" "$build" "$src" tests/fixtures/docs/stale.md >"$tmp/out" 2>"$tmp/err"
