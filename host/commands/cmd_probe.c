@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "labeled_examples.h"
+#include "model_card.h"
 #include "text_input.h"
 #include "text_vectors.h"
 #include "zoo/plugin.h"
@@ -58,12 +59,13 @@ static const zoo_option OPTIONS[] = {
      .help = "the penalty (l2/2)|W|^2 beside the mean loss (default: the probe's, 1e-3)"},
     {"--max-iter", ZOO_OPT_INT, offsetof(probe_args, max_iter), .value = "N", .def = "-1",
      ZOO_OPT_RANGE(1, 1e8), .help = "L-BFGS iterations at most (default: the probe's, 200)"},
-    {"--window", ZOO_OPT_INT, offsetof(probe_args, window), .value = "N", .def = "0",
+    {"--window", ZOO_OPT_INT, offsetof(probe_args, window), .value = "N", .def = "-1",
      ZOO_OPT_MIN(0),
      .help = "the most tokens one pass of the model takes, [CLS] and [SEP] included:\n"
              "a longer example is embedded in windows of N overlapping by half, each\n"
              "token's vector from the window where it is farthest from an edge\n"
-             "(default 0: every example whole)"},
+             "(default: the model's context, from its registry card; 0: every\n"
+             "example whole)"},
     {0}};
 
 static double now(void) {
@@ -82,6 +84,7 @@ typedef struct probe_run {
     zoo_pooled xtrain, xtest;
     zoo_probe *probe;
     double accuracy, majority, train_accuracy, embed_seconds, fit_seconds;
+    int64_t window; /* the window used: --window, else the model's context; 0: whole */
 } probe_run;
 
 /* The examples of path (--train or --test, named `option`). */
@@ -158,7 +161,7 @@ static void print_json(const probe_run *r) {
     printf(", \"seconds\": %.6f, \"windows\": %lld, \"window\": %lld, \"empty_examples\": %lld, "
            "\"embed_seconds\": %.6f, \"loss\": %.17g}\n",
            r->fit_seconds, (long long)(r->xtrain.windowed + r->xtest.windowed),
-           (long long)a->window, (long long)(r->xtrain.empty + r->xtest.empty), r->embed_seconds,
+           (long long)r->window, (long long)(r->xtrain.empty + r->xtest.empty), r->embed_seconds,
            info.loss);
 }
 
@@ -192,12 +195,20 @@ static int cmd_probe(zoo_cli *cli, void *args) {
     int status = read_set(&r, "--train", a->train, true, &r.train);
     if (!status) status = read_set(&r, "--test", a->test, false, &r.test);
     if (!status) status = zoo_text_source_open(cli, a->model, &r.src);
-    if (!status && r.src.m && a->window > 0 && a->window <= 2 &&
+    if (!status && plan.window < 0) { /* the most positions the model takes, or any length */
+        zoo_card_sizes sizes = {.context = 0};
+        if (r.src.m &&
+            zoo_card_sizes_of(r.src.m->plugin->entry, r.src.m->model->hp, &sizes) != ZOO_OK)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        plan.window = sizes.context;
+    }
+    r.window = plan.window;
+    if (!status && r.src.m && plan.window > 0 && plan.window <= 2 &&
         zoo_encode_wraps(r.src.m->tokenizer))
         status = zoo_cli_usage(cli,
                                "--window %lld: each window also holds the [CLS] and [SEP] the "
                                "model adds, so give 3 at least",
-                               (long long)a->window);
+                               (long long)plan.window);
     double start = now();
     if (!status) status = embed_set(&r, &plan, "--train", a->train, &r.train, &r.xtrain);
     if (!status) status = embed_set(&r, &plan, "--test", a->test, &r.test, &r.xtest);

@@ -85,10 +85,14 @@ int zoo_child_run(char *const argv[], const char *stdout_path, const char *prefi
     }
     close(fds[1]);
     line_keeper k = {.last = result->last_line};
-    bool line_start = true;
+    bool line_start = true, forwarded = false;
     char buf[4096];
     for (;;) {
         ssize_t n = read(fds[0], buf, sizeof buf);
+        if (interrupted && !forwarded) { /* a SIGINT meant for this process alone */
+            kill(pid, SIGINT);
+            forwarded = true;
+        }
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
         keep(&k, buf, n);

@@ -22,7 +22,8 @@ typedef struct zoo_child_result {
  * quiet, and its last line is kept for the caller's error message. While it
  * runs, SIGINT does not stop this process: the child, in the same process
  * group, gets it from the terminal and stops in its own way (zoo train saves
- * a checkpoint), and result->interrupted tells the caller. Returns ZOO_OK once
+ * a checkpoint), and result->interrupted tells the caller; a SIGINT sent to
+ * this process alone is passed on to the child. Returns ZOO_OK once
  * the child ran (whatever its status), or a status with a message when it
  * could not be started. */
 int zoo_child_run(char *const argv[], const char *stdout_path, const char *prefix, bool quiet,

@@ -24,7 +24,7 @@ $doc:9: 'zoo_tensor_frobnicate' is not declared in core/include/zoo/*.h (nor is 
 $doc:11: 'zoo_registry_load' is the host's (a host header declares it), but its paragraph names no host/ path
 $doc:15: 'core/src/ops/nothing.c' names core/src/ops/nothing.c, which does not exist
 $doc:17: link to '#no-such-heading': $doc has no heading with that anchor
-$doc:19: 'zoo compare': the built zoo has no command 'compare' (zoo --help lists them)
+$doc:19: 'zoo serve': the built zoo has no command 'serve' (zoo --help lists them)
 $doc:24: the quote of plugins/bigram/bigram.c differs from it: 'return;' is not the next line there
 $doc:28: a c block must name the file it quotes (\`\`\`c path/to/file)
 $doc:32: the host reads or sets hyperparameter 'block_size', which the table does not list

@@ -106,10 +106,16 @@ cmp -s "$tmp/last" "$tmp/cls" && fail "--pool last and cls fit alike"
 expect 2 "^zoo probe: --window 2: each window also holds the \[CLS\] and \[SEP\]" \
     "$zoo" probe "$tmp/bigram" --train "$tmp/train.tsv" --test "$tmp/test.tsv" --window 2
 
-# --- BERT reads 24 positions: a longer example is refused whole, embedded in windows
+# --- BERT reads 24 positions: a longer example is refused whole (--window 0), and embedded in
+# windows of its context by default (its card's max_position_embeddings) or as asked
 expect 1 "^zoo probe: --train $tmp/long-train.tsv: embed: .*exceed max_position_embeddings 24" \
-    "$zoo" probe "$bert" --train "$tmp/long-train.tsv" --test "$tmp/long-test.tsv"
+    "$zoo" probe "$bert" --train "$tmp/long-train.tsv" --test "$tmp/long-test.tsv" --window 0
+expect 0 '"window": 24,' "$zoo" probe "$bert" --train "$tmp/long-train.tsv" --test "$tmp/long-test.tsv" --json
+cp "$tmp/out" "$tmp/default-window.json"
 expect 0 "" "$zoo" probe "$bert" --train "$tmp/long-train.tsv" --test "$tmp/long-test.tsv" --window 24 --json
+sed -E 's/"(seconds|embed_seconds)": [0-9.e+-]*//g' "$tmp/out" >"$tmp/w24"
+sed -E 's/"(seconds|embed_seconds)": [0-9.e+-]*//g' "$tmp/default-window.json" >"$tmp/wdef"
+cmp -s "$tmp/w24" "$tmp/wdef" || fail "probe: the default window is not the model's context of 24"
 long=$(awk -F'\t' '{ if (split($2, w, " ") + 2 > 24) n++ } END { print n }' "$tmp/long-train.tsv" "$tmp/long-test.tsv")
 [ "$(field "$tmp/out" windows)" = "$long" ] || fail "--window 24: $(field "$tmp/out" windows) examples in windows, $long are longer than 24 tokens"
 # short examples take one window: the same as whole
