@@ -4,6 +4,7 @@
 #define ZOO_INTERNAL_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "zoo/op.h"
@@ -82,6 +83,14 @@ void zoo_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A,
  * scratch from g's arena. */
 void zoo_gemm_grad(zoo_graph *g, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
                    const float *A, const float *B, float beta, float *C);
+
+/* zoo_flops()'s count (zoo/flops.h). Every product adds its operations
+ * once, where it starts (zoo_gemm, zoo_gemm_grad, and the operators that
+ * call OpenBLAS themselves), never per band: one relaxed atomic add. */
+extern _Atomic uint64_t zoo_flop_count;
+static inline void zoo_flops_add(int64_t n) {
+    atomic_fetch_add_explicit(&zoo_flop_count, (uint64_t)n, memory_order_relaxed);
+}
 
 /* x[0..n) = 0, shared out over the pool when long. */
 void zoo_zero_floats(float *x, int64_t n);

@@ -5,6 +5,7 @@
 
 #include "zoo/corpus.h"
 #include "zoo/export.h"
+#include "zoo/flops.h"
 #include "zoo/gradcheck.h"
 #include "zoo/hf_dir.h"
 #include "zoo/hparams.h"

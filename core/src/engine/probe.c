@@ -77,6 +77,7 @@ static void pass_blocks(void *ctx, int64_t begin, int64_t end) {
         for (int64_t i = 0; i < r; i++)
             for (int64_t j = 0; j < LC; j++)
                 xs[i * LC + j] = (float)(((double)x[i * LC + j] - p->mean[j]) / p->std[j]);
+        zoo_flops_add(2 * L * r * K * C);
         for (int64_t l = 0; l < L; l++) /* P_l [r,K] = X~_l [r,C] W^T */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)r, K, (blasint)C, 1.0f,
                         xs + l * C, (blasint)LC, ps->w, (blasint)C, 0.0f, pl + l * ps->rows * K, K);
@@ -107,6 +108,7 @@ static void pass_blocks(void *ctx, int64_t begin, int64_t end) {
         if (!ps->want_grad) continue;
         memcpy(ps->gb + blk * K, gb, (size_t)K * sizeof *gb);
         memcpy(ps->gc + blk * L, gc, (size_t)L * sizeof *gc);
+        zoo_flops_add(2 * L * r * K * C);
         for (int64_t l = 0; l < L; l++) /* dW [K,C] += c_l dZ^T [K,r] X~_l [r,C] */
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, (blasint)C, (blasint)r,
                         (float)ps->c[l], dz, K, xs + l * C, (blasint)LC, l ? 1.0f : 0.0f,

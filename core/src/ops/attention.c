@@ -157,6 +157,18 @@ static void head_backward(const attn_job *j, int b, int h, float *dp /* (block,L
     }
 }
 
+/* The operations of `products` products per block over every (batch, head)
+ * pair, each rows x cols x hs as the blocks give them (zoo/flops.h): what
+ * head_forward (2) and head_backward (one per gradient, and dP) run. */
+static int64_t pass_flops(const attn_job *j, int products) {
+    int64_t per_pair = 0, hs = j->C / j->NH;
+    for (int t0 = 0; t0 < j->Tq; t0 += j->block) {
+        int rows = j->Tq - t0 < j->block ? j->Tq - t0 : j->block;
+        per_pair += 2 * (int64_t)rows * block_cols(j, t0, rows) * hs;
+    }
+    return per_pair * products * j->B * j->NH;
+}
+
 static void forward_worker(void *ctx, int index, int n_workers) {
     const attn_job *j = ctx;
     int64_t pair = (int64_t)j->Tq * j->L;
@@ -218,6 +230,8 @@ static void attention_node_backward(zoo_graph *g, zoo_node *n) {
         j.scratch = zoo_graph_alloc(g, (size_t)workers * j.block * j.L * sizeof(float));
         if (!j.scratch) return;
     }
+    zoo_flops_add(
+        pass_flops(&j, (j.dv != NULL) + (j.dq || j.dk) + (j.dq != NULL) + (j.dk != NULL)));
     zoo_parallel_run(workers, backward_worker, &j);
 }
 
@@ -336,6 +350,7 @@ zoo_tensor *zoo_attention_ex(zoo_graph *g, const zoo_attention_args *args) {
         j.att = att;
     else
         j.scratch = att;
+    zoo_flops_add(pass_flops(&j, 2));
     zoo_parallel_run(workers, forward_worker, &j);
     if (keep) {
         zoo_node *n = zoo_record(g, out, attention_node_backward, a.q, a.k, a.v, NULL);

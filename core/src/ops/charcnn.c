@@ -72,10 +72,12 @@ zoo_tensor *zoo_conv1d_maxpool(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_t
     // two words and are never read.
     for (int64_t r = 0; r < N * W; r++)
         for (int64_t f = 0; f < F; f++) score[r * F + f] = bias ? zoo_f32(bias)[f] : 0.0f;
-    for (int64_t j = 0; j < K; j++)
+    for (int64_t j = 0; j < K; j++) {
+        zoo_flops_add(2 * (N * W - j) * F * E);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(N * W - j), (int)F, (int)E, 1.0f,
                     zoo_f32(x) + j * E, (int)E, zoo_f32(w) + j * E, (int)(K * E), 1.0f, score,
                     (int)F);
+    }
 
     float *y = out->data;
     for (int64_t i = 0; i < N; i++) {

@@ -107,12 +107,14 @@ static void gemm_bands(const product *p, const float *bias) {
 static void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, const float *B,
                  float beta, float *C) {
     product p = {ta, tb, M, N, K, A, B, beta, C, 0, 0, 0};
+    zoo_flops_add(2 * M * N * K);
     gemm_bands(&p, NULL);
 }
 
 void zoo_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
     product p = {ta, tb, M, N, K, A, B, beta, C, lda, ldb, ldc};
+    zoo_flops_add(2 * M * N * K);
     gemm_bands(&p, NULL);
 }
 
@@ -159,6 +161,7 @@ static void k_sum(void *ctx, int64_t begin, int64_t end) {
 void zoo_gemm_grad(zoo_graph *g, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float *A,
                    const float *B, float beta, float *C) {
     product p = {ta, tb, M, N, K, A, B, beta, C, 0, 0, 0};
+    zoo_flops_add(2 * M * N * K);
     int64_t side = M > N ? M : N, parts = K / (2 * side);
     if (parts > K_PARTS_MAX) parts = K_PARTS_MAX;
     float *partial = NULL;
@@ -279,6 +282,7 @@ static void linear_backward(zoo_graph *g, zoo_node *n) {
         float *ones = zoo_graph_alloc(g, (size_t)R * sizeof(float));
         if (!ones) return;
         for (int64_t r = 0; r < R; r++) ones[r] = 1.0f;
+        zoo_flops_add(2 * R * Cout);
         cblas_sgemv(CblasRowMajor, CblasTrans, (blasint)R, (blasint)Cout, 1.0f, dy, (blasint)Cout,
                     ones, 1, 1.0f, db, 1);
     }
@@ -313,6 +317,7 @@ zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *b
     float *y = out->data; /* (R,Cout) */
     /* Each band starts its part of y from the bias and the product adds onto it. */
     product p = {false, !in_out, R, Cout, Cin, x->data, w->data, 0.0f, y, 0, 0, 0};
+    zoo_flops_add(2 * R * Cout * Cin);
     gemm_bands(&p, bias ? bias->data : NULL);
     if (zoo_wants_grad(g, x, w, bias, NULL)) {
         zoo_node *n = zoo_record(g, out, linear_backward, x, w, bias, NULL);
