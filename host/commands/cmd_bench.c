@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench.h"
 #include "cli.h"
@@ -42,12 +43,15 @@ static const zoo_option OPTIONS[] = {
      .help = "untimed passes before them (default 2: the first grows the graph's\n"
              "arena, the second runs in it merged into one block)"},
     {"--sgemm", ZOO_OPT_INT, offsetof(bench_args, sgemm), .value = "N", .def = "1024",
-     ZOO_OPT_RANGE(16, 8192),
-     .help = "size of the square product that measures the machine (default 1024)"},
-    ZOO_MODEL_OPTIONS(bench_args, model,
-                      "model.KEY=VALUE: a hyperparameter of every plugin that has KEY;\n"
-                      "PLUGIN.KEY=VALUE: of that plugin (repeatable)",
-                      "seed of the models, the synthetic data and the batches (default 0)"),
+     ZOO_OPT_RANGE(0, 8192),
+     .help = "size of the square product that measures the machine (default 1024;\n"
+             "0: none, and no percentages)"},
+    {"--set", ZOO_OPT_ASSIGN, offsetof(bench_args, model.sets), ZOO_OPT_REPEAT,
+     .value = "model.KEY=VALUE", ZOO_OPT_ARRAY(bench_args, model.sets, model.n_sets),
+     .help = "\na hyperparameter of every plugin that has KEY; PLUGIN.KEY=VALUE:\n"
+             "of that plugin alone (repeatable)"},
+    {"--seed", ZOO_OPT_UINT, offsetof(bench_args, model.seed), .value = "N",
+     .help = "seed of the models, the synthetic data and the batches (default 0)"},
     {0}};
 
 /* --- the plugins and their overrides ------------------------------------ */
@@ -149,8 +153,9 @@ static void fmt_count(char *buf, size_t size, int64_t n) {
         snprintf(buf, size, "%lld", (long long)n);
 }
 
+/* The share of the machine's sgemm; negative when there is no yardstick. */
 static double percent(const zoo_bench_phase *ph, const machine *m) {
-    return 100.0 * ph->gflops.mean / m->sgemm.gflops.mean;
+    return m->sgemm.runs ? 100.0 * ph->gflops.mean / m->sgemm.gflops.mean : -1;
 }
 
 /* A phase's GFLOP/s and share of sgemm: "—" when it ran no counted product. */
@@ -164,7 +169,10 @@ static void fmt_gflops(char *gf, char *pc, size_t size, const zoo_bench_phase *p
         return;
     }
     fmt_stat(gf, size, ph->gflops);
-    snprintf(pc, size, "%.1f", percent(ph, m));
+    if (percent(ph, m) < 0)
+        snprintf(pc, size, "—");
+    else
+        snprintf(pc, size, "%.1f", percent(ph, m));
 }
 
 static void print_cell_text(const char *s) {
@@ -175,14 +183,16 @@ static void print_cell_text(const char *s) {
 }
 
 static void print_markdown(const machine *m, const bench_args *a, const row *rows, int n) {
-    char sg[64];
-    fmt_stat(sg, sizeof sg, m->sgemm.gflops);
     printf("CPU: %s; threads: %d; BLAS: %s", m->cpu, m->threads, m->blas);
     if (m->coretype) printf("; OPENBLAS_CORETYPE=%s", m->coretype);
-    printf("\n\nsgemm %lld × %lld × %lld (zoo_matmul, %d passes before the plugins and after): %s "
-           "GFLOP/s; each plugin's figure the mean ± sd of %lld timed passes after %lld warm-up "
-           "(zoo %s)\n\n",
-           (long long)m->sgemm_n, (long long)m->sgemm_n, (long long)m->sgemm_n, m->sgemm.runs, sg,
+    printf("\n\n");
+    if (m->sgemm.runs) {
+        char sg[64];
+        fmt_stat(sg, sizeof sg, m->sgemm.gflops);
+        printf("sgemm %lld × %lld × %lld (zoo_matmul, after the plugins): %s GFLOP/s; ",
+               (long long)m->sgemm_n, (long long)m->sgemm_n, (long long)m->sgemm_n, sg);
+    }
+    printf("each figure the mean ± sd of %lld timed passes after %lld warm-up (zoo %s)\n\n",
            (long long)a->repeat, (long long)a->warmup, zoo_version());
     puts("| model | params | batch × len | forward tok/s | training tok/s | forward GFLOP/s | "
          "training GFLOP/s | forward % sgemm | training % sgemm |");
@@ -219,7 +229,10 @@ static cJSON *json_phase(const zoo_bench_phase *ph, const machine *m, bool token
     cJSON *o = cJSON_CreateObject();
     if (tokens) cJSON_AddItemToObject(o, "tokens_per_s", json_stat(ph->tokens_per_s));
     cJSON_AddItemToObject(o, "gflops", json_stat(ph->gflops));
-    if (m) cJSON_AddNumberToObject(o, "percent_of_sgemm", percent(ph, m));
+    if (m && percent(ph, m) >= 0)
+        cJSON_AddNumberToObject(o, "percent_of_sgemm", percent(ph, m));
+    else if (m)
+        cJSON_AddNullToObject(o, "percent_of_sgemm");
     cJSON *seconds = cJSON_AddArrayToObject(o, "seconds"),
           *flops = cJSON_AddArrayToObject(o, "flops");
     cJSON *toks = tokens ? cJSON_AddArrayToObject(o, "tokens") : NULL;
@@ -246,9 +259,13 @@ static void print_json(const machine *m, const bench_args *a, const row *rows, i
     cJSON_AddNumberToObject(o, "warmup", (double)a->warmup);
     cJSON_AddNumberToObject(o, "repeat", (double)a->repeat);
     cJSON_AddNumberToObject(o, "seed", (double)a->model.seed);
-    cJSON *sg = json_phase(&m->sgemm, NULL, false);
-    cJSON_AddNumberToObject(sg, "n", (double)m->sgemm_n);
-    cJSON_AddItemToObject(o, "sgemm", sg);
+    if (m->sgemm.runs) {
+        cJSON *sg = json_phase(&m->sgemm, NULL, false);
+        cJSON_AddNumberToObject(sg, "n", (double)m->sgemm_n);
+        cJSON_AddItemToObject(o, "sgemm", sg);
+    } else {
+        cJSON_AddNullToObject(o, "sgemm");
+    }
     cJSON *results = cJSON_AddArrayToObject(o, "results");
     for (int i = 0; i < n; i++) {
         const row *r = &rows[i];
@@ -288,7 +305,17 @@ static void on_progress(void *ctx, const char *what) {
     fprintf(stderr, "zoo bench: %s: %s\n", pc->plugin, what);
 }
 
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* How long after its start the process's threads have spread over the cores. */
+#define SETTLE_S 0.5
+
 static int cmd_bench(zoo_cli *cli, void *args) {
+    double start = now();
     const bench_args *a = args;
     zoo_registry *reg = zoo_cli_registry(cli);
     if (!reg) return ZOO_EXIT_FAILURE;
@@ -329,12 +356,6 @@ static int cmd_bench(zoo_cli *cli, void *args) {
     cpu_model(m.cpu, sizeof m.cpu);
     m.coretype = getenv("OPENBLAS_CORETYPE");
     if (m.coretype && !*m.coretype) m.coretype = NULL;
-    fprintf(stderr, "zoo bench: sgemm %lld on %d thread(s)\n", (long long)a->sgemm, m.threads);
-    if (zoo_bench_sgemm(a->sgemm, a->warmup > 0 ? (int)a->warmup : 1, (int)a->repeat, &m.sgemm) !=
-        ZOO_OK) {
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-        goto done;
-    }
     for (int i = 0; i < n; i++) {
         row *r = &rows[i];
         if (r->error) {
@@ -356,11 +377,16 @@ static int cmd_bench(zoo_cli *cli, void *args) {
             fprintf(stderr, "zoo bench: %s: %s\n", r->name, r->error);
         }
     }
-    /* the machine again, after: both measurements pooled average out its drift */
-    fprintf(stderr, "zoo bench: sgemm %lld again\n", (long long)a->sgemm);
-    if (zoo_bench_sgemm(a->sgemm, 1, (int)a->repeat, &m.sgemm) != ZOO_OK) {
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-        goto done;
+    /* the machine after the plugins, which warmed it up; in a young process
+     * it warms up first (zoo_bench_sgemm) */
+    if (a->sgemm > 0) {
+        fprintf(stderr, "zoo bench: sgemm %lld on %d thread(s)\n", (long long)a->sgemm, m.threads);
+        double settle = SETTLE_S - (now() - start);
+        if (zoo_bench_sgemm(a->sgemm, 1, settle > 0 ? settle : 0, (int)a->repeat, &m.sgemm) !=
+            ZOO_OK) {
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+            goto done;
+        }
     }
     if (cli->json)
         print_json(&m, a, rows, n);
@@ -384,11 +410,12 @@ const zoo_command zoo_cmd_bench = {
     .options = OPTIONS,
     .opts_size = sizeof(bench_args),
     .summary = "forward and training throughput of plugins, beside the machine's sgemm",
-    .json_help = "print one JSON document instead: {\"cpu\", \"threads\", \"blas\",\n"
-                 "\"openblas_coretype\", \"sgemm\": {\"n\", \"gflops\": {\"mean\", \"sd\"}, ...},\n"
-                 "\"results\": [{\"plugin\", \"error\", \"parameters\", \"batch\", \"seq_len\",\n"
-                 "\"config\", \"forward\" and \"training\": {\"tokens_per_s\", \"gflops\",\n"
-                 "\"percent_of_sgemm\", \"seconds\", \"flops\", \"tokens\"}}]}",
+    .json_help =
+        "print one JSON document instead: {\"cpu\", \"threads\", \"blas\",\n"
+        "\"openblas_coretype\", \"sgemm\": {\"n\", \"gflops\": {\"mean\", \"sd\"}, ...} or null,\n"
+        "\"results\": [{\"plugin\", \"error\", \"parameters\", \"batch\", \"seq_len\",\n"
+        "\"config\", \"forward\" and \"training\": {\"tokens_per_s\", \"gflops\",\n"
+        "\"percent_of_sgemm\", \"seconds\", \"flops\", \"tokens\"}}]}",
     .notes =
         "\n  Each plugin runs at its hyperparameters' defaults (zoo info PLUGIN shows them: they\n"
         "  are its standard size), --set overrides aside, on synthetic data: ids drawn from its\n"
@@ -397,6 +424,6 @@ const zoo_command zoo_cmd_bench = {
         "  of B·T words a step. forward: the forward pass, no tape; training: a step as zoo\n"
         "  train takes it (loss, backward, clipping, AdamW; or the plugin's own train_step).\n"
         "  tok/s counts B·T positions a pass; GFLOP/s counts libzoo's products (zoo/flops.h;\n"
-        "  \"—\" where a plugin runs none), against an N×N×N zoo_matmul timed in the same run.\n"
+        "  \"—\" where a plugin runs none), against an N×N×N zoo_matmul timed after them.\n"
         "  Progress goes to stderr. A plugin that fails gets a row with its error, and zoo\n"
         "  bench exits 1 after the table.\n"};

@@ -35,7 +35,7 @@ static zoo_bench_stat stat_of(const double *x, int n) {
 
 /* tokens/s and GFLOP/s of each run, then their means and deviations. */
 static void phase_finish(zoo_bench_phase *ph) {
-    double rate[ZOO_BENCH_MAX_RUNS], gflops[ZOO_BENCH_MAX_RUNS];
+    double rate[ZOO_BENCH_MAX_REPEAT], gflops[ZOO_BENCH_MAX_REPEAT];
     for (int i = 0; i < ph->runs; i++) {
         rate[i] = (double)ph->tokens[i] / ph->seconds[i];
         gflops[i] = 1e-9 * (double)ph->flops[i] / ph->seconds[i];
@@ -276,8 +276,9 @@ int zoo_bench_plugin(zoo_loaded *p, const zoo_bench_opts *o, zoo_bench_result *o
 
 /* --- the machine ------------------------------------------------------ */
 
-int zoo_bench_sgemm(int64_t n, int warmup, int repeat, zoo_bench_phase *out) {
-    if (n < 1 || warmup < 0 || repeat < 1 || out->runs + repeat > ZOO_BENCH_MAX_RUNS)
+int zoo_bench_sgemm(int64_t n, int warmup, double settle_s, int repeat, zoo_bench_phase *out) {
+    memset(out, 0, sizeof *out);
+    if (n < 1 || warmup < 0 || repeat < 1 || repeat > ZOO_BENCH_MAX_REPEAT)
         return zoo_error(ZOO_ERR_ARG, "zoo_bench_sgemm: bad options");
     /* the operands in one graph; the product in another, made big enough at
      * once and reset every pass, so that its pages are touched once, in the warm-up */
@@ -290,7 +291,8 @@ int zoo_bench_sgemm(int64_t n, int warmup, int repeat, zoo_bench_phase *out) {
     for (int64_t i = 0; !st && i < n * n; i++) /* values that neither vanish nor overflow */
         zoo_f32(a)[i] = (float)((i * 7) % 13) / 13.0f,
         zoo_f32(b)[i] = (float)((i * 5) % 11) / 11.0f;
-    for (int i = 0; !st && i < warmup + repeat; i++) {
+    double settled = now() + settle_s;
+    for (int i = 0; !st && out->runs < repeat; i++) {
         zoo_graph_reset(g);
         zoo_graph_set_recording(g, false);
         uint64_t f0 = zoo_flops();
@@ -301,7 +303,7 @@ int zoo_bench_sgemm(int64_t n, int warmup, int repeat, zoo_bench_phase *out) {
             st = zoo_error(ZOO_ERR_STATE, "sgemm %lld: %s", (long long)n, zoo_graph_error(g));
             break;
         }
-        if (i < warmup) continue;
+        if (i < warmup || t0 < settled) continue;
         out->seconds[out->runs] = t1 - t0 > 1e-9 ? t1 - t0 : 1e-9;
         out->flops[out->runs] = zoo_flops() - f0;
         out->runs++;

@@ -36,7 +36,6 @@
 #include "loader.h"
 
 #define ZOO_BENCH_MAX_REPEAT 100
-#define ZOO_BENCH_MAX_RUNS (2 * ZOO_BENCH_MAX_REPEAT) /* the sgemm's: measured twice */
 
 /* A mean and its sample standard deviation (0 for one value). */
 typedef struct zoo_bench_stat {
@@ -46,9 +45,9 @@ typedef struct zoo_bench_stat {
 /* One phase of a benchmark: each timed pass, and what follows from them. */
 typedef struct zoo_bench_phase {
     int runs;
-    double seconds[ZOO_BENCH_MAX_RUNS];
-    uint64_t flops[ZOO_BENCH_MAX_RUNS];
-    int64_t tokens[ZOO_BENCH_MAX_RUNS];
+    double seconds[ZOO_BENCH_MAX_REPEAT];
+    uint64_t flops[ZOO_BENCH_MAX_REPEAT];
+    int64_t tokens[ZOO_BENCH_MAX_REPEAT];
     zoo_bench_stat tokens_per_s, gflops; /* over the runs, each run's own ratio */
 } zoo_bench_phase;
 
@@ -75,11 +74,10 @@ typedef struct zoo_bench_result {
 int zoo_bench_plugin(zoo_loaded *p, const zoo_bench_opts *o, zoo_bench_result *out);
 
 /* The machine's product speed as zoo's operators get it: an n x n x n
- * zoo_matmul (OpenBLAS sgemm on the pool's threads, in bands), no tape,
- * warmup passes then repeat timed ones, added to out's runs (zero it
- * first; a second call before ZOO_BENCH_MAX_RUNS pools both, so a
- * measurement taken before the plugins and one after average out the
- * machine's drift); out->gflops over all of them. */
-int zoo_bench_sgemm(int64_t n, int warmup, int repeat, zoo_bench_phase *out);
+ * zoo_matmul (OpenBLAS sgemm on the pool's threads, in bands), no tape:
+ * warmup passes, and more until settle_s seconds have passed (a fresh
+ * process's pool threads share one core for its first tenth of a second
+ * or so: on 2 cores sgemm ran at half speed), then repeat timed ones. */
+int zoo_bench_sgemm(int64_t n, int warmup, double settle_s, int repeat, zoo_bench_phase *out);
 
 #endif
