@@ -295,14 +295,9 @@ static void print_json(const machine *m, const bench_args *a, const row *rows, i
 
 /* --- the command --------------------------------------------------------- */
 
-typedef struct progress_ctx {
-    const zoo_cli *cli;
-    const char *plugin;
-} progress_ctx;
-
+/* ctx: the plugin's name */
 static void on_progress(void *ctx, const char *what) {
-    const progress_ctx *pc = ctx;
-    fprintf(stderr, "zoo bench: %s: %s\n", pc->plugin, what);
+    fprintf(stderr, "zoo bench: %s: %s\n", (const char *)ctx, what);
 }
 
 static double now(void) {
@@ -362,7 +357,6 @@ static int cmd_bench(zoo_cli *cli, void *args) {
             fprintf(stderr, "zoo bench: %s: %s\n", r->name, r->error);
             continue;
         }
-        progress_ctx pc = {cli, r->name};
         zoo_bench_opts o = {.B = a->batch,
                             .T = a->seq_len,
                             .warmup = (int)a->warmup,
@@ -371,7 +365,7 @@ static int cmd_bench(zoo_cli *cli, void *args) {
                             .sets = r->sets,
                             .n_sets = r->n_sets,
                             .progress = on_progress,
-                            .ctx = &pc};
+                            .ctx = (void *)r->name};
         if (zoo_bench_plugin(r->p, &o, &r->result) != ZOO_OK) {
             r->error = strdup(zoo_error_message());
             fprintf(stderr, "zoo bench: %s: %s\n", r->name, r->error);
