@@ -44,7 +44,7 @@ extern const zoo_command zoo_cmd_list, zoo_cmd_info, zoo_cmd_call, zoo_cmd_regis
     zoo_cmd_forward, zoo_cmd_train, zoo_cmd_eval, zoo_cmd_generate, zoo_cmd_embed,
     zoo_cmd_fill_mask, zoo_cmd_run, zoo_cmd_export, zoo_cmd_tokenize, zoo_cmd_finetune,
     zoo_cmd_classify, zoo_cmd_similar, zoo_cmd_analogy, zoo_cmd_eval_analogy, zoo_cmd_eval_pairs,
-    zoo_cmd_check_plugin, zoo_cmd_compare, zoo_cmd_probe;
+    zoo_cmd_check_plugin, zoo_cmd_compare, zoo_cmd_probe, zoo_cmd_bench;
 
 /* Runs c on argv (argv[0] is its name): argv is parsed against c's table
  * and the common options (into a copy of cli; --threads also calls

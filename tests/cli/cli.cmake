@@ -3,6 +3,9 @@ add_test(NAME cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_cli.sh ${PROJECT_BINARY
 set_tests_properties(cli PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 add_test(NAME train COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_train.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(train PROPERTIES TIMEOUT 600 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# zoo bench: its table, its JSON, --set routing and failing plugins (test_bench.sh).
+add_test(NAME bench-cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_bench.sh ${PROJECT_BINARY_DIR})
+set_tests_properties(bench-cli PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 # zoo embed: one layer, every layer, the scalar mix, a sequence a line
 # (test_embed.sh), on the tiny BERT fixture and a word2vec file.
 add_test(NAME embed COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_embed.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
