@@ -100,7 +100,7 @@ pid=$!
 i=0
 while [ ! -f f/bigram/result.json ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 1
-kill -INT -- -$pid
+kill -s INT -- -$pid
 wait $pid
 code=$?
 [ "$code" = 130 ] || fail "Ctrl-C: exit $code, expected 130"
@@ -115,7 +115,7 @@ pid=$!
 i=0
 while [ ! -f h/gpt/run/metrics.jsonl ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 0.5
-kill -INT $pid
+kill -s INT $pid
 wait $pid
 code=$?
 [ "$code" = 130 ] && [ -f h/gpt/run/latest.safetensors ] && [ ! -f h/gpt/result.json ] ||
