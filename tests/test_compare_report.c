@@ -554,7 +554,7 @@ START_TEST(test_not_run_and_unreadable) {
 }
 END_TEST
 
-/* A long run's curve is thinned to every k-th point and the last. */
+/* A long run's curve is averaged in blocks of steps, drawn at each block's last. */
 START_TEST(test_long_curve_thinned) {
     make_out();
     static const char *models[] = {"gpt"};
@@ -571,9 +571,9 @@ START_TEST(test_long_curve_thinned) {
         ck_assert_ptr_nonnull(p);
         if (!xml_has_class(p, "dashed")) solid = p;
     }
-    /* k = ceil(4500 / 2000) = 3: points 0, 3, ..., 4497 and 4499 */
+    /* k = ceil(4500 / 200) = 23: 195 blocks of 23 steps and one of 15 */
     const char *points = xml_attr(solid, "points");
-    ck_assert_int_eq(xml_count_points(points), 1501);
+    ck_assert_int_eq(xml_count_points(points), 196);
     /* the last point is kept: it meets the last held-out point (tokens 4,500,000) */
     const xnode *dashed = xml_nth_in(&d, "polyline", "curves", 0);
     ck_assert(xml_has_class(dashed, "dashed"));

@@ -285,8 +285,8 @@ static int write_markdown(const zoo_compare_data *d, const zoo_compare_table *ta
     fputs("\n## Results\n\n", t.f);
     zoo_compare_table_markdown(table, t.f);
     fputs("\n## Curves\n\n"
-          "Training loss (solid) and held-out loss (dashed)"
-          ", each model's own objective, from the first trial.\n\n"
+          "Training loss (solid; a long run's steps averaged in blocks, at most 200 points) "
+          "and held-out loss (dashed), each model's own objective, from the first trial.\n\n"
           "![Loss against tokens seen](loss-tokens.svg)\n\n"
           "![Loss against training seconds](loss-seconds.svg)\n",
           t.f);

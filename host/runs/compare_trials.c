@@ -167,17 +167,21 @@ static int push(double **as, double **bs, double **ys, int *n, int *cap, double 
     return ZOO_OK;
 }
 
-/* A chart of a long run would carry every step's point (tens of thousands of
- * them, megabytes of SVG) for no visible gain: keep every k-th training
- * point, and the last, so that about ZOO_CURVE_MAX_POINTS remain. Held-out
- * points are few and all kept. */
-static void thin(zoo_compare_curve *c) {
+/* A training curve of every step is noise over the trend (one batch's loss
+ * against the next), and a long run's would carry tens of thousands of
+ * points: consecutive steps are averaged in blocks of k, each drawn at its
+ * last step, so that at most ZOO_CURVE_MAX_POINTS remain (the last block may
+ * be shorter; the run's last step is always a point's). Held-out points are
+ * few and all kept. */
+static void smooth(zoo_compare_curve *c) {
     if (c->n <= ZOO_CURVE_MAX_POINTS) return;
     int k = (c->n + ZOO_CURVE_MAX_POINTS - 1) / ZOO_CURVE_MAX_POINTS, m = 0;
-    for (int i = 0; i < c->n; i++) {
-        if (i % k != 0 && i != c->n - 1) continue;
-        c->tokens[m] = c->tokens[i], c->seconds[m] = c->seconds[i], c->loss[m] = c->loss[i];
-        m++;
+    for (int start = 0; start < c->n; start += k, m++) {
+        int end = start + k < c->n ? start + k : c->n;
+        double sum = 0;
+        for (int i = start; i < end; i++) sum += c->loss[i];
+        c->tokens[m] = c->tokens[end - 1], c->seconds[m] = c->seconds[end - 1];
+        c->loss[m] = sum / (end - start);
     }
     c->n = m;
 }
@@ -211,7 +215,7 @@ static int read_curve(const zoo_compare_summary *s, const char *model, zoo_compa
     }
     free(line);
     fclose(f);
-    thin(c);
+    smooth(c);
     return st;
 }
 

@@ -46,8 +46,8 @@ typedef struct zoo_compare_trial {
 } zoo_compare_trial;
 
 /* A model's training and held-out points, in file order, at most about
- * ZOO_CURVE_MAX_POINTS training points (a long run is thinned). */
-#define ZOO_CURVE_MAX_POINTS 2000
+ * ZOO_CURVE_MAX_POINTS training points (a long run averaged in blocks of steps). */
+#define ZOO_CURVE_MAX_POINTS 200
 typedef struct zoo_compare_curve {
     double *tokens, *seconds, *loss;
     int n;
