@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "metrics.h"
 #include "zoo/status.h"
 
@@ -20,12 +21,6 @@ struct zoo_progress {
     bool line_open; /* a live line is on screen */
     double last_plain;
 };
-
-static double wall(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 zoo_progress *zoo_progress_open(const char *run_dir, int64_t total_steps, bool quiet) {
     FILE *f = NULL;
@@ -113,9 +108,9 @@ void zoo_progress_step(zoo_progress *p, const zoo_step_report *r) {
     if (p->live) {
         fprintf(stderr, "\r%-79s", line);
         p->line_open = true;
-    } else if (wall() - p->last_plain >= PLAIN_INTERVAL_S || r->step == p->total) {
+    } else if (zoo_now() - p->last_plain >= PLAIN_INTERVAL_S || r->step == p->total) {
         fprintf(stderr, "%s\n", line);
-        p->last_plain = wall();
+        p->last_plain = zoo_now();
     }
 }
 

@@ -11,6 +11,7 @@
 
 #include "bench.h"
 #include "cli.h"
+#include "clock.h"
 #include "zoo/flops.h"
 #include "zoo/status.h"
 #include "zoo/threads.h"
@@ -300,17 +301,11 @@ static void on_progress(void *ctx, const char *what) {
     fprintf(stderr, "zoo bench: %s: %s\n", (const char *)ctx, what);
 }
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* How long after its start the process's threads have spread over the cores. */
 #define SETTLE_S 0.5
 
 static int cmd_bench(zoo_cli *cli, void *args) {
-    double start = now();
+    double start = zoo_now();
     const bench_args *a = args;
     zoo_registry *reg = zoo_cli_registry(cli);
     if (!reg) return ZOO_EXIT_FAILURE;
@@ -375,7 +370,7 @@ static int cmd_bench(zoo_cli *cli, void *args) {
      * it warms up first (zoo_bench_sgemm) */
     if (a->sgemm > 0) {
         fprintf(stderr, "zoo bench: sgemm %lld on %d thread(s)\n", (long long)a->sgemm, m.threads);
-        double settle = SETTLE_S - (now() - start);
+        double settle = SETTLE_S - (zoo_now() - start);
         if (zoo_bench_sgemm(a->sgemm, 1, settle > 0 ? settle : 0, (int)a->repeat, &m.sgemm) !=
             ZOO_OK) {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());

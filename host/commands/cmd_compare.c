@@ -15,6 +15,7 @@
 
 #include "child.h"
 #include "cli.h"
+#include "clock.h"
 #include "compare_config.h"
 #include "compare_report.h"
 #include "compare_run.h"
@@ -46,12 +47,6 @@ static const zoo_option OPTIONS[] = {
     {"--quiet", ZOO_OPT_FLAG, offsetof(compare_args, quiet),
      .help = "no progress from the steps (the summary lines and the table remain)"},
     {0}};
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static void duration(double s, char *buf, size_t size) {
     if (s < 60)
@@ -259,7 +254,7 @@ static int dry_run(const zoo_cli *cli, const zoo_compare_config *c, const int *s
 static int run_all(const zoo_cli *cli, const zoo_compare_config *c, const char *out, int64_t repeat,
                    const int *selected, int n, bool quiet) {
     int total = (int)repeat * n, done = 0, failures = 0, status = 0;
-    double started = now(), spent = 0;
+    double started = zoo_now(), spent = 0;
     int ran = 0;
     char budget[128];
     zoo_compare_budget_text(c, budget, sizeof budget);
@@ -282,11 +277,11 @@ static int run_all(const zoo_cli *cli, const zoo_compare_config *c, const char *
                 continue;
             }
             char eta[32] = "", elapsed[32];
-            duration(now() - started, elapsed, sizeof elapsed);
+            duration(zoo_now() - started, elapsed, sizeof elapsed);
             if (ran) duration(spent / ran * (total - done), eta, sizeof eta);
             fprintf(stderr, "zoo compare: [%d/%d] %s (seed %lld)  %s elapsed%s%s\n", done + 1,
                     total, m->name, (long long)seed, elapsed, ran ? ", ETA " : "", eta);
-            double t0 = now();
+            double t0 = zoo_now();
             char summary[2048];
             zoo_trial_outcome outcome;
             if (write_trial_config(c, selected[j], seed, dir) != ZOO_OK) {
@@ -298,7 +293,7 @@ static int run_all(const zoo_cli *cli, const zoo_compare_config *c, const char *
                     .c = c, .model = selected[j], .seed = seed, .dir = dir, .quiet = quiet};
                 outcome = zoo_trial_run(&t, summary, sizeof summary);
             }
-            spent += now() - t0, ran++;
+            spent += zoo_now() - t0, ran++;
             fprintf(stderr, "zoo compare: %s: %s\n", m->name, summary);
             if (outcome == ZOO_TRIAL_FAILED) failures++;
             if (outcome == ZOO_TRIAL_INTERRUPTED) {

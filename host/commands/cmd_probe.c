@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "labeled_examples.h"
 #include "model_card.h"
 #include "text_input.h"
@@ -68,12 +69,6 @@ static const zoo_option OPTIONS[] = {
              "example whole)"},
     {0}};
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* What one run of the command holds. */
 typedef struct probe_run {
     zoo_cli *cli;
@@ -121,9 +116,9 @@ static int fit(probe_run *r, bool mix) {
     if (r->a->l2 >= 0) o.l2 = r->a->l2;
     if (r->a->max_iter > 0) o.max_iter = (int)r->a->max_iter;
     o.mix = mix;
-    double start = now();
+    double start = zoo_now();
     int st = zoo_probe_fit(&r->probe, x->x, r->train.labels, x->n, x->L, x->C, r->ls.n, &o);
-    r->fit_seconds = now() - start;
+    r->fit_seconds = zoo_now() - start;
     if (!st)
         st = zoo_probe_accuracy(r->probe, &r->accuracy, t->x, r->test.labels, t->n, t->L, t->C);
     if (!st)
@@ -209,10 +204,10 @@ static int cmd_probe(zoo_cli *cli, void *args) {
                                "--window %lld: each window also holds the [CLS] and [SEP] the "
                                "model adds, so give 3 at least",
                                (long long)plan.window);
-    double start = now();
+    double start = zoo_now();
     if (!status) status = embed_set(&r, &plan, "--train", a->train, &r.train, &r.xtrain);
     if (!status) status = embed_set(&r, &plan, "--test", a->test, &r.test, &r.xtest);
-    r.embed_seconds = now() - start;
+    r.embed_seconds = zoo_now() - start;
     if (!status) status = fit(&r, every);
     if (!status) cli->json ? print_json(&r) : print_text(&r);
     zoo_probe_free(r.probe);

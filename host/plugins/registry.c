@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "files.h"
+#include "json_type.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
 #include "zoo/plugin.h"
@@ -86,16 +87,6 @@ static char *unknown_key(const cJSON *obj, const char *const *known, const char 
     return NULL;
 }
 
-static const char *json_type(const cJSON *v) {
-    if (cJSON_IsString(v)) return "a string";
-    if (cJSON_IsNumber(v)) return "a number";
-    if (cJSON_IsBool(v)) return "a boolean";
-    if (cJSON_IsArray(v)) return "an array";
-    if (cJSON_IsObject(v)) return "an object";
-    if (cJSON_IsNull(v)) return "null";
-    return "something else";
-}
-
 /* A string field: required or not. Returns its value or NULL (error recorded). */
 static const char *string_field(zoo_reg_entry *e, const cJSON *obj, const char *key, bool required,
                                 const char *file, const char *where) {
@@ -106,7 +97,7 @@ static const char *string_field(zoo_reg_entry *e, const cJSON *obj, const char *
     }
     if (!cJSON_IsString(v) || !*v->valuestring) {
         entry_fail(e, "%s: %s%s: expected a non-empty string, got %s", file, where, key,
-                   cJSON_IsString(v) ? "\"\"" : json_type(v));
+                   cJSON_IsString(v) ? "\"\"" : zoo_json_type(v));
         return NULL;
     }
     return v->valuestring;
@@ -130,7 +121,7 @@ static void read_extra(zoo_extra_decl *x, const cJSON *obj, const char *file, co
     static const char *const known[] = {"name", "symbol", "returns", "args", "help", NULL};
     x->ret = ZOO_X_VOID;
     if (!cJSON_IsObject(obj)) {
-        x->error = format("%s: %s: expected an object, got %s", file, where, json_type(obj));
+        x->error = format("%s: %s: expected an object, got %s", file, where, zoo_json_type(obj));
         return;
     }
     char prefix[128];
@@ -158,14 +149,14 @@ static void read_extra(zoo_extra_decl *x, const cJSON *obj, const char *file, co
         if (t < 0) {
             x->error =
                 format("%s: %sreturns: unknown type %s (types: void, int64, double, bool, string)",
-                       file, prefix, cJSON_IsString(ret) ? ret->valuestring : json_type(ret));
+                       file, prefix, cJSON_IsString(ret) ? ret->valuestring : zoo_json_type(ret));
             return;
         }
         x->ret = (zoo_extra_type)t;
     }
     if (args && !cJSON_IsArray(args)) {
         x->error = format("%s: %sargs: expected an array of type names, got %s", file, prefix,
-                          json_type(args));
+                          zoo_json_type(args));
         return;
     }
     int i = 0;
@@ -180,7 +171,7 @@ static void read_extra(zoo_extra_decl *x, const cJSON *obj, const char *file, co
             x->error =
                 format("%s: %sargs[%d]: unknown type %s (types: int64, double, bool, string, "
                        "model, buffer)",
-                       file, prefix, i, cJSON_IsString(a) ? a->valuestring : json_type(a));
+                       file, prefix, i, cJSON_IsString(a) ? a->valuestring : zoo_json_type(a));
             return;
         }
         x->args[i] = (zoo_extra_type)t;
@@ -195,7 +186,7 @@ static void read_tokenizers(zoo_reg_entry *e, const cJSON *list, const char *fil
     if (!list) return;
     if (!cJSON_IsArray(list)) {
         entry_fail(e, "%s: %stokenizers: expected an array of tokenizer type names, got %s", file,
-                   where, json_type(list));
+                   where, zoo_json_type(list));
         return;
     }
     if (!e->error && (e->abi_major < 1 || (e->abi_major == 1 && e->abi_minor < 2)))
@@ -208,7 +199,7 @@ static void read_tokenizers(zoo_reg_entry *e, const cJSON *list, const char *fil
     for (const cJSON *t = list->child; t && e->tokenizers; t = t->next, i++) {
         if (!cJSON_IsString(t) || !*t->valuestring) {
             entry_fail(e, "%s: %stokenizers[%d]: expected a non-empty string, got %s", file, where,
-                       i, cJSON_IsString(t) ? "\"\"" : json_type(t));
+                       i, cJSON_IsString(t) ? "\"\"" : zoo_json_type(t));
             continue;
         }
         for (int j = 0; j < e->n_tokenizers; j++)
@@ -224,7 +215,7 @@ static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, con
                                         "width", "context", "heads",       NULL};
     if (!card) return;
     if (!cJSON_IsObject(card)) {
-        entry_fail(e, "%s: %scard: expected an object, got %s", file, where, json_type(card));
+        entry_fail(e, "%s: %scard: expected an object, got %s", file, where, zoo_json_type(card));
         return;
     }
     char at[96];
@@ -239,7 +230,8 @@ static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, con
     for (int i = 0; i < 3; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(card, known[i]);
         if (v && !cJSON_IsString(v))
-            entry_fail(e, "%s: %s%s: expected a string, got %s", file, at, known[i], json_type(v));
+            entry_fail(e, "%s: %s%s: expected a string, got %s", file, at, known[i],
+                       zoo_json_type(v));
         else if (v)
             *texts[i] = xstrdup(v->valuestring);
     }
@@ -254,20 +246,20 @@ static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, con
             *sizes[i] = format("%lld", (long long)v->valuedouble);
         else
             entry_fail(e, "%s: %s%s: expected a hyperparameter's name or an integer >= 0, got %s",
-                       file, at, known[3 + i], json_type(v));
+                       file, at, known[3 + i], zoo_json_type(v));
     }
     const cJSON *heads = cJSON_GetObjectItemCaseSensitive(card, "heads");
     int n = cJSON_IsArray(heads) ? cJSON_GetArraySize(heads) : 0;
     if (heads && !(cJSON_IsArray(heads) && n > 0)) {
         entry_fail(e, "%s: %sheads: expected an array of parameter-name prefixes, got %s", file, at,
-                   json_type(heads));
+                   zoo_json_type(heads));
         return;
     }
     e->card.heads = heads ? calloc((size_t)n, sizeof *e->card.heads) : NULL;
     for (const cJSON *h = heads ? heads->child : NULL; h && e->card.heads; h = h->next) {
         if (!cJSON_IsString(h) || !*h->valuestring) {
             entry_fail(e, "%s: %sheads[%d]: expected a non-empty string, got %s", file, at,
-                       e->card.n_heads, json_type(h));
+                       e->card.n_heads, zoo_json_type(h));
             return;
         }
         e->card.heads[e->card.n_heads++] = xstrdup(h->valuestring);
@@ -283,7 +275,7 @@ static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, con
     e->where = xstrdup(where);
     if (!cJSON_IsObject(obj)) {
         entry_fail(e, "%s: %s: expected an object, got %s", file, *where ? where : "manifest",
-                   json_type(obj));
+                   zoo_json_type(obj));
         return;
     }
     const char *name = string_field(e, obj, "name", true, file, where);
@@ -317,7 +309,7 @@ static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, con
              abi->valuestring[used] || major < 0 || minor < 0)
         entry_fail(e, "%s: %sabi: expected \"MAJOR.MINOR\" such as \"1.0\", got %s%s%s", file,
                    where, cJSON_IsString(abi) ? "\"" : "",
-                   cJSON_IsString(abi) ? abi->valuestring : json_type(abi),
+                   cJSON_IsString(abi) ? abi->valuestring : zoo_json_type(abi),
                    cJSON_IsString(abi) ? "\"" : "");
     e->abi_major = major, e->abi_minor = minor;
     if (!e->error && (major != ZOO_ABI_MAJOR || minor > ZOO_ABI_MINOR))
@@ -335,7 +327,8 @@ static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, con
 
     const cJSON *exports = cJSON_GetObjectItemCaseSensitive(obj, "exports");
     if (exports && !cJSON_IsArray(exports)) {
-        entry_fail(e, "%s: %sexports: expected an array, got %s", file, where, json_type(exports));
+        entry_fail(e, "%s: %sexports: expected an array, got %s", file, where,
+                   zoo_json_type(exports));
     } else if (exports) {
         int n = cJSON_GetArraySize(exports);
         e->extras = calloc((size_t)(n > 0 ? n : 1), sizeof *e->extras);
@@ -389,12 +382,13 @@ void zoo_registry_read_file(zoo_registry *r, const char *path) {
     else if (unknown)
         add_file_error(r, unknown), unknown = NULL;
     else if (!cJSON_IsNumber(fmt) || fmt->valuedouble != REGISTRY_FORMAT)
-        add_file_error(
-            r, format("%s: format: expected the number %d, got %s", path, REGISTRY_FORMAT,
-                      fmt ? (cJSON_IsNumber(fmt) ? "another number" : json_type(fmt)) : "nothing"));
+        add_file_error(r,
+                       format("%s: format: expected the number %d, got %s", path, REGISTRY_FORMAT,
+                              fmt ? (cJSON_IsNumber(fmt) ? "another number" : zoo_json_type(fmt))
+                                  : "nothing"));
     else if (!cJSON_IsArray(plugins))
         add_file_error(r, format("%s: plugins: expected an array, got %s", path,
-                                 plugins ? json_type(plugins) : "nothing"));
+                                 plugins ? zoo_json_type(plugins) : "nothing"));
     else {
         int i = 0;
         for (const cJSON *p = plugins->child; p; p = p->next, i++) {

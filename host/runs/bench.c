@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "batcher.h"
+#include "clock.h"
 #include "model.h"
 #include "synthetic.h"
 #include "zoo/flops.h"
@@ -18,12 +19,6 @@
 #define DEFAULT_VOCAB 256 /* ids of a plugin without vocab_size */
 #define LR 1e-3f          /* zoo train's default train.optimizer.lr */
 #define GRAD_CLIP 1.0f    /* zoo train's default train.grad_clip */
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static zoo_bench_stat stat_of(const double *x, int n) {
     double mean = 0, ss = 0;
@@ -211,9 +206,9 @@ static int run_phase(bench *b, int (*pass)(bench *, const zoo_batch *, int64_t *
         zoo_batcher_next(b->batches, &batch, NULL); /* a training batcher never runs out */
         int64_t tokens = 0;
         uint64_t f0 = zoo_flops();
-        double t0 = now();
+        double t0 = zoo_now();
         int st = pass(b, &batch, &tokens);
-        double t1 = now();
+        double t1 = zoo_now();
         if (st) return st;
         if (i < o->warmup) continue;
         ph->seconds[ph->runs] = t1 - t0 > 1e-9 ? t1 - t0 : 1e-9;
@@ -291,14 +286,14 @@ int zoo_bench_sgemm(int64_t n, int warmup, double settle_s, int repeat, zoo_benc
     for (int64_t i = 0; !st && i < n * n; i++) /* values that neither vanish nor overflow */
         zoo_f32(a)[i] = (float)((i * 7) % 13) / 13.0f,
         zoo_f32(b)[i] = (float)((i * 5) % 11) / 11.0f;
-    double settled = now() + settle_s;
+    double settled = zoo_now() + settle_s;
     for (int i = 0; !st && out->runs < repeat; i++) {
         zoo_graph_reset(g);
         zoo_graph_set_recording(g, false);
         uint64_t f0 = zoo_flops();
-        double t0 = now();
+        double t0 = zoo_now();
         zoo_tensor *c = zoo_matmul(g, a, b, false, false);
-        double t1 = now();
+        double t1 = zoo_now();
         if (!c) {
             st = zoo_error(ZOO_ERR_STATE, "sgemm %lld: %s", (long long)n, zoo_graph_error(g));
             break;

@@ -10,18 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "zoo/status.h"
 
 static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) {
     (void)sig;
     interrupted = 1;
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* The child's side: stdout to the file, stderr to the pipe, then exec. */
@@ -71,7 +66,7 @@ int zoo_child_run(char *const argv[], const char *stdout_path, const char *prefi
     interrupted = 0;
     sigaction(SIGINT, &sa, &old);
     fflush(NULL);
-    double t0 = now();
+    double t0 = zoo_now();
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
@@ -109,7 +104,7 @@ int zoo_child_run(char *const argv[], const char *stdout_path, const char *prefi
     struct rusage usage = {0};
     while (wait4(pid, &wstatus, 0, &usage) < 0 && errno == EINTR) {
     }
-    result->seconds = now() - t0;
+    result->seconds = zoo_now() - t0;
     result->peak_rss_bytes = (int64_t)usage.ru_maxrss * 1024; /* Linux reports KiB */
     result->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
     result->interrupted = interrupted;

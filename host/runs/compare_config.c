@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "json_type.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
@@ -19,15 +20,6 @@ typedef struct reader {
     const char *file;
     int status;
 } reader;
-
-static const char *type_of(const cJSON *v) {
-    return cJSON_IsObject(v)   ? "an object"
-           : cJSON_IsArray(v)  ? "an array"
-           : cJSON_IsString(v) ? "a string"
-           : cJSON_IsNumber(v) ? "a number"
-           : cJSON_IsBool(v)   ? "true/false"
-                               : "null";
-}
 
 static int bad(reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int bad(reader *r, const char *fmt, ...) {
@@ -61,7 +53,8 @@ static const cJSON *object_at(reader *r, const cJSON *obj, const char *key, cons
                               bool required) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (!v && required) bad(r, "%s%s: missing", where, key);
-    if (v && !cJSON_IsObject(v)) bad(r, "%s%s: expected an object, got %s", where, key, type_of(v));
+    if (v && !cJSON_IsObject(v))
+        bad(r, "%s%s: expected an object, got %s", where, key, zoo_json_type(v));
     return cJSON_IsObject(v) ? v : NULL;
 }
 
@@ -71,7 +64,7 @@ static char *string_at(reader *r, const cJSON *obj, const char *key, const char 
     if (!v && required) bad(r, "%s%s: missing", where, key);
     if (v && !(cJSON_IsString(v) && *v->valuestring))
         bad(r, "%s%s: expected a non-empty string, got %s", where, key,
-            cJSON_IsString(v) ? "\"\"" : type_of(v));
+            cJSON_IsString(v) ? "\"\"" : zoo_json_type(v));
     return cJSON_IsString(v) && *v->valuestring ? strdup(v->valuestring) : NULL;
 }
 
@@ -84,7 +77,7 @@ static void number_at(reader *r, const cJSON *obj, const char *key, const char *
     if (!cJSON_IsNumber(v) || !(x >= min && x <= max) || (integer && x != floor(x)))
         bad(r, "%s%s: expected %s in [%g, %g], got %s", where, key,
             integer ? "an integer" : "a number", min, max,
-            cJSON_IsNumber(v) ? "a number out of range" : type_of(v));
+            cJSON_IsNumber(v) ? "a number out of range" : zoo_json_type(v));
     else
         *out = x;
 }
@@ -92,7 +85,7 @@ static void number_at(reader *r, const cJSON *obj, const char *key, const char *
 static void bool_at(reader *r, const cJSON *obj, const char *key, const char *where, bool *out) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     if (v && !cJSON_IsBool(v))
-        bad(r, "%s%s: expected true or false, got %s", where, key, type_of(v));
+        bad(r, "%s%s: expected true or false, got %s", where, key, zoo_json_type(v));
     if (cJSON_IsBool(v)) *out = cJSON_IsTrue(v);
 }
 
@@ -165,7 +158,7 @@ static void read_model(reader *r, const cJSON *obj, int i, zoo_compare_model *m)
     char where[64];
     snprintf(where, sizeof where, "models[%d].", i);
     if (!cJSON_IsObject(obj)) {
-        bad(r, "models[%d]: expected an object, got %s", i, type_of(obj));
+        bad(r, "models[%d]: expected an object, got %s", i, zoo_json_type(obj));
         return;
     }
     check_keys(r, obj, known, where);
@@ -184,7 +177,7 @@ static void read_model(reader *r, const cJSON *obj, int i, zoo_compare_model *m)
     else if (cJSON_IsObject(config))
         m->inline_json = cJSON_PrintUnformatted(config);
     else
-        bad(r, "%sconfig: expected a path or an object, got %s", where, type_of(config));
+        bad(r, "%sconfig: expected a path or an object, got %s", where, zoo_json_type(config));
     const cJSON *set = object_at(r, obj, "set", where, false);
     read_sets(r, set, where, m);
     char probe_where[80];
@@ -213,7 +206,7 @@ static void read_probe(reader *r, const cJSON *obj, int i, zoo_compare_probe *p)
     char where[64];
     snprintf(where, sizeof where, "probes[%d].", i);
     if (!cJSON_IsObject(obj)) {
-        bad(r, "probes[%d]: expected an object, got %s", i, type_of(obj));
+        bad(r, "probes[%d]: expected an object, got %s", i, zoo_json_type(obj));
         return;
     }
     check_keys(r, obj, known, where);
@@ -287,7 +280,7 @@ static void read_document(reader *r, const cJSON *doc, zoo_compare_config *c) {
     }
     const cJSON *probes = cJSON_GetObjectItemCaseSensitive(doc, "probes");
     if (probes && !cJSON_IsArray(probes))
-        bad(r, "probes: expected an array, got %s", type_of(probes));
+        bad(r, "probes: expected an array, got %s", zoo_json_type(probes));
     else if (probes) {
         c->n_probes = cJSON_GetArraySize(probes);
         c->probes = calloc((size_t)(c->n_probes ? c->n_probes : 1), sizeof *c->probes);
@@ -333,7 +326,7 @@ zoo_compare_config *zoo_compare_config_load(const char *path) {
         for (const char *q = text; end && q < end; q++) col = *q == '\n' ? (line++, 1) : col + 1;
         bad(&r, "%d:%d: malformed JSON", line, col);
     } else if (!cJSON_IsObject(doc)) {
-        bad(&r, "a comparison is a JSON object, not %s", type_of(doc));
+        bad(&r, "a comparison is a JSON object, not %s", zoo_json_type(doc));
     } else {
         c->path = strdup(path);
         const char *base = strrchr(path, '/');

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "json_type.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 
@@ -181,15 +182,6 @@ const char *zoo_config_name(const zoo_config *c) {
     return c->name;
 }
 
-static const char *json_type(const cJSON *v) {
-    if (cJSON_IsString(v)) return "a string";
-    if (cJSON_IsNumber(v)) return "a number";
-    if (cJSON_IsBool(v)) return "a boolean";
-    if (cJSON_IsArray(v)) return "an array";
-    if (cJSON_IsObject(v)) return "an object";
-    return "null";
-}
-
 /* What a value looked like, for "got ...": the string quoted, a number, or its type. */
 static void describe(const cJSON *v, char *buf, size_t size) {
     if (cJSON_IsString(v))
@@ -199,7 +191,7 @@ static void describe(const cJSON *v, char *buf, size_t size) {
     else if (cJSON_IsBool(v))
         snprintf(buf, size, "%s", cJSON_IsTrue(v) ? "true" : "false");
     else
-        snprintf(buf, size, "%s", json_type(v));
+        snprintf(buf, size, "%s", zoo_json_type(v));
 }
 
 /* "an integer >= 1", "one of error, replace" */
@@ -335,7 +327,7 @@ static int check_object(zoo_config *c, const char *file, cJSON *obj, const char 
             if (cJSON_IsObject(item) || cJSON_IsArray(item) || cJSON_IsNull(item))
                 return zoo_error(ZOO_ERR_ARG,
                                  "%s: %s: expected a number, true/false or a string, got %s", file,
-                                 path, json_type(item));
+                                 path, zoo_json_type(item));
             set_origin(c, path, file);
             continue;
         }
@@ -391,7 +383,8 @@ static cJSON *parse_text(const char *text, size_t len, const char *file) {
         return NULL;
     }
     if (!cJSON_IsObject(doc)) {
-        zoo_error(ZOO_ERR_FORMAT, "%s: a config is a JSON object, not %s", file, json_type(doc));
+        zoo_error(ZOO_ERR_FORMAT, "%s: a config is a JSON object, not %s", file,
+                  zoo_json_type(doc));
         cJSON_Delete(doc);
         return NULL;
     }
@@ -544,8 +537,10 @@ static int fill_defaults(zoo_config *c) {
     for (int i = 0; i < 3; i++)
         if (!zoo_config_is_null(c, lengths[i])) {
             n_set++;
-            if (first < 0) first = i;
-            else if (second < 0) second = i;
+            if (first < 0)
+                first = i;
+            else if (second < 0)
+                second = i;
         }
     if (n_set != 1)
         return zoo_error(ZOO_ERR_ARG,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "clock.h"
 #include "config.h"
 #include "data.h"
 #include "metrics.h"
@@ -29,12 +30,6 @@ static volatile sig_atomic_t interrupted;
 static void on_sigint(int sig) {
     (void)sig;
     interrupted = 1;
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 static bool exists(const char *path) {
@@ -160,7 +155,7 @@ static int evaluate(loop *l) {
 static int run_loop(loop *l) {
     const zoo_train_plan *p = l->plan;
     zoo_run_state *s = l->state;
-    double start = now() - s->elapsed;
+    double start = zoo_now() - s->elapsed;
     struct sigaction sa = {.sa_handler = on_sigint}, old;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
@@ -176,7 +171,7 @@ static int run_loop(loop *l) {
         double lr = zoo_schedule_lr(&p->schedule, s->step), loss = 0, grad_norm = NAN;
         zoo_metrics metrics = {.size = sizeof metrics};
         int64_t tokens = 0;
-        double t0 = now();
+        double t0 = zoo_now();
         if ((status = train_step(l, &batch, lr, &loss, &grad_norm, &metrics, &tokens))) break;
         if (!isfinite(loss)) {
             status = p->run_dir ? loop_fail(l,
@@ -188,13 +183,13 @@ static int run_loop(loop *l) {
             break;
         }
         s->step++;
-        s->elapsed = now() - start;
+        s->elapsed = zoo_now() - start;
         s->tokens += tokens;
         zoo_step_report rep = {.step = s->step,
                                .loss = loss,
                                .lr = lr,
                                .grad_norm = grad_norm,
-                               .tokens_per_s = (double)tokens / (now() - t0),
+                               .tokens_per_s = (double)tokens / (zoo_now() - t0),
                                .elapsed = s->elapsed,
                                .tokens = s->tokens,
                                .metrics = &metrics};
