@@ -45,12 +45,13 @@ static const zoo_option OPTIONS[] = {
      .help = "bytes that are not UTF-8 in the files: an error naming the place\n"
              "(default), or each replaced by U+FFFD (TREC.train has one)"},
     {"--pool", ZOO_OPT_CHOICE, offsetof(probe_args, pool), .def = "mean",
-     .choices = "mean|last|cls",
+     .choices = "mean|last|cls|pooler",
      .help = "an example's vector: the mean over its tokens, [CLS] and [SEP] included\n"
              "(default); the last token's (what a left-to-right model has read it all\n"
-             "by); the first token's (BERT's [CLS]). A word2vec file: the mean, first\n"
-             "or last of the words it knows (unknown words skipped; an example with\n"
-             "none is zeros, and counted)"},
+             "by); the first token's (BERT's [CLS]); the model's pooled output (BERT's\n"
+             "[CLS] through its pooler; not with --layer). A word2vec file: the mean,\n"
+             "first or last of the words it knows (unknown words skipped; an example\n"
+             "with none is zeros, and counted)"},
     {"--layer", ZOO_OPT_INT_CHOICE, offsetof(probe_args, layer), .value = "N", .def = "-1",
      ZOO_OPT_MIN(-1), .choices = "all|mix",
      .help = "layer N of a model with several (default -1: the model's choice);\n"
@@ -183,13 +184,18 @@ static int cmd_probe(zoo_cli *cli, void *args) {
     probe_run r = {.cli = cli, .a = a};
     bool every = a->layer.choice != NULL; /* all or mix: the probe mixes the layers */
     zoo_pool_plan plan = {.layer = every ? ZOO_EMBED_ALL_LAYERS : (int)a->layer.n,
-                          .pool = strcmp(a->pool, "last") == 0  ? ZOO_POOL_LAST
-                                  : strcmp(a->pool, "cls") == 0 ? ZOO_POOL_FIRST
-                                                                : ZOO_POOL_MEAN,
+                          .pool = strcmp(a->pool, "last") == 0     ? ZOO_POOL_LAST
+                                  : strcmp(a->pool, "cls") == 0    ? ZOO_POOL_FIRST
+                                  : strcmp(a->pool, "pooler") == 0 ? ZOO_POOL_POOLER
+                                                                   : ZOO_POOL_MEAN,
                           .window = a->window};
     int status = read_set(&r, "--train", a->train, true, &r.train);
     if (!status) status = read_set(&r, "--test", a->test, false, &r.test);
     if (!status) status = zoo_text_source_open(cli, a->model, &r.src);
+    if (!status && plan.pool == ZOO_POOL_POOLER && (!r.src.m || every || a->layer.n >= 0))
+        status = zoo_cli_usage(cli, "--pool pooler: %s",
+                               r.src.m ? "the pooled output is one layer's: no --layer"
+                                       : "a word-vector file has no pooled output");
     if (!status && plan.window < 0) { /* the most positions the model takes, or any length */
         zoo_card_sizes sizes = {.context = 0};
         if (r.src.m &&

@@ -17,7 +17,8 @@
 
 /* What reading needs at hand: the file, for messages and relative paths. */
 typedef struct reader {
-    const char *file;
+    const char *file; /* as the user named it, for messages */
+    const char *base; /* its absolute path, which relative paths resolve against */
     int status;
 } reader;
 
@@ -112,7 +113,7 @@ static char *paths_at(reader *r, const cJSON *obj, const char *key, const char *
             bad(r, "%s%s: expected a path or an array of paths", where, key);
             break;
         }
-        char *abs = zoo_path_relative_to(r->file, p->valuestring);
+        char *abs = zoo_path_relative_to(r->base, p->valuestring);
         check_readable(r, abs, where, key, p->valuestring);
         cJSON_AddItemToArray(list, cJSON_CreateString(abs ? abs : ""));
         free(abs);
@@ -125,7 +126,7 @@ static char *paths_at(reader *r, const cJSON *obj, const char *key, const char *
 
 static char *path_at(reader *r, const cJSON *obj, const char *key, const char *where) {
     char *rel = string_at(r, obj, key, where, true);
-    char *abs = rel ? zoo_path_relative_to(r->file, rel) : NULL;
+    char *abs = rel ? zoo_path_relative_to(r->base, rel) : NULL;
     check_readable(r, abs, where, key, rel);
     free(rel);
     return abs;
@@ -173,7 +174,7 @@ static void read_model(reader *r, const cJSON *obj, int i, zoo_compare_model *m)
     if (!config)
         bad(r, "%sconfig: missing (a run config's path, or one inline)", where);
     else if (cJSON_IsString(config))
-        m->config_path = zoo_path_relative_to(r->file, config->valuestring);
+        m->config_path = zoo_path_relative_to(r->base, config->valuestring);
     else if (cJSON_IsObject(config))
         m->inline_json = cJSON_PrintUnformatted(config);
     else
@@ -315,7 +316,8 @@ zoo_compare_config *zoo_compare_config_load(const char *path) {
     size_t len = 0;
     char *text = zoo_read_file(path, &len);
     if (!text) return NULL;
-    reader r = {.file = path};
+    char *abs = realpath(path, NULL); /* a trial's configs are read from other folders */
+    reader r = {.file = path, .base = abs ? abs : path};
     const char *end = NULL;
     cJSON *doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
     zoo_compare_config *c = calloc(1, sizeof *c);
@@ -328,7 +330,7 @@ zoo_compare_config *zoo_compare_config_load(const char *path) {
     } else if (!cJSON_IsObject(doc)) {
         bad(&r, "a comparison is a JSON object, not %s", zoo_json_type(doc));
     } else {
-        c->path = strdup(path);
+        c->path = strdup(r.base);
         const char *base = strrchr(path, '/');
         base = base ? base + 1 : path;
         size_t n = strlen(base);
@@ -338,6 +340,7 @@ zoo_compare_config *zoo_compare_config_load(const char *path) {
     }
     cJSON_Delete(doc);
     free(text);
+    free(abs);
     if (c && (r.status || !doc || !c->path)) {
         zoo_compare_config_free(c);
         return NULL;

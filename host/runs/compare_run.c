@@ -226,7 +226,9 @@ static char *finetune_config(trial_state *s, const zoo_compare_probe *p) {
     zoo_config_free(rc);
     cJSON *o = cJSON_CreateObject();
     cJSON *ft = cJSON_AddObjectToObject(o, "finetune");
-    cJSON_AddStringToObject(ft, "base", s->run_dir);
+    char *base = realpath(s->run_dir, NULL); /* the config's paths resolve against its own folder */
+    cJSON_AddStringToObject(ft, "base", base ? base : s->run_dir);
+    free(base);
     cJSON_AddStringToObject(ft, "train", p->train);
     cJSON_AddStringToObject(ft, "eval", p->test);
     cJSON_AddStringToObject(ft, "format", p->format);

@@ -168,7 +168,7 @@ static int64_t source_of(const pooling *P, const piece *p, const encoded *e, int
 /* The window positions p adds to its text's vector, in order, into pos; their count. */
 static int64_t positions(const pooling *P, const piece *p, int64_t *pos) {
     int64_t n = 0, last = p->k == p->count - 1;
-    if (P->plan->pool == ZOO_POOL_FIRST) {
+    if (P->plan->pool == ZOO_POOL_FIRST || P->plan->pool == ZOO_POOL_POOLER) {
         if (p->k == 0) pos[n++] = 0;
     } else if (P->plan->pool == ZOO_POOL_LAST) {
         if (last) pos[n++] = p->T - 1;
@@ -180,6 +180,24 @@ static int64_t positions(const pooling *P, const piece *p, int64_t *pos) {
         if (P->wrap && last) pos[n++] = p->T - 1;
     }
     return n;
+}
+
+/* The model's pooled output of a batch, [1,B,1,C], for ZOO_POOL_POOLER. */
+static int pooled_output(pooling *P, zoo_graph *g, const zoo_batch *b, zoo_tensor **x) {
+    const zoo_saved_model *m = P->s->m;
+    zoo_outputs out = {.size = sizeof out};
+    if (m->plugin->plugin->ops->forward(m->model->model, g, b, &out) != ZOO_OK ||
+        zoo_graph_status(g))
+        return zoo_cli_fail(P->s->cli, ZOO_EXIT_FAILURE, "%s: forward: %s", P->what,
+                            zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
+    if (!out.pooled)
+        return zoo_cli_fail(P->s->cli, ZOO_EXIT_FAILURE,
+                            "--pool pooler: a %s model has no pooled output (BERT's [CLS] "
+                            "through its pooler); take --pool cls or mean",
+                            m->plugin->plugin->name);
+    *x = zoo_view(g, out.pooled, 1, b->B, 1, out.pooled->shape[1]);
+    return *x ? 0 : zoo_cli_fail(P->s->cli, ZOO_EXIT_FAILURE, "%s: %s", P->what,
+                                 zoo_graph_error(g));
 }
 
 /* Embeds pieces [0, B) (padded to the first one's length) and adds or
@@ -208,8 +226,12 @@ static int embed_batch(pooling *P, zoo_graph *g, const piece *pieces, int64_t B,
     zoo_graph_reset(g);
     zoo_graph_set_recording(g, false);
     zoo_tensor *x;
-    if (zoo_text_source_embed(P->s, g, &batch, P->plan->layer, &x))
+    if (P->plan->pool == ZOO_POOL_POOLER) { /* [B,C] as [1,B,1,C]: one position a window */
+        if (pooled_output(P, g, &batch, &x)) return ZOO_EXIT_FAILURE;
+        T = 1;
+    } else if (zoo_text_source_embed(P->s, g, &batch, P->plan->layer, &x)) {
         return zoo_cli_fail(P->s->cli, ZOO_EXIT_FAILURE, "%s: %s", P->what, zoo_error_message());
+    }
     zoo_pooled *out = P->out;
     int64_t L = x->shape[0], C = x->shape[3];
     if (!out->x) {
@@ -271,7 +293,8 @@ static int pool_chunk(pooling *P, zoo_graph *g, const char *const *texts, const 
                 pieces = grown;
         }
         for (int64_t k = 0; !status && k < windows; k++) {
-            if ((P->plan->pool == ZOO_POOL_FIRST && k > 0) ||
+            if (((P->plan->pool == ZOO_POOL_FIRST || P->plan->pool == ZOO_POOL_POOLER) &&
+                 k > 0) ||
                 (P->plan->pool == ZOO_POOL_LAST && k < windows - 1))
                 continue; /* a window that supplies nothing is not embedded */
             piece *p = &pieces[count++];

@@ -52,11 +52,13 @@ int zoo_word_rows(const zoo_word_vectors *v, const char *text, size_t len, int64
                   int64_t *n, void (*unknown)(void *ctx, const char *word), void *ctx);
 
 /* What one vector per text is. */
-typedef enum zoo_pool { ZOO_POOL_MEAN, ZOO_POOL_LAST, ZOO_POOL_FIRST } zoo_pool;
+typedef enum zoo_pool { ZOO_POOL_MEAN, ZOO_POOL_LAST, ZOO_POOL_FIRST, ZOO_POOL_POOLER } zoo_pool;
 
 typedef struct zoo_pool_plan {
     int layer;      /* embed's layer: N, -1 (the default) or ZOO_EMBED_ALL_LAYERS */
-    zoo_pool pool;  /* mean: of every token; last: the last token's; first: the first's ([CLS]) */
+    zoo_pool pool;  /* mean: of every token; last: the last token's; first: the first's ([CLS]);
+                     * pooler: the model's pooled output (forward's, BERT's [CLS] through its
+                     * pooler) of the first window, layer not used */
     int64_t window; /* the most tokens one embed may take (token_windows.h), 0: no limit */
 } zoo_pool_plan;
 

@@ -140,6 +140,33 @@ C=16 P=32
 want=$((V * C + P * C + 12 * C * C + 13 * C + 2 * C))
 [ -n "$V" ] && [ "$got" = "$want" ] || fail "--dry-run: gpt has '$got' parameters, the formula $want (V = $V)"
 expect 2 "--cost goes with --dry-run" "$zoo" train gpt.json --cost
+# BERT's: the count without its pretraining heads is BertModel's, embeddings (V + P + S)H + 2H,
+# L layers of 4(H^2 + H) + 2HI + I + 5H, the pooler H^2 + H
+cat >bert.json <<'JSON'
+{"data": {"train": "corpus.txt"}, "budget": {"steps": 1},
+ "models": [{"name": "bert", "config": {"model": {"plugin": "bert", "hidden_size": 16,
+    "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 24,
+    "max_position_embeddings": 40, "type_vocab_size": 2},
+    "data": {"tokenizer": {"type": "wordpiece", "max_size": 120}, "seq_len": 32}}}]}
+JSON
+expect 0 "" "$zoo" compare bert.json --dry-run
+row=$(grep '^| bert | bert |' "$tmp/out")
+all=$(echo "$row" | cut -d'|' -f4 | tr -d ' ,') encoder=$(echo "$row" | cut -d'|' -f5 | tr -d ' ,')
+H=16 L=2 I=24 P=40 S=2
+V=$(( (all - encoder - H * H - 5 * H - 2) )) # what the heads add: H^2 + 5H + V + 2
+want=$(((V + P + S) * H + 2 * H + L * (4 * H * H + 2 * H * I + 9 * H + I) + H * H + H))
+[ -n "$encoder" ] && [ "$encoder" = "$want" ] && [ "$V" -gt 50 ] ||
+    fail "--dry-run: bert without its heads has '$encoder' parameters, BertModel's formula $want (V = $V)"
+
+# --- a fine-tuned probe: the model with a task head, trained on the probe's examples
+sed 's/"budget": {"steps": 30}/"budget": {"steps": 30}, "probe": {"finetune": true, "finetune_epochs": 2, "finetune_lr": 0.01}/' \
+    compare.json >finetune.json
+expect 0 "" "$zoo" compare finetune.json --out ft --only gpt --quiet
+[ -f ft/gpt/finetune-kind/metrics.jsonl ] || fail "probe.finetune: no fine-tuning run"
+grep -q '"method":[[:space:]]*"fine-tuned"' ft/gpt/result.json || fail "probe.finetune: the result does not say fine-tuned"
+acc=$(tr -d ' \t\n' <ft/gpt/result.json | sed -n 's/.*"accuracy":\([0-9.]*\),"majority":\([0-9.]*\).*/\1 \2/p')
+awk -v a="${acc% *}" -v m="${acc#* }" 'BEGIN { exit !(a > m + 0.2) }' ||
+    fail "probe.finetune: accuracy and majority '$acc': not well above the baseline"
 
 # --- config errors name the file and the field
 printf '{"data": {"train": "corpus.txt"}, "budget": {"steps": 1}, "models": [], "modles": 1}' >bad1.json

@@ -130,6 +130,16 @@ expect 0 '"layer": "mix", "layers": 3, "dim": 16' "$zoo" probe "$bert" --train "
 expect 0 '"layer": 1, "layers": 1, "dim": 16' "$zoo" probe "$bert" --train "$tmp/train.tsv" --test "$tmp/test.tsv" --layer 1 --json
 expect 0 '"pool": "cls"' "$zoo" probe "$bert" --train "$tmp/train.tsv" --test "$tmp/test.tsv" --pool cls --l2 0.01 --max-iter 5 --json
 [ "$(field "$tmp/out" iterations)" -le 5 ] || fail "--max-iter 5: $(field "$tmp/out" iterations) iterations"
+# BERT's pooled output ([CLS] through the pooler): one vector of the model's width, its own fit
+expect 0 '"pool": "pooler", "layer": -1, "layers": 1, "dim": 16' "$zoo" probe "$bert" --train "$tmp/train.tsv" --test "$tmp/test.tsv" --pool pooler --json
+fit_of "$tmp/out" >"$tmp/pooler"
+expect 0 "" "$zoo" probe "$bert" --train "$tmp/train.tsv" --test "$tmp/test.tsv" --pool cls --json
+fit_of "$tmp/out" >"$tmp/cls"
+cmp -s "$tmp/pooler" "$tmp/cls" && fail "--pool pooler fits what --pool cls fits: not the pooler's output"
+expect 2 "^zoo probe: --pool pooler: the pooled output is one layer's: no --layer" \
+    "$zoo" probe "$bert" --train "$tmp/train.tsv" --test "$tmp/test.tsv" --pool pooler --layer 1
+expect 1 "--pool pooler: a bigram model has no pooled output" \
+    "$zoo" probe "$tmp/bigram" --train "$tmp/train.tsv" --test "$tmp/test.tsv" --pool pooler
 
 # --- a word2vec file: the mean of the words it knows; none known: zeros, counted
 {
@@ -165,7 +175,7 @@ expect 1 "^zoo probe: $tmp/odd.tsv:2: a label the training examples do not have"
 printf 'pos the cat\n\nnolabel\n' >"$tmp/bad.sst"
 expect 1 "^zoo probe: $tmp/bad.sst:3: expected a label, then the text$" \
     "$zoo" probe "$tmp/bigram" --train "$tmp/bad.sst" --test "$tmp/test.sst" --format sst
-expect 2 "^zoo probe: --pool: expected mean, last or cls, got 'max'$" \
+expect 2 "^zoo probe: --pool: expected mean, last, cls or pooler, got 'max'$" \
     "$zoo" probe "$tmp/bigram" --train "$tmp/train.tsv" --test "$tmp/test.tsv" --pool max
 expect 2 "^zoo probe: --test FILE is required" "$zoo" probe "$tmp/bigram" --train "$tmp/train.tsv"
 expect 1 "^zoo probe: $tmp/nomodel" "$zoo" probe "$tmp/nomodel" --train "$tmp/train.tsv" --test "$tmp/test.tsv"
