@@ -155,8 +155,8 @@ static void fmt_fixed(char *out, size_t size, double v, int decimals) {
         frac /= 10;
         decimals--;
     }
-    if (decimals > 0)
-        snprintf(out, size, "%s%llu.%0*llu", r < 0 ? "-" : "", u / unit, decimals, frac);
+    if (decimals > 0) /* at most 17 digits: the bound tells the compiler so */
+        snprintf(out, size, "%s%llu.%0*llu", r < 0 ? "-" : "", u / unit, decimals & 31, frac);
     else
         snprintf(out, size, "%s%llu", r < 0 ? "-" : "", u / unit);
 }
