@@ -86,6 +86,16 @@ grep -q '"failed_step":[[:space:]]*"train"' c/gpt/result.json || fail "the faile
 grep -q '"status":[[:space:]]*"ok"' c/bigram/result.json || fail "the other model did not run"
 grep -q 'gpt.*failed' c/report.md || fail "report.md does not say gpt failed"
 
+# --- a budget in seconds: every model stops in time, and the report says it is not reproducible
+sed 's/"budget": {"steps": 30}/"budget": {"seconds": 0.05}/; s/"eval_every": 10/"eval_every": 100000/' \
+    compare.json >seconds.json
+sed -i 's/"train": {"batch_size": 8,/"train": {"steps": 100000, "batch_size": 8,/' seconds.json
+expect 0 "" "$zoo" compare seconds.json --out s --only gpt --quiet
+grep -q "not reproducible: budget in seconds" s/report.md || fail "budget.seconds: the report does not say it is not reproducible"
+grep -q '"reproducible":[[:space:]]*false' s/results.json || fail "budget.seconds: results.json says reproducible"
+steps=$(tr -d ' \t\n' <s/gpt/result.json | sed -n 's/.*"steps":\([0-9]*\).*/\1/p')
+[ -n "$steps" ] && [ "$steps" -lt 100000 ] || fail "budget.seconds: gpt trained '$steps' steps, not stopped in time"
+
 # --- --only, --repeat (mean and sd), --resume after Ctrl-C
 expect 0 "" "$zoo" compare compare.json --out d --only bigram --repeat 2 --quiet
 [ -f d/bigram/repeat-1/result.json ] && [ -f d/bigram/repeat-2/result.json ] && [ ! -e d/gpt ] ||
