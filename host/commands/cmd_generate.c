@@ -1,12 +1,18 @@
 /* zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T]
- *              [--top-k K] [--top-p P] [--seed S] [--json]
+ *              [--top-k K] [--top-p P] [--seed S] [--stop-at-context] [--json]
  * Text generation through a plugin's one-token decode step and its cache; a
- * causal language model without one runs forward over the growing sequence. */
+ * causal language model without one runs forward over the growing sequence.
+ * Past the model's context each token is predicted from the last `context`
+ * tokens, as nanoGPT's sampler crops its input: a cache holds positions
+ * 0..context-1 only (learned positions cannot slide), so from there on every
+ * token costs a forward over the whole window. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "batcher.h"
+#include "model_card.h"
 #include "sampler.h"
 #include "saved_model.h"
 #include "zoo/io.h"
@@ -17,15 +23,17 @@ typedef struct gen_opts {
     int64_t max_new;
     zoo_sampler sampler;
     uint64_t seed;
-    bool stream; /* print the text as tokens come (not with --json) */
+    bool stream;  /* print the text as tokens come (not with --json) */
+    int64_t skip; /* leading ids not printed: the start token of an empty prompt */
 } gen_opts;
 
 /* Prints what the text of ids has beyond `printed` bytes. A token may end in
  * the middle of a character (decoded as U+FFFD): that tail waits for the
  * next token, unless this is the last call. */
-static void stream_text(const zoo_tokenizer *tok, const zoo_ids *ids, size_t *printed, bool last) {
+static void stream_text(const zoo_tokenizer *tok, const zoo_ids *ids, int64_t skip, size_t *printed,
+                        bool last) {
     size_t len;
-    char *text = zoo_tokenizer_decode(tok, ids->ids, ids->count, &len);
+    char *text = zoo_tokenizer_decode(tok, ids->ids + skip, ids->count - skip, &len);
     if (!text) return;
     size_t upto = len;
     if (!last && len >= 3 && memcmp(text + len - 3, "\xEF\xBF\xBD", 3) == 0) upto = len - 3;
@@ -74,7 +82,9 @@ static const float *next_logits(const zoo_plugin_ops *ops, zoo_model *model, voi
 
 /* Runs the prompt (through the cache, or the model's forward when it has no
  * decode step), then samples; appends to ids. `window` is the model's context
- * for the forward path (0: none). */
+ * (0: none): the cache holds that many positions, and a token past them comes
+ * from a forward over the last `window` ids, as does every token without a
+ * cache. */
 static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, zoo_ids *ids,
                     int64_t n_prompt, int64_t window, const char *prompt, const zoo_span *spans) {
     const zoo_plugin_ops *ops = m->plugin->plugin->ops;
@@ -82,13 +92,16 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
     int64_t V = zoo_tokenizer_vocab_size(m->tokenizer);
     int32_t eos = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_EOS);
     token_text tt = {.W = zoo_plugin_token_bytes(m->plugin->plugin)};
-    if (tt.W > 0 && !cached) {
+    int64_t total = n_prompt + o->max_new;
+    int64_t cap = window > 0 && total > window ? window : total; /* the cache's positions */
+    if (cached && n_prompt > cap) cached = false; /* the prompt alone is past the context */
+    if (tt.W > 0 && (!cached || cap < total)) {
         if (!(tt.bytes = malloc((size_t)((n_prompt + o->max_new) * tt.W) * sizeof *tt.bytes)))
             return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
         zoo_token_bytes_fill(m->tokenizer, ids->ids, prompt, spans, n_prompt, tt.W, tt.bytes);
     }
     void *cache = NULL;
-    if (cached && ops->cache_new(m->model->model, 1, n_prompt + o->max_new, &cache) != ZOO_OK)
+    if (cached && ops->cache_new(m->model->model, 1, cap, &cache) != ZOO_OK)
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     zoo_graph *g = zoo_graph_new(0);
     float *probs = malloc((size_t)V * sizeof *probs);
@@ -98,16 +111,17 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
     int status = 0;
     zoo_graph_set_recording(g, false);
     size_t printed = 0;
-    if (o->stream) stream_text(m->tokenizer, ids, &printed, false);
+    if (o->stream) stream_text(m->tokenizer, ids, o->skip, &printed, false);
     /* the cache reads the prompt a token at a time; forward reads it whole */
-    for (int64_t t = cached ? 0 : n_prompt - 1; t < n_prompt + o->max_new - 1; t++) {
+    for (int64_t t = cached ? 0 : n_prompt - 1; t < total - 1; t++) {
         zoo_graph_reset(g);
         const char *why;
+        void *step_cache = t < cap ? cache : NULL; /* past it: forward over the window */
         const float *logits =
-            next_logits(ops, m->model->model, cache, g, ids, t, window, V, &tt, &why);
+            next_logits(ops, m->model->model, step_cache, g, ids, t, window, V, &tt, &why);
         if (!logits) {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s %lld: %s",
-                                  cached ? "decode step" : "forward at position", (long long)t,
+                                  step_cache ? "decode step" : "forward at position", (long long)t,
                                   why                   ? why
                                   : zoo_graph_status(g) ? zoo_graph_error(g)
                                                         : zoo_error_message());
@@ -122,11 +136,11 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
         if (tt.bytes) /* no text of its own */
             zoo_token_bytes_fill(m->tokenizer, &next, NULL, NULL, 1, tt.W,
                                  tt.bytes + (ids->count - 1) * tt.W);
-        if (o->stream) stream_text(m->tokenizer, ids, &printed, false);
+        if (o->stream) stream_text(m->tokenizer, ids, o->skip, &printed, false);
         if (next == eos) break;
     }
     if (o->stream && !status) {
-        stream_text(m->tokenizer, ids, &printed, true);
+        stream_text(m->tokenizer, ids, o->skip, &printed, true);
         putchar('\n');
         fflush(stdout);
     }
@@ -141,6 +155,7 @@ typedef struct generate_args {
     int64_t max_new, top_k;
     double temperature, top_p;
     uint64_t seed;
+    bool stop_at_context;
 } generate_args;
 
 static const zoo_option OPTIONS[] = {
@@ -151,9 +166,13 @@ static const zoo_option OPTIONS[] = {
     {"--text-file", ZOO_OPT_PATH, offsetof(generate_args, text_file), .value = "FILE"},
     {"--max-new-tokens", ZOO_OPT_INT, offsetof(generate_args, max_new), .value = "N", .def = "100",
      ZOO_OPT_MIN(1),
-     .help = "tokens to add (default 100); generation stops earlier at an end token, or,\n"
-             "with a decode step, at the model's context (block_size); without one it\n"
-             "runs forward over the last block_size tokens and slides past it"},
+     .help = "tokens to add (default 100); only an end-of-text token stops earlier.\n"
+             "Past the model's context (its card's, or block_size) each token is\n"
+             "predicted from the last context tokens, as nanoGPT does: the cache holds\n"
+             "the first context positions, and every token after them costs a forward\n"
+             "over the whole window (learned positions cannot slide) - slower"},
+    {"--stop-at-context", ZOO_OPT_FLAG, offsetof(generate_args, stop_at_context),
+     .help = "stop when the text fills the model's context instead"},
     {"--temperature", ZOO_OPT_FLOAT, offsetof(generate_args, temperature), .value = "T", .def = "1",
      ZOO_OPT_MIN(0), .help = "0 is greedy; higher is more random (default 1)"},
     {"--top-k", ZOO_OPT_INT, offsetof(generate_args, top_k), .value = "K", ZOO_OPT_MIN(0),
@@ -189,7 +208,6 @@ static int cmd_generate(zoo_cli *cli, void *args) {
     }
     zoo_ids ids = {0};
     zoo_spans spans = {0}; /* for a plugin that reads token bytes */
-    bool cached = m.plugin->plugin->capabilities & ZOO_CAP_DECODE;
     if ((zoo_plugin_token_bytes(m.plugin->plugin) > 0
              ? zoo_tokenizer_encode_spans(m.tokenizer, prompt, prompt_len, &ids, &spans)
              : zoo_tokenizer_encode(m.tokenizer, prompt, prompt_len, &ids)) != ZOO_OK)
@@ -200,19 +218,22 @@ static int cmd_generate(zoo_cli *cli, void *args) {
         if (bos < 0)
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
                                   "the prompt is empty and the tokenizer has no start token");
-        else
-            zoo_ids_push(&ids, bos), zoo_spans_push(&spans, -1, -1);
+        else /* read, never printed */
+            zoo_ids_push(&ids, bos), zoo_spans_push(&spans, -1, -1), o.skip = 1;
     }
     int64_t n_prompt = ids.count;
-    int64_t context = zoo_hparams_find(m.model->hp, "block_size")
-                          ? zoo_hparams_int(m.model->hp, "block_size")
-                          : 0;
-    /* With a decode step the context limit stops generation (the cache holds
-     * block_size positions); forward instead sees the last block_size tokens. */
-    if (!status && cached && context > 0 && n_prompt >= context)
+    /* the context: the card's (the registry entry names the hyperparameter),
+     * else a block_size; 0 for a model that takes any length */
+    zoo_card_sizes sizes;
+    int64_t context = 0;
+    if (m.plugin->entry && zoo_card_sizes_of(m.plugin->entry, m.model->hp, &sizes) == ZOO_OK)
+        context = sizes.context;
+    if (context <= 0 && zoo_hparams_find(m.model->hp, "block_size"))
+        context = zoo_hparams_int(m.model->hp, "block_size");
+    if (!status && a->stop_at_context && context > 0 && n_prompt >= context)
         status = zoo_cli_usage(cli, "the prompt (%lld tokens) fills the model's context of %lld",
                                (long long)n_prompt, (long long)context);
-    bool clipped = !status && cached && context > 0 && n_prompt + o.max_new > context;
+    bool clipped = !status && a->stop_at_context && context > 0 && n_prompt + o.max_new > context;
     if (clipped) o.max_new = context - n_prompt;
     o.stream = !cli->json;
     if (!status)
@@ -222,7 +243,7 @@ static int cmd_generate(zoo_cli *cli, void *args) {
         fprintf(stderr, "zoo generate: stopped at the model's context of %lld tokens\n",
                 (long long)context);
     if (!status && cli->json) { /* the text went to stdout as it came otherwise */
-        char *text = zoo_tokenizer_decode(m.tokenizer, ids.ids, ids.count, NULL);
+        char *text = zoo_tokenizer_decode(m.tokenizer, ids.ids + o.skip, ids.count - o.skip, NULL);
         char *generated =
             zoo_tokenizer_decode(m.tokenizer, ids.ids + n_prompt, ids.count - n_prompt, NULL);
         if (!text || !generated) {
@@ -251,9 +272,10 @@ const zoo_command zoo_cmd_generate = {
     .options = OPTIONS,
     .opts_size = sizeof(generate_args),
     .usage = "zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] "
-             "[--top-p P] [--seed S] [--json]",
+             "[--top-p P] [--seed S] [--stop-at-context] [--json]",
     .summary = "generate text from a prompt with a causal language model (its decode step, or "
                "repeated forward)",
     .json_help = "{\"text\", \"generated\", \"ids\", \"prompt_tokens\"} at the end, instead of\n"
-                 "the text streamed as it is produced",
+                 "the text streamed as it is produced (ids and prompt_tokens count the start\n"
+                 "token an empty prompt begins with; text leaves it out)",
 };

@@ -437,7 +437,39 @@ for f in config.json model.safetensors vocab.json merges.txt; do [ -f "$tmp/gpt-
 "$zoo" generate "$tmp/gpt-hf" --prompt "the lord" --max-new-tokens 10 --seed 3 >"$tmp/g3" 2>&1
 cmp -s "$tmp/g2" "$tmp/g3" || fail "the exported HuggingFace directory generates another text"
 expect 1 "^zoo export: $tmp/a: plugin 'bigram' cannot export to \"hf\"" "$zoo" export "$tmp/a" --format hf --out "$tmp/nope"
-expect 0 "stopped at the model's context of 32 tokens" "$zoo" generate "$tmp/gpt" --prompt "the lord" --max-new-tokens 100 --seed 3
+# --- generation past the context (block_size 16), as nanoGPT's sampler: every new token from the
+# last 16; the cache serves the first 16 positions, a forward over the window every one after them
+tr '\n' ' ' <"$tmp/corpus.txt" >"$tmp/flat.txt"
+expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/g16" --quiet --set model.plugin=gpt --set model.n_layer=1 \
+    --set model.n_embd=16 --set model.n_head=2 --set model.block_size=16 --set data.seq_len=16 \
+    --set data.train="$tmp/flat.txt" --set train.steps=30
+expect 0 '"prompt_tokens": 8}' "$zoo" generate "$tmp/g16" --prompt "the lord" --max-new-tokens 40 --seed 3 --json
+[ "$(sed 's/.*"ids": \[\([^]]*\)\].*/\1/' "$tmp/out" | tr ',' '\n' | wc -l)" = 48 ] ||
+    fail "generate past the context: not 8 + 40 ids: $(cat "$tmp/out")"
+expect 0 "stopped at the model's context of 16 tokens" "$zoo" generate "$tmp/g16" --prompt "the lord" \
+    --max-new-tokens 40 --seed 3 --stop-at-context --json
+[ "$(sed 's/.*"ids": \[\([^]]*\)\].*/\1/' "$tmp/out" | tr ',' '\n' | wc -l)" = 16 ] ||
+    fail "generate --stop-at-context: not 16 ids: $(cat "$tmp/out")"
+expect 2 "the prompt (16 tokens) fills the model's context of 16" "$zoo" generate "$tmp/g16" \
+    --prompt "the lord said un" --stop-at-context
+# greedy: the token after position k > 16 is the one the cache predicts from the 16 characters
+# before it alone (char tokens: text and ids agree)
+expect 0 "" "$zoo" generate "$tmp/g16" --prompt "the lord" --max-new-tokens 40 --temperature 0
+full=$(head -1 "$tmp/out")
+[ ${#full} = 48 ] || fail "greedy generation past the context: not 48 characters: '$full'"
+for k in 16 17 30 47; do
+    window=$(printf '%s' "$full" | cut -c$((k - 15))-$k)
+    "$zoo" generate "$tmp/g16" --prompt "$window" --max-new-tokens 1 --temperature 0 >"$tmp/one" 2>&1
+    [ "$(head -1 "$tmp/one")" = "$(printf '%s' "$full" | cut -c$((k - 15))-$((k + 1)))" ] ||
+        fail "token $((k + 1)) past the context is not the one its last 16 tokens predict: '$(cat "$tmp/one")'"
+done
+# an empty prompt starts from the start token (<|endoftext|> of a gpt2 tokenizer), not printed
+start=$("$zoo" tokenize "$tmp/gpt" --special --text "<|endoftext|>")
+expect 0 '"prompt_tokens": 1}' "$zoo" generate "$tmp/gpt" --prompt "" --max-new-tokens 5 --seed 3 --json
+grep -q "\"ids\": \\[$start," "$tmp/out" || fail "an empty prompt does not start from <|endoftext|> ($start): $(cat "$tmp/out")"
+grep -q '"text": "<|endoftext|>' "$tmp/out" && fail "an empty prompt's text shows its start token"
+expect 0 "" "$zoo" generate "$tmp/gpt" --prompt "" --max-new-tokens 5 --seed 3
+grep -q '^<|endoftext|>' "$tmp/out" && fail "an empty prompt prints its start token"
 gpt2_files="$source_dir/../shared/data/tokenizers/gpt2"
 if [ -f "$gpt2_files/encoder.json" ]; then
     expect 0 "^15496 11 995 0$" "$zoo" tokenize "$gpt2_files" --text "Hello, world!"
