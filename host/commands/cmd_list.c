@@ -1,6 +1,7 @@
 /* zoo list [--check] [--json]: the plugins found, from the registry alone;
  * with --check every library is opened and checked against its entry. */
 #include <cjson/cJSON.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,20 @@ static char *check_library(const zoo_reg_entry *e) {
     return problems;
 }
 
+/* A path as shown: resolved (no "dir/../", no links) where the file exists,
+ * else as the registry gives it. From malloc. */
+static char *shown_path(const char *path) {
+    if (!path) return NULL;
+    char *real = realpath(path, NULL);
+    return real ? real : strdup(path);
+}
+
+/* The source of the entry that shadows entry i: the winner of its name. */
+static const char *shadowing_source(const zoo_registry *r, int i) {
+    const zoo_reg_entry *w = r->entries[i].name ? zoo_registry_find(r, r->entries[i].name) : NULL;
+    return w && w != &r->entries[i] && w->source ? w->source : "?";
+}
+
 static int print_json(const zoo_registry *r, char **checked) {
     cJSON *root = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(root, "plugins");
     for (int i = 0; i < r->count; i++) {
@@ -36,15 +51,22 @@ static int print_json(const zoo_registry *r, char **checked) {
         char abi[32];
         snprintf(abi, sizeof abi, "%d.%d", e->abi_major, e->abi_minor);
         cJSON_AddStringToObject(o, "abi", abi);
-        if (e->library) cJSON_AddStringToObject(o, "library", e->library);
+        char *library = shown_path(e->library), *source = shown_path(e->source);
+        if (library) cJSON_AddStringToObject(o, "library", library);
         if (e->summary) cJSON_AddStringToObject(o, "summary", e->summary);
         if (e->n_tokenizers) {
             cJSON *types = cJSON_AddArrayToObject(o, "tokenizers");
             for (int k = 0; k < e->n_tokenizers; k++)
                 cJSON_AddItemToArray(types, cJSON_CreateString(e->tokenizers[k]));
         }
-        cJSON_AddStringToObject(o, "source", e->source ? e->source : "");
+        cJSON_AddStringToObject(o, "source", source ? source : "");
         cJSON_AddBoolToObject(o, "shadowed", e->shadowed);
+        if (e->shadowed) {
+            char *by = shown_path(shadowing_source(r, i));
+            cJSON_AddStringToObject(o, "shadowed_by", by ? by : "?");
+            free(by);
+        }
+        free(library), free(source);
         const char *error = e->error ? e->error : checked ? checked[i] : NULL;
         if (error)
             cJSON_AddStringToObject(o, "error", error);
@@ -67,16 +89,34 @@ static void print_table(const zoo_registry *r, char **checked) {
         puts("no plugins found (see zoo list --help for where zoo looks)");
         return;
     }
-    printf("%-14s %-9s %-5s %-40s %s\n", "NAME", "VERSION", "ABI", "LIBRARY", "SUMMARY");
+    /* every column as wide as its widest cell, however long a path is */
+    char **libs = calloc((size_t)r->count + 1, sizeof *libs);
+    if (!libs) return;
+    int w_name = 4, w_version = 7, w_lib = 7;
+    for (int i = 0; i < r->count; i++) {
+        const zoo_reg_entry *e = &r->entries[i];
+        libs[i] = shown_path(e->library);
+        int n = e->name ? (int)strlen(e->name) : 1, v = e->version ? (int)strlen(e->version) : 1,
+            l = libs[i] ? (int)strlen(libs[i]) : 1;
+        w_name = n > w_name ? n : w_name;
+        w_version = v > w_version ? v : w_version;
+        w_lib = l > w_lib ? l : w_lib;
+    }
+    printf("%-*s  %-*s  %-5s  %-*s  %s\n", w_name, "NAME", w_version, "VERSION", "ABI", w_lib,
+           "LIBRARY", "SUMMARY");
     for (int i = 0; i < r->count; i++) {
         const zoo_reg_entry *e = &r->entries[i];
         char abi[32];
         snprintf(abi, sizeof abi, "%d.%d", e->abi_major, e->abi_minor);
-        printf("%-14s %-9s %-5s %-40s %s\n", e->name ? e->name : "?", e->version ? e->version : "-",
-               e->error ? "-" : abi, e->library ? e->library : "-", e->summary ? e->summary : "");
-        if (e->shadowed)
-            printf("  shadowed: an earlier source has a plugin named '%s' (%s)\n", e->name,
-                   e->source);
+        printf("%-*s  %-*s  %-5s  %-*s  %s\n", w_name, e->name ? e->name : "?", w_version,
+               e->version ? e->version : "-", e->error ? "-" : abi, w_lib, libs[i] ? libs[i] : "-",
+               e->summary ? e->summary : "");
+        if (e->shadowed) {
+            char *by = shown_path(shadowing_source(r, i)), *mine = shown_path(e->source);
+            printf("  shadowed: by the plugin named '%s' in %s (this one is from %s)\n", e->name,
+                   by ? by : "?", mine ? mine : "?");
+            free(by), free(mine);
+        }
         const char *error = e->error ? e->error : checked ? checked[i] : NULL;
         if (error)
             printf("  error: %s\n", error);
@@ -84,6 +124,8 @@ static void print_table(const zoo_registry *r, char **checked) {
             printf("  ok: library loads and matches its entry\n");
     }
     for (int i = 0; i < r->n_file_errors; i++) printf("error: %s\n", r->file_errors[i]);
+    for (int i = 0; i < r->count; i++) free(libs[i]);
+    free(libs);
 }
 
 typedef struct list_args {
@@ -123,10 +165,12 @@ const zoo_command zoo_cmd_list = {
     .options = OPTIONS,
     .opts_size = sizeof(list_args),
     .summary = "list the plugins found, with version, ABI, library and summary",
-    .json_help = "print a JSON object {\"plugins\": [...], \"errors\": [...]}",
+    .json_help = "print a JSON object {\"plugins\": [...], \"errors\": [...]}; a shadowed\n"
+                 "entry's \"shadowed_by\" is the source of the one that wins",
     .notes = "\n"
              "Plugins come from, in order (the first of a name wins, later ones are shown as "
              "shadowed):\n"
              "  --registry FILE (repeatable), ZOO_REGISTRY (colon-separated files),\n"
              "  ZOO_PLUGIN_PATH (colon-separated directories of NAME.so + NAME.json),\n"
-             "  and the registry installed beside zoo.\n"};
+             "  and the registry installed beside zoo.\n"
+             "Paths are shown resolved (realpath) where the file exists.\n"};

@@ -164,6 +164,28 @@ echo '{"name": "good", "version": "2.0.0", "summary": "dropped in", "abi": "1.3"
 ZOO_PLUGIN_PATH="$tmp/drop" expect 0 "^good  *2.0.0" "$zoo" list
 ZOO_PLUGIN_PATH="$tmp/drop" expect 0 "shadowed" "$zoo" list --registry "$good"
 
+# --- list: columns aligned whatever the path lengths, libraries resolved (no "dir/../"), and a
+# shadowed entry names the source that wins
+long="$tmp/a-registry-in-a-rather-long-directory-name/with/more/levels/than/the/table/expects"
+mkdir -p "$long" "$tmp/libs"
+cp "$fixtures/good.so" "$tmp/libs/good.so"
+cat >"$long/long.json" <<JSON
+{"format": 1, "plugins": [
+  {"name": "good", "version": "1.0.0", "summary": "a bigram table for the loader tests",
+   "library": "../../../../../../../../libs/good.so", "abi": "1.3"},
+  {"name": "a_plugin_with_a_name_longer_than_fourteen", "version": "10.20.300-rc1",
+   "summary": "a bigram table for the loader tests", "library": "$tmp/libs/../libs/good.so", "abi": "1.3"}]}
+JSON
+expect 0 "^good " "$zoo" list --registry "$long/long.json" --registry "$good"
+grep -q '/\.\./' "$tmp/out" && fail "zoo list shows an unresolved path: $(grep '/\.\./' "$tmp/out")"
+grep -q "^good  *1.0.0  *1.3  *$(cd "$tmp/libs" && pwd -P)/good.so  " "$tmp/out" ||
+    fail "zoo list does not show the library resolved: $(cat "$tmp/out")"
+awk '/^[^ ]/ { c = match($0, /^[^ ]+ +[^ ]+ +[^ ]+ +[^ ]+ +/) ? RLENGTH : 0; if (!c || (col && c != col)) bad = 1; col = c }
+     END { exit bad || !col }' "$tmp/out" || fail "zoo list: the SUMMARY column is not aligned: $(cat "$tmp/out")"
+grep -q "^  shadowed: by the plugin named 'good' in $(cd "$long" && pwd -P)/long.json (this one is from $(cd "$tmp" && pwd -P)/good.json)$" \
+    "$tmp/out" || fail "zoo list: the shadowed entry does not name the source that shadows it: $(cat "$tmp/out")"
+expect 0 "\"shadowed_by\":	\"$(cd "$long" && pwd -P)/long.json\"" "$zoo" list --json --registry "$long/long.json" --registry "$good"
+
 # --- docs/config-reference.md is generated: it must match what zoo prints now
 source_dir=$(cd "$(dirname "$0")/../.." && pwd)
 "$zoo" info --config-reference >"$tmp/reference.md" 2>&1
