@@ -55,6 +55,17 @@ static const zoo_option COMMON[] = {
     {"--help", ZOO_OPT_FLAG, offsetof(common_opts, help), .alias = "-h"},
     {0}};
 
+/* --tokenizer, for the commands that open a model with its tokenizer. */
+typedef struct tokenizer_opts {
+    const char *dir;
+} tokenizer_opts;
+
+static const zoo_option TOKENIZER[] = {
+    {"--tokenizer", ZOO_OPT_PATH, offsetof(tokenizer_opts, dir), .value = "DIR",
+     .help = "read the tokenizer from DIR's files (vocab.json + merges.txt, vocab.txt, ...)\n"
+             "instead of the model's own: for a HuggingFace directory without them"},
+    {0}};
+
 void zoo_cli_common_help(FILE *f) {
     const zoo_option *tables[] = {COMMON, NULL};
     zoo_options_print_help(f, tables);
@@ -63,7 +74,8 @@ void zoo_cli_common_help(FILE *f) {
 /* c's --help text. */
 static void command_help(FILE *f, const zoo_command *c) {
     const zoo_option json[] = {{"--json", ZOO_OPT_FLAG, .help = c->json_help}, {0}};
-    const zoo_option *tables[] = {c->options, json, NULL};
+    const zoo_option *tables[] = {c->options, c->takes_tokenizer ? TOKENIZER : json,
+                                  c->takes_tokenizer ? json : NULL, NULL};
     if (c->usage) {
         fprintf(f, "usage: %s\n", c->usage);
     } else {
@@ -88,10 +100,11 @@ int zoo_command_invoke(const zoo_cli *cli, const zoo_command *c, int argc, char 
     zoo_cli sub = *cli;
     sub.command = c->name;
     common_opts common = {0};
+    tokenizer_opts tokenizer = {0};
     void *opts = calloc(1, c->opts_size ? c->opts_size : 1);
     if (!opts) return zoo_cli_fail(&sub, ZOO_EXIT_FAILURE, "out of memory");
-    const zoo_option *tables[] = {c->options, COMMON, NULL};
-    void *outs[] = {opts, &common};
+    const zoo_option *tables[] = {c->options, COMMON, c->takes_tokenizer ? TOKENIZER : NULL, NULL};
+    void *outs[] = {opts, &common, &tokenizer};
     int parsed = zoo_options_parse(tables, outs, c->name, argc, argv), status = 0;
     if (common.help || (parsed != ZOO_OK && asks_for_help(argc, argv))) /* help wins */
         command_help(stdout, c);
@@ -103,6 +116,7 @@ int zoo_command_invoke(const zoo_cli *cli, const zoo_command *c, int argc, char 
         for (int i = 0; i < common.n_registry_files; i++)
             sub.registry_files[sub.n_registry_files++] = common.registry_files[i];
         sub.json = sub.json || common.json;
+        if (tokenizer.dir) sub.tokenizer = tokenizer.dir;
         if (common.threads >= 0) {
             sub.threads = (int)common.threads;
             zoo_threads_set(sub.threads);

@@ -23,6 +23,7 @@ typedef struct zoo_cli {
     int threads; /* --threads N; 0 = all CPUs */
     bool json;   /* --json */
     const char *command;
+    const char *tokenizer; /* --tokenizer DIR (commands with takes_tokenizer); NULL: the model's */
 } zoo_cli;
 
 /* A command: its option table, and what runs with the values it parsed.
@@ -37,6 +38,9 @@ typedef struct zoo_command {
     const char *summary;                  /* one line */
     const char *json_help;                /* what --json prints; NULL: not listed */
     const char *notes;                    /* text after the options, or NULL */
+    /* --tokenizer DIR: the tokenizer files zoo_cli_open_model reads
+     * instead of the model's own (a HuggingFace directory without them) */
+    bool takes_tokenizer;
 } zoo_command;
 
 /* One per command file; main.c lists them. */

@@ -583,6 +583,7 @@ done:
 
 const zoo_command zoo_cmd_finetune = {
     .name = "finetune",
+    .takes_tokenizer = true,
     .run = cmd_finetune,
     .options = OPTIONS,
     .opts_size = sizeof(finetune_opts),

@@ -226,6 +226,7 @@ static int cmd_probe(zoo_cli *cli, void *args) {
 
 const zoo_command zoo_cmd_probe = {
     .name = "probe",
+    .takes_tokenizer = true,
     .run = cmd_probe,
     .options = OPTIONS,
     .opts_size = sizeof(probe_args),

@@ -80,7 +80,9 @@ static int cmd_tokenize(zoo_cli *cli, void *args) {
     const zoo_tokenizer *tok = NULL;
     if (zoo_is_foreign_directory(model)) {
         r = zoo_cli_registry(cli);
-        status = r ? zoo_foreign_tokenizer_open(cli, r, model, &own, &importer) : ZOO_EXIT_FAILURE;
+        status = r ? zoo_foreign_tokenizer_open(cli, r, cli->tokenizer ? cli->tokenizer : model,
+                                                &own, &importer)
+                   : ZOO_EXIT_FAILURE;
         tok = own;
     } else if (!(status = zoo_cli_open_model(cli, model, ZOO_NEEDS_TOKENIZER, &m))) {
         tok = m.tokenizer;
@@ -114,6 +116,7 @@ static int cmd_tokenize(zoo_cli *cli, void *args) {
 
 const zoo_command zoo_cmd_tokenize = {
     .name = "tokenize",
+    .takes_tokenizer = true,
     .run = cmd_tokenize,
     .options = OPTIONS,
     .opts_size = sizeof(tokenize_args),

@@ -84,6 +84,31 @@ static int no_importer(const zoo_cli *cli, const char *dir, const char *asked) {
                         dir, asked);
 }
 
+static int find_tokenizer(const zoo_registry *r, const char *dir, zoo_tokenizer **tok,
+                          zoo_loaded **plugin);
+
+/* The tokenizer of --tokenizer DIR into out, when given: a zoo run's or
+ * checkpoint's own, else tokenizer files read as zoo_foreign_tokenizer_open
+ * reads them. ZOO_OK or a status with its message. */
+static int tokenizer_option(const zoo_cli *cli, const zoo_registry *r, zoo_saved_model *out) {
+    const char *dir = cli->tokenizer;
+    if (!dir) return ZOO_OK;
+    struct stat sb;
+    int st;
+    if (stat(dir, &sb) == 0 && !zoo_is_foreign_directory(dir)) {
+        zoo_checkpoint *ck = NULL;
+        st = zoo_checkpoint_open(dir, &ck);
+        if (!st && !ck->tokenizer)
+            st = zoo_error(ZOO_ERR_NOTFOUND, "%s: the checkpoint has no tokenizer", dir);
+        if (!st)
+            st = zoo_tokenizer_restore(r, ck->tokenizer, &out->tokenizer, &out->tokenizer_plugin);
+        zoo_checkpoint_close(ck);
+    } else {
+        st = find_tokenizer(r, dir, &out->tokenizer, &out->tokenizer_plugin);
+    }
+    return st ? zoo_error(st, "--tokenizer: %s", zoo_error_message()) : ZOO_OK;
+}
+
 /* A foreign model directory, imported by its plugin. */
 static int open_foreign(const zoo_cli *cli, const zoo_registry *r, const char *dir,
                         zoo_saved_model *out) {
@@ -106,9 +131,19 @@ static int open_foreign(const zoo_cli *cli, const zoo_registry *r, const char *d
         st = ZOO_ERR_FORMAT;
     free(text);
     if (!st) zoo_config_store_model(out->config, hp);
-    if (!st) { /* its tokenizer, when the directory has one the plugin reads */
+    if (!st && cli->tokenizer) {
+        st = tokenizer_option(cli, r, out);
+    } else if (!st) { /* its tokenizer, when the directory has one the plugin reads */
         int tst = zoo_plugin_import_tokenizer(out->plugin, dir, &out->tokenizer);
-        if (tst != ZOO_OK && tst != ZOO_ERR_NOTFOUND) st = tst;
+        if (tst == ZOO_ERR_NOTFOUND) { /* which files it looked for, without "DIR: " */
+            const char *why = zoo_error_message();
+            size_t n = strlen(dir);
+            if (strncmp(why, dir, n) == 0 && strncmp(why + n, ": ", 2) == 0) why += n + 2;
+            snprintf(out->no_tokenizer, sizeof out->no_tokenizer, "%s",
+                     *why ? why : "the plugin found no tokenizer files");
+        } else if (tst != ZOO_OK) {
+            st = tst;
+        }
     }
     if (st)
         zoo_hparams_free(hp);
@@ -147,6 +182,8 @@ static int saved_model_open(const zoo_cli *cli, const zoo_registry *r, const cha
     if (!(hp = zoo_hparams_new(d->hparams, d->n_hparams)) ||
         zoo_config_apply_model(out->config, hp))
         st = ZOO_ERR_FORMAT;
+    else if (cli->tokenizer)
+        st = tokenizer_option(cli, r, out);
     else if (ck->tokenizer && (st = zoo_tokenizer_restore(r, ck->tokenizer, &out->tokenizer,
                                                           &out->tokenizer_plugin)) != ZOO_OK)
         st = zoo_error(st, "%s: zoo.tokenizer: %s", ck->path, zoo_error_message());
@@ -180,6 +217,9 @@ static const char *lacking(const zoo_saved_model *m, unsigned needs, char *buf, 
                  "a '%s' model, which has no static word vectors (VECTORS is a word2vec file or a "
                  "checkpoint of a word-vector model such as word2vec)",
                  d->name);
+    else if ((needs & ZOO_NEEDS_TOKENIZER) && !m->tokenizer && *m->no_tokenizer)
+        snprintf(buf, size, "no tokenizer: %s; --tokenizer DIR reads them from another directory",
+                 m->no_tokenizer);
     else if ((needs & ZOO_NEEDS_TOKENIZER) && !m->tokenizer)
         snprintf(buf, size, "the checkpoint has no tokenizer");
     else
@@ -198,10 +238,22 @@ int zoo_cli_open_model(const zoo_cli *cli, const char *model, unsigned needs,
         return status;
     }
     out->registry = r;
-    char why[512];
+    char why[1024];
     if (lacking(out, needs, why, sizeof why)) {
         zoo_cli_close_model(out);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %s", model, why);
+    }
+    /* ids past the model's vocabulary would index past its embeddings */
+    const zoo_hparams *hp = out->model->hp;
+    int64_t V = out->tokenizer ? zoo_tokenizer_vocab_size(out->tokenizer) : 0;
+    if (cli->tokenizer && V > 0 && zoo_hparams_find(hp, "vocab_size") &&
+        V > zoo_hparams_int(hp, "vocab_size")) {
+        long long model_v = (long long)zoo_hparams_int(hp, "vocab_size");
+        zoo_cli_close_model(out);
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                            "--tokenizer %s: its %lld tokens do not fit the model's vocab_size of "
+                            "%lld",
+                            cli->tokenizer, (long long)V, model_v);
     }
     return 0;
 }
@@ -212,8 +264,9 @@ void zoo_cli_close_model(zoo_saved_model *m) {
     zoo_registry_free(r);
 }
 
-int zoo_foreign_tokenizer_open(const zoo_cli *cli, const zoo_registry *r, const char *dir,
-                               zoo_tokenizer **tok, zoo_loaded **plugin) {
+/* zoo_foreign_tokenizer_open without printing: ZOO_OK, or a status with its message. */
+static int find_tokenizer(const zoo_registry *r, const char *dir, zoo_tokenizer **tok,
+                          zoo_loaded **plugin) {
     *tok = NULL;
     *plugin = NULL;
     zoo_hparams *hp = NULL;
@@ -229,8 +282,7 @@ int zoo_foreign_tokenizer_open(const zoo_cli *cli, const zoo_registry *r, const 
         }
         zoo_plugin_unload(p);
     }
-    if (st != ZOO_ERR_NOTFOUND)
-        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    if (st != ZOO_ERR_NOTFOUND) return st;
     /* tokenizer files alone: the first plugin that reads them */
     for (int i = 0; i < r->count; i++) {
         const zoo_reg_entry *e = &r->entries[i];
@@ -241,11 +293,17 @@ int zoo_foreign_tokenizer_open(const zoo_cli *cli, const zoo_registry *r, const 
             return ZOO_OK;
         }
         zoo_plugin_unload(p);
-        if (st != ZOO_ERR_NOTFOUND)
-            return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        if (st != ZOO_ERR_NOTFOUND) return st;
     }
-    return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                        "%s: no plugin reads a tokenizer from this directory (zoo info shows "
-                        "which plugins can: import-tokenizer among their capabilities)",
-                        dir);
+    return zoo_error(ZOO_ERR_NOTFOUND,
+                     "%s: no plugin reads a tokenizer from this directory (zoo info shows which "
+                     "plugins can: import-tokenizer among their capabilities)",
+                     dir);
+}
+
+int zoo_foreign_tokenizer_open(const zoo_cli *cli, const zoo_registry *r, const char *dir,
+                               zoo_tokenizer **tok, zoo_loaded **plugin) {
+    return find_tokenizer(r, dir, tok, plugin)
+               ? zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message())
+               : ZOO_OK;
 }

@@ -19,6 +19,9 @@ typedef struct zoo_saved_model {
      * had to be loaded for it (tokenizers.h); else NULL */
     zoo_loaded *tokenizer_plugin;
     zoo_registry *registry; /* zoo_cli_open_model's, which zoo_cli_close_model frees; else NULL */
+    /* a foreign directory without a tokenizer: the importer's reason, naming
+     * the files it looked for; else "" */
+    char no_tokenizer[512];
 } zoo_saved_model;
 
 /* What a command needs of the model it opens. */
@@ -32,12 +35,16 @@ enum {
 /* How every command opens MODEL (a checkpoint, a run directory, or a
  * foreign model directory: any other directory, offered in registry order
  * to every plugin with ZOO_CAP_IMPORT until one's import_config accepts
- * it): the registry of the command line (zoo_cli_registry), the model, then
+ * it): the registry of the command line (zoo_cli_registry), the model (with
+ * the tokenizer of cli->tokenizer's directory instead of its own when
+ * --tokenizer DIR is given, read as zoo_foreign_tokenizer_open reads one,
+ * and refused when its vocabulary is larger than the model's), then
  * what `needs` asks, checked in the
  * order above but capabilities first, each missing one refused with one
  * line that starts with MODEL and says what the model lacks:
  *   runs/a: plugin 'bigram' cannot fill masks (it is not a masked language model)
- *   gpt2-tiny: the checkpoint has no tokenizer
+ *   gpt2-tiny: no tokenizer: no GPT-2 tokenizer files (vocab.json and merges.txt, or
+ *     encoder.json and vocab.bpe); --tokenizer DIR reads them from another directory
  *   notes: no plugin imports this directory: it is not a zoo run (no
  *     latest.safetensors), and no plugin that imports models (a, b) reads its files
  * 0, or an exit status after printing; on failure nothing stays open.

@@ -417,10 +417,24 @@ expect 1 "steps\[0\] (save): save needs \"to\": the file to write" "$zoo" run "$
 hf="$source_dir/plugins/gpt/tests/fixtures/gpt2-tiny"
 expect 0 "" "$zoo" forward "$hf" --ids "$hf/ids.txt" --out "$tmp/hf.npy" --hidden "$tmp/hf-hidden.npy"
 head -c 128 "$tmp/hf.npy" | grep -aq "'shape': (2, 12, 53)" || fail "forward on a HuggingFace directory: wrong logits shape"
-expect 1 "^zoo generate: $hf: the checkpoint has no tokenizer$" "$zoo" generate "$hf" --prompt "x"
-expect 1 "^zoo embed: $hf: the checkpoint has no tokenizer$" "$zoo" embed "$hf" --text "x" --out "$tmp/x.npy"
-expect 1 "^zoo eval: $hf: the checkpoint has no tokenizer$" "$zoo" eval "$hf" --data "$tmp/held.txt"
-expect 1 "^zoo classify: $hf: the checkpoint has no tokenizer$" "$zoo" classify "$hf" --text "x"
+# without tokenizer files: which ones were looked for, and --tokenizer DIR to read them elsewhere
+looked="no tokenizer: no GPT-2 tokenizer files (vocab.json and merges.txt, or encoder.json and vocab.bpe); --tokenizer DIR reads them from another directory"
+expect 1 "^zoo generate: $hf: $looked$" "$zoo" generate "$hf" --prompt "x"
+expect 1 "^zoo embed: $hf: $looked$" "$zoo" embed "$hf" --text "x" --out "$tmp/x.npy"
+expect 1 "^zoo eval: $hf: $looked$" "$zoo" eval "$hf" --data "$tmp/held.txt"
+expect 1 "^zoo classify: $hf: $looked$" "$zoo" classify "$hf" --text "x"
+for c in generate eval embed fill-mask classify forward tokenize probe finetune; do
+    expect 0 "^  --tokenizer DIR" "$zoo" $c --help
+done
+mkdir "$tmp/wp"
+printf '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\nlord\nsaid\nunto\nhim\n.\n' >"$tmp/wp/vocab.txt"
+expect 0 '"prompt_tokens": 2}' "$zoo" generate "$hf" --tokenizer "$tmp/wp" --prompt "the lord" --max-new-tokens 4 --json
+grep -q '"ids": \[5, 6, [0-9]*, [0-9]*, [0-9]*, [0-9]*\]' "$tmp/out" || fail "generate --tokenizer: not the ids of wp's vocab.txt: $(cat "$tmp/out")"
+expect 0 "^2 5 6 3$" "$zoo" tokenize "$hf" --tokenizer "$tmp/wp" --text "the lord"
+expect 0 "^loss " "$zoo" eval "$hf" --tokenizer "$tmp/wp" --data "$tmp/held.txt" --batches 4
+expect 0 "" "$zoo" embed "$hf" --tokenizer "$tmp/wp" --text "the lord" --out "$tmp/wp.npy"
+expect 1 "^zoo generate: --tokenizer: $tmp/none: no plugin reads a tokenizer from this directory" \
+    "$zoo" generate "$hf" --tokenizer "$tmp/none" --prompt "x"
 expect 1 "^zoo call: --model $hf is a 'gpt' model, not 'bigram'$" "$zoo" call bigram.argmax_next --model "$hf" 3
 expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/gpt" --quiet --set model.plugin=gpt --set model.n_layer=1 \
     --set model.n_embd=16 --set model.n_head=2 --set data.tokenizer.type=gpt2 --set data.tokenizer.max_size=300 \
@@ -436,6 +450,11 @@ expect 0 "" "$zoo" export "$tmp/gpt" --format hf --out "$tmp/gpt-hf"
 for f in config.json model.safetensors vocab.json merges.txt; do [ -f "$tmp/gpt-hf/$f" ] || fail "export: no $f"; done
 "$zoo" generate "$tmp/gpt-hf" --prompt "the lord" --max-new-tokens 10 --seed 3 >"$tmp/g3" 2>&1
 cmp -s "$tmp/g2" "$tmp/g3" || fail "the exported HuggingFace directory generates another text"
+# --tokenizer RUN: a run's own tokenizer, refused where its ids do not fit the model
+expect 1 "^zoo generate: --tokenizer $tmp/gpt: its 300 tokens do not fit the model's vocab_size of 53$" \
+    "$zoo" generate "$hf" --tokenizer "$tmp/gpt" --prompt "x"
+"$zoo" generate "$tmp/gpt-hf" --tokenizer "$tmp/gpt" --prompt "the lord" --max-new-tokens 10 --seed 3 >"$tmp/g4" 2>&1
+cmp -s "$tmp/g2" "$tmp/g4" || fail "generate --tokenizer RUN: another text than with the directory's own"
 expect 1 "^zoo export: $tmp/a: plugin 'bigram' cannot export to \"hf\"" "$zoo" export "$tmp/a" --format hf --out "$tmp/nope"
 # --- generation past the context (block_size 16), as nanoGPT's sampler: every new token from the
 # last 16; the cache serves the first 16 positions, a forward over the window every one after them
