@@ -1,12 +1,14 @@
 /* zoo classify MODEL --text TEXT | --text-file FILE [--top K]: the labels a
  * model fine-tuned by zoo finetune gives each line of the text, with their
- * probabilities. MODEL is the fine-tuned run directory or checkpoint; the
- * head is its classifier.weight and classifier.bias, the label names come
- * from labels.txt beside it. */
+ * probabilities. MODEL is the fine-tuned run directory or checkpoint, or
+ * its export to a HuggingFace directory (classifier_head.h): the head is its
+ * classifier.weight and classifier.bias, the label names come from
+ * labels.txt beside it (config.json's id2label). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "classifier_head.h"
 #include "saved_model.h"
 #include "sequence_summary.h"
 #include "text_input.h"
@@ -19,27 +21,30 @@ typedef struct head {
     zoo_params *params;
     zoo_tensor *w, *b;
     int64_t L;
-    char *names_text; /* labels.txt, each line cut at its newline; NULL: numbered */
-    const char **names;
+    zoo_head_file file;
+    const char **names; /* into file.labels, each line cut at its newline; NULL: numbered */
 } head;
 
 static void head_free(head *h) {
     zoo_params_free(h->params);
-    free(h->names_text), free(h->names);
+    zoo_head_file_close(&h->file);
+    free(h->names);
 }
 
-/* The head saved with the model, and the labels of its rows. */
+/* The head saved with the model (a run's, or an exported HuggingFace
+ * directory's), and the labels of its rows. */
 static int head_open(const zoo_cli *cli, const char *model, const zoo_saved_model *m, head *h) {
-    const zoo_st_file *f = m->checkpoint ? m->checkpoint->file : NULL;
-    int wi = f ? zoo_st_find(f, "classifier.weight") : -1,
-        bi = f ? zoo_st_find(f, "classifier.bias") : -1;
+    if (zoo_head_file_open(m, model, &h->file) != ZOO_OK)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    const zoo_st_file *f = h->file.file;
+    int wi = h->file.weight, bi = h->file.bias;
     int ndim = 0;
     int64_t shape[ZOO_MAX_DIMS] = {0};
-    if (wi < 0 || bi < 0)
-        return zoo_cli_fail(
-            cli, ZOO_EXIT_FAILURE,
-            "%s: no classifier.weight and classifier.bias (a model saved by zoo finetune has them)",
-            model);
+    if (!zoo_head_file_found(&h->file))
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                            "%s: no classifier.weight and classifier.bias (a model saved by zoo "
+                            "finetune has them, and its export to hf)",
+                            model);
     if (zoo_st_info(f, wi, NULL, &ndim, shape) || ndim != 2 || shape[0] < 1)
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
                             "%s: classifier.weight: expected (labels, width)", model);
@@ -49,21 +54,16 @@ static int head_open(const zoo_cli *cli, const char *model, const zoo_saved_mode
     h->b = zoo_params_add(h->params, "classifier.bias", 1, ZOO_SHAPE(h->L), 0);
     if (!h->w || !h->b || zoo_st_read_into(f, wi, h->w) || zoo_st_read_into(f, bi, h->b))
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-    char path[4200];
-    const char *slash = strrchr(m->checkpoint->path, '/');
-    snprintf(path, sizeof path, "%.*slabels.txt",
-             slash ? (int)(slash - m->checkpoint->path + 1) : 0, m->checkpoint->path);
-    h->names_text = zoo_read_file(path, NULL);
-    if (!h->names_text) return 0; /* the rows are numbered instead */
+    if (!h->file.labels) return 0; /* the rows are numbered instead */
     h->names = calloc((size_t)h->L, sizeof *h->names);
     int64_t n = 0;
     char *save = NULL;
-    for (char *line = strtok_r(h->names_text, "\n", &save); line;
+    for (char *line = strtok_r(h->file.labels, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save))
         if (n++ < h->L) h->names[n - 1] = line;
     if (n != h->L)
-        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %lld labels for a head of %lld rows", path,
-                            (long long)n, (long long)h->L);
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %lld labels for a head of %lld rows",
+                            h->file.labels_from, (long long)n, (long long)h->L);
     return 0;
 }
 
@@ -125,7 +125,7 @@ typedef struct classify_args {
 static const zoo_option OPTIONS[] = {
     {"MODEL", ZOO_OPT_PATH, offsetof(classify_args, model), ZOO_OPT_REQUIRED,
      .help = "a run directory or checkpoint written by zoo finetune (labels.txt beside it\n"
-             "names the labels; without it they are numbered)"},
+             "names the labels; without it they are numbered), or its zoo export --format hf"},
     ZOO_TEXT_INPUT_OPTIONS(classify_args, in, "one example a line (or --text-file FILE)"),
     {"--top", ZOO_OPT_INT, offsetof(classify_args, top), .value = "K", .def = "1", ZOO_OPT_MIN(1),
      .help = "the K most probable labels of each line, with probabilities (default 1)"},

@@ -280,6 +280,22 @@ expect 0 "^pos ([01]\.[0-9]*)  neg ([01]\.[0-9]*)$" "$zoo" classify "$tmp/ft" --
 expect 0 '^{"labels": \[{"label": "pos", "probability": [01]\.[0-9]*}\]}$' "$zoo" classify "$tmp/ft" --json \
     --text "lord god said"
 expect 1 "no classifier.weight and classifier.bias" "$zoo" classify "$tmp/bert" --text "the lord"
+# --- a fine-tuned classifier exports with its head (BertForSequenceClassification, id2label and
+# label2id) and classifies the same from the HuggingFace directory, exported again too
+expect 0 "" "$zoo" export "$tmp/ft" --format hf --out "$tmp/ft-hf"
+grep -q '"architectures":[[:space:]]*\["BertForSequenceClassification"\]' "$tmp/ft-hf/config.json" ||
+    fail "export of a fine-tuned classifier: not a BertForSequenceClassification: $(cat "$tmp/ft-hf/config.json")"
+tr -d ' \t\n' <"$tmp/ft-hf/config.json" | grep -q '"id2label":{"0":"neg","1":"pos"},"label2id":{"neg":0,"pos":1}' ||
+    fail "export of a fine-tuned classifier: no id2label/label2id of labels.txt: $(cat "$tmp/ft-hf/config.json")"
+head -c 8000 "$tmp/ft-hf/model.safetensors" | grep -aq '"classifier.weight":{"dtype":"F32","shape":\[2,' &&
+    head -c 8000 "$tmp/ft-hf/model.safetensors" | grep -aq '"classifier.bias":{"dtype":"F32","shape":\[2\]' ||
+    fail "export of a fine-tuned classifier: model.safetensors lacks classifier.weight/bias"
+"$zoo" classify "$tmp/ft" --text-file "$tmp/ft-new.txt" --top 2 --json >"$tmp/cls-run" 2>&1
+expect 0 '^{"labels": \[{"label": "pos"' "$zoo" classify "$tmp/ft-hf" --text-file "$tmp/ft-new.txt" --top 2 --json
+cmp -s "$tmp/out" "$tmp/cls-run" || fail "the exported classifier classifies differently: $(cat "$tmp/out") vs $(cat "$tmp/cls-run")"
+expect 0 "" "$zoo" export "$tmp/ft-hf" --format hf --out "$tmp/ft-hf2"
+expect 0 "" "$zoo" classify "$tmp/ft-hf2" --text-file "$tmp/ft-new.txt" --top 2 --json
+cmp -s "$tmp/out" "$tmp/cls-run" || fail "the twice-exported classifier classifies differently: $(cat "$tmp/out")"
 printf '{"steps": [{"finetune": "ft.json", "out": "ft3"}]}' >"$tmp/ft-script.json"
 expect 0 "^held-out accuracy 1.0000" "$zoo" run "$tmp/ft-script.json"
 printf 'pos the lord\nnolabel\n' >"$tmp/ft-bad.txt"
@@ -450,6 +466,12 @@ expect 0 "" "$zoo" export "$tmp/gpt" --format hf --out "$tmp/gpt-hf"
 for f in config.json model.safetensors vocab.json merges.txt; do [ -f "$tmp/gpt-hf/$f" ] || fail "export: no $f"; done
 "$zoo" generate "$tmp/gpt-hf" --prompt "the lord" --max-new-tokens 10 --seed 3 >"$tmp/g3" 2>&1
 cmp -s "$tmp/g2" "$tmp/g3" || fail "the exported HuggingFace directory generates another text"
+# a head the format has no place for (gpt's reads the mean of the hidden states) is refused, not dropped
+sed "s|\"base\": \"bert\"|\"base\": \"$tmp/gpt\"|" "$tmp/ft.json" >"$tmp/ftg.json"
+expect 0 "" "$zoo" finetune "$tmp/ftg.json" --out "$tmp/ftg" --set train.epochs=1
+expect 1 "^zoo export: $tmp/ftg: its fine-tuned classifier head (classifier.weight, classifier.bias and their labels) has no place in a 'gpt' model's \"hf\" format" \
+    "$zoo" export "$tmp/ftg" --format hf --out "$tmp/ftg-hf"
+[ ! -e "$tmp/ftg-hf" ] || fail "a refused export wrote $tmp/ftg-hf"
 # --tokenizer RUN: a run's own tokenizer, refused where its ids do not fit the model
 expect 1 "^zoo generate: --tokenizer $tmp/gpt: its 300 tokens do not fit the model's vocab_size of 53$" \
     "$zoo" generate "$hf" --tokenizer "$tmp/gpt" --prompt "x"
