@@ -47,6 +47,7 @@ typedef struct loop {
     zoo_progress *progress;
     zoo_run_state *state;
     zoo_graph *graph;
+    int64_t last_saved; /* the step of the run's newest checkpoint; -1: none yet */
 } loop;
 
 static int loop_fail(const loop *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -102,6 +103,7 @@ static int save_checkpoint(loop *l) {
             return loop_fail(l, "%s", zoo_error_message());
     }
     remove_old_checkpoints(dir, l->plan->keep);
+    l->last_saved = l->state->step;
     return ZOO_OK;
 }
 
@@ -173,13 +175,17 @@ static int run_loop(loop *l) {
         int64_t tokens = 0;
         double t0 = zoo_now();
         if ((status = train_step(l, &batch, lr, &loss, &grad_norm, &metrics, &tokens))) break;
-        if (!isfinite(loss)) {
-            status = p->run_dir ? loop_fail(l,
-                                            "step %lld: the loss is %g; stopping (the last good "
-                                            "checkpoint stays in %s)",
-                                            (long long)s->step + 1, loss, p->run_dir)
-                                : loop_fail(l, "step %lld: the loss is %g; stopping",
-                                            (long long)s->step + 1, loss);
+        if (!isfinite(loss)) { /* said once; a checkpoint named only when one was written */
+            if (l->last_saved >= 0)
+                status =
+                    loop_fail(l,
+                              "step %lld: the loss is %g; stopping (the last good checkpoint, "
+                              "step %lld, stays in %s)",
+                              (long long)s->step + 1, loss, (long long)l->last_saved, p->run_dir);
+            else
+                status =
+                    loop_fail(l, "step %lld: the loss is %g; stopping (no checkpoint was saved)",
+                              (long long)s->step + 1, loss);
             break;
         }
         s->step++;
@@ -234,7 +240,9 @@ int zoo_train_loop(const zoo_cli *cli, const zoo_train_task *task, const zoo_tra
               .plan = plan,
               .progress = progress,
               .state = state,
-              .graph = zoo_graph_new(0)};
+              .graph = zoo_graph_new(0),
+              /* a resumed run continues from its checkpoint */
+              .last_saved = plan->run_dir && task->save && state->step > 0 ? state->step : -1};
     if (!l.graph) return loop_fail(&l, "%s", zoo_error_message());
     int status = run_loop(&l);
     zoo_graph_free(l.graph);

@@ -103,7 +103,7 @@ last=$(grep '"loss"' "$tmp/c/metrics.jsonl" | tail -1 | sed -E 's/.*"step":([0-9
 expect 0 "stopped after step $((last + 3))" "$zoo" train --resume "$tmp/c" --stop-after $((last + 3))
 
 # --- a loss that is not finite stops the run, keeping the last good checkpoint
-expect 1 "the loss is [a-z]*; stopping (the last good checkpoint stays in" \
+expect 1 "the loss is [a-z]*; stopping (the last good checkpoint, step [0-9]*, stays in" \
     "$zoo" train "$tmp/run.json" --out "$tmp/nan" --quiet --set train.optimizer.name=adam \
     --set train.optimizer.lr=1e38 --set train.grad_clip=0 --set train.checkpoint_every=1
 stopped=$(sed -E 's/.*step ([0-9]+): the loss.*/\1/' "$tmp/err")

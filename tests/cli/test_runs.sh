@@ -1,0 +1,38 @@
+#!/bin/sh
+# Commands that run for a while behave like zoo train (test_train.sh has the
+# rest): eval's scored tokens and a run's own held-out split, a run without
+# one, a diverging run, BERT's evaluation lines, finetune's last line, a run
+# directory stopped before its first checkpoint, and zoo run scripts run twice.
+#   test_runs.sh BUILD_DIR
+set -u
+build=$(cd "$1" && pwd)
+zoo="$build/zoo"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-runs.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+unset ZOO_REGISTRY ZOO_PLUGIN_PATH
+failures=0
+. "$(dirname "$0")/expect.sh"
+
+awk 'BEGIN { srand(7); split("the lord god said unto him and they were in land of people day", w, " ");
+      for (i = 0; i < 3000; i++) { n = 3 + int(rand() * 8); s = w[1 + int(rand() * 15)];
+        for (j = 1; j < n; j++) s = s " " w[1 + int(rand() * 15)]; print s "." } }' >"$tmp/corpus.txt"
+head -2500 "$tmp/corpus.txt" >"$tmp/train.txt"
+tail -500 "$tmp/corpus.txt" >"$tmp/val.txt"
+cat >"$tmp/run.json" <<JSON
+{"model": {"plugin": "bigram"},
+ "data": {"train": "train.txt", "val": "val.txt", "tokenizer": {"type": "char"}, "seq_len": 32},
+ "train": {"steps": 20, "batch_size": 8, "optimizer": {"name": "adamw", "lr": 0.05},
+           "eval_every": 10, "eval_batches": 4, "checkpoint_every": 10}}
+JSON
+expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/a" --quiet
+
+# --- a diverging run says so once, and names no checkpoint when none was saved
+expect 1 "the loss is [a-z]*; stopping (no checkpoint was saved)" \
+    "$zoo" train "$tmp/run.json" --out "$tmp/nan" --set train.optimizer.name=adam --set train.optimizer.lr=1e38 \
+    --set train.grad_clip=0 --set train.checkpoint_every=1000 --set train.steps=1000
+[ "$(grep -c 'the loss is' "$tmp/err")" = 1 ] || fail "a diverging run: not said once"
+grep -q "checkpoint stays" "$tmp/err" && fail "a diverging run names a checkpoint it never saved"
+ls "$tmp/nan"/*.safetensors >/dev/null 2>&1 && fail "a diverging run left a checkpoint"
+
+[ "$failures" = 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
+echo "runs: all passed"
