@@ -684,9 +684,10 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     setup_optimizer(&r);
     r.plan.stop_after = o->stop_after;
     zoo_rng_seed(&r.state.rng, (uint64_t)seed ^ 0x5eedULL);
+    /* no held-out split, no evaluation: a val_loss on training data would pass for one */
+    bool held_out = r.data->val.n > 0;
     if (!(r.train_batches = make_batcher(&r, &r.data->train, false, 0)) ||
-        !(r.eval_batches =
-              make_batcher(&r, r.data->val.n > 0 ? &r.data->val : &r.data->train, true, 0)))
+        (held_out && !(r.eval_batches = make_batcher(&r, &r.data->val, true, 0))))
         goto done;
     bool self_update = r.plugin->plugin->capabilities & ZOO_CAP_SELF_UPDATE;
     zoo_train_task task = {.ctx = &r,
@@ -694,7 +695,7 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
                            .next_batch = lm_next_batch,
                            .loss = lm_loss,
                            .update = self_update ? lm_update : NULL,
-                           .evaluate = lm_evaluate,
+                           .evaluate = held_out ? lm_evaluate : NULL,
                            .save_cursor = lm_save_cursor,
                            .restore_cursor = lm_restore_cursor,
                            .save = lm_save};
@@ -708,6 +709,10 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         fail(&r, "%s", zoo_error_message());
         goto done;
     }
+    if (!held_out)
+        zoo_progress_note(r.progress,
+                          "no held-out split (data.val_fraction 0 and no data.val): the run is not "
+                          "evaluated");
     if (r.data->train_text.replacements)
         zoo_progress_note(r.progress, "data: %lld invalid UTF-8 sequence(s) replaced by U+FFFD",
                           (long long)r.data->train_text.replacements);

@@ -26,6 +26,12 @@ cat >"$tmp/run.json" <<JSON
 JSON
 expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/a" --quiet
 
+# --- no held-out split: said once, never evaluated on the training data
+expect 0 "no held-out split (data.val_fraction 0 and no data.val): the run is not evaluated" \
+    "$zoo" train "$tmp/run.json" --out "$tmp/nv" --set data.val=null --set data.val_fraction=0
+[ "$(grep -c 'held-out' "$tmp/err")" = 1 ] || fail "no held-out split: not said once"
+grep -q val_loss "$tmp/err" "$tmp/nv/metrics.jsonl" && fail "a run without a held-out split printed a val_loss"
+
 # --- a diverging run says so once, and names no checkpoint when none was saved
 expect 1 "the loss is [a-z]*; stopping (no checkpoint was saved)" \
     "$zoo" train "$tmp/run.json" --out "$tmp/nan" --set train.optimizer.name=adam --set train.optimizer.lr=1e38 \
@@ -33,6 +39,13 @@ expect 1 "the loss is [a-z]*; stopping (no checkpoint was saved)" \
 [ "$(grep -c 'the loss is' "$tmp/err")" = 1 ] || fail "a diverging run: not said once"
 grep -q "checkpoint stays" "$tmp/err" && fail "a diverging run names a checkpoint it never saved"
 ls "$tmp/nan"/*.safetensors >/dev/null 2>&1 && fail "a diverging run left a checkpoint"
+
+# --- BERT's evaluation lines show its own metrics beside the majority baseline
+expect 0 "^step 10: val_loss [0-9.]*.*  mlm_accuracy [0-9.]*  nsp_accuracy [0-9.]*  majority_accuracy [0-9.]*" \
+    "$zoo" train "$tmp/run.json" --out "$tmp/bert" --set model.plugin=bert \
+    --set model.hidden_size=16 --set model.num_hidden_layers=1 --set model.num_attention_heads=2 \
+    --set model.intermediate_size=32 --set model.max_position_embeddings=32 --set data.tokenizer.type=wordpiece \
+    --set data.tokenizer.max_size=200
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
 echo "runs: all passed"
