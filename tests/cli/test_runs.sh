@@ -26,11 +26,35 @@ cat >"$tmp/run.json" <<JSON
 JSON
 expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/a" --quiet
 
-# --- no held-out split: said once, never evaluated on the training data
+# --- eval counts the tokens it scored: 2 batches of 8 windows of 32 targets
+expect 0 '"tokens": 512, "bytes": '"$(wc -c <"$tmp/val.txt")"', "unknown_tokens": 0, "batches": 2' \
+    "$zoo" eval "$tmp/a" --data "$tmp/val.txt" --batches 2 --json
+expect 0 "(512 tokens, 2 batches)$" "$zoo" eval "$tmp/a" --data "$tmp/val.txt" --batches 2
+# the whole text: every window of 32 targets that fits (a character a token)
+n=$(wc -c <"$tmp/val.txt")
+expect 0 "\"tokens\": $(((n - 1) / 32 * 32))," "$zoo" eval "$tmp/a" --data "$tmp/val.txt" --json
+[ -s "$tmp/err" ] && fail "eval: a short evaluation shows progress: $(cat "$tmp/err")"
+cp "$tmp/out" "$tmp/with-data"
+
+# --- without --data: the run's own held-out split, data.val here
+expect 0 "" "$zoo" eval "$tmp/a" --json
+cmp -s "$tmp/out" "$tmp/with-data" || fail "eval RUN differs from eval RUN --data val.txt: $(cat "$tmp/out")"
+# ... and the last tenth of data.train, cut as training cut it (by position: no lines for a bigram)
+expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/f" --quiet --set data.val=null --set data.val_fraction=0.1
+n=$(wc -c <"$tmp/train.txt")
+tail -c $((n - n * 9 / 10)) "$tmp/train.txt" >"$tmp/tenth.txt"
+expect 0 "" "$zoo" eval "$tmp/f" --data "$tmp/tenth.txt" --json
+cp "$tmp/out" "$tmp/tenth"
+expect 0 "" "$zoo" eval "$tmp/f/latest.safetensors" --json
+cmp -s "$tmp/out" "$tmp/tenth" || fail "eval RUN (val_fraction) differs from its last tenth: $(cat "$tmp/out" "$tmp/tenth")"
+
+# --- no held-out split: said once, never evaluated on the training data; eval asks for --data
 expect 0 "no held-out split (data.val_fraction 0 and no data.val): the run is not evaluated" \
     "$zoo" train "$tmp/run.json" --out "$tmp/nv" --set data.val=null --set data.val_fraction=0
 [ "$(grep -c 'held-out' "$tmp/err")" = 1 ] || fail "no held-out split: not said once"
 grep -q val_loss "$tmp/err" "$tmp/nv/metrics.jsonl" && fail "a run without a held-out split printed a val_loss"
+expect 1 "nv was trained without a held-out split (data.val_fraction 0 and no data.val); give --data FILE" \
+    "$zoo" eval "$tmp/nv"
 
 # --- a diverging run says so once, and names no checkpoint when none was saved
 expect 1 "the loss is [a-z]*; stopping (no checkpoint was saved)" \

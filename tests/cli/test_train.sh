@@ -139,7 +139,7 @@ expect 2 "^zoo generate: --max-new-tokens: expected an integer >= 1, got 'many'$
 expect 2 "^zoo generate: give the prompt as --prompt TEXT or --text-file FILE$" "$zoo" generate "$tmp/a"
 expect 2 "^zoo embed: --pool: expected none, cls or mean, got 'max'$" "$zoo" embed "$tmp/a" --text "x" --out "$tmp/x.npy" --pool max
 expect 2 "^zoo embed: --out FILE.npy is required (see zoo embed --help)$" "$zoo" embed "$tmp/a" --text "x"
-expect 2 "^zoo eval: --data FILE is required (see zoo eval --help)$" "$zoo" eval "$tmp/a"
+expect 0 "^loss .* tokens, [0-9]* batches)$" "$zoo" eval "$tmp/a" # no --data: the run's held-out split
 expect 2 "^zoo export: --format FORMAT is required (see zoo export --help)$" "$zoo" export "$tmp/a" --out "$tmp/x"
 expect 2 "^zoo tokenize: unknown option '--no-specials' (did you mean '--no-special'?)$" "$zoo" tokenize "$tmp/a" --text x --no-specials
 expect 1 "the prompt is empty and the tokenizer has no start token" "$zoo" generate "$tmp/a" --prompt ""
