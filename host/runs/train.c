@@ -282,6 +282,15 @@ int zoo_run_dir_create(const zoo_cli *cli, const char *run_dir, const char *conf
                             "%s already holds a run; continue it with --resume %s, or choose "
                             "another --out",
                             run_dir, run_dir);
+    /* a run stopped before its first checkpoint: nothing to resume, but its metrics.jsonl
+     * would be appended to */
+    struct stat st;
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
+    if (stat(path, &st) == 0 && st.st_size > 0)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                            "%s already holds the metrics of a run stopped before its first "
+                            "checkpoint; remove it, or choose another --out",
+                            run_dir);
     snprintf(path, sizeof path, "%s/config.json", run_dir);
     if (zoo_make_dirs(run_dir) != ZOO_OK ||
         zoo_write_file_atomic(path, config_text, strlen(config_text)) != ZOO_OK)

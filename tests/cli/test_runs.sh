@@ -64,12 +64,29 @@ expect 1 "the loss is [a-z]*; stopping (no checkpoint was saved)" \
 grep -q "checkpoint stays" "$tmp/err" && fail "a diverging run names a checkpoint it never saved"
 ls "$tmp/nan"/*.safetensors >/dev/null 2>&1 && fail "a diverging run left a checkpoint"
 
+# --- a directory with a run's metrics but no checkpoint is not appended to
+mkdir -p "$tmp/half" && echo '{"step":1,"loss":3}' >"$tmp/half/metrics.jsonl"
+expect 1 "half already holds the metrics of a run stopped before its first checkpoint; remove it" \
+    "$zoo" train "$tmp/run.json" --out "$tmp/half"
+[ "$(wc -l <"$tmp/half/metrics.jsonl")" = 1 ] || fail "train appended to a stopped run's metrics.jsonl"
+
 # --- BERT's evaluation lines show its own metrics beside the majority baseline
 expect 0 "^step 10: val_loss [0-9.]*.*  mlm_accuracy [0-9.]*  nsp_accuracy [0-9.]*  majority_accuracy [0-9.]*" \
     "$zoo" train "$tmp/run.json" --out "$tmp/bert" --set model.plugin=bert \
     --set model.hidden_size=16 --set model.num_hidden_layers=1 --set model.num_attention_heads=2 \
     --set model.intermediate_size=32 --set model.max_position_embeddings=32 --set data.tokenizer.type=wordpiece \
     --set data.tokenizer.max_size=200
+
+# --- finetune ends by saying where the run is
+awk 'BEGIN { srand(11); split("god said unto him and they were in land of day", w, " ");
+      for (i = 0; i < 40; i++) { pos = i % 2; s = pos ? "pos" : "neg"; at = 1 + int(rand() * 4);
+        for (j = 0; j < 5; j++) s = s " " (j == at ? (pos ? "lord" : "people") : w[1 + int(rand() * 11)]);
+        print s } }' >"$tmp/ft-train.txt"
+cat >"$tmp/ft.json" <<JSON
+{"finetune": {"base": "bert", "train": "ft-train.txt", "format": "sst"},
+ "data": {"seq_len": 8}, "train": {"steps": 10, "batch_size": 8, "optimizer": {"lr": 0.01}}}
+JSON
+expect 0 "^zoo finetune: done; the run is in $tmp/ft " "$zoo" finetune "$tmp/ft.json" --out "$tmp/ft"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
 echo "runs: all passed"
