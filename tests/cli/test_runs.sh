@@ -88,5 +88,36 @@ cat >"$tmp/ft.json" <<JSON
 JSON
 expect 0 "^zoo finetune: done; the run is in $tmp/ft " "$zoo" finetune "$tmp/ft.json" --out "$tmp/ft"
 
+# --- a script run twice: its train step fails by default naming the step, or is skipped or resumed
+cat >"$tmp/script.json" <<JSON
+{"steps": [{"id": "t", "train": "run.json", "out": "s", "quiet": true, "set": {"train.steps": 10}},
+           {"eval": "\${t.checkpoint}", "batches": 2}]}
+JSON
+expect 0 "" "$zoo" run "$tmp/script.json"
+cp "$tmp/out" "$tmp/first"
+expect 1 "script.json: steps\[0\] (train): .*/s already holds a run (from an earlier run of the script?); set \"if_exists\" to \"resume\" or \"skip\"" \
+    "$zoo" run "$tmp/script.json"
+sed 's/^{"steps"/{"if_exists": "skip", "steps"/' "$tmp/script.json" >"$tmp/skip.json"
+expect 0 "steps\[0\] (train): skipped, .*/s already holds a run" "$zoo" run "$tmp/skip.json"
+cmp -s "$tmp/out" "$tmp/first" || fail "zoo run, if_exists skip: the eval step differs"
+[ "$(grep -c '"loss"' "$tmp/s/metrics.jsonl")" = 10 ] || fail "zoo run, if_exists skip: the run trained on"
+# the step's own key wins over the script's; resumed with 20 steps, the run continues to 20
+sed 's/"quiet": true,/"quiet": true, "if_exists": "resume",/; s/"train.steps": 10/"train.steps": 20/; s/^{"steps"/{"if_exists": "fail", "steps"/' \
+    "$tmp/script.json" >"$tmp/resume.json"
+expect 0 "steps\[0\] (train): continuing the run in .*/s$" "$zoo" run "$tmp/resume.json"
+[ "$(grep -c '"loss"' "$tmp/s/metrics.jsonl")" = 20 ] || fail "zoo run, if_exists resume: not continued to step 20"
+sed 's/"quiet": true,/"quiet": true, "if_exists": "again",/' "$tmp/script.json" >"$tmp/bad.json"
+expect 1 "steps\[0\] (train): if_exists: expected \"fail\", \"skip\" or \"resume\"" "$zoo" run "$tmp/bad.json"
+sed 's/"quiet": true,/"quiet": true, "if_exists": "skip",/' "$tmp/script.json" | sed 's/"batches": 2}/"batches": 2, "if_exists": "skip"}/' >"$tmp/bad2.json"
+expect 1 "steps\[1\] (eval): if_exists: unknown option" "$zoo" run "$tmp/bad2.json"
+
+# a finetune step too: its run directory, refused or continued (a finished run: its accuracy again)
+printf '{"steps": [{"id": "f", "finetune": "ft.json", "out": "ft", "quiet": true}, {"load": "${f.run_dir}"}]}' \
+    >"$tmp/ft-script.json"
+expect 1 "steps\[0\] (finetune): .*/ft already holds a run" "$zoo" run "$tmp/ft-script.json"
+sed 's/"quiet": true}/"quiet": true, "if_exists": "resume"}/' "$tmp/ft-script.json" >"$tmp/ft-resume.json"
+expect 0 "^training accuracy [0-9.]*  (majority" "$zoo" run "$tmp/ft-resume.json"
+grep -q "steps\[0\] (finetune): continuing the run in .*/ft$" "$tmp/err" || fail "zoo run: the finetune step was not resumed"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
 echo "runs: all passed"
