@@ -29,6 +29,7 @@ typedef struct eval_result {
  * or a plain line every PLAIN_S seconds otherwise. */
 #define QUIET_S 2.0
 #define PLAIN_S 10.0
+#define LIVE_S 0.2 /* a live line is redrawn at most this often */
 
 typedef struct eval_progress {
     double start, last;
@@ -36,14 +37,15 @@ typedef struct eval_progress {
 } eval_progress;
 
 /* done: the share of the evaluation behind us, in (0, 1]. */
-static void eval_progress_show(eval_progress *p, int64_t batches, int64_t tokens, double done) {
+static void eval_progress_show(eval_progress *p, int64_t batches, int64_t total, int64_t tokens,
+                               double done) {
     double now = zoo_now(), elapsed = now - p->start;
     if (elapsed < QUIET_S || done >= 1) return;
-    if (!p->live && p->shown && now - p->last < PLAIN_S) return;
+    if (p->shown && now - p->last < (p->live ? LIVE_S : PLAIN_S)) return;
     double eta = done > 0 ? elapsed / done * (1 - done) : 0;
     char line[160];
-    snprintf(line, sizeof line, "eval: %lld batches, %lld tokens (%.0f%%)  %.0f tok/s  ETA %.0fs",
-             (long long)batches, (long long)tokens, 100 * done, (double)tokens / elapsed, eta);
+    snprintf(line, sizeof line, "eval: batch %lld/%lld  %.0f tok/s  ETA %.0fs", (long long)batches,
+             (long long)total, (double)tokens / elapsed, eta);
     if (p->live)
         fprintf(stderr, "\r%-79s", line);
     else
@@ -87,6 +89,12 @@ static int run_eval(const zoo_cli *cli, zoo_saved_model *m, const zoo_dataset *d
     zoo_metric_means means = {0};
     *out = (eval_result){0};
     int status = 0;
+    /* how many batches there will be, for the progress: a pass without the model costs
+     * little beside one with it, and the rewound batcher repeats it exactly */
+    int64_t n_batches = 0;
+    while ((max_batches <= 0 || n_batches < max_batches) && zoo_batcher_next(b, &batch, NULL) == 1)
+        n_batches++;
+    zoo_batcher_rewind(b);
     eval_progress progress = {.start = zoo_now(), .live = isatty(STDERR_FILENO)};
     while ((max_batches <= 0 || out->batches < max_batches) &&
            zoo_batcher_next(b, &batch, &info) == 1) {
@@ -110,10 +118,8 @@ static int run_eval(const zoo_cli *cli, zoo_saved_model *m, const zoo_dataset *d
         } else {
             out->tokens = info.tokens;
         }
-        double done = data->n ? (double)info.tokens / (double)data->n : 0;
-        if (max_batches > 0 && (double)out->batches / (double)max_batches > done)
-            done = (double)out->batches / (double)max_batches;
-        eval_progress_show(&progress, out->batches, info.tokens, done);
+        eval_progress_show(&progress, out->batches, n_batches, info.tokens,
+                           (double)out->batches / (double)n_batches);
     }
     eval_progress_end(&progress);
     if (!status && out->rows == 0)
