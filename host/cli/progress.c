@@ -134,6 +134,10 @@ void zoo_progress_eval(zoo_progress *p, const zoo_step_report *r, double val_los
     zoo_progress_note(p, "step %lld: val_loss %.4f%s", (long long)step, val_loss, t.text);
 }
 
+void zoo_progress_end_line(zoo_progress *p) {
+    if (p && p->line_open) fputc('\n', stderr), p->line_open = false;
+}
+
 void zoo_progress_note(zoo_progress *p, const char *fmt, ...) {
     if (p->quiet) return;
     if (p->line_open) fputc('\n', stderr), p->line_open = false;

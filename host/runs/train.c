@@ -57,6 +57,7 @@ static int loop_fail(const loop *l, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    zoo_progress_end_line(l->progress); /* the message on a line of its own */
     return zoo_cli_fail(l->cli, ZOO_EXIT_FAILURE, "%s", msg);
 }
 
