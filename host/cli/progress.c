@@ -70,10 +70,12 @@ static void plugin_metrics(FILE *f, const zoo_metrics *m) {
     zoo_metrics_each(m, write_number, f);
 }
 
-/* "  forward_loss 4.1234  forward_perplexity 61.78" for the evaluation's note:
- * the metrics that are losses, with their perplexities. */
+/* "  forward_loss 4.1234  forward_perplexity 61.78" or "  mlm_accuracy 0.4210
+ * nsp_accuracy 0.6100  majority_accuracy 0.1500" for the evaluation's note:
+ * the metrics that are losses with their perplexities, and accuracies (the
+ * model's own beside its yardsticks), in the order the task gave them. */
 typedef struct losses_text {
-    char text[512];
+    char text[1024];
     size_t len;
 } losses_text;
 
@@ -82,7 +84,8 @@ static void add_loss(void *ctx, const char *name, double value) {
     size_t n = strlen(name);
     bool loss = n > 5 && strcmp(name + n - 5, "_loss") == 0;
     bool ppl = n > 11 && strcmp(name + n - 11, "_perplexity") == 0;
-    if ((loss || ppl) && t->len < sizeof t->text)
+    bool acc = n >= 8 && strcmp(name + n - 8, "accuracy") == 0;
+    if ((loss || ppl || acc) && t->len < sizeof t->text)
         t->len +=
             (size_t)snprintf(t->text + t->len, sizeof t->text - t->len, "  %s %.4f", name, value);
 }
@@ -129,6 +132,10 @@ void zoo_progress_eval(zoo_progress *p, const zoo_step_report *r, double val_los
     losses_text t = {.len = 0};
     zoo_metrics_each(metrics, add_loss, &t);
     zoo_progress_note(p, "step %lld: val_loss %.4f%s", (long long)step, val_loss, t.text);
+}
+
+void zoo_progress_end_line(zoo_progress *p) {
+    if (p && p->line_open) fputc('\n', stderr), p->line_open = false;
 }
 
 void zoo_progress_note(zoo_progress *p, const char *fmt, ...) {

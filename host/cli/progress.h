@@ -32,9 +32,14 @@ void zoo_progress_step(zoo_progress *p, const zoo_step_report *r);
 /* An evaluation line: step, val_loss, the training tokens and seconds so far
  * (r's loss, lr, grad_norm and tokens_per_s are not used) plus the plugin's
  * metrics, each PREFIX_loss with its PREFIX_perplexity (metrics.h), in
- * metrics.jsonl; the note on stderr shows val_loss and those losses and
- * perplexities. */
+ * metrics.jsonl; the note on stderr shows val_loss, those losses and
+ * perplexities, and every metric named ...accuracy (BERT's mlm_accuracy and
+ * nsp_accuracy beside majority_accuracy, a classifier's accuracy beside its
+ * baselines'). */
 void zoo_progress_eval(zoo_progress *p, const zoo_step_report *r, double val_loss);
+/* Ends a live progress line, if one is on screen, so that what is printed
+ * next (an error) starts a line of its own. p may be NULL. */
+void zoo_progress_end_line(zoo_progress *p);
 /* A line for the user (not the metrics file), clearing a live progress line first. */
 void zoo_progress_note(zoo_progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -574,8 +574,9 @@ static int cmd_finetune(zoo_cli *cli, void *args) {
     if (!o->quiet)
         fprintf(
             stderr,
-            "zoo finetune: done; the model is in %s/latest.safetensors (labels in %s/labels.txt)\n",
-            f.run_dir, f.run_dir);
+            "zoo finetune: done; the run is in %s (the model with its head: latest.safetensors, "
+            "labels.txt)\n",
+            f.run_dir);
 done:
     finetune_free(&f);
     return status;

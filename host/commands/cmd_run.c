@@ -4,15 +4,23 @@
  *              {"eval": "${pre.checkpoint}", "data": "held-out.txt"}, ...]}
  * A later string may name what an earlier step produced: ${ID.run_dir},
  * ${ID.checkpoint}. Paths resolve relative to the script. The first error
- * stops the script and names the step. */
+ * stops the script and names the step.
+ *
+ * A script can be run again: a train or finetune step whose run directory
+ * already holds a run does what its "if_exists" says (or the script's, beside
+ * "steps"): "fail" (the default: the step is named and the script stops),
+ * "skip" (the run is used as it is) or "resume" (it is continued, as
+ * --resume would). */
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "checkpoint.h"
+#include "config.h"
 #include "files.h"
 #include "saved_model.h"
 #include "train.h"
@@ -100,9 +108,15 @@ static const zoo_option *rest_positional(const action *a) {
     return NULL;
 }
 
+/* The steps that make a run directory, and so may find one from an earlier run. */
+static bool makes_run(const action *a) {
+    return strcmp(a->name, "train") == 0 || strcmp(a->name, "finetune") == 0;
+}
+
 static bool known_key(const action *a, const char *key) {
     return strcmp(key, a->name) == 0 || strcmp(key, "id") == 0 || option_named(a, key) ||
-           (strcmp(key, "args") == 0 && rest_positional(a));
+           (strcmp(key, "args") == 0 && rest_positional(a)) ||
+           (strcmp(key, "if_exists") == 0 && makes_run(a));
 }
 
 /* The nearest key of a to `key`, for "did you mean". */
@@ -124,9 +138,13 @@ typedef struct produced {
     char *id, *run_dir, *checkpoint;
 } produced;
 
+/* What a step does with a run directory that already holds a run. */
+typedef enum if_exists { IF_EXISTS_FAIL, IF_EXISTS_SKIP, IF_EXISTS_RESUME } if_exists;
+
 typedef struct script {
     zoo_cli *cli;
     const char *path;
+    if_exists if_exists; /* the script's default */
     produced steps[MAX_STEPS];
     int n;
     int index; /* the step being run */
@@ -259,7 +277,9 @@ static char *flag_of(const char *option) {
 /* Options of the step (but the action and id) as --flag value pairs; arrays repeat the flag. */
 static int options_to_args(script *s, const action *a, const cJSON *step, args *out) {
     for (const cJSON *o = step->child; o; o = o->next) {
-        if (strcmp(o->string, a->name) == 0 || strcmp(o->string, "id") == 0) continue;
+        if (strcmp(o->string, a->name) == 0 || strcmp(o->string, "id") == 0 ||
+            strcmp(o->string, "if_exists") == 0)
+            continue;
         if (strcmp(o->string, "set") == 0 && cJSON_IsObject(o)) {
             for (const cJSON *kv = o->child; kv; kv = kv->next) {
                 char *value = value_text(s, kv, false), *pair = NULL;
@@ -332,6 +352,120 @@ static int run_load_save(script *s, const char *model, const char *to, produced 
     return status;
 }
 
+/* A policy's name, or -1. */
+static int if_exists_of(const char *name) {
+    return !strcmp(name, "fail")     ? IF_EXISTS_FAIL
+           : !strcmp(name, "skip")   ? IF_EXISTS_SKIP
+           : !strcmp(name, "resume") ? IF_EXISTS_RESUME
+                                     : -1;
+}
+
+static bool file_exists(const char *dir, const char *name) {
+    char path[4200];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &st) == 0;
+}
+
+/* The run directory a train or finetune step's argv ("train" CONFIG
+ * options...) writes, as the command chooses it; NULL when its config does
+ * not load (the command then says why). */
+static char *run_dir_of(int argc, char **argv) {
+    train_step t = {0};
+    const zoo_option *tables[] = {TRAIN_STEP, NULL};
+    void *outs[] = {&t};
+    if (zoo_options_parse(tables, outs, NULL, argc, argv) != ZOO_OK) return NULL;
+    zoo_config *c = zoo_config_load(t.config, t.sets, t.n_sets);
+    char *dir = c ? zoo_run_dir_choose(t.out, c, t.config) : NULL;
+    zoo_config_free(c);
+    return dir;
+}
+
+/* A finetune step produces its run directory and its latest checkpoint. */
+static void finetune_produced(int argc, char **argv, produced *p) {
+    if ((p->run_dir = run_dir_of(argc, argv)) &&
+        asprintf(&p->checkpoint, "%s/latest.safetensors", p->run_dir) < 0)
+        p->checkpoint = NULL;
+}
+
+/* A train or finetune step whose run directory already holds a run (a
+ * checkpoint or metrics.jsonl): fails naming the step, skips it (*done, the
+ * run produced as it is) or continues the run (*done). */
+static int existing_run(script *s, const cJSON *step, args *argv, produced *p, bool *done) {
+    char *dir = run_dir_of(argv->n, argv->v);
+    if (!dir || !(file_exists(dir, "latest.safetensors") || file_exists(dir, "metrics.jsonl"))) {
+        free(dir);
+        return 0;
+    }
+    int policy = s->if_exists, status = 0;
+    const cJSON *key = cJSON_GetObjectItemCaseSensitive(step, "if_exists");
+    if (key && (!cJSON_IsString(key) || (policy = if_exists_of(key->valuestring)) < 0)) {
+        free(dir);
+        return step_fail(s, "if_exists: expected \"fail\", \"skip\" or \"resume\"");
+    }
+    *done = true;
+    if (policy == IF_EXISTS_FAIL) {
+        status = step_fail(s,
+                           "%s already holds a run (from an earlier run of the script?); set "
+                           "\"if_exists\" to \"resume\" or \"skip\" on the step or the script, "
+                           "or choose another \"out\"",
+                           dir);
+    } else if (policy == IF_EXISTS_SKIP) {
+        fprintf(stderr, "zoo run: %s: steps[%d] (%s): skipped, %s already holds a run\n", s->path,
+                s->index, s->action, dir);
+        p->run_dir = dir, dir = NULL;
+        if (file_exists(p->run_dir, "latest.safetensors") &&
+            asprintf(&p->checkpoint, "%s/latest.safetensors", p->run_dir) < 0)
+            p->checkpoint = NULL;
+    } else { /* the step's options but a new run's CONFIG and --out */
+        train_step t = {0};
+        const zoo_option *tables[] = {TRAIN_STEP, NULL};
+        void *outs[] = {&t};
+        zoo_options_parse(tables, outs, NULL, argv->n, argv->v); /* run_dir_of parsed it */
+        fprintf(stderr, "zoo run: %s: steps[%d] (%s): continuing the run in %s\n", s->path,
+                s->index, s->action, dir);
+        if (strcmp(s->action, "train") == 0) {
+            zoo_train_opts o = {.resume = dir,
+                                .sets = t.sets,
+                                .n_sets = t.n_sets,
+                                .stop_after = t.stop_after,
+                                .quiet = t.quiet};
+            zoo_cli cli = *s->cli;
+            cli.command = "train";
+            zoo_train_result result;
+            status = zoo_train(&cli, &o, &result);
+            if (status == 0)
+                p->run_dir = result.run_dir, p->checkpoint = result.checkpoint;
+            else
+                free(result.run_dir), free(result.checkpoint);
+        } else {
+            args r = {0};
+            char number[32];
+            push(&r, strdup("finetune"));
+            push(&r, strdup("--resume"));
+            push(&r, strdup(dir));
+            for (int i = 0; i < t.n_sets; i++)
+                push(&r, strdup("--set")), push(&r, strdup(t.sets[i]));
+            snprintf(number, sizeof number, "%lld", (long long)t.stop_after);
+            if (t.stop_after) push(&r, strdup("--stop-after")), push(&r, strdup(number));
+            if (t.quiet) push(&r, strdup("--quiet"));
+            zoo_cli cli = *s->cli;
+            cli.command = "finetune";
+            status = zoo_command_invoke(&cli, &zoo_cmd_finetune, r.n, r.v);
+            free_args(&r);
+            if (status)
+                step_fail(s, "failed (exit %d)", status);
+            else {
+                p->run_dir = strdup(dir);
+                if (asprintf(&p->checkpoint, "%s/latest.safetensors", dir) < 0)
+                    p->checkpoint = NULL;
+            }
+        }
+    }
+    free(dir);
+    return status;
+}
+
 static int run_step(script *s, const cJSON *step, produced *p) {
     if (!cJSON_IsObject(step)) return step_fail(s, "expected an object");
     const action *a = NULL;
@@ -387,11 +521,17 @@ static int run_step(script *s, const cJSON *step, produced *p) {
                 push(&argv, text);
         }
     }
-    if (!status && a->command) {
+    bool done = false; /* the run directory's policy settled the step */
+    if (!status && makes_run(a) && !cJSON_GetObjectItemCaseSensitive(step, "resume"))
+        status = existing_run(s, step, &argv, p, &done);
+    if (done) /* skipped, resumed or refused: said so */
+        ;
+    else if (!status && a->command) {
         zoo_cli cli = *s->cli;
         cli.command = a->command->name;
         status = zoo_command_invoke(&cli, a->command, argv.n, argv.v);
         if (status) step_fail(s, "failed (exit %d)", status);
+        if (!status && strcmp(a->name, "finetune") == 0) finetune_produced(argv.n, argv.v, p);
     } else if (!status) {
         train_step t = {0};
         model_step m = {0};
@@ -429,11 +569,21 @@ static int cmd_run(zoo_cli *cli, void *opts) {
     cJSON *doc = cJSON_Parse(text);
     free(text);
     const cJSON *steps = cJSON_GetObjectItemCaseSensitive(doc, "steps");
+    const cJSON *policy = cJSON_GetObjectItemCaseSensitive(doc, "if_exists");
     int status = 0;
     if (!doc)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: malformed JSON", path);
-    else if (!cJSON_IsObject(doc) || !cJSON_IsArray(steps) || cJSON_GetArraySize(doc) != 1)
-        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: a script is {\"steps\": [ ... ]}", path);
+    else if (!cJSON_IsObject(doc) || !cJSON_IsArray(steps) ||
+             cJSON_GetArraySize(doc) != 1 + (policy != NULL))
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                              "%s: a script is {\"steps\": [ ... ]}, with \"if_exists\" beside "
+                              "it or not",
+                              path);
+    else if (policy && (!cJSON_IsString(policy) || if_exists_of(policy->valuestring) < 0))
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                              "%s: if_exists: expected \"fail\", \"skip\" or \"resume\"", path);
+    else if (policy)
+        s.if_exists = (if_exists)if_exists_of(policy->valuestring);
     for (const cJSON *step = steps ? steps->child : NULL; step && !status && s.n < MAX_STEPS;
          step = step->next) {
         s.index = s.n;
@@ -470,4 +620,7 @@ const zoo_command zoo_cmd_run = {
         "  Options are the command's own, without the dashes (max_new_tokens for "
         "--max-new-tokens).\n"
         "  ${ID.run_dir} and ${ID.checkpoint} name what an earlier step with that id produced;\n"
-        "  paths resolve relative to the script. The first error stops the script.\n"};
+        "  paths resolve relative to the script. The first error stops the script.\n"
+        "  A train or finetune step whose run directory already holds a run (a script run\n"
+        "  again) does what its \"if_exists\" says, or the script's beside \"steps\": \"fail\"\n"
+        "  (the default), \"skip\" (the run is used as it is) or \"resume\" (it continues).\n"};

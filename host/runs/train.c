@@ -47,6 +47,7 @@ typedef struct loop {
     zoo_progress *progress;
     zoo_run_state *state;
     zoo_graph *graph;
+    int64_t last_saved; /* the step of the run's newest checkpoint; -1: none yet */
 } loop;
 
 static int loop_fail(const loop *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -56,6 +57,7 @@ static int loop_fail(const loop *l, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    zoo_progress_end_line(l->progress); /* the message on a line of its own */
     return zoo_cli_fail(l->cli, ZOO_EXIT_FAILURE, "%s", msg);
 }
 
@@ -102,6 +104,7 @@ static int save_checkpoint(loop *l) {
             return loop_fail(l, "%s", zoo_error_message());
     }
     remove_old_checkpoints(dir, l->plan->keep);
+    l->last_saved = l->state->step;
     return ZOO_OK;
 }
 
@@ -173,13 +176,17 @@ static int run_loop(loop *l) {
         int64_t tokens = 0;
         double t0 = zoo_now();
         if ((status = train_step(l, &batch, lr, &loss, &grad_norm, &metrics, &tokens))) break;
-        if (!isfinite(loss)) {
-            status = p->run_dir ? loop_fail(l,
-                                            "step %lld: the loss is %g; stopping (the last good "
-                                            "checkpoint stays in %s)",
-                                            (long long)s->step + 1, loss, p->run_dir)
-                                : loop_fail(l, "step %lld: the loss is %g; stopping",
-                                            (long long)s->step + 1, loss);
+        if (!isfinite(loss)) { /* said once; a checkpoint named only when one was written */
+            if (l->last_saved >= 0)
+                status =
+                    loop_fail(l,
+                              "step %lld: the loss is %g; stopping (the last good checkpoint, "
+                              "step %lld, stays in %s)",
+                              (long long)s->step + 1, loss, (long long)l->last_saved, p->run_dir);
+            else
+                status =
+                    loop_fail(l, "step %lld: the loss is %g; stopping (no checkpoint was saved)",
+                              (long long)s->step + 1, loss);
             break;
         }
         s->step++;
@@ -234,7 +241,9 @@ int zoo_train_loop(const zoo_cli *cli, const zoo_train_task *task, const zoo_tra
               .plan = plan,
               .progress = progress,
               .state = state,
-              .graph = zoo_graph_new(0)};
+              .graph = zoo_graph_new(0),
+              /* a resumed run continues from its checkpoint */
+              .last_saved = plan->run_dir && task->save && state->step > 0 ? state->step : -1};
     if (!l.graph) return loop_fail(&l, "%s", zoo_error_message());
     int status = run_loop(&l);
     zoo_graph_free(l.graph);
@@ -274,6 +283,15 @@ int zoo_run_dir_create(const zoo_cli *cli, const char *run_dir, const char *conf
                             "%s already holds a run; continue it with --resume %s, or choose "
                             "another --out",
                             run_dir, run_dir);
+    /* a run stopped before its first checkpoint: nothing to resume, but its metrics.jsonl
+     * would be appended to */
+    struct stat st;
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
+    if (stat(path, &st) == 0 && st.st_size > 0)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                            "%s already holds the metrics of a run stopped before its first "
+                            "checkpoint; remove it, or choose another --out",
+                            run_dir);
     snprintf(path, sizeof path, "%s/config.json", run_dir);
     if (zoo_make_dirs(run_dir) != ZOO_OK ||
         zoo_write_file_atomic(path, config_text, strlen(config_text)) != ZOO_OK)
@@ -676,9 +694,10 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     setup_optimizer(&r);
     r.plan.stop_after = o->stop_after;
     zoo_rng_seed(&r.state.rng, (uint64_t)seed ^ 0x5eedULL);
+    /* no held-out split, no evaluation: a val_loss on training data would pass for one */
+    bool held_out = r.data->val.n > 0;
     if (!(r.train_batches = make_batcher(&r, &r.data->train, false, 0)) ||
-        !(r.eval_batches =
-              make_batcher(&r, r.data->val.n > 0 ? &r.data->val : &r.data->train, true, 0)))
+        (held_out && !(r.eval_batches = make_batcher(&r, &r.data->val, true, 0))))
         goto done;
     bool self_update = r.plugin->plugin->capabilities & ZOO_CAP_SELF_UPDATE;
     zoo_train_task task = {.ctx = &r,
@@ -686,7 +705,7 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
                            .next_batch = lm_next_batch,
                            .loss = lm_loss,
                            .update = self_update ? lm_update : NULL,
-                           .evaluate = lm_evaluate,
+                           .evaluate = held_out ? lm_evaluate : NULL,
                            .save_cursor = lm_save_cursor,
                            .restore_cursor = lm_restore_cursor,
                            .save = lm_save};
@@ -700,6 +719,10 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         fail(&r, "%s", zoo_error_message());
         goto done;
     }
+    if (!held_out)
+        zoo_progress_note(r.progress,
+                          "no held-out split (data.val_fraction 0 and no data.val): the run is not "
+                          "evaluated");
     if (r.data->train_text.replacements)
         zoo_progress_note(r.progress, "data: %lld invalid UTF-8 sequence(s) replaced by U+FFFD",
                           (long long)r.data->train_text.replacements);

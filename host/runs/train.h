@@ -82,7 +82,9 @@ zoo_optim_config zoo_optim_from_config(const zoo_config *c);
  * runs/CONFIG_NAME for config_path. From malloc. */
 char *zoo_run_dir_choose(const char *out, const zoo_config *c, const char *config_path);
 /* Makes run_dir for a new run and writes config_text into its config.json,
- * refusing a directory that already holds a run. Prints its own error;
+ * refusing a directory that already holds a run: a checkpoint (continue it
+ * with --resume) or a metrics.jsonl that is not empty (a run stopped before
+ * its first checkpoint). Prints its own error;
  * returns 0 or an exit status. */
 int zoo_run_dir_create(const zoo_cli *cli, const char *run_dir, const char *config_text);
 

@@ -3,6 +3,11 @@ add_test(NAME cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_cli.sh ${PROJECT_BINARY
 set_tests_properties(cli PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 add_test(NAME train COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_train.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(train PROPERTIES TIMEOUT 600 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# Commands that run for a while behave like zoo train (test_runs.sh): eval's
+# scored tokens and a run's own held-out split, a run without one, a diverging
+# run, BERT's evaluation lines, finetune's last line, zoo run scripts run twice.
+add_test(NAME runs COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_runs.sh ${PROJECT_BINARY_DIR})
+set_tests_properties(runs PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 # zoo bench: its table, its JSON, --set routing and failing plugins (test_bench.sh).
 add_test(NAME bench-cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_bench.sh ${PROJECT_BINARY_DIR})
 set_tests_properties(bench-cli PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
