@@ -44,12 +44,29 @@ expect 2 "^zoo run: SCRIPT.json is required (see zoo run --help)$" "$zoo" run
 expect 0 "^usage: zoo list" "$zoo" list --frobnicate --help # help wins over the rest of argv
 expect 0 "^  --check  open every library" "$zoo" list --help
 expect 0 "^  --json   print a JSON object" "$zoo" list --help
+# --opt=VALUE is --opt VALUE; the common options go before or after the command's name
+expect 2 "^zoo list: --threads: expected an integer from 0 to 1024, got 'many'$" "$zoo" list --threads=many
+expect 2 "^zoo list: --threads: expected an integer from 0 to 1024, got 'many'$" "$zoo" --threads many list
+expect 2 "^zoo list: --json takes no value, got 'yes'$" "$zoo" list --json=yes
+expect 2 "^zoo list: unknown option '--chek' (did you mean '--check'?)$" "$zoo" --json list --chek
+expect 2 "^zoo: unknown command 'lsit' (did you mean 'list'?)" "$zoo" --threads=1 lsit
+expect 2 "usage: zoo" "$zoo" --json
+# zoo help COMMAND is zoo COMMAND --help, byte for byte
+for c in list train generate fill-mask; do
+    "$zoo" help "$c" >"$tmp/help1" 2>&1 || fail "zoo help $c: exit $?"
+    "$zoo" "$c" --help >"$tmp/help2" 2>&1
+    cmp -s "$tmp/help1" "$tmp/help2" || fail "zoo help $c differs from zoo $c --help"
+done
+expect 0 "^usage: zoo" "$zoo" help
+expect 2 "^zoo: unknown command 'trian' (did you mean 'train'?)" "$zoo" help trian
 
 # --- list: registry-level errors without opening anything
 good="$tmp/good.json"
 registry "$good" good "$fixtures/good.so" ', "exports": [{"name": "vocab", "symbol": "fixture_vocab", "returns": "int64", "args": ["model"]}]'
 expect 0 "^good  *1.0.0  *1.3" "$zoo" list --registry "$good"
 expect 0 '"name":	"good"' "$zoo" list --registry "$good" --json
+expect 0 '"name":	"good"' "$zoo" --json --registry="$good" list
+expect 0 '"name":	"good"' "$zoo" --registry "$good" list --json --threads=1
 printf '{"format": 1, "plugins": [' >"$tmp/broken.json"
 expect 0 "broken.json:1:27: malformed JSON: unexpected end" "$zoo" list --registry "$tmp/broken.json" --registry "$good"
 expect 1 "broken.json:1:27: malformed JSON: unexpected end" "$zoo" list --check --registry "$tmp/broken.json"
