@@ -245,8 +245,15 @@ static int write_collected(const zoo_cli *cli, const embed_plan *p, const collec
                        (size_t)(n * c->C) * sizeof(float));
             r += n;
         }
-        if (zoo_npy_write(out_path, out) != ZOO_OK)
+        if (zoo_npy_write(out_path, out) != ZOO_OK) {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        } else if (cli->json) { /* what was written where */
+            printf("{\"file\": ");
+            zoo_print_json_string(stdout, out_path);
+            printf(", \"shape\": [");
+            for (int i = 0; i < ndim; i++) printf("%s%lld", i ? ", " : "", (long long)shape[i]);
+            printf("]}\n");
+        }
     }
     zoo_graph_free(g);
     return status;
@@ -347,4 +354,5 @@ const zoo_command zoo_cmd_embed = {
              "[--layer N|all|mix] [--mix W0,W1,...] [--pool none|cls|mean]",
     .summary = "the model's vectors for a text as .npy: one row per token, or pooled; one "
                "layer, every layer, or their scalar mix",
+    .json_help = "{\"file\", \"shape\"} of the array written",
 };

@@ -2,6 +2,7 @@
  * tool's format by its plugin (hf: a HuggingFace directory with the
  * tokenizer files when zoo can write them). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -48,6 +49,17 @@ static int cmd_export(zoo_cli *cli, void *args) {
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     else if (strcmp(format, "hf") == 0 && m.tokenizer && save_tokenizer(m.tokenizer, out) != ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    if (status == 0 && cli->json) {
+        printf("{\"model\": ");
+        zoo_print_json_string(stdout, model);
+        printf(", \"plugin\": ");
+        zoo_print_json_string(stdout, d->name);
+        printf(", \"format\": ");
+        zoo_print_json_string(stdout, format);
+        printf(", \"out\": ");
+        zoo_print_json_string(stdout, out);
+        printf("}\n");
+    }
     zoo_cli_close_model(&m);
     return status;
 }
@@ -58,4 +70,5 @@ const zoo_command zoo_cmd_export = {
     .options = OPTIONS,
     .opts_size = sizeof(export_args),
     .summary = "write a model in another tool's format (gpt, bert: hf, a HuggingFace directory)",
+    .json_help = "{\"model\", \"plugin\", \"format\", \"out\"} once it is written",
 };
