@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,13 @@ zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo
     if (zoo_host_model_create(p, hp, o->seed, NULL, &m) != ZOO_OK)
         zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     return m;
+}
+
+void zoo_print_json_number(FILE *f, const char *format, double v) {
+    if (isfinite(v))
+        fprintf(f, format, v);
+    else
+        fputs("null", f);
 }
 
 void zoo_print_json_string(FILE *f, const char *s) {

@@ -94,5 +94,9 @@ zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo
 
 /* s as a JSON string literal (quoted, escaped). */
 void zoo_print_json_string(FILE *f, const char *s);
+/* v printed with format ("%.6f") when finite; null otherwise (NaN and the
+ * infinities are no JSON numbers: an accuracy of nothing asked, a perplexity
+ * past the double range). */
+void zoo_print_json_number(FILE *f, const char *format, double v);
 
 #endif

@@ -51,7 +51,9 @@ static void print_results(const zoo_cli *cli, const zoo_word_vectors *v, const i
         if (cli->json) {
             printf("%s{\"word\": ", i ? ", " : "");
             zoo_print_json_string(stdout, v->words[rows[i]]);
-            printf(", \"cosine\": %.6f}", cosines[i]);
+            printf(", \"cosine\": ");
+            zoo_print_json_number(stdout, "%.6f", cosines[i]);
+            printf("}");
         } else
             printf("%s %.4f\n", v->words[rows[i]], cosines[i]);
     }

@@ -88,6 +88,13 @@ json "$zoo" similar "$tmp/w2v.txt" king --top 2 --json
 json "$zoo" analogy "$tmp/w2v.txt" man king woman --top 2 --json
 json "$zoo" eval-analogy "$tmp/w2v.txt" "$tmp/analogies.txt" --json
 json "$zoo" eval-pairs "$tmp/w2v.txt" "$tmp/pairs.txt" --json
+# nothing asked: no accuracy, no correlation, which JSON says as null (not nan)
+printf 'zebra quokka 3\nemu okapi 2\n' >"$tmp/unknown-pairs.txt"
+json "$zoo" eval-pairs "$tmp/w2v.txt" "$tmp/unknown-pairs.txt" --json
+grep -q '"spearman": null' "$tmp/out" || fail "eval-pairs --json: $(cat "$tmp/out")"
+printf ': none\nzebra quokka emu okapi\n' >"$tmp/unknown-analogies.txt"
+json "$zoo" eval-analogy "$tmp/w2v.txt" "$tmp/unknown-analogies.txt" --json
+grep -q '"accuracy": null' "$tmp/out" || fail "eval-analogy --json: $(cat "$tmp/out")"
 json "$zoo" probe "$tmp/w2v.txt" --train "$tmp/labeled.tsv" --test "$tmp/labeled.tsv" --json
 json "$zoo" export "$bert" --format hf --out "$tmp/bert-hf" --json
 cat >"$tmp/finetune.json" <<JSON
