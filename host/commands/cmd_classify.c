@@ -126,7 +126,9 @@ static const zoo_option OPTIONS[] = {
     {"MODEL", ZOO_OPT_PATH, offsetof(classify_args, model), ZOO_OPT_REQUIRED,
      .help = "a run directory or checkpoint written by zoo finetune (labels.txt beside it\n"
              "names the labels; without it they are numbered)"},
-    ZOO_TEXT_INPUT_OPTIONS(classify_args, in, "one example a line (or --text-file FILE)"),
+    ZOO_TEXT_INPUT_OPTIONS(classify_args, in,
+                           "an example (repeatable: one each), or --text-file FILE (- for\n"
+                           "standard input): one example a line"),
     {"--top", ZOO_OPT_INT, offsetof(classify_args, top), .value = "K", .def = "1", ZOO_OPT_MIN(1),
      .help = "the K most probable labels of each line, with probabilities (default 1)"},
     {0}};

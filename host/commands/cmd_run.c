@@ -87,9 +87,12 @@ static const zoo_option *option_named(const action *a, const char *key) {
     if (strchr(key, '-')) return NULL; /* keys are spelled with '_' */
     for (const zoo_option *o = options_of(a); o->name; o++) {
         if (strncmp(o->name, "--", 2) != 0) continue;
-        const char *x = o->name + 2, *k = key;
-        while (*x && *k && (*x == *k || (*x == '-' && *k == '_'))) x++, k++;
-        if (!*x && !*k) return o;
+        for (int i = 0; i < 2; i++) { /* its name, or another spelling ("prompt" for "text") */
+            const char *x = i ? o->alias : o->name, *k = key;
+            if (!x || strncmp(x, "--", 2) != 0) continue;
+            for (x += 2; *x && *k && (*x == *k || (*x == '-' && *k == '_'));) x++, k++;
+            if (!*x && !*k) return o;
+        }
     }
     return NULL;
 }
@@ -113,9 +116,13 @@ static const char *suggest_key(const action *a, const char *key) {
     int n = 0;
     for (const zoo_option *o = options_of(a); o->name && n < 32; o++) {
         if (strncmp(o->name, "--", 2) != 0) continue;
-        snprintf(names[n], sizeof names[n], "%s", o->name + 2);
-        for (char *c = names[n]; *c; c++) *c = *c == '-' ? '_' : *c;
-        list[n] = names[n], n++;
+        for (int i = 0; i < 2 && n < 32; i++) { /* its name, and another spelling */
+            const char *x = i ? o->alias : o->name;
+            if (!x || strncmp(x, "--", 2) != 0) continue;
+            snprintf(names[n], sizeof names[n], "%s", x + 2);
+            for (char *c = names[n]; *c; c++) *c = *c == '-' ? '_' : *c;
+            list[n] = names[n], n++;
+        }
     }
     if (rest_positional(a)) list[n++] = "args";
     return zoo_suggest(key, list, n);

@@ -106,6 +106,8 @@ json "$zoo" classify "$tmp/classifier" --text "the day" --json
 printf 'the day\n\nland of people\n' >"$tmp/two.txt"
 json --lines "$zoo" classify "$tmp/classifier" --text-file "$tmp/two.txt" --json
 [ "$(wc -l <"$tmp/out")" = 2 ] || fail "classify --text-file --json: not one line a text"
+json --lines "$zoo" classify "$tmp/classifier" --text "the day" --text "land of people" --json
+[ "$(wc -l <"$tmp/out")" = 2 ] || fail "classify --text --text --json: not one line a text"
 cat >"$tmp/compare.json" <<'JSON'
 {"name": "tiny", "seed": 7, "data": {"train": "corpus.txt"}, "budget": {"steps": 3},
  "models": [{"name": "bigram", "config": {"model": {"plugin": "bigram"},
