@@ -1,4 +1,4 @@
-/* zoo call PLUGIN.FUNCTION [--set NAME=VALUE]... [--seed N] [--] ARG...:
+/* zoo call PLUGIN.FUNCTION [--set model.KEY=VALUE]... [--seed N] [--] ARG...:
  * calls an extra function the plugin declares, through libffi. */
 #include <cjson/cJSON.h>
 
@@ -79,7 +79,8 @@ static const zoo_option OPTIONS[] = {
              "directory of this plugin (without it: a fresh model, below)"},
     ZOO_MODEL_OPTIONS(call_args, model,
                       "a hyperparameter of the model passed to functions that take one\n"
-                      "(a fresh model, initialised from --seed, default 0)",
+                      "(a fresh model, initialised from --seed, default 0); KEY=VALUE\n"
+                      "alone is the same",
                       "seed of that model's initialisation"),
     {0}};
 
@@ -145,8 +146,9 @@ const zoo_command zoo_cmd_call = {
     .run = cmd_call,
     .options = OPTIONS,
     .opts_size = sizeof(call_args),
-    .usage = "zoo call PLUGIN.FUNCTION [--model CHECKPOINT | --set NAME=VALUE... --seed N] [--] "
-             "ARG...",
+    .usage =
+        "zoo call PLUGIN.FUNCTION [--model CHECKPOINT | --set model.KEY=VALUE... --seed N] [--] "
+        "ARG...",
     .summary = "call an extra function a plugin declares (through libffi) and print its result",
     .json_help = "{\"plugin\", \"function\", \"returns\", \"result\"} with the result as its\n"
                  "declared type (null for void), and \"buffer\" when it takes one",

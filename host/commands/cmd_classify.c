@@ -1,4 +1,4 @@
-/* zoo classify MODEL --text TEXT | --text-file FILE [--top K]: the labels a
+/* zoo classify MODEL --text TEXT | --text-file FILE [--top N]: the labels a
  * model fine-tuned by zoo finetune gives each line of the text, with their
  * probabilities. MODEL is the fine-tuned run directory or checkpoint; the
  * head is its classifier.weight and classifier.bias, the label names come
@@ -129,8 +129,9 @@ static const zoo_option OPTIONS[] = {
     ZOO_TEXT_INPUT_OPTIONS(classify_args, in,
                            "an example (repeatable: one each), or --text-file FILE (- for\n"
                            "standard input): one example a line"),
-    {"--top", ZOO_OPT_INT, offsetof(classify_args, top), .value = "K", .def = "1", ZOO_OPT_MIN(1),
-     .help = "the K most probable labels of each line, with probabilities (default 1)"},
+    {"--top", ZOO_OPT_INT, offsetof(classify_args, top), .value = "N", .def = "1", ZOO_OPT_MIN(1),
+     .help = "how many labels to show for each example: the N most probable, with\n"
+             "their probabilities (default 1)"},
     {0}};
 
 static int cmd_classify(zoo_cli *cli, void *args) {

@@ -39,7 +39,9 @@ static const zoo_option OPTIONS[] = {
              "--text-file FILE, - for standard input)"},
     ZOO_TEXT_INPUT_OPTIONS(fill_mask_args, in, NULL),
     {"--top", ZOO_OPT_INT, offsetof(fill_mask_args, top), .value = "N", .def = "5",
-     ZOO_OPT_RANGE(1, 1000), .help = "candidates per mask (default 5), with their probabilities"},
+     ZOO_OPT_RANGE(1, 1000),
+     .help = "how many candidates to show per mask (default 5), with their\n"
+             "probabilities (generate's --top-k is another thing: it filters sampling)"},
     {0}};
 
 static int cmd_fill_mask(zoo_cli *cli, void *args) {

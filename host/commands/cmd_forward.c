@@ -1,5 +1,5 @@
 /* zoo forward MODEL --ids FILE [--mask FILE] [--types FILE] --out FILE.npy
- *             [--hidden FILE.npy] [--set NAME=VALUE]... [--seed N]
+ *             [--hidden FILE.npy] [--set model.KEY=VALUE]... [--seed N]
  * A raw forward pass, its outputs written as .npy. MODEL is a checkpoint or
  * run directory, or a plugin name: a fresh model (--set, --seed). */
 #include <errno.h>
@@ -102,7 +102,9 @@ static const zoo_option OPTIONS[] = {
      .help = "the logits [B,T,V] (float32)"},
     {"--hidden", ZOO_OPT_PATH, offsetof(forward_args, hidden), .value = "FILE.npy",
      .help = "the last hidden state [B,T,C]"},
-    ZOO_MODEL_OPTIONS(forward_args, fresh, "a hyperparameter of the fresh model (repeatable)",
+    ZOO_MODEL_OPTIONS(forward_args, fresh,
+                      "a hyperparameter of the fresh model (repeatable), as\n"
+                      "train's --set model.KEY=VALUE; KEY=VALUE alone is the same",
                       "the seed of its initialisation (default 0)"),
     {0}};
 

@@ -160,7 +160,9 @@ static const zoo_option OPTIONS[] = {
     {"--temperature", ZOO_OPT_FLOAT, offsetof(generate_args, temperature), .value = "T", .def = "1",
      ZOO_OPT_MIN(0), .help = "0 is greedy; higher is more random (default 1)"},
     {"--top-k", ZOO_OPT_INT, offsetof(generate_args, top_k), .value = "K", ZOO_OPT_MIN(0),
-     .help = "sample only from the K most likely tokens (default: all)"},
+     .help = "sample only from the K most likely tokens (default: all); it filters\n"
+             "the sampling distribution, where --top N elsewhere (similar, fill-mask,\n"
+             "classify) counts the results shown"},
     {"--top-p", ZOO_OPT_FLOAT, offsetof(generate_args, top_p), .value = "P", .def = "1",
      ZOO_OPT_RANGE(0, 1), .min_open = true,
      .help = "... or from the fewest whose probability reaches P (default 1)"},

@@ -37,7 +37,7 @@ expect 2 "^zoo list: --check: given more than once$" "$zoo" list --check --check
 expect 2 "^zoo list: --registry needs a value$" "$zoo" list --registry
 expect 2 "^zoo list: unexpected argument 'x' (see zoo list --help)$" "$zoo" list x
 expect 2 "^zoo check-plugin: --seed: expected a non-negative integer, got '-1'$" "$zoo" check-plugin good --seed -1
-expect 2 "^zoo check-plugin: --set: expected NAME=VALUE, got 'vocab'$" "$zoo" check-plugin good --set vocab
+expect 2 "^zoo check-plugin: --set: expected model.KEY=VALUE, got 'vocab'$" "$zoo" check-plugin good --set vocab
 expect 2 "^zoo call: --model needs a value$" "$zoo" call good.vocab --model
 expect 2 "^zoo registry: unexpected argument 'b' after FILE (see zoo registry --help)$" "$zoo" registry pin a b
 expect 2 "^zoo run: SCRIPT.json is required (see zoo run --help)$" "$zoo" run
@@ -117,6 +117,14 @@ expect 2 "zoo check-plugin: unexpected argument 'bigram' after PLUGIN" "$zoo" ch
 # --- call
 expect 0 "^16$" "$zoo" call good.vocab --registry "$good"
 expect 0 "^5$" "$zoo" call good.vocab --set vocab_size=5 --registry "$good"
+# --set model.KEY=VALUE, as train spells it, is the same as the bare KEY=VALUE
+expect 0 "^5$" "$zoo" call good.vocab --set model.vocab_size=5 --registry "$good"
+expect 0 "^5$" "$zoo" call good.vocab --set=model.vocab_size=5 --registry="$good"
+expect 1 "zoo call: --set model.vocab=5: unknown hyperparameter 'vocab' (did you mean 'vocab_size'?)" \
+    "$zoo" call good.vocab --set model.vocab=5 --registry "$good"
+expect 0 '"config":	"vocab_size=50 init_std=0.02 activation=gelu"' "$zoo" check-plugin good --set model.vocab_size=50 --json --registry "$good"
+# call --json: the result as its declared type
+expect 0 '^{"plugin":"good","function":"vocab","returns":"int64","result":5}$' "$zoo" call good.vocab --set vocab_size=5 --registry "$good" --json
 expect 1 "zoo call: --set vocab_size=1: vocab_size: expected an integer >= 2, got 1" "$zoo" call good.vocab --set vocab_size=1 --registry "$good"
 expect 1 "unknown hyperparameter 'vocab' (did you mean 'vocab_size'?)" "$zoo" call good.vocab --set vocab=5 --registry "$good"
 expect 2 "takes 0 argument(s), got 1" "$zoo" call good.vocab 3 --registry "$good"
