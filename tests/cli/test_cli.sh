@@ -117,6 +117,11 @@ expect 2 "zoo check-plugin: unexpected argument 'bigram' after PLUGIN" "$zoo" ch
 # --- call
 expect 0 "^16$" "$zoo" call good.vocab --registry "$good"
 expect 0 "^5$" "$zoo" call good.vocab --set vocab_size=5 --registry "$good"
+# a misspelled plugin name gets a suggestion, in every command that loads one
+for c in info check-plugin; do
+    expect 1 "^zoo $c: no plugin named 'goo' (did you mean 'good'?); looked in " "$zoo" "$c" goo --registry "$good"
+done
+expect 1 "^zoo call: no plugin named 'goo' (did you mean 'good'?)" "$zoo" call goo.vocab --registry "$good"
 # --set model.KEY=VALUE, as train spells it, is the same as the bare KEY=VALUE
 expect 0 "^5$" "$zoo" call good.vocab --set model.vocab_size=5 --registry "$good"
 expect 0 "^5$" "$zoo" call good.vocab --set=model.vocab_size=5 --registry="$good"
