@@ -204,6 +204,36 @@ static char *contents(FILE *f) {
     return text;
 }
 
+/* --opt=value is --opt value: the value is all after the first '=', which
+ * may hold more '=' (--set=NAME=VALUE), be empty, or look like an option. */
+START_TEST(test_equals_form) {
+    ck_assert_int_eq(parse("m --top=7 --set=lr=0.5 --data=a.txt --data b.txt --which=all "
+                           "--pool=cls --layer=-2 --json"),
+                     ZOO_OK);
+    ck_assert_int_eq(a.top, 7);
+    ck_assert_str_eq(a.set, "lr=0.5");
+    ck_assert_int_eq(a.n_data, 2);
+    ck_assert_str_eq(a.data[0], "a.txt");
+    ck_assert_str_eq(a.data[1], "b.txt");
+    ck_assert_str_eq(a.which.choice, "all");
+    ck_assert_str_eq(a.pool, "cls");
+    ck_assert_int_eq(a.layer, -2);
+    ck_assert(g.json);
+    ck_assert_int_eq(parse("m --out=--x.npy"), ZOO_OK);
+    ck_assert_str_eq(a.out, "--x.npy");
+    expect_error("m --top=0", "--top: expected an integer from 1 to 1000, got '0'");
+    expect_error("m --top=", "--top: expected an integer from 1 to 1000, got ''");
+    expect_error("m --out=", "--out: expected a path, got ''");
+    expect_error("m --pool=max", "--pool: expected none, cls or mean, got 'max'");
+    expect_error("m --quiet=yes", "--quiet takes no value, got 'yes'");
+    expect_error("m --tpo=3", "unknown option '--tpo' (did you mean '--top'?)");
+    expect_error("m --top=3 --top 4", "--top: given more than once");
+    /* after "--" it is a positional like any other */
+    ck_assert_int_eq(parse("m -- --top=3"), ZOO_OK);
+    ck_assert_str_eq(a.text, "--top=3");
+}
+END_TEST
+
 START_TEST(test_help_and_synopsis) {
     const zoo_option *tables[] = {OPTIONS, GLOBALS, NULL};
     FILE *f = tmpfile();
@@ -248,6 +278,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_positionals);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_required_and_extra);
+    tcase_add_test(tc, test_equals_form);
     tcase_add_test(tc, test_help_and_synopsis);
     suite_add_tcase(s, tc);
     return s;

@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +205,10 @@ zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const
     return p;
 }
 
+const char *zoo_cli_model_set(const char *set) {
+    return strncmp(set, "model.", 6) == 0 && set[6] != '=' ? set + 6 : set;
+}
+
 zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo_model_opts *o) {
     zoo_hparams *hp = zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams);
     if (!hp) {
@@ -211,9 +216,9 @@ zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo
         return NULL;
     }
     for (int i = 0; i < o->n_sets; i++) {
-        const char *eq = strchr(o->sets[i], '=');
+        const char *set = zoo_cli_model_set(o->sets[i]), *eq = strchr(set, '=');
         char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(eq - o->sets[i]), o->sets[i]);
+        snprintf(name, sizeof name, "%.*s", (int)(eq - set), set);
         if (zoo_hparams_set_text(hp, name, eq + 1) != ZOO_OK) {
             zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--set %s: %s", o->sets[i], zoo_error_message());
             zoo_hparams_free(hp);
@@ -224,6 +229,13 @@ zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo
     if (zoo_host_model_create(p, hp, o->seed, NULL, &m) != ZOO_OK)
         zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     return m;
+}
+
+void zoo_print_json_number(FILE *f, const char *format, double v) {
+    if (isfinite(v))
+        fprintf(f, format, v);
+    else
+        fputs("null", f);
 }
 
 void zoo_print_json_string(FILE *f, const char *s) {

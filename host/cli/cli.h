@@ -78,7 +78,8 @@ const char *zoo_cli_plugin_not_found(const zoo_registry *r, const char *name);
 /* Finds and loads a plugin by name; prints the error and returns NULL. */
 zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const char *name);
 
-/* Options of a fresh model: --set NAME=VALUE (repeatable) and --seed N. */
+/* Options of a fresh model: --set model.KEY=VALUE (repeatable; KEY=VALUE
+ * alone is the same, as train's --set model.KEY is) and --seed N. */
 typedef struct zoo_model_opts {
     const char *sets[64];
     int n_sets;
@@ -87,16 +88,27 @@ typedef struct zoo_model_opts {
 
 /* The table entries of a zoo_model_opts `member` of the options struct `type`. */
 #define ZOO_MODEL_OPTIONS(type, member, set_help, seed_help)                                       \
-    {"--set",           ZOO_OPT_ASSIGN,        offsetof(type, member.sets),                        \
-     ZOO_OPT_REPEAT,    .value = "NAME=VALUE", ZOO_OPT_ARRAY(type, member.sets, member.n_sets),    \
+    {"--set",                                                                                      \
+     ZOO_OPT_ASSIGN,                                                                               \
+     offsetof(type, member.sets),                                                                  \
+     ZOO_OPT_REPEAT,                                                                               \
+     .value = "model.KEY=VALUE",                                                                   \
+     ZOO_OPT_ARRAY(type, member.sets, member.n_sets),                                              \
      .help = (set_help)},                                                                          \
     {                                                                                              \
         "--seed", ZOO_OPT_UINT, offsetof(type, member.seed), .value = "N", .help = (seed_help)     \
     }
+/* "KEY=VALUE" of --set model.KEY=VALUE or --set KEY=VALUE: set itself
+ * without the "model." prefix. */
+const char *zoo_cli_model_set(const char *set);
 /* A model of plugin p with default hyperparameters overridden by --set. */
 zoo_host_model *zoo_cli_fresh_model(const zoo_cli *cli, zoo_loaded *p, const zoo_model_opts *o);
 
 /* s as a JSON string literal (quoted, escaped). */
 void zoo_print_json_string(FILE *f, const char *s);
+/* v printed with format ("%.6f") when finite; null otherwise (NaN and the
+ * infinities are no JSON numbers: an accuracy of nothing asked, a perplexity
+ * past the double range). */
+void zoo_print_json_number(FILE *f, const char *format, double v);
 
 #endif

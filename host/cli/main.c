@@ -1,4 +1,5 @@
 /* zoo: the host command line. Each command lives in its own cmd_*.c. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ static const zoo_command *const commands[] = {
 static void print_usage(FILE *f) {
     fputs("usage: zoo [--help] [--version] COMMAND [ARGS] [--registry FILE]... [--threads N] "
           "[--json]\n"
+          "       zoo help COMMAND\n"
           "\n"
           "zoo trains and runs language-model plugins (word2vec, ELMo, GPT, BERT) built on one\n"
           "shared tensor and autograd library, libzoo.\n"
@@ -29,19 +31,60 @@ static void print_usage(FILE *f) {
         width = (int)strlen(commands[i]->name) > width ? (int)strlen(commands[i]->name) : width;
     for (int i = 0; i < N_COMMANDS; i++)
         fprintf(f, "  %-*s %s\n", width, commands[i]->name, commands[i]->summary);
-    fputs("\noptions every command takes:\n", f);
+    fprintf(f, "  %-*s %s\n", width, "help", "zoo help COMMAND prints zoo COMMAND --help");
+    fputs("\noptions every command takes (before or after its name; --opt=VALUE is --opt "
+          "VALUE):\n",
+          f);
     zoo_cli_common_help(f);
-    fputs("\nzoo COMMAND --help describes a command.\n", f);
+    fputs("\nzoo COMMAND --help (or zoo help COMMAND) describes a command.\n", f);
+}
+
+/* Whether a is one of the options every command takes (--json, --threads N,
+ * --registry FILE, or their --opt=value forms), and how many arguments it spans. */
+static int global_option(int argc, char **argv, int i) {
+    const char *a = argv[i];
+    if (strcmp(a, "--json") == 0) return 1;
+    const char *valued[] = {"--threads", "--registry"};
+    for (int k = 0; k < 2; k++) {
+        size_t n = strlen(valued[k]);
+        if (strncmp(a, valued[k], n) != 0) continue;
+        if (a[n] == '=') return 1;
+        if (a[n] == '\0') return i + 1 < argc ? 2 : 1; /* a missing value: the command says so */
+    }
+    return 0;
+}
+
+static const zoo_command *find_command(zoo_cli *cli, const char *name) {
+    const char *names[N_COMMANDS];
+    for (int i = 0; i < N_COMMANDS; i++) {
+        names[i] = commands[i]->name;
+        if (strcmp(commands[i]->name, name) == 0) return commands[i];
+    }
+    const char *near = zoo_suggest(name, names, N_COMMANDS);
+    if (near)
+        zoo_cli_usage(cli, "unknown command '%s' (did you mean '%s'?)", name, near);
+    else
+        zoo_cli_usage(cli, "unknown command '%s' (see zoo --help)", name);
+    return NULL;
 }
 
 int main(int argc, char **argv) {
     zoo_cli cli = {0};
-    if (argc < 2) {
+    /* the options every command takes may come before its name: they are
+     * moved after it (zoo --json list is zoo list --json) */
+    int n_global = 0;
+    while (1 + n_global < argc) {
+        int span = global_option(argc, argv, 1 + n_global);
+        if (!span) break;
+        n_global += span;
+    }
+    if (argc < 2 + n_global) {
         print_usage(stderr);
         return ZOO_EXIT_USAGE;
     }
-    const char *first = argv[1];
-    if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 || strcmp(first, "help") == 0) {
+    const char *first = argv[1 + n_global];
+    if (strcmp(first, "--help") == 0 || strcmp(first, "-h") == 0 ||
+        (strcmp(first, "help") == 0 && argc == 2 + n_global)) {
         print_usage(stdout);
         return 0;
     }
@@ -50,17 +93,25 @@ int main(int argc, char **argv) {
                ZOO_ABI_MAJOR, ZOO_ABI_MINOR);
         return 0;
     }
-    const char *names[N_COMMANDS];
-    const zoo_command *command = NULL;
-    for (int i = 0; i < N_COMMANDS; i++) {
-        names[i] = commands[i]->name;
-        if (strcmp(commands[i]->name, first) == 0) command = commands[i];
+    /* zoo help COMMAND is zoo COMMAND --help */
+    bool help = strcmp(first, "help") == 0;
+    const char *name = help ? argv[2 + n_global] : first;
+    const zoo_command *command = find_command(&cli, name);
+    if (!command) return ZOO_EXIT_USAGE;
+    if (help) {
+        char *help_argv[] = {argv[2 + n_global], "--help", NULL};
+        return zoo_command_invoke(&cli, command, 2, help_argv);
     }
-    if (!command) {
-        const char *near = zoo_suggest(first, names, N_COMMANDS);
-        return near ? zoo_cli_usage(&cli, "unknown command '%s' (did you mean '%s'?)", first, near)
-                    : zoo_cli_usage(&cli, "unknown command '%s' (see zoo --help)", first);
-    }
+    /* argv for the command: its name, the global options, then the rest */
+    char **sub = malloc((size_t)(argc + 1) * sizeof *sub);
+    if (!sub) return zoo_cli_fail(&cli, ZOO_EXIT_FAILURE, "out of memory");
+    int n = 0;
+    sub[n++] = argv[1 + n_global];
+    for (int i = 0; i < n_global; i++) sub[n++] = argv[1 + i];
+    for (int i = 2 + n_global; i < argc; i++) sub[n++] = argv[i];
+    sub[n] = NULL;
     zoo_threads_set(0); /* all CPUs, unless --threads says otherwise */
-    return zoo_command_invoke(&cli, command, argc - 1, argv + 1);
+    int status = zoo_command_invoke(&cli, command, n, sub);
+    free(sub);
+    return status;
 }

@@ -279,14 +279,23 @@ static int parse(parse_state *s, int argc, char *const *argv) {
             continue;
         }
         if (!options_done && looks_like_option(a)) {
-            slot *p = find_option(s, a);
-            if (!p) return unknown_option(s, a);
+            /* --top=5 is --top 5: the value is what follows the first '=' */
+            const char *eq = strncmp(a, "--", 2) == 0 ? strchr(a, '=') : NULL;
+            char name[128];
+            if (eq && (size_t)(eq - a) >= sizeof name)
+                return zoo_error(ZOO_ERR_ARG, "unknown option '%.*s'", (int)(eq - a), a);
+            if (eq) snprintf(name, sizeof name, "%.*s", (int)(eq - a), a);
+            slot *p = find_option(s, eq ? name : a);
+            if (!p) return unknown_option(s, eq ? name : a);
             if (p->seen && !(p->o->flags & ZOO_OPT_REPEAT))
                 return zoo_error(ZOO_ERR_ARG, "%s: given more than once", p->o->name);
             p->seen++;
-            if (p->o->type != ZOO_OPT_FLAG && i + 1 >= argc)
+            if (p->o->type == ZOO_OPT_FLAG && eq)
+                return zoo_error(ZOO_ERR_ARG, "%s takes no value, got '%s'", p->o->name, eq + 1);
+            if (p->o->type != ZOO_OPT_FLAG && !eq && i + 1 >= argc)
                 return zoo_error(ZOO_ERR_ARG, "%s needs a value", p->o->name);
-            int st = store(p->o, p->out, p->o->type == ZOO_OPT_FLAG ? "" : argv[++i], true);
+            const char *v = p->o->type == ZOO_OPT_FLAG ? "" : eq ? eq + 1 : argv[++i];
+            int st = store(p->o, p->out, v, true);
             if (st) return st;
             continue;
         }

@@ -15,12 +15,15 @@
  * positional, filled in table order. An argument is an option when it starts
  * with '-', unless it is "-" alone or a number ("-3", "-0.5": values, not
  * options); after "--" every argument is a positional. An option's value is
- * the next argument, whatever it looks like (--layer -1).
+ * the next argument, whatever it looks like (--layer -1), or what follows
+ * the first '=' of the same argument (--top=5, --set=model.lr=0.1); a flag
+ * given a value that way is an error.
  *
  * Errors, all of one shape each (the caller prefixes "zoo COMMAND: "):
  *   unknown option '--tpo' (did you mean '--top'?)
  *   unknown option '--fast' (see zoo COMMAND --help)
  *   --top needs a value
+ *   --quiet takes no value, got 'yes'
  *   --top: expected an integer from 1 to 1000, got 'x'
  *   --layer: expected an integer >= -1, all or mix, got 'x'
  *   --top: given more than once

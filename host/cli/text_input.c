@@ -8,17 +8,73 @@
 #include "zoo/io.h"
 #include "zoo/status.h"
 
+char *zoo_text_read_file(const char *path, size_t *len) {
+    if (strcmp(path, "-") != 0) return zoo_read_file(path, len);
+    size_t n = 0, cap = 1 << 16;
+    char *buf = malloc(cap + 1);
+    for (size_t got; buf && (got = fread(buf + n, 1, cap - n, stdin)) > 0;) {
+        n += got;
+        if (n == cap) {
+            char *more = realloc(buf, (cap *= 2) + 1);
+            if (!more) free(buf);
+            buf = more;
+        }
+    }
+    if (!buf) {
+        zoo_error(ZOO_ERR_NOMEM, "standard input: out of memory");
+        return NULL;
+    }
+    if (ferror(stdin)) {
+        free(buf);
+        zoo_error(ZOO_ERR_IO, "standard input: read error");
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
 int zoo_text_input_load(const zoo_cli *cli, zoo_text_input *in) {
-    if (!in->text == !in->file)
+    if (in->n_texts && in->file)
+        return zoo_cli_usage(cli, "give the text once: --text TEXT or --text-file FILE, not both");
+    if (!in->n_texts && !in->file)
         return zoo_cli_usage(cli, "give the text as --text TEXT or --text-file FILE");
+    in->lines = in->file || in->n_texts > 1;
     if (in->file) {
-        in->owned = zoo_read_file(in->file, &in->len);
-        if (!in->owned) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        in->owned = zoo_text_read_file(in->file, &in->len);
+        if (!in->owned)
+            return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %s",
+                                strcmp(in->file, "-") == 0 ? "--text-file -" : in->file,
+                                zoo_error_message());
         in->text = in->owned;
-    } else {
+    } else if (in->n_texts == 1) {
+        in->text = in->texts[0];
         in->len = strlen(in->text);
+    } else { /* a line each */
+        size_t total = 0;
+        for (int i = 0; i < in->n_texts; i++) total += strlen(in->texts[i]) + 1;
+        if (!(in->owned = malloc(total + 1)))
+            return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
+        size_t at = 0;
+        for (int i = 0; i < in->n_texts; i++) {
+            size_t n = strlen(in->texts[i]);
+            memcpy(in->owned + at, in->texts[i], n);
+            at += n;
+            in->owned[at++] = '\n';
+        }
+        in->owned[at] = '\0';
+        in->text = in->owned, in->len = at;
     }
     return 0;
+}
+
+int zoo_text_input_load_one(const zoo_cli *cli, zoo_text_input *in) {
+    if (in->n_texts > 1 && !in->file)
+        return zoo_cli_usage(cli,
+                             "--text: given %d times; zoo %s reads one text (--text-file FILE "
+                             "for more lines)",
+                             in->n_texts, cli && cli->command ? cli->command : "COMMAND");
+    return zoo_text_input_load(cli, in);
 }
 
 void zoo_text_input_free(zoo_text_input *in) {

@@ -1,6 +1,13 @@
-/* What commands that read text share: --text TEXT or --text-file FILE, and
- * encoding it as a model expects ([CLS] ... [SEP] around it for tokenizers
- * that have both, as BERT's do; a literal [MASK] as the mask token). */
+/* What commands that read text share: --text TEXT (repeatable) or
+ * --text-file FILE ("-": standard input), and encoding it as a model expects
+ * ([CLS] ... [SEP] around it for tokenizers that have both, as BERT's do; a
+ * literal [MASK] as the mask token).
+ *
+ * Every command refuses text given both ways with one message:
+ *   give the text once: --text TEXT or --text-file FILE, not both
+ * and a command that reads one text refuses --text given twice:
+ *   --text: given 2 times; zoo COMMAND reads one text (--text-file FILE for more lines)
+ * zoo generate's --prompt is its --text; zoo fill-mask's positional TEXT is one more way. */
 #ifndef ZOO_HOST_TEXT_INPUT_H
 #define ZOO_HOST_TEXT_INPUT_H
 
@@ -9,22 +16,41 @@
 #include "cli.h"
 #include "zoo/tokenizer.h"
 
+#define ZOO_TEXT_MAX 64 /* --text given at most this many times */
+
 typedef struct zoo_text_input {
-    const char *text, *file; /* one of them */
-    char *owned;             /* the file's content */
+    const char *texts[ZOO_TEXT_MAX]; /* --text, in order */
+    int n_texts;
+    const char *file; /* --text-file, or NULL */
+    /* after zoo_text_input_load: the text (the one --text, the file's, or
+     * the --text values a line each) and its length */
+    const char *text;
     size_t len;
+    /* the text holds one record a line (classify's examples, embed's
+     * sequences): --text-file, or --text given more than once */
+    bool lines;
+    char *owned; /* the file's content, or the joined --text values */
 } zoo_text_input;
 
 /* The table entries (options.h) of a zoo_text_input `member` of the options
- * struct `type`: --text TEXT, with text_help, and --text-file FILE, which
- * text_help mentions ("... (or --text-file FILE)"). */
+ * struct `type`: --text TEXT (repeatable), with text_help, and --text-file
+ * FILE, which text_help mentions ("... (or --text-file FILE)"). */
 #define ZOO_TEXT_INPUT_OPTIONS(type, member, text_help)                                            \
-    {"--text", ZOO_OPT_STRING, offsetof(type, member.text), .value = "TEXT", .help = (text_help)}, \
+    {"--text",           ZOO_OPT_STRING,  offsetof(type, member.texts),                            \
+     ZOO_OPT_REPEAT,     .value = "TEXT", ZOO_OPT_ARRAY(type, member.texts, member.n_texts),       \
+     .help = (text_help)},                                                                         \
     {                                                                                              \
         "--text-file", ZOO_OPT_PATH, offsetof(type, member.file), .value = "FILE"                  \
     }
-/* Reads the file, if any, and checks exactly one source was given. */
+/* Reads the file, if any (standard input for "-"), and checks exactly one
+ * source was given; several --text values are joined, one a line. Prints the
+ * error and returns an exit status. */
 int zoo_text_input_load(const zoo_cli *cli, zoo_text_input *in);
+/* The same, for a command that reads one text: --text twice is refused. */
+int zoo_text_input_load_one(const zoo_cli *cli, zoo_text_input *in);
+/* A file's content, or standard input's for "-", from malloc; NULL with
+ * zoo_error set. */
+char *zoo_text_read_file(const char *path, size_t *len);
 void zoo_text_input_free(zoo_text_input *in);
 
 /* Where zoo_text_input_next_line is in the text: start it zeroed. */

@@ -1,5 +1,8 @@
-/* zoo call PLUGIN.FUNCTION [--set NAME=VALUE]... [--seed N] [--] ARG...:
+/* zoo call PLUGIN.FUNCTION [--set model.KEY=VALUE]... [--seed N] [--] ARG...:
  * calls an extra function the plugin declares, through libffi. */
+#include <cjson/cJSON.h>
+
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,43 @@ static bool takes_model(const zoo_extra *x) {
     for (int i = 0; i < x->decl->n_args; i++)
         if (x->decl->args[i] == ZOO_X_MODEL) return true;
     return false;
+}
+
+/* The --json document of a call: {"plugin", "function", "returns", "result"}
+ * with the result as its declared type (a double that JSON cannot hold, inf
+ * or nan, as its text; void as null), and "buffer" the text an extra wrote
+ * into its buffer argument, when it takes one. `text` is zoo_extra_call's. */
+static void print_call_json(const char *plugin, const zoo_extra *x, const char *text) {
+    bool buffer = false;
+    for (int i = 0; i < x->decl->n_args; i++) buffer = buffer || x->decl->args[i] == ZOO_X_BUFFER;
+    const char *nl = strchr(text, '\n');
+    char *value = strdup(text); /* the return value's text alone */
+    if (!value) return;
+    const char *buffer_text = "";
+    if (buffer && x->decl->ret == ZOO_X_VOID)
+        buffer_text = text, value[0] = '\0';
+    else if (buffer && nl)
+        buffer_text = nl + 1, value[nl - text] = '\0';
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "plugin", plugin);
+    cJSON_AddStringToObject(doc, "function", x->decl->name);
+    cJSON_AddStringToObject(doc, "returns", zoo_extra_type_name(x->decl->ret));
+    char *end = NULL;
+    double d = strtod(value, &end);
+    if (x->decl->ret == ZOO_X_VOID)
+        cJSON_AddNullToObject(doc, "result");
+    else if (x->decl->ret == ZOO_X_BOOL)
+        cJSON_AddBoolToObject(doc, "result", strcmp(value, "true") == 0);
+    else if (x->decl->ret == ZOO_X_INT64 || (x->decl->ret == ZOO_X_DOUBLE && isfinite(d) && !*end))
+        cJSON_AddRawToObject(doc, "result", value); /* the digits as the plugin's value has them */
+    else
+        cJSON_AddStringToObject(doc, "result", value);
+    if (buffer) cJSON_AddStringToObject(doc, "buffer", buffer_text);
+    char *out = cJSON_PrintUnformatted(doc);
+    if (out) puts(out);
+    free(out);
+    cJSON_Delete(doc);
+    free(value);
 }
 
 typedef struct call_args {
@@ -39,7 +79,8 @@ static const zoo_option OPTIONS[] = {
              "directory of this plugin (without it: a fresh model, below)"},
     ZOO_MODEL_OPTIONS(call_args, model,
                       "a hyperparameter of the model passed to functions that take one\n"
-                      "(a fresh model, initialised from --seed, default 0)",
+                      "(a fresh model, initialised from --seed, default 0); KEY=VALUE\n"
+                      "alone is the same",
                       "seed of that model's initialisation"),
     {0}};
 
@@ -82,7 +123,10 @@ static int cmd_call(zoo_cli *cli, void *opts_) {
                      (m = saved.model ? saved.model : zoo_cli_fresh_model(cli, p, opts)))) {
         char *result = NULL;
         if (zoo_extra_call(x, plugin_name, m ? m->model : NULL, args, n_args, &result) == ZOO_OK) {
-            if (*result) puts(result);
+            if (cli->json)
+                print_call_json(plugin_name, x, result);
+            else if (*result)
+                puts(result);
             status = 0;
         } else {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
@@ -102,7 +146,10 @@ const zoo_command zoo_cmd_call = {
     .run = cmd_call,
     .options = OPTIONS,
     .opts_size = sizeof(call_args),
-    .usage = "zoo call PLUGIN.FUNCTION [--model CHECKPOINT | --set NAME=VALUE... --seed N] [--] "
-             "ARG...",
+    .usage =
+        "zoo call PLUGIN.FUNCTION [--model CHECKPOINT | --set model.KEY=VALUE... --seed N] [--] "
+        "ARG...",
     .summary = "call an extra function a plugin declares (through libffi) and print its result",
+    .json_help = "{\"plugin\", \"function\", \"returns\", \"result\"} with the result as its\n"
+                 "declared type (null for void), and \"buffer\" when it takes one",
 };

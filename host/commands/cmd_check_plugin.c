@@ -1,4 +1,4 @@
-/* zoo check-plugin NAME [--set NAME=VALUE]... [--seed N] [--json]: the
+/* zoo check-plugin NAME [--set model.KEY=VALUE]... [--seed N] [--json]: the
  * conformance suite (conformance.h) on one plugin, one line per check. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -55,7 +55,8 @@ static const zoo_option OPTIONS[] = {
     {"PLUGIN", ZOO_OPT_STRING, offsetof(check_args, plugin), ZOO_OPT_REQUIRED,
      .help = "the plugin's name (zoo list shows them)"},
     ZOO_MODEL_OPTIONS(check_args, model,
-                      "override a hyperparameter of that configuration (repeatable)",
+                      "override a hyperparameter of that configuration (repeatable;\n"
+                      "KEY=VALUE alone is the same)",
                       "seed of the models, the synthetic corpus and the batches (default 0)"),
     {0}};
 
@@ -71,8 +72,10 @@ static int cmd_check_plugin(zoo_cli *cli, void *args) {
         return ZOO_EXIT_FAILURE;
     }
     printer pr = {.json = cli->json, .checks = cli->json ? cJSON_CreateArray() : NULL};
+    const char *sets[64]; /* KEY=VALUE, model.KEY=VALUE as train spells it */
+    for (int i = 0; i < mo->n_sets; i++) sets[i] = zoo_cli_model_set(mo->sets[i]);
     zoo_conformance_opts opts = {
-        .size = sizeof opts, .sets = mo->sets, .n_sets = mo->n_sets, .seed = mo->seed};
+        .size = sizeof opts, .sets = sets, .n_sets = mo->n_sets, .seed = mo->seed};
     zoo_conformance_summary sum;
     int status = 0;
     if (zoo_conformance_run(p, &opts, on_check, &pr, &sum) != ZOO_OK) {

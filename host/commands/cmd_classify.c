@@ -1,4 +1,4 @@
-/* zoo classify MODEL --text TEXT | --text-file FILE [--top K]: the labels a
+/* zoo classify MODEL --text TEXT | --text-file FILE [--top N]: the labels a
  * model fine-tuned by zoo finetune gives each line of the text, with their
  * probabilities. MODEL is the fine-tuned run directory or checkpoint, or
  * its export to a HuggingFace directory (classifier_head.h): the head is its
@@ -126,9 +126,12 @@ static const zoo_option OPTIONS[] = {
     {"MODEL", ZOO_OPT_PATH, offsetof(classify_args, model), ZOO_OPT_REQUIRED,
      .help = "a run directory or checkpoint written by zoo finetune (labels.txt beside it\n"
              "names the labels; without it they are numbered), or its zoo export --format hf"},
-    ZOO_TEXT_INPUT_OPTIONS(classify_args, in, "one example a line (or --text-file FILE)"),
-    {"--top", ZOO_OPT_INT, offsetof(classify_args, top), .value = "K", .def = "1", ZOO_OPT_MIN(1),
-     .help = "the K most probable labels of each line, with probabilities (default 1)"},
+    ZOO_TEXT_INPUT_OPTIONS(classify_args, in,
+                           "an example (repeatable: one each), or --text-file FILE (- for\n"
+                           "standard input): one example a line"),
+    {"--top", ZOO_OPT_INT, offsetof(classify_args, top), .value = "N", .def = "1", ZOO_OPT_MIN(1),
+     .help = "how many labels to show for each example: the N most probable, with\n"
+             "their probabilities (default 1)"},
     {0}};
 
 static int cmd_classify(zoo_cli *cli, void *args) {

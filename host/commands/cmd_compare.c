@@ -194,10 +194,17 @@ static int dry_run(const zoo_cli *cli, const zoo_compare_config *c, const int *s
     if (!mkdtemp(tmp)) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "mkdtemp: %s", strerror(errno));
     char budget[128];
     zoo_compare_budget_text(c, budget, sizeof budget);
-    printf("%s: %d model%s, %s; nothing is trained\n\n", c->name, n, n == 1 ? "" : "s", budget);
-    printf("| model | plugin | parameters | without pretraining heads | published | training "
-           "FLOPs per token | memory of a training step |\n"
-           "|---|---|---:|---:|---:|---:|---|\n");
+    cJSON *doc = cli->json ? cJSON_CreateObject() : NULL, *rows = NULL;
+    if (doc) {
+        cJSON_AddStringToObject(doc, "title", c->name);
+        cJSON_AddStringToObject(doc, "budget", budget);
+        rows = cJSON_AddArrayToObject(doc, "models");
+    } else {
+        printf("%s: %d model%s, %s; nothing is trained\n\n", c->name, n, n == 1 ? "" : "s", budget);
+        printf("| model | plugin | parameters | without pretraining heads | published | training "
+               "FLOPs per token | memory of a training step |\n"
+               "|---|---|---:|---:|---:|---:|---|\n");
+    }
     int failures = 0;
     for (int k = 0; k < n; k++) {
         const zoo_compare_model *m = &c->models[selected[k]];
@@ -236,14 +243,42 @@ static int dry_run(const zoo_cli *cli, const zoo_compare_config *c, const int *s
         if (isfinite(flops)) snprintf(cost, sizeof cost, "%.3g", flops);
         if (isfinite(memory))
             snprintf(mem, sizeof mem, "%.1f GiB at batch %lld", memory / 1024, batch);
-        printf("| %s | %s | %s | %s | %s | %s | %s |\n", m->name, plugin, count,
-               error[0] ? "" : without, m->published ? m->published : "", cost, mem);
+        if (doc) { /* a row: numbers as numbers, null where the table says n/a */
+            cJSON *row = cJSON_CreateObject();
+            cJSON_AddStringToObject(row, "model", m->name);
+            cJSON_AddStringToObject(row, "plugin", plugin);
+            if (error[0]) {
+                cJSON_AddStringToObject(row, "error", error);
+            } else {
+                cJSON_AddNumberToObject(row, "parameters", (double)params);
+                cJSON_AddNumberToObject(row, "parameters_without_heads",
+                                        (double)(encoder >= 0 ? encoder : params));
+            }
+            m->published ? cJSON_AddStringToObject(row, "published", m->published)
+                         : cJSON_AddNullToObject(row, "published");
+            isfinite(flops) ? cJSON_AddNumberToObject(row, "flops_per_token", flops)
+                            : cJSON_AddNullToObject(row, "flops_per_token");
+            isfinite(memory) ? cJSON_AddNumberToObject(row, "step_memory_mib", memory)
+                             : cJSON_AddNullToObject(row, "step_memory_mib");
+            cJSON_AddNumberToObject(row, "batch_size", (double)batch);
+            cJSON_AddItemToArray(rows, row);
+        } else {
+            printf("| %s | %s | %s | %s | %s | %s | %s |\n", m->name, plugin, count,
+                   error[0] ? "" : without, m->published ? m->published : "", cost, mem);
+        }
         if (error[0]) {
             fprintf(stderr, "zoo compare: %s: %s\n", m->name, error);
             failures++;
         }
     }
     rmdir(tmp);
+    if (doc) {
+        char *text = cJSON_Print(doc);
+        if (text) puts(text);
+        free(text);
+        cJSON_Delete(doc);
+        return failures ? ZOO_EXIT_FAILURE : 0;
+    }
     printf("\nFLOPs: the products of one training step (forward and backward) on one sequence of "
            "data.seq_len tokens, per token (zoo train --dry-run --cost). Memory: parameters, "
            "gradients and optimizer state, plus train.batch_size times that sequence's graph.\n");
@@ -318,8 +353,18 @@ static int run_all(const zoo_cli *cli, const zoo_compare_config *c, const char *
                                .probes = probes,
                                .n_probes = c->n_probes < MAX_SELECTED ? c->n_probes : MAX_SELECTED,
                                .repeat = (int)repeat};
-    if (zoo_compare_report(&sum, stdout) != ZOO_OK)
+    if (zoo_compare_report(&sum, cli->json ? NULL : stdout) != ZOO_OK)
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    if (cli->json) { /* the report's results.json, as written */
+        char path[4200];
+        snprintf(path, sizeof path, "%s/results.json", out);
+        size_t len;
+        char *text = zoo_read_file(path, &len);
+        if (!text) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        fputs(text, stdout);
+        if (len && text[len - 1] != '\n') fputc('\n', stdout);
+        free(text);
+    }
     fprintf(stderr, "zoo compare: the report is in %s/report.md\n", out);
     if (!status && failures)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%d of %d trial%s failed (see the report)",
@@ -387,6 +432,11 @@ const zoo_command zoo_cmd_compare = {
              "       zoo compare --resume DIR",
     .summary = "train several models on the same data and budget, evaluate and probe each, and "
                "write one report (table, results.json/csv, SVG plots)",
+    .json_help =
+        "the report's results.json instead of its table (docs/compare.md); with\n"
+        "--dry-run {\"title\", \"budget\", \"models\": [{\"model\", \"plugin\",\n"
+        "\"parameters\", \"parameters_without_heads\", \"published\", \"flops_per_token\",\n"
+        "\"step_memory_mib\", \"batch_size\"} or {..., \"error\"}]}",
     .notes = "\n"
              "Each model's steps run as child processes: one model's crash or out-of-memory\n"
              "leaves the others running, and its row says what happened (the exit status is then\n"

@@ -245,8 +245,15 @@ static int write_collected(const zoo_cli *cli, const embed_plan *p, const collec
                        (size_t)(n * c->C) * sizeof(float));
             r += n;
         }
-        if (zoo_npy_write(out_path, out) != ZOO_OK)
+        if (zoo_npy_write(out_path, out) != ZOO_OK) {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        } else if (cli->json) { /* what was written where */
+            printf("{\"file\": ");
+            zoo_print_json_string(stdout, out_path);
+            printf(", \"shape\": [");
+            for (int i = 0; i < ndim; i++) printf("%s%lld", i ? ", " : "", (long long)shape[i]);
+            printf("]}\n");
+        }
     }
     zoo_graph_free(g);
     return status;
@@ -258,7 +265,7 @@ static int embed_all(source *s, const embed_plan *p, const zoo_text_input *in,
     zoo_graph *g = zoo_graph_new(0);
     collected c = {0};
     int status = g ? 0 : zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE, "out of memory");
-    if (!status && !in->file) {
+    if (!status && !in->lines) {
         status = embed_sequence(s, p, g, in->text, in->len, "--text", &c);
     } else if (!status) {
         zoo_line_cursor lines = {0};
@@ -266,11 +273,15 @@ static int embed_all(source *s, const embed_plan *p, const zoo_text_input *in,
         size_t len;
         char where[4200];
         while (!status && zoo_text_input_next_line(in, &lines, &line, &len)) {
-            snprintf(where, sizeof where, "%s:%lld", in->file, (long long)lines.number);
+            if (in->file)
+                snprintf(where, sizeof where, "%s:%lld", in->file, (long long)lines.number);
+            else /* the joined --text values: a line each */
+                snprintf(where, sizeof where, "--text %lld", (long long)lines.number);
             status = embed_sequence(s, p, g, line, len, where, &c);
         }
         if (!status && c.blocks == 0)
-            status = zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE, "%s: no line holds any text", in->file);
+            status = zoo_cli_fail(s->cli, ZOO_EXIT_FAILURE, "%s: no line holds any text",
+                                  in->file ? in->file : "--text");
     }
     if (s->unknown) fputc('\n', stderr);
     if (!status) status = write_collected(s->cli, p, &c, out_path);
@@ -291,9 +302,10 @@ static const zoo_option OPTIONS[] = {
      .help = "a checkpoint, run directory or foreign model directory, or a word2vec\n"
              "file (one layer: the text split at white space, unknown words zero)"},
     ZOO_TEXT_INPUT_OPTIONS(embed_args, in,
-                           "the text, one sequence (or --text-file FILE: one sequence a line,\n"
-                           "blank lines skipped); [CLS]/[SEP] are added for tokenizers that\n"
-                           "have them"),
+                           "the text, one sequence; given again, one sequence each, as the\n"
+                           "lines of a file (or --text-file FILE, - for standard input: one\n"
+                           "sequence a line, blank lines skipped); [CLS]/[SEP] are added for\n"
+                           "tokenizers that have them"),
     {"--out", ZOO_OPT_PATH, offsetof(embed_args, out), ZOO_OPT_REQUIRED, .value = "FILE.npy",
      .help = "float32 [T,C] with --pool none (default): one row per token, the rows of\n"
              "the lines one after another; [1,C] with cls, one row a line: the pooled\n"
@@ -329,7 +341,7 @@ static int cmd_embed(zoo_cli *cli, void *args) {
     int status = a->mix ? parse_mix(cli, a->mix, &p) : 0;
     if (status || (status = zoo_text_input_load(cli, &in))) return status;
     if (p.all || p.mix) p.layer = ZOO_EMBED_ALL_LAYERS;
-    p.lines = in.file != NULL;
+    p.lines = in.lines;
     source s = {.cli = cli};
     if (!(status = zoo_text_source_open(cli, a->model, &s.src)))
         status = embed_all(&s, &p, &in, a->out);
@@ -348,4 +360,5 @@ const zoo_command zoo_cmd_embed = {
              "[--layer N|all|mix] [--mix W0,W1,...] [--pool none|cls|mean]",
     .summary = "the model's vectors for a text as .npy: one row per token, or pooled; one "
                "layer, every layer, or their scalar mix",
+    .json_help = "{\"file\", \"shape\"} of the array written",
 };

@@ -72,12 +72,14 @@ static int cmd_eval_analogy(zoo_cli *cli, void *args) {
                    (long long)s->skipped);
     }
     int64_t total = r.asked + r.skipped;
-    if (cli->json)
-        printf("], \"accuracy\": %.6f, \"correct\": %lld, \"asked\": %lld, \"skipped\": %lld, "
-               "\"coverage\": %.6f}\n",
-               ratio(r.correct, r.asked), (long long)r.correct, (long long)r.asked,
-               (long long)r.skipped, ratio(r.asked, total));
-    else
+    if (cli->json) {
+        printf("], \"accuracy\": ");
+        zoo_print_json_number(stdout, "%.6f", ratio(r.correct, r.asked));
+        printf(", \"correct\": %lld, \"asked\": %lld, \"skipped\": %lld, \"coverage\": ",
+               (long long)r.correct, (long long)r.asked, (long long)r.skipped);
+        zoo_print_json_number(stdout, "%.6f", ratio(r.asked, total));
+        printf("}\n");
+    } else
         printf("overall accuracy %.2f%% (%lld/%lld); coverage %.2f%% (%lld of %lld questions "
                "skipped)\n",
                100 * ratio(r.correct, r.asked), (long long)r.correct, (long long)r.asked,
@@ -97,11 +99,14 @@ static int cmd_eval_pairs(zoo_cli *cli, void *args) {
     zoo_pairs_result r;
     if (zoo_word_vectors_eval_pairs(v, file, restrict_to, &r))
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-    else if (cli->json)
-        printf("{\"spearman\": %.6f, \"used\": %lld, \"skipped\": %lld, \"coverage\": %.6f}\n",
-               r.spearman, (long long)r.used, (long long)r.skipped,
-               ratio(r.used, r.used + r.skipped));
-    else
+    else if (cli->json) {
+        printf("{\"spearman\": ");
+        zoo_print_json_number(stdout, "%.6f", r.spearman);
+        printf(", \"used\": %lld, \"skipped\": %lld, \"coverage\": ", (long long)r.used,
+               (long long)r.skipped);
+        zoo_print_json_number(stdout, "%.6f", ratio(r.used, r.used + r.skipped));
+        printf("}\n");
+    } else
         printf("spearman %.4f over %lld pairs; coverage %.2f%% (%lld skipped)\n", r.spearman,
                (long long)r.used, 100 * ratio(r.used, r.used + r.skipped), (long long)r.skipped);
     zoo_word_vectors_free(v);

@@ -175,6 +175,17 @@ static int cmd_export(zoo_cli *cli, void *args) {
                            add_head_weights(&head, out) != ZOO_OK))
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     zoo_head_file_close(&head);
+    if (status == 0 && cli->json) {
+        printf("{\"model\": ");
+        zoo_print_json_string(stdout, model);
+        printf(", \"plugin\": ");
+        zoo_print_json_string(stdout, d->name);
+        printf(", \"format\": ");
+        zoo_print_json_string(stdout, format);
+        printf(", \"out\": ");
+        zoo_print_json_string(stdout, out);
+        printf("}\n");
+    }
     zoo_cli_close_model(&m);
     return status;
 }
@@ -190,4 +201,5 @@ const zoo_command zoo_cmd_export = {
              "BertForSequenceClassification (classifier.weight, classifier.bias; labels.txt as\n"
              "config.json's id2label and label2id), which zoo classify reads back. A head the\n"
              "format has no place for (gpt's) is refused, not dropped.\n",
+    .json_help = "{\"model\", \"plugin\", \"format\", \"out\"} once it is written",
 };

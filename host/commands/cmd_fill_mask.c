@@ -35,10 +35,13 @@ static const zoo_option OPTIONS[] = {
     {"MODEL", ZOO_OPT_PATH, offsetof(fill_mask_args, model), ZOO_OPT_REQUIRED,
      .help = "a checkpoint or run directory of a model that can fill masks"},
     {"TEXT", ZOO_OPT_STRING, offsetof(fill_mask_args, text),
-     .help = "the text, with [MASK] where a token is missing (or --text-file FILE)"},
+     .help = "the text, with [MASK] where a token is missing (or --text TEXT, or\n"
+             "--text-file FILE, - for standard input)"},
     ZOO_TEXT_INPUT_OPTIONS(fill_mask_args, in, NULL),
     {"--top", ZOO_OPT_INT, offsetof(fill_mask_args, top), .value = "N", .def = "5",
-     ZOO_OPT_RANGE(1, 1000), .help = "candidates per mask (default 5), with their probabilities"},
+     ZOO_OPT_RANGE(1, 1000),
+     .help = "how many candidates to show per mask (default 5), with their\n"
+             "probabilities (generate's --top-k is another thing: it filters sampling)"},
     {0}};
 
 static int cmd_fill_mask(zoo_cli *cli, void *args) {
@@ -46,12 +49,12 @@ static int cmd_fill_mask(zoo_cli *cli, void *args) {
     const char *model = a->model;
     zoo_text_input *in = &a->in;
     int top = (int)a->top, status = 0;
-    if (a->text && (in->text || in->file))
+    if (a->text && (in->n_texts || in->file))
         return zoo_cli_usage(cli, "give the text once: TEXT, --text TEXT or --text-file FILE");
-    if (!a->text && !in->text && !in->file)
+    if (!a->text && !in->n_texts && !in->file)
         return zoo_cli_usage(cli, "TEXT is required (see zoo fill-mask --help)");
-    if (a->text) in->text = a->text;
-    if ((status = zoo_text_input_load(cli, in))) return status;
+    if (a->text) in->texts[in->n_texts++] = a->text;
+    if ((status = zoo_text_input_load_one(cli, in))) return status;
     zoo_saved_model m;
     if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_FILL_MASK | ZOO_NEEDS_TOKENIZER, &m))) {
         zoo_text_input_free(in);

@@ -567,10 +567,19 @@ static int cmd_finetune(zoo_cli *cli, void *args) {
         if (status) goto done;
     }
     zoo_progress_close(f.progress), f.progress = NULL;
-    printf("%s accuracy %.4f  (majority class %.4f, bag-of-words logistic regression %.4f; "
-           "%lld examples, %d labels)\n",
-           f.held.n ? "held-out" : "training", f.head.accuracy, yardsticks.items[0].value,
-           f.bow.accuracy, (long long)f.head.eval->n, f.ls.n);
+    if (cli->json) { /* the same line as one object, and where the model is */
+        printf("{\"split\": \"%s\", \"accuracy\": %.10g, \"majority_accuracy\": %.10g, "
+               "\"bow_accuracy\": %.10g, \"examples\": %lld, \"labels\": %d, \"run_dir\": ",
+               f.held.n ? "held-out" : "training", f.head.accuracy, yardsticks.items[0].value,
+               f.bow.accuracy, (long long)f.head.eval->n, f.ls.n);
+        zoo_print_json_string(stdout, f.run_dir);
+        printf("}\n");
+    } else {
+        printf("%s accuracy %.4f  (majority class %.4f, bag-of-words logistic regression %.4f; "
+               "%lld examples, %d labels)\n",
+               f.held.n ? "held-out" : "training", f.head.accuracy, yardsticks.items[0].value,
+               f.bow.accuracy, (long long)f.head.eval->n, f.ls.n);
+    }
     if (!o->quiet)
         fprintf(
             stderr,
@@ -592,6 +601,9 @@ const zoo_command zoo_cmd_finetune = {
         "zoo finetune CONFIG.json [--set KEY=VALUE]... [--out RUN_DIR] [--stop-after N] [--quiet]\n"
         "       zoo finetune --resume RUN_DIR [--set KEY=VALUE]... [--stop-after N] [--quiet]",
     .summary = "train a classification head on a pretrained model and report held-out accuracy",
+    .json_help =
+        "{\"split\", \"accuracy\", \"majority_accuracy\", \"bow_accuracy\", \"examples\",\n"
+        "\"labels\", \"run_dir\"} at the end, instead of the accuracy line",
     .notes =
         "\n"
         "The learning rate warms up over the first tenth of the steps, then decays linearly to 0.\n"

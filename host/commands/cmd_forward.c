@@ -1,5 +1,5 @@
 /* zoo forward MODEL --ids FILE [--mask FILE] [--types FILE] --out FILE.npy
- *             [--hidden FILE.npy] [--set NAME=VALUE]... [--seed N]
+ *             [--hidden FILE.npy] [--set model.KEY=VALUE]... [--seed N]
  * A raw forward pass, its outputs written as .npy. MODEL is a checkpoint or
  * run directory, or a plugin name: a fresh model (--set, --seed). */
 #include <errno.h>
@@ -68,6 +68,19 @@ static int32_t *read_int_rows(const zoo_cli *cli, const char *path, int64_t *row
     return values;
 }
 
+/* {"file", "shape"} of an array written to path, or null when none was. */
+static void print_written(const char *path, const zoo_tensor *t) {
+    if (!path) {
+        printf("null");
+        return;
+    }
+    printf("{\"file\": ");
+    zoo_print_json_string(stdout, path);
+    printf(", \"shape\": [");
+    for (int i = 0; i < t->ndim; i++) printf("%s%lld", i ? ", " : "", (long long)t->shape[i]);
+    printf("]}");
+}
+
 typedef struct forward_args {
     const char *model, *ids, *mask, *types, *out, *hidden;
     zoo_model_opts fresh;
@@ -89,7 +102,9 @@ static const zoo_option OPTIONS[] = {
      .help = "the logits [B,T,V] (float32)"},
     {"--hidden", ZOO_OPT_PATH, offsetof(forward_args, hidden), .value = "FILE.npy",
      .help = "the last hidden state [B,T,C]"},
-    ZOO_MODEL_OPTIONS(forward_args, fresh, "a hyperparameter of the fresh model (repeatable)",
+    ZOO_MODEL_OPTIONS(forward_args, fresh,
+                      "a hyperparameter of the fresh model (repeatable), as\n"
+                      "train's --set model.KEY=VALUE; KEY=VALUE alone is the same",
                       "the seed of its initialisation (default 0)"),
     {0}};
 
@@ -162,6 +177,13 @@ static int cmd_forward(zoo_cli *cli, void *args) {
             zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
         else
             status = 0;
+        if (status == 0 && cli->json) { /* what was written where */
+            printf("{\"logits\": ");
+            print_written(out_path, out.logits);
+            printf(", \"hidden\": ");
+            print_written(hidden_path, out.hidden);
+            printf("}\n");
+        }
         zoo_graph_free(g);
     }
     if (fresh) zoo_host_model_destroy(m), zoo_plugin_unload(p);
@@ -181,4 +203,5 @@ const zoo_command zoo_cmd_forward = {
              "FILE.npy]",
     .summary = "a raw forward pass: the language-model logits [B,T,V] and/or the last hidden "
                "state [B,T,C]",
+    .json_help = "{\"logits\", \"hidden\"}: each {\"file\", \"shape\"} written, or null",
 };

@@ -15,6 +15,7 @@
 #include "model_card.h"
 #include "sampler.h"
 #include "saved_model.h"
+#include "text_input.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 
@@ -161,8 +162,10 @@ typedef struct generate_args {
 static const zoo_option OPTIONS[] = {
     {"MODEL", ZOO_OPT_PATH, offsetof(generate_args, model), ZOO_OPT_REQUIRED,
      .help = "a checkpoint or run directory"},
-    {"--prompt", ZOO_OPT_STRING, offsetof(generate_args, prompt), .value = "TEXT",
-     .help = "the text to continue (or --text-file FILE)"},
+    {"--text", ZOO_OPT_STRING, offsetof(generate_args, prompt), .value = "TEXT",
+     .alias = "--prompt",
+     .help = "the text to continue; --prompt TEXT is the same (or --text-file FILE,\n"
+             "- for standard input)"},
     {"--text-file", ZOO_OPT_PATH, offsetof(generate_args, text_file), .value = "FILE"},
     {"--max-new-tokens", ZOO_OPT_INT, offsetof(generate_args, max_new), .value = "N", .def = "100",
      ZOO_OPT_MIN(1),
@@ -176,7 +179,9 @@ static const zoo_option OPTIONS[] = {
     {"--temperature", ZOO_OPT_FLOAT, offsetof(generate_args, temperature), .value = "T", .def = "1",
      ZOO_OPT_MIN(0), .help = "0 is greedy; higher is more random (default 1)"},
     {"--top-k", ZOO_OPT_INT, offsetof(generate_args, top_k), .value = "K", ZOO_OPT_MIN(0),
-     .help = "sample only from the K most likely tokens (default: all)"},
+     .help = "sample only from the K most likely tokens (default: all); it filters\n"
+             "the sampling distribution, where --top N elsewhere (similar, fill-mask,\n"
+             "classify) counts the results shown"},
     {"--top-p", ZOO_OPT_FLOAT, offsetof(generate_args, top_p), .value = "P", .def = "1",
      ZOO_OPT_RANGE(0, 1), .min_open = true,
      .help = "... or from the fewest whose probability reaches P (default 1)"},
@@ -193,9 +198,12 @@ static int cmd_generate(zoo_cli *cli, void *args) {
     const char *model = a->model, *text_file = a->text_file;
     int status = 0;
     if (!o.prompt == !text_file)
-        return zoo_cli_usage(cli, "give the prompt as --prompt TEXT or --text-file FILE");
+        return zoo_cli_usage(cli, o.prompt
+                                      ? "give the text once: --text TEXT or --text-file "
+                                        "FILE, not both"
+                                      : "give the prompt as --prompt TEXT or --text-file FILE");
     size_t prompt_len = 0;
-    char *file_text = text_file ? zoo_read_file(text_file, &prompt_len) : NULL;
+    char *file_text = text_file ? zoo_text_read_file(text_file, &prompt_len) : NULL;
     if (text_file && !file_text)
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     if (!text_file) prompt_len = strlen(o.prompt);

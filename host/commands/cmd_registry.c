@@ -57,6 +57,27 @@ static int pin(zoo_cli *cli, const char *path) {
     } else {
         fprintf(stderr, "zoo registry: %s left unchanged\n", path);
     }
+    if (status == 0 && cli->json) { /* the names, digests and libraries, as the table has them */
+        cJSON *list = cJSON_CreateObject();
+        cJSON_AddStringToObject(list, "file", path);
+        cJSON *pinned = cJSON_AddArrayToObject(list, "plugins");
+        for (cJSON *p = plugins->child; p; p = p->next) {
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "name");
+            const cJSON *lib = cJSON_GetObjectItemCaseSensitive(p, "library");
+            const cJSON *sha = cJSON_GetObjectItemCaseSensitive(p, "sha256");
+            char *library = zoo_path_relative_to(path, lib->valuestring);
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "name", cJSON_IsString(name) ? name->valuestring : "?");
+            cJSON_AddStringToObject(e, "sha256", sha->valuestring);
+            cJSON_AddStringToObject(e, "library", library ? library : lib->valuestring);
+            cJSON_AddItemToArray(pinned, e);
+            free(library);
+        }
+        char *text = cJSON_PrintUnformatted(list);
+        if (text) puts(text);
+        free(text);
+        cJSON_Delete(list);
+    }
     cJSON_Delete(doc);
     return status;
 }
@@ -91,6 +112,7 @@ const zoo_command zoo_cmd_registry = {
     .opts_size = sizeof(registry_args),
     .usage = "zoo registry pin [FILE]",
     .summary = "write each plugin library's sha256 into a registry file",
+    .json_help = "{\"file\", \"plugins\": [{\"name\", \"sha256\", \"library\"}...]} once written",
     .notes = "  pin [FILE]   hash every library FILE lists (default: the registry beside zoo)\n"
              "               and write the sums into it; a library whose sum no longer\n"
              "               matches is then refused at load\n"};

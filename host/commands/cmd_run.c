@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "config.h"
@@ -94,9 +95,12 @@ static const zoo_option *option_named(const action *a, const char *key) {
     if (strchr(key, '-')) return NULL; /* keys are spelled with '_' */
     for (const zoo_option *o = options_of(a); o->name; o++) {
         if (strncmp(o->name, "--", 2) != 0) continue;
-        const char *x = o->name + 2, *k = key;
-        while (*x && *k && (*x == *k || (*x == '-' && *k == '_'))) x++, k++;
-        if (!*x && !*k) return o;
+        for (int i = 0; i < 2; i++) { /* its name, or another spelling ("prompt" for "text") */
+            const char *x = i ? o->alias : o->name, *k = key;
+            if (!x || strncmp(x, "--", 2) != 0) continue;
+            for (x += 2; *x && *k && (*x == *k || (*x == '-' && *k == '_'));) x++, k++;
+            if (!*x && !*k) return o;
+        }
     }
     return NULL;
 }
@@ -126,9 +130,13 @@ static const char *suggest_key(const action *a, const char *key) {
     int n = 0;
     for (const zoo_option *o = options_of(a); o->name && n < 32; o++) {
         if (strncmp(o->name, "--", 2) != 0) continue;
-        snprintf(names[n], sizeof names[n], "%s", o->name + 2);
-        for (char *c = names[n]; *c; c++) *c = *c == '-' ? '_' : *c;
-        list[n] = names[n], n++;
+        for (int i = 0; i < 2 && n < 32; i++) { /* its name, and another spelling */
+            const char *x = i ? o->alias : o->name;
+            if (!x || strncmp(x, "--", 2) != 0) continue;
+            snprintf(names[n], sizeof names[n], "%s", x + 2);
+            for (char *c = names[n]; *c; c++) *c = *c == '-' ? '_' : *c;
+            list[n] = names[n], n++;
+        }
     }
     if (rest_positional(a)) list[n++] = "args";
     return zoo_suggest(key, list, n);
@@ -551,6 +559,58 @@ static int run_step(script *s, const cJSON *step, produced *p) {
     return status;
 }
 
+/* What run --json makes of a step: stdout, while the step runs, goes to a
+ * temporary file, whose content becomes the step's "result" (the step's own
+ * --json document) or "output" (text); then one line
+ *   {"step", "id", "action", "run_dir", "checkpoint", "result"}
+ * is printed, so that the script's output is JSON Lines. */
+typedef struct step_capture {
+    FILE *file;
+    int saved; /* the real stdout */
+} step_capture;
+
+static bool capture_begin(step_capture *c) {
+    fflush(stdout);
+    c->file = tmpfile();
+    c->saved = c->file ? dup(STDOUT_FILENO) : -1;
+    if (c->saved < 0 || dup2(fileno(c->file), STDOUT_FILENO) < 0) {
+        if (c->saved >= 0) close(c->saved);
+        if (c->file) fclose(c->file);
+        return false;
+    }
+    return true;
+}
+
+static void capture_end(step_capture *c, const script *s, const produced *p, int status) {
+    fflush(stdout);
+    dup2(c->saved, STDOUT_FILENO);
+    close(c->saved);
+    long len = ftell(c->file);
+    char *text = len >= 0 ? calloc(1, (size_t)len + 1) : NULL;
+    rewind(c->file);
+    if (text && fread(text, 1, (size_t)len, c->file) != (size_t)len) text[0] = '\0';
+    fclose(c->file);
+    cJSON *line = cJSON_CreateObject();
+    cJSON_AddNumberToObject(line, "step", s->index);
+    p->id ? cJSON_AddStringToObject(line, "id", p->id) : cJSON_AddNullToObject(line, "id");
+    s->action ? cJSON_AddStringToObject(line, "action", s->action)
+              : cJSON_AddNullToObject(line, "action");
+    cJSON_AddBoolToObject(line, "ok", status == 0);
+    if (p->run_dir) cJSON_AddStringToObject(line, "run_dir", p->run_dir);
+    if (p->checkpoint) cJSON_AddStringToObject(line, "checkpoint", p->checkpoint);
+    cJSON *result = text && *text ? cJSON_Parse(text) : NULL;
+    if (result)
+        cJSON_AddItemToObject(line, "result", result);
+    else if (text && *text)
+        cJSON_AddStringToObject(line, "output", text);
+    char *out = cJSON_PrintUnformatted(line);
+    if (out) puts(out);
+    fflush(stdout);
+    free(out);
+    free(text);
+    cJSON_Delete(line);
+}
+
 typedef struct run_args {
     const char *script;
 } run_args;
@@ -588,7 +648,14 @@ static int cmd_run(zoo_cli *cli, void *opts) {
          step = step->next) {
         s.index = s.n;
         s.action = NULL;
+        step_capture c;
+        bool captured = cli->json && capture_begin(&c);
+        if (cli->json && !captured) {
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--json: no temporary file for a step");
+            break;
+        }
         status = run_step(&s, step, &s.steps[s.n]);
+        if (captured) capture_end(&c, &s, &s.steps[s.n], status);
         s.n++;
     }
     for (int i = 0; i < s.n; i++)
@@ -604,6 +671,10 @@ const zoo_command zoo_cmd_run = {
     .opts_size = sizeof(run_args),
     .summary = "run a script of steps: train, eval, save, load, generate, fill-mask, embed, "
                "forward, call, finetune",
+    .json_help =
+        "JSON Lines: one {\"step\", \"id\", \"action\", \"ok\", \"run_dir\", \"checkpoint\",\n"
+        "\"result\"} a step, \"result\" the step's own --json document (\"output\": its\n"
+        "text, for a step that prints no JSON)",
     .notes =
         "      {\"id\": \"pre\", \"train\": \"config.json\", \"set\": {\"train.steps\": 100}, "
         "\"out\": "

@@ -57,7 +57,9 @@ static const zoo_option OPTIONS[] = {
              "vocab.json and merges.txt (or encoder.json and vocab.bpe), or BERT's\n"
              "vocab.txt (lowercasing as its tokenizer_config.json says, else when\n"
              "the vocabulary has no uppercase letters)"},
-    ZOO_TEXT_INPUT_OPTIONS(tokenize_args, in, "the text (or --text-file FILE)"),
+    ZOO_TEXT_INPUT_OPTIONS(tokenize_args, in,
+                           "the text (or --text-file FILE, - for standard input: its whole\n"
+                           "content as one text)"),
     {"--special", ZOO_OPT_FLAG, offsetof(tokenize_args, special),
      .help = "special-token strings in the text (<|endoftext|>, [MASK]) are those tokens;\n"
              "without it they are plain text"},
@@ -70,7 +72,7 @@ static int cmd_tokenize(zoo_cli *cli, void *args) {
     zoo_text_input in = a->in;
     const char *model = a->model;
     bool special = a->special, wrap = !a->no_special;
-    int status = zoo_text_input_load(cli, &in);
+    int status = zoo_text_input_load_one(cli, &in);
     if (status) return status;
 
     zoo_tokenizer *own = NULL;   /* imported from a foreign directory, without weights */

@@ -56,6 +56,13 @@ static int cmd_train(zoo_cli *cli, void *args) {
     int status = zoo_train(cli, &o, &result);
     if (status == 0 && !o.quiet && result.run_dir)
         fprintf(stderr, "zoo train: done; the run is in %s\n", result.run_dir);
+    if ((status == 0 || status == 130) && cli->json && result.run_dir) {
+        fputs("{\"run_dir\": ", stdout);
+        zoo_print_json_string(stdout, result.run_dir);
+        fputs(", \"checkpoint\": ", stdout);
+        zoo_print_json_string(stdout, result.checkpoint ? result.checkpoint : "");
+        printf(", \"stopped\": %s}\n", status == 130 ? "true" : "false");
+    }
     free(result.run_dir);
     free(result.checkpoint);
     return status;
@@ -71,6 +78,9 @@ const zoo_command zoo_cmd_train = {
              "       zoo train --resume RUN_DIR [--stop-after N] [--quiet]",
     .summary = "train a model from a run config; writes metrics.jsonl, checkpoints and the "
                "resolved config",
+    .json_help = "--dry-run: {\"config\", \"parameters\", \"parameters_without_heads\",\n"
+                 "\"vocab_size\", \"train_tokens\", \"val_tokens\", \"cost\" (with --cost)};\n"
+                 "a run: {\"run_dir\", \"checkpoint\", \"stopped\"} at its end",
     .notes = "\n"
              "Ctrl-C saves a checkpoint and stops; a NaN or infinite loss stops the run and keeps\n"
              "the last good checkpoint. docs/config-reference.md lists every config key.\n",

@@ -20,7 +20,7 @@ typedef struct query_args {
 #define VECTORS_HELP                                                                               \
     "a word2vec file (Google's text or binary format, or .vec), or a\n"                            \
     "checkpoint or run directory of a word2vec model"
-#define TOP_HELP "how many (default 10), best first, each with its cosine"
+#define TOP_HELP "how many words to show (default 10), best first, each with its cosine"
 
 static const zoo_option SIMILAR[] = {{"VECTORS", ZOO_OPT_PATH, offsetof(query_args, vectors),
                                       ZOO_OPT_REQUIRED, .help = VECTORS_HELP},
@@ -51,7 +51,9 @@ static void print_results(const zoo_cli *cli, const zoo_word_vectors *v, const i
         if (cli->json) {
             printf("%s{\"word\": ", i ? ", " : "");
             zoo_print_json_string(stdout, v->words[rows[i]]);
-            printf(", \"cosine\": %.6f}", cosines[i]);
+            printf(", \"cosine\": ");
+            zoo_print_json_number(stdout, "%.6f", cosines[i]);
+            printf("}");
         } else
             printf("%s %.4f\n", v->words[rows[i]], cosines[i]);
     }

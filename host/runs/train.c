@@ -1,5 +1,7 @@
 #include "train.h"
 
+#include <cjson/cJSON.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -542,10 +544,13 @@ static void free_run(run *r) {
  * the memory a step at train.batch_size needs: the parameters, their
  * gradients and the optimizer's state, plus batch_size times the graph
  * (activations and their gradients) of the one sequence. */
-static int print_step_cost(run *r) {
+static int print_step_cost(run *r, cJSON *doc) {
     const zoo_plugin *d = r->plugin->plugin;
     if (d->capabilities & ZOO_CAP_SELF_UPDATE) {
-        printf("training step cost: not measured (the plugin updates its own parameters)\n");
+        if (doc)
+            cJSON_AddNullToObject(doc, "cost"); /* not measured: it updates its own parameters */
+        else
+            printf("training step cost: not measured (the plugin updates its own parameters)\n");
         return 0;
     }
     zoo_batcher *b = make_batcher(r, &r->data->train, false, 1);
@@ -575,13 +580,26 @@ static int print_step_cost(run *r) {
         double P = (double)zoo_params_numel(r->model->params), MiB = 1024.0 * 1024.0;
         double fixed = P * 4.0 * (2 + slots), graph = (double)zoo_graph_used(g);
         int64_t B = zoo_config_int(r->config, "train.batch_size");
-        printf("training FLOPs per token: %.4g (forward and backward products over a sequence of "
-               "%lld tokens)\n",
-               (double)flops / (double)(batch.B * batch.T), (long long)(batch.B * batch.T));
-        printf("training step memory at batch %lld: %.0f MiB (parameters, gradients and optimizer "
-               "state %.0f MiB, and %lld x %.1f MiB of one sequence's graph)\n",
-               (long long)B, (fixed + (double)B * graph) / MiB, fixed / MiB, (long long)B,
-               graph / MiB);
+        cJSON *cost = doc ? cJSON_AddObjectToObject(doc, "cost") : NULL;
+        if (cost) {
+            cJSON_AddNumberToObject(cost, "flops_per_token",
+                                    (double)flops / (double)(batch.B * batch.T));
+            cJSON_AddNumberToObject(cost, "sequence_tokens", (double)(batch.B * batch.T));
+            cJSON_AddNumberToObject(cost, "batch_size", (double)B);
+            cJSON_AddNumberToObject(cost, "step_memory_mib", (fixed + (double)B * graph) / MiB);
+            cJSON_AddNumberToObject(cost, "state_memory_mib", fixed / MiB);
+            cJSON_AddNumberToObject(cost, "sequence_graph_mib", graph / MiB);
+        }
+        if (!doc) {
+            printf(
+                "training FLOPs per token: %.4g (forward and backward products over a sequence of "
+                "%lld tokens)\n",
+                (double)flops / (double)(batch.B * batch.T), (long long)(batch.B * batch.T));
+            printf("training step memory at batch %lld: %.0f MiB (parameters, gradients and "
+                   "optimizer state %.0f MiB, and %lld x %.1f MiB of one sequence's graph)\n",
+                   (long long)B, (fixed + (double)B * graph) / MiB, fixed / MiB, (long long)B,
+                   graph / MiB);
+        }
     }
     zoo_graph_free(g);
     zoo_batcher_free(b);
@@ -664,6 +682,30 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     }
     r.config_text = zoo_config_text(r.config);
     r.tokenizer_json = zoo_tokenizer_to_json(r.data->tok);
+    if (o->dry_run && cli->json) { /* the same as one document */
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddItemToObject(doc, "config", cJSON_Parse(r.config_text));
+        cJSON_AddNumberToObject(doc, "parameters", (double)zoo_params_numel(r.model->params));
+        const zoo_reg_entry *e = r.plugin->entry;
+        if (e->card.n_heads) {
+            int64_t heads = 0;
+            for (int i = 0; i < zoo_params_count(r.model->params); i++) {
+                zoo_param *p = zoo_params_at(r.model->params, i);
+                if (zoo_card_is_head(e, p->name)) heads += p->value->numel;
+            }
+            cJSON_AddNumberToObject(doc, "parameters_without_heads",
+                                    (double)(zoo_params_numel(r.model->params) - heads));
+        }
+        cJSON_AddNumberToObject(doc, "vocab_size", zoo_tokenizer_vocab_size(r.data->tok));
+        cJSON_AddNumberToObject(doc, "train_tokens", (double)r.data->train.n);
+        cJSON_AddNumberToObject(doc, "val_tokens", (double)r.data->val.n);
+        status = o->cost ? print_step_cost(&r, doc) : 0;
+        char *text = status == 0 ? cJSON_Print(doc) : NULL;
+        if (text) puts(text);
+        free(text);
+        cJSON_Delete(doc);
+        goto done;
+    }
     if (o->dry_run) {
         printf("%s\n", r.config_text);
         printf("parameters: %lld\n", (long long)zoo_params_numel(r.model->params));
@@ -671,7 +713,7 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         printf("vocabulary: %d tokens; training split %lld tokens, validation %lld\n",
                zoo_tokenizer_vocab_size(r.data->tok), (long long)r.data->train.n,
                (long long)r.data->val.n);
-        status = o->cost ? print_step_cost(&r) : 0;
+        status = o->cost ? print_step_cost(&r, NULL) : 0;
         goto done;
     }
 

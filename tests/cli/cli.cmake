@@ -50,3 +50,13 @@ set_tests_properties(param-counts PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_N
 # outputs, failures, reproducibility, Ctrl-C and --resume, --dry-run.
 add_test(NAME compare COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_compare.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(compare PROPERTIES TIMEOUT 600 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# Every command's --json through a JSON parser (test_json.sh): json_check
+# reads standard input and exits 0 for one JSON document (--lines: JSON Lines).
+add_executable(json_check ${CMAKE_CURRENT_LIST_DIR}/../json_check.c)
+target_link_libraries(json_check PRIVATE PkgConfig::CJSON)
+add_test(NAME json COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_json.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(json PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# Text in (test_text_in.sh): --text, --text repeated, --text-file FILE and -,
+# generate's --prompt and fill-mask's TEXT agree, and text given twice is refused alike.
+add_test(NAME text-in COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_text_in.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(text-in PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")

@@ -37,19 +37,36 @@ expect 2 "^zoo list: --check: given more than once$" "$zoo" list --check --check
 expect 2 "^zoo list: --registry needs a value$" "$zoo" list --registry
 expect 2 "^zoo list: unexpected argument 'x' (see zoo list --help)$" "$zoo" list x
 expect 2 "^zoo check-plugin: --seed: expected a non-negative integer, got '-1'$" "$zoo" check-plugin good --seed -1
-expect 2 "^zoo check-plugin: --set: expected NAME=VALUE, got 'vocab'$" "$zoo" check-plugin good --set vocab
+expect 2 "^zoo check-plugin: --set: expected model.KEY=VALUE, got 'vocab'$" "$zoo" check-plugin good --set vocab
 expect 2 "^zoo call: --model needs a value$" "$zoo" call good.vocab --model
 expect 2 "^zoo registry: unexpected argument 'b' after FILE (see zoo registry --help)$" "$zoo" registry pin a b
 expect 2 "^zoo run: SCRIPT.json is required (see zoo run --help)$" "$zoo" run
 expect 0 "^usage: zoo list" "$zoo" list --frobnicate --help # help wins over the rest of argv
 expect 0 "^  --check  open every library" "$zoo" list --help
 expect 0 "^  --json   print a JSON object" "$zoo" list --help
+# --opt=VALUE is --opt VALUE; the common options go before or after the command's name
+expect 2 "^zoo list: --threads: expected an integer from 0 to 1024, got 'many'$" "$zoo" list --threads=many
+expect 2 "^zoo list: --threads: expected an integer from 0 to 1024, got 'many'$" "$zoo" --threads many list
+expect 2 "^zoo list: --json takes no value, got 'yes'$" "$zoo" list --json=yes
+expect 2 "^zoo list: unknown option '--chek' (did you mean '--check'?)$" "$zoo" --json list --chek
+expect 2 "^zoo: unknown command 'lsit' (did you mean 'list'?)" "$zoo" --threads=1 lsit
+expect 2 "usage: zoo" "$zoo" --json
+# zoo help COMMAND is zoo COMMAND --help, byte for byte
+for c in list train generate fill-mask; do
+    "$zoo" help "$c" >"$tmp/help1" 2>&1 || fail "zoo help $c: exit $?"
+    "$zoo" "$c" --help >"$tmp/help2" 2>&1
+    cmp -s "$tmp/help1" "$tmp/help2" || fail "zoo help $c differs from zoo $c --help"
+done
+expect 0 "^usage: zoo" "$zoo" help
+expect 2 "^zoo: unknown command 'trian' (did you mean 'train'?)" "$zoo" help trian
 
 # --- list: registry-level errors without opening anything
 good="$tmp/good.json"
 registry "$good" good "$fixtures/good.so" ', "exports": [{"name": "vocab", "symbol": "fixture_vocab", "returns": "int64", "args": ["model"]}]'
 expect 0 "^good  *1.0.0  *1.3" "$zoo" list --registry "$good"
 expect 0 '"name":	"good"' "$zoo" list --registry "$good" --json
+expect 0 '"name":	"good"' "$zoo" --json --registry="$good" list
+expect 0 '"name":	"good"' "$zoo" --registry "$good" list --json --threads=1
 printf '{"format": 1, "plugins": [' >"$tmp/broken.json"
 expect 0 "broken.json:1:27: malformed JSON: unexpected end" "$zoo" list --registry "$tmp/broken.json" --registry "$good"
 expect 1 "broken.json:1:27: malformed JSON: unexpected end" "$zoo" list --check --registry "$tmp/broken.json"
@@ -100,6 +117,19 @@ expect 2 "zoo check-plugin: unexpected argument 'bigram' after PLUGIN" "$zoo" ch
 # --- call
 expect 0 "^16$" "$zoo" call good.vocab --registry "$good"
 expect 0 "^5$" "$zoo" call good.vocab --set vocab_size=5 --registry "$good"
+# a misspelled plugin name gets a suggestion, in every command that loads one
+for c in info check-plugin; do
+    expect 1 "^zoo $c: no plugin named 'goo' (did you mean 'good'?); looked in " "$zoo" "$c" goo --registry "$good"
+done
+expect 1 "^zoo call: no plugin named 'goo' (did you mean 'good'?)" "$zoo" call goo.vocab --registry "$good"
+# --set model.KEY=VALUE, as train spells it, is the same as the bare KEY=VALUE
+expect 0 "^5$" "$zoo" call good.vocab --set model.vocab_size=5 --registry "$good"
+expect 0 "^5$" "$zoo" call good.vocab --set=model.vocab_size=5 --registry="$good"
+expect 1 "zoo call: --set model.vocab=5: unknown hyperparameter 'vocab' (did you mean 'vocab_size'?)" \
+    "$zoo" call good.vocab --set model.vocab=5 --registry "$good"
+expect 0 '"config":	"vocab_size=50 init_std=0.02 activation=gelu"' "$zoo" check-plugin good --set model.vocab_size=50 --json --registry "$good"
+# call --json: the result as its declared type
+expect 0 '^{"plugin":"good","function":"vocab","returns":"int64","result":5}$' "$zoo" call good.vocab --set vocab_size=5 --registry "$good" --json
 expect 1 "zoo call: --set vocab_size=1: vocab_size: expected an integer >= 2, got 1" "$zoo" call good.vocab --set vocab_size=1 --registry "$good"
 expect 1 "unknown hyperparameter 'vocab' (did you mean 'vocab_size'?)" "$zoo" call good.vocab --set vocab=5 --registry "$good"
 expect 2 "takes 0 argument(s), got 1" "$zoo" call good.vocab 3 --registry "$good"
