@@ -251,10 +251,12 @@ static int cmd_eval(zoo_cli *cli, void *args) {
     if (!status) status = run_eval(cli, &m, &data, max_batches, &res);
     if (!status && m.plugin->plugin->objective == ZOO_OBJ_WORD_VECTORS) {
         /* a mean binary log-loss: no perplexity, no bits per character */
-        if (cli->json)
-            printf("{\"loss\": %.6f, \"tokens\": %lld, \"batches\": %lld", res.loss,
-                   (long long)res.tokens, (long long)res.batches);
-        else
+        if (cli->json) {
+            printf("{\"loss\": ");
+            zoo_print_json_number(stdout, "%.6f", res.loss);
+            printf(", \"tokens\": %lld, \"batches\": %lld", (long long)res.tokens,
+                   (long long)res.batches);
+        } else
             printf("loss %.4f  (mean binary log-loss of the word predictions; %lld tokens, %lld "
                    "batches)\n",
                    res.loss, (long long)res.tokens, (long long)res.batches);
@@ -264,15 +266,21 @@ static int cmd_eval(zoo_cli *cli, void *args) {
         /* bits per byte: the text's tokens per byte turn bits per token into it (the scored
          * part of the text taken to have the whole text's tokens per byte) */
         double bits_per_byte = bits_per_token * (double)all_tokens / (double)(bytes ? bytes : 1);
-        if (cli->json)
-            printf("{\"loss\": %.6f, \"perplexity\": %.6f, \"bits_per_token\": %.6f, \"%s\": %.6f, "
-                   "\"tokens\": %lld, \"bytes\": %lld, \"unknown_tokens\": %lld, "
+        if (cli->json) {
+            /* a loss past exp's range has no perplexity: null, never inf */
+            const char *names[] = {"loss", "perplexity", "bits_per_token",
+                                   chars ? "bits_per_char" : "bits_per_byte"};
+            double values[] = {res.loss, exp(res.loss), bits_per_token,
+                               chars ? bits_per_token : bits_per_byte};
+            for (int i = 0; i < 4; i++) {
+                printf("%s\"%s\": ", i ? ", " : "{", names[i]);
+                zoo_print_json_number(stdout, "%.6f", values[i]);
+            }
+            printf(", \"tokens\": %lld, \"bytes\": %lld, \"unknown_tokens\": %lld, "
                    "\"batches\": %lld",
-                   res.loss, exp(res.loss), bits_per_token,
-                   chars ? "bits_per_char" : "bits_per_byte",
-                   chars ? bits_per_token : bits_per_byte, (long long)res.tokens, (long long)bytes,
+                   (long long)res.tokens, (long long)bytes,
                    (long long)unknown_tokens(m.tokenizer, &data), (long long)res.batches);
-        else
+        } else
             printf("loss %.4f  perplexity %.3f  %s %.4f  (%lld tokens, %lld batches)\n", res.loss,
                    exp(res.loss), chars ? "bits/char" : "bits/byte",
                    chars ? bits_per_token : bits_per_byte, (long long)res.tokens,
