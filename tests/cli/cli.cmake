@@ -45,3 +45,12 @@ set_tests_properties(param-counts PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_N
 # outputs, failures, reproducibility, Ctrl-C and --resume, --dry-run.
 add_test(NAME compare COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_compare.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(compare PROPERTIES TIMEOUT 600 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# Every command README.md, docs/ and plugins/*/README.md show, run as shown
+# (test_doc_commands.sh; tests/cli/doc_commands.txt classifies each: run,
+# a sample output compared, a synopsis against --help, or skipped by name),
+# in about a minute. Not in the sanitizer build, whose training is too slow
+# for that budget; its commands are the Release build's.
+if(NOT ZOO_SANITIZE)
+  add_test(NAME doc-commands COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_doc_commands.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+  set_tests_properties(doc-commands PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+endif()
