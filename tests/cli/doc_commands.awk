@@ -26,13 +26,13 @@ function emit(doc, line, action, text) { print doc "\t" line "\t" action "\t" te
 TABLE && /^[ \t]*(#|$)/ { next }
 TABLE && /^[^ \t]/ {
     key = $0
-    if (key in directives) emit("doc_commands.txt", FNR, "error", "'" key "' is classified twice")
+    if (key in directives) emit(TABLENAME, FNR, "error", "'" key "' is classified twice")
     directives[key] = ""; at[key] = FNR; next
 }
 TABLE {
     d = uncomment($0)
     if (d !~ /^(first|needs|with|add|run|sample|usage|skip)( |$)/)
-        emit("doc_commands.txt", FNR, "error", "'" d "': not a directive (first, needs, with, add, run, sample, usage, skip)")
+        emit(TABLENAME, FNR, "error", "'" d "': not a directive (first, needs, with, add, run, sample, usage, skip)")
     directives[key] = directives[key] d "\n"; next
 }
 
@@ -53,13 +53,13 @@ fence && (info == "sh" || info == "bash" || info == "shell") {
 }
 fence && info == "text" && /^\$ / { flush(); pending = uncomment(substr($0, 3)); pending_line = FNR; sampling = 1; nout = 0; next }
 fence && sampling { out[++nout] = $0; next }
-END { flush(); for (k in directives) if (!(k in used)) emit("doc_commands.txt", at[k], "error", "'" k "' is not a command any document shows (any longer)") }
+END { flush(); for (k in directives) if (!(k in used)) emit(TABLENAME, at[k], "error", "'" k "' is not a command any document shows (any longer)") }
 
 function flush(   key, n, lines, i, cmd, verdict, f, words, file) {
     if (pending == "") { sampling = 0; return }
     key = doc ": " pending
     if (!(key in directives)) {
-        emit(doc, pending_line, "error", "'" pending "' is not classified: add it to tests/cli/doc_commands.txt")
+        emit(doc, pending_line, "error", "'" pending "' is not classified: add it to " TABLENAME "")
         pending = ""; sampling = 0; return
     }
     used[key] = 1

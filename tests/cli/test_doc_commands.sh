@@ -12,18 +12,24 @@
 # earlier document made) and `needs PATH` (skipped, said so, when PATH is
 # absent) say how. A command the table does not classify, an entry no
 # document shows any more, a command that fails, a sample that differs and
-# a whole run past its budget all fail the test.
+# a whole run past its budget all fail the test. So does a timing (a number
+# of seconds, tokens/s, ...) in a section that names no CPU it was measured
+# on (doc_timings.awk). Last, the test runs itself on a stale document
+# (tests/fixtures/docs/commands.md and its table, commands.txt) and requires
+# each of its faults to be caught, so that the check itself can fail.
 #
 # Each document runs in its own scratch copy of the project root, in the
 # document's order: configs/ copied, build/ the build tree, plugins/ the
 # sources (their fixtures), data/kjv.txt derived by configs/kjv.sh (`bible`)
 # or copied from ../shared/data/corpus/kjv.txt (the same derivation), and
 # ../shared the project's ../shared when it exists; `zoo` is build/zoo.
-#   test_doc_commands.sh BUILD_DIR SOURCE_DIR [DOC...]
+#   test_doc_commands.sh BUILD_DIR SOURCE_DIR [--table FILE DOC...]
 set -u
 build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
 shift 2
+table_name=tests/cli/doc_commands.txt self_test=1
+if [ "${1:-}" = --table ]; then table_name=$2 self_test=0; shift 2; fi
 here=$(cd "$(dirname "$0")" && pwd)
 budget=${ZOO_DOC_BUDGET:-120} # seconds for the whole; about a minute on 2 CPUs
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-doc-commands.XXXXXX")
@@ -37,8 +43,10 @@ cd "$src" || exit 2
 if [ $# = 0 ]; then set -- README.md docs/*.md plugins/*/README.md; fi
 mkdir "$tmp/samples" "$tmp/bin"
 ln -s "$build/zoo" "$tmp/bin/zoo"
-awk -v SAMPLES="$tmp/samples" -f "$here/doc_commands.awk" TABLE=1 "$here/doc_commands.txt" TABLE=0 "$@" \
+awk -v SAMPLES="$tmp/samples" -v TABLENAME="$table_name" -f "$here/doc_commands.awk" TABLE=1 "$table_name" TABLE=0 "$@" \
     >"$tmp/plan" || exit 2
+awk -f "$here/doc_timings.awk" "$@" >"$tmp/timings"
+while read -r line; do fail "$line"; done <"$tmp/timings"
 
 # the corpus, once
 mkdir -p "$tmp/base/configs"
@@ -72,7 +80,7 @@ run_in_root() {
 n=0 doc="" firsts="" missing="" ran=0 skipped=0
 tab=$(printf '\t')
 while IFS=$tab read -r where line action text; do
-    if [ "$where" != "$doc" ] && [ "$where" != doc_commands.txt ]; then doc=$where; scratch; fi
+    if [ "$where" != "$doc" ] && [ "$where" != "$table_name" ]; then doc=$where; scratch; fi
     at="$where:$line"
     case $action in
     error) fail "$at: $text" ;;
@@ -116,6 +124,27 @@ while IFS=$tab read -r where line action text; do
         ran=$((ran + 1)) firsts="" missing="" ;;
     esac
 done <"$tmp/plan"
+
+if [ $self_test = 1 ]; then
+    # the check itself can fail: a stale document, each fault caught by name
+    "$here/test_doc_commands.sh" "$build" "$src" --table tests/fixtures/docs/commands.txt \
+        tests/fixtures/docs/commands.md >"$tmp/self.out" 2>"$tmp/self.err"
+    code=$?
+    doc=tests/fixtures/docs/commands.md table=tests/fixtures/docs/commands.txt
+    grep '^FAIL' "$tmp/self.err" | sed 's/^FAIL: //' | sort >"$tmp/self.got"
+    sort >"$tmp/self.expected" <<EOF
+$doc:10: 'zoo not-a-command' is not classified: add it to $table
+$doc:11: exit 1: zoo info no-such-plugin
+$doc:15: the output of 'zoo call bigram.argmax_next 5' is not what the document shows (<) but (>):
+$doc:22: 'zoo train CONFIG.json [--bogus]' is not a usage line of zoo train --help:
+$doc:27: '2.5 s' is a timing, but its section ('## Timings') names no CPU it was measured on
+$table:11: 'tests/fixtures/docs/commands.md: zoo list --gone' is not a command any document shows (any longer)
+EOF
+    if [ "$code" != 1 ] || ! diff "$tmp/self.expected" "$tmp/self.got" >"$tmp/self.diff"; then
+        fail "on the stale document (exit $code, expected 1), expected (<) and got (>):"
+        cat "$tmp/self.diff" "$tmp/self.err" >&2
+    fi
+fi
 
 took=$(($(date +%s) - start))
 [ "$took" -le "$budget" ] ||
