@@ -1,5 +1,5 @@
 /* zoo probe MODEL --train FILE --test FILE [--format tsv|sst|trec]
- *           [--pool mean|last|cls] [--layer N|all|mix] [--l2 X] [--max-iter N]
+ *           [--pool mean|last|cls|pooler] [--layer N|all|mix] [--l2 X] [--max-iter N]
  *           [--window N] [--json]:
  * what a frozen model's vectors hold, measured as linear probes measure it.
  * One vector per labeled example (text_vectors.h: pooled over the tokens,
@@ -231,9 +231,8 @@ const zoo_command zoo_cmd_probe = {
     .options = OPTIONS,
     .opts_size = sizeof(probe_args),
     .usage = "zoo probe MODEL --train FILE --test FILE [--format tsv|sst|trec] "
-             "[--invalid-utf8 error|replace] [--pool mean|last|cls] [--layer N|all|mix] [--l2 X] "
-             "[--max-iter N] [--window N] "
-             "[--json]",
+             "[--invalid-utf8 error|replace] [--pool mean|last|cls|pooler] [--layer N|all|mix] "
+             "[--l2 X] [--max-iter N] [--window N] [--json]",
     .summary = "a linear probe: a classifier fitted on a frozen model's vectors of labeled "
                "examples, its test accuracy beside the majority class's",
     .json_help = "one object: accuracy, majority, train_accuracy, classes, labels, the\n"

@@ -3,7 +3,8 @@
 # (tests/llama) built out of tree against an installed zoo, twice (pkg-config
 # with its Makefile, find_package with its CMakeLists.txt), its own suite run,
 # then dropped with its manifest into a ZOO_PLUGIN_PATH directory and driven
-# by the installed host: listed and checked, the conformance suite, 300
+# by the installed host: listed and checked, its info and the conformance
+# suite printed as docs/plugin-guide.md shows them, 300
 # training steps with its own tokenizer type and a falling loss, and
 # generation through its key/value cache.
 #
@@ -55,8 +56,32 @@ grep -A1 '^llama ' "$tmp/list" | grep -q '^  ok: library loads' ||
     { cat "$tmp/list" >&2; fail "llama is not listed as a library that loads"; }
 zoo list --json | grep -q '"llama_bytes"' || fail "the llama_bytes tokenizer type is not listed"
 
-begin "zoo check-plugin llama: the conformance suite"
+# sample CMD: the output docs/plugin-guide.md shows under "$ CMD" (a ```text
+# block's lines up to the next "$ " or the block's end)
+guide=$example/../../docs/plugin-guide.md
+sample() {
+    awk -v cmd="\$ $1" '/^```/ { on = 0 } on && /^\$ / { on = 0 } on { print } $0 == cmd { on = 1 }' "$guide"
+}
+# as_guide CMD OUT: OUT is what the guide shows under "$ CMD", the drop-in
+# directory written /tmp/plugins as the guide has it. The gradient check's and
+# the decode check's worst differences are not compared: they are float
+# rounding, which the sanitizer build's -O0 libzoo rounds otherwise (the
+# guide's are the Release build's).
+as_guide() {
+    rounding='s/(worst \|(error|difference)\| )[0-9][0-9.e+-]*/\1N/'
+    sample "$1" | sed -E "$rounding" >"$tmp/sample"
+    [ -s "$tmp/sample" ] || fail "docs/plugin-guide.md shows no output of '$1'"
+    sed -E "s|$tmp/plugins|/tmp/plugins|g; $rounding" "$2" | diff "$tmp/sample" - >"$tmp/sample.diff" ||
+        { cat "$tmp/sample.diff" >&2; fail "docs/plugin-guide.md's output of '$1' (<) is not the real one (>)"; }
+}
+
+begin "zoo info llama: as docs/plugin-guide.md shows it"
+zoo info llama >"$tmp/info"
+as_guide "zoo info llama" "$tmp/info"
+
+begin "zoo check-plugin llama: the conformance suite, as docs/plugin-guide.md shows it"
 zoo check-plugin llama >"$tmp/conformance"
+as_guide "zoo check-plugin llama" "$tmp/conformance"
 grep -q '^PASS gradients' "$tmp/conformance" || fail "no gradient check passed"
 grep -q '^PASS decode' "$tmp/conformance" || fail "no decode check passed"
 grep -q '^PASS threads-gradients' "$tmp/conformance" || fail "no thread check passed"
