@@ -68,13 +68,30 @@ int zoo_text_input_load(const zoo_cli *cli, zoo_text_input *in) {
     return 0;
 }
 
-int zoo_text_input_load_one(const zoo_cli *cli, zoo_text_input *in) {
-    if (in->n_texts > 1 && !in->file)
-        return zoo_cli_usage(cli,
-                             "--text: given %d times; zoo %s reads one text (--text-file FILE "
-                             "for more lines)",
-                             in->n_texts, cli && cli->command ? cli->command : "COMMAND");
-    return zoo_text_input_load(cli, in);
+int zoo_text_input_load_each(const zoo_cli *cli, zoo_text_input *in) {
+    if (in->n_texts && in->file)
+        return zoo_cli_usage(cli, "give the text once: --text TEXT or --text-file FILE, not both");
+    if (!in->n_texts && !in->file)
+        return zoo_cli_usage(cli, "give the text as --text TEXT or --text-file FILE");
+    in->lines = false;
+    if (!in->file) return 0;
+    in->owned = zoo_text_read_file(in->file, &in->len);
+    if (!in->owned)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %s",
+                            strcmp(in->file, "-") == 0 ? "--text-file -" : in->file,
+                            zoo_error_message());
+    in->text = in->owned;
+    return 0;
+}
+
+int zoo_text_input_count(const zoo_text_input *in) {
+    return in->file ? 1 : in->n_texts;
+}
+
+const char *zoo_text_input_nth(const zoo_text_input *in, int i, size_t *len) {
+    const char *text = in->file ? in->text : in->texts[i];
+    *len = in->file ? in->len : strlen(text);
+    return text;
 }
 
 void zoo_text_input_free(zoo_text_input *in) {

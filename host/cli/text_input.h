@@ -5,8 +5,10 @@
  *
  * Every command refuses text given both ways with one message:
  *   give the text once: --text TEXT or --text-file FILE, not both
- * and a command that reads one text refuses --text given twice:
- *   --text: given 2 times; zoo COMMAND reads one text (--text-file FILE for more lines)
+ * A command that reads records (classify, embed) takes each --text as one,
+ * and the file a record a line (zoo_text_input_load); one that reads texts
+ * whole (tokenize, fill-mask, generate) takes each --text as one text and the
+ * file as one more (zoo_text_input_load_each).
  * zoo generate's --prompt is its --text; zoo fill-mask's positional TEXT is one more way. */
 #ifndef ZOO_HOST_TEXT_INPUT_H
 #define ZOO_HOST_TEXT_INPUT_H
@@ -23,7 +25,8 @@ typedef struct zoo_text_input {
     int n_texts;
     const char *file; /* --text-file, or NULL */
     /* after zoo_text_input_load: the text (the one --text, the file's, or
-     * the --text values a line each) and its length */
+     * the --text values a line each) and its length; after
+     * zoo_text_input_load_each: the file's, if any */
     const char *text;
     size_t len;
     /* the text holds one record a line (classify's examples, embed's
@@ -46,8 +49,14 @@ typedef struct zoo_text_input {
  * source was given; several --text values are joined, one a line. Prints the
  * error and returns an exit status. */
 int zoo_text_input_load(const zoo_cli *cli, zoo_text_input *in);
-/* The same, for a command that reads one text: --text twice is refused. */
-int zoo_text_input_load_one(const zoo_cli *cli, zoo_text_input *in);
+/* The same checks, for a command that reads each text whole: the file, if
+ * any, is one text (in->text, in->len), and each --text another; nothing is
+ * joined. Prints the error and returns an exit status. */
+int zoo_text_input_load_each(const zoo_cli *cli, zoo_text_input *in);
+/* After zoo_text_input_load_each: how many texts (1 for a file, else one per
+ * --text), and the i-th of them, 0-based, with its length in *len. */
+int zoo_text_input_count(const zoo_text_input *in);
+const char *zoo_text_input_nth(const zoo_text_input *in, int i, size_t *len);
 /* A file's content, or standard input's for "-", from malloc; NULL with
  * zoo_error set. */
 char *zoo_text_read_file(const char *path, size_t *len);

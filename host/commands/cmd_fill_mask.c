@@ -1,5 +1,6 @@
 /* zoo fill-mask MODEL TEXT [--top N] [--json]: the likeliest tokens for each
- * [MASK] of TEXT, from a masked language model. */
+ * [MASK] of TEXT, from a masked language model; --text TEXT, repeatable, for
+ * several texts, each filled in turn. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +36,9 @@ static const zoo_option OPTIONS[] = {
     {"MODEL", ZOO_OPT_PATH, offsetof(fill_mask_args, model), ZOO_OPT_REQUIRED,
      .help = "a checkpoint or run directory of a model that can fill masks"},
     {"TEXT", ZOO_OPT_STRING, offsetof(fill_mask_args, text),
-     .help = "the text, with [MASK] where a token is missing (or --text TEXT, or\n"
-             "--text-file FILE, - for standard input)"},
+     .help = "the text, with [MASK] where a token is missing (or --text TEXT,\n"
+             "repeatable: each another text, filled in turn; or --text-file FILE,\n"
+             "- for standard input: its whole content as one text)"},
     ZOO_TEXT_INPUT_OPTIONS(fill_mask_args, in, NULL),
     {"--top", ZOO_OPT_INT, offsetof(fill_mask_args, top), .value = "N", .def = "5",
      ZOO_OPT_RANGE(1, 1000),
@@ -44,29 +46,16 @@ static const zoo_option OPTIONS[] = {
              "probabilities (generate's --top-k is another thing: it filters sampling)"},
     {0}};
 
-static int cmd_fill_mask(zoo_cli *cli, void *args) {
-    fill_mask_args *a = args;
-    const char *model = a->model;
-    zoo_text_input *in = &a->in;
-    int top = (int)a->top, status = 0;
-    if (a->text && (in->n_texts || in->file))
-        return zoo_cli_usage(cli, "give the text once: TEXT, --text TEXT or --text-file FILE");
-    if (!a->text && !in->n_texts && !in->file)
-        return zoo_cli_usage(cli, "TEXT is required (see zoo fill-mask --help)");
-    if (a->text) in->texts[in->n_texts++] = a->text;
-    if ((status = zoo_text_input_load_one(cli, in))) return status;
-    zoo_saved_model m;
-    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_FILL_MASK | ZOO_NEEDS_TOKENIZER, &m))) {
-        zoo_text_input_free(in);
-        return status;
-    }
-    const zoo_plugin *d = m.plugin->plugin;
+/* Prints the top candidates for each [MASK] of text: a block of lines, or
+ * with --json one object on a line. */
+static int fill_one(const zoo_cli *cli, zoo_saved_model *m, const char *text, size_t len, int top) {
+    const zoo_plugin *d = m->plugin->plugin;
     zoo_ids ids = {0};
     zoo_graph *g = zoo_graph_new(0);
     zoo_graph_set_recording(g, false);
     int32_t W = zoo_plugin_token_bytes(d), *bytes = NULL;
-    status = zoo_encode_with_bytes(cli, m.tokenizer, in->text, in->len, true, W, &ids, &bytes);
-    int32_t mask_id = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_MASK);
+    int status = zoo_encode_with_bytes(cli, m->tokenizer, text, len, true, W, &ids, &bytes);
+    int32_t mask_id = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_MASK);
     int64_t n_masks = 0;
     for (int64_t t = 0; !status && t < ids.count; t++) n_masks += ids.ids[t] == mask_id;
     if (!status && n_masks == 0) status = zoo_cli_usage(cli, "TEXT has no [MASK]");
@@ -81,7 +70,7 @@ static int cmd_fill_mask(zoo_cli *cli, void *args) {
                            .mask = attend,
                            .token_bytes = bytes,
                            .W = bytes ? W : 0};
-        if (d->ops->fill_mask(m.model->model, g, &batch, mask_id, &logits) != ZOO_OK || !logits ||
+        if (d->ops->fill_mask(m->model->model, g, &batch, mask_id, &logits) != ZOO_OK || !logits ||
             zoo_graph_status(g))
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "fill-mask: %s",
                                   zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
@@ -99,17 +88,17 @@ static int cmd_fill_mask(zoo_cli *cli, void *args) {
             else
                 printf("[MASK] %lld:", (long long)k + 1);
             for (int j = 0; j < top && best[j] >= 0; j++) {
-                size_t len;
-                const char *tok = zoo_tokenizer_token(m.tokenizer, best[j], &len);
-                char *text = strndup(tok ? tok : "", tok ? len : 0);
+                size_t n;
+                const char *tok = zoo_tokenizer_token(m->tokenizer, best[j], &n);
+                char *s = strndup(tok ? tok : "", tok ? n : 0);
                 if (cli->json) {
                     printf("%s{\"token\": ", j ? ", " : "");
-                    zoo_print_json_string(stdout, text);
+                    zoo_print_json_string(stdout, s);
                     printf(", \"id\": %d, \"p\": %.6f}", best[j], probs[j]);
                 } else {
-                    printf("  %s (%.3f)", text, probs[j]);
+                    printf("  %s (%.3f)", s, probs[j]);
                 }
-                free(text);
+                free(s);
             }
             printf(cli->json ? "]" : "\n");
         }
@@ -119,6 +108,30 @@ static int cmd_fill_mask(zoo_cli *cli, void *args) {
     zoo_graph_free(g);
     zoo_ids_free(&ids);
     free(bytes);
+    return status;
+}
+
+static int cmd_fill_mask(zoo_cli *cli, void *args) {
+    fill_mask_args *a = args;
+    const char *model = a->model;
+    zoo_text_input *in = &a->in;
+    int top = (int)a->top, status = 0;
+    if (a->text && (in->n_texts || in->file))
+        return zoo_cli_usage(cli, "give the text once: TEXT, --text TEXT or --text-file FILE");
+    if (!a->text && !in->n_texts && !in->file)
+        return zoo_cli_usage(cli, "TEXT is required (see zoo fill-mask --help)");
+    if (a->text) in->texts[in->n_texts++] = a->text;
+    if ((status = zoo_text_input_load_each(cli, in))) return status;
+    zoo_saved_model m;
+    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_FILL_MASK | ZOO_NEEDS_TOKENIZER, &m))) {
+        zoo_text_input_free(in);
+        return status;
+    }
+    for (int i = 0; !status && i < zoo_text_input_count(in); i++) { /* each text in turn */
+        size_t len;
+        const char *text = zoo_text_input_nth(in, i, &len);
+        status = fill_one(cli, &m, text, len, top);
+    }
     zoo_cli_close_model(&m);
     zoo_text_input_free(in);
     return status;
@@ -133,5 +146,6 @@ const zoo_command zoo_cmd_fill_mask = {
     .usage = "zoo fill-mask MODEL TEXT [--top N] [--json]",
     .summary =
         "the likeliest tokens for each [MASK] in a text, from a masked language model (BERT)",
-    .json_help = "{\"masks\": [[{\"token\", \"id\", \"p\"}...]...]}, one list a [MASK]",
+    .json_help = "one JSON object per text (JSON Lines), in order:\n"
+                 "{\"masks\": [[{\"token\", \"id\", \"p\"}...]...]}, one list a [MASK]",
 };

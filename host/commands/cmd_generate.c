@@ -1,5 +1,6 @@
-/* zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T]
+/* zoo generate MODEL --prompt TEXT... [--max-new-tokens N] [--temperature T]
  *              [--top-k K] [--top-p P] [--seed S] [--stop-at-context] [--json]
+ * Each prompt in turn, each as it would be alone (the same seed for each).
  * Text generation through a plugin's one-token decode step and its cache; a
  * causal language model without one runs forward over the growing sequence.
  * Past the model's context each token is predicted from the last `context`
@@ -20,7 +21,6 @@
 #include "zoo/status.h"
 
 typedef struct gen_opts {
-    const char *prompt;
     int64_t max_new;
     zoo_sampler sampler;
     uint64_t seed;
@@ -152,7 +152,8 @@ static int generate(const zoo_cli *cli, zoo_saved_model *m, const gen_opts *o, z
 }
 
 typedef struct generate_args {
-    const char *model, *prompt, *text_file;
+    const char *model;
+    zoo_text_input in;
     int64_t max_new, top_k;
     double temperature, top_p;
     uint64_t seed;
@@ -162,11 +163,12 @@ typedef struct generate_args {
 static const zoo_option OPTIONS[] = {
     {"MODEL", ZOO_OPT_PATH, offsetof(generate_args, model), ZOO_OPT_REQUIRED,
      .help = "a checkpoint or run directory"},
-    {"--text", ZOO_OPT_STRING, offsetof(generate_args, prompt), .value = "TEXT",
-     .alias = "--prompt",
-     .help = "the text to continue; --prompt TEXT is the same (or --text-file FILE,\n"
-             "- for standard input)"},
-    {"--text-file", ZOO_OPT_PATH, offsetof(generate_args, text_file), .value = "FILE"},
+    {"--text", ZOO_OPT_STRING, offsetof(generate_args, in.texts), ZOO_OPT_REPEAT, .value = "TEXT",
+     .alias = "--prompt", ZOO_OPT_ARRAY(generate_args, in.texts, in.n_texts),
+     .help = "the text to continue; --prompt TEXT is the same. Given again, another,\n"
+             "continued in turn as it would be alone (or --text-file FILE, - for\n"
+             "standard input: its whole content as one text)"},
+    {"--text-file", ZOO_OPT_PATH, offsetof(generate_args, in.file), .value = "FILE"},
     {"--max-new-tokens", ZOO_OPT_INT, offsetof(generate_args, max_new), .value = "N", .def = "100",
      ZOO_OPT_MIN(1),
      .help = "tokens to add (default 100); only an end-of-text token stops earlier.\n"
@@ -189,40 +191,20 @@ static const zoo_option OPTIONS[] = {
      .help = "the sampler's seed (default 0): the same seed, the same text"},
     {0}};
 
-static int cmd_generate(zoo_cli *cli, void *args) {
-    const generate_args *a = args;
-    gen_opts o = {.prompt = a->prompt,
-                  .max_new = a->max_new,
-                  .sampler = {.temperature = a->temperature, .top_k = a->top_k, .top_p = a->top_p},
-                  .seed = a->seed};
-    const char *model = a->model, *text_file = a->text_file;
+/* Continues one prompt and prints it: streamed as it comes, or with --json
+ * one object on a line at the end. `o` is this prompt's copy. */
+static int generate_one(const zoo_cli *cli, zoo_saved_model *m, gen_opts o, int64_t context,
+                        bool stop_at_context, const char *prompt, size_t prompt_len) {
     int status = 0;
-    if (!o.prompt == !text_file)
-        return zoo_cli_usage(cli, o.prompt
-                                      ? "give the text once: --text TEXT or --text-file "
-                                        "FILE, not both"
-                                      : "give the prompt as --prompt TEXT or --text-file FILE");
-    size_t prompt_len = 0;
-    char *file_text = text_file ? zoo_text_read_file(text_file, &prompt_len) : NULL;
-    if (text_file && !file_text)
-        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-    if (!text_file) prompt_len = strlen(o.prompt);
-    const char *prompt = text_file ? file_text : o.prompt;
-
-    zoo_saved_model m;
-    if ((status = zoo_cli_open_model(cli, model, ZOO_NEEDS_GENERATE | ZOO_NEEDS_TOKENIZER, &m))) {
-        free(file_text);
-        return status;
-    }
     zoo_ids ids = {0};
     zoo_spans spans = {0}; /* for a plugin that reads token bytes */
-    if ((zoo_plugin_token_bytes(m.plugin->plugin) > 0
-             ? zoo_tokenizer_encode_spans(m.tokenizer, prompt, prompt_len, &ids, &spans)
-             : zoo_tokenizer_encode(m.tokenizer, prompt, prompt_len, &ids)) != ZOO_OK)
+    if ((zoo_plugin_token_bytes(m->plugin->plugin) > 0
+             ? zoo_tokenizer_encode_spans(m->tokenizer, prompt, prompt_len, &ids, &spans)
+             : zoo_tokenizer_encode(m->tokenizer, prompt, prompt_len, &ids)) != ZOO_OK)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--prompt: %s", zoo_error_message());
     else if (ids.count == 0) {
-        int32_t bos = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_BOS);
-        if (bos < 0) bos = zoo_tokenizer_special(m.tokenizer, ZOO_TOK_EOS);
+        int32_t bos = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_BOS);
+        if (bos < 0) bos = zoo_tokenizer_special(m->tokenizer, ZOO_TOK_EOS);
         if (bos < 0)
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
                                   "the prompt is empty and the tokenizer has no start token");
@@ -230,30 +212,22 @@ static int cmd_generate(zoo_cli *cli, void *args) {
             zoo_ids_push(&ids, bos), zoo_spans_push(&spans, -1, -1), o.skip = 1;
     }
     int64_t n_prompt = ids.count;
-    /* the context: the card's (the registry entry names the hyperparameter),
-     * else a block_size; 0 for a model that takes any length */
-    zoo_card_sizes sizes;
-    int64_t context = 0;
-    if (m.plugin->entry && zoo_card_sizes_of(m.plugin->entry, m.model->hp, &sizes) == ZOO_OK)
-        context = sizes.context;
-    if (context <= 0 && zoo_hparams_find(m.model->hp, "block_size"))
-        context = zoo_hparams_int(m.model->hp, "block_size");
-    if (!status && a->stop_at_context && context > 0 && n_prompt >= context)
+    if (!status && stop_at_context && context > 0 && n_prompt >= context)
         status = zoo_cli_usage(cli, "the prompt (%lld tokens) fills the model's context of %lld",
                                (long long)n_prompt, (long long)context);
-    bool clipped = !status && a->stop_at_context && context > 0 && n_prompt + o.max_new > context;
+    bool clipped = !status && stop_at_context && context > 0 && n_prompt + o.max_new > context;
     if (clipped) o.max_new = context - n_prompt;
     o.stream = !cli->json;
     if (!status)
-        status = generate(cli, &m, &o, &ids, n_prompt, context, prompt,
+        status = generate(cli, m, &o, &ids, n_prompt, context, prompt,
                           spans.count == ids.count ? spans.spans : NULL);
     if (!status && clipped && ids.count == context)
         fprintf(stderr, "zoo generate: stopped at the model's context of %lld tokens\n",
                 (long long)context);
     if (!status && cli->json) { /* the text went to stdout as it came otherwise */
-        char *text = zoo_tokenizer_decode(m.tokenizer, ids.ids + o.skip, ids.count - o.skip, NULL);
+        char *text = zoo_tokenizer_decode(m->tokenizer, ids.ids + o.skip, ids.count - o.skip, NULL);
         char *generated =
-            zoo_tokenizer_decode(m.tokenizer, ids.ids + n_prompt, ids.count - n_prompt, NULL);
+            zoo_tokenizer_decode(m->tokenizer, ids.ids + n_prompt, ids.count - n_prompt, NULL);
         if (!text || !generated) {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
         } else {
@@ -269,8 +243,41 @@ static int cmd_generate(zoo_cli *cli, void *args) {
     }
     zoo_ids_free(&ids);
     zoo_spans_free(&spans);
+    return status;
+}
+
+static int cmd_generate(zoo_cli *cli, void *args) {
+    generate_args *a = args;
+    gen_opts o = {.max_new = a->max_new,
+                  .sampler = {.temperature = a->temperature, .top_k = a->top_k, .top_p = a->top_p},
+                  .seed = a->seed};
+    zoo_text_input *in = &a->in;
+    int status = 0;
+    if (!in->n_texts && !in->file)
+        return zoo_cli_usage(cli, "give the prompt as --prompt TEXT or --text-file FILE");
+    if ((status = zoo_text_input_load_each(cli, in))) return status;
+
+    zoo_saved_model m;
+    if ((status =
+             zoo_cli_open_model(cli, a->model, ZOO_NEEDS_GENERATE | ZOO_NEEDS_TOKENIZER, &m))) {
+        zoo_text_input_free(in);
+        return status;
+    }
+    /* the context: the card's (the registry entry names the hyperparameter),
+     * else a block_size; 0 for a model that takes any length */
+    zoo_card_sizes sizes;
+    int64_t context = 0;
+    if (m.plugin->entry && zoo_card_sizes_of(m.plugin->entry, m.model->hp, &sizes) == ZOO_OK)
+        context = sizes.context;
+    if (context <= 0 && zoo_hparams_find(m.model->hp, "block_size"))
+        context = zoo_hparams_int(m.model->hp, "block_size");
+    for (int i = 0; !status && i < zoo_text_input_count(in); i++) { /* each prompt in turn */
+        size_t len;
+        const char *prompt = zoo_text_input_nth(in, i, &len);
+        status = generate_one(cli, &m, o, context, a->stop_at_context, prompt, len);
+    }
     zoo_cli_close_model(&m);
-    free(file_text);
+    zoo_text_input_free(in);
     return status;
 }
 
@@ -280,11 +287,13 @@ const zoo_command zoo_cmd_generate = {
     .run = cmd_generate,
     .options = OPTIONS,
     .opts_size = sizeof(generate_args),
-    .usage = "zoo generate MODEL --prompt TEXT [--max-new-tokens N] [--temperature T] [--top-k K] "
-             "[--top-p P] [--seed S] [--stop-at-context] [--json]",
+    .usage =
+        "zoo generate MODEL --prompt TEXT... [--max-new-tokens N] [--temperature T] [--top-k K] "
+        "[--top-p P] [--seed S] [--stop-at-context] [--json]",
     .summary = "generate text from a prompt with a causal language model (its decode step, or "
                "repeated forward)",
-    .json_help = "{\"text\", \"generated\", \"ids\", \"prompt_tokens\"} at the end, instead of\n"
-                 "the text streamed as it is produced (ids and prompt_tokens count the start\n"
+    .json_help = "one JSON object per text (JSON Lines), in order: {\"text\", \"generated\",\n"
+                 "\"ids\", \"prompt_tokens\"} at each text's end, instead of the text streamed\n"
+                 "as it is produced (ids and prompt_tokens count the start\n"
                  "token an empty prompt begins with; text leaves it out)",
 };

@@ -1,5 +1,5 @@
-/* zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]:
- * the token ids of a text under a model's tokenizer, from a checkpoint, or
+/* zoo tokenize MODEL --text TEXT... [--special] [--no-special] [--json]:
+ * the token ids of each text under a model's tokenizer, in order, from a checkpoint, or
  * from a foreign directory (a HuggingFace model, or its tokenizer files
  * alone) through the plugin that imports it. */
 #include <stdio.h>
@@ -58,8 +58,9 @@ static const zoo_option OPTIONS[] = {
              "vocab.txt (lowercasing as its tokenizer_config.json says, else when\n"
              "the vocabulary has no uppercase letters)"},
     ZOO_TEXT_INPUT_OPTIONS(tokenize_args, in,
-                           "the text (or --text-file FILE, - for standard input: its whole\n"
-                           "content as one text)"),
+                           "the text; given again, another, each tokenized in turn (or\n"
+                           "--text-file FILE, - for standard input: its whole content as\n"
+                           "one text)"),
     {"--special", ZOO_OPT_FLAG, offsetof(tokenize_args, special),
      .help = "special-token strings in the text (<|endoftext|>, [MASK]) are those tokens;\n"
              "without it they are plain text"},
@@ -72,7 +73,7 @@ static int cmd_tokenize(zoo_cli *cli, void *args) {
     zoo_text_input in = a->in;
     const char *model = a->model;
     bool special = a->special, wrap = !a->no_special;
-    int status = zoo_text_input_load_one(cli, &in);
+    int status = zoo_text_input_load_each(cli, &in);
     if (status) return status;
 
     zoo_tokenizer *own = NULL;   /* imported from a foreign directory, without weights */
@@ -90,16 +91,19 @@ static int cmd_tokenize(zoo_cli *cli, void *args) {
         tok = m.tokenizer;
     }
 
+    /* [CLS] ... [SEP] around each text for tokenizers that have both (BERT's) */
+    int32_t cls = tok ? zoo_tokenizer_special(tok, ZOO_TOK_CLS) : -1;
+    int32_t sep = tok ? zoo_tokenizer_special(tok, ZOO_TOK_SEP) : -1;
+    wrap = wrap && cls >= 0 && sep >= 0;
     zoo_ids ids = {0};
-    if (!status) {
-        /* [CLS] ... [SEP] around the text for tokenizers that have both (BERT's) */
-        int32_t cls = zoo_tokenizer_special(tok, ZOO_TOK_CLS);
-        int32_t sep = zoo_tokenizer_special(tok, ZOO_TOK_SEP);
-        wrap = wrap && cls >= 0 && sep >= 0;
+    for (int i = 0; !status && i < zoo_text_input_count(&in); i++) {
+        size_t len;
+        const char *text = zoo_text_input_nth(&in, i, &len);
+        ids.count = 0;
         int st = wrap ? zoo_ids_push(&ids, cls) : ZOO_OK;
         if (!st)
-            st = special ? zoo_tokenizer_encode_special(tok, in.text, in.len, &ids)
-                         : zoo_tokenizer_encode(tok, in.text, in.len, &ids);
+            st = special ? zoo_tokenizer_encode_special(tok, text, len, &ids)
+                         : zoo_tokenizer_encode(tok, text, len, &ids);
         if (!st && wrap) st = zoo_ids_push(&ids, sep);
         if (st)
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %s", in.file ? in.file : "--text",
@@ -122,8 +126,9 @@ const zoo_command zoo_cmd_tokenize = {
     .run = cmd_tokenize,
     .options = OPTIONS,
     .opts_size = sizeof(tokenize_args),
-    .usage = "zoo tokenize MODEL --text TEXT [--special] [--no-special] [--json]",
-    .summary = "the token ids of a text under a model's tokenizer",
-    .json_help = "{\"ids\": [...], \"tokens\": [...]} with the tokens' vocabulary strings (Ġthe);\n"
-                 "without it the ids on one line, separated by spaces",
+    .usage = "zoo tokenize MODEL --text TEXT... [--special] [--no-special] [--json]",
+    .summary = "the token ids of each text under a model's tokenizer",
+    .json_help = "one JSON object per text (JSON Lines), in order: {\"ids\": [...], \"tokens\":\n"
+                 "[...]} with the tokens' vocabulary strings (Ġthe); without it each text's\n"
+                 "ids on a line of their own, separated by spaces",
 };

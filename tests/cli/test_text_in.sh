@@ -8,6 +8,7 @@ set -u
 build=$(cd "$1" && pwd)
 source_dir=$(cd "$2" && pwd)
 zoo="$build/zoo"
+check="$build/tests/json_check"
 bert="$source_dir/plugins/bert/tests/fixtures/bert-tiny"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-text-in.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -17,6 +18,23 @@ failures=0
 
 # same WHAT A B: the two files hold the same bytes
 same() { cmp -s "$2" "$3" || fail "$1: $(cat "$2") is not $(cat "$3")"; }
+
+# each_text WHAT TEXT1 TEXT2 COMMAND...: COMMAND --text TEXT1 --text TEXT2
+# prints what COMMAND --text TEXT1 then COMMAND --text TEXT2 print, as text
+# and with --json, and the --json output is JSON Lines, one object a text
+each_text() {
+    what=$1 t1=$2 t2=$3
+    shift 3
+    for json in "" --json; do
+        "$@" $json --text "$t1" >"$tmp/one" || fail "$what $json --text: exit $?"
+        "$@" $json --text "$t2" >>"$tmp/one" || fail "$what $json --text (2nd): exit $?"
+        "$@" $json --text "$t1" --text "$t2" >"$tmp/two" || fail "$what $json --text twice: exit $?"
+        same "$what $json: two --text" "$tmp/one" "$tmp/two"
+    done
+    "$check" --lines <"$tmp/two" || fail "$what --json: not JSON Lines"
+    [ "$(wc -l <"$tmp/two")" = 2 ] || fail "$what --json: $(wc -l <"$tmp/two") lines for two texts"
+    [ "$(sort -u "$tmp/two" | wc -l)" = 2 ] || fail "$what --json: the two texts gave one result"
+}
 
 # --- tokenize: --text, --text-file FILE and --text-file - give the same ids
 printf 'the cat sat' >"$tmp/t.txt"
@@ -34,13 +52,17 @@ expect 2 "^zoo tokenize: give the text once: --text TEXT or --text-file FILE, no
     "$zoo" tokenize "$bert" --text "a" --text-file "$tmp/t.txt"
 expect 2 "^zoo embed: give the text once: --text TEXT or --text-file FILE, not both$" \
     "$zoo" embed "$bert" --text "a" --text-file "$tmp/t.txt" --out "$tmp/x.npy"
-expect 2 "^zoo tokenize: --text: given 2 times; zoo tokenize reads one text (--text-file FILE for more lines)$" \
-    "$zoo" tokenize "$bert" --text "a" --text "b"
+expect 2 "^zoo fill-mask: give the text once: TEXT, --text TEXT or --text-file FILE$" \
+    "$zoo" fill-mask "$bert" "the [MASK] sat" --text "a [MASK]" --text "b [MASK]"
 expect 2 "^zoo fill-mask: give the text once: TEXT, --text TEXT or --text-file FILE$" \
     "$zoo" fill-mask "$bert" "the [MASK] sat" --text "the [MASK] sat"
 expect 2 "^zoo tokenize: give the text as --text TEXT or --text-file FILE$" "$zoo" tokenize "$bert"
 
-# --- fill-mask: TEXT, --text and standard input alike
+# --- tokenize: two --text are the two texts' ids, in order
+each_text "tokenize" "the cat sat" "on the mat" "$zoo" tokenize "$bert"
+
+# --- fill-mask: TEXT, --text and standard input alike; two --text, each's masks
+each_text "fill-mask" "the [MASK] sat ." "a [MASK] on the [MASK]" "$zoo" fill-mask "$bert"
 expect 0 "" "$zoo" fill-mask "$bert" "the [MASK] sat ."
 cp "$tmp/out" "$tmp/fill-positional"
 expect 0 "" "$zoo" fill-mask "$bert" --text "the [MASK] sat ."
@@ -73,6 +95,11 @@ printf 'the' | "$zoo" generate "$tmp/bigram" --text-file - --max-new-tokens 8 --
 same "generate --text-file -" "$tmp/gen-prompt" "$tmp/gen-stdin"
 expect 2 "^zoo generate: give the text once: --text TEXT or --text-file FILE, not both$" \
     "$zoo" generate "$tmp/bigram" --prompt "the" --text-file "$tmp/t.txt"
+# two prompts: each as it would be alone, with the same seed
+each_text "generate" "the" "a dog" "$zoo" generate "$tmp/bigram" --max-new-tokens 8 --seed 3
+"$zoo" generate "$tmp/bigram" --prompt "the" --text "a dog" --max-new-tokens 8 --seed 3 --json >"$tmp/out" ||
+    fail "generate --prompt --text: exit $?"
+same "generate: --prompt then --text" "$tmp/two" "$tmp/out" # $tmp/two is each_text's, --json
 # a run script's step takes either spelling
 cat >"$tmp/script.json" <<JSON
 {"steps": [{"generate": "bigram", "text": "the", "max_new_tokens": 8, "seed": 3}]}
