@@ -610,7 +610,12 @@ START_TEST(test_damaged_files) {
     /* what cannot be read at all */
     in_dir("missing.safetensors", path, sizeof path);
     expect_open_error(path, ZOO_ERR_IO, "No such file or directory");
-    expect_open_error(dir, ZOO_ERR_IO, "not a regular file");
+    expect_open_error(dir, ZOO_ERR_IO, "is a directory, not a regular file");
+    in_dir("fifo.safetensors", path, sizeof path);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    alarm(10); /* no writer: a blocking open would wait forever */
+    expect_open_error(path, ZOO_ERR_IO, "is a FIFO, not a regular file");
+    alarm(0);
     remove_dir();
 }
 END_TEST
