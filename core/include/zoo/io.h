@@ -38,14 +38,23 @@ ZOO_API char *zoo_read_file_max(const char *path, size_t *len, uint64_t max_byte
 
 /* Writes data to path so that path holds either its old content or all of
  * the new, never a part: a temporary file beside it, fsync, rename, fsync of
- * the directory. On failure the old file is untouched and the temporary removed. */
+ * the directory. On failure the old file is untouched and the temporary removed.
+ *
+ * The target must be a regular file or not exist yet: a device node, FIFO,
+ * socket or directory is refused (renaming over it would replace the node,
+ * as root even /dev/null). A symbolic link is written through, not replaced:
+ * it is resolved with realpath, the temporary file is made beside the final
+ * target and renamed onto it, so the link stays and its target gets the new
+ * content (the same rules then apply to that target). A dangling link is
+ * refused. */
 ZOO_API int zoo_write_file_atomic(const char *path, const void *data, size_t len);
 
 /* The same atomic write for content too large to assemble in memory first
  * (a checkpoint): open creates the temporary file beside `path`, write appends
  * to it through a small buffer (large pieces go straight to the file, never
  * copied), commit syncs it, renames it over `path` and syncs the directory.
- * Until the commit succeeds `path` keeps its old content. A failed write is
+ * Until the commit succeeds `path` keeps its old content. The target rules
+ * are zoo_write_file_atomic's (checked by open). A failed write is
  * sticky: later writes and the commit return the same error. commit (whether
  * it succeeds or not) and abort remove any temporary file and free the handle.
  * One handle is used by one thread at a time. */

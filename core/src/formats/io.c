@@ -144,31 +144,72 @@ static int write_all(int fd, const void *data, size_t len) {
 enum { ATOMIC_BUFFER = 1 << 16 };
 
 struct zoo_atomic_file {
-    char *path, *tmp;
+    char *path, *target, *tmp; /* target: path, or the file a link at path names */
     int fd;
     int err; /* the errno of the first failure, 0 while all is well */
     size_t used;
     unsigned char buffer[ATOMIC_BUFFER];
 };
 
+/* The file the rename will replace: path itself, or for a symbolic link the
+ * file it finally names (written through, the link kept). *target from
+ * malloc. Refused: an existing target that is not a regular file, a dangling
+ * link. */
+static int atomic_target(const char *path, char **target) {
+    *target = NULL;
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        /* a new file; where one cannot be made, the temporary file's creation says why */
+        if (errno != ENOENT && errno != ENOTDIR)
+            return zoo_error(ZOO_ERR_IO, "%s: %s", path, strerror(errno));
+        *target = strdup(path);
+    } else if (S_ISLNK(st.st_mode)) {
+        char *real = realpath(path, NULL);
+        if (!real)
+            return zoo_error(ZOO_ERR_IO, "%s: a symbolic link that cannot be followed: %s", path,
+                             strerror(errno));
+        int bad = stat(real, &st) != 0 ? zoo_error(ZOO_ERR_IO, "%s: %s", real, strerror(errno))
+                  : !S_ISREG(st.st_mode)
+                      ? zoo_error(ZOO_ERR_IO,
+                                  "%s: a symbolic link to %s, which is %s, not a regular file: "
+                                  "not replaced",
+                                  path, real, file_kind(st.st_mode))
+                      : ZOO_OK;
+        if (bad != ZOO_OK) {
+            free(real);
+            return bad;
+        }
+        *target = real;
+    } else if (!S_ISREG(st.st_mode)) {
+        return zoo_error(ZOO_ERR_IO, "%s: is %s, not a regular file: not replaced", path,
+                         file_kind(st.st_mode));
+    } else {
+        *target = strdup(path);
+    }
+    return *target ? ZOO_OK : zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", path);
+}
+
 int zoo_atomic_file_open(const char *path, zoo_atomic_file **out) {
     *out = NULL;
-    size_t plen = strlen(path);
+    char *target;
+    int status = atomic_target(path, &target);
+    if (status != ZOO_OK) return status;
+    size_t tlen = strlen(target);
     zoo_atomic_file *f = malloc(sizeof *f);
-    char *copy = strdup(path), *tmp = malloc(plen + 16);
+    char *copy = strdup(path), *tmp = malloc(tlen + 16);
     if (!f || !copy || !tmp) {
-        free(f), free(copy), free(tmp);
+        free(f), free(copy), free(tmp), free(target);
         return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", path);
     }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    snprintf(tmp, tlen + 16, "%s.tmp.XXXXXX", target);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        int st = zoo_error(ZOO_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
+        int st = zoo_error(ZOO_ERR_IO, "%s: cannot create a temporary file beside it: %s", target,
                            strerror(errno));
-        free(f), free(copy), free(tmp);
+        free(f), free(copy), free(tmp), free(target);
         return st;
     }
-    f->path = copy, f->tmp = tmp, f->fd = fd, f->err = 0, f->used = 0;
+    f->path = copy, f->target = target, f->tmp = tmp, f->fd = fd, f->err = 0, f->used = 0;
     *out = f;
     return ZOO_OK;
 }
@@ -196,6 +237,7 @@ int zoo_atomic_file_write(zoo_atomic_file *f, const void *data, size_t len) {
 
 static void atomic_free(zoo_atomic_file *f) {
     free(f->path);
+    free(f->target);
     free(f->tmp);
     free(f);
 }
@@ -212,7 +254,7 @@ int zoo_atomic_file_commit(zoo_atomic_file *f) {
     if (!f->err && fsync(f->fd) != 0) f->err = errno;
     fchmod(f->fd, 0644);
     if (close(f->fd) != 0 && !f->err) f->err = errno;
-    if (!f->err && rename(f->tmp, f->path) != 0) f->err = errno;
+    if (!f->err && rename(f->tmp, f->target) != 0) f->err = errno;
     if (f->err) {
         unlink(f->tmp);
         int st = atomic_failed(f);
