@@ -206,8 +206,13 @@ START_TEST(test_unreadable_paths_are_named) {
     ck_assert_str_eq(zoo_error_message(), expected);
     paths[0] = dir;
     ck_assert_int_eq(zoo_corpus_open(paths, 1, ZOO_UTF8_ERROR, &c), ZOO_ERR_IO);
-    snprintf(expected, sizeof expected, "%s: not a regular file", dir);
+    snprintf(expected, sizeof expected, "%s: is a directory, not a regular file", dir);
     ck_assert_str_eq(zoo_error_message(), expected);
+    /* a device is refused before it is mapped or read */
+    paths[0] = "/dev/zero";
+    ck_assert_int_eq(zoo_corpus_open(paths, 1, ZOO_UTF8_ERROR, &c), ZOO_ERR_IO);
+    ck_assert_str_eq(zoo_error_message(), "/dev/zero: is a character device, not a regular file");
+    paths[0] = dir;
     ck_assert_int_eq(zoo_corpus_open(paths, 1, (zoo_utf8_policy)7, &c), ZOO_ERR_ARG);
 }
 END_TEST

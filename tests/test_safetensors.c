@@ -610,7 +610,12 @@ START_TEST(test_damaged_files) {
     /* what cannot be read at all */
     in_dir("missing.safetensors", path, sizeof path);
     expect_open_error(path, ZOO_ERR_IO, "No such file or directory");
-    expect_open_error(dir, ZOO_ERR_IO, "not a regular file");
+    expect_open_error(dir, ZOO_ERR_IO, "is a directory, not a regular file");
+    in_dir("fifo.safetensors", path, sizeof path);
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    alarm(10); /* no writer: a blocking open would wait forever */
+    expect_open_error(path, ZOO_ERR_IO, "is a FIFO, not a regular file");
+    alarm(0);
     remove_dir();
 }
 END_TEST
@@ -744,12 +749,14 @@ START_TEST(test_failed_write_keeps_the_old_file) {
         ck_assert_int_eq(temp_files_left(), 0);
     }
 
-    /* a directory where the file should go: the rename fails */
+    /* a directory where the file should go: refused before any temporary file */
     char taken[320];
     in_dir("taken", taken, sizeof taken);
     ck_assert_int_eq(mkdir(taken, 0700), 0);
     ck_assert_int_eq(write_filled(taken, 10, 2.0f, 0), ZOO_ERR_IO);
-    ck_assert(strstr(zoo_error_message(), "taken: write failed: Is a directory"));
+    ck_assert_msg(
+        strstr(zoo_error_message(), "taken: is a directory, not a regular file: not replaced"),
+        "%s", zoo_error_message());
     struct stat st;
     ck_assert_int_eq(stat(taken, &st), 0);
     ck_assert(S_ISDIR(st.st_mode));

@@ -43,9 +43,7 @@ int zoo_text_input_load(const zoo_cli *cli, zoo_text_input *in) {
     if (in->file) {
         in->owned = zoo_text_read_file(in->file, &in->len);
         if (!in->owned)
-            return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %s",
-                                strcmp(in->file, "-") == 0 ? "--text-file -" : in->file,
-                                zoo_error_message());
+            return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--text-file: %s", zoo_error_message());
         in->text = in->owned;
     } else if (in->n_texts == 1) {
         in->text = in->texts[0];
@@ -77,9 +75,7 @@ int zoo_text_input_load_each(const zoo_cli *cli, zoo_text_input *in) {
     if (!in->file) return 0;
     in->owned = zoo_text_read_file(in->file, &in->len);
     if (!in->owned)
-        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %s",
-                            strcmp(in->file, "-") == 0 ? "--text-file -" : in->file,
-                            zoo_error_message());
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--text-file: %s", zoo_error_message());
     in->text = in->owned;
     return 0;
 }

@@ -58,7 +58,8 @@ int zoo_text_input_load_each(const zoo_cli *cli, zoo_text_input *in);
 int zoo_text_input_count(const zoo_text_input *in);
 const char *zoo_text_input_nth(const zoo_text_input *in, int i, size_t *len);
 /* A file's content, or standard input's for "-", from malloc; NULL with
- * zoo_error set. */
+ * zoo_error set. A path must name a regular file (zoo_read_file: a device or
+ * FIFO is refused at once); "-" is the one stream read, to its end. */
 char *zoo_text_read_file(const char *path, size_t *len);
 void zoo_text_input_free(zoo_text_input *in);
 

@@ -12,7 +12,7 @@
 /* Pins every entry of `path`; writes the file only if all of them could be
  * hashed, so a failure leaves the registry as it was. */
 static int pin(zoo_cli *cli, const char *path) {
-    char *text = zoo_read_file(path, NULL);
+    char *text = zoo_read_file_max(path, NULL, ZOO_READ_MAX_JSON);
     if (!text) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     cJSON *doc = cJSON_Parse(text);
     free(text);

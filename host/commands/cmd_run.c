@@ -624,7 +624,7 @@ static int cmd_run(zoo_cli *cli, void *opts) {
     const char *path = ((const run_args *)opts)->script;
     script s = {.cli = cli, .path = path};
     size_t len;
-    char *text = zoo_read_file(path, &len);
+    char *text = zoo_read_file_max(path, &len, ZOO_READ_MAX_JSON);
     if (!text) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     cJSON *doc = cJSON_Parse(text);
     free(text);

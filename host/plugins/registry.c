@@ -347,7 +347,7 @@ static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, con
 
 static cJSON *parse_file(zoo_registry *r, const char *path) {
     size_t len = 0;
-    char *text = zoo_read_file(path, &len);
+    char *text = zoo_read_file_max(path, &len, ZOO_READ_MAX_JSON);
     if (!text) {
         add_file_error(r, format("%s: cannot read: %s", path, zoo_error_message()));
         return NULL;

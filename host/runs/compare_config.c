@@ -314,7 +314,7 @@ static void read_document(reader *r, const cJSON *doc, zoo_compare_config *c) {
 
 zoo_compare_config *zoo_compare_config_load(const char *path) {
     size_t len = 0;
-    char *text = zoo_read_file(path, &len);
+    char *text = zoo_read_file_max(path, &len, ZOO_READ_MAX_JSON);
     if (!text) return NULL;
     char *abs = realpath(path, NULL); /* a trial's configs are read from other folders */
     reader r = {.file = path, .base = abs ? abs : path};

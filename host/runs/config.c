@@ -409,7 +409,7 @@ static cJSON *load_tree(zoo_config *c, const char *text, size_t len, const char 
         return doc;
     }
     size_t base_len = 0;
-    char *base_text = zoo_read_file(ext->valuestring, &base_len);
+    char *base_text = zoo_read_file_max(ext->valuestring, &base_len, ZOO_READ_MAX_JSON);
     cJSON *base = NULL;
     if (!base_text)
         zoo_error(ZOO_ERR_IO, "%s: extends: %s", file, zoo_error_message());
@@ -563,7 +563,7 @@ static zoo_config *finish(zoo_config *c, cJSON *root, const char *const *sets, i
 
 zoo_config *zoo_config_load(const char *path, const char *const *sets, int n_sets) {
     size_t len = 0;
-    char *text = zoo_read_file(path, &len);
+    char *text = zoo_read_file_max(path, &len, ZOO_READ_MAX_JSON);
     if (!text) return NULL;
     zoo_config *c = calloc(1, sizeof *c);
     if (!c) {

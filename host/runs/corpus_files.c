@@ -12,6 +12,7 @@
 #include <utf8proc.h>
 
 #include "corpus_files.h"
+#include "zoo/io.h"
 #include "zoo/status.h"
 
 typedef struct corpus_file {
@@ -143,32 +144,24 @@ static int check_file(corpus_file *f, zoo_utf8_policy policy) {
 }
 
 static int map_file(corpus_file *f) {
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return zoo_error(ZOO_ERR_IO, "%s: %s", f->path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return zoo_error(ZOO_ERR_IO, "%s: %s", f->path, strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return zoo_error(ZOO_ERR_IO, "%s: not a regular file", f->path);
-    }
+    int fd;
+    uint64_t size;
+    int status = zoo_open_regular(f->path, UINT64_MAX, &fd, &size); /* mapped: no cap */
+    if (status != ZOO_OK) return status;
     f->text = "";
     f->len = 0;
-    if (st.st_size > 0) { /* mmap refuses a length of 0 */
-        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (size > 0) { /* mmap refuses a length of 0 */
+        void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (map == MAP_FAILED) {
             int e = errno;
             close(fd);
             return zoo_error(ZOO_ERR_IO, "%s: cannot map: %s", f->path, strerror(e));
         }
-        madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+        madvise(map, (size_t)size, MADV_SEQUENTIAL);
         f->map = map;
-        f->map_len = (size_t)st.st_size;
+        f->map_len = (size_t)size;
         f->text = map;
-        f->len = (size_t)st.st_size;
+        f->len = (size_t)size;
     }
     close(fd); /* the mapping outlives the descriptor */
     return ZOO_OK;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "zoo/io.h"
 #include "zoo/status.h"
@@ -109,8 +110,14 @@ zoo_tensor *zoo_npy_read(zoo_graph *g, const char *path) {
 }
 
 int zoo_sha256_file(const char *path, char hex[65]) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return zoo_error(ZOO_ERR_IO, "%s: %s", path, strerror(errno));
+    int fd;
+    int status = zoo_open_regular(path, UINT64_MAX, &fd, NULL);
+    if (status != ZOO_OK) return status;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return zoo_error(ZOO_ERR_NOMEM, "%s: %s", path, strerror(errno));
+    }
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
         EVP_MD_CTX_free(ctx);

@@ -60,6 +60,11 @@ set_tests_properties(json PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREA
 # generate's --prompt and fill-mask's TEXT agree, and text given twice is refused alike.
 add_test(NAME text-in COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_text_in.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(text-in PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# Special files (test_special_files.sh): a device, FIFO or directory given as a
+# file to read is refused at once; --out onto a device or FIFO is refused and
+# leaves it as it was, onto a symbolic link writes the link's target.
+add_test(NAME special-files COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_special_files.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(special-files PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 # Every command README.md, docs/ and plugins/*/README.md show, run as shown
 # (test_doc_commands.sh; tests/cli/doc_commands.txt classifies each: run,
 # a sample output compared, a synopsis against --help, or skipped by name),

@@ -1,7 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,40 +11,122 @@
 #include "zoo/io.h"
 #include "zoo/status.h"
 
-char *zoo_read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        zoo_error(ZOO_ERR_IO, "%s: %s", path, strerror(errno));
+/* What a file that is not a regular one is, for messages. */
+static const char *file_kind(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISSOCK(mode)) return "a socket";
+    if (S_ISLNK(mode)) return "a symbolic link";
+    return "not a regular file";
+}
+
+static int not_regular(const char *path, mode_t mode) {
+    const char *kind = file_kind(mode);
+    if (strcmp(kind, "not a regular file") == 0)
+        return zoo_error(ZOO_ERR_IO, "%s: not a regular file", path);
+    return zoo_error(ZOO_ERR_IO, "%s: is %s, not a regular file", path, kind);
+}
+
+/* "64 MiB" for a cap that is a whole number of them, else bytes */
+static void format_bytes(char *buf, size_t n, uint64_t bytes) {
+    static const char *units[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (u < 4 && bytes >= 1024 && bytes % 1024 == 0) bytes /= 1024, u++;
+    snprintf(buf, n, "%llu %s", (unsigned long long)bytes, units[u]);
+}
+
+static int too_large(const char *path, uint64_t size, uint64_t max_bytes) {
+    char cap[32];
+    format_bytes(cap, sizeof cap, max_bytes);
+    return zoo_error(ZOO_ERR_FORMAT,
+                     "%s: %llu bytes, more than the %s a file of this kind can need", path,
+                     (unsigned long long)size, cap);
+}
+
+int zoo_open_regular(const char *path, uint64_t max_bytes, int *fd, uint64_t *size) {
+    *fd = -1;
+    int d = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (d < 0) return zoo_error(ZOO_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(d, &st) != 0) {
+        int e = errno;
+        close(d);
+        return zoo_error(ZOO_ERR_IO, "%s: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(d);
+        return not_regular(path, st.st_mode);
+    }
+    if ((uint64_t)st.st_size > max_bytes) {
+        close(d);
+        return too_large(path, (uint64_t)st.st_size, max_bytes);
+    }
+    int flags = fcntl(d, F_GETFL);
+    if (flags >= 0) fcntl(d, F_SETFL, flags & ~O_NONBLOCK);
+    *fd = d;
+    if (size) *size = (uint64_t)st.st_size;
+    return ZOO_OK;
+}
+
+char *zoo_read_file_max(const char *path, size_t *len, uint64_t max_bytes) {
+    int fd;
+    uint64_t expect;
+    if (zoo_open_regular(path, max_bytes, &fd, &expect) != ZOO_OK) return NULL;
+    if (expect > SIZE_MAX - 2) {
+        close(fd);
+        zoo_error(ZOO_ERR_NOMEM, "%s: too large to hold in memory", path);
         return NULL;
     }
-    char *data = NULL;
-    size_t size = 0, cap = 0;
+    /* sized by fstat, grown only if the file grows while it is read; a
+     * file grown past the cap is refused like one that was too large */
+    size_t size = 0, cap = (size_t)expect + 2;
+    char *data = malloc(cap);
     for (;;) {
-        if (cap - size < 65536) {
-            cap = cap ? cap * 2 : 65536 + 1;
-            char *grown = realloc(data, cap);
-            if (!grown) {
+        if (!data) {
+            close(fd);
+            zoo_error(ZOO_ERR_NOMEM, "%s: out of memory reading it", path);
+            return NULL;
+        }
+        if (size == cap - 1) {
+            if ((uint64_t)size > max_bytes) {
+                close(fd);
                 free(data);
-                fclose(f);
-                zoo_error(ZOO_ERR_NOMEM, "%s: out of memory reading it", path);
+                too_large(path, (uint64_t)size, max_bytes);
                 return NULL;
             }
-            data = grown;
+            size_t more = cap < SIZE_MAX / 2 ? cap * 2 : SIZE_MAX;
+            char *grown = realloc(data, more);
+            if (!grown) free(data);
+            data = grown, cap = more;
+            continue;
         }
-        size_t got = fread(data + size, 1, cap - size - 1, f);
-        size += got;
+        ssize_t got = read(fd, data + size, cap - size - 1);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            int e = errno;
+            close(fd);
+            free(data);
+            zoo_error(ZOO_ERR_IO, "%s: read error: %s", path, strerror(e));
+            return NULL;
+        }
         if (got == 0) break;
+        size += (size_t)got;
     }
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed) {
+    close(fd);
+    if ((uint64_t)size > max_bytes) {
         free(data);
-        zoo_error(ZOO_ERR_IO, "%s: read error", path);
+        too_large(path, (uint64_t)size, max_bytes);
         return NULL;
     }
     data[size] = '\0';
     if (len) *len = size;
     return data;
+}
+
+char *zoo_read_file(const char *path, size_t *len) {
+    return zoo_read_file_max(path, len, ZOO_READ_MAX_FILE);
 }
 
 static int write_all(int fd, const void *data, size_t len) {
@@ -62,31 +144,72 @@ static int write_all(int fd, const void *data, size_t len) {
 enum { ATOMIC_BUFFER = 1 << 16 };
 
 struct zoo_atomic_file {
-    char *path, *tmp;
+    char *path, *target, *tmp; /* target: path, or the file a link at path names */
     int fd;
     int err; /* the errno of the first failure, 0 while all is well */
     size_t used;
     unsigned char buffer[ATOMIC_BUFFER];
 };
 
+/* The file the rename will replace: path itself, or for a symbolic link the
+ * file it finally names (written through, the link kept). *target from
+ * malloc. Refused: an existing target that is not a regular file, a dangling
+ * link. */
+static int atomic_target(const char *path, char **target) {
+    *target = NULL;
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        /* a new file; where one cannot be made, the temporary file's creation says why */
+        if (errno != ENOENT && errno != ENOTDIR)
+            return zoo_error(ZOO_ERR_IO, "%s: %s", path, strerror(errno));
+        *target = strdup(path);
+    } else if (S_ISLNK(st.st_mode)) {
+        char *real = realpath(path, NULL);
+        if (!real)
+            return zoo_error(ZOO_ERR_IO, "%s: a symbolic link that cannot be followed: %s", path,
+                             strerror(errno));
+        int bad = stat(real, &st) != 0 ? zoo_error(ZOO_ERR_IO, "%s: %s", real, strerror(errno))
+                  : !S_ISREG(st.st_mode)
+                      ? zoo_error(ZOO_ERR_IO,
+                                  "%s: a symbolic link to %s, which is %s, not a regular file: "
+                                  "not replaced",
+                                  path, real, file_kind(st.st_mode))
+                      : ZOO_OK;
+        if (bad != ZOO_OK) {
+            free(real);
+            return bad;
+        }
+        *target = real;
+    } else if (!S_ISREG(st.st_mode)) {
+        return zoo_error(ZOO_ERR_IO, "%s: is %s, not a regular file: not replaced", path,
+                         file_kind(st.st_mode));
+    } else {
+        *target = strdup(path);
+    }
+    return *target ? ZOO_OK : zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", path);
+}
+
 int zoo_atomic_file_open(const char *path, zoo_atomic_file **out) {
     *out = NULL;
-    size_t plen = strlen(path);
+    char *target;
+    int status = atomic_target(path, &target);
+    if (status != ZOO_OK) return status;
+    size_t tlen = strlen(target);
     zoo_atomic_file *f = malloc(sizeof *f);
-    char *copy = strdup(path), *tmp = malloc(plen + 16);
+    char *copy = strdup(path), *tmp = malloc(tlen + 16);
     if (!f || !copy || !tmp) {
-        free(f), free(copy), free(tmp);
+        free(f), free(copy), free(tmp), free(target);
         return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", path);
     }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
+    snprintf(tmp, tlen + 16, "%s.tmp.XXXXXX", target);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        int st = zoo_error(ZOO_ERR_IO, "%s: cannot create a temporary file beside it: %s", path,
+        int st = zoo_error(ZOO_ERR_IO, "%s: cannot create a temporary file beside it: %s", target,
                            strerror(errno));
-        free(f), free(copy), free(tmp);
+        free(f), free(copy), free(tmp), free(target);
         return st;
     }
-    f->path = copy, f->tmp = tmp, f->fd = fd, f->err = 0, f->used = 0;
+    f->path = copy, f->target = target, f->tmp = tmp, f->fd = fd, f->err = 0, f->used = 0;
     *out = f;
     return ZOO_OK;
 }
@@ -114,6 +237,7 @@ int zoo_atomic_file_write(zoo_atomic_file *f, const void *data, size_t len) {
 
 static void atomic_free(zoo_atomic_file *f) {
     free(f->path);
+    free(f->target);
     free(f->tmp);
     free(f);
 }
@@ -130,7 +254,7 @@ int zoo_atomic_file_commit(zoo_atomic_file *f) {
     if (!f->err && fsync(f->fd) != 0) f->err = errno;
     fchmod(f->fd, 0644);
     if (close(f->fd) != 0 && !f->err) f->err = errno;
-    if (!f->err && rename(f->tmp, f->path) != 0) f->err = errno;
+    if (!f->err && rename(f->tmp, f->target) != 0) f->err = errno;
     if (f->err) {
         unlink(f->tmp);
         int st = atomic_failed(f);

@@ -16,7 +16,7 @@ struct zoo_json {
 
 zoo_json *zoo_json_load(const char *path) {
     size_t len;
-    char *text = zoo_read_file(path, &len);
+    char *text = zoo_read_file_max(path, &len, ZOO_READ_MAX_JSON);
     if (!text) return NULL;
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);

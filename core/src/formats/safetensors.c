@@ -548,25 +548,17 @@ static int parse_header(zoo_st_file *f, const char *path) {
 
 int zoo_st_open(const char *path, zoo_st_file **out) {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return zoo_error(ZOO_ERR_IO, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int err = errno;
-        close(fd);
-        return zoo_error(ZOO_ERR_IO, "%s: %s", path, strerror(err));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return zoo_error(ZOO_ERR_IO, "%s: not a regular file", path);
-    }
-    if (st.st_size < 8) {
+    int fd;
+    uint64_t size;
+    int opened = zoo_open_regular(path, UINT64_MAX, &fd, &size); /* mapped, never read whole */
+    if (opened != ZOO_OK) return opened;
+    if (size < 8) {
         close(fd);
         return bad(path,
                    "not a safetensors file: %lld bytes, fewer than the 8 of its header length",
-                   (long long)st.st_size);
+                   (long long)size);
     }
-    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    void *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
     int err = errno;
     close(fd); /* the mapping keeps the file */
     if (map == MAP_FAILED)
@@ -574,10 +566,10 @@ int zoo_st_open(const char *path, zoo_st_file **out) {
     zoo_st_file *f = calloc(1, sizeof *f);
     if (!f || !(f->path = strdup(path))) {
         free(f);
-        munmap(map, (size_t)st.st_size);
+        munmap(map, (size_t)size);
         return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", path);
     }
-    f->map = map, f->map_len = (size_t)st.st_size;
+    f->map = map, f->map_len = (size_t)size;
     int status = parse_header(f, path);
     if (status != ZOO_OK) {
         zoo_st_close(f);

@@ -384,7 +384,7 @@ static vectors *read_rows(reader *rd) {
 
 zoo_word_vectors *zoo_word_vectors_load(const char *path) {
     size_t len;
-    char *bytes = zoo_read_file(path, &len);
+    char *bytes = zoo_read_file_max(path, &len, ZOO_READ_MAX_VECTORS);
     if (!bytes) return NULL;
     reader rd = {.path = path, .p = bytes, .end = bytes + len};
     vectors *w = read_header(&rd) == ZOO_OK ? read_rows(&rd) : NULL;
