@@ -1,6 +1,7 @@
 #include <math.h>
 
 #include "check_util.h"
+#include "zoo/fastmath.h"
 
 typedef zoo_tensor *(*unary_op)(zoo_graph *, zoo_tensor *);
 
@@ -92,6 +93,23 @@ START_TEST(test_fast_exp_tanh_accuracy) {
 }
 END_TEST
 
+/* NaN in, NaN out, with no undefined conversion on the way (the sanitizer build
+ * checks float-cast-overflow); and through the operators built on zoo_expf. */
+START_TEST(test_fast_exp_nan) {
+    ck_assert(isnan(zoo_expf(NAN)) && isnan(zoo_expf(-NAN)));
+    ck_assert(isnan(zoo_tanhf(NAN)));
+    ck_assert(zoo_expf(0) == 1 && zoo_expf(-1000) >= 0 && zoo_expf(-1000) < 1.2e-38f);
+    ck_assert(isinf(zoo_expf(INFINITY)));
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_tensor *x = zoo_new(g, ZOO_F32, 3);
+    zoo_f32(x)[0] = NAN, zoo_f32(x)[1] = 0, zoo_f32(x)[2] = NAN;
+    zoo_tensor *t = zoo_tanh(g, x), *s = zoo_sigmoid(g, x);
+    ck_assert(isnan(zoo_f32(t)[0]) && isnan(zoo_f32(s)[2]));
+    ck_assert(zoo_f32(t)[1] == 0 && zoo_f32(s)[1] == 0.5f);
+    zoo_graph_free(g);
+}
+END_TEST
+
 /* Large enough to be split over the thread pool: same result as one thread. */
 START_TEST(test_parallel_matches_serial) {
     zoo_rng rng;
@@ -165,6 +183,7 @@ Suite *make_suite(void) {
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_forward_matches_libm);
     tcase_add_test(tc, test_fast_exp_tanh_accuracy);
+    tcase_add_test(tc, test_fast_exp_nan);
     tcase_add_test(tc, test_parallel_matches_serial);
     tcase_add_test(tc, test_activation_backward);
     tcase_add_test(tc, test_sum_mean);

@@ -279,6 +279,43 @@ START_TEST(test_round_trip) {
 }
 END_TEST
 
+/* A NaN or infinite weight is refused when read into a model's tensor, naming
+ * the file, the tensor and the element; the plain read keeps such values. */
+START_TEST(test_non_finite_weights_refused) {
+    make_dir();
+    char path[320];
+    in_dir("nan.safetensors", path, sizeof path);
+    float w[4] = {1, NAN, 3, 4}, b[3] = {0, 0, -INFINITY}, ok[2] = {1, 2};
+    zoo_st_writer *wr = zoo_st_writer_new();
+    ck_assert_int_eq(zoo_st_writer_add(wr, "w", ZOO_F32, 2, ZOO_SHAPE(2, 2), w), ZOO_OK);
+    ck_assert_int_eq(zoo_st_writer_add(wr, "b", ZOO_F32, 1, ZOO_SHAPE(3), b), ZOO_OK);
+    ck_assert_int_eq(zoo_st_writer_add(wr, "ok", ZOO_F32, 1, ZOO_SHAPE(2), ok), ZOO_OK);
+    ck_assert_int_eq(zoo_st_writer_write(wr, path), ZOO_OK);
+    zoo_st_writer_free(wr);
+    zoo_st_file *f;
+    ck_assert_msg(zoo_st_open(path, &f) == ZOO_OK, "%s", zoo_error_message());
+    float raw[4];
+    ck_assert_int_eq(zoo_st_read_f32(f, zoo_st_find(f, "w"), raw, 4), ZOO_OK);
+    ck_assert(isnan(raw[1]));
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_tensor *tw = zoo_new(g, ZOO_F32, 2, 2), *tb = zoo_new(g, ZOO_F32, 3),
+               *tok = zoo_new(g, ZOO_F32, 2);
+    char want[512];
+    ck_assert_int_eq(zoo_st_read_into(f, zoo_st_find(f, "w"), tw), ZOO_ERR_FORMAT);
+    snprintf(want, sizeof want,
+             "%s: tensor 'w': element 1 is NaN; a model's weights must be finite", path);
+    ck_assert_str_eq(zoo_error_message(), want);
+    ck_assert_int_eq(zoo_st_read_into(f, zoo_st_find(f, "b"), tb), ZOO_ERR_FORMAT);
+    snprintf(want, sizeof want,
+             "%s: tensor 'b': element 2 is infinite; a model's weights must be finite", path);
+    ck_assert_str_eq(zoo_error_message(), want);
+    ck_assert_int_eq(zoo_st_read_into(f, zoo_st_find(f, "ok"), tok), ZOO_OK);
+    ck_assert(zoo_f32(tok)[1] == 2);
+    zoo_graph_free(g);
+    zoo_st_close(f);
+}
+END_TEST
+
 START_TEST(test_output_is_deterministic) {
     make_dir();
     sample s = {0};
@@ -830,6 +867,7 @@ Suite *make_suite(void) {
     Suite *s = suite_create("safetensors");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_round_trip);
+    tcase_add_test(tc, test_non_finite_weights_refused);
     tcase_add_test(tc, test_output_is_deterministic);
     tcase_add_test(tc, test_matches_huggingface_bytes);
     tcase_add_test(tc, test_conversions);

@@ -529,6 +529,24 @@ static const struct {
     {"{\"version\":1,\"type\":\"char\",\"model\":{\"lowercase\":false,\"specials\":[\"a\"],"
      "\"code_points\":[97]}}",
      "char tokenizer: special token 'a' is also the character U+0061", ZOO_ERR_FORMAT},
+    /* numbers past every integer type: refused before any conversion (UBSan's
+     * float-cast-overflow checks that no cast comes first) */
+    {"{\"version\":1,\"type\":\"word\",\"model\":{\"lowercase\":false,\"split\":\"whitespace\","
+     "\"tokens\":[\"a\"],\"counts\":[1e300]}}",
+     "tokenizer JSON: model.counts[0]: not a count", ZOO_ERR_FORMAT},
+    {"{\"version\":1,\"type\":\"word\",\"model\":{\"lowercase\":false,\"split\":\"whitespace\","
+     "\"tokens\":[\"a\"],\"counts\":[1e999]}}",
+     "tokenizer JSON: model.counts[0]: not a count", ZOO_ERR_FORMAT},
+    {"{\"version\":1,\"type\":\"word\",\"special\":{\"unk\":-1e300},\"model\":{\"lowercase\":"
+     "false,\"split\":\"whitespace\",\"tokens\":[\"a\"]}}",
+     "tokenizer JSON: special.unk: expected an id in [0, 1)", ZOO_ERR_FORMAT},
+    {"{\"version\":1,\"type\":\"char\",\"model\":{\"lowercase\":false,\"specials\":[],"
+     "\"code_points\":[1e300]}}",
+     "tokenizer JSON: model.code_points[0]: expected a code point above the previous one",
+     ZOO_ERR_FORMAT},
+    {"{\"version\":1,\"type\":\"char\",\"model\":{\"lowercase\":false,\"specials\":[],"
+     "\"code_points\":[97],\"counts\":[1e300]}}",
+     "tokenizer JSON: model.counts[0]: not a count", ZOO_ERR_FORMAT},
 };
 
 START_TEST(test_json_errors) {

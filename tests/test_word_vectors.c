@@ -300,6 +300,29 @@ START_TEST(test_errors) {
     expect_load_error(write_text("utf8.txt", "1 2\n\xc3\x28 1 2\n"), "UTF-8");
     expect_load_error(temp_path("missing.txt"), "");
 
+    /* NaN or infinite numbers, text and binary: named with file, word and position */
+    char want[640];
+    const char *nan_txt = write_text("nan.txt", "2 3\na 1 2 3\nb 1 nan 3\n");
+    snprintf(want, sizeof want, "%s: line 3 (\"b\"): number 2 of 3 is NaN; vectors must be finite",
+             nan_txt);
+    expect_load_error(nan_txt, want);
+    const char *inf_txt = write_text("inf.txt", "1 2\na 1e39 2\n"); /* past float's range */
+    snprintf(want, sizeof want,
+             "%s: line 2 (\"a\"): number 1 of 2 is infinite; vectors must be finite", inf_txt);
+    expect_load_error(inf_txt, want);
+    unsigned char bin[64] = "1 2\nxy ";
+    size_t at = strlen((char *)bin);
+    const float row[2] = {1, NAN};
+    memcpy(bin + at, row, sizeof row); /* little-endian, as the format is */
+    const char *nan_bin = write_temp("nan.bin", bin, at + sizeof row);
+    snprintf(want, sizeof want, "%s: row 0 (\"xy\"): number 2 of 2 is NaN; vectors must be finite",
+             nan_bin);
+    expect_load_error(nan_bin, want);
+    const char *one[] = {"a"};
+    float inf_data[2] = {1, -INFINITY};
+    ck_assert_ptr_null(zoo_word_vectors_new(1, 2, one, inf_data));
+    ck_assert_str_eq(zoo_error_message(), "word vectors: \"a\": number 2 of 2 is infinite");
+
     const char *dup[] = {"a", "a"};
     float data[2] = {1, 2};
     ck_assert_ptr_null(zoo_word_vectors_new(2, 1, dup, data));

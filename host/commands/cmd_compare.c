@@ -145,7 +145,8 @@ static int read_state(const zoo_cli *cli, const char *out, resumed *r) {
     const cJSON *repeat = cJSON_GetObjectItemCaseSensitive(o, "repeat");
     const char *only = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "only"));
     int status = 0;
-    if (!config || !cJSON_IsNumber(repeat) || repeat->valuedouble < 1)
+    if (!config || !cJSON_IsNumber(repeat) ||
+        !(repeat->valuedouble >= 1 && repeat->valuedouble <= 1e6))
         status =
             zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: expected \"config\" and \"repeat\"", path);
     else {

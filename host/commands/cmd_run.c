@@ -29,8 +29,6 @@
 #include "zoo/io.h"
 #include "zoo/status.h"
 
-#define MAX_STEPS 256
-
 /* The steps that are no command of their own: train (which gives the
  * script its run_dir and checkpoint), save and load. Their options, as a
  * command's (options.h); the action's value is the first positional. */
@@ -153,7 +151,7 @@ typedef struct script {
     zoo_cli *cli;
     const char *path;
     if_exists if_exists; /* the script's default */
-    produced steps[MAX_STEPS];
+    produced *steps;     /* one per step of the script */
     int n;
     int index; /* the step being run */
     const char *action;
@@ -256,21 +254,35 @@ static bool is_path(const action *a, const char *key) {
     return o && o->name && o->type == ZOO_OPT_PATH;
 }
 
-/* An argv under construction; every string is owned. */
+/* An argv under construction, as long as the step needs (a fixed one
+ * dropped what did not fit); every string is owned, v[n] is NULL. nomem
+ * records a string or a slot that could not be allocated. */
 typedef struct args {
-    char *v[96];
-    int n;
+    char **v;
+    int n, cap;
+    bool nomem;
 } args;
 
 static void push(args *a, char *s) {
-    if (a->n < 95)
-        a->v[a->n++] = s;
-    else
-        free(s);
+    if (s && a->n + 1 >= a->cap) {
+        int cap = a->cap ? 2 * a->cap : 16;
+        char **v = realloc(a->v, (size_t)cap * sizeof *v);
+        if (!v)
+            free(s), s = NULL;
+        else
+            a->v = v, a->cap = cap;
+    }
+    if (!s) {
+        a->nomem = true;
+        return;
+    }
+    a->v[a->n++] = s;
+    a->v[a->n] = NULL;
 }
 
 static void free_args(args *a) {
     for (int i = 0; i < a->n; i++) free(a->v[i]);
+    free(a->v);
 }
 
 /* "--max-new-tokens" for "max_new_tokens" */
@@ -459,7 +471,8 @@ static int existing_run(script *s, const cJSON *step, args *argv, produced *p, b
             if (t.quiet) push(&r, strdup("--quiet"));
             zoo_cli cli = *s->cli;
             cli.command = "finetune";
-            status = zoo_command_invoke(&cli, &zoo_cmd_finetune, r.n, r.v);
+            status = r.nomem ? step_fail(s, "out of memory")
+                             : zoo_command_invoke(&cli, &zoo_cmd_finetune, r.n, r.v);
             free_args(&r);
             if (status)
                 step_fail(s, "failed (exit %d)", status);
@@ -529,6 +542,7 @@ static int run_step(script *s, const cJSON *step, produced *p) {
                 push(&argv, text);
         }
     }
+    if (!status && (opts.nomem || argv.nomem)) status = step_fail(s, "out of memory");
     bool done = false; /* the run directory's policy settled the step */
     if (!status && makes_run(a) && !cJSON_GetObjectItemCaseSensitive(step, "resume"))
         status = existing_run(s, step, &argv, p, &done);
@@ -644,8 +658,9 @@ static int cmd_run(zoo_cli *cli, void *opts) {
                               "%s: if_exists: expected \"fail\", \"skip\" or \"resume\"", path);
     else if (policy)
         s.if_exists = (if_exists)if_exists_of(policy->valuestring);
-    for (const cJSON *step = steps ? steps->child : NULL; step && !status && s.n < MAX_STEPS;
-         step = step->next) {
+    if (!status && !(s.steps = calloc((size_t)cJSON_GetArraySize(steps) + 1, sizeof *s.steps)))
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: out of memory", path);
+    for (const cJSON *step = steps ? steps->child : NULL; step && !status; step = step->next) {
         s.index = s.n;
         s.action = NULL;
         step_capture c;
@@ -660,6 +675,7 @@ static int cmd_run(zoo_cli *cli, void *opts) {
     }
     for (int i = 0; i < s.n; i++)
         free(s.steps[i].id), free(s.steps[i].run_dir), free(s.steps[i].checkpoint);
+    free(s.steps);
     cJSON_Delete(doc);
     return status;
 }

@@ -188,7 +188,7 @@ static void read_model(reader *r, const cJSON *obj, int i, zoo_compare_model *m)
         check_keys(r, probe, probe_keys, probe_where);
         m->pool = string_at(r, probe, "pool", probe_where, false);
         const cJSON *layer = cJSON_GetObjectItemCaseSensitive(probe, "layer");
-        if (cJSON_IsNumber(layer) && layer->valuedouble >= 0 &&
+        if (cJSON_IsNumber(layer) && layer->valuedouble >= 0 && layer->valuedouble <= 1e15 &&
             layer->valuedouble == floor(layer->valuedouble)) {
             char text[32];
             snprintf(text, sizeof text, "%lld", (long long)layer->valuedouble);

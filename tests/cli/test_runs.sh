@@ -119,5 +119,21 @@ sed 's/"quiet": true}/"quiet": true, "if_exists": "resume"}/' "$tmp/ft-script.js
 expect 0 "^training accuracy [0-9.]*  (majority" "$zoo" run "$tmp/ft-resume.json"
 grep -q "steps\[0\] (finetune): continuing the run in .*/ft$" "$tmp/err" || fail "zoo run: the finetune step was not resumed"
 
+# --- no step and no set entry is dropped: a failing 301st step and a bad 60th "set" fail the script
+# (fixed arrays once ignored steps after the 256th and set entries after about 47, exiting 0)
+{ printf '{"steps": [{"id": "t", "train": "run.json", "out": "s", "quiet": true, "if_exists": "skip"}'
+  i=1; while [ $i -lt 300 ]; do printf ', {"load": "${t.checkpoint}"}'; i=$((i + 1)); done
+  printf ', {"load": "missing.safetensors"}]}'; } >"$tmp/long.json"
+expect 1 "/missing.safetensors: No such file" "$zoo" run "$tmp/long.json"
+sets=$(i=1; while [ $i -lt 60 ]; do printf '"train.steps": 10, '; i=$((i + 1)); done)
+printf '{"steps": [{"train": "run.json", "out": "many", "quiet": true, "set": {%s"train.bogus": 1}}]}' \
+    "$sets" >"$tmp/sets.json"
+expect 1 "--set train.bogus: unknown key" "$zoo" run "$tmp/sets.json"
+[ ! -e "$tmp/many" ] || fail "zoo run: a step with a bad 60th set entry trained"
+sets=$(i=1; while [ $i -le 70 ]; do printf '"train.steps": 10, '; i=$((i + 1)); done)
+printf '{"steps": [{"train": "run.json", "out": "many", "quiet": true, "set": {%s"train.steps": 10}}]}' \
+    "$sets" >"$tmp/sets2.json"
+expect 1 "sets2.json: steps\[0\] (train): --set: given more than 64 times" "$zoo" run "$tmp/sets2.json"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
 echo "runs: all passed"

@@ -29,11 +29,15 @@
 #define ZOO_MATH_CLONES
 #endif
 
-/* e^x; 0 below -87.3, a finite 1.6e38 above 88.7 (inputs of a softmax
- * never get there: the max is subtracted first). NaN gives an unspecified value. */
+/* e^x; clamped below -87.33 (about 1.2e-38, float's smallest normal) and
+ * infinity from 88.72 on (inputs of a softmax never get there: the max is
+ * subtracted first). NaN gives NaN. */
 static inline float zoo_expf(float x) {
-    x = x < -87.33f ? -87.33f : x;
-    x = x > 88.72f ? 88.72f : x;
+    float in = x;
+    /* clamped with comparisons a NaN fails, so NaN becomes -87.33: converting a
+     * NaN n to int below would be undefined; the NaN is given back at the end */
+    x = x > -87.33f ? x : -87.33f;
+    x = x < 88.72f ? x : 88.72f;
     /* x = n ln2 + r, |r| <= ln2/2; n rounded with the 1.5*2^23 trick */
     float n = (x * 1.44269504089f + 12582912.0f) - 12582912.0f;
     float r = x - n * 0.693359375f + n * 2.12194440e-4f;
@@ -44,13 +48,11 @@ static inline float zoo_expf(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    /* 2^n, shifted unsigned: a NaN x gives a negative n, and a left shift of a negative int
-     * is undefined (the sanitizers stop a diverging run there instead of letting its NaN
-     * loss be reported) */
+    /* 2^n: n is in [-126, 128] here, so n + 127 is positive; shifted unsigned all the same */
     uint32_t bits = (uint32_t)((int32_t)n + 127) << 23;
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    return in == in ? p * scale : in;
 }
 
 /* tanh(x): an odd polynomial near 0, 1 - 2/(e^{2|x|} + 1) elsewhere. */

@@ -115,8 +115,15 @@ ZOO_API int zoo_st_read_i32(const zoo_st_file *f, int i, int32_t *out, int64_t n
 ZOO_API const char *zoo_st_metadata(const zoo_st_file *f, const char *key);
 
 /* Reads tensor i into t (float32), after checking that its shape is t's;
- * the message names the file, the tensor and both shapes. */
+ * the message names the file, the tensor and both shapes. t is a model's
+ * weight (or its optimizer state), so a NaN or infinite value is refused as
+ * zoo_st_check_finite does. */
 ZOO_API int zoo_st_read_into(const zoo_st_file *f, int i, zoo_tensor *t);
+/* ZOO_OK when v[numel], tensor i's values as read, are all finite; else
+ * ZOO_ERR_FORMAT naming the file, the tensor and the first element that is
+ * NaN or infinite: weights that are would make every output NaN (cosines of
+ * -nan, a loss of NaN) far from the cause. */
+ZOO_API int zoo_st_check_finite(const zoo_st_file *f, int i, const float *v, int64_t numel);
 
 /* Opens DIR/model.safetensors, the weights of a HuggingFace directory. A
  * directory with only pytorch_model.bin is refused with a message: zoo never

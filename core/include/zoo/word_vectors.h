@@ -31,13 +31,16 @@ typedef struct zoo_word_vectors {
 /* Reads PATH in either format, told apart by content (the binary format's
  * rows are not text). Errors name the file and what is wrong: a bad header,
  * a row with too few numbers or a number that does not parse, a truncated
- * binary row (with its index), invalid UTF-8 in a word, a duplicate word.
+ * binary row (with its index), invalid UTF-8 in a word, a duplicate word,
+ * a NaN or infinite number (with its word and position: it would make every
+ * cosine with that row NaN).
  * NULL on failure (zoo_error_message says why). */
 ZOO_API zoo_word_vectors *zoo_word_vectors_load(const char *path);
 
 /* Builds vectors from count words and a [count, dim] array (both copied).
- * NULL with a message for a duplicate word or a word that could not be
- * saved and read back (empty, not UTF-8, or holding whitespace). */
+ * NULL with a message for a duplicate word, a word that could not be
+ * saved and read back (empty, not UTF-8, or holding whitespace), or a NaN or
+ * infinite number. */
 ZOO_API zoo_word_vectors *zoo_word_vectors_new(int64_t count, int64_t dim, const char *const *words,
                                                const float *data);
 ZOO_API void zoo_word_vectors_free(zoo_word_vectors *v);

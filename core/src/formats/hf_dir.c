@@ -250,6 +250,7 @@ static int read_transposed(const zoo_st_file *f, const char *file, int i, const 
     float *tmp = malloc(sizeof *tmp * (size_t)(t->numel ? t->numel : 1));
     if (!tmp) return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", file);
     int st = zoo_st_read_f32(f, i, tmp, t->numel);
+    if (!st) st = zoo_st_check_finite(f, i, tmp, t->numel);
     if (!st) transpose(zoo_f32(t), tmp, shape[0], shape[1]);
     free(tmp);
     return st;

@@ -772,7 +772,16 @@ int zoo_st_read_into(const zoo_st_file *f, int i, zoo_tensor *t) {
         return zoo_error(ZOO_ERR_FORMAT, "%s: tensor '%s' has shape %s, the model expects %s",
                          f->path, zoo_st_name(f, i), got, want);
     }
-    return zoo_st_read_f32(f, i, t->data, t->numel);
+    int st = zoo_st_read_f32(f, i, t->data, t->numel);
+    return st ? st : zoo_st_check_finite(f, i, t->data, t->numel);
+}
+
+int zoo_st_check_finite(const zoo_st_file *f, int i, const float *v, int64_t numel) {
+    for (int64_t k = 0; k < numel; k++)
+        if (!isfinite(v[k]))
+            return bad(f->path, "tensor '%s': element %lld is %s; a model's weights must be finite",
+                       zoo_st_name(f, i), (long long)k, isnan(v[k]) ? "NaN" : "infinite");
+    return ZOO_OK;
 }
 
 int zoo_st_open_model_dir(const char *dir, zoo_st_file **out) {

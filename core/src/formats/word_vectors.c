@@ -211,6 +211,14 @@ zoo_word_vectors *zoo_word_vectors_new(int64_t count, int64_t dim, const char *c
             return NULL;
         }
     }
+    for (int64_t k = 0; k < count * dim; k++)
+        if (!isfinite(data[k])) {
+            zoo_error(ZOO_ERR_ARG, "word vectors: \"%s\": number %lld of %lld is %s",
+                      words[k / dim], (long long)(k % dim) + 1, (long long)dim,
+                      isnan(data[k]) ? "NaN" : "infinite");
+            zoo_word_vectors_free(&w->pub);
+            return NULL;
+        }
     memcpy(w->pub.data, data, (size_t)count * (size_t)dim * sizeof(float));
     if (finish(w, "word vectors") != ZOO_OK) {
         zoo_word_vectors_free(&w->pub);
@@ -314,6 +322,12 @@ static int read_text_row(reader *rd, zoo_word_vectors *v, int64_t r) {
         if (after == rd->p || !strchr(" \t\r\n", *after))
             return zoo_error(ZOO_ERR_FORMAT, "%s: line %lld (\"%s\"): number %lld does not parse",
                              rd->path, (long long)rd->line, v->words[r], (long long)j + 1);
+        if (!isfinite(x[j])) /* "nan", "inf", or past float's range */
+            return zoo_error(ZOO_ERR_FORMAT,
+                             "%s: line %lld (\"%s\"): number %lld of %lld is %s; vectors must be "
+                             "finite",
+                             rd->path, (long long)rd->line, v->words[r], (long long)j + 1,
+                             (long long)v->dim, isnan(x[j]) ? "NaN" : "infinite");
         rd->p = after;
     }
     if (!end_of_line(rd))
@@ -343,6 +357,12 @@ static int read_binary_row(reader *rd, zoo_word_vectors *v, int64_t r) {
     for (int64_t j = 0; j < v->dim; j++, b += 4) {
         uint32_t bits = b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
         memcpy(&x[j], &bits, 4);
+        if (!isfinite(x[j])) /* would make every cosine with this row NaN */
+            return zoo_error(ZOO_ERR_FORMAT,
+                             "%s: row %lld (\"%s\"): number %lld of %lld is %s; vectors must be "
+                             "finite",
+                             rd->path, (long long)r, v->words[r], (long long)j + 1,
+                             (long long)v->dim, isnan(x[j]) ? "NaN" : "infinite");
     }
     rd->p = (const char *)b;
     return ZOO_OK;

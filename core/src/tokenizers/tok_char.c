@@ -353,7 +353,7 @@ static int char_from_json(const char *json, zoo_tokenizer **out) {
     i = 0;
     for (const cJSON *e = cps_json ? cps_json->child : NULL; e && st == ZOO_OK; e = e->next, i++) {
         double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
-        if (v != (double)(int32_t)v || v < 0 || v >= N_CODE_POINTS ||
+        if (!(v >= 0 && v < N_CODE_POINTS) || v != (double)(int32_t)v || /* range first: NaN too */
             (v >= 0xD800 && v <= 0xDFFF) || (i > 0 && v <= cps[i - 1]))
             st = zoo_error(ZOO_ERR_FORMAT,
                            "tokenizer JSON: model.code_points[%d]: expected a code point above "
@@ -366,7 +366,7 @@ static int char_from_json(const char *json, zoo_tokenizer **out) {
     for (const cJSON *e = counts_json ? counts_json->child : NULL; e && st == ZOO_OK;
          e = e->next, i++) {
         double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
-        if (v < 0 || v != (double)(int64_t)v)
+        if (!(v >= 0 && v <= 9007199254740992.0) || v != (double)(int64_t)v) /* range before cast */
             st = zoo_error(ZOO_ERR_FORMAT, "tokenizer JSON: model.counts[%d]: not a count", (int)i);
         else
             counts[i] = (int64_t)v;

@@ -722,7 +722,7 @@ static int read_vocab_file(const char *path, zoo_vocab **out) {
     for (const cJSON *e = root && st == ZOO_OK ? root->child : NULL; e && st == ZOO_OK;
          e = e->next) {
         double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
-        if (v < 0 || v >= n || v != (double)(int32_t)v)
+        if (!(v >= 0 && v < n) || v != (double)(int32_t)v) /* range before the cast */
             st = zoo_error(ZOO_ERR_FORMAT, "%s: \"%s\": expected an id in [0, %d)", path, e->string,
                            (int)n);
         else if (by_id[(int32_t)v])

@@ -448,7 +448,7 @@ static int word_from_json(const char *json, zoo_tokenizer **out) {
         int32_t j = 0;
         for (const cJSON *e = counts->child; e && st == ZOO_OK; e = e->next, j++) {
             double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
-            if (v < 0 || v != (double)(int64_t)v)
+            if (!(v >= 0 && v <= 9007199254740992.0) || v != (double)(int64_t)v) /* range first */
                 st = zoo_error(ZOO_ERR_FORMAT, "tokenizer JSON: model.counts[%d]: not a count",
                                (int)j);
             else

@@ -757,7 +757,7 @@ static int wp_from_json(const char *json, zoo_tokenizer **out) {
     if (st == ZOO_OK && (!lowercase || !max_chars || !vocab))
         st = zoo_error(ZOO_ERR_FORMAT,
                        "tokenizer JSON: model: wordpiece needs lowercase, max_chars and vocab");
-    if (st == ZOO_OK && (max_chars->valuedouble < 1 || max_chars->valuedouble > INT32_MAX ||
+    if (st == ZOO_OK && (!(max_chars->valuedouble >= 1 && max_chars->valuedouble <= INT32_MAX) ||
                          max_chars->valuedouble != (double)(int32_t)max_chars->valuedouble))
         st = zoo_error(ZOO_ERR_FORMAT, "tokenizer JSON: model.max_chars: expected a count >= 1");
     zoo_vocab *v = st == ZOO_OK ? zoo_vocab_new() : NULL;

@@ -419,7 +419,7 @@ static int read_specials(zoo_tokenizer *t, const cJSON *special) {
                              "cls, sep, bos, eos)",
                              e->string);
         double id = cJSON_IsNumber(e) ? e->valuedouble : -1;
-        if (id < 0 || id >= n || id != (double)(int32_t)id)
+        if (!(id >= 0 && id < n) || id != (double)(int32_t)id) /* range before the cast */
             return zoo_error(ZOO_ERR_FORMAT,
                              "tokenizer JSON: special.%s: expected an id in [0, %d)", e->string,
                              (int)n);
