@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "model_card.h"
 #include "progress.h"
+#include "run_lock.h"
 #include "zoo/flops.h"
 #include "zoo/io.h"
 #include "zoo/optim.h"
@@ -276,29 +277,48 @@ char *zoo_run_dir_choose(const char *out, const zoo_config *c, const char *confi
     return dir ? strdup(dir) : default_run_dir(config_path);
 }
 
-int zoo_run_dir_create(const zoo_cli *cli, const char *run_dir, const char *config_text) {
+int zoo_run_dir_lock(const zoo_cli *cli, const char *run_dir, int *lock) {
+    if (zoo_run_lock(run_dir, lock) != ZOO_OK)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    return 0;
+}
+
+int zoo_run_dir_create(const zoo_cli *cli, const char *run_dir, const char *config_text,
+                       int *lock) {
+    *lock = -1;
+    if (zoo_make_dirs(run_dir) != ZOO_OK)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    /* locked before looking: two new runs in one directory, one goes on */
+    int status = zoo_run_dir_lock(cli, run_dir, lock);
+    if (status) return status;
+    status = ZOO_EXIT_FAILURE;
     /* never overwrite a run by accident */
     char path[4200];
     snprintf(path, sizeof path, "%s/latest.safetensors", run_dir);
+    struct stat st;
     if (exists(path))
-        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                            "%s already holds a run; continue it with --resume %s, or choose "
-                            "another --out",
-                            run_dir, run_dir);
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                     "%s already holds a run; continue it with --resume %s, or choose "
+                     "another --out",
+                     run_dir, run_dir);
     /* a run stopped before its first checkpoint: nothing to resume, but its metrics.jsonl
      * would be appended to */
-    struct stat st;
-    snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
-    if (stat(path, &st) == 0 && st.st_size > 0)
-        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                            "%s already holds the metrics of a run stopped before its first "
-                            "checkpoint; remove it, or choose another --out",
-                            run_dir);
-    snprintf(path, sizeof path, "%s/config.json", run_dir);
-    if (zoo_make_dirs(run_dir) != ZOO_OK ||
-        zoo_write_file_atomic(path, config_text, strlen(config_text)) != ZOO_OK)
-        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-    return 0;
+    else if (snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir),
+             stat(path, &st) == 0 && st.st_size > 0)
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                     "%s already holds the metrics of a run stopped before its first "
+                     "checkpoint; remove it, or choose another --out",
+                     run_dir);
+    else if (snprintf(path, sizeof path, "%s/config.json", run_dir),
+             zoo_write_file_atomic(path, config_text, strlen(config_text)) != ZOO_OK)
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    else
+        status = 0;
+    if (status) {
+        zoo_run_unlock(*lock);
+        *lock = -1;
+    }
+    return status;
 }
 
 /* --- zoo train: a plugin's own objective --------------------------------- */
@@ -314,6 +334,7 @@ typedef struct run {
     zoo_batcher *train_batches, *eval_batches;
     zoo_progress *progress;
     char *run_dir, *config_text, *tokenizer_json;
+    int lock; /* the run directory's (run_lock.h), -1: none */
     zoo_run_state state;
     int64_t total_steps, tokens_per_step;
     zoo_train_plan plan;
@@ -621,13 +642,19 @@ static void print_without_heads(const zoo_reg_entry *e, zoo_params *params) {
 }
 
 int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *result) {
-    run r = {.cli = cli};
+    run r = {.cli = cli, .lock = -1};
     int status = ZOO_EXIT_FAILURE;
     zoo_checkpoint *ck = NULL, *init = NULL;
     memset(result, 0, sizeof *result);
     char *config_path = NULL;
     if (o->resume) {
         if (asprintf(&config_path, "%s/config.json", o->resume) < 0) goto done;
+        /* locked before its checkpoint is read: another run may be writing it */
+        struct stat st;
+        if (!o->dry_run && stat(o->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
+            (status = zoo_run_dir_lock(cli, o->resume, &r.lock)))
+            goto done;
+        status = ZOO_EXIT_FAILURE;
         if (zoo_checkpoint_open(o->resume, &ck) != ZOO_OK) {
             fail(&r, "--resume %s: %s", o->resume, zoo_error_message());
             goto done;
@@ -718,7 +745,8 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     }
 
     r.run_dir = o->resume ? strdup(o->resume) : zoo_run_dir_choose(o->out, r.config, o->config);
-    if (!o->resume && (status = zoo_run_dir_create(cli, r.run_dir, r.config_text))) goto done;
+    if (!o->resume && (status = zoo_run_dir_create(cli, r.run_dir, r.config_text, &r.lock)))
+        goto done;
     status = ZOO_EXIT_FAILURE;
 
     bool chunks = r.plugin->plugin->objective == ZOO_OBJ_WORD_VECTORS; /* one chunk per step */
@@ -780,5 +808,6 @@ done:
     free(config_path);
     free(r.run_dir);
     free_run(&r);
+    zoo_run_unlock(r.lock);
     return status;
 }
