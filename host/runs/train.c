@@ -2,7 +2,6 @@
 
 #include <cjson/cJSON.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -64,32 +63,6 @@ static int loop_fail(const loop *l, const char *fmt, ...) {
     return zoo_cli_fail(l->cli, ZOO_EXIT_FAILURE, "%s", msg);
 }
 
-static int compare_steps(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Keeps the newest `keep` step-NNNNNNNN.safetensors of the run directory. */
-static void remove_old_checkpoints(const char *run_dir, int64_t keep) {
-    DIR *d = opendir(run_dir);
-    if (!d) return;
-    int64_t steps[4096];
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) && n < 4096;) {
-        long long s;
-        char tail[32];
-        if (sscanf(e->d_name, "step-%lld.%31s", &s, tail) == 2 && strcmp(tail, "safetensors") == 0)
-            steps[n++] = s;
-    }
-    closedir(d);
-    qsort(steps, (size_t)n, sizeof *steps, compare_steps);
-    for (int i = 0; i + keep < n; i++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/step-%08lld.safetensors", run_dir, (long long)steps[i]);
-        unlink(path);
-    }
-}
-
 static int save_checkpoint(loop *l) {
     const char *dir = l->plan->run_dir;
     if (!dir || !l->task->save) return ZOO_OK; /* a run that keeps nothing */
@@ -97,7 +70,22 @@ static int save_checkpoint(loop *l) {
     snprintf(path, sizeof path, "%s/step-%08lld.safetensors", dir, (long long)l->state->step);
     snprintf(latest, sizeof latest, "%s/latest.safetensors", dir);
     l->task->save_cursor(l->task->ctx, l->state->data_cursor, sizeof l->state->data_cursor);
-    if (l->task->save(l->task->ctx, path, l->state)) return loop_fail(l, "%s", zoo_error_message());
+    if (l->task->save(l->task->ctx, path, l->state)) {
+        /* A full disk: the step files past keep - 1 make room for this one, and the
+         * save is tried once more. latest, the last good checkpoint, stays. */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", zoo_error_message());
+        if (zoo_checkpoint_prune(dir, l->plan->keep - 1) == 0 ||
+            l->task->save(l->task->ctx, path, l->state))
+            return l->last_saved >= 0
+                       ? loop_fail(l, "%s (the last good checkpoint, step %lld, stays in %s)", why,
+                                   (long long)l->last_saved, dir)
+                       : loop_fail(l, "%s", why);
+        zoo_progress_note(l->progress,
+                          "step %lld: the first try to save failed (%s); saved after removing "
+                          "older step checkpoints",
+                          (long long)l->state->step, why);
+    }
     /* latest is a second name for the same file, switched atomically */
     snprintf(tmp, sizeof tmp, "%s.tmp", latest);
     unlink(tmp);
@@ -106,7 +94,7 @@ static int save_checkpoint(loop *l) {
         if (l->task->save(l->task->ctx, latest, l->state))
             return loop_fail(l, "%s", zoo_error_message());
     }
-    remove_old_checkpoints(dir, l->plan->keep);
+    zoo_checkpoint_prune(dir, l->plan->keep);
     l->last_saved = l->state->step;
     return ZOO_OK;
 }
@@ -280,6 +268,7 @@ char *zoo_run_dir_choose(const char *out, const zoo_config *c, const char *confi
 int zoo_run_dir_lock(const zoo_cli *cli, const char *run_dir, int *lock) {
     if (zoo_run_lock(run_dir, lock) != ZOO_OK)
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    zoo_checkpoint_remove_temporaries(run_dir); /* no save of ours runs: any is stale */
     return 0;
 }
 

@@ -89,8 +89,9 @@ char *zoo_run_dir_choose(const char *out, const zoo_config *c, const char *confi
  * returns 0 or an exit status. */
 int zoo_run_dir_create(const zoo_cli *cli, const char *run_dir, const char *config_text, int *lock);
 /* Takes the lock of an existing run directory (run_lock.h), refusing one
- * another zoo process holds with its pid. *lock as in zoo_run_dir_create.
- * Prints its own error; returns 0 or an exit status. */
+ * another zoo process holds with its pid, then removes the temporaries of
+ * saves that were killed (zoo_checkpoint_remove_temporaries). *lock as in
+ * zoo_run_dir_create. Prints its own error; returns 0 or an exit status. */
 int zoo_run_dir_lock(const zoo_cli *cli, const char *run_dir, int *lock);
 
 /* zoo train: a plugin's own objective on a run config. */
