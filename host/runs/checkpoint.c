@@ -223,7 +223,10 @@ static int sweep(const char *run_dir, int64_t keep) {
         } else if (keep >= 0 && is_step_name(e->d_name, strlen(e->d_name), &s)) {
             if (n == cap) {
                 step_file *more = realloc(steps, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *more);
-                if (!more) break; /* pruning fewer is safe */
+                if (!more) { /* a partial list could name newer files as older: prune none */
+                    keep = -1;
+                    continue;
+                }
                 steps = more;
             }
             steps[n].step = s;
