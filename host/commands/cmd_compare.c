@@ -19,6 +19,7 @@
 #include "compare_config.h"
 #include "compare_report.h"
 #include "compare_run.h"
+#include "run_lock.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 
@@ -388,6 +389,7 @@ static int cmd_compare(zoo_cli *cli, void *opts) {
     zoo_compare_config *c = zoo_compare_config_load(config_path);
     int selected[MAX_SELECTED], n = 0;
     char *out = NULL;
+    int lock = -1;
     if (!c)
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     else if (c->n_models > MAX_SELECTED)
@@ -414,9 +416,13 @@ static int cmd_compare(zoo_cli *cli, void *opts) {
                                   out, out);
         else if (!a->resume && zoo_make_dirs(out) != ZOO_OK)
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        /* one comparison at a time in a directory: a second would interleave its trials */
+        else if (zoo_run_lock(out, &lock) != ZOO_OK)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
         else if (!a->resume)
             status = write_state(cli, out, c, repeat, only);
         if (!status) status = run_all(cli, c, out, repeat, selected, n, a->quiet);
+        zoo_run_unlock(lock);
     }
     free(out), free(r.config), free(r.only);
     zoo_compare_config_free(c);

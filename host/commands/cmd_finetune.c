@@ -20,6 +20,7 @@
 #include "config.h"
 #include "labeled_examples.h"
 #include "progress.h"
+#include "run_lock.h"
 #include "saved_model.h"
 #include "sequence_summary.h"
 #include "text_input.h"
@@ -368,6 +369,7 @@ typedef struct finetune {
     classifier head, bow;
     zoo_progress *progress;
     char *config_path, *run_dir, *config_text, *base_config, *tokenizer;
+    int lock; /* the run directory's (run_lock.h), -1: none */
     int64_t C, steps;
 } finetune;
 
@@ -381,6 +383,7 @@ static void finetune_free(finetune *f) {
     zoo_config_free(f->c);
     free(f->config_path), free(f->run_dir), free(f->config_text), free(f->base_config),
         free(f->tokenizer);
+    zoo_run_unlock(f->lock);
 }
 
 /* The config, the model (the base, or the run's checkpoint when resuming) and the examples. */
@@ -496,7 +499,7 @@ static double majority_accuracy(const finetune *f) {
 }
 
 static int cmd_finetune(zoo_cli *cli, void *args) {
-    finetune f = {.cli = cli, .o = *(const finetune_opts *)args};
+    finetune f = {.cli = cli, .o = *(const finetune_opts *)args, .lock = -1};
     int status = check_args(cli, &f.o);
     if (status) return status;
     const finetune_opts *o = &f.o;
@@ -506,7 +509,9 @@ static int cmd_finetune(zoo_cli *cli, void *args) {
     f.tokenizer = zoo_tokenizer_to_json(f.m.tokenizer);
     f.head.config = f.base_config, f.head.tokenizer = f.tokenizer;
     f.run_dir = o->resume ? strdup(o->resume) : zoo_run_dir_choose(o->out, f.c, o->config);
-    if (!o->resume && (status = zoo_run_dir_create(cli, f.run_dir, f.config_text))) goto done;
+    if ((status = o->resume ? zoo_run_dir_lock(cli, f.run_dir, &f.lock)
+                            : zoo_run_dir_create(cli, f.run_dir, f.config_text, &f.lock)))
+        goto done;
     if ((status = save_labels(cli, f.run_dir, &f.ls, o->resume != NULL))) goto done;
 
     /* the head's run, continued from its checkpoint when resuming */

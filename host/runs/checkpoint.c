@@ -1,10 +1,14 @@
 #include "checkpoint.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "zoo/status.h"
 
@@ -159,4 +163,94 @@ int zoo_checkpoint_load_params(const zoo_checkpoint *ck, zoo_params *params, boo
         }
     }
     return ZOO_OK;
+}
+
+/* step-DIGITS.safetensors: *step gets DIGITS. */
+static bool is_step_name(const char *name, size_t len, long long *step) {
+    static const char prefix[] = "step-", suffix[] = ".safetensors";
+    size_t p = sizeof prefix - 1, q = sizeof suffix - 1;
+    if (len <= p + q || strncmp(name, prefix, p) != 0 || strncmp(name + len - q, suffix, q) != 0)
+        return false;
+    long long s = 0;
+    for (size_t i = p; i < len - q; i++) {
+        if (!isdigit((unsigned char)name[i]) || s > (LLONG_MAX - 9) / 10) return false;
+        s = s * 10 + (name[i] - '0');
+    }
+    *step = s;
+    return true;
+}
+
+/* A checkpoint's temporary: C.tmp.XXXXXX (mkstemp's six letters or digits)
+ * with C latest.safetensors or a step file, or latest.safetensors.tmp. */
+static bool is_temporary(const char *name) {
+    static const char latest[] = "latest.safetensors";
+    if (strcmp(name, "latest.safetensors.tmp") == 0) return true;
+    const char *tmp = strstr(name, ".tmp.");
+    if (!tmp || strlen(tmp + 5) != 6) return false;
+    for (const char *c = tmp + 5; *c; c++)
+        if (!isalnum((unsigned char)*c)) return false;
+    size_t len = (size_t)(tmp - name);
+    long long step;
+    return (len == sizeof latest - 1 && strncmp(name, latest, len) == 0) ||
+           is_step_name(name, len, &step);
+}
+
+typedef struct step_file {
+    long long step;
+    char name[256];
+} step_file;
+
+static int compare_steps(const void *a, const void *b) {
+    long long x = ((const step_file *)a)->step, y = ((const step_file *)b)->step;
+    return (x > y) - (x < y);
+}
+
+/* Removes the temporaries and, keep >= 0, the step files but the newest keep. */
+static int sweep(const char *run_dir, int64_t keep) {
+    DIR *d = opendir(run_dir);
+    if (!d) return 0;
+    char path[4200];
+    struct stat latest;
+    snprintf(path, sizeof path, "%s/latest.safetensors", run_dir);
+    bool has_latest = stat(path, &latest) == 0;
+    int removed = 0, n = 0, cap = 0;
+    step_file *steps = NULL;
+    for (struct dirent *e; (e = readdir(d));) {
+        long long s;
+        if (is_temporary(e->d_name)) {
+            snprintf(path, sizeof path, "%s/%s", run_dir, e->d_name);
+            removed += unlink(path) == 0;
+        } else if (keep >= 0 && is_step_name(e->d_name, strlen(e->d_name), &s)) {
+            if (n == cap) {
+                step_file *more = realloc(steps, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *more);
+                if (!more) { /* a partial list could name newer files as older: prune none */
+                    keep = -1;
+                    continue;
+                }
+                steps = more;
+            }
+            steps[n].step = s;
+            snprintf(steps[n++].name, sizeof steps->name, "%s", e->d_name);
+        }
+    }
+    closedir(d);
+    if (n > 1) qsort(steps, (size_t)n, sizeof *steps, compare_steps);
+    for (int i = 0; keep >= 0 && i + keep < n; i++) {
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", run_dir, steps[i].name);
+        if (has_latest && stat(path, &st) == 0 && st.st_dev == latest.st_dev &&
+            st.st_ino == latest.st_ino)
+            continue; /* latest's data: removing this name frees nothing */
+        removed += unlink(path) == 0;
+    }
+    free(steps);
+    return removed;
+}
+
+int zoo_checkpoint_remove_temporaries(const char *run_dir) {
+    return sweep(run_dir, -1);
+}
+
+int zoo_checkpoint_prune(const char *run_dir, int64_t keep) {
+    return sweep(run_dir, keep < 0 ? 0 : keep);
 }

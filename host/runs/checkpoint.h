@@ -45,5 +45,19 @@ void zoo_checkpoint_close(zoo_checkpoint *ck);
  * with the same shape) and, with_optim, the optimizer state that is there. */
 int zoo_checkpoint_load_params(const zoo_checkpoint *ck, zoo_params *params, bool with_optim);
 
+/* A run directory's checkpoints: step-NNNNNNNN.safetensors and
+ * latest.safetensors, a second name (hard link) of the newest.
+ *
+ * Removes the temporaries a killed or failed save leaves in run_dir, and
+ * only those: zoo_atomic_file_open's NAME.tmp.XXXXXX of step-*.safetensors
+ * and latest.safetensors, and latest.safetensors.tmp (the link being
+ * switched). Call it holding the run's lock (run_lock.h): a live save's
+ * temporary looks the same. Returns how many files were removed. */
+int zoo_checkpoint_remove_temporaries(const char *run_dir);
+/* Keeps the newest `keep` (>= 0) step checkpoints of run_dir and removes the
+ * older ones, and the temporaries as above. The step file latest.safetensors
+ * is a name of is never removed: removing it would free nothing, latest
+ * holding the same data. Returns how many files were removed. */
+int zoo_checkpoint_prune(const char *run_dir, int64_t keep);
 
 #endif

@@ -2,7 +2,6 @@
 
 #include <cjson/cJSON.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -21,6 +20,7 @@
 #include "metrics.h"
 #include "model_card.h"
 #include "progress.h"
+#include "run_lock.h"
 #include "zoo/flops.h"
 #include "zoo/io.h"
 #include "zoo/optim.h"
@@ -63,32 +63,6 @@ static int loop_fail(const loop *l, const char *fmt, ...) {
     return zoo_cli_fail(l->cli, ZOO_EXIT_FAILURE, "%s", msg);
 }
 
-static int compare_steps(const void *a, const void *b) {
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Keeps the newest `keep` step-NNNNNNNN.safetensors of the run directory. */
-static void remove_old_checkpoints(const char *run_dir, int64_t keep) {
-    DIR *d = opendir(run_dir);
-    if (!d) return;
-    int64_t steps[4096];
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) && n < 4096;) {
-        long long s;
-        char tail[32];
-        if (sscanf(e->d_name, "step-%lld.%31s", &s, tail) == 2 && strcmp(tail, "safetensors") == 0)
-            steps[n++] = s;
-    }
-    closedir(d);
-    qsort(steps, (size_t)n, sizeof *steps, compare_steps);
-    for (int i = 0; i + keep < n; i++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/step-%08lld.safetensors", run_dir, (long long)steps[i]);
-        unlink(path);
-    }
-}
-
 static int save_checkpoint(loop *l) {
     const char *dir = l->plan->run_dir;
     if (!dir || !l->task->save) return ZOO_OK; /* a run that keeps nothing */
@@ -96,7 +70,22 @@ static int save_checkpoint(loop *l) {
     snprintf(path, sizeof path, "%s/step-%08lld.safetensors", dir, (long long)l->state->step);
     snprintf(latest, sizeof latest, "%s/latest.safetensors", dir);
     l->task->save_cursor(l->task->ctx, l->state->data_cursor, sizeof l->state->data_cursor);
-    if (l->task->save(l->task->ctx, path, l->state)) return loop_fail(l, "%s", zoo_error_message());
+    if (l->task->save(l->task->ctx, path, l->state)) {
+        /* A full disk: the step files past keep - 1 make room for this one, and the
+         * save is tried once more. latest, the last good checkpoint, stays. */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", zoo_error_message());
+        if (zoo_checkpoint_prune(dir, l->plan->keep - 1) == 0 ||
+            l->task->save(l->task->ctx, path, l->state))
+            return l->last_saved >= 0
+                       ? loop_fail(l, "%s (the last good checkpoint, step %lld, stays in %s)", why,
+                                   (long long)l->last_saved, dir)
+                       : loop_fail(l, "%s", why);
+        zoo_progress_note(l->progress,
+                          "step %lld: the first try to save failed (%s); saved after removing "
+                          "older step checkpoints",
+                          (long long)l->state->step, why);
+    }
     /* latest is a second name for the same file, switched atomically */
     snprintf(tmp, sizeof tmp, "%s.tmp", latest);
     unlink(tmp);
@@ -105,7 +94,7 @@ static int save_checkpoint(loop *l) {
         if (l->task->save(l->task->ctx, latest, l->state))
             return loop_fail(l, "%s", zoo_error_message());
     }
-    remove_old_checkpoints(dir, l->plan->keep);
+    zoo_checkpoint_prune(dir, l->plan->keep);
     l->last_saved = l->state->step;
     return ZOO_OK;
 }
@@ -276,29 +265,49 @@ char *zoo_run_dir_choose(const char *out, const zoo_config *c, const char *confi
     return dir ? strdup(dir) : default_run_dir(config_path);
 }
 
-int zoo_run_dir_create(const zoo_cli *cli, const char *run_dir, const char *config_text) {
+int zoo_run_dir_lock(const zoo_cli *cli, const char *run_dir, int *lock) {
+    if (zoo_run_lock(run_dir, lock) != ZOO_OK)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    zoo_checkpoint_remove_temporaries(run_dir); /* no save of ours runs: any is stale */
+    return 0;
+}
+
+int zoo_run_dir_create(const zoo_cli *cli, const char *run_dir, const char *config_text,
+                       int *lock) {
+    *lock = -1;
+    if (zoo_make_dirs(run_dir) != ZOO_OK)
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    /* locked before looking: two new runs in one directory, one goes on */
+    int status = zoo_run_dir_lock(cli, run_dir, lock);
+    if (status) return status;
+    status = ZOO_EXIT_FAILURE;
     /* never overwrite a run by accident */
     char path[4200];
     snprintf(path, sizeof path, "%s/latest.safetensors", run_dir);
+    struct stat st;
     if (exists(path))
-        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                            "%s already holds a run; continue it with --resume %s, or choose "
-                            "another --out",
-                            run_dir, run_dir);
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                     "%s already holds a run; continue it with --resume %s, or choose "
+                     "another --out",
+                     run_dir, run_dir);
     /* a run stopped before its first checkpoint: nothing to resume, but its metrics.jsonl
      * would be appended to */
-    struct stat st;
-    snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
-    if (stat(path, &st) == 0 && st.st_size > 0)
-        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                            "%s already holds the metrics of a run stopped before its first "
-                            "checkpoint; remove it, or choose another --out",
-                            run_dir);
-    snprintf(path, sizeof path, "%s/config.json", run_dir);
-    if (zoo_make_dirs(run_dir) != ZOO_OK ||
-        zoo_write_file_atomic(path, config_text, strlen(config_text)) != ZOO_OK)
-        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-    return 0;
+    else if (snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir),
+             stat(path, &st) == 0 && st.st_size > 0)
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                     "%s already holds the metrics of a run stopped before its first "
+                     "checkpoint; remove it, or choose another --out",
+                     run_dir);
+    else if (snprintf(path, sizeof path, "%s/config.json", run_dir),
+             zoo_write_file_atomic(path, config_text, strlen(config_text)) != ZOO_OK)
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    else
+        status = 0;
+    if (status) {
+        zoo_run_unlock(*lock);
+        *lock = -1;
+    }
+    return status;
 }
 
 /* --- zoo train: a plugin's own objective --------------------------------- */
@@ -314,6 +323,7 @@ typedef struct run {
     zoo_batcher *train_batches, *eval_batches;
     zoo_progress *progress;
     char *run_dir, *config_text, *tokenizer_json;
+    int lock; /* the run directory's (run_lock.h), -1: none */
     zoo_run_state state;
     int64_t total_steps, tokens_per_step;
     zoo_train_plan plan;
@@ -621,13 +631,19 @@ static void print_without_heads(const zoo_reg_entry *e, zoo_params *params) {
 }
 
 int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *result) {
-    run r = {.cli = cli};
+    run r = {.cli = cli, .lock = -1};
     int status = ZOO_EXIT_FAILURE;
     zoo_checkpoint *ck = NULL, *init = NULL;
     memset(result, 0, sizeof *result);
     char *config_path = NULL;
     if (o->resume) {
         if (asprintf(&config_path, "%s/config.json", o->resume) < 0) goto done;
+        /* locked before its checkpoint is read: another run may be writing it */
+        struct stat st;
+        if (!o->dry_run && stat(o->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
+            (status = zoo_run_dir_lock(cli, o->resume, &r.lock)))
+            goto done;
+        status = ZOO_EXIT_FAILURE;
         if (zoo_checkpoint_open(o->resume, &ck) != ZOO_OK) {
             fail(&r, "--resume %s: %s", o->resume, zoo_error_message());
             goto done;
@@ -718,7 +734,8 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     }
 
     r.run_dir = o->resume ? strdup(o->resume) : zoo_run_dir_choose(o->out, r.config, o->config);
-    if (!o->resume && (status = zoo_run_dir_create(cli, r.run_dir, r.config_text))) goto done;
+    if (!o->resume && (status = zoo_run_dir_create(cli, r.run_dir, r.config_text, &r.lock)))
+        goto done;
     status = ZOO_EXIT_FAILURE;
 
     bool chunks = r.plugin->plugin->objective == ZOO_OBJ_WORD_VECTORS; /* one chunk per step */
@@ -780,5 +797,6 @@ done:
     free(config_path);
     free(r.run_dir);
     free_run(&r);
+    zoo_run_unlock(r.lock);
     return status;
 }

@@ -81,12 +81,18 @@ zoo_optim_config zoo_optim_from_config(const zoo_config *c);
 /* The directory of a new run: out (--out), else train.run_dir, else
  * runs/CONFIG_NAME for config_path. From malloc. */
 char *zoo_run_dir_choose(const char *out, const zoo_config *c, const char *config_path);
-/* Makes run_dir for a new run and writes config_text into its config.json,
- * refusing a directory that already holds a run: a checkpoint (continue it
- * with --resume) or a metrics.jsonl that is not empty (a run stopped before
- * its first checkpoint). Prints its own error;
+/* Makes run_dir for a new run, takes its lock (zoo_run_dir_lock) and writes
+ * config_text into its config.json, refusing a directory that already holds
+ * a run: a checkpoint (continue it with --resume) or a metrics.jsonl that is
+ * not empty (a run stopped before its first checkpoint). *lock gets the
+ * lock's descriptor (zoo_run_unlock), -1 on failure. Prints its own error;
  * returns 0 or an exit status. */
-int zoo_run_dir_create(const zoo_cli *cli, const char *run_dir, const char *config_text);
+int zoo_run_dir_create(const zoo_cli *cli, const char *run_dir, const char *config_text, int *lock);
+/* Takes the lock of an existing run directory (run_lock.h), refusing one
+ * another zoo process holds with its pid, then removes the temporaries of
+ * saves that were killed (zoo_checkpoint_remove_temporaries). *lock as in
+ * zoo_run_dir_create. Prints its own error; returns 0 or an exit status. */
+int zoo_run_dir_lock(const zoo_cli *cli, const char *run_dir, int *lock);
 
 /* zoo train: a plugin's own objective on a run config. */
 typedef struct zoo_train_opts {

@@ -8,6 +8,13 @@ set_tests_properties(train PROPERTIES TIMEOUT 600 ENVIRONMENT "OPENBLAS_NUM_THRE
 # run, BERT's evaluation lines, finetune's last line, zoo run scripts run twice.
 add_test(NAME runs COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_runs.sh ${PROJECT_BINARY_DIR})
 set_tests_properties(runs PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# Faults (test_faults.sh): the temporaries of killed saves removed on resume;
+# a save failing for want of space (RLIMIT_FSIZE, and a small tmpfs when run as
+# root) keeps the last good checkpoint and recovers; one process per run or
+# output directory (the lock of train, finetune and compare, refused with the
+# holder's pid, free again after SIGKILL).
+add_test(NAME faults COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_faults.sh ${PROJECT_BINARY_DIR})
+set_tests_properties(faults PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 # zoo bench: its table, its JSON, --set routing and failing plugins (test_bench.sh).
 add_test(NAME bench-cli COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_bench.sh ${PROJECT_BINARY_DIR})
 set_tests_properties(bench-cli PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
