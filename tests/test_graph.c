@@ -287,6 +287,33 @@ START_TEST(test_params_store) {
 }
 END_TEST
 
+/* Many names (past several rehashes): each is found at its insertion
+ * position, a name never added is not, duplicates are still refused, and
+ * enumeration keeps insertion order. */
+START_TEST(test_params_many_names) {
+    enum { N = 5000 };
+    zoo_params *p = zoo_params_new();
+    char name[64];
+    ck_assert_ptr_null(zoo_params_find(p, "h.0.w")); /* empty store */
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "h.%d.%s", i / 2, i % 2 ? "bias" : "weight");
+        ck_assert_ptr_nonnull(zoo_params_add(p, name, 1, ZOO_SHAPE(1 + i % 3), 0));
+    }
+    ck_assert_int_eq(zoo_params_count(p), N);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "h.%d.%s", i / 2, i % 2 ? "bias" : "weight");
+        ck_assert_str_eq(zoo_params_at(p, i)->name, name);
+        ck_assert_ptr_eq(zoo_params_find(p, name), zoo_params_at(p, i));
+        ck_assert_int_eq(zoo_params_get(p, name)->numel, 1 + i % 3);
+    }
+    ck_assert_ptr_null(zoo_params_find(p, "h.2500.weight"));
+    ck_assert_ptr_null(zoo_params_find(p, "h.0.weigh"));
+    ck_assert_ptr_null(zoo_params_add(p, "h.1234.bias", 1, ZOO_SHAPE(1), 0));
+    ck_assert_int_eq(zoo_params_count(p), N);
+    zoo_params_free(p);
+}
+END_TEST
+
 START_TEST(test_rng) {
     zoo_rng a, b;
     zoo_rng_seed(&a, 42);
@@ -399,6 +426,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_training_lowers_the_loss);
     tcase_add_test(tc, test_backward_errors);
     tcase_add_test(tc, test_params_store);
+    tcase_add_test(tc, test_params_many_names);
     tcase_add_test(tc, test_rng);
     suite_add_tcase(s, tc);
     return s;

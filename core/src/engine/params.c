@@ -3,10 +3,43 @@
 #include "internal.h"
 #include "zoo/params.h"
 
+/* items keep insertion order for everything that enumerates; index is an
+ * open-addressing hash table (linear probing, at most half full) from name to
+ * position in items, so that registering n parameters costs O(n), not O(n^2):
+ * a 2,000-layer model has 24,000 names. */
 struct zoo_params {
     zoo_param *items;
     int count, cap;
+    int *index; /* index_cap slots, -1 when empty */
+    size_t index_cap;
 };
+
+static uint64_t name_hash(const char *s) { /* FNV-1a */
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+/* The slot that holds name, or the empty slot where it would go. */
+static size_t index_slot(const zoo_params *p, const char *name) {
+    size_t mask = p->index_cap - 1, i = (size_t)name_hash(name) & mask;
+    while (p->index[i] >= 0 && strcmp(p->items[p->index[i]].name, name) != 0) i = (i + 1) & mask;
+    return i;
+}
+
+/* Makes room for one more name: doubles and rehashes past half full. */
+static bool index_reserve(zoo_params *p) {
+    if ((size_t)(p->count + 1) * 2 <= p->index_cap) return true;
+    size_t cap = p->index_cap ? p->index_cap * 2 : 64;
+    int *index = malloc(cap * sizeof *index);
+    if (!index) return false;
+    for (size_t i = 0; i < cap; i++) index[i] = -1;
+    free(p->index);
+    p->index = index;
+    p->index_cap = cap;
+    for (int k = 0; k < p->count; k++) p->index[index_slot(p, p->items[k].name)] = k;
+    return true;
+}
 
 zoo_params *zoo_params_new(void) {
     return calloc(1, sizeof(zoo_params));
@@ -24,13 +57,14 @@ void zoo_params_free(zoo_params *p) {
         free(q->v);
     }
     free(p->items);
+    free(p->index);
     free(p);
 }
 
 zoo_param *zoo_params_find(zoo_params *p, const char *name) {
-    for (int i = 0; i < p->count; i++)
-        if (strcmp(p->items[i].name, name) == 0) return &p->items[i];
-    return NULL;
+    if (!p->index_cap) return NULL;
+    int k = p->index[index_slot(p, name)];
+    return k >= 0 ? &p->items[k] : NULL;
 }
 
 zoo_tensor *zoo_params_add_normal(zoo_params *p, const char *name, int ndim, const int64_t *shape,
@@ -75,6 +109,7 @@ zoo_tensor *zoo_params_add(zoo_params *p, const char *name, int ndim, const int6
         p->items = items;
         p->cap = cap;
     }
+    if (!index_reserve(p)) goto nomem;
     zoo_tensor *t = calloc(1, sizeof *t);
     char *copy = strdup(name);
     float *data = calloc((size_t)numel, sizeof(float));
@@ -91,6 +126,7 @@ zoo_tensor *zoo_params_add(zoo_params *p, const char *name, int ndim, const int6
                       .requires_grad = !(flags & ZOO_PARAM_FROZEN),
                       .persistent = true};
     memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
+    p->index[index_slot(p, copy)] = p->count;
     p->items[p->count++] = (zoo_param){.name = copy, .value = t, .flags = flags};
     return t;
 nomem:
