@@ -324,6 +324,11 @@ START_TEST(test_params_memory_limit) {
     zoo_set_memory_limit(1000);
     ck_assert_uint_eq(zoo_memory_limit(), 1000);
     zoo_params *p = zoo_params_new();
+    ck_assert_int_eq(zoo_params_reserve(p, 1000, "m"), ZOO_OK);
+    ck_assert_int_eq(zoo_params_reserve(p, 1001, "m"), ZOO_ERR_NOMEM);
+    ck_assert_str_eq(zoo_error_message(), "m needs 1001 bytes of parameters: more than the memory "
+                                          "limit set for this process (1000 bytes)");
+    ck_assert_int_eq(zoo_params_reserve(p, NAN, "m"), ZOO_ERR_NOMEM);
     ck_assert_ptr_nonnull(zoo_params_add(p, "a", 2, ZOO_SHAPE(10, 20), 0)); /* 800 bytes */
     ck_assert_ptr_null(zoo_params_add(p, "b", 1, ZOO_SHAPE(51), 0));        /* 1004 */
     ck_assert_str_eq(zoo_error_message(),

@@ -107,6 +107,20 @@ static int gpt_create(const zoo_hparams *hp, zoo_params *params, zoo_rng *rng, z
     float std = (float)zoo_hparams_float(hp, "init_std"),
           proj_std = std / sqrtf(2.0f * (float)m->n_layer);
     const unsigned nd = ZOO_PARAM_NO_DECAY;
+    /* the whole size first (in double: it may overflow int64), so that a model
+     * too big for the machine is refused before any layer is initialised */
+    double Cd = (double)C, bias = m->bias ? 1 : 0,
+           block = 12 * Cd * Cd + 2 * Cd + bias * 11 * Cd, /* weights, norms, biases */
+        total = ((double)m->V + (double)m->block_size) * Cd + (double)m->n_layer * block +
+                (m->post_ln ? 0 : (1 + bias) * Cd);
+    char what[96];
+    snprintf(what, sizeof what, "gpt: %lld layers of width %lld", (long long)m->n_layer,
+             (long long)C);
+    int st = zoo_params_reserve(params, 4 * total, what);
+    if (st) {
+        free(m);
+        return st;
+    }
     m->h = calloc((size_t)m->n_layer, sizeof *m->h);
     bool ok = m->h != NULL;
     if (!ok) zoo_error(ZOO_ERR_NOMEM, "gpt: out of memory for %lld layers", (long long)m->n_layer);

@@ -21,15 +21,24 @@ cat >"$tmp/gpt.json" <<JSON
  "train": {"steps": 2, "batch_size": 2, "eval_every": 0, "checkpoint_every": 0}}
 JSON
 
-# a width no machine holds: refused at the first parameter, at once
-expect 1 "parameter 'wte.weight' needs .* TiB.*more than this machine's available memory (" \
-    timeout 20 "$zoo" train "$tmp/gpt.json" --dry-run --set model.n_embd=68719476736
+# widths and depths no machine holds: refused from gpt's estimate, at once
+expect 1 "gpt: 2 layers of width 10000000 needs .* PiB of parameters: more than this machine's available memory (" \
+    timeout 5 "$zoo" train "$tmp/gpt.json" --dry-run --set model.n_embd=10000000
+expect 1 "gpt: 100000 layers of width 4096 needs .* of parameters: more than this machine's" \
+    timeout 5 "$zoo" train "$tmp/gpt.json" --dry-run --set model.n_layer=100000 --set model.n_embd=4096
 # a small "machine": the estimate and the limit are named
-expect 1 "parameter 'wte.weight' needs .*iB, which would bring .*more than ZOO_MEMORY_LIMIT (100.0 MiB)" \
-    env ZOO_MEMORY_LIMIT=100M timeout 20 "$zoo" train "$tmp/gpt.json" --dry-run \
-    --set model.n_embd=10000000
-expect 1 "more than ZOO_MEMORY_LIMIT (1.0 MiB)" \
+expect 1 "needs .*MiB of parameters: more than ZOO_MEMORY_LIMIT (1.0 MiB)" \
     env ZOO_MEMORY_LIMIT=1M "$zoo" train "$tmp/gpt.json" --dry-run --set model.n_layer=100000
+
+# gpt's up-front estimate is its exact size (with and without biases, pre- and
+# post-LN): a limit of exactly that builds, one byte less is refused up front
+for set in "model.bias=true" "model.bias=false" "model.layer_norm_position=post"; do
+    expect 0 "^parameters: " "$zoo" train "$tmp/gpt.json" --dry-run --set "$set"
+    bytes=$(($(sed -n 's/^parameters: \([0-9]*\)$/\1/p' "$tmp/out") * 4))
+    expect 0 "^parameters: " env ZOO_MEMORY_LIMIT=$bytes "$zoo" train "$tmp/gpt.json" --dry-run --set "$set"
+    expect 1 "gpt: 2 layers of width 8 needs .* of parameters: more than ZOO_MEMORY_LIMIT" \
+        env ZOO_MEMORY_LIMIT=$((bytes - 1)) "$zoo" train "$tmp/gpt.json" --dry-run --set "$set"
+done
 
 # the parameters fit, training (gradients, optimizer state: 4 times) does not:
 # refused before the run directory is made; a dry run is still answered

@@ -56,6 +56,12 @@ ZOO_API int zoo_params_count(const zoo_params *p);
 ZOO_API zoo_param *zoo_params_at(zoo_params *p, int i);
 /* Total number of scalars across all parameters. */
 ZOO_API int64_t zoo_params_numel(const zoo_params *p);
+/* Checks, before a model registers anything, that `bytes` more of parameters
+ * would fit under the store's limit: ZOO_OK, or ZOO_ERR_NOMEM with "WHAT needs
+ * X of parameters: more than LIMIT". For models whose size has a closed form
+ * (a stack of layers): refused at once, not after the first layers were
+ * allocated and initialised. */
+ZOO_API int zoo_params_reserve(zoo_params *p, double bytes, const char *what);
 /* The bytes their values take (4 per scalar; gradients and optimizer state
  * come on top: training needs about 4 times this). */
 ZOO_API uint64_t zoo_params_bytes(const zoo_params *p);

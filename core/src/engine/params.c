@@ -174,6 +174,16 @@ zoo_tensor *zoo_params_get(const zoo_params *p, const char *name) {
     return q ? q->value : NULL;
 }
 
+int zoo_params_reserve(zoo_params *p, double bytes, const char *what) {
+    if (!p->limit) p->limit = zoo_memory_limit();
+    if (bytes + (double)p->bytes <= (double)p->limit) return ZOO_OK; /* NaN is refused */
+    char need[32], have[32];
+    return zoo_error(ZOO_ERR_NOMEM, "%s needs %s of parameters: more than %s (%s)", what,
+                     zoo_format_bytes(bytes + (double)p->bytes, need, sizeof need),
+                     zoo_memory_limit_source(),
+                     zoo_format_bytes((double)p->limit, have, sizeof have));
+}
+
 zoo_tensor *zoo_params_add(zoo_params *p, const char *name, int ndim, const int64_t *shape,
                            unsigned flags) {
     if (!name || !*name) {
