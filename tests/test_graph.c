@@ -1,6 +1,9 @@
 /* The graph, its arena and tape, the parameter store and the RNG. */
 #include <malloc.h>
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "check_util.h"
 
@@ -287,6 +290,82 @@ START_TEST(test_params_store) {
 }
 END_TEST
 
+/* Many names (past several rehashes): each is found at its insertion
+ * position, a name never added is not, duplicates are still refused, and
+ * enumeration keeps insertion order. */
+START_TEST(test_params_many_names) {
+    enum { N = 5000 };
+    zoo_params *p = zoo_params_new();
+    char name[64];
+    ck_assert_ptr_null(zoo_params_find(p, "h.0.w")); /* empty store */
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "h.%d.%s", i / 2, i % 2 ? "bias" : "weight");
+        ck_assert_ptr_nonnull(zoo_params_add(p, name, 1, ZOO_SHAPE(1 + i % 3), 0));
+    }
+    ck_assert_int_eq(zoo_params_count(p), N);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "h.%d.%s", i / 2, i % 2 ? "bias" : "weight");
+        ck_assert_str_eq(zoo_params_at(p, i)->name, name);
+        ck_assert_ptr_eq(zoo_params_find(p, name), zoo_params_at(p, i));
+        ck_assert_int_eq(zoo_params_get(p, name)->numel, 1 + i % 3);
+    }
+    ck_assert_ptr_null(zoo_params_find(p, "h.2500.weight"));
+    ck_assert_ptr_null(zoo_params_find(p, "h.0.weigh"));
+    ck_assert_ptr_null(zoo_params_add(p, "h.1234.bias", 1, ZOO_SHAPE(1), 0));
+    ck_assert_int_eq(zoo_params_count(p), N);
+    zoo_params_free(p);
+}
+END_TEST
+
+/* A store refuses, before allocating, the parameter that would take it past
+ * the memory limit; the limit comes from zoo_set_memory_limit, else
+ * ZOO_MEMORY_LIMIT, else the machine. */
+START_TEST(test_params_memory_limit) {
+    zoo_set_memory_limit(1000);
+    ck_assert_uint_eq(zoo_memory_limit(), 1000);
+    zoo_params *p = zoo_params_new();
+    ck_assert_int_eq(zoo_params_reserve(p, 1000, "m"), ZOO_OK);
+    ck_assert_int_eq(zoo_params_reserve(p, 1001, "m"), ZOO_ERR_NOMEM);
+    ck_assert_str_eq(zoo_error_message(), "m needs 1001 bytes of parameters: more than the memory "
+                                          "limit set for this process (1000 bytes)");
+    ck_assert_int_eq(zoo_params_reserve(p, NAN, "m"), ZOO_ERR_NOMEM);
+    ck_assert_ptr_nonnull(zoo_params_add(p, "a", 2, ZOO_SHAPE(10, 20), 0)); /* 800 bytes */
+    ck_assert_ptr_null(zoo_params_add(p, "b", 1, ZOO_SHAPE(51), 0));        /* 1004 */
+    ck_assert_str_eq(zoo_error_message(),
+                     "zoo_params_add: parameter 'b' needs 204 bytes, which would bring the "
+                     "parameters to 1004 bytes: more than the memory limit set for this process "
+                     "(1000 bytes)");
+    ck_assert_int_eq(zoo_params_count(p), 1);
+    ck_assert_uint_eq(zoo_params_bytes(p), 800);
+    ck_assert_ptr_nonnull(zoo_params_add(p, "b", 1, ZOO_SHAPE(50), 0)); /* exactly 1000 */
+    ck_assert_uint_eq(zoo_params_bytes(p), 1000);
+    zoo_params_free(p);
+
+    /* a 2^40-token vocabulary of width 2^30: 2^72 bytes, past int64 */
+    zoo_set_memory_limit(0);
+    p = zoo_params_new();
+    ck_assert_ptr_null(
+        zoo_params_add(p, "wte.weight", 2, ZOO_SHAPE(INT64_C(1) << 40, INT64_C(1) << 30), 0));
+    ck_assert_ptr_nonnull(strstr(zoo_error_message(), "'wte.weight' needs 4096.0 EiB"));
+    ck_assert_int_eq(zoo_params_count(p), 0);
+    zoo_params_free(p);
+
+    ck_assert_int_eq(setenv("ZOO_MEMORY_LIMIT", "2K", 1), 0);
+    ck_assert_uint_eq(zoo_memory_limit(), 2048);
+    ck_assert_str_eq(zoo_memory_limit_source(), "ZOO_MEMORY_LIMIT");
+    ck_assert_int_eq(setenv("ZOO_MEMORY_LIMIT", "3GB", 1), 0);
+    ck_assert_uint_eq(zoo_memory_limit(), UINT64_C(3) << 30);
+    ck_assert_int_eq(setenv("ZOO_MEMORY_LIMIT", "lots", 1), 0); /* not a size: the machine */
+    ck_assert_str_eq(zoo_memory_limit_source(), "this machine's available memory");
+    unsetenv("ZOO_MEMORY_LIMIT");
+    uint64_t machine = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+    ck_assert_uint_gt(zoo_memory_limit(), 0);
+    ck_assert_uint_le(zoo_memory_limit(), machine);
+    char buf[32];
+    ck_assert_str_eq(zoo_format_bytes(1536.0 * 1024 * 1024, buf, sizeof buf), "1.5 GiB");
+}
+END_TEST
+
 START_TEST(test_rng) {
     zoo_rng a, b;
     zoo_rng_seed(&a, 42);
@@ -399,6 +478,8 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_training_lowers_the_loss);
     tcase_add_test(tc, test_backward_errors);
     tcase_add_test(tc, test_params_store);
+    tcase_add_test(tc, test_params_many_names);
+    tcase_add_test(tc, test_params_memory_limit);
     tcase_add_test(tc, test_rng);
     suite_add_tcase(s, tc);
     return s;

@@ -733,6 +733,20 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         goto done;
     }
 
+    /* values, gradients and two optimizer moments: refused here, with the
+     * estimate, rather than by the kernel at the first step */
+    double need = 4.0 * (double)zoo_params_bytes(r.model->params);
+    if (need > (double)zoo_memory_limit()) {
+        char want[32], each[32], have[32];
+        fail(&r,
+             "training this model needs about %s (its %lld parameters take %s, and "
+             "gradients and optimizer state 3 times that again): more than %s (%s)",
+             zoo_format_bytes(need, want, sizeof want),
+             (long long)zoo_params_numel(r.model->params),
+             zoo_format_bytes(need / 4, each, sizeof each), zoo_memory_limit_source(),
+             zoo_format_bytes((double)zoo_memory_limit(), have, sizeof have));
+        goto done;
+    }
     r.run_dir = o->resume ? strdup(o->resume) : zoo_run_dir_choose(o->out, r.config, o->config);
     if (!o->resume && (status = zoo_run_dir_create(cli, r.run_dir, r.config_text, &r.lock)))
         goto done;

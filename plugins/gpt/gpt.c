@@ -107,33 +107,46 @@ static int gpt_create(const zoo_hparams *hp, zoo_params *params, zoo_rng *rng, z
     float std = (float)zoo_hparams_float(hp, "init_std"),
           proj_std = std / sqrtf(2.0f * (float)m->n_layer);
     const unsigned nd = ZOO_PARAM_NO_DECAY;
+    /* the whole size first (in double: it may overflow int64), so that a model
+     * too big for the machine is refused before any layer is initialised */
+    double Cd = (double)C, bias = m->bias ? 1 : 0,
+           block = 12 * Cd * Cd + 2 * Cd + bias * 11 * Cd, /* weights, norms, biases */
+        total = ((double)m->V + (double)m->block_size) * Cd + (double)m->n_layer * block +
+                (m->post_ln ? 0 : (1 + bias) * Cd);
+    char what[96];
+    snprintf(what, sizeof what, "gpt: %lld layers of width %lld", (long long)m->n_layer,
+             (long long)C);
+    int st = zoo_params_reserve(params, 4 * total, what);
+    if (st) {
+        free(m);
+        return st;
+    }
     m->h = calloc((size_t)m->n_layer, sizeof *m->h);
-    m->wte = P(-1, "wte.weight", 0, std, 0, m->V, C);
-    m->wpe = P(-1, "wpe.weight", 0, std, 0, m->block_size, C);
-    bool ok = m->h && m->wte && m->wpe;
+    bool ok = m->h != NULL;
+    if (!ok) zoo_error(ZOO_ERR_NOMEM, "gpt: out of memory for %lld layers", (long long)m->n_layer);
+    /* one at a time: the first refusal (zoo_params_add's memory limit) is the message */
+    ok = ok && (m->wte = P(-1, "wte.weight", 0, std, 0, m->V, C));
+    ok = ok && (m->wpe = P(-1, "wpe.weight", 0, std, 0, m->block_size, C));
     for (int l = 0; ok && l < m->n_layer; l++) {
         gpt_block *b = &m->h[l];
-        b->ln_1_w = P(l, "ln_1.weight", nd, -1, 1, C);
-        b->attn_w = P(l, "attn.c_attn.weight", 0, std, 0, C, 3 * C);
-        b->proj_w = P(l, "attn.c_proj.weight", 0, proj_std, 0, C, C);
-        b->ln_2_w = P(l, "ln_2.weight", nd, -1, 1, C);
-        b->fc_w = P(l, "mlp.c_fc.weight", 0, std, 0, C, 4 * C);
-        b->mlp_w = P(l, "mlp.c_proj.weight", 0, proj_std, 0, 4 * C, C);
-        ok = b->ln_1_w && b->attn_w && b->proj_w && b->ln_2_w && b->fc_w && b->mlp_w;
+        ok = ok && (b->ln_1_w = P(l, "ln_1.weight", nd, -1, 1, C));
+        ok = ok && (b->attn_w = P(l, "attn.c_attn.weight", 0, std, 0, C, 3 * C));
+        ok = ok && (b->proj_w = P(l, "attn.c_proj.weight", 0, proj_std, 0, C, C));
+        ok = ok && (b->ln_2_w = P(l, "ln_2.weight", nd, -1, 1, C));
+        ok = ok && (b->fc_w = P(l, "mlp.c_fc.weight", 0, std, 0, C, 4 * C));
+        ok = ok && (b->mlp_w = P(l, "mlp.c_proj.weight", 0, proj_std, 0, 4 * C, C));
         if (ok && m->bias) {
-            b->ln_1_b = P(l, "ln_1.bias", nd, -1, 0, C);
-            b->attn_b = P(l, "attn.c_attn.bias", nd, -1, 0, 3 * C);
-            b->proj_b = P(l, "attn.c_proj.bias", nd, -1, 0, C);
-            b->ln_2_b = P(l, "ln_2.bias", nd, -1, 0, C);
-            b->fc_b = P(l, "mlp.c_fc.bias", nd, -1, 0, 4 * C);
-            b->mlp_b = P(l, "mlp.c_proj.bias", nd, -1, 0, C);
-            ok = b->ln_1_b && b->attn_b && b->proj_b && b->ln_2_b && b->fc_b && b->mlp_b;
+            ok = ok && (b->ln_1_b = P(l, "ln_1.bias", nd, -1, 0, C));
+            ok = ok && (b->attn_b = P(l, "attn.c_attn.bias", nd, -1, 0, 3 * C));
+            ok = ok && (b->proj_b = P(l, "attn.c_proj.bias", nd, -1, 0, C));
+            ok = ok && (b->ln_2_b = P(l, "ln_2.bias", nd, -1, 0, C));
+            ok = ok && (b->fc_b = P(l, "mlp.c_fc.bias", nd, -1, 0, 4 * C));
+            ok = ok && (b->mlp_b = P(l, "mlp.c_proj.bias", nd, -1, 0, C));
         }
     }
     if (ok && !m->post_ln) { /* GPT-1's last block ends in its own layer norm */
-        m->ln_f_w = P(-1, "ln_f.weight", nd, -1, 1, C);
-        if (m->ln_f_w && m->bias) m->ln_f_b = P(-1, "ln_f.bias", nd, -1, 0, C);
-        ok = m->ln_f_w && (!m->bias || m->ln_f_b);
+        ok = ok && (m->ln_f_w = P(-1, "ln_f.weight", nd, -1, 1, C));
+        if (m->bias) ok = ok && (m->ln_f_b = P(-1, "ln_f.bias", nd, -1, 0, C));
     }
     if (!ok) {
         free(m->h);

@@ -81,3 +81,7 @@ if(NOT ZOO_SANITIZE)
   add_test(NAME doc-commands COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_doc_commands.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
   set_tests_properties(doc-commands PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 endif()
+# models too big for the machine refused with the estimate; a 2,000-layer build
+# in linear time (test_memory_bounds.sh)
+add_test(NAME memory-bounds COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_memory_bounds.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(memory-bounds PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
