@@ -2,7 +2,8 @@
  * tool's format by its plugin (hf: a HuggingFace directory with the
  * tokenizer files when zoo can write them). A fine-tuned classifier's head
  * (classifier_head.h) goes with it where the format has a place for it
- * (BERT's hf: BertForSequenceClassification); elsewhere export refuses
+ * (the HuggingFace architecture its registry card names as hf_classifier: bert's
+ * BertForSequenceClassification); elsewhere export refuses
  * rather than drop it. */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -15,14 +16,6 @@
 #include "saved_model.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
-
-/* The HuggingFace architecture whose head reads what zoo's classifier head
- * reads (zoo_sequence_summary: the pooled output), by plugin; NULL for a
- * plugin whose head no architecture holds (gpt's reads the mean of the
- * hidden states, GPT2ForSequenceClassification the last token). */
-static const char *hf_classifier(const char *plugin) {
-    return strcmp(plugin, "bert") == 0 ? "BertForSequenceClassification" : NULL;
-}
 
 /* DIR/model.safetensors, as the plugin wrote it, with the head's two
  * tensors added under their HuggingFace names (the same as zoo's). */
@@ -150,7 +143,7 @@ static int cmd_export(zoo_cli *cli, void *args) {
         return status;
     }
     bool with_head = zoo_head_file_found(&head);
-    const char *architecture = with_head ? hf_classifier(d->name) : NULL;
+    const char *architecture = with_head ? m.plugin->entry->card.hf_classifier : NULL;
     int64_t L = with_head ? zoo_st_shape(head.file, head.weight)[0] : 0;
     bool known = false;
     for (int i = 0; d->formats && d->formats[i]; i++)
@@ -163,8 +156,8 @@ static int cmd_export(zoo_cli *cli, void *args) {
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
                               "%s: its fine-tuned classifier head (classifier.weight, "
                               "classifier.bias and their labels) has no place in a '%s' model's "
-                              "\"%s\" format (zoo exports one for bert's hf only, as "
-                              "BertForSequenceClassification); nothing was written",
+                              "\"%s\" format (its registry card names no hf_classifier "
+                              "architecture); nothing was written",
                               model, d->name, format);
     else if (d->ops->export_checkpoint(m.model->model, m.model->params, m.model->hp, format, out) !=
              ZOO_OK)

@@ -211,8 +211,8 @@ static void read_tokenizers(zoo_reg_entry *e, const cJSON *list, const char *fil
 }
 
 static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, const char *where) {
-    static const char *const known[] = {"sees",  "inputs",  "pretraining", "layers",
-                                        "width", "context", "heads",       NULL};
+    static const char *const known[] = {"sees",    "inputs", "pretraining",   "layers", "width",
+                                        "context", "heads",  "hf_classifier", NULL};
     if (!card) return;
     if (!cJSON_IsObject(card)) {
         entry_fail(e, "%s: %scard: expected an object, got %s", file, where, zoo_json_type(card));
@@ -235,6 +235,12 @@ static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, con
         else if (v)
             *texts[i] = xstrdup(v->valuestring);
     }
+    const cJSON *hf = cJSON_GetObjectItemCaseSensitive(card, "hf_classifier");
+    if (hf && !(cJSON_IsString(hf) && *hf->valuestring))
+        entry_fail(e, "%s: %shf_classifier: expected an architecture's name, got %s", file, at,
+                   zoo_json_type(hf));
+    else if (hf)
+        e->card.hf_classifier = xstrdup(hf->valuestring);
     char **sizes[] = {&e->card.layers, &e->card.width, &e->card.context};
     for (int i = 0; i < 3; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(card, known[3 + i]);
@@ -506,6 +512,7 @@ static void free_entry(zoo_reg_entry *e) {
     free(e->name), free(e->version), free(e->summary), free(e->library), free(e->source);
     free(e->sha256), free(e->error), free(e->where);
     free(e->card.sees), free(e->card.inputs), free(e->card.pretraining);
+    free(e->card.hf_classifier);
     free(e->card.layers), free(e->card.width), free(e->card.context);
     for (int i = 0; i < e->card.n_heads; i++) free(e->card.heads[i]);
     free(e->card.heads);

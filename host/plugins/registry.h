@@ -57,9 +57,12 @@ typedef struct zoo_extra_decl {
  * any length. heads: the name prefixes of the parameters that only
  * pretraining uses ("cls." for BERT's masked-LM and next-sentence heads),
  * left out of the size a model is published with. Every field is optional
- * (NULL, or no heads, when absent). */
+ * (NULL, or no heads, when absent). hf_classifier: the HuggingFace
+ * architecture that holds a classifier head as zoo finetune trains one (a
+ * linear layer on the pooled output, "BertForSequenceClassification"), for
+ * zoo export --format hf; absent: export refuses such a head. */
 typedef struct zoo_model_card {
-    char *sees, *inputs, *pretraining;
+    char *sees, *inputs, *pretraining, *hf_classifier;
     char *layers, *width, *context; /* a hyperparameter's name, or the number as text */
     char **heads;
     int n_heads;
