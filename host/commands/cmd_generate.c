@@ -66,6 +66,10 @@ static const float *next_logits(const zoo_plugin_ops *ops, zoo_model *model, voi
         if (ops->decode_step(model, g, cache, &ids->ids[t], 1, &logits) != ZOO_OK || !logits ||
             zoo_graph_status(g))
             return NULL;
+        if (logits->ndim != 2 || logits->shape[0] != 1 || logits->shape[1] < V) {
+            *why = "the decode step gave no logits [1,V] for the tokenizer's V tokens";
+            return NULL;
+        }
         return zoo_f32(logits);
     }
     int64_t start = window > 0 && t + 1 > window ? t + 1 - window : 0, n = t + 1 - start;

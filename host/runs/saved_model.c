@@ -70,6 +70,23 @@ static void saved_model_close(zoo_saved_model *m) {
     memset(m, 0, sizeof *m);
 }
 
+/* Ids past the model's vocabulary would index past its embeddings and its
+ * logits (a small model beside the standard 50,257-token GPT-2 vocab.json),
+ * so a tokenizer larger than the model's vocab_size is refused at every
+ * load: the one of --tokenizer, else `source`'s (its `field`). ZOO_OK or a
+ * status with its message. */
+static int tokenizer_fits(const zoo_cli *cli, const char *source, const char *field,
+                          const zoo_hparams *hp, const zoo_tokenizer *tok) {
+    if (!tok || !zoo_hparams_find(hp, "vocab_size")) return ZOO_OK;
+    long long V = (long long)zoo_tokenizer_vocab_size(tok);
+    long long model_v = (long long)zoo_hparams_int(hp, "vocab_size");
+    if (V <= model_v) return ZOO_OK;
+    if (cli->tokenizer) source = "--tokenizer", field = cli->tokenizer;
+    return zoo_error(ZOO_ERR_FORMAT,
+                     "%s%s%s: its %lld tokens do not fit the model's vocab_size of %lld", source,
+                     cli->tokenizer ? " " : ": ", field, V, model_v);
+}
+
 /* The error for a foreign directory no plugin imports; ZOO_EXIT_FAILURE. */
 static int no_importer(const zoo_cli *cli, const char *dir, const char *asked) {
     if (!*asked)
@@ -145,6 +162,7 @@ static int open_foreign(const zoo_cli *cli, const zoo_registry *r, const char *d
             st = tst;
         }
     }
+    if (!st) st = tokenizer_fits(cli, dir, "tokenizer", hp, out->tokenizer);
     if (st)
         zoo_hparams_free(hp);
     else if ((st = zoo_host_model_create(out->plugin, hp, 0, out->tokenizer, &out->model)) ==
@@ -187,11 +205,13 @@ static int saved_model_open(const zoo_cli *cli, const zoo_registry *r, const cha
     else if (ck->tokenizer && (st = zoo_tokenizer_restore(r, ck->tokenizer, &out->tokenizer,
                                                           &out->tokenizer_plugin)) != ZOO_OK)
         st = zoo_error(st, "%s: zoo.tokenizer: %s", ck->path, zoo_error_message());
-    else if ((st = zoo_host_model_create(out->plugin, hp, 0, out->tokenizer, &out->model)) ==
-             ZOO_OK)
-        st = zoo_checkpoint_load_params(ck, out->model->params, false);
-    else
-        hp = NULL; /* the model took it (and freed it on failure) */
+    if (!st) st = tokenizer_fits(cli, ck->path, "zoo.tokenizer", hp, out->tokenizer);
+    if (!st) {
+        if ((st = zoo_host_model_create(out->plugin, hp, 0, out->tokenizer, &out->model)) == ZOO_OK)
+            st = zoo_checkpoint_load_params(ck, out->model->params, false);
+        else
+            hp = NULL; /* the model took it (and freed it on failure) */
+    }
     if (st) {
         if (!out->model) zoo_hparams_free(hp);
         saved_model_close(out);
@@ -242,18 +262,6 @@ int zoo_cli_open_model(const zoo_cli *cli, const char *model, unsigned needs,
     if (lacking(out, needs, why, sizeof why)) {
         zoo_cli_close_model(out);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %s", model, why);
-    }
-    /* ids past the model's vocabulary would index past its embeddings */
-    const zoo_hparams *hp = out->model->hp;
-    int64_t V = out->tokenizer ? zoo_tokenizer_vocab_size(out->tokenizer) : 0;
-    if (cli->tokenizer && V > 0 && zoo_hparams_find(hp, "vocab_size") &&
-        V > zoo_hparams_int(hp, "vocab_size")) {
-        long long model_v = (long long)zoo_hparams_int(hp, "vocab_size");
-        zoo_cli_close_model(out);
-        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                            "--tokenizer %s: its %lld tokens do not fit the model's vocab_size of "
-                            "%lld",
-                            cli->tokenizer, (long long)V, model_v);
     }
     return 0;
 }

@@ -38,7 +38,8 @@ enum {
  * it): the registry of the command line (zoo_cli_registry), the model (with
  * the tokenizer of cli->tokenizer's directory instead of its own when
  * --tokenizer DIR is given, read as zoo_foreign_tokenizer_open reads one,
- * and refused when its vocabulary is larger than the model's), then
+ * and, as any tokenizer (the model's own too), refused when its vocabulary is
+ * larger than the model's vocab_size), then
  * what `needs` asks, checked in the
  * order above but capabilities first, each missing one refused with one
  * line that starts with MODEL and says what the model lacks:

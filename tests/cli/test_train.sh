@@ -475,6 +475,15 @@ expect 1 "^zoo export: $tmp/ftg: its fine-tuned classifier head (classifier.weig
 # --tokenizer RUN: a run's own tokenizer, refused where its ids do not fit the model
 expect 1 "^zoo generate: --tokenizer $tmp/gpt: its 300 tokens do not fit the model's vocab_size of 53$" \
     "$zoo" generate "$hf" --tokenizer "$tmp/gpt" --prompt "x"
+# a directory whose own tokenizer is larger than its model (a small GPT-2 beside a bigger
+# vocab.json) is refused at load by every command: its ids would index past the logits
+mkdir "$tmp/big-tok" && cp "$hf/config.json" "$hf/model.safetensors" "$tmp/gpt-hf/vocab.json" \
+    "$tmp/gpt-hf/merges.txt" "$tmp/big-tok/"
+for cmd in "generate --prompt x" "export --format hf --out $tmp/big-tok-hf" "embed --text x --out $tmp/e.npy"; do
+    expect 1 "^zoo ${cmd%% *}: $tmp/big-tok: tokenizer: its 300 tokens do not fit the model's vocab_size of 53$" \
+        "$zoo" ${cmd%% *} "$tmp/big-tok" ${cmd#* }
+done
+[ ! -e "$tmp/big-tok-hf" ] || fail "a refused export wrote $tmp/big-tok-hf"
 "$zoo" generate "$tmp/gpt-hf" --tokenizer "$tmp/gpt" --prompt "the lord" --max-new-tokens 10 --seed 3 >"$tmp/g4" 2>&1
 cmp -s "$tmp/g2" "$tmp/g4" || fail "generate --tokenizer RUN: another text than with the directory's own"
 expect 1 "^zoo export: $tmp/a: plugin 'bigram' cannot export to \"hf\"" "$zoo" export "$tmp/a" --format hf --out "$tmp/nope"
