@@ -161,6 +161,19 @@ static pool *pool_create(int n_threads) {
     return p;
 }
 
+/* At exit the workers are joined, so a process ends with no thread of zoo's
+ * alive: memcheck counts a live worker's thread-local storage as possibly
+ * lost, and a worker must not run on while libraries unload. Skipped when
+ * exit is called from a pool task (the join would wait on itself) or while
+ * another thread configures the pool. */
+__attribute__((destructor)) static void pool_at_exit(void) {
+    if (inside_task || pthread_mutex_trylock(&config_mu) != 0) return;
+    pool *p = the_pool;
+    the_pool = NULL;
+    pthread_mutex_unlock(&config_mu);
+    pool_destroy(p);
+}
+
 void zoo_threads_set(int n) {
     pthread_once(&atfork_once, register_atfork);
     if (n <= 0) n = zoo_cpu_count();
