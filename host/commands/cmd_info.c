@@ -28,6 +28,22 @@ static const char *objective_name(zoo_objective o) {
     return "?";
 }
 
+/* The objective as a stable key, for programs that read zoo info --json
+ * (zoo compare): the sentence above may be reworded, this may not. */
+static const char *objective_key(zoo_objective o) {
+    switch (o) {
+    case ZOO_OBJ_CAUSAL_LM:
+        return "causal_lm";
+    case ZOO_OBJ_MASKED_LM:
+        return "masked_lm";
+    case ZOO_OBJ_BIDIRECTIONAL_LM:
+        return "bidirectional_lm";
+    case ZOO_OBJ_WORD_VECTORS:
+        return "word_vectors";
+    }
+    return "?";
+}
+
 static const char *type_name(zoo_hparam_type t) {
     static const char *names[] = {"int", "float", "bool", "string", "enum"};
     return t <= ZOO_HP_ENUM ? names[t] : "?";
@@ -122,6 +138,7 @@ static int print_json(const zoo_loaded *p, const zoo_hparams *hp, const zoo_save
     cJSON_AddStringToObject(o, "version", d->version ? d->version : "");
     cJSON_AddStringToObject(o, "summary", d->summary ? d->summary : "");
     cJSON_AddStringToObject(o, "objective", objective_name(d->objective));
+    cJSON_AddStringToObject(o, "objective_key", objective_key(d->objective));
     cJSON *caps = cJSON_AddArrayToObject(o, "capabilities");
     for (int i = 0; i < (int)(sizeof capability_names / sizeof *capability_names); i++)
         if (d->capabilities & (1u << i))

@@ -162,12 +162,12 @@ static cJSON *heldout_json(trial_state *s, const cJSON *eval, const cJSON *info,
     bool lm = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(eval, "perplexity")) ||
               (!eval && rm->last_eval);
     const char *objective =
-        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(info, "objective"));
-    bool word_vectors = objective && strncmp(objective, "word vectors", 12) == 0;
+        cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(info, "objective_key"));
+    bool word_vectors = objective && strcmp(objective, "word_vectors") == 0;
     add_number(h, "perplexity", lm && !word_vectors ? exp(loss) : NAN);
     double bpc = NAN;
-    bool scores_text = objective && (strncmp(objective, "causal", 6) == 0 ||
-                                     strncmp(objective, "bidirectional", 13) == 0);
+    bool scores_text = objective && (strcmp(objective, "causal_lm") == 0 ||
+                                     strcmp(objective, "bidirectional_lm") == 0);
     if (eval && scores_text && number_of(eval, "unknown_tokens") == 0) {
         int64_t bytes, chars;
         count_text(s->t->c->data_val, &bytes, &chars);
