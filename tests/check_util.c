@@ -1,3 +1,4 @@
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,20 @@ void write_temp_file(char *path, size_t size, const char *stem, const char *text
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     close(fd);
+}
+
+void make_temp_dir(char *dir, size_t size, const char *stem) {
+    snprintf(dir, size, "/tmp/%s.XXXXXX", stem);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+void remove_temp_dir(const char *dir) {
+    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 zoo_tokenizer *tokenizer_from_text(const char *type, const zoo_tokenizer_settings *s,

@@ -52,6 +52,11 @@ zoo_host_model *import_hf_model(zoo_loaded *p, const char *dir);
  * unique) into path[size]; the test removes it. */
 void write_temp_file(char *path, size_t size, const char *stem, const char *text);
 
+/* A new empty directory "/tmp/STEM.XXXXXX" (made unique) into dir[size];
+ * remove_temp_dir removes it and everything under it (links, not their targets). */
+void make_temp_dir(char *dir, size_t size, const char *stem);
+void remove_temp_dir(const char *dir);
+
 /* A tokenizer of `type` trained on text (through a temporary file); s may be NULL. */
 zoo_tokenizer *tokenizer_from_text(const char *type, const zoo_tokenizer_settings *s,
                                    const char *text);

@@ -2,7 +2,6 @@
  * reads back to the same bits, config and weights; F16 and BF16 widening
  * against values computed here from the bit fields; the name map's fallback
  * order and rule order; every error names the file and the key or tensor. */
-#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -13,20 +12,6 @@
 /* --- helpers ------------------------------------------------------------- */
 
 static char dir[256];
-
-static void make_dir(void) {
-    snprintf(dir, sizeof dir, "/tmp/zoo-hf-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_dir(void) {
-    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 static const char *in_dir(const char *name) {
     static char buf[512];
@@ -111,7 +96,7 @@ static zoo_params *make_params(bool random) {
 }
 
 START_TEST(test_round_trip) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-hf-test");
     zoo_params *params = make_params(true);
     zoo_hparams *hp = zoo_hparams_new(schema, N_SCHEMA);
     ck_assert_int_eq(zoo_hparams_set_int(hp, "layers", 12), ZOO_OK);
@@ -188,14 +173,14 @@ START_TEST(test_round_trip) {
     zoo_hparams_free(hp);
     zoo_params_free(back);
     zoo_params_free(params);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
 /* A failed export leaves no config.json in a new directory (the weights come
  * first), and a directory that cannot be created is named. */
 START_TEST(test_failed_write) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-hf-test");
     zoo_params *params = make_params(true);
     zoo_params_add(params, "stray", 1, ZOO_SHAPE(2), 0);
     static const zoo_hf_name narrow[] = {{"tok.*", {"*"}, 0}, {NULL}};
@@ -220,7 +205,7 @@ START_TEST(test_failed_write) {
     expect_error(zoo_hf_dir_write(sub, cfg, map, params), ZOO_ERR_IO, sub);
     zoo_json_free(cfg);
     zoo_params_free(params);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
@@ -239,7 +224,7 @@ static double bf16_value(uint16_t h) {
 }
 
 START_TEST(test_f16_bf16_widening) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-hf-test");
     /* 1, -2.5, the largest half, the smallest subnormal, -0, 0.1 rounded */
     const uint16_t half[6] = {0x3c00, 0xc100, 0x7bff, 0x0001, 0x8000, 0x2e66};
     /* 1, -2.5, the largest bfloat16, a subnormal, 3.140625, 1e-3 rounded */
@@ -282,7 +267,7 @@ START_TEST(test_f16_bf16_widening) {
                  "'c' is I32");
     zoo_params_free(q);
     zoo_params_free(p);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
@@ -344,7 +329,7 @@ END_TEST
 /* A file holding several spellings of one parameter, each with its own value:
  * the load takes the first in the rule's order that the file holds. */
 START_TEST(test_fallback_order) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-hf-test");
     const char *spellings[] = {"bert.e.LayerNorm.weight", "bert.e.LayerNorm.gamma",
                                "e.LayerNorm.weight", "e.LayerNorm.gamma"};
     zoo_params *p = zoo_params_new();
@@ -379,14 +364,14 @@ START_TEST(test_fallback_order) {
              dir);
     expect_error(zoo_hf_weights_load(dir, bert_like, p), ZOO_ERR_FORMAT, file);
     zoo_params_free(p);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
 /* --- errors -------------------------------------------------------------- */
 
 START_TEST(test_config_errors) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-hf-test");
     char file[300];
     snprintf(file, sizeof file, "%s/config.json", dir);
     zoo_json *cfg = (zoo_json *)&cfg;
@@ -470,12 +455,12 @@ START_TEST(test_config_errors) {
     expect_error(zoo_hf_config_from_hparams(cfg, wrong, hp), ZOO_ERR_ARG, "'n_layers'");
     zoo_json_free(cfg);
     zoo_hparams_free(hp);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
 START_TEST(test_weight_errors) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-hf-test");
     char file[300], msg[600];
     snprintf(file, sizeof file, "%s/model.safetensors", dir);
     zoo_params *p = zoo_params_new();
@@ -513,7 +498,7 @@ START_TEST(test_weight_errors) {
     expect_error(zoo_hf_weights_load(dir, none, p), ZOO_ERR_ARG, "'proj.weight'",
                  "matches no rule");
     zoo_params_free(p);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 

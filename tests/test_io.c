@@ -5,7 +5,6 @@
  * symbolic link, keeping the link. */
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,20 +17,6 @@
 /* --- helpers ------------------------------------------------------------- */
 
 static char dir[256];
-
-static void make_dir(void) {
-    snprintf(dir, sizeof dir, "/tmp/zoo-io-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_dir(void) {
-    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 static const char *in_dir(const char *name) {
     static char buf[4][512];
@@ -85,7 +70,7 @@ START_TEST(test_read_refuses_a_device) {
 END_TEST
 
 START_TEST(test_read_refuses_a_fifo_without_blocking) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-io-test");
     const char *fifo = in_dir("fifo");
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
     alarm(10); /* no writer: a blocking open would wait forever */
@@ -95,22 +80,22 @@ START_TEST(test_read_refuses_a_fifo_without_blocking) {
     ck_assert_int_ne(zoo_open_regular(fifo, UINT64_MAX, &fd, NULL), ZOO_OK);
     ck_assert_int_eq(fd, -1);
     alarm(0);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
 START_TEST(test_read_refuses_a_directory) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-io-test");
     ck_assert_ptr_null(zoo_read_file(dir, NULL));
     char expected[512];
     snprintf(expected, sizeof expected, "%s: is a directory, not a regular file", dir);
     ck_assert_str_eq(zoo_error_message(), expected);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
 START_TEST(test_read_caps_the_size) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-io-test");
     /* a sparse file one byte past the JSON cap: refused from its size alone */
     const char *big = in_dir("big.json");
     int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -142,14 +127,14 @@ START_TEST(test_read_caps_the_size) {
     ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
     ck_assert_int_ne(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
     close(fd);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
 /* --- writing ------------------------------------------------------------- */
 
 START_TEST(test_write_through_a_symlink) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-io-test");
     ck_assert_int_eq(mkdir(in_dir("sub"), 0700), 0);
     const char *target = in_dir("sub/real.txt"), *link = in_dir("link.txt");
     write_text(target, "old");
@@ -174,12 +159,12 @@ START_TEST(test_write_through_a_symlink) {
     for (struct dirent *e; (e = readdir(d));) n += e->d_name[0] != '.';
     closedir(d);
     ck_assert_int_eq(n, 1);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
 START_TEST(test_write_refuses_non_regular_targets) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-io-test");
     struct stat st;
     /* /dev/null itself: refused, still the character device */
     ck_assert_int_ne(zoo_write_file_atomic("/dev/null", "x", 1), ZOO_OK);
@@ -232,7 +217,7 @@ START_TEST(test_write_refuses_non_regular_targets) {
     assert_content(plain, "bc");
     ck_assert_int_eq(lstat(plain, &st), 0);
     ck_assert(S_ISREG(st.st_mode));
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 

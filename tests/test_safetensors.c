@@ -1,7 +1,6 @@
 /* safetensors: round trips, byte-exact agreement with HuggingFace's writer,
  * dtype conversions, every kind of damaged file, atomic writes, streaming. */
 #include <dirent.h>
-#include <ftw.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -51,20 +50,6 @@ int posix_memalign(void **p, size_t a, size_t n) {
 /* --- helpers ------------------------------------------------------------- */
 
 static char dir[256];
-
-static void make_dir(void) {
-    snprintf(dir, sizeof dir, "/tmp/zoo-st-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void remove_dir(void) {
-    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 static const char *in_dir(const char *name, char *buf, size_t size) {
     snprintf(buf, size, "%s/%s", dir, name);
@@ -204,7 +189,7 @@ static void expect_f32(zoo_st_file *f, const char *name, const float *want, int6
 }
 
 START_TEST(test_round_trip) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-st-test");
     sample s = {0};
     sample_fill(&s);
     char path[320];
@@ -275,14 +260,14 @@ START_TEST(test_round_trip) {
             ck_assert(strstr(raw + 8, "\"line\\nbreak\\u0001\\u001f\""));
         free(raw);
     }
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
 /* A NaN or infinite weight is refused when read into a model's tensor, naming
  * the file, the tensor and the element; the plain read keeps such values. */
 START_TEST(test_non_finite_weights_refused) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-st-test");
     char path[320];
     in_dir("nan.safetensors", path, sizeof path);
     float w[4] = {1, NAN, 3, 4}, b[3] = {0, 0, -INFINITY}, ok[2] = {1, 2};
@@ -317,7 +302,7 @@ START_TEST(test_non_finite_weights_refused) {
 END_TEST
 
 START_TEST(test_output_is_deterministic) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-st-test");
     sample s = {0};
     sample_fill(&s);
     char a[320], b[320];
@@ -343,7 +328,7 @@ START_TEST(test_output_is_deterministic) {
     free(second);
     zoo_st_writer_free(w);
     ck_assert_int_eq(temp_files_left(), 0);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
@@ -374,7 +359,7 @@ static const char small_a[] = "\x38\0\0\0\0\0\0\0"
                               "\0\0\xc0\x3f\0\0\0\xc0";
 
 START_TEST(test_matches_huggingface_bytes) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-st-test");
     char path[320];
     in_dir("hf.safetensors", path, sizeof path);
     const struct {
@@ -419,7 +404,7 @@ START_TEST(test_matches_huggingface_bytes) {
             ck_assert_str_eq(zoo_st_metadata(f, cases[c].meta_key), cases[c].meta_value);
         zoo_st_close(f);
     }
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
@@ -449,7 +434,7 @@ static void raw_write(raw_file *r, const char *path) {
 }
 
 START_TEST(test_conversions) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-st-test");
     char path[320];
     in_dir("dtypes.safetensors", path, sizeof path);
     static const uint16_t f16[] = {0x3c00, 0xc000, 0x7bff, 0x0001, 0x03ff, 0x0400, 0x3555,
@@ -540,7 +525,7 @@ START_TEST(test_conversions) {
     ck_assert_int_eq(zoo_st_numel(f, -1), -1);
     ck_assert_ptr_null(zoo_st_data(f, 99, NULL));
     zoo_st_close(f);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
@@ -549,7 +534,7 @@ END_TEST
 #define F32_2 "{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":"
 
 START_TEST(test_damaged_files) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-st-test");
     char path[320];
     in_dir("bad.safetensors", path, sizeof path);
     static const unsigned char zeros[64];
@@ -653,14 +638,14 @@ START_TEST(test_damaged_files) {
     alarm(10); /* no writer: a blocking open would wait forever */
     expect_open_error(path, ZOO_ERR_IO, "is a FIFO, not a regular file");
     alarm(0);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
 /* A valid file cut at every length, and with header bytes overwritten: every
  * one fails cleanly or reads (the sanitizer build watches for the rest). */
 START_TEST(test_truncated_and_scrambled) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-st-test");
     char path[320], cut[320];
     in_dir("whole.safetensors", path, sizeof path);
     in_dir("cut.safetensors", cut, sizeof cut);
@@ -708,7 +693,7 @@ START_TEST(test_truncated_and_scrambled) {
         }
     ck_assert_int_gt(opened, 0);
     free(whole);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
@@ -769,7 +754,7 @@ static void expect_filled(const char *path, int64_t n, float value) {
 }
 
 START_TEST(test_failed_write_keeps_the_old_file) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-st-test");
     char path[320];
     in_dir("ckpt.safetensors", path, sizeof path);
     ck_assert_int_eq(write_filled(path, 100, 1.0f, 0), ZOO_OK);
@@ -819,13 +804,13 @@ START_TEST(test_failed_write_keeps_the_old_file) {
         expect_filled(path, 10, 3.0f);
     }
     ck_assert_int_eq(temp_files_left(), 0);
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
 START_TEST(test_streams_without_copying) {
 #if COUNTING_MALLOC
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-st-test");
     char path[320];
     in_dir("big.safetensors", path, sizeof path);
     const int64_t n = 4 << 20; /* 16 MB of floats */
@@ -856,7 +841,7 @@ START_TEST(test_streams_without_copying) {
     zoo_st_close(f);
     free(data);
     free(out);
-    remove_dir();
+    remove_temp_dir(dir);
 #else
     printf("test_streams_without_copying: skipped under AddressSanitizer (it owns malloc)\n");
 #endif
