@@ -85,3 +85,9 @@ endif()
 # in linear time (test_memory_bounds.sh)
 add_test(NAME memory-bounds COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_memory_bounds.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(memory-bounds PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# Plugins trusted explicitly (test_trust.sh): --require-pinned, the notice of
+# an unpinned drop-in, files others could write refused, a shadowing drop-in
+# marked, a HuggingFace directory opening its plugin alone, zoo list --check's
+# exit status, zoo compare past a plugin failing in create or loss.
+add_test(NAME trust COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_trust.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(trust PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
