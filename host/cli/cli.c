@@ -13,6 +13,20 @@
 #include "zoo/status.h"
 #include "zoo/threads.h"
 
+/* --require-pinned or ZOO_REQUIRE_PINNED: the loader's policy for this
+ * process, passed on to the processes it starts (zoo compare's trials)
+ * through the environment. ZOO_EXIT_USAGE for a value that is neither 0 nor 1. */
+static int set_trust_policy(const zoo_cli *cli, bool flag) {
+    const char *env = getenv("ZOO_REQUIRE_PINNED");
+    bool on = flag;
+    if (env && *env && strcmp(env, "0") != 0 && strcmp(env, "1") != 0)
+        return zoo_cli_usage(cli, "ZOO_REQUIRE_PINNED: expected 1 or 0, got '%s'", env);
+    if (env && strcmp(env, "1") == 0) on = true;
+    if (on) setenv("ZOO_REQUIRE_PINNED", "1", 1);
+    zoo_plugin_set_policy(on, stderr);
+    return 0;
+}
+
 static int vfail(const zoo_cli *cli, int code, const char *fmt, va_list ap) {
     fprintf(stderr, "zoo%s%s: ", cli && cli->command ? " " : "",
             cli && cli->command ? cli->command : "");
@@ -42,7 +56,7 @@ typedef struct common_opts {
     const char *registry_files[32];
     int n_registry_files;
     int64_t threads; /* -1: not given */
-    bool json, help;
+    bool json, help, require_pinned;
 } common_opts;
 
 static const zoo_option COMMON[] = {
@@ -53,6 +67,9 @@ static const zoo_option COMMON[] = {
      ZOO_OPT_RANGE(0, 1024), .help = "threads for zoo and OpenBLAS (default: all CPUs)"},
     {"--json", ZOO_OPT_FLAG, offsetof(common_opts, json),
      .help = "print results as JSON (commands that print results)"},
+    {"--require-pinned", ZOO_OPT_FLAG, offsetof(common_opts, require_pinned),
+     .help = "open only plugin libraries whose sha256 a registry file pins and\n"
+             "that match it (also ZOO_REQUIRE_PINNED=1; see docs/security.md)"},
     {"--help", ZOO_OPT_FLAG, offsetof(common_opts, help), .alias = "-h"},
     {0}};
 
@@ -87,7 +104,7 @@ static void command_help(FILE *f, const zoo_command *c) {
     fprintf(f, "\n%s\n\n", c->summary);
     zoo_options_print_help(f, tables);
     if (c->notes) fputs(c->notes, f);
-    fputs("\n  --registry FILE, --threads N, --json: see zoo --help\n", f);
+    fputs("\n  --registry FILE, --threads N, --json, --require-pinned: see zoo --help\n", f);
 }
 
 /* Whether argv asks for --help (or -h) before "--", whatever else it holds. */
@@ -122,7 +139,8 @@ int zoo_command_invoke(const zoo_cli *cli, const zoo_command *c, int argc, char 
             sub.threads = (int)common.threads;
             zoo_threads_set(sub.threads);
         }
-        status = c->run(&sub, opts);
+        status = set_trust_policy(&sub, common.require_pinned);
+        if (status == 0) status = c->run(&sub, opts);
     }
     free(opts);
     return status;

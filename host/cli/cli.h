@@ -1,6 +1,6 @@
 /* What every command shares: how it is declared and run (its option table,
  * options.h), the options every command takes (--registry, --threads,
- * --json, --help), the registry they select, and how a command reports
+ * --json, --require-pinned, --help), the registry they select, and how a command reports
  * failure (one line on stderr, a non-zero exit). */
 #ifndef ZOO_HOST_CLI_H
 #define ZOO_HOST_CLI_H
@@ -52,7 +52,9 @@ extern const zoo_command zoo_cmd_list, zoo_cmd_info, zoo_cmd_call, zoo_cmd_regis
 
 /* Runs c on argv (argv[0] is its name): argv is parsed against c's table
  * and the common options (into a copy of cli; --threads also calls
- * zoo_threads_set), and c runs. --help or -h prints c's help instead, even
+ * zoo_threads_set, --require-pinned or ZOO_REQUIRE_PINNED=1 set the
+ * loader's policy, zoo_plugin_set_policy, and notices of unpinned drop-ins
+ * go to stderr), and c runs. --help or -h prints c's help instead, even
  * when the rest of argv is wrong; a usage error is printed as "zoo COMMAND:
  * message". Returns the exit status. */
 int zoo_command_invoke(const zoo_cli *cli, const zoo_command *c, int argc, char **argv);

@@ -19,7 +19,7 @@ static const zoo_command *const commands[] = {
 
 static void print_usage(FILE *f) {
     fputs("usage: zoo [--help] [--version] COMMAND [ARGS] [--registry FILE]... [--threads N] "
-          "[--json]\n"
+          "[--json] [--require-pinned]\n"
           "       zoo help COMMAND\n"
           "\n"
           "zoo trains and runs language-model plugins (word2vec, ELMo, GPT, BERT) built on one\n"
@@ -39,11 +39,12 @@ static void print_usage(FILE *f) {
     fputs("\nzoo COMMAND --help (or zoo help COMMAND) describes a command.\n", f);
 }
 
-/* Whether a is one of the options every command takes (--json, --threads N,
- * --registry FILE, or their --opt=value forms), and how many arguments it spans. */
+/* Whether a is one of the options every command takes (--json,
+ * --require-pinned, --threads N, --registry FILE, or their --opt=value
+ * forms), and how many arguments it spans. */
 static int global_option(int argc, char **argv, int i) {
     const char *a = argv[i];
-    if (strcmp(a, "--json") == 0) return 1;
+    if (strcmp(a, "--json") == 0 || strcmp(a, "--require-pinned") == 0) return 1;
     const char *valued[] = {"--threads", "--registry"};
     for (int k = 0; k < 2; k++) {
         size_t n = strlen(valued[k]);

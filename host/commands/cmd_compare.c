@@ -374,8 +374,36 @@ static int run_all(const zoo_cli *cli, const zoo_compare_config *c, const char *
     return status;
 }
 
+/* The trials are zoo processes of their own: they must find the plugins this
+ * one was given. --registry FILE... go ahead of ZOO_REGISTRY in their
+ * environment, which keeps the order of precedence (--require-pinned is
+ * passed on by the environment too, zoo_command_invoke). */
+static int pass_registries(const zoo_cli *cli) {
+    if (cli->n_registry_files == 0) return 0;
+    const char *env = getenv("ZOO_REGISTRY");
+    char *list = strdup(env && *env ? env : "");
+    for (int i = cli->n_registry_files - 1; list && i >= 0; i--) {
+        char *real = realpath(cli->registry_files[i], NULL), *grown = NULL;
+        const char *path = real ? real : cli->registry_files[i];
+        if (strchr(path, ':')) {
+            free(real), free(list);
+            return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                                "--registry %s: a path with ':' cannot be passed on to the trials "
+                                "(ZOO_REGISTRY separates files with ':')",
+                                path);
+        }
+        if (asprintf(&grown, "%s%s%s", path, *list ? ":" : "", list) < 0) grown = NULL;
+        free(real), free(list);
+        list = grown;
+    }
+    int st = list ? setenv("ZOO_REGISTRY", list, 1) : -1;
+    free(list);
+    return st ? zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory") : 0;
+}
+
 static int cmd_compare(zoo_cli *cli, void *opts) {
     const compare_args *a = opts;
+    if (pass_registries(cli)) return ZOO_EXIT_FAILURE;
     if (!a->config == !a->resume) return zoo_cli_usage(cli, "give a CONFIG.json, or --resume DIR");
     if (a->resume && (a->out || a->dry_run || a->only || a->repeat != 1))
         return zoo_cli_usage(cli, "--resume continues as the comparison began (no --out, "

@@ -41,6 +41,15 @@ static const char *shadowing_source(const zoo_registry *r, int i) {
     return w && w != &r->entries[i] && w->source ? w->source : "?";
 }
 
+/* The source of the first entry that entry i shadows (same name, later). */
+static const char *shadowed_source(const zoo_registry *r, int i) {
+    for (int j = i + 1; r->entries[i].name && j < r->count; j++)
+        if (r->entries[j].shadowed && r->entries[j].name &&
+            strcmp(r->entries[j].name, r->entries[i].name) == 0)
+            return r->entries[j].source ? r->entries[j].source : "?";
+    return "?";
+}
+
 static int print_json(const zoo_registry *r, char **checked) {
     cJSON *root = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(root, "plugins");
     for (int i = 0; i < r->count; i++) {
@@ -60,7 +69,19 @@ static int print_json(const zoo_registry *r, char **checked) {
                 cJSON_AddItemToArray(types, cJSON_CreateString(e->tokenizers[k]));
         }
         cJSON_AddStringToObject(o, "source", source ? source : "");
+        cJSON_AddBoolToObject(o, "dropin", e->dropin);
+        cJSON_AddBoolToObject(o, "pinned", e->pin != NULL);
+        if (e->pin_source) {
+            char *pin = shown_path(e->pin_source);
+            cJSON_AddStringToObject(o, "pinned_by", pin ? pin : e->pin_source);
+            free(pin);
+        }
         cJSON_AddBoolToObject(o, "shadowed", e->shadowed);
+        if (e->shadows) {
+            char *over = shown_path(shadowed_source(r, i));
+            cJSON_AddStringToObject(o, "shadows", over ? over : "?");
+            free(over);
+        }
         if (e->shadowed) {
             char *by = shown_path(shadowing_source(r, i));
             cJSON_AddStringToObject(o, "shadowed_by", by ? by : "?");
@@ -111,6 +132,14 @@ static void print_table(const zoo_registry *r, char **checked) {
         printf("%-*s  %-*s  %-5s  %-*s  %s\n", w_name, e->name ? e->name : "?", w_version,
                e->version ? e->version : "-", e->error ? "-" : abi, w_lib, libs[i] ? libs[i] : "-",
                e->summary ? e->summary : "");
+        if (e->shadows) {
+            char *over = shown_path(shadowed_source(r, i));
+            printf("  shadows: the plugin named '%s' in %s%s\n", e->name, over ? over : "?",
+                   !e->dropin ? ""
+                   : e->pin   ? " (a drop-in, pinned)"
+                              : " (a drop-in no registry pins: --require-pinned refuses it)");
+            free(over);
+        }
         if (e->shadowed) {
             char *by = shown_path(shadowing_source(r, i)), *mine = shown_path(e->source);
             printf("  shadowed: by the plugin named '%s' in %s (this one is from %s)\n", e->name,
@@ -166,11 +195,15 @@ const zoo_command zoo_cmd_list = {
     .opts_size = sizeof(list_args),
     .summary = "list the plugins found, with version, ABI, library and summary",
     .json_help = "print a JSON object {\"plugins\": [...], \"errors\": [...]}; a shadowed\n"
-                 "entry's \"shadowed_by\" is the source of the one that wins",
+                 "entry's \"shadowed_by\" is the source of the one that wins, the winner's\n"
+                 "\"shadows\" the source it wins over; \"dropin\": from ZOO_PLUGIN_PATH;\n"
+                 "\"pinned\": a registry file (\"pinned_by\") gives the library's sha256",
     .notes = "\n"
              "Plugins come from, in order (the first of a name wins, later ones are shown as "
              "shadowed):\n"
              "  --registry FILE (repeatable), ZOO_REGISTRY (colon-separated files),\n"
              "  ZOO_PLUGIN_PATH (colon-separated directories of NAME.so + NAME.json),\n"
              "  and the registry installed beside zoo.\n"
-             "Paths are shown resolved (realpath) where the file exists.\n"};
+             "Paths are shown resolved (realpath) where the file exists. A drop-in that shadows a\n"
+             "shipped plugin is marked \"shadows:\"; with --require-pinned, --check reports every\n"
+             "library no registry pins as an error (docs/security.md).\n"};

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "trust.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
 
@@ -15,18 +16,67 @@
 #define MIN_PLUGIN_SIZE (offsetof(zoo_plugin, ops) + sizeof(void *))
 #define MIN_OPS_SIZE (offsetof(zoo_plugin_ops, train_step) + sizeof(void *))
 
+static struct {
+    bool require_pinned;
+    FILE *notices;
+    char *noticed[64]; /* the libraries already announced */
+    int n_noticed;
+} policy;
+
+void zoo_plugin_set_policy(bool require_pinned, FILE *notices) {
+    policy.require_pinned = require_pinned;
+    policy.notices = notices;
+}
+
+/* Every pin of the entry must match the library: the registry's (pin) and
+ * the entry's own sha256 (a drop-in manifest's, which only checks). */
 static int check_checksum(const zoo_reg_entry *e) {
-    if (!e->sha256) return ZOO_OK;
+    if (!e->sha256 && !e->pin) return ZOO_OK;
     char hex[65];
     int st = zoo_sha256_file(e->library, hex);
     if (st) return st;
-    if (strcmp(hex, e->sha256) != 0)
-        return zoo_error(
-            ZOO_ERR_STATE,
-            "%s: sha256 of plugin '%s' does not match: the registry pins %s, the "
-            "library %s has %s; refusing to load it (zoo registry pin updates the pin)",
-            e->source, e->name, e->sha256, e->library, hex);
+    const char *pins[] = {e->pin, e->sha256}, *sources[] = {e->pin_source, e->source};
+    for (int i = 0; i < 2; i++)
+        if (pins[i] && strcmp(hex, pins[i]) != 0)
+            return zoo_error(
+                ZOO_ERR_STATE,
+                "%s: sha256 of plugin '%s' does not match: the registry pins %s, the "
+                "library %s has %s; refusing to load it (zoo registry pin updates the pin)",
+                sources[i], e->name, pins[i], e->library, hex);
     return ZOO_OK;
+}
+
+/* Under require_pinned, an entry no registry pins is refused, saying how to pin it. */
+static int check_pinned(const zoo_reg_entry *e) {
+    if (!policy.require_pinned || e->pin) return ZOO_OK;
+    if (e->dropin)
+        return zoo_error(ZOO_ERR_STATE,
+                         "%s: plugin '%s' (%s) is a drop-in that no registry pins, and "
+                         "--require-pinned (or ZOO_REQUIRE_PINNED=1) is set: refusing to open "
+                         "it%s. To trust it, add an entry for it (the manifest's fields, with "
+                         "\"library\": \"%s\") to a registry file and run zoo registry pin "
+                         "FILE; a sha256 in the manifest beside the library does not count",
+                         e->source, e->name, e->library,
+                         e->shadows ? " (it would shadow the plugin of that name)" : "",
+                         e->library);
+    return zoo_error(ZOO_ERR_STATE,
+                     "%s: %ssha256: missing: plugin '%s' (%s) is not pinned, and "
+                     "--require-pinned (or ZOO_REQUIRE_PINNED=1) is set: refusing to open it; "
+                     "pin it with zoo registry pin %s",
+                     e->source, e->where ? e->where : "", e->name, e->library, e->source);
+}
+
+/* The one-line notice of an unpinned drop-in, once per library. */
+static void notice_unpinned(const zoo_reg_entry *e) {
+    if (!policy.notices || !e->dropin || e->pin) return;
+    for (int i = 0; i < policy.n_noticed; i++)
+        if (strcmp(policy.noticed[i], e->library) == 0) return;
+    char *copy = policy.n_noticed < 64 ? strdup(e->library) : NULL;
+    if (copy) policy.noticed[policy.n_noticed++] = copy;
+    fprintf(policy.notices,
+            "zoo: notice: loading drop-in plugin '%s' from %s, which no registry pins%s "
+            "(--require-pinned refuses it; see docs/security.md)\n",
+            e->name, e->library, e->shadows ? "; it shadows the plugin of that name" : "");
 }
 
 static int check_descriptor(const zoo_reg_entry *e, const zoo_plugin *d) {
@@ -97,6 +147,17 @@ static int check_descriptor(const zoo_reg_entry *e, const zoo_plugin *d) {
                 "%s: plugin '%s' announces the capability of '%s' but the operation is NULL", lib,
                 e->name, slots[i].name);
     }
+    const zoo_reg_imports *im = &e->imports;
+    if ((im->n_hf_model_types || im->n_files) && !(d->capabilities & ZOO_CAP_IMPORT))
+        return zoo_error(ZOO_ERR_STATE,
+                         "%s: %simports: the entry declares directories plugin '%s' imports, but "
+                         "the library %s has no import capability",
+                         e->source, e->where ? e->where : "", e->name, lib);
+    if (im->n_tokenizer_files && !(d->capabilities & ZOO_CAP_IMPORT_TOKENIZER))
+        return zoo_error(ZOO_ERR_STATE,
+                         "%s: %simports.tokenizer_files: the entry declares tokenizer files plugin "
+                         "'%s' reads, but the library %s has no import-tokenizer capability",
+                         e->source, e->where ? e->where : "", e->name, lib);
     if (d->objective < ZOO_OBJ_CAUSAL_LM || d->objective > ZOO_OBJ_WORD_VECTORS)
         return zoo_error(ZOO_ERR_FORMAT, "%s: plugin '%s' declares an unknown objective %d", lib,
                          e->name, (int)d->objective);
@@ -151,8 +212,11 @@ static int check_tokenizers(const zoo_reg_entry *e, const zoo_tokenizer_def *con
 int zoo_plugin_load(const zoo_reg_entry *e, zoo_loaded **out) {
     *out = NULL;
     if (e->error) return zoo_error(ZOO_ERR_FORMAT, "%s", e->error);
-    int st = check_checksum(e);
-    if (st) return st;
+    /* everything about trust is decided here, before dlopen runs any of its code */
+    int st = zoo_trust_check_path(e->library, "plugin library");
+    if (st) return zoo_error(st, "plugin '%s': %s", e->name, zoo_error_message());
+    if ((st = check_pinned(e)) || (st = check_checksum(e))) return st;
+    notice_unpinned(e);
     void *handle = dlopen(e->library, RTLD_NOW | RTLD_LOCAL);
     if (!handle)
         return zoo_error(ZOO_ERR_IO, "%s: cannot load plugin '%s': %s", e->library, e->name,
@@ -216,6 +280,18 @@ char *zoo_plugin_mismatches(const zoo_loaded *p) {
                 d->version);
     if (d->summary && e->summary && strcmp(d->summary, e->summary) != 0)
         fprintf(f, "%s: summary: the registry and the library differ\n", e->source);
+    const zoo_reg_imports *im = &e->imports;
+    if ((d->capabilities & ZOO_CAP_IMPORT) && !im->n_hf_model_types && !im->n_files)
+        fprintf(f,
+                "%s: imports: the library imports foreign directories, but the entry declares "
+                "none (\"imports\": hf_model_types or files), so zoo never offers it one\n",
+                e->source);
+    else if ((d->capabilities & ZOO_CAP_IMPORT_TOKENIZER) && !im->n_hf_model_types &&
+             !im->n_tokenizer_files)
+        fprintf(f,
+                "%s: imports: the library reads tokenizer files, but the entry declares none "
+                "(\"imports\": tokenizer_files), so zoo never offers it a directory of them\n",
+                e->source);
     fclose(f);
     if (len == 0) {
         free(out);

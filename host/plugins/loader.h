@@ -2,7 +2,9 @@
 #ifndef ZOO_HOST_LOADER_H
 #define ZOO_HOST_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "extras.h"
 #include "registry.h"
@@ -39,7 +41,17 @@ typedef struct zoo_loaded {
     int live_models; /* models created and not destroyed: unloading waits for 0 */
 } zoo_loaded;
 
-/* Checks the pinned checksum, opens the library (RTLD_NOW | RTLD_LOCAL),
+/* How far the loader trusts libraries, for the whole process (the CLI sets
+ * it from --require-pinned / ZOO_REQUIRE_PINNED). require_pinned: open only
+ * a library a registry file pins (zoo_reg_entry.pin) and whose sha256
+ * matches. notices: where to write the one-line notice of an unpinned
+ * drop-in being loaded (once per library), or NULL for none (the default). */
+void zoo_plugin_set_policy(bool require_pinned, FILE *notices);
+
+/* Checks, before the library is opened (its constructors run at dlopen): the
+ * entry's error; that no other user can replace the library (trust.h);
+ * under require_pinned that a registry pins it; the sha256 of every pin
+ * (the registry's and the entry's own). Then opens the library (RTLD_NOW | RTLD_LOCAL),
  * finds zoo_plugin_entry, checks the ABI version first, then the descriptor
  * and its required operations, checks that the tokenizer types it provides
  * are those the entry declares and registers them with libzoo (refused when

@@ -14,6 +14,7 @@
 
 #include "files.h"
 #include "json_type.h"
+#include "trust.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
 #include "zoo/plugin.h"
@@ -272,11 +273,63 @@ static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, con
     }
 }
 
+/* One list of "imports": non-empty strings; file names must be plain names. */
+static void read_name_list(zoo_reg_entry *e, const cJSON *obj, const char *key, bool file_names,
+                           char ***out, int *n, const char *file, const char *at) {
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!list) return;
+    if (!cJSON_IsArray(list)) {
+        entry_fail(e, "%s: %s%s: expected an array of strings, got %s", file, at, key,
+                   zoo_json_type(list));
+        return;
+    }
+    *out = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof **out);
+    int i = 0;
+    for (const cJSON *v = list->child; v && *out; v = v->next, i++) {
+        if (!cJSON_IsString(v) || !*v->valuestring)
+            entry_fail(e, "%s: %s%s[%d]: expected a non-empty string, got %s", file, at, key, i,
+                       cJSON_IsString(v) ? "\"\"" : zoo_json_type(v));
+        else if (file_names && (strchr(v->valuestring, '/') || strcmp(v->valuestring, "..") == 0 ||
+                                strcmp(v->valuestring, ".") == 0))
+            entry_fail(e, "%s: %s%s[%d]: \"%s\" is not a plain file name", file, at, key, i,
+                       v->valuestring);
+        else
+            (*out)[(*n)++] = strdup(v->valuestring);
+    }
+}
+
+static void read_imports(zoo_reg_entry *e, const cJSON *imports, const char *file,
+                         const char *where) {
+    static const char *const known[] = {"hf_model_types", "files", "tokenizer_files", NULL};
+    if (!imports) return;
+    if (!cJSON_IsObject(imports)) {
+        entry_fail(e, "%s: %simports: expected an object, got %s", file, where,
+                   zoo_json_type(imports));
+        return;
+    }
+    char at[96];
+    snprintf(at, sizeof at, "%simports.", where);
+    char *unknown = unknown_key(imports, known, at, file);
+    if (unknown) {
+        entry_fail(e, "%s", unknown);
+        free(unknown);
+        return;
+    }
+    zoo_reg_imports *im = &e->imports;
+    im->declared = true;
+    read_name_list(e, imports, "hf_model_types", false, &im->hf_model_types, &im->n_hf_model_types,
+                   file, at);
+    read_name_list(e, imports, "files", true, &im->files, &im->n_files, file, at);
+    read_name_list(e, imports, "tokenizer_files", true, &im->tokenizer_files,
+                   &im->n_tokenizer_files, file, at);
+}
+
 /* Fills e from one entry object. `where` is "plugins[3]." or "" (manifest). */
 static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, const char *where,
                        const char *default_library) {
-    static const char *const known[] = {"name",   "version", "summary",    "library", "abi",
-                                        "sha256", "exports", "tokenizers", "card",    NULL};
+    static const char *const known[] = {"name", "version", "summary", "library",
+                                        "abi",  "sha256",  "exports", "tokenizers",
+                                        "card", "imports", NULL};
     e->source = xstrdup(file);
     e->where = xstrdup(where);
     if (!cJSON_IsObject(obj)) {
@@ -346,9 +399,13 @@ static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, con
     }
     read_tokenizers(e, cJSON_GetObjectItemCaseSensitive(obj, "tokenizers"), file, where);
     read_card(e, cJSON_GetObjectItemCaseSensitive(obj, "card"), file, where);
+    read_imports(e, cJSON_GetObjectItemCaseSensitive(obj, "imports"), file, where);
     struct stat st;
     if (!e->error && e->library && stat(e->library, &st) != 0)
         entry_fail(e, "%s: %slibrary: %s: %s", file, where, e->library, strerror(errno));
+    /* a library another user could replace is refused before anything opens it */
+    if (!e->error && e->library && zoo_trust_check_path(e->library, "plugin library") != ZOO_OK)
+        entry_fail(e, "%s: %slibrary: %s", file, where, zoo_error_message());
 }
 
 static cJSON *parse_file(zoo_registry *r, const char *path) {
@@ -414,6 +471,7 @@ void zoo_registry_read_manifest(zoo_registry *r, const char *json_path, const ch
     if (!doc) return;
     zoo_reg_entry *e = add_entry(r);
     if (e) read_entry(e, doc, json_path, "", library_path);
+    if (e) e->dropin = true;
     cJSON_Delete(doc);
 }
 
@@ -423,6 +481,11 @@ static int compare_names(const void *a, const void *b) {
 
 /* NAME.json + NAME.so pairs of one drop-in directory, in name order. */
 static void read_plugin_dir(zoo_registry *r, const char *dir) {
+    /* a directory others can add files to would let them add plugins */
+    if (zoo_trust_check_path(dir, "drop-in directory (ZOO_PLUGIN_PATH)") != ZOO_OK) {
+        add_file_error(r, strdup(zoo_error_message()));
+        return;
+    }
     DIR *d = opendir(dir);
     if (!d) {
         add_file_error(
@@ -448,7 +511,12 @@ static void read_plugin_dir(zoo_registry *r, const char *dir) {
         char *path = format("%s/%s", dir, names[i]);
         if (len > 5 && strcmp(names[i] + len - 5, ".json") == 0) {
             char *library = format("%.*s.so", (int)(len - 5), names[i]);
-            zoo_registry_read_manifest(r, path, library);
+            struct stat st;
+            if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+                zoo_trust_check_path(path, "drop-in manifest") != ZOO_OK)
+                add_file_error(r, strdup(zoo_error_message()));
+            else
+                zoo_registry_read_manifest(r, path, library);
             free(library);
         } else {
             char *manifest = format("%s/%.*s.json", dir, (int)(len - 3), names[i]);
@@ -456,6 +524,7 @@ static void read_plugin_dir(zoo_registry *r, const char *dir) {
             if (stat(manifest, &st) != 0) {
                 zoo_reg_entry *e = add_entry(r);
                 if (e) {
+                    e->dropin = true;
                     e->name = format("%.*s", (int)(len - 3), names[i]);
                     e->source = xstrdup(path);
                     e->library = xstrdup(path);
@@ -477,7 +546,43 @@ static void read_registry_source(zoo_registry *r, const char *path) {
         r->files = grown;
         r->files[r->n_files++] = strdup(path);
     }
+    /* a registry names the libraries zoo opens and pins their sums: one
+     * another user could edit is no better than their library. A missing
+     * file, or one that is no regular file, is left for the reader to report. */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+        zoo_trust_check_path(path, "registry") != ZOO_OK) {
+        add_file_error(r, strdup(zoo_error_message()));
+        return;
+    }
     zoo_registry_read_file(r, path);
+}
+
+/* The pins: a registry entry's own sha256; for a drop-in, the sha256 of a
+ * registry-file entry whose library is the same file. */
+static void find_pins(zoo_registry *r) {
+    for (int i = 0; i < r->count; i++) {
+        zoo_reg_entry *e = &r->entries[i];
+        if (!e->dropin && e->sha256) {
+            e->pin = strdup(e->sha256);
+            e->pin_source = xstrdup(e->source);
+        }
+    }
+    for (int i = 0; i < r->count; i++) {
+        zoo_reg_entry *e = &r->entries[i];
+        char *mine = e->dropin && e->library ? realpath(e->library, NULL) : NULL;
+        for (int j = 0; mine && j < r->count && !e->pin; j++) {
+            const zoo_reg_entry *o = &r->entries[j];
+            if (o->dropin || !o->pin || !o->library) continue;
+            char *theirs = realpath(o->library, NULL);
+            if (theirs && strcmp(theirs, mine) == 0) {
+                e->pin = strdup(o->pin);
+                e->pin_source = xstrdup(o->source);
+            }
+            free(theirs);
+        }
+        free(mine);
+    }
 }
 
 /* Calls fn for each non-empty element of a colon-separated list. */
@@ -503,14 +608,22 @@ zoo_registry *zoo_registry_load(const zoo_registry_sources *src) {
             if (r->entries[j].name && !r->entries[j].shadowed &&
                 strcmp(r->entries[i].name, r->entries[j].name) == 0) {
                 r->entries[i].shadowed = true;
+                r->entries[j].shadows = true;
                 break;
             }
+    find_pins(r);
     return r;
 }
 
 static void free_entry(zoo_reg_entry *e) {
     free(e->name), free(e->version), free(e->summary), free(e->library), free(e->source);
-    free(e->sha256), free(e->error), free(e->where);
+    free(e->sha256), free(e->error), free(e->where), free(e->pin), free(e->pin_source);
+    char **lists[] = {e->imports.hf_model_types, e->imports.files, e->imports.tokenizer_files};
+    int counts[] = {e->imports.n_hf_model_types, e->imports.n_files, e->imports.n_tokenizer_files};
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < counts[k]; i++) free(lists[k][i]);
+        free(lists[k]);
+    }
     free(e->card.sees), free(e->card.inputs), free(e->card.pretraining);
     free(e->card.hf_classifier);
     free(e->card.layers), free(e->card.width), free(e->card.context);
@@ -553,4 +666,43 @@ const zoo_reg_entry *zoo_registry_find_tokenizer(const zoo_registry *r, const ch
             }
     }
     return broken;
+}
+
+/* DIR/config.json's "model_type", from malloc; NULL when there is none. The
+ * host reads it (capped, as any JSON it reads) so that no plugin is opened
+ * to ask. */
+static char *hf_model_type(const char *dir) {
+    char *path = format("%s/config.json", dir);
+    struct stat st;
+    char *text = path && stat(path, &st) == 0 && S_ISREG(st.st_mode)
+                     ? zoo_read_file_max(path, NULL, ZOO_READ_MAX_JSON)
+                     : NULL;
+    free(path);
+    zoo_error_clear(); /* an unreadable config.json matches no type; its importer says why */
+    cJSON *doc = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(doc, "model_type");
+    char *out = cJSON_IsString(type) ? strdup(type->valuestring) : NULL;
+    cJSON_Delete(doc);
+    return out;
+}
+
+bool zoo_registry_imports_dir(const zoo_reg_entry *e, const char *dir, bool tokenizer) {
+    const zoo_reg_imports *im = &e->imports;
+    char **files = tokenizer ? im->tokenizer_files : im->files;
+    int n = tokenizer ? im->n_tokenizer_files : im->n_files;
+    for (int i = 0; i < n; i++) {
+        char *path = format("%s/%s", dir, files[i]);
+        struct stat st;
+        bool there = path && stat(path, &st) == 0;
+        free(path);
+        if (there) return true;
+    }
+    if (im->n_hf_model_types == 0) return false;
+    char *type = hf_model_type(dir);
+    bool found = false;
+    for (int i = 0; type && i < im->n_hf_model_types && !found; i++)
+        found = strcmp(type, im->hf_model_types[i]) == 0;
+    free(type);
+    return found;
 }

@@ -8,7 +8,14 @@
  *   3. ZOO_PLUGIN_PATH (colon-separated directories of NAME.so + NAME.json);
  *   4. the default registry beside the executable (build or install tree).
  * An explicit choice beats an implicit one, so a drop-in directory can
- * override a shipped plugin. */
+ * override a shipped plugin (zoo list marks such a drop-in).
+ *
+ * Trust (docs/security.md): a registry file, a drop-in directory or manifest,
+ * or a library that another user could change (trust.h) is refused: the
+ * file is recorded as a file error, the library as its entry's error. A
+ * library is pinned when a registry file (not a drop-in manifest, which
+ * lies beside the library it would vouch for) gives its sha256: the entry's
+ * own, or, for a drop-in, that of any registry entry naming the same file. */
 #ifndef ZOO_HOST_REGISTRY_H
 #define ZOO_HOST_REGISTRY_H
 
@@ -68,6 +75,21 @@ typedef struct zoo_model_card {
     int n_heads;
 } zoo_model_card;
 
+/* The foreign directories a plugin imports (ZOO_CAP_IMPORT), declared so
+ * that the host opens only the plugin whose format a directory is in:
+ *   "imports": {"hf_model_types": ["gpt2"], "files": ["options.json"],
+ *               "tokenizer_files": ["vocab.json", "encoder.json"]}
+ * hf_model_types: config.json's "model_type" values it reads; files: names
+ * whose presence marks its own format; tokenizer_files: names whose presence
+ * marks tokenizer files it reads (import_tokenizer) in a directory with no
+ * model it imports. Every list is optional. An entry without "imports" is
+ * never offered a directory. */
+typedef struct zoo_reg_imports {
+    char **hf_model_types, **files, **tokenizer_files;
+    int n_hf_model_types, n_files, n_tokenizer_files;
+    bool declared; /* the entry has "imports" */
+} zoo_reg_imports;
+
 typedef struct zoo_reg_entry {
     char *name, *version, *summary;
     char *library; /* path, resolved relative to the file that declared it */
@@ -79,9 +101,16 @@ typedef struct zoo_reg_entry {
     char **tokenizers; /* the tokenizer types the library provides (ABI 1.2), as declared */
     int n_tokenizers;
     zoo_model_card card;
+    zoo_reg_imports imports;
     char *where;   /* the entry's JSON path in source, "plugins[3]." (or "" in a manifest) */
     char *error;   /* NULL, or the registry-level error that breaks this entry */
     bool shadowed; /* an earlier source has a plugin of the same name */
+    bool shadows;  /* this entry wins over a later one of the same name */
+    bool dropin;   /* from a ZOO_PLUGIN_PATH directory, not a registry file */
+    /* the sha256 a registry file pins the library with (for a registry entry
+     * its own sha256, for a drop-in one found by library path), and that
+     * file; NULL when no registry pins it */
+    char *pin, *pin_source;
 } zoo_reg_entry;
 
 typedef struct zoo_registry {
@@ -115,7 +144,15 @@ const zoo_reg_entry *zoo_registry_find(const zoo_registry *r, const char *name);
  * loading it says what is wrong); NULL if none declares it. */
 const zoo_reg_entry *zoo_registry_find_tokenizer(const zoo_registry *r, const char *type);
 
-/* Parses one registry file / one drop-in manifest into r (appending). */
+/* Whether the entry declares, in "imports", that it reads the directory:
+ * config.json's model_type (read by the host, never by a plugin) is one of
+ * its hf_model_types, or one of its files is there. tokenizer: its
+ * tokenizer_files instead of its files (model types still count). */
+bool zoo_registry_imports_dir(const zoo_reg_entry *e, const char *dir, bool tokenizer);
+
+/* Parses one registry file / one drop-in manifest into r (appending). Each
+ * entry's library is checked (trust.h); the file itself, and a drop-in
+ * directory, are checked by zoo_registry_load before it reads them. */
 void zoo_registry_read_file(zoo_registry *r, const char *path);
 /* library_path: the default library, relative to the manifest, when it names none. */
 void zoo_registry_read_manifest(zoo_registry *r, const char *json_path, const char *library_path);

@@ -22,13 +22,15 @@ bool zoo_is_foreign_directory(const char *path) {
     return stat(file, &st) != 0;
 }
 
-/* The first plugin, in registry order, with ZOO_CAP_IMPORT whose
- * import_config accepts the directory (a plugin answers ZOO_ERR_NOTFOUND for
- * a directory in another format: another model type's config.json, or no
- * file it reads), loaded, with the hyperparameters it read.
- * ZOO_ERR_NOTFOUND when none does, `asked` then naming the plugins asked
- * ("a, b"; "" for none); another status, with the plugin's message,
- * when the directory is a plugin's but broken. */
+/* The first plugin, in registry order, whose entry declares it imports the
+ * directory (zoo_registry_imports_dir: config.json's model_type or a file of
+ * its own format, read without opening any plugin) and whose import_config
+ * accepts it, loaded, with the hyperparameters it read. Only those plugins
+ * are opened: a HuggingFace directory runs no other plugin's code. A plugin
+ * may still pass (ZOO_ERR_NOTFOUND: not its variant of the format).
+ * ZOO_ERR_NOTFOUND when none does, `asked` then naming the plugins that
+ * declare imports ("a, b"; "" for none); another status, with its message,
+ * when the directory's plugin cannot be loaded or finds the directory broken. */
 static int find_importer(const zoo_registry *r, const char *dir, zoo_loaded **plugin,
                          zoo_hparams **hp, char *asked, size_t asked_size) {
     *plugin = NULL;
@@ -37,25 +39,23 @@ static int find_importer(const zoo_registry *r, const char *dir, zoo_loaded **pl
     asked[0] = '\0';
     for (int i = 0; i < r->count; i++) {
         const zoo_reg_entry *e = &r->entries[i];
+        if (e->shadowed || e->error || !e->imports.declared) continue;
+        if (len < asked_size)
+            len +=
+                (size_t)snprintf(asked + len, asked_size - len, "%s%s", len ? ", " : "", e->name);
+        if (!zoo_registry_imports_dir(e, dir, false)) continue;
         zoo_loaded *p = NULL;
-        if (e->shadowed || e->error || zoo_plugin_load(e, &p) != ZOO_OK) continue;
-        if (p->plugin->capabilities & ZOO_CAP_IMPORT) {
-            *hp = zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams);
-            int st = *hp ? p->plugin->ops->import_config(dir, *hp) : ZOO_ERR_NOMEM;
-            if (st == ZOO_OK) {
-                *plugin = p;
-                return ZOO_OK;
-            }
-            zoo_hparams_free(*hp), *hp = NULL;
-            if (st != ZOO_ERR_NOTFOUND) { /* ours, but broken */
-                zoo_plugin_unload(p);
-                return st;
-            }
-            if (len < asked_size)
-                len += (size_t)snprintf(asked + len, asked_size - len, "%s%s", len ? ", " : "",
-                                        p->plugin->name);
+        int st = zoo_plugin_load(e, &p);
+        if (st != ZOO_OK) return st; /* the directory's plugin, refused or broken */
+        *hp = zoo_hparams_new(p->plugin->hparams, p->plugin->n_hparams);
+        st = *hp ? p->plugin->ops->import_config(dir, *hp) : ZOO_ERR_NOMEM;
+        if (st == ZOO_OK) {
+            *plugin = p;
+            return ZOO_OK;
         }
+        zoo_hparams_free(*hp), *hp = NULL;
         zoo_plugin_unload(p);
+        if (st != ZOO_ERR_NOTFOUND) return st; /* ours, but broken */
     }
     return ZOO_ERR_NOTFOUND;
 }
@@ -291,10 +291,11 @@ static int find_tokenizer(const zoo_registry *r, const char *dir, zoo_tokenizer 
         zoo_plugin_unload(p);
     }
     if (st != ZOO_ERR_NOTFOUND) return st;
-    /* tokenizer files alone: the first plugin that reads them */
+    /* tokenizer files alone: the first plugin that declares and reads them */
     for (int i = 0; i < r->count; i++) {
         const zoo_reg_entry *e = &r->entries[i];
-        if (e->shadowed || e->error || zoo_plugin_load(e, &p) != ZOO_OK) continue;
+        if (e->shadowed || e->error || !zoo_registry_imports_dir(e, dir, true)) continue;
+        if ((st = zoo_plugin_load(e, &p)) != ZOO_OK) return st;
         st = zoo_plugin_import_tokenizer(p, dir, tok);
         if (st == ZOO_OK) {
             *plugin = p;

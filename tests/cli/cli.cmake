@@ -93,3 +93,9 @@ if(NOT ZOO_SANITIZE)
   add_test(NAME valgrind COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_valgrind.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
   set_tests_properties(valgrind PROPERTIES TIMEOUT 600 LABELS valgrind SKIP_RETURN_CODE 77)
 endif()
+# Plugins trusted explicitly (test_trust.sh): --require-pinned, the notice of
+# an unpinned drop-in, files others could write refused, a shadowing drop-in
+# marked, a HuggingFace directory opening its plugin alone, zoo list --check's
+# exit status, zoo compare past a plugin failing in create or loss.
+add_test(NAME trust COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_trust.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(trust PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")

@@ -157,7 +157,7 @@ mkdir "$tmp/notes"
 printf 'not a model\n' >"$tmp/notes/notes.txt"
 expect 1 "^zoo forward: $tmp/notes: no plugin imports this directory: it is not a zoo run (no latest.safetensors), and no plugin that imports models (bert, elmo, gpt) reads its files$" \
     "$zoo" forward "$tmp/notes" --ids "$tmp/ids" --out "$tmp/x.npy"
-registry "$tmp/import.json" import_dir "$fixtures/import_dir.so"
+registry "$tmp/import.json" import_dir "$fixtures/import_dir.so" ', "imports": {"files": ["table.txt"]}'
 expect 1 "no plugin that imports models (import_dir, bert, elmo, gpt) reads its files$" \
     "$zoo" forward "$tmp/notes" --ids "$tmp/ids" --out "$tmp/x.npy" --registry "$tmp/import.json"
 expect 1 "^zoo tokenize: $tmp/notes: no plugin reads a tokenizer from this directory" \

@@ -180,7 +180,8 @@ expect 1 "^zoo generate: $tmp/mlm: plugin 'masked' cannot generate (it has no de
 # by its registry entry's "tokenizers", trains, reopens from the checkpoint, loads files, imports
 cat >"$tmp/bytes-registry.json" <<JSON
 {"format": 1, "plugins": [{"name": "bytes", "version": "1.0.0", "summary": "a bigram table for the loader tests",
-  "library": "$build/tests/fixtures/bytes.so", "abi": "1.3", "tokenizers": ["bytes"]}]}
+  "library": "$build/tests/fixtures/bytes.so", "abi": "1.3", "tokenizers": ["bytes"],
+  "imports": {"tokenizer_files": ["bytes.tokenizer"]}}]}
 JSON
 breg="--registry $tmp/bytes-registry.json"
 expect 0 "" "$zoo" train "$tmp/run.json" --out "$tmp/bytes" --quiet $breg --set data.tokenizer.type=bytes \
