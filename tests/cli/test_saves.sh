@@ -181,8 +181,9 @@ for model in gpt bert word2vec; do
     expect 0 "" "$zoo" train $config --out "$tmp/$model-ref" --quiet $sets
     lines=$(wc -l <"$model-ref/metrics.jsonl")
     i=$((i + 1))
-    # a line of metrics.jsonl from the third to the last but one: killed before writing it
-    at=$(awk -v s="$seed" -v i="$i" -v n="$lines" 'BEGIN { srand(s + i); print 3 + int(rand() * (n - 3)) }')
+    # a line of metrics.jsonl from the sixth (after the first checkpoint: a run killed before it
+    # has nothing to resume) to the last but one: killed before writing it
+    at=$(awk -v s="$seed" -v i="$i" -v n="$lines" 'BEGIN { srand(3 * s + i); print 6 + int(rand() * (n - 6)) }')
     # shellcheck disable=SC2086
     ZOO_FAULT_PATH="$tmp/$model-k/metrics.jsonl" ZOO_FAULT_CALLS=write ZOO_FAULT_AT=$at \
         faulty "$zoo" train $config --out "$tmp/$model-k" --quiet $sets >out 2>err
