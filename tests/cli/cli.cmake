@@ -90,8 +90,8 @@ set_tests_properties(memory-bounds PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_
 # links and unlinks at a chosen call: a save killed at every one of its calls
 # (at least 50) leaves latest and the previous checkpoint whole and the run
 # resumable; failing writes and fsyncs leave the old file and name the new
-# one; runs of gpt, bert and word2vec killed at a seeded step resume to the
-# uninterrupted run's losses, bit for bit. Built without the sanitizers (the
+# one; runs of gpt, bert, word2vec and a fine-tuning killed at a seeded step
+# resume to the uninterrupted run's losses, bit for bit. Built without the sanitizers (the
 # script puts the sanitizer runtime first in LD_PRELOAD when zoo has it).
 add_library(zoo_fault_inject MODULE ${CMAKE_CURRENT_LIST_DIR}/../fault_inject.c)
 set_target_properties(zoo_fault_inject PROPERTIES COMPILE_OPTIONS "-Wall;-Wextra" LINK_OPTIONS "")

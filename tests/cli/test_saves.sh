@@ -9,8 +9,9 @@
 # - a write or fsync failing part-way (ENOSPC, EIO): the old files stay, no
 #   temporary is left, the message names the file and the call; a metrics
 #   line torn by a failed write is cut off; zoo registry pin alike;
-# - gpt, bert and word2vec (one thread) killed at a seeded random step and
-#   resumed: the per-step losses of the uninterrupted run, bit for bit
+# - gpt, bert, word2vec (one thread) and a bert fine-tuning killed at a
+#   seeded random step and resumed: the per-step losses of the uninterrupted
+#   run, bit for bit
 #   (ZOO_SAVES_SEED=N repeats a run's choice; the seed is printed).
 #   test_saves.sh BUILD_DIR FAULT_INJECT_LIBRARY
 set -u
@@ -202,5 +203,31 @@ for model in gpt bert word2vec; do
         cmp -s ref.vec k.vec || fail "word2vec killed and resumed: other vectors at the end"
     fi
 done
+# zoo finetune alike: a head on the bert just trained, killed at a seeded step, resumed
+awk 'BEGIN { srand(11); split("god said unto him and they were in land of day", w, " ");
+      for (i = 0; i < 80; i++) { pos = i % 2; s = pos ? "pos" : "neg"; at = 1 + int(rand() * 4);
+        for (j = 0; j < 5; j++) s = s " " (j == at ? (pos ? "lord" : "people") : w[1 + int(rand() * 11)]);
+        print s } }' >ft-all.txt
+head -64 ft-all.txt >ft-train.txt
+tail -16 ft-all.txt >ft-held.txt
+cat >ft.json <<JSON
+{"finetune": {"base": "bert-ref", "train": "ft-train.txt", "eval": "ft-held.txt", "format": "sst"},
+ "data": {"seq_len": 8}, "train": {"steps": 40, "batch_size": 8, "optimizer": {"lr": 0.01},
+ "eval_every": 20, "checkpoint_every": 10}}
+JSON
+expect 0 "" "$zoo" finetune ft.json --out "$tmp/ft-ref" --quiet
+lines=$(wc -l <ft-ref/metrics.jsonl)
+at=$(awk -v s="$seed" -v n="$lines" 'BEGIN { srand(3 * s + 4); print 11 + int(rand() * (n - 11)) }')
+ZOO_FAULT_PATH="$tmp/ft-k/metrics.jsonl" ZOO_FAULT_CALLS=write ZOO_FAULT_AT=$at \
+    faulty "$zoo" finetune ft.json --out "$tmp/ft-k" --quiet >out 2>err
+got=$?
+[ "$got" = 137 ] || fail "finetune killed at metrics line $at: exit $got: $(cat err)"
+killed=$(tail -1 ft-k/metrics.jsonl | sed -E 's/^\{"step":([0-9]+).*/\1/')
+echo "finetune: killed after step $killed (before metrics line $at of $lines), resumed"
+expect 0 "" "$zoo" finetune --resume "$tmp/ft-k" --quiet
+losses ft-ref/metrics.jsonl >ref.losses
+losses ft-k/metrics.jsonl >k.losses
+cmp -s ref.losses k.losses ||
+    fail "finetune killed after step $killed and resumed: other losses: $(diff ref.losses k.losses | head -4)"
 
 exit $((failures > 0))
