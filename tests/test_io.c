@@ -2,7 +2,8 @@
  * FIFOs and directories at once (a FIFO must not block: alarm() kills a test
  * that hangs) and files past their cap; atomic writes refuse to rename over
  * a device, FIFO or directory, leaving it as it was, and write through a
- * symbolic link, keeping the link. */
+ * symbolic link, keeping the link; a child's output renamed into place
+ * (zoo_rename_synced) leaves the old content when it cannot be. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -221,6 +222,29 @@ START_TEST(test_write_refuses_non_regular_targets) {
 }
 END_TEST
 
+/* a child's output given its name: the old content until the rename, the new after */
+START_TEST(test_rename_synced) {
+    make_dir();
+    const char *to = in_dir("eval.json"), *from = in_dir("eval.json.tmp");
+    write_text(to, "old");
+    write_text(from, "new");
+    ck_assert_int_eq(zoo_rename_synced(from, to), ZOO_OK);
+    assert_content(to, "new");
+    ck_assert_int_eq(access(from, F_OK), -1);
+    /* a missing source: the target kept, the source named */
+    ck_assert_int_ne(zoo_rename_synced(from, to), ZOO_OK);
+    assert_error("eval.json.tmp: No such file or directory");
+    assert_content(to, "new");
+    /* a rename that cannot be made names both */
+    write_text(from, "newer");
+    ck_assert_int_ne(zoo_rename_synced(from, in_dir("missing/eval.json")), ZOO_OK);
+    assert_error("eval.json.tmp: rename to ");
+    assert_error("missing/eval.json failed: No such file or directory");
+    assert_content(to, "new");
+    remove_dir();
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("io");
     TCase *tc = tcase_create("special files");
@@ -231,6 +255,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_read_caps_the_size);
     tcase_add_test(tc, test_write_through_a_symlink);
     tcase_add_test(tc, test_write_refuses_non_regular_targets);
+    tcase_add_test(tc, test_rename_synced);
     suite_add_tcase(s, tc);
     return s;
 }

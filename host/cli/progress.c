@@ -1,21 +1,25 @@
 #include "progress.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
 #include "metrics.h"
+#include "zoo/io.h"
 #include "zoo/status.h"
 
 /* Plain lines (not a terminal) come at most this often. */
 #define PLAIN_INTERVAL_S 10.0
 
 struct zoo_progress {
-    FILE *metrics;
+    int metrics; /* RUN_DIR/metrics.jsonl opened O_APPEND, or -1 */
     int64_t total;
     bool quiet, live;
     bool line_open; /* a live line is on screen */
@@ -23,22 +27,22 @@ struct zoo_progress {
 };
 
 zoo_progress *zoo_progress_open(const char *run_dir, int64_t total_steps, bool quiet) {
-    FILE *f = NULL;
+    int fd = -1;
     if (run_dir) {
         char path[4096];
         snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
-        if (!(f = fopen(path, "a"))) {
-            zoo_error(ZOO_ERR_IO, "%s: cannot open for appending", path);
+        if ((fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
+            zoo_error(ZOO_ERR_IO, "%s: cannot open for appending: %s", path, strerror(errno));
             return NULL;
         }
     }
     zoo_progress *p = calloc(1, sizeof *p);
     if (!p) {
-        if (f) fclose(f);
+        if (fd >= 0) close(fd);
         zoo_error(ZOO_ERR_NOMEM, "out of memory");
         return NULL;
     }
-    p->metrics = f;
+    p->metrics = fd;
     p->total = total_steps;
     p->quiet = quiet;
     p->live = !quiet && isatty(STDERR_FILENO);
@@ -49,8 +53,41 @@ zoo_progress *zoo_progress_open(const char *run_dir, int64_t total_steps, bool q
 void zoo_progress_close(zoo_progress *p) {
     if (!p) return;
     if (p->line_open) fputc('\n', stderr);
-    if (p->metrics) fclose(p->metrics);
+    if (p->metrics >= 0) close(p->metrics);
     free(p);
+}
+
+/* A metrics line is assembled in memory and appended with one write(2): a
+ * process killed between two lines leaves whole lines only. A write that
+ * fails part-way (a full disk) is cut off again, so that the next line does
+ * not continue a torn one; the run goes on without that line. */
+typedef struct metrics_line {
+    FILE *f;
+    char *text;
+    size_t len;
+} metrics_line;
+
+static bool line_begin(const zoo_progress *p, metrics_line *l) {
+    *l = (metrics_line){0};
+    return p->metrics >= 0 && (l->f = open_memstream(&l->text, &l->len));
+}
+
+static void line_end(zoo_progress *p, metrics_line *l) {
+    fputs("}\n", l->f);
+    bool ok = !ferror(l->f);
+    ok &= fclose(l->f) == 0;
+    off_t end = lseek(p->metrics, 0, SEEK_END);
+    for (size_t done = 0; ok && done < l->len;) {
+        ssize_t n = write(p->metrics, l->text + done, l->len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            /* the torn line cut off again; should that fail too, a resume drops it */
+            if (done > 0 && end >= 0 && ftruncate(p->metrics, end) != 0) errno = 0;
+            break;
+        }
+        done += (size_t)n;
+    }
+    free(l->text);
 }
 
 /* A JSON number, or null for NaN and infinities (which JSON cannot carry). */
@@ -91,17 +128,17 @@ static void add_loss(void *ctx, const char *name, double value) {
 }
 
 void zoo_progress_step(zoo_progress *p, const zoo_step_report *r) {
-    if (p->metrics) {
-        fprintf(p->metrics, "{\"step\":%lld", (long long)r->step);
-        number(p->metrics, "loss", r->loss);
-        number(p->metrics, "lr", r->lr);
-        number(p->metrics, "grad_norm", r->grad_norm);
-        number(p->metrics, "tokens_per_s", r->tokens_per_s);
-        number(p->metrics, "elapsed_s", r->elapsed);
-        fprintf(p->metrics, ",\"tokens\":%lld", (long long)r->tokens);
-        plugin_metrics(p->metrics, r->metrics);
-        fputs("}\n", p->metrics);
-        fflush(p->metrics);
+    metrics_line l;
+    if (line_begin(p, &l)) {
+        fprintf(l.f, "{\"step\":%lld", (long long)r->step);
+        number(l.f, "loss", r->loss);
+        number(l.f, "lr", r->lr);
+        number(l.f, "grad_norm", r->grad_norm);
+        number(l.f, "tokens_per_s", r->tokens_per_s);
+        number(l.f, "elapsed_s", r->elapsed);
+        fprintf(l.f, ",\"tokens\":%lld", (long long)r->tokens);
+        plugin_metrics(l.f, r->metrics);
+        line_end(p, &l);
     }
     if (p->quiet) return;
     double eta = r->step > 0 ? r->elapsed / (double)r->step * (double)(p->total - r->step) : 0;
@@ -120,14 +157,14 @@ void zoo_progress_step(zoo_progress *p, const zoo_step_report *r) {
 void zoo_progress_eval(zoo_progress *p, const zoo_step_report *r, double val_loss) {
     int64_t step = r->step;
     const zoo_metrics *metrics = r->metrics;
-    if (p->metrics) {
-        fprintf(p->metrics, "{\"step\":%lld", (long long)step);
-        number(p->metrics, "val_loss", val_loss);
-        number(p->metrics, "elapsed_s", r->elapsed);
-        fprintf(p->metrics, ",\"tokens\":%lld", (long long)r->tokens);
-        plugin_metrics(p->metrics, metrics);
-        fputs("}\n", p->metrics);
-        fflush(p->metrics);
+    metrics_line l;
+    if (line_begin(p, &l)) {
+        fprintf(l.f, "{\"step\":%lld", (long long)step);
+        number(l.f, "val_loss", val_loss);
+        number(l.f, "elapsed_s", r->elapsed);
+        fprintf(l.f, ",\"tokens\":%lld", (long long)r->tokens);
+        plugin_metrics(l.f, metrics);
+        line_end(p, &l);
     }
     losses_text t = {.len = 0};
     zoo_metrics_each(metrics, add_loss, &t);
@@ -146,4 +183,44 @@ void zoo_progress_note(zoo_progress *p, const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+/* The step of a line {"step":N,...}; false for any other line. */
+static bool line_step(const char *line, long long *step) {
+    static const char prefix[] = "{\"step\":";
+    if (strncmp(line, prefix, sizeof prefix - 1) != 0) return false;
+    char *end;
+    errno = 0;
+    *step = strtoll(line + sizeof prefix - 1, &end, 10);
+    return errno == 0 && end != line + sizeof prefix - 1 && (*end == ',' || *end == '}');
+}
+
+int zoo_metrics_log_trim(const char *run_dir, int64_t step) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run_dir);
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT) return 0; /* nothing logged yet */
+    size_t len;
+    char *text = zoo_read_file(path, &len);
+    if (!text) return -1;
+    size_t kept = 0;
+    int dropped = 0;
+    for (size_t at = 0; at < len;) {
+        char *nl = memchr(text + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - text) + 1 : len;
+        long long s;
+        text[end - 1 + !nl] = '\0'; /* for line_step; the newline is put back below */
+        bool keep = nl && !(line_step(text + at, &s) && s > step);
+        if (nl) *nl = '\n';
+        if (keep) {
+            memmove(text + kept, text + at, end - at);
+            kept += end - at;
+        } else {
+            dropped++;
+        }
+        at = end;
+    }
+    int status = dropped ? zoo_write_file_atomic(path, text, kept) : ZOO_OK;
+    free(text);
+    return status == ZOO_OK ? dropped : -1;
 }

@@ -14,9 +14,19 @@
 typedef struct zoo_progress zoo_progress;
 
 /* Appends to RUN_DIR/metrics.jsonl; run_dir NULL: no metrics file, the
- * display only (a run that is not kept). NULL with a message. */
+ * display only (a run that is not kept). NULL with a message. Each line is
+ * appended whole by one write(2): a process killed between lines leaves
+ * whole lines; a write failing part-way (a full disk) is cut off again. */
 zoo_progress *zoo_progress_open(const char *run_dir, int64_t total_steps, bool quiet);
 void zoo_progress_close(zoo_progress *p);
+
+/* Makes RUN_DIR/metrics.jsonl the log of the run a resume continues from a
+ * checkpoint of `step`: the lines of later steps (written after that
+ * checkpoint, before the process stopped; the resumed run writes them again)
+ * and a torn last line are removed, by an atomic rewrite. Other lines stay.
+ * Returns how many lines were removed (0: the file is untouched, or absent),
+ * -1 with a message naming the file. Call it holding the run's lock. */
+int zoo_metrics_log_trim(const char *run_dir, int64_t step);
 
 typedef struct zoo_step_report {
     int64_t step; /* steps completed */

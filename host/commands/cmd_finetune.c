@@ -529,10 +529,21 @@ static int cmd_finetune(zoo_cli *cli, void *args) {
             zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--resume %s: %s", o->resume, zoo_error_message());
         goto done;
     }
+    int dropped = o->resume ? zoo_metrics_log_trim(f.run_dir, state.step) : 0;
+    if (dropped < 0) {
+        status =
+            zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "--resume %s: %s", o->resume, zoo_error_message());
+        goto done;
+    }
     if (!(f.progress = zoo_progress_open(f.run_dir, f.steps, o->quiet))) {
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
         goto done;
     }
+    if (dropped > 0)
+        zoo_progress_note(f.progress,
+                          "resumed from step %lld: %d line(s) of metrics.jsonl written after that "
+                          "checkpoint removed (the steps are trained again)",
+                          (long long)state.step, dropped);
 
     /* the yardsticks first (they are cheap, and not kept: a resumed run trains the baseline
      * again, to the same weights), so that every evaluation of the head shows them */

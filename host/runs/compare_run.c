@@ -305,7 +305,7 @@ static cJSON *run_probe(trial_state *s, const zoo_compare_probe *p) {
         char *tmp = NULL;
         if (asprintf(&tmp, "%s.tmp", out) > 0 && step(s, step_name, argv, tmp)) {
             doc = read_json(tmp);
-            if (doc) rename(tmp, out);
+            if (doc) zoo_rename_synced(tmp, out); /* else probed again on --resume */
         }
         if (tmp) remove(tmp);
         free(tmp), free(l2), free(iters);
@@ -379,7 +379,7 @@ zoo_trial_outcome zoo_trial_run(const zoo_trial *t, char *summary, size_t size) 
         cJSON_ArrayForEach(p, paths) if (n < 76) argv[n++] = "--data", argv[n++] = p->valuestring;
         char *tmp = NULL;
         ok = asprintf(&tmp, "%s.tmp", eval_path) > 0 && step(&s, "eval", argv, tmp) &&
-             (eval = read_json(tmp)) && rename(tmp, eval_path) == 0;
+             (eval = read_json(tmp)) && zoo_rename_synced(tmp, eval_path) == ZOO_OK;
         if (!ok && !s.failed_step && !s.interrupted)
             s.failed_step = "eval", snprintf(s.error, sizeof s.error, "no JSON from zoo eval");
         if (tmp) remove(tmp);

@@ -86,10 +86,11 @@ static int save_checkpoint(loop *l) {
                           "older step checkpoints",
                           (long long)l->state->step, why);
     }
-    /* latest is a second name for the same file, switched atomically */
+    /* latest is a second name for the same file, switched atomically (and
+     * durably: the directory is synced after the rename) */
     snprintf(tmp, sizeof tmp, "%s.tmp", latest);
     unlink(tmp);
-    if (link(path, tmp) != 0 || rename(tmp, latest) != 0) {
+    if (link(path, tmp) != 0 || zoo_rename_synced(tmp, latest) != ZOO_OK) {
         unlink(tmp);
         if (l->task->save(l->task->ctx, latest, l->state))
             return loop_fail(l, "%s", zoo_error_message());
@@ -787,11 +788,22 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         fail(&r, "--resume %s: %s", o->resume, zoo_error_message());
         goto done;
     }
+    /* the log of the run continued: steps after the checkpoint are trained again */
+    int dropped = ck ? zoo_metrics_log_trim(r.run_dir, r.state.step) : 0;
+    if (dropped < 0) {
+        fail(&r, "--resume %s: %s", o->resume, zoo_error_message());
+        goto done;
+    }
     r.progress = zoo_progress_open(r.run_dir, r.total_steps, o->quiet);
     if (!r.progress) {
         fail(&r, "%s", zoo_error_message());
         goto done;
     }
+    if (dropped > 0)
+        zoo_progress_note(r.progress,
+                          "resumed from step %lld: %d line(s) of metrics.jsonl written after that "
+                          "checkpoint removed (the steps are trained again)",
+                          (long long)r.state.step, dropped);
     if (!held_out)
         zoo_progress_note(r.progress,
                           "no held-out split (data.val_fraction 0 and no data.val): the run is not "

@@ -99,3 +99,17 @@ endif()
 # exit status, zoo compare past a plugin failing in create or loss.
 add_test(NAME trust COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_trust.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(trust PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# Saves under faults (test_saves.sh), through fault_inject.c, a library
+# LD_PRELOADed into zoo that kills it or fails its writes, fsyncs, renames,
+# links and unlinks at a chosen call: a save killed at every one of its calls
+# (at least 50) leaves latest and the previous checkpoint whole and the run
+# resumable; failing writes and fsyncs leave the old file and name the new
+# one; runs of gpt, bert, word2vec and a fine-tuning killed at a seeded step
+# resume to the uninterrupted run's losses, bit for bit. Built without the sanitizers (the
+# script puts the sanitizer runtime first in LD_PRELOAD when zoo has it).
+add_library(zoo_fault_inject MODULE ${CMAKE_CURRENT_LIST_DIR}/../fault_inject.c)
+set_target_properties(zoo_fault_inject PROPERTIES COMPILE_OPTIONS "-Wall;-Wextra" LINK_OPTIONS "")
+target_link_libraries(zoo_fault_inject PRIVATE ${CMAKE_DL_LIBS})
+add_test(NAME saves COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_saves.sh ${PROJECT_BINARY_DIR}
+  $<TARGET_FILE:zoo_fault_inject>)
+set_tests_properties(saves PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")

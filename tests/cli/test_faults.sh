@@ -65,10 +65,11 @@ ls a | grep -Eq '^(step-[0-9]+|latest)\.safetensors\.tmp\.[A-Za-z0-9]{6}$' && fa
 [ "$(steps a)" = "step-00000010.safetensors " ] ||
     fail "after the failed save: $(steps a), expected step 10 alone (step 5 pruned to make room)"
 expect 0 "" "$zoo" eval a --data train.txt --batches 1
-# --- space back: the next save succeeds and prunes to keep 2 (resumed from step 10: metrics
-# of steps 11 to 15 twice, once from the failed run)
-expect 0 "stopped after step 20" "$zoo" train --resume a --stop-after 20
-[ "$(grep -c '"step":11,' a/metrics.jsonl)" = 2 ] || fail "the run did not resume from step 10"
+# --- space back: the next save succeeds and prunes to keep 2 (resumed from step 10: the
+# failed run's metrics of steps 11 to 15 are removed, and written again)
+expect 0 "resumed from step 10: 5 line(s) of metrics.jsonl written after that checkpoint removed" \
+    "$zoo" train --resume a --stop-after 20
+[ "$(grep -c '"step":11,' a/metrics.jsonl)" = 1 ] || fail "metrics.jsonl: step 11 not once"
 [ "$(steps a)" = "step-00000015.safetensors step-00000020.safetensors " ] ||
     fail "after space came back: $(steps a), expected steps 15 and 20"
 cmp -s a/latest.safetensors a/step-00000020.safetensors || fail "latest is not step 20"

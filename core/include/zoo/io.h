@@ -37,8 +37,13 @@ ZOO_API char *zoo_read_file(const char *path, size_t *len);
 ZOO_API char *zoo_read_file_max(const char *path, size_t *len, uint64_t max_bytes);
 
 /* Writes data to path so that path holds either its old content or all of
- * the new, never a part: a temporary file beside it, fsync, rename, fsync of
- * the directory. On failure the old file is untouched and the temporary removed.
+ * the new, never a part: a temporary file beside it (PATH.tmp.XXXXXX), fsync,
+ * rename, fsync of the directory. On failure the old file is untouched, the
+ * temporary removed, and the message names path, the call that failed and
+ * why ("PATH: fsync failed: Input/output error"); a failed fsync of the
+ * directory, after the rename, is reported too (the new content is in place
+ * but may not survive a crash). A process killed part-way leaves the old
+ * file and at most a stale PATH.tmp.XXXXXX, never a part under path.
  *
  * The target must be a regular file or not exist yet: a device node, FIFO,
  * socket or directory is refused (renaming over it would replace the node,
@@ -63,6 +68,12 @@ ZOO_API int zoo_atomic_file_open(const char *path, zoo_atomic_file **out);
 ZOO_API int zoo_atomic_file_write(zoo_atomic_file *f, const void *data, size_t len);
 ZOO_API int zoo_atomic_file_commit(zoo_atomic_file *f);
 ZOO_API void zoo_atomic_file_abort(zoo_atomic_file *f);
+
+/* Makes a file another process wrote (a child's output) take the name `to`
+ * as an atomic write would: from's data is synced, from is renamed over to,
+ * and the directory synced. Both must be in the same directory. On failure
+ * `to` keeps its old content (from may be left for the caller to remove). */
+ZOO_API int zoo_rename_synced(const char *from, const char *to);
 
 /* mkdir -p: path and every missing directory above it (mode 0755 less the
  * umask). ZOO_OK when path is a directory afterwards; an error naming the

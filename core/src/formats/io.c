@@ -146,7 +146,8 @@ enum { ATOMIC_BUFFER = 1 << 16 };
 struct zoo_atomic_file {
     char *path, *target, *tmp; /* target: path, or the file a link at path names */
     int fd;
-    int err; /* the errno of the first failure, 0 while all is well */
+    int err;          /* the errno of the first failure, 0 while all is well */
+    const char *what; /* the call that failed: "write", "fsync", "close", "rename" */
     size_t used;
     unsigned char buffer[ATOMIC_BUFFER];
 };
@@ -210,23 +211,35 @@ int zoo_atomic_file_open(const char *path, zoo_atomic_file **out) {
         return st;
     }
     f->path = copy, f->target = target, f->tmp = tmp, f->fd = fd, f->err = 0, f->used = 0;
+    f->what = "write";
     *out = f;
     return ZOO_OK;
 }
 
+/* The message of a failed save: the file named, the call that failed and why
+ * (the old content is kept, the temporary file removed). */
 static int atomic_failed(zoo_atomic_file *f) {
-    return zoo_error(ZOO_ERR_IO, "%s: write failed: %s", f->path, strerror(f->err));
+    return zoo_error(ZOO_ERR_IO, "%s: %s failed: %s", f->path, f->what, strerror(f->err));
+}
+
+/* Records the first failure only: later calls return its message. */
+static void atomic_fail(zoo_atomic_file *f, const char *what, int err) {
+    if (f->err) return;
+    f->err = err ? err : EIO;
+    f->what = what;
 }
 
 static void atomic_flush(zoo_atomic_file *f) {
-    if (!f->err && f->used > 0 && write_all(f->fd, f->buffer, f->used) != 0) f->err = errno;
+    if (!f->err && f->used > 0 && write_all(f->fd, f->buffer, f->used) != 0)
+        atomic_fail(f, "write", errno);
     f->used = 0;
 }
 
 int zoo_atomic_file_write(zoo_atomic_file *f, const void *data, size_t len) {
     if (!f->err && len > ATOMIC_BUFFER - f->used) {
         atomic_flush(f);
-        if (!f->err && len >= ATOMIC_BUFFER && write_all(f->fd, data, len) != 0) f->err = errno;
+        if (!f->err && len >= ATOMIC_BUFFER && write_all(f->fd, data, len) != 0)
+            atomic_fail(f, "write", errno);
         if (len >= ATOMIC_BUFFER) len = 0;
     }
     if (f->err) return atomic_failed(f);
@@ -249,12 +262,28 @@ void zoo_atomic_file_abort(zoo_atomic_file *f) {
     atomic_free(f);
 }
 
+/* fsync of the directory holding path: what makes a rename in it (or a new
+ * link) durable. Filesystems that cannot sync a directory say EINVAL; that
+ * is not a failure of the save. */
+static int sync_dir_of(const char *path) {
+    char *copy = strdup(path);
+    if (!copy) return ENOMEM;
+    int dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(copy);
+    if (dfd < 0) return 0; /* an unreadable directory: nothing to sync it through */
+    int err = fsync(dfd) != 0 && errno != EINVAL ? errno : 0;
+    close(dfd);
+    return err;
+}
+
 int zoo_atomic_file_commit(zoo_atomic_file *f) {
     atomic_flush(f);
-    if (!f->err && fsync(f->fd) != 0) f->err = errno;
+    /* the data on disk before the name: a crash after the rename must not
+     * find the new name on a file whose blocks were never written */
+    if (!f->err && fsync(f->fd) != 0) atomic_fail(f, "fsync", errno);
     fchmod(f->fd, 0644);
-    if (close(f->fd) != 0 && !f->err) f->err = errno;
-    if (!f->err && rename(f->tmp, f->target) != 0) f->err = errno;
+    if (close(f->fd) != 0) atomic_fail(f, "close", errno);
+    if (!f->err && rename(f->tmp, f->target) != 0) atomic_fail(f, "rename", errno);
     if (f->err) {
         unlink(f->tmp);
         int st = atomic_failed(f);
@@ -262,13 +291,14 @@ int zoo_atomic_file_commit(zoo_atomic_file *f) {
         return st;
     }
     /* the rename itself is durable only once the directory is synced */
-    int dfd = open(dirname(f->tmp), O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
+    int err = sync_dir_of(f->target);
+    int st = err ? zoo_error(ZOO_ERR_IO,
+                             "%s: written, but the fsync of its directory failed: %s (the new "
+                             "content may not survive a crash)",
+                             f->path, strerror(err))
+                 : ZOO_OK;
     atomic_free(f);
-    return ZOO_OK;
+    return st;
 }
 
 int zoo_write_file_atomic(const char *path, const void *data, size_t len) {
@@ -278,6 +308,22 @@ int zoo_write_file_atomic(const char *path, const void *data, size_t len) {
     if (st == ZOO_OK) return zoo_atomic_file_commit(f);
     zoo_atomic_file_abort(f);
     return st;
+}
+
+int zoo_rename_synced(const char *from, const char *to) {
+    int fd = open(from, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return zoo_error(ZOO_ERR_IO, "%s: %s", from, strerror(errno));
+    int err = fsync(fd) != 0 ? errno : 0;
+    close(fd);
+    if (err) return zoo_error(ZOO_ERR_IO, "%s: fsync failed: %s", from, strerror(err));
+    if (rename(from, to) != 0)
+        return zoo_error(ZOO_ERR_IO, "%s: rename to %s failed: %s", from, to, strerror(errno));
+    if ((err = sync_dir_of(to)))
+        return zoo_error(ZOO_ERR_IO,
+                         "%s: renamed, but the fsync of its directory failed: %s (the new name "
+                         "may not survive a crash)",
+                         to, strerror(err));
+    return ZOO_OK;
 }
 
 int zoo_make_dirs(const char *path) {
