@@ -224,7 +224,7 @@ END_TEST
 
 /* a child's output given its name: the old content until the rename, the new after */
 START_TEST(test_rename_synced) {
-    make_dir();
+    make_temp_dir(dir, sizeof dir, "zoo-io-test");
     const char *to = in_dir("eval.json"), *from = in_dir("eval.json.tmp");
     write_text(to, "old");
     write_text(from, "new");
@@ -241,7 +241,7 @@ START_TEST(test_rename_synced) {
     assert_error("eval.json.tmp: rename to ");
     assert_error("missing/eval.json failed: No such file or directory");
     assert_content(to, "new");
-    remove_dir();
+    remove_temp_dir(dir);
 }
 END_TEST
 
