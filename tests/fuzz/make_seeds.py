@@ -185,3 +185,12 @@ put("labeled", "tsv", b"\x00pos\tA fine film .\nneg\tdull\r\n\nneg\tcaf\xc3\xa9\
 put("labeled", "sst", b"\x011 a gorgeous , witty film\n0 too long\n1 \xe4\xb8\xad\n")
 put("labeled", "trec", b"\x02DESC:manner How did serfdom develop ?\nNUM:date When ?\nLOC:city Where ?\n")
 put("labeled", "replace", b"\x06HUM:ind Who is \xf0 ?\nHUM:gr Which team ?\n")
+
+# --- elmo: options.json, vocab.txt, edits of the fixture's weights.hdf5 -------
+opts_a = read("plugins/elmo/tests/fixtures/elmo-tiny-a/options.json")
+opts_b = read("plugins/elmo/tests/fixtures/elmo-tiny-b/options.json")
+put("elmo", "tiny-a", opts_a + SEP + SEP)
+put("elmo", "tiny-b", opts_b + SEP + SEP)
+put("elmo", "tiny-a-vocab", opts_a + SEP + b"<S>\n</S>\r\n<UNK>\nthe \n\tbank\nBank" + SEP)
+# a dataset of another shape, one of integers, one deleted
+put("elmo", "tiny-a-edits", opts_a + SEP + SEP + bytes([0, 5, 1, 7, 3, 2, 0, 0, 5, 0, 0, 0]))
