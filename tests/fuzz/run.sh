@@ -52,7 +52,10 @@ for target in "$@"; do
     fi
     work=$scratch/$target
     artifacts=$build/fuzz-artifacts/$target
-    mkdir -p "$work/corpus" "$artifacts"
+    mkdir -p "$work/corpus" "$work/tmp" "$artifacts"
+    # the targets' scratch files (fuzz_util.h) go here, removed with it even
+    # when a target dies before its atexit cleanup
+    export TMPDIR=$work/tmp
     cp "$here/corpus/$target"/* "$work/corpus/" 2>/dev/null
     crashes=0
     regressions=("$here/regressions/$target"/*)
