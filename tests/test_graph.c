@@ -255,6 +255,22 @@ START_TEST(test_backward_errors) {
 }
 END_TEST
 
+/* Shapes come from files: a product that overflows is an invalid shape, not
+ * a wrapped count (a .npy of shape (2^62,) once gave a tensor of 0 bytes). */
+START_TEST(test_shape_numel_overflow) {
+    ck_assert_int_eq(zoo_shape_numel(2, ZOO_SHAPE(3, 4)), 12);
+    ck_assert_int_eq(zoo_shape_numel(1, ZOO_SHAPE(ZOO_MAX_NUMEL)), ZOO_MAX_NUMEL);
+    ck_assert_int_eq(zoo_shape_numel(1, ZOO_SHAPE(ZOO_MAX_NUMEL + 1)), 0);
+    ck_assert_int_eq(zoo_shape_numel(2, ZOO_SHAPE((int64_t)1 << 62, 4)), 0);
+    ck_assert_int_eq(zoo_shape_numel(4, ZOO_SHAPE(1 << 16, 1 << 16, 1 << 16, 1 << 16)), 0);
+    ck_assert_int_eq(zoo_shape_numel(2, ZOO_SHAPE(INT64_MAX, INT64_MAX)), 0);
+    zoo_graph *g = zoo_graph_new(0);
+    ck_assert_ptr_null(zoo_tensor_new(g, ZOO_F32, 1, ZOO_SHAPE((int64_t)1 << 62)));
+    ck_assert_int_eq(zoo_graph_status(g), ZOO_ERR_SHAPE);
+    zoo_graph_free(g);
+}
+END_TEST
+
 START_TEST(test_params_store) {
     zoo_params *p = zoo_params_new();
     ck_assert_ptr_nonnull(zoo_params_add(p, "h.0.attn.c_attn.weight", 2, ZOO_SHAPE(4, 12), 0));
@@ -477,6 +493,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_fresh_gradients);
     tcase_add_test(tc, test_training_lowers_the_loss);
     tcase_add_test(tc, test_backward_errors);
+    tcase_add_test(tc, test_shape_numel_overflow);
     tcase_add_test(tc, test_params_store);
     tcase_add_test(tc, test_params_many_names);
     tcase_add_test(tc, test_params_memory_limit);

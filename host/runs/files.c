@@ -99,7 +99,9 @@ zoo_tensor *zoo_npy_read(zoo_graph *g, const char *path) {
     }
     if (!why) {
         int64_t numel = zoo_shape_numel(ndim, shape);
-        if ((size_t)numel * 4 != len - start - hlen)
+        if (numel == 0)
+            why = "the shape has more elements than fit in memory";
+        else if ((size_t)numel * 4 != len - start - hlen)
             why = "the data size does not match the shape";
         else if ((t = zoo_tensor_new(g, dtype, ndim, shape)))
             memcpy(t->data, data + start + hlen, (size_t)numel * 4);

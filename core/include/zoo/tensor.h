@@ -93,7 +93,10 @@ ZOO_API zoo_tensor *zoo_tensor_wrap(zoo_graph *g, zoo_dtype dtype, int ndim, con
 #define zoo_zeros(g, dtype, ...)                                                                   \
     zoo_tensor_zeros((g), (dtype), ZOO_NDIM(__VA_ARGS__), ZOO_SHAPE(__VA_ARGS__))
 
-/* Product of the dimensions; 0 for an invalid shape (ndim out of 1..4, or a dim < 1). */
+/* Product of the dimensions; 0 for an invalid shape (ndim out of 1..4, a dim
+ * < 1, or more than ZOO_MAX_NUMEL elements: 2^60, so that a byte count of
+ * up to 8 bytes an element never overflows an int64_t). */
+#define ZOO_MAX_NUMEL ((int64_t)1 << 60)
 ZOO_API int64_t zoo_shape_numel(int ndim, const int64_t *shape);
 ZOO_API bool zoo_tensor_same_shape(const zoo_tensor *a, const zoo_tensor *b);
 /* "[2,3,4]" into buf; returns buf. */

@@ -7,7 +7,9 @@ int64_t zoo_shape_numel(int ndim, const int64_t *shape) {
     if (ndim < 1 || ndim > ZOO_MAX_DIMS) return 0;
     int64_t n = 1;
     for (int i = 0; i < ndim; i++) {
-        if (shape[i] < 1) return 0;
+        /* shapes come from files: a product past ZOO_MAX_NUMEL would overflow
+         * here or in a caller's byte count (numel * 8) */
+        if (shape[i] < 1 || shape[i] > ZOO_MAX_NUMEL / n) return 0;
         n *= shape[i];
     }
     return n;
