@@ -193,16 +193,24 @@ const char *zoo_cli_plugin_not_found(const zoo_registry *r, const char *name) {
     return msg;
 }
 
-zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const char *name) {
+zoo_loaded *zoo_cli_load_plugin_at(const zoo_cli *cli, const zoo_registry *r, const char *name,
+                                   const char *where) {
     const zoo_reg_entry *e = zoo_registry_find(r, name);
+    const char *sep = where ? ": " : "";
+    if (!where) where = "";
     if (!e) {
-        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_cli_plugin_not_found(r, name));
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s%s%s", where, sep,
+                     zoo_cli_plugin_not_found(r, name));
         return NULL;
     }
     zoo_loaded *p = NULL;
     if (zoo_plugin_load(e, &p) != ZOO_OK)
-        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s%s%s", where, sep, zoo_error_message());
     return p;
+}
+
+zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const char *name) {
+    return zoo_cli_load_plugin_at(cli, r, name, NULL);
 }
 
 const char *zoo_cli_model_set(const char *set) {

@@ -77,6 +77,10 @@ const char *zoo_cli_plugin_not_found(const zoo_registry *r, const char *name);
 
 /* Finds and loads a plugin by name; prints the error and returns NULL. */
 zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const char *name);
+/* The same for a name read from a file: where ("run.json: model.plugin")
+ * begins the error. */
+zoo_loaded *zoo_cli_load_plugin_at(const zoo_cli *cli, const zoo_registry *r, const char *name,
+                                   const char *where);
 
 /* Options of a fresh model: --set model.KEY=VALUE (repeatable; KEY=VALUE
  * alone is the same, as train's --set model.KEY is) and --seed N. */

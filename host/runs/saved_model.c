@@ -150,6 +150,8 @@ static int open_foreign(const zoo_cli *cli, const zoo_registry *r, const char *d
     else if ((st = zoo_host_model_create(out->plugin, hp, 0, out->tokenizer, &out->model)) ==
              ZOO_OK)
         st = out->plugin->plugin->ops->import_weights(out->model->model, out->model->params, dir);
+    else /* the sizes its config gives: name the directory they came from */
+        st = zoo_error(st, "%s: %s", dir, zoo_error_message());
     if (st) {
         saved_model_close(out);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
@@ -174,7 +176,9 @@ static int saved_model_open(const zoo_cli *cli, const zoo_registry *r, const cha
         saved_model_close(out);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     }
-    if (!(out->plugin = zoo_cli_load_plugin(cli, r, ck->plugin))) {
+    char where[4200];
+    snprintf(where, sizeof where, "%s: zoo.plugin", ck->path);
+    if (!(out->plugin = zoo_cli_load_plugin_at(cli, r, ck->plugin, where))) {
         saved_model_close(out);
         return ZOO_EXIT_FAILURE;
     }
@@ -243,17 +247,25 @@ int zoo_cli_open_model(const zoo_cli *cli, const char *model, unsigned needs,
         zoo_cli_close_model(out);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: %s", model, why);
     }
-    /* ids past the model's vocabulary would index past its embeddings */
+    /* ids past the model's vocabulary would index past its embeddings, and
+     * sampling over the tokenizer's ids would read past the logits: checked
+     * whatever the tokenizer came from (--tokenizer, the checkpoint's own
+     * zoo.tokenizer, a foreign directory's files) */
     const zoo_hparams *hp = out->model->hp;
     int64_t V = out->tokenizer ? zoo_tokenizer_vocab_size(out->tokenizer) : 0;
-    if (cli->tokenizer && V > 0 && zoo_hparams_find(hp, "vocab_size") &&
-        V > zoo_hparams_int(hp, "vocab_size")) {
+    if (V > 0 && zoo_hparams_find(hp, "vocab_size") && V > zoo_hparams_int(hp, "vocab_size")) {
         long long model_v = (long long)zoo_hparams_int(hp, "vocab_size");
+        bool saved = out->checkpoint != NULL;
         zoo_cli_close_model(out);
+        if (cli->tokenizer)
+            return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                                "--tokenizer %s: its %lld tokens do not fit the model's "
+                                "vocab_size of %lld",
+                                cli->tokenizer, (long long)V, model_v);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
-                            "--tokenizer %s: its %lld tokens do not fit the model's vocab_size of "
-                            "%lld",
-                            cli->tokenizer, (long long)V, model_v);
+                            "%s: %s has %lld tokens, more than the model's vocab_size of %lld",
+                            model, saved ? "zoo.tokenizer" : "its tokenizer", (long long)V,
+                            model_v);
     }
     return 0;
 }
@@ -283,7 +295,10 @@ static int find_tokenizer(const zoo_registry *r, const char *dir, zoo_tokenizer 
         zoo_plugin_unload(p);
     }
     if (st != ZOO_ERR_NOTFOUND) return st;
-    /* tokenizer files alone: the first plugin that reads them */
+    /* tokenizer files alone: the first plugin that reads them; what each
+     * missed ("found vocab.json but not merges.txt beside it") when none does */
+    char missed[1024] = "";
+    size_t n = strlen(dir), at = 0;
     for (int i = 0; i < r->count; i++) {
         const zoo_reg_entry *e = &r->entries[i];
         if (e->shadowed || e->error || zoo_plugin_load(e, &p) != ZOO_OK) continue;
@@ -294,7 +309,17 @@ static int find_tokenizer(const zoo_registry *r, const char *dir, zoo_tokenizer 
         }
         zoo_plugin_unload(p);
         if (st != ZOO_ERR_NOTFOUND) return st;
+        const char *why = zoo_error_message();
+        if (strncmp(why, dir, n) == 0 && strncmp(why + n, ": ", 2) == 0) why += n + 2;
+        if (*why && strstr(why, "found ") && at < sizeof missed) {
+            int k =
+                snprintf(missed + at, sizeof missed - at, "%s%s: %s", at ? "; " : "", e->name, why);
+            at += k > 0 ? (size_t)k : 0;
+        }
     }
+    if (*missed)
+        return zoo_error(ZOO_ERR_NOTFOUND,
+                         "%s: no plugin reads a tokenizer from this directory (%s)", dir, missed);
     return zoo_error(ZOO_ERR_NOTFOUND,
                      "%s: no plugin reads a tokenizer from this directory (zoo info shows which "
                      "plugins can: import-tokenizer among their capabilities)",
