@@ -2,9 +2,10 @@
 # The malformed-file corpus (tests/malformed/, made by make.py): every row of
 # expected.tsv is run from that folder. Each must exit with the status given,
 # within a minute, and write exactly one line to standard error, which matches
-# the row's regex (grep -E): the file, the field, what is wrong (zoo list
-# --check, which reports on standard output, one line there saying "error:"). A crash
-# (status 128 or more), a hang, a sanitizer report or a second line fails.
+# the row's regex (grep -E): the file, the field, what is wrong (for zoo
+# list --check, which reports on standard output, the one line there that
+# says "error:"). A crash (status 128 or more), a hang (timeout's 124), a
+# sanitizer report or a second line fails the row.
 # In the Release build each command runs under a 4 GiB address-space limit, so
 # a parser that allocates what the file claims instead of checking it first
 # fails too (the sanitizer build reserves more than that for its shadow).
@@ -39,6 +40,7 @@ while IFS="$tab" read -r file command code regex; do
         npy_read) shift; set -- "$npy_read" "$@" ;;
         *) echo "FAIL: $file: unknown program in '$command'" >&2; failures=$((failures + 1)); continue ;;
     esac
+    # shellcheck disable=SC3045 # dash and bash both have ulimit -v
     (ulimit -v "$limit" 2>/dev/null; exec timeout 60 "$@") </dev/null >"$tmp/out" 2>"$tmp/err"
     got=$?
     # zoo list --check reports a registry's errors in its listing, each on
