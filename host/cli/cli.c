@@ -185,6 +185,12 @@ const char *zoo_cli_plugin_not_found(const zoo_registry *r, const char *name) {
     if (at < (int)sizeof msg)
         at += snprintf(msg + at, sizeof msg - (size_t)at, "%sZOO_PLUGIN_PATH (%s)",
                        r->n_files ? " and " : "", path && *path ? path : "unset");
+    /* a registry that could not be read may be where the plugin was meant to be */
+    for (int i = 0; i < r->n_file_errors && at < (int)sizeof msg; i++)
+        at += snprintf(msg + at, sizeof msg - (size_t)at, "%s%s", i ? "; " : " (unread: ",
+                       r->file_errors[i]);
+    if (r->n_file_errors && at < (int)sizeof msg)
+        at += snprintf(msg + at, sizeof msg - (size_t)at, ")");
     if (at < (int)sizeof msg)
         snprintf(msg + at, sizeof msg - (size_t)at,
                  ". Add a plugin with --registry FILE (or ZOO_REGISTRY) holding its entry, or put "

@@ -558,6 +558,10 @@ def registry_cases():
         case(f"{d}/{name}.json", cmd, 1, regex)
 
     c("empty", r'^error: registry/empty\.json:1:1: malformed JSON: unexpected end$', text="")
+    # a command that needs a plugin says why the registry that should have had it was not read
+    case(f"{d}/empty.json", "zoo info toy --registry FILE", 1,
+         r"^zoo info: no plugin named 'toy'; looked in registry/empty\.json, .* \(unread: "
+         r"registry/empty\.json:1:1: malformed JSON: unexpected end\)\. Add a plugin")
     c("not_json", r'^error: registry/not_json\.json:1:27: malformed JSON: unexpected end$', text='{"format": 1, "plugins": [')
     c("not_object", r'^error: registry/not_object\.json: expected a JSON object with "format" and "plugins"$', text="[]")
     c("format_unknown", r'^error: registry/format_unknown\.json: format: expected the number 1, got another number$', {"format": 9, "plugins": []})
