@@ -1,6 +1,8 @@
 /* zoo_json (zoo/json.h): reading by key with messages naming file and key;
  * building an object and writing it in HuggingFace's layout, numbers in
- * their shortest exact form; what a setter refuses. */
+ * their shortest exact form; what a setter refuses; the checks every JSON
+ * file gets (UTF-8, no NUL, no key given twice). */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -97,11 +99,62 @@ START_TEST(test_build_and_write) {
 }
 END_TEST
 
+/* Text: a NUL or a byte that is not UTF-8 is refused with its line and
+ * offset; surrogates and overlong forms are not UTF-8 either. */
+START_TEST(test_check_text) {
+    static const char ok[] = "{\"a\": \"t\xc3\xa9\"}\n";
+    ck_assert_int_eq(zoo_json_check_text("f.json", ok, sizeof ok - 1), ZOO_OK);
+    static const char nul[] = "{\n\"a\": \"x\0y\"}";
+    ck_assert_int_eq(zoo_json_check_text("f.json", nul, sizeof nul - 1), ZOO_ERR_FORMAT);
+    ck_assert_str_eq(zoo_error_message(), "f.json:2: a NUL byte (at offset 9)");
+    static const char bad[] = "{\"a\": \"\xff\"}";
+    ck_assert_int_eq(zoo_json_check_text("f.json", bad, sizeof bad - 1), ZOO_ERR_FORMAT);
+    ck_assert_str_eq(zoo_error_message(), "f.json:1: invalid UTF-8 (byte 0xFF at offset 7)");
+    static const char *const invalid[] = {"\xed\xa0\x80", "\xc0\xaf", "\xe2\x82",
+                                          "\xf4\x90\x80\x80"};
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(zoo_json_check_text("f", invalid[i], strlen(invalid[i])), ZOO_ERR_FORMAT);
+}
+END_TEST
+
+/* Keys: a key given twice is named by its path, nested in objects and
+ * arrays; the same key in two different objects is fine; zoo_json_load
+ * refuses such a file. */
+START_TEST(test_check_keys) {
+    static const struct {
+        const char *text, *error;
+    } cases[] = {
+        {"{\"a\": 1, \"b\": {\"a\": 2}, \"c\": [{\"a\": 1}, {\"a\": 2}]}", NULL},
+        {"{\"a\": 1, \"a\": 2}", "f.json: a: the key is given twice"},
+        {"{\"m\": {\"x\": 1, \"y\": 2, \"x\": 3}}", "f.json: m.x: the key is given twice"},
+        {"{\"p\": [{}, {\"n\": {\"k\": 1, \"k\": 1}}]}",
+         "f.json: p[1].n.k: the key is given twice"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cJSON *doc = cJSON_Parse(cases[i].text);
+        ck_assert_ptr_nonnull(doc);
+        int st = zoo_json_check_keys("f.json", doc);
+        cJSON_Delete(doc);
+        ck_assert_int_eq(st, cases[i].error ? ZOO_ERR_FORMAT : ZOO_OK);
+        if (cases[i].error) ck_assert_str_eq(zoo_error_message(), cases[i].error);
+    }
+    write_text("{\"n_layer\": 2, \"n_layer\": 200}");
+    ck_assert_ptr_null(zoo_json_load(path));
+    ck_assert(strstr(zoo_error_message(), "n_layer: the key is given twice"));
+    write_text("{\"model_type\": \"gpt\xff\"}");
+    ck_assert_ptr_null(zoo_json_load(path));
+    ck_assert(strstr(zoo_error_message(), ":1: invalid UTF-8 (byte 0xFF at offset 19)"));
+    unlink(path);
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("json");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_read);
     tcase_add_test(tc, test_build_and_write);
+    tcase_add_test(tc, test_check_text);
+    tcase_add_test(tc, test_check_keys);
     suite_add_tcase(s, tc);
     return s;
 }

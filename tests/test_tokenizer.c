@@ -520,11 +520,13 @@ static const struct {
      ZOO_ERR_FORMAT},
     {"{\"version\":1,\"type\":\"char\",\"model\":{\"lowercase\":false,\"specials\":[],"
      "\"code_points\":[98,97]}}",
-     "tokenizer JSON: model.code_points[1]: expected a code point above the previous one",
+     "tokenizer JSON: model.code_points[1]: U+0061 is not above the previous one, U+0062 (they "
+     "are sorted, each once)",
      ZOO_ERR_FORMAT},
     {"{\"version\":1,\"type\":\"char\",\"model\":{\"lowercase\":false,\"specials\":[],"
      "\"code_points\":[55296]}}",
-     "tokenizer JSON: model.code_points[0]: expected a code point above the previous one",
+     "tokenizer JSON: model.code_points[0]: not a Unicode scalar value (an integer in [0, "
+     "0x10FFFF], not a surrogate)",
      ZOO_ERR_FORMAT},
     {"{\"version\":1,\"type\":\"char\",\"model\":{\"lowercase\":false,\"specials\":[\"a\"],"
      "\"code_points\":[97]}}",
@@ -542,7 +544,8 @@ static const struct {
      "tokenizer JSON: special.unk: expected an id in [0, 1)", ZOO_ERR_FORMAT},
     {"{\"version\":1,\"type\":\"char\",\"model\":{\"lowercase\":false,\"specials\":[],"
      "\"code_points\":[1e300]}}",
-     "tokenizer JSON: model.code_points[0]: expected a code point above the previous one",
+     "tokenizer JSON: model.code_points[0]: not a Unicode scalar value (an integer in [0, "
+     "0x10FFFF], not a surrogate)",
      ZOO_ERR_FORMAT},
     {"{\"version\":1,\"type\":\"char\",\"model\":{\"lowercase\":false,\"specials\":[],"
      "\"code_points\":[97],\"counts\":[1e300]}}",

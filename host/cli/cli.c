@@ -203,6 +203,12 @@ const char *zoo_cli_plugin_not_found(const zoo_registry *r, const char *name) {
     if (at < (int)sizeof msg)
         at += snprintf(msg + at, sizeof msg - (size_t)at, "%sZOO_PLUGIN_PATH (%s)",
                        r->n_files ? " and " : "", path && *path ? path : "unset");
+    /* a registry that could not be read may be where the plugin was meant to be */
+    for (int i = 0; i < r->n_file_errors && at < (int)sizeof msg; i++)
+        at += snprintf(msg + at, sizeof msg - (size_t)at, "%s%s", i ? "; " : " (unread: ",
+                       r->file_errors[i]);
+    if (r->n_file_errors && at < (int)sizeof msg)
+        at += snprintf(msg + at, sizeof msg - (size_t)at, ")");
     if (at < (int)sizeof msg)
         snprintf(msg + at, sizeof msg - (size_t)at,
                  ". Add a plugin with --registry FILE (or ZOO_REGISTRY) holding its entry, or put "
@@ -211,16 +217,24 @@ const char *zoo_cli_plugin_not_found(const zoo_registry *r, const char *name) {
     return msg;
 }
 
-zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const char *name) {
+zoo_loaded *zoo_cli_load_plugin_at(const zoo_cli *cli, const zoo_registry *r, const char *name,
+                                   const char *where) {
     const zoo_reg_entry *e = zoo_registry_find(r, name);
+    const char *sep = where ? ": " : "";
+    if (!where) where = "";
     if (!e) {
-        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_cli_plugin_not_found(r, name));
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s%s%s", where, sep,
+                     zoo_cli_plugin_not_found(r, name));
         return NULL;
     }
     zoo_loaded *p = NULL;
     if (zoo_plugin_load(e, &p) != ZOO_OK)
-        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s%s%s", where, sep, zoo_error_message());
     return p;
+}
+
+zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const char *name) {
+    return zoo_cli_load_plugin_at(cli, r, name, NULL);
 }
 
 const char *zoo_cli_model_set(const char *set) {

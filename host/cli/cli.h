@@ -73,12 +73,17 @@ zoo_registry *zoo_cli_registry(const zoo_cli *cli);
 char *zoo_cli_default_registry(void);
 
 /* "no plugin named 'x' (did you mean 'y'?); looked in FILES and
- * ZOO_PLUGIN_PATH (...). Add a plugin with ...": where the host looked and
- * how to add one. Static storage, valid until the next call. */
+ * ZOO_PLUGIN_PATH (...) (unread: WHY). Add a plugin with ...": where the
+ * host looked, why a registry file could not be read (when one could not),
+ * and how to add one. Static storage, valid until the next call. */
 const char *zoo_cli_plugin_not_found(const zoo_registry *r, const char *name);
 
 /* Finds and loads a plugin by name; prints the error and returns NULL. */
 zoo_loaded *zoo_cli_load_plugin(const zoo_cli *cli, const zoo_registry *r, const char *name);
+/* The same for a name read from a file: where ("run.json: model.plugin")
+ * begins the error. */
+zoo_loaded *zoo_cli_load_plugin_at(const zoo_cli *cli, const zoo_registry *r, const char *name,
+                                   const char *where);
 
 /* Options of a fresh model: --set model.KEY=VALUE (repeatable; KEY=VALUE
  * alone is the same, as train's --set model.KEY is) and --seed N. */

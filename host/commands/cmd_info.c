@@ -242,7 +242,8 @@ static int config_reference(zoo_cli *cli) {
          "merges a\n"
          "base under it; paths resolve relative to the file that names them; `--set a.b.c=VALUE` "
          "overrides\n"
-         "any key from the command line. An unknown key is an error.\n\n## Keys every config "
+         "any key from the command line. An unknown key, a key given twice in one object, text\n"
+         "that is not UTF-8 or a NUL byte is an error.\n\n## Keys every config "
          "understands\n");
     fflush(stdout);
     zoo_config_reference(stdout);

@@ -17,6 +17,7 @@
 #include "trust.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
+#include "zoo/json.h"
 #include "zoo/plugin.h"
 #include "zoo/status.h"
 
@@ -333,7 +334,9 @@ static void read_entry(zoo_reg_entry *e, const cJSON *obj, const char *file, con
     e->source = xstrdup(file);
     e->where = xstrdup(where);
     if (!cJSON_IsObject(obj)) {
-        entry_fail(e, "%s: %s: expected an object, got %s", file, *where ? where : "manifest",
+        size_t n = strlen(where); /* "plugins[3]." without its dot */
+        entry_fail(e, "%s: %.*s: expected an object, got %s", file,
+                   (int)(n ? n - (where[n - 1] == '.') : 8), n ? where : "manifest",
                    zoo_json_type(obj));
         return;
     }
@@ -415,10 +418,19 @@ static cJSON *parse_file(zoo_registry *r, const char *path) {
         add_file_error(r, format("%s: cannot read: %s", path, zoo_error_message()));
         return NULL;
     }
+    if (zoo_json_check_text(path, text, len)) {
+        add_file_error(r, format("%s", zoo_error_message()));
+        free(text);
+        return NULL;
+    }
     const char *end = NULL;
     /* len + 1: cJSON wants to see the terminator when it must end the document */
     cJSON *doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
-    if (!doc) {
+    if (doc && zoo_json_check_keys(path, doc)) {
+        add_file_error(r, format("%s", zoo_error_message()));
+        cJSON_Delete(doc);
+        doc = NULL;
+    } else if (!doc) {
         int line = 1, col = 1;
         for (const char *c = text; end && c < end; c++) col = *c == '\n' ? (line++, 1) : col + 1;
         int near = end ? (int)strcspn(end, "\n") : 0;

@@ -13,6 +13,7 @@
 #include "json_type.h"
 #include "zoo/hparams.h"
 #include "zoo/io.h"
+#include "zoo/json.h"
 #include "zoo/status.h"
 
 /* What reading needs at hand: the file, for messages and relative paths. */
@@ -319,10 +320,17 @@ zoo_compare_config *zoo_compare_config_load(const char *path) {
     char *abs = realpath(path, NULL); /* a trial's configs are read from other folders */
     reader r = {.file = path, .base = abs ? abs : path};
     const char *end = NULL;
-    cJSON *doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
+    bool checked = !zoo_json_check_text(path, text, len);
+    cJSON *doc = checked ? cJSON_ParseWithLengthOpts(text, len + 1, &end, true) : NULL;
+    if (doc && zoo_json_check_keys(path, doc)) {
+        cJSON_Delete(doc);
+        doc = NULL, checked = false;
+    }
     zoo_compare_config *c = calloc(1, sizeof *c);
     if (!c) {
         zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    } else if (!checked) {
+        /* the message is zoo_json_check_*'s */
     } else if (!doc) {
         int line = 1, col = 1;
         for (const char *q = text; end && q < end; q++) col = *q == '\n' ? (line++, 1) : col + 1;

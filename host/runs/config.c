@@ -11,6 +11,7 @@
 #include "files.h"
 #include "json_type.h"
 #include "zoo/io.h"
+#include "zoo/json.h"
 #include "zoo/status.h"
 
 typedef enum key_kind {
@@ -374,8 +375,13 @@ static void merge(cJSON *dst, cJSON *src) {
 }
 
 static cJSON *parse_text(const char *text, size_t len, const char *file) {
+    if (zoo_json_check_text(file, text, len)) return NULL;
     const char *end = NULL;
     cJSON *doc = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
+    if (doc && zoo_json_check_keys(file, doc)) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
     if (!doc) {
         int line = 1, col = 1;
         for (const char *p = text; end && p < end; p++) col = *p == '\n' ? (line++, 1) : col + 1;

@@ -6,7 +6,9 @@
  * Every key the host understands is in one table (config.c), which also
  * generates docs/config-reference.md. Errors name the file and the JSON path:
  *   configs/x.json: train.batch_size: expected an integer >= 1, got "four"
- * An unknown key is an error that suggests the closest known one. Keys under
+ * An unknown key is an error that suggests the closest known one; a key
+ * given twice in one object, text that is not UTF-8 and a NUL byte are
+ * errors too (zoo_json_check_text, zoo_json_check_keys). Keys under
  * "model" other than "plugin" are the plugin's hyperparameters, checked
  * against its schema by zoo_config_apply_model. */
 #ifndef ZOO_HOST_CONFIG_H

@@ -155,6 +155,9 @@ zoo_data *zoo_data_load(const zoo_config *c, const zoo_registry *r, const char *
     int n = config_paths(c, "data.train", paths, 64);
     zoo_corpus *corpus = NULL;
     int st = zoo_corpus_open(paths, n, policy_of(c), &corpus);
+    if (st) /* the file at fault, and the config that named it */
+        st = zoo_error(st, "%s: data.train: %s", zoo_config_origin(c, "data.train"),
+                       zoo_error_message());
     if (!st && tokenizer_json) {
         st = zoo_tokenizer_restore(r, tokenizer_json, &d->tok, &d->provider);
     } else if (!st) {
@@ -174,6 +177,9 @@ zoo_data *zoo_data_load(const zoo_config *c, const zoo_registry *r, const char *
     if (!st && !zoo_config_is_null(c, "data.val")) {
         n = config_paths(c, "data.val", paths, 64);
         st = zoo_text_encode_files(d->tok, paths, n, policy_of(c), lines, &d->val_text);
+        if (st)
+            st = zoo_error(st, "%s: data.val: %s", zoo_config_origin(c, "data.val"),
+                           zoo_error_message());
     }
     if (!st) {
         zoo_dataset all = zoo_text_dataset(&d->train_text, lines);

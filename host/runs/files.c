@@ -48,63 +48,108 @@ int zoo_npy_write(const char *path, const zoo_tensor *t) {
     return st;
 }
 
+/* The shape of a .npy header's "'shape': (2, 3, )" into shape[]; NULL, or
+ * what is wrong with it. Each dimension is at least 1 and their product at
+ * most `most` (what the file's data can hold), checked as it is formed, so a
+ * shape whose product overflows is refused like any other that is too big. */
+static const char *npy_shape(const char *header, int64_t most, int64_t shape[ZOO_MAX_DIMS],
+                             int *ndim, char *why, size_t size) {
+    const char *p = strstr(header, "'shape': (");
+    if (!p) return "header: no 'shape'";
+    p += 10;
+    int64_t numel = 1;
+    *ndim = 0;
+    while (*p == ' ') p++;
+    while (*p != ')') {
+        char *end;
+        errno = 0;
+        long long d = strtoll(p, &end, 10);
+        if (end == p || errno == ERANGE) {
+            snprintf(why, size, "header: 'shape': dimension %d is not an integer", *ndim);
+            return why;
+        }
+        if (d < 1) {
+            snprintf(why, size, "header: 'shape': dimension %d is %lld; each must be at least 1",
+                     *ndim, d);
+            return why;
+        }
+        if (*ndim == ZOO_MAX_DIMS) return "header: 'shape': more than 4 dimensions";
+        if (d > most / numel) {
+            snprintf(why, size,
+                     "header: 'shape': dimension %d (%lld) makes more elements than the file's "
+                     "%lld bytes of data hold",
+                     *ndim, d, (long long)most * 4);
+            return why;
+        }
+        numel *= d;
+        shape[(*ndim)++] = d;
+        for (p = end; *p == ' ';) p++;
+        if (*p == ',')
+            for (p++; *p == ' ';) p++;
+        else if (*p != ')') {
+            snprintf(why, size, "header: 'shape': expected ',' or ')' after dimension %d",
+                     *ndim - 1);
+            return why;
+        }
+    }
+    return *ndim == 0 ? "header: 'shape': a 0-dimensional array" : NULL;
+}
+
 zoo_tensor *zoo_npy_read(zoo_graph *g, const char *path) {
     size_t len;
     char *data = zoo_read_file(path, &len);
     if (!data) return NULL;
     zoo_tensor *t = NULL;
     const char *why = NULL;
+    char buf[256];
     if (len < 10 || memcmp(data, "\x93NUMPY", 6) != 0)
         why = "not a .npy file (no \\x93NUMPY magic)";
     size_t hlen = 0, start = 0;
     if (!why) {
         if (data[6] == 1)
             hlen = (unsigned char)data[8] | (size_t)(unsigned char)data[9] << 8, start = 10;
-        else if (data[6] == 2 || data[6] == 3)
+        else if ((data[6] == 2 || data[6] == 3) && len >= 12)
             hlen = (unsigned char)data[8] | (size_t)(unsigned char)data[9] << 8 |
                    (size_t)(unsigned char)data[10] << 16 | (size_t)(unsigned char)data[11] << 24,
             start = 12;
         else
-            why = "unsupported .npy version";
+            snprintf(buf, sizeof buf, "version %d.%d: this reader knows 1.0, 2.0 and 3.0",
+                     (unsigned char)data[6], (unsigned char)data[7]),
+                why = buf;
     }
-    if (!why && start + hlen > len) why = "truncated header";
+    if (!why && hlen > len - start) {
+        snprintf(buf, sizeof buf, "header: %zu bytes, past the end of the file (%zu bytes follow)",
+                 hlen, len - start);
+        why = buf;
+    }
     int64_t shape[ZOO_MAX_DIMS];
     int ndim = 0;
     zoo_dtype dtype = ZOO_F32;
+    size_t body = len - start - hlen; /* when !why */
     if (!why) {
         char *header = strndup(data + start, hlen);
-        if (strstr(header, "'descr': '<f4'"))
+        if (!header)
+            why = "out of memory";
+        else if (strstr(header, "'descr': '<f4'"))
             dtype = ZOO_F32;
         else if (strstr(header, "'descr': '<i4'"))
             dtype = ZOO_I32;
         else
-            why = "dtype is not <f4 or <i4";
+            why = "header: 'descr' is not '<f4' or '<i4' (float32 or int32, little-endian)";
         if (!why && !strstr(header, "'fortran_order': False"))
-            why = "Fortran order is not supported";
-        char *p = strstr(header, "'shape': (");
-        if (!why && !p) why = "no shape in the header";
-        for (p = p ? p + 10 : NULL; !why && p && *p != ')';) {
-            char *end;
-            long long d = strtoll(p, &end, 10);
-            if (end == p) break;
-            if (ndim == ZOO_MAX_DIMS || d < 1)
-                why = "shape has more than 4 dimensions or an empty one";
-            else
-                shape[ndim++] = d;
-            p = end;
-            while (*p == ',' || *p == ' ') p++;
-        }
-        if (!why && ndim == 0) why = "a 0-dimensional array";
+            why = "header: 'fortran_order' is not False (Fortran order is not supported)";
+        if (!why) why = npy_shape(header, (int64_t)(body / 4), shape, &ndim, buf, sizeof buf);
         free(header);
     }
     if (!why) {
-        int64_t numel = zoo_shape_numel(ndim, shape);
-        if (numel == 0)
-            why = "the shape has more elements than fit in memory";
-        else if ((size_t)numel * 4 != len - start - hlen)
-            why = "the data size does not match the shape";
-        else if ((t = zoo_tensor_new(g, dtype, ndim, shape)))
-            memcpy(t->data, data + start + hlen, (size_t)numel * 4);
+        size_t need = (size_t)zoo_shape_numel(ndim, shape) * 4; /* at most body: no overflow */
+        if (need != body) {
+            snprintf(buf, sizeof buf, "the shape needs %zu bytes of data, the file has %zu", need,
+                     body);
+            why = buf;
+        } else if ((t = zoo_tensor_new(g, dtype, ndim, shape))) {
+            memcpy(t->data, data + start + hlen, need);
+        }
     }
     if (why) zoo_error(ZOO_ERR_FORMAT, "%s: %s", path, why);
     free(data);

@@ -15,7 +15,10 @@ char *zoo_path_relative_to(const char *base_file, const char *rel);
  * C order), written atomically. */
 int zoo_npy_write(const char *path, const zoo_tensor *t);
 /* Reads a .npy of dtype <f4 or <i4 and up to 4 dimensions into a new tensor
- * of g; NULL with a message naming the file and what is wrong. */
+ * of g; NULL with a message naming the file, the header's field and what is
+ * wrong. The shape is checked against the data the file holds before
+ * anything is allocated (a dimension below 1, a product that overflows or
+ * exceeds the data, text that is not a shape are refused). */
 zoo_tensor *zoo_npy_read(zoo_graph *g, const char *path);
 
 /* SHA-256 of a file as 64 lower-case hex digits plus NUL into hex[65]. */

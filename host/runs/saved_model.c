@@ -168,6 +168,8 @@ static int open_foreign(const zoo_cli *cli, const zoo_registry *r, const char *d
     else if ((st = zoo_host_model_create(out->plugin, hp, 0, out->tokenizer, &out->model)) ==
              ZOO_OK)
         st = out->plugin->plugin->ops->import_weights(out->model->model, out->model->params, dir);
+    else /* the sizes its config gives: name the directory they came from */
+        st = zoo_error(st, "%s: %s", dir, zoo_error_message());
     if (st) {
         saved_model_close(out);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
@@ -192,7 +194,9 @@ static int saved_model_open(const zoo_cli *cli, const zoo_registry *r, const cha
         saved_model_close(out);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     }
-    if (!(out->plugin = zoo_cli_load_plugin(cli, r, ck->plugin))) {
+    char where[4200];
+    snprintf(where, sizeof where, "%s: zoo.plugin", ck->path);
+    if (!(out->plugin = zoo_cli_load_plugin_at(cli, r, ck->plugin, where))) {
         saved_model_close(out);
         return ZOO_EXIT_FAILURE;
     }
@@ -291,7 +295,11 @@ static int find_tokenizer(const zoo_registry *r, const char *dir, zoo_tokenizer 
         zoo_plugin_unload(p);
     }
     if (st != ZOO_ERR_NOTFOUND) return st;
-    /* tokenizer files alone: the first plugin that declares and reads them */
+    /* tokenizer files alone: the first plugin that declares and reads them;
+     * what each missed ("found vocab.json but not merges.txt beside it") when
+     * none does */
+    char missed[1024] = "";
+    size_t n = strlen(dir), at = 0;
     for (int i = 0; i < r->count; i++) {
         const zoo_reg_entry *e = &r->entries[i];
         if (e->shadowed || e->error || !zoo_registry_imports_dir(e, dir, true)) continue;
@@ -303,7 +311,17 @@ static int find_tokenizer(const zoo_registry *r, const char *dir, zoo_tokenizer 
         }
         zoo_plugin_unload(p);
         if (st != ZOO_ERR_NOTFOUND) return st;
+        const char *why = zoo_error_message();
+        if (strncmp(why, dir, n) == 0 && strncmp(why + n, ": ", 2) == 0) why += n + 2;
+        if (*why && strstr(why, "found ") && at < sizeof missed) {
+            int k =
+                snprintf(missed + at, sizeof missed - at, "%s%s: %s", at ? "; " : "", e->name, why);
+            at += k > 0 ? (size_t)k : 0;
+        }
     }
+    if (*missed)
+        return zoo_error(ZOO_ERR_NOTFOUND,
+                         "%s: no plugin reads a tokenizer from this directory (%s)", dir, missed);
     return zoo_error(ZOO_ERR_NOTFOUND,
                      "%s: no plugin reads a tokenizer from this directory (zoo info shows which "
                      "plugins can: import-tokenizer among their capabilities)",

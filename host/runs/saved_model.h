@@ -37,9 +37,11 @@ enum {
  * to every plugin with ZOO_CAP_IMPORT until one's import_config accepts
  * it): the registry of the command line (zoo_cli_registry), the model (with
  * the tokenizer of cli->tokenizer's directory instead of its own when
- * --tokenizer DIR is given, read as zoo_foreign_tokenizer_open reads one,
- * and, as any tokenizer (the model's own too), refused when its vocabulary is
- * larger than the model's vocab_size), then
+ * --tokenizer DIR is given, read as zoo_foreign_tokenizer_open reads one),
+ * refused when the tokenizer, wherever it came from (--tokenizer, the
+ * checkpoint's zoo.tokenizer, a foreign directory's files), has more tokens
+ * than the model's vocab_size (its ids would index past the embeddings and
+ * sampling would read past the logits), then
  * what `needs` asks, checked in the
  * order above but capabilities first, each missing one refused with one
  * line that starts with MODEL and says what the model lacks:

@@ -660,8 +660,10 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     int64_t threads = zoo_config_int(r.config, "train.threads");
     if (cli->threads == 0 && threads > 0) zoo_threads_set((int)threads); /* --threads wins */
     r.registry = zoo_cli_registry(cli);
-    if (!r.registry || !(r.plugin = zoo_cli_load_plugin(
-                             cli, r.registry, zoo_config_string(r.config, "model.plugin"))))
+    char where[4200];
+    snprintf(where, sizeof where, "%s: model.plugin", zoo_config_origin(r.config, "model.plugin"));
+    if (!r.registry || !(r.plugin = zoo_cli_load_plugin_at(
+                             cli, r.registry, zoo_config_string(r.config, "model.plugin"), where)))
         goto done;
     const char *init_path = zoo_config_string(r.config, "train.init");
     if (!ck && init_path) { /* weights and vocabulary from another run */

@@ -22,7 +22,8 @@
  *   model has no softmax and they are ignored.
  * - Import checks every dataset's presence, type and shape before reading
  *   any, so those faults leave the model as it was. Any numeric dtype reads
- *   as float32; export writes little-endian float32.
+ *   as float32; a NaN or infinite value is refused (with its dataset and
+ *   index). Export writes little-endian float32.
  * - Export, then import, gives back every bit: the conversions only move
  *   values and negate some (the carry gate), and B is kept as the file has it
  *   (bilm-tf's forget_bias of 1 is added in the cell, elmo_model.c).

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <hdf5.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -286,6 +287,13 @@ static void convert(const dataset *d, float *file, bool import) {
     }
 }
 
+/* The index of the first NaN or infinity of v[0..n), or -1. */
+static int64_t first_nonfinite(const float *v, int64_t n) {
+    for (int64_t k = 0; k < n; k++)
+        if (!isfinite(v[k])) return k;
+    return -1;
+}
+
 static float *grow(float **buf, size_t *cap, int64_t n) {
     if ((size_t)n > *cap) {
         float *b = realloc(*buf, (size_t)n * sizeof *b);
@@ -322,6 +330,7 @@ int elmo_import_weights(zoo_model *m, zoo_params *params, const char *path) {
     }
     float *buf = NULL;
     size_t cap = 0;
+    int64_t bad;
     for (int i = 0; !st && i < n; i++) {
         hid_t d;
         int nd;
@@ -333,6 +342,10 @@ int elmo_import_weights(zoo_model *m, zoo_params *params, const char *path) {
         else if (H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
             st = zoo_error(ZOO_ERR_FORMAT, "%s: %s: cannot read it (%s)", file, ds[i].name,
                            h5_reason(why));
+        else if ((bad = first_nonfinite(buf, ds_numel(&ds[i]))) >= 0) /* NaN poisons every output */
+            st = zoo_error(ZOO_ERR_FORMAT,
+                           "%s: %s: element %lld is %s; a model's weights must be finite", file,
+                           ds[i].name, (long long)bad, isnan(buf[bad]) ? "NaN" : "infinite");
         else
             convert(&ds[i], buf, true);
         H5Dclose(d);

@@ -113,3 +113,12 @@ target_link_libraries(zoo_fault_inject PRIVATE ${CMAKE_DL_LIBS})
 add_test(NAME saves COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_saves.sh ${PROJECT_BINARY_DIR}
   $<TARGET_FILE:zoo_fault_inject>)
 set_tests_properties(saves PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# The malformed-file corpus (tests/malformed/, test_malformed.sh): one file per
+# failure mode of every parser of untrusted input, each refused with the exit
+# status and the one-line message expected.tsv gives, never a crash or a hang;
+# in the sanitizer build too. npy_read reaches the host's .npy reader.
+add_executable(npy_read ${CMAKE_CURRENT_LIST_DIR}/../malformed/npy_read.c)
+target_link_libraries(npy_read PRIVATE zoo zoohost)
+add_test(NAME malformed COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_malformed.sh ${PROJECT_BINARY_DIR}
+  ${PROJECT_SOURCE_DIR} $<TARGET_FILE:npy_read> ${ZOO_SANITIZE})
+set_tests_properties(malformed PROPERTIES TIMEOUT 600 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")

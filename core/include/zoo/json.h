@@ -5,6 +5,7 @@
 #define ZOO_JSON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "zoo/export.h"
 
@@ -17,6 +18,19 @@ typedef struct zoo_json zoo_json;
 /* Reads and parses a file holding a JSON object. NULL with a message
  * ("config.json:3:7: malformed JSON", "...: not a JSON object"). */
 ZOO_API zoo_json *zoo_json_load(const char *path);
+
+/* The checks every JSON file zoo reads gets, beside the parser's own
+ * (zoo_json_load makes both; the host's readers of configs and registries
+ * call them): text read from path holds no NUL byte and only valid UTF-8
+ * (cJSON takes either without a word, and a NUL would end a string early),
+ * else ZOO_ERR_FORMAT "PATH:LINE: invalid UTF-8 (byte 0xFF at offset N)" or
+ * "PATH:LINE: a NUL byte (at offset N)"; */
+ZOO_API int zoo_json_check_text(const char *path, const char *text, size_t len);
+/* and no object in the parsed document holds a key twice (a reader would
+ * see one of the two values and ignore the other), else ZOO_ERR_FORMAT
+ * "PATH: model.plugin: the key is given twice". */
+struct cJSON;
+ZOO_API int zoo_json_check_keys(const char *path, const struct cJSON *root);
 ZOO_API void zoo_json_free(zoo_json *doc);
 
 ZOO_API bool zoo_json_has(const zoo_json *doc, const char *key);

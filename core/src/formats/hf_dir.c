@@ -97,7 +97,14 @@ int zoo_hf_config_to_hparams(const zoo_json *cfg, const zoo_hf_field *fields, zo
             if (!v) return zoo_error(ZOO_ERR_FORMAT, "%s: %s: expected a string", file, f->key);
             st = zoo_hparams_set_string(hp, f->hparam, v);
         }
-        if (st) return zoo_error(ZOO_ERR_FORMAT, "%s: %s: %s", file, f->key, zoo_error_message());
+        if (st) { /* the schema's message begins with the hyperparameter's name: once when
+                   * it is the key's, both when they differ ("hidden_size: n_embd: ...") */
+            const char *why = zoo_error_message();
+            size_t n = strlen(f->key);
+            bool named = strncmp(why, f->key, n) == 0 && strncmp(why + n, ": ", 2) == 0;
+            return zoo_error(ZOO_ERR_FORMAT, "%s: %s%s%s", file, named ? "" : f->key,
+                             named ? "" : ": ", why);
+        }
     }
     return ZOO_OK;
 }

@@ -14,13 +14,78 @@ struct zoo_json {
     char *path;
 };
 
+int zoo_json_check_text(const char *path, const char *text, size_t len) {
+    long line = 1;
+    for (size_t i = 0; i < len;) {
+        unsigned char b = (unsigned char)text[i];
+        if (b == 0)
+            return zoo_error(ZOO_ERR_FORMAT, "%s:%ld: a NUL byte (at offset %zu)", path, line, i);
+        if (b < 0x80) {
+            line += b == '\n';
+            i++;
+            continue;
+        }
+        utf8proc_int32_t c;
+        utf8proc_ssize_t n =
+            utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i), &c);
+        if (n <= 0)
+            return zoo_error(ZOO_ERR_FORMAT, "%s:%ld: invalid UTF-8 (byte 0x%02X at offset %zu)",
+                             path, line, b, i);
+        i += (size_t)n;
+    }
+    return ZOO_OK;
+}
+
+static int by_key(const void *a, const void *b) {
+    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+/* where[0..at) names item ("" at the top, "model", "plugins[3]"); sorting
+ * each object's keys keeps a 50,000-key vocab.json fast. */
+static int check_keys(const char *path, const cJSON *item, char *where, size_t at, size_t cap) {
+    if (!cJSON_IsObject(item) && !cJSON_IsArray(item)) return ZOO_OK;
+    bool object = cJSON_IsObject(item);
+    int n = cJSON_GetArraySize(item), i = 0, st = ZOO_OK;
+    if (object && n > 1) {
+        const cJSON **keys = malloc((size_t)n * sizeof *keys);
+        if (!keys) return zoo_error(ZOO_ERR_NOMEM, "%s: out of memory", path);
+        for (const cJSON *e = item->child; e; e = e->next) keys[i++] = e;
+        qsort(keys, (size_t)n, sizeof *keys, by_key);
+        for (i = 1; i < n && !st; i++)
+            if (strcmp(keys[i - 1]->string, keys[i]->string) == 0)
+                st = zoo_error(ZOO_ERR_FORMAT, "%s: %.*s%s%s: the key is given twice", path,
+                               (int)at, where, at ? "." : "", keys[i]->string);
+        free(keys);
+    }
+    i = 0;
+    for (const cJSON *e = item->child; e && !st; e = e->next, i++) {
+        int k = object ? snprintf(where + at, cap - at, "%s%s", at ? "." : "", e->string)
+                       : snprintf(where + at, cap - at, "[%d]", i);
+        size_t next = k > 0 && at + (size_t)k < cap ? at + (size_t)k : at; /* too deep to name */
+        st = check_keys(path, e, where, next, cap);
+    }
+    return st;
+}
+
+int zoo_json_check_keys(const char *path, const cJSON *root) {
+    char where[512];
+    return check_keys(path, root, where, 0, sizeof where);
+}
+
 zoo_json *zoo_json_load(const char *path) {
     size_t len;
     char *text = zoo_read_file_max(path, &len, ZOO_READ_MAX_JSON);
     if (!text) return NULL;
+    if (zoo_json_check_text(path, text, len)) {
+        free(text);
+        return NULL;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len + 1, &end, true);
-    if (!root) {
+    if (root && zoo_json_check_keys(path, root)) {
+        cJSON_Delete(root);
+        root = NULL;
+    } else if (!root) {
         int line = 1, col = 1;
         for (const char *p = text; end && p < end; p++) col = *p == '\n' ? (line++, 1) : col + 1;
         zoo_error(ZOO_ERR_FORMAT, "%s:%d:%d: malformed JSON", path, line, col);

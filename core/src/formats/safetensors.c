@@ -760,7 +760,9 @@ const char *zoo_st_metadata_at(const zoo_st_file *f, int i, const char **value) 
 int zoo_st_read_into(const zoo_st_file *f, int i, zoo_tensor *t) {
     int ndim = 0;
     int64_t shape[ZOO_MAX_DIMS];
-    bool same = zoo_st_info(f, i, NULL, &ndim, shape) == ZOO_OK && ndim == t->ndim;
+    int st = zoo_st_info(f, i, NULL, &ndim, shape); /* more dimensions than zoo's: its message */
+    if (st) return st;
+    bool same = ndim == t->ndim;
     for (int d = 0; same && d < ndim; d++) same = shape[d] == t->shape[d];
     if (!same) {
         char want[64], got[96] = "[";
@@ -772,7 +774,7 @@ int zoo_st_read_into(const zoo_st_file *f, int i, zoo_tensor *t) {
         return zoo_error(ZOO_ERR_FORMAT, "%s: tensor '%s' has shape %s, the model expects %s",
                          f->path, zoo_st_name(f, i), got, want);
     }
-    int st = zoo_st_read_f32(f, i, t->data, t->numel);
+    st = zoo_st_read_f32(f, i, t->data, t->numel);
     return st ? st : zoo_st_check_finite(f, i, t->data, t->numel);
 }
 

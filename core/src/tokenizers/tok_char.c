@@ -354,11 +354,16 @@ static int char_from_json(const char *json, zoo_tokenizer **out) {
     for (const cJSON *e = cps_json ? cps_json->child : NULL; e && st == ZOO_OK; e = e->next, i++) {
         double v = cJSON_IsNumber(e) ? e->valuedouble : -1;
         if (!(v >= 0 && v < N_CODE_POINTS) || v != (double)(int32_t)v || /* range first: NaN too */
-            (v >= 0xD800 && v <= 0xDFFF) || (i > 0 && v <= cps[i - 1]))
+            (v >= 0xD800 && v <= 0xDFFF))
             st = zoo_error(ZOO_ERR_FORMAT,
-                           "tokenizer JSON: model.code_points[%d]: expected a code point above "
-                           "the previous one",
+                           "tokenizer JSON: model.code_points[%d]: not a Unicode scalar value "
+                           "(an integer in [0, 0x10FFFF], not a surrogate)",
                            (int)i);
+        else if (i > 0 && v <= cps[i - 1])
+            st = zoo_error(ZOO_ERR_FORMAT,
+                           "tokenizer JSON: model.code_points[%d]: U+%04X is not above the "
+                           "previous one, U+%04X (they are sorted, each once)",
+                           (int)i, (unsigned)v, (unsigned)cps[i - 1]);
         else
             cps[i] = (int32_t)v;
     }

@@ -9,6 +9,7 @@
 
 #include "tok_gpt2.h"
 #include "zoo/io.h"
+#include "zoo/json.h"
 
 /* ---- bytes as characters ------------------------------------------------ */
 
@@ -708,6 +709,10 @@ static int read_vocab_file(const char *path, zoo_vocab **out) {
     size_t len;
     char *text = zoo_read_file(path, &len);
     if (!text) return zoo_error(ZOO_ERR_IO, "%s", zoo_error_message());
+    if (zoo_json_check_text(path, text, len)) { /* a NUL would cut a token short */
+        free(text);
+        return ZOO_ERR_FORMAT;
+    }
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithOpts(text, &end, true);
     int st = ZOO_OK;
@@ -765,6 +770,11 @@ int zoo_tokenizer_load_gpt2_files(const char *vocab_path, const char *merges_pat
     if (!text) {
         zoo_vocab_free(vocab);
         return zoo_error(ZOO_ERR_IO, "%s", zoo_error_message());
+    }
+    if (zoo_json_check_text(merges_path, text, len)) { /* UTF-8 text, as JSON is */
+        zoo_vocab_free(vocab);
+        free(text);
+        return ZOO_ERR_FORMAT;
     }
     int64_t lines = 1;
     for (size_t i = 0; i < len; i++) lines += text[i] == '\n';
