@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "tokenizers.h"
+#include "zoo/json.h"
 #include "zoo/status.h"
 #include "zoo/tokenizer.h"
 
@@ -73,22 +74,36 @@ static void saved_model_close(zoo_saved_model *m) {
 /* Ids past the model's vocabulary would index past its embeddings and its
  * logits (a small model beside the standard 50,257-token GPT-2 vocab.json),
  * so a tokenizer larger than the model's vocab_size is refused at every
- * load: the one of --tokenizer, else `source`'s (its `field`). ZOO_OK or a
- * status with its message. */
-static int tokenizer_fits(const zoo_cli *cli, const char *source, const char *field,
+ * load: the one of --tokenizer, else `source`'s (`what`: "zoo.tokenizer",
+ * "its tokenizer"). ZOO_OK or a status with its message. */
+static int tokenizer_fits(const zoo_cli *cli, const char *source, const char *what,
                           const zoo_hparams *hp, const zoo_tokenizer *tok) {
     if (!tok || !zoo_hparams_find(hp, "vocab_size")) return ZOO_OK;
     long long V = (long long)zoo_tokenizer_vocab_size(tok);
     long long model_v = (long long)zoo_hparams_int(hp, "vocab_size");
     if (V <= model_v) return ZOO_OK;
-    if (cli->tokenizer) source = "--tokenizer", field = cli->tokenizer;
+    if (cli->tokenizer)
+        return zoo_error(
+            ZOO_ERR_FORMAT,
+            "--tokenizer %s: its %lld tokens do not fit the model's vocab_size of %lld",
+            cli->tokenizer, V, model_v);
     return zoo_error(ZOO_ERR_FORMAT,
-                     "%s%s%s: its %lld tokens do not fit the model's vocab_size of %lld", source,
-                     cli->tokenizer ? " " : ": ", field, V, model_v);
+                     "%s: %s has %lld tokens, more than the model's vocab_size of %lld", source,
+                     what, V, model_v);
 }
 
-/* The error for a foreign directory no plugin imports; ZOO_EXIT_FAILURE. */
+/* The error for a foreign directory no plugin imports; ZOO_EXIT_FAILURE.
+ * A config.json that does not parse is why no plugin's model_type matched:
+ * its own error (file, line and column) says more than "no plugin". */
 static int no_importer(const zoo_cli *cli, const char *dir, const char *asked) {
+    char config[4200];
+    struct stat st;
+    snprintf(config, sizeof config, "%s/config.json", dir);
+    if (stat(config, &st) == 0) {
+        zoo_json *doc = zoo_json_load(config);
+        if (!doc) return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        zoo_json_free(doc);
+    }
     if (!*asked)
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
                             "%s: not a zoo run (no latest.safetensors), and no plugin in the "
@@ -162,7 +177,7 @@ static int open_foreign(const zoo_cli *cli, const zoo_registry *r, const char *d
             st = tst;
         }
     }
-    if (!st) st = tokenizer_fits(cli, dir, "tokenizer", hp, out->tokenizer);
+    if (!st) st = tokenizer_fits(cli, dir, "its tokenizer", hp, out->tokenizer);
     if (st)
         zoo_hparams_free(hp);
     else if ((st = zoo_host_model_create(out->plugin, hp, 0, out->tokenizer, &out->model)) ==
