@@ -96,6 +96,18 @@ void remove_temp_dir(const char *dir) {
     nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+const char *write_in_dir(const char *dir, const char *name, const char *text) {
+    static char paths[8][512];
+    static int next;
+    char *path = paths[next++ % 8];
+    snprintf(path, sizeof paths[0], "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
 zoo_tokenizer *tokenizer_from_text(const char *type, const zoo_tokenizer_settings *s,
                                    const char *text) {
     char path[64];

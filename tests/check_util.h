@@ -57,6 +57,9 @@ void write_temp_file(char *path, size_t size, const char *stem, const char *text
 void make_temp_dir(char *dir, size_t size, const char *stem);
 void remove_temp_dir(const char *dir);
 
+/* dir/name holding text; the path, in one of 8 static buffers used in turn. */
+const char *write_in_dir(const char *dir, const char *name, const char *text);
+
 /* A tokenizer of `type` trained on text (through a temporary file); s may be NULL. */
 zoo_tokenizer *tokenizer_from_text(const char *type, const zoo_tokenizer_settings *s,
                                    const char *text);

@@ -9,23 +9,20 @@
 static char dir[256];
 
 static void make_dir(void) {
-    snprintf(dir, sizeof dir, "/tmp/zoo-config-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    make_temp_dir(dir, sizeof dir, "zoo-config-test");
     char sub[300];
     snprintf(sub, sizeof sub, "%s/base", dir);
     mkdir(sub, 0755);
 }
 
+/* Removes the test's directory, after each test (a checked fixture). */
+static void remove_dir(void) {
+    if (*dir) remove_temp_dir(dir);
+    *dir = '\0';
+}
+
 static const char *write_file(const char *name, const char *text) {
-    static char paths[8][512];
-    static int next;
-    char *path = paths[next++ % 8];
-    snprintf(path, 512, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return write_in_dir(dir, name, text);
 }
 
 #define MINIMAL                                                                                    \
@@ -153,7 +150,8 @@ START_TEST(test_errors) {
                  "is)");
     expect_error("{\"model\": {\"plugin\": \"good\"}, \"data\": {\"train\": \"c\"}, \"train\": "
                  "{\"steps\": 1, \"epochs\": 1}}",
-                 NULL, 0, "train: set exactly one of train.steps, train.epochs and "
+                 NULL, 0,
+                 "train: set exactly one of train.steps, train.epochs and "
                  "train.tokens (more than one is set)");
     expect_error("{\"model\": {\"plugin\": \"good\"}, \"data\": {\"train\": \"c\"}, \"train\": "
                  "{\"steps\": 1,}}",
@@ -240,6 +238,7 @@ END_TEST
 Suite *make_suite(void) {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("host");
+    tcase_add_checked_fixture(tc, NULL, remove_dir);
     tcase_add_test(tc, test_defaults_and_paths);
     tcase_add_test(tc, test_extends_and_set);
     tcase_add_test(tc, test_errors);

@@ -10,21 +10,17 @@
 static char dir[256];
 
 static void make_dir(void) {
-    snprintf(dir, sizeof dir, "/tmp/zoo-registry-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    make_temp_dir(dir, sizeof dir, "zoo-registry-test");
 }
 
-/* Writes text to dir/name and returns the path (static buffer per call site). */
+/* Removes the test's directory, after each test (a checked fixture). */
+static void remove_dir(void) {
+    if (*dir) remove_temp_dir(dir);
+    *dir = '\0';
+}
+
 static const char *write_file(const char *name, const char *text) {
-    static char paths[8][512];
-    static int next;
-    char *path = paths[next++ % 8];
-    snprintf(path, 512, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return write_in_dir(dir, name, text);
 }
 
 static zoo_registry *load_one(const char *path) {
@@ -285,6 +281,7 @@ END_TEST
 Suite *make_suite(void) {
     Suite *s = suite_create("registry");
     TCase *tc = tcase_create("host");
+    tcase_add_checked_fixture(tc, NULL, remove_dir);
     tcase_add_test(tc, test_valid_registry);
     tcase_add_test(tc, test_errors_name_file_and_field);
     tcase_add_test(tc, test_bad_extra_disables_only_itself);

@@ -18,21 +18,17 @@
 static char dir[256];
 
 static void make_dir(void) {
-    snprintf(dir, sizeof dir, "/tmp/zoo-trust-test.XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    make_temp_dir(dir, sizeof dir, "zoo-trust-test");
 }
 
-/* dir/name with text; the path in a static buffer per call site (8 kept). */
+/* Removes the test's directory, after each test (a checked fixture). */
+static void remove_dir(void) {
+    if (*dir) remove_temp_dir(dir);
+    *dir = '\0';
+}
+
 static const char *write_file(const char *name, const char *text) {
-    static char paths[8][512];
-    static int next;
-    char *path = paths[next++ % 8];
-    snprintf(path, 512, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    return path;
+    return write_in_dir(dir, name, text);
 }
 
 static void copy_file(const char *from, const char *to) {
@@ -239,6 +235,7 @@ END_TEST
 Suite *make_suite(void) {
     Suite *s = suite_create("trust");
     TCase *tc = tcase_create("host");
+    tcase_add_checked_fixture(tc, NULL, remove_dir);
     tcase_add_test(tc, test_writable_paths_refused);
     tcase_add_test(tc, test_dropin_pinned_by_registry_only);
     tcase_add_test(tc, test_policy_notice_once);
