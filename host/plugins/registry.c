@@ -212,22 +212,34 @@ static void read_tokenizers(zoo_reg_entry *e, const cJSON *list, const char *fil
     }
 }
 
-static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, const char *where) {
-    static const char *const known[] = {"sees",    "inputs", "pretraining",   "layers", "width",
-                                        "context", "heads",  "hf_classifier", NULL};
-    if (!card) return;
-    if (!cJSON_IsObject(card)) {
-        entry_fail(e, "%s: %scard: expected an object, got %s", file, where, zoo_json_type(card));
-        return;
+/* An entry's optional object `name` (its value `obj`, NULL when absent):
+ * true when it is there, an object, with no key outside `known`; when it is
+ * there but wrong the entry fails, naming the file and the field. `at`
+ * receives the prefix of its fields' names ("plugins[3].card."). */
+static bool sound_section(zoo_reg_entry *e, const cJSON *obj, const char *name,
+                          const char *const *known, const char *file, const char *where,
+                          char at[96]) {
+    if (!obj) return false;
+    if (!cJSON_IsObject(obj)) {
+        entry_fail(e, "%s: %s%s: expected an object, got %s", file, where, name,
+                   zoo_json_type(obj));
+        return false;
     }
-    char at[96];
-    snprintf(at, sizeof at, "%scard.", where);
-    char *unknown = unknown_key(card, known, at, file);
+    snprintf(at, 96, "%s%s.", where, name);
+    char *unknown = unknown_key(obj, known, at, file);
     if (unknown) {
         entry_fail(e, "%s", unknown);
         free(unknown);
-        return;
+        return false;
     }
+    return true;
+}
+
+static void read_card(zoo_reg_entry *e, const cJSON *card, const char *file, const char *where) {
+    static const char *const known[] = {"sees",    "inputs", "pretraining",   "layers", "width",
+                                        "context", "heads",  "hf_classifier", NULL};
+    char at[96];
+    if (!sound_section(e, card, "card", known, file, where, at)) return;
     char **texts[] = {&e->card.sees, &e->card.inputs, &e->card.pretraining};
     for (int i = 0; i < 3; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(card, known[i]);
@@ -302,20 +314,8 @@ static void read_name_list(zoo_reg_entry *e, const cJSON *obj, const char *key, 
 static void read_imports(zoo_reg_entry *e, const cJSON *imports, const char *file,
                          const char *where) {
     static const char *const known[] = {"hf_model_types", "files", "tokenizer_files", NULL};
-    if (!imports) return;
-    if (!cJSON_IsObject(imports)) {
-        entry_fail(e, "%s: %simports: expected an object, got %s", file, where,
-                   zoo_json_type(imports));
-        return;
-    }
     char at[96];
-    snprintf(at, sizeof at, "%simports.", where);
-    char *unknown = unknown_key(imports, known, at, file);
-    if (unknown) {
-        entry_fail(e, "%s", unknown);
-        free(unknown);
-        return;
-    }
+    if (!sound_section(e, imports, "imports", known, file, where, at)) return;
     zoo_reg_imports *im = &e->imports;
     im->declared = true;
     read_name_list(e, imports, "hf_model_types", false, &im->hf_model_types, &im->n_hf_model_types,
