@@ -18,7 +18,7 @@ static const zoo_hf_field bert_fields[] = {
     {"type_vocab_size", "type_vocab_size", 0},
     {"vocab_size", "vocab_size", 0},
     {"layer_norm_eps", "layer_norm_eps", ZOO_HF_OPTIONAL},
-    {NULL}};
+    {0}};
 
 /* Parameters carry BertForPreTraining's names without "bert." (dense
  * weights [out,in], as the files hold them). The heads (cls.*) are never
@@ -36,7 +36,7 @@ static const zoo_hf_name bert_names[] = {
      {"bert.*LayerNorm.bias", "bert.*LayerNorm.beta", "*LayerNorm.bias", "*LayerNorm.beta"},
      0},
     {"*", {"bert.*", "*"}, 0},
-    {NULL}};
+    {0}};
 
 static const char *const erf_gelu[] = {"gelu", NULL};
 

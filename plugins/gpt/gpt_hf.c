@@ -21,17 +21,17 @@ static const zoo_hf_field gpt_fields[] = {
     {"n_positions", "block_size", 0},
     {"vocab_size", "vocab_size", 0},
     {"layer_norm_epsilon", "layer_norm_epsilon", ZOO_HF_OPTIONAL},
-    {NULL}};
+    {0}};
 
 /* Parameters already carry GPT2Model's names (Conv1D weights [in,out], as
  * the files hold them); GPT2LMHeadModel puts them under "transformer.". */
-static const zoo_hf_name gpt_names[] = {{"*", {"transformer.*", "*"}, 0}, {NULL}};
+static const zoo_hf_name gpt_names[] = {{"*", {"transformer.*", "*"}, 0}, {0}};
 /* OpenAIGPTModel's, under "transformer." in OpenAIGPTLMHeadModel's files */
 static const zoo_hf_name gpt1_names[] = {
     {"wte.weight", {"transformer.tokens_embed.weight", "tokens_embed.weight"}, 0},
     {"wpe.weight", {"transformer.positions_embed.weight", "positions_embed.weight"}, 0},
     {"*", {"transformer.*", "*"}, 0},
-    {NULL}};
+    {0}};
 
 /* the tanh approximation of GELU under transformers' names for it */
 static const char *const tanh_gelu[] = {"gelu_new", "gelu_pytorch_tanh", "gelu_fast", NULL};
