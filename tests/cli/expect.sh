@@ -26,3 +26,14 @@ npy_shape() { head -c 128 "$1" | grep -ao "'shape': ([0-9, ]*)" | sed "s/'shape'
 expect_shape() {
     [ "$(npy_shape "$1")" = "$2" ] || fail "$1: shape $(npy_shape "$1"), expected $2"
 }
+
+# word_corpus N [printable]: N lines of 3 to 10 words drawn from 15, each
+# ending in "." (the same lines for the same N); with "printable", a last
+# line of every printable ASCII character (a char vocabulary of about 95)
+word_corpus() {
+    awk -v n="$1" -v printable="${2:-}" 'BEGIN { srand(7);
+        split("the lord god said unto him and they were in land of people day", w, " ");
+        for (i = 0; i < n; i++) { k = 3 + int(rand() * 8); s = w[1 + int(rand() * 15)];
+          for (j = 1; j < k; j++) s = s " " w[1 + int(rand() * 15)]; print s "." }
+        if (printable != "") { s = ""; for (c = 32; c < 127; c++) s = s sprintf("%c", c); print s } }'
+}

@@ -24,10 +24,7 @@ failures=0
 cd "$tmp" || exit 1
 
 # every printable character: a char vocabulary of about 95, a bigram checkpoint of about 100 KB
-awk 'BEGIN { srand(7); split("the lord god said unto him and they were in land of people day", w, " ");
-      for (i = 0; i < 3000; i++) { n = 3 + int(rand() * 8); s = w[1 + int(rand() * 15)];
-        for (j = 1; j < n; j++) s = s " " w[1 + int(rand() * 15)]; print s "." }
-      s = ""; for (c = 32; c < 127; c++) s = s sprintf("%c", c); print s }' >train.txt
+word_corpus 3000 printable >train.txt
 cat >run.json <<'JSON'
 {"model": {"plugin": "bigram"},
  "data": {"train": "train.txt", "val_fraction": 0, "tokenizer": {"type": "char"}, "seq_len": 32},

@@ -36,9 +36,7 @@ printf '{"a": 1}\n\n[2]\n' | "$check" --lines || fail "json_check --lines refuse
 printf '{"a": 1}\n{"b":\n' | "$check" --lines 2>/dev/null && fail "json_check --lines took a broken line"
 
 # --- a bigram on a small corpus, a run script, a word2vec file, labeled text
-awk 'BEGIN { srand(7); split("the lord god said unto him and they were in land of people day", w, " ");
-      for (i = 0; i < 400; i++) { n = 3 + int(rand() * 8); s = w[1 + int(rand() * 15)];
-        for (j = 1; j < n; j++) s = s " " w[1 + int(rand() * 15)]; print s "." } }' >"$tmp/corpus.txt"
+word_corpus 400 >"$tmp/corpus.txt"
 cat >"$tmp/run.json" <<JSON
 {"model": {"plugin": "bigram"},
  "data": {"train": "corpus.txt", "tokenizer": {"type": "char"}, "seq_len": 16, "val_fraction": 0.1},

@@ -13,9 +13,7 @@ unset ZOO_REGISTRY ZOO_PLUGIN_PATH
 failures=0
 . "$(dirname "$0")/expect.sh"
 
-awk 'BEGIN { srand(7); split("the lord god said unto him and they were in land of people day", w, " ");
-      for (i = 0; i < 3000; i++) { n = 3 + int(rand() * 8); s = w[1 + int(rand() * 15)];
-        for (j = 1; j < n; j++) s = s " " w[1 + int(rand() * 15)]; print s "." } }' >"$tmp/corpus.txt"
+word_corpus 3000 >"$tmp/corpus.txt"
 head -2500 "$tmp/corpus.txt" >"$tmp/train.txt"
 tail -500 "$tmp/corpus.txt" >"$tmp/val.txt"
 cat >"$tmp/run.json" <<JSON

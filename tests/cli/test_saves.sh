@@ -36,10 +36,7 @@ losses() { sed -E 's/,"tokens_per_s":[^,]*//; s/,"elapsed_s":[^,}]*//' "$1"; }
 temporaries() { ls "$1" | grep -E '\.tmp(\.[A-Za-z0-9]{6})?$'; }
 
 # every printable character: a char vocabulary of 97, a bigram checkpoint of 113 KiB
-awk 'BEGIN { srand(7); split("the lord god said unto him and they were in land of people day", w, " ");
-      for (i = 0; i < 3000; i++) { n = 3 + int(rand() * 8); s = w[1 + int(rand() * 15)];
-        for (j = 1; j < n; j++) s = s " " w[1 + int(rand() * 15)]; print s "." }
-      s = ""; for (c = 32; c < 127; c++) s = s sprintf("%c", c); print s }' >train.txt
+word_corpus 3000 printable >train.txt
 cat >run.json <<'JSON'
 {"model": {"plugin": "bigram"},
  "data": {"train": "train.txt", "val_fraction": 0, "tokenizer": {"type": "char"}, "seq_len": 32},

@@ -16,9 +16,7 @@ failures=0
 
 
 # A small corpus: 3000 lines of a few words each.
-awk 'BEGIN { srand(7); split("the lord god said unto him and they were in land of people day", w, " ");
-      for (i = 0; i < 3000; i++) { n = 3 + int(rand() * 8); s = w[1 + int(rand() * 15)];
-        for (j = 1; j < n; j++) s = s " " w[1 + int(rand() * 15)]; print s "." } }' >"$tmp/corpus.txt"
+word_corpus 3000 >"$tmp/corpus.txt"
 cat >"$tmp/run.json" <<JSON
 {"model": {"plugin": "bigram"},
  "data": {"train": "corpus.txt", "tokenizer": {"type": "char"}, "seq_len": 32},

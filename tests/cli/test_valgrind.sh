@@ -37,9 +37,7 @@ memcheck() {
     fi
 }
 
-awk 'BEGIN { srand(7); split("the lord god said unto him and they were in land of people day", w, " ");
-      for (i = 0; i < 800; i++) { n = 3 + int(rand() * 8); s = w[1 + int(rand() * 15)];
-        for (j = 1; j < n; j++) s = s " " w[1 + int(rand() * 15)]; print s "." } }' >corpus.txt
+word_corpus 800 >corpus.txt
 base='"data": {"train": "corpus.txt", "val_fraction": 0.1, "seq_len": 16, "tokenizer": TOKENIZER},
  "train": {"steps": 4, "batch_size": 4, "threads": 1, "optimizer": {"name": "adamw", "lr": 0.01},
            "eval_every": 2, "eval_batches": 1, "checkpoint_every": 2, "keep": 1}}'
