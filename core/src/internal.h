@@ -36,6 +36,8 @@ struct zoo_graph {
     zoo_node *tape;          /* newest entry */
     bool recording;
     bool training;
+    zoo_count_sum_fn count_sum; /* zoo_graph_set_count_sum */
+    void *count_sum_ctx;
     int status;
     char error[512];
 };

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dist.h"
 #include "zoo/status.h"
 #include "zoo/threads.h"
 
@@ -30,6 +31,8 @@ static int set_trust_policy(const zoo_cli *cli, bool flag) {
 static int vfail(const zoo_cli *cli, int code, const char *fmt, va_list ap) {
     fprintf(stderr, "zoo%s%s: ", cli && cli->command ? " " : "",
             cli && cli->command ? cli->command : "");
+    if (zoo_dist_world_size() > 1) /* which process of an MPI job says it */
+        fprintf(stderr, "rank %d of %d: ", zoo_dist_world_rank(), zoo_dist_world_size());
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     return code;

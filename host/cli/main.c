@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "dist.h"
 #include "zoo/zoo.h"
 
 /* The sanitizer build (a weak hook, unused outside it): __tls_get_addr is
@@ -125,7 +126,16 @@ int main(int argc, char **argv) {
     for (int i = 2 + n_global; i < argc; i++) sub[n++] = argv[i];
     sub[n] = NULL;
     zoo_threads_set(0); /* all CPUs, unless --threads says otherwise */
-    int status = zoo_command_invoke(&cli, command, n, sub);
+    /* one process of an MPI job when a launcher started it (then the
+     * node's CPUs are shared among its ranks) */
+    int status = zoo_dist_init(&argc, &argv);
+    if (status == 0 && zoo_dist_world_size() > 1 && strcmp(command->name, "train") != 0 &&
+        strcmp(command->name, "compare") != 0)
+        status = zoo_cli_fail(&cli, ZOO_EXIT_USAGE,
+                              "zoo %s runs in one process; of the commands, zoo train and zoo "
+                              "compare run data-parallel under mpirun",
+                              command->name);
+    if (status == 0) status = zoo_command_invoke(&cli, command, n, sub);
     free(sub);
-    return status;
+    return zoo_dist_finish(status); /* a failing rank stops the others */
 }

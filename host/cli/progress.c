@@ -137,6 +137,10 @@ void zoo_progress_step(zoo_progress *p, const zoo_step_report *r) {
         number(l.f, "tokens_per_s", r->tokens_per_s);
         number(l.f, "elapsed_s", r->elapsed);
         fprintf(l.f, ",\"tokens\":%lld", (long long)r->tokens);
+        if (r->world_size > 1) { /* a data-parallel run; absent: one process */
+            fprintf(l.f, ",\"world_size\":%d", r->world_size);
+            number(l.f, "comm_s", r->comm_s);
+        }
         plugin_metrics(l.f, r->metrics);
         line_end(p, &l);
     }

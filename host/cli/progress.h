@@ -36,6 +36,8 @@ typedef struct zoo_step_report {
     double elapsed;             /* seconds since the run began (resumes included) */
     int64_t tokens;             /* training tokens seen since the run began */
     const zoo_metrics *metrics; /* the plugin's own, or NULL (metrics.jsonl: with perplexities) */
+    int world_size;             /* > 1: the processes that trained the step (metrics.jsonl) */
+    double comm_s;              /* with world_size > 1: seconds the step spent in sums over them */
 } zoo_step_report;
 
 void zoo_progress_step(zoo_progress *p, const zoo_step_report *r);

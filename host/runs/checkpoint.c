@@ -35,8 +35,9 @@ int zoo_checkpoint_save(const char *path, const zoo_host_model *m, const char *c
                         const char *tokenizer, const zoo_run_state *state, bool with_optim) {
     zoo_st_writer *w = zoo_st_writer_new();
     if (!w) return ZOO_ERR_NOMEM;
-    char step[32], rng[96], elapsed[32], tokens[32];
+    char step[32], rng[96], elapsed[32], tokens[32], world[32];
     snprintf(step, sizeof step, "%" PRId64, state->step);
+    snprintf(world, sizeof world, "%" PRId64, state->world_size > 0 ? state->world_size : 1);
     snprintf(tokens, sizeof tokens, "%" PRId64, state->tokens);
     snprintf(rng, sizeof rng, "%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "%016" PRIx64,
              state->rng.s[0], state->rng.s[1], state->rng.s[2], state->rng.s[3]);
@@ -50,6 +51,7 @@ int zoo_checkpoint_save(const char *path, const zoo_host_model *m, const char *c
     if (!st) st = zoo_st_writer_add_metadata(w, "zoo.data_cursor", state->data_cursor);
     if (!st) st = zoo_st_writer_add_metadata(w, "zoo.elapsed", elapsed);
     if (!st) st = zoo_st_writer_add_metadata(w, "zoo.tokens", tokens);
+    if (!st) st = zoo_st_writer_add_metadata(w, "zoo.world_size", world);
     if (!st) st = add_param_tensors(w, m->params, with_optim);
     if (!st) st = zoo_st_writer_write(w, path);
     zoo_st_writer_free(w);
@@ -101,7 +103,8 @@ int zoo_checkpoint_open(const char *model, zoo_checkpoint **out) {
     const char *step = zoo_st_metadata(f, "zoo.step"), *rng = zoo_st_metadata(f, "zoo.rng");
     const char *cursor = zoo_st_metadata(f, "zoo.data_cursor"),
                *elapsed = zoo_st_metadata(f, "zoo.elapsed"),
-               *tokens = zoo_st_metadata(f, "zoo.tokens");
+               *tokens = zoo_st_metadata(f, "zoo.tokens"),
+               *world = zoo_st_metadata(f, "zoo.world_size");
     char *end = NULL;
     if (!format)
         st = zoo_error(ZOO_ERR_FORMAT, "%s: not a zoo checkpoint (no zoo.format in its metadata)",
@@ -122,6 +125,8 @@ int zoo_checkpoint_open(const char *model, zoo_checkpoint **out) {
         ck->state.elapsed = elapsed ? strtod(elapsed, NULL) : 0;
         ck->state.tokens = tokens ? strtoll(tokens, NULL, 10) : 0;
         if (ck->state.tokens < 0) ck->state.tokens = 0;
+        ck->state.world_size = world ? strtoll(world, NULL, 10) : 1;
+        if (ck->state.world_size < 1) ck->state.world_size = 1;
         *out = ck;
     } else {
         zoo_checkpoint_close(ck);

@@ -22,6 +22,7 @@ typedef struct zoo_run_state {
     char data_cursor[512]; /* zoo_batcher_state_format text, "" when none */
     double elapsed;        /* seconds of training so far */
     int64_t tokens;        /* training tokens seen so far (0 in checkpoints older than it) */
+    int64_t world_size;    /* the processes that trained it (1 in checkpoints older than it) */
 } zoo_run_state;
 
 /* Writes m's parameters (and, with_optim, their optimizer state) with the

@@ -117,6 +117,16 @@ static const config_key KEYS[] = {
      .help = "save a checkpoint every N steps (0: only at the end)"},
     {"train.keep", K_INT, "3", .has_min = true, .min = 1,
      .help = "step checkpoints to keep (latest is kept too)"},
+    {"train.bucket_mb", K_NUMBER, "25", .has_min = true, .min = 0.001,
+     .help = "data-parallel runs (MPI): gradients are summed over the processes in pieces of "
+             "about this many MiB"},
+    {"train.check_every", K_INT, "100", .has_min = true, .min = 0,
+     .help = "data-parallel runs: compare a checksum of the parameters across the processes "
+             "every N steps, stopping if they differ (0: never)"},
+    {"train.sync_every", K_INT, "200000", .has_min = true, .min = 0,
+     .help = "data-parallel runs of self-updating plugins (word2vec): average the processes' "
+             "parameters after each has trained on this many words (0: only to save or "
+             "evaluate)"},
     {"train.run_dir", K_PATH, "null", true,
      .help = "where the run is written; null: runs/CONFIG_NAME; --out overrides"},
     {"finetune", K_OBJECT, .help = "zoo finetune: a classification head on a pretrained model"},

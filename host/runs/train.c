@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "config.h"
 #include "data.h"
+#include "dist.h"
 #include "metrics.h"
 #include "model_card.h"
 #include "progress.h"
@@ -49,6 +50,7 @@ typedef struct loop {
     zoo_progress *progress;
     zoo_run_state *state;
     zoo_graph *graph;
+    zoo_dp *dp;         /* the other ranks of a data-parallel run (a no-op alone) */
     int64_t last_saved; /* the step of the run's newest checkpoint; -1: none yet */
 } loop;
 
@@ -66,6 +68,13 @@ static int loop_fail(const loop *l, const char *fmt, ...) {
 static int save_checkpoint(loop *l) {
     const char *dir = l->plan->run_dir;
     if (!dir || !l->task->save) return ZOO_OK; /* a run that keeps nothing */
+    /* the ranks of a self-updating task agree on one set of parameters; rank 0 writes it */
+    if (zoo_dp_sync_parameters(l->dp) != ZOO_OK) return loop_fail(l, "%s", zoo_error_message());
+    l->state->world_size = zoo_dist_size();
+    if (!zoo_dist_writer()) {
+        l->last_saved = l->state->step;
+        return ZOO_OK;
+    }
     char path[4200], latest[4200], tmp[4300];
     snprintf(path, sizeof path, "%s/step-%08lld.safetensors", dir, (long long)l->state->step);
     snprintf(latest, sizeof latest, "%s/latest.safetensors", dir);
@@ -101,30 +110,57 @@ static int save_checkpoint(loop *l) {
 }
 
 /* One optimizer step; *loss_out gets the loss. */
+/* A self-updating task's step: with N ranks each updates with its own of
+ * the next N batches, so the data cursor moves as one process's would over
+ * N steps. */
+static int update_step(loop *l, double lr, double *loss_out, double *grad_norm, int64_t *tokens) {
+    const zoo_train_task *t = l->task;
+    zoo_run_state *s = l->state;
+    int rank = zoo_dist_rank(), size = zoo_dist_size();
+    zoo_batch batch = {.size = sizeof batch};
+    for (int i = 0; i <= rank; i++) /* a batch stays valid until the next call */
+        if (t->next_batch(t->ctx, &batch))
+            return loop_fail(l, "step %lld: %s", (long long)s->step + 1, zoo_error_message());
+    zoo_step_stats stats = {.size = sizeof stats};
+    if (t->update(t->ctx, &batch, (float)lr, zoo_dp_step_rng(l->dp, &s->rng), &stats))
+        return loop_fail(l, "step %lld: %s", (long long)s->step + 1, zoo_error_message());
+    for (int i = rank + 1; i < size; i++)
+        if (t->next_batch(t->ctx, &batch))
+            return loop_fail(l, "step %lld: %s", (long long)s->step + 1, zoo_error_message());
+    if (zoo_dp_after_update(l->dp, &stats) != ZOO_OK)
+        return loop_fail(l, "step %lld: %s", (long long)s->step + 1, zoo_error_message());
+    *loss_out = stats.loss, *grad_norm = NAN, *tokens = stats.tokens;
+    return ZOO_OK;
+}
+
+/* One optimizer step on this rank's slice of the batch; *loss_out gets the
+ * whole batch's loss. */
 static int train_step(loop *l, const zoo_batch *batch, double lr, double *loss_out,
                       double *grad_norm, zoo_metrics *metrics, int64_t *tokens) {
     const zoo_train_task *t = l->task;
     zoo_run_state *s = l->state;
-    if (t->update) {
-        zoo_step_stats stats = {.size = sizeof stats};
-        if (t->update(t->ctx, batch, (float)lr, &s->rng, &stats))
-            return loop_fail(l, "step %lld: %s", (long long)s->step + 1, zoo_error_message());
-        *loss_out = stats.loss, *grad_norm = NAN, *tokens = stats.tokens;
-        return ZOO_OK;
-    }
     zoo_graph *g = l->graph;
     zoo_graph_reset(g);
     zoo_graph_set_recording(g, true);
     zoo_graph_set_training(g, true);
     zoo_params_zero_grad(t->params);
     zoo_tensor *loss = NULL;
-    int st = t->loss(t->ctx, g, batch, &s->rng, &loss, metrics, tokens);
+    zoo_batch mine;
+    zoo_dp_slice(batch, &mine);
+    zoo_dp_begin_step(l->dp, g);
+    int st = t->loss(t->ctx, g, &mine, zoo_dp_step_rng(l->dp, &s->rng), &loss, metrics, tokens);
+    zoo_dp_end_step(l->dp, g);
     if (st || !loss || zoo_graph_status(g))
         return loop_fail(l, "step %lld: %s", (long long)s->step + 1,
                          zoo_graph_status(g) ? zoo_graph_error(g) : zoo_error_message());
     *loss_out = zoo_f32(loss)[0];
-    if (!isfinite(*loss_out)) return ZOO_OK; /* the caller stops the run */
+    if (!zoo_dp_active(l->dp) && !isfinite(*loss_out)) return ZOO_OK; /* the caller stops */
     if (zoo_backward(g, loss) != ZOO_OK) return loop_fail(l, "backward: %s", zoo_graph_error(g));
+    /* the ranks' shares and gradients summed: the global batch's, on every rank */
+    if (zoo_dp_sum_gradients(l->dp, loss_out) != ZOO_OK ||
+        zoo_dp_mean_metrics(l->dp, metrics) != ZOO_OK)
+        return loop_fail(l, "step %lld: %s", (long long)s->step + 1, zoo_error_message());
+    if (!isfinite(*loss_out)) return ZOO_OK; /* every rank stops */
     /* clipping folded into the update: one pass over the gradients fewer */
     *grad_norm = zoo_grad_norm(t->params);
     float clip = zoo_clip_factor(*grad_norm, l->plan->grad_clip);
@@ -135,6 +171,8 @@ static int train_step(loop *l, const zoo_batch *batch, double lr, double *loss_o
 
 static int evaluate(loop *l) {
     if (!l->task->evaluate) return ZOO_OK;
+    if (zoo_dp_sync_parameters(l->dp) != ZOO_OK) return loop_fail(l, "%s", zoo_error_message());
+    if (!zoo_dist_writer()) return ZOO_OK; /* rank 0 evaluates for the run */
     double val_loss = NAN;
     zoo_metrics vm = {.size = sizeof vm};
     if (l->task->evaluate(l->task->ctx, l->graph, &val_loss, &vm))
@@ -156,18 +194,23 @@ static int run_loop(loop *l) {
     sigaction(SIGINT, &sa, &old);
     interrupted = 0;
     int status = 0;
-    bool paused = false;
-    while (s->step < p->total_steps && !interrupted && !paused) {
-        zoo_batch batch = {.size = sizeof batch};
-        if (l->task->next_batch(l->task->ctx, &batch)) {
-            status = loop_fail(l, "step %lld: %s", (long long)s->step + 1, zoo_error_message());
-            break;
-        }
+    bool paused = false, stop = false; /* stop: Ctrl-C, agreed by every rank */
+    while (s->step < p->total_steps && !stop && !paused) {
         double lr = zoo_schedule_lr(&p->schedule, s->step), loss = 0, grad_norm = NAN;
         zoo_metrics metrics = {.size = sizeof metrics};
         int64_t tokens = 0;
-        double t0 = zoo_now();
-        if ((status = train_step(l, &batch, lr, &loss, &grad_norm, &metrics, &tokens))) break;
+        double t0 = zoo_now(), comm0 = zoo_dp_stats_get(l->dp)->reduce_seconds;
+        if (l->task->update) {
+            if ((status = update_step(l, lr, &loss, &grad_norm, &tokens))) break;
+        } else {
+            zoo_batch batch = {.size = sizeof batch};
+            if (l->task->next_batch(l->task->ctx, &batch)) {
+                status =
+                    loop_fail(l, "step %lld: %s", (long long)s->step + 1, zoo_error_message());
+                break;
+            }
+            if ((status = train_step(l, &batch, lr, &loss, &grad_norm, &metrics, &tokens))) break;
+        }
         if (!isfinite(loss)) { /* said once; a checkpoint named only when one was written */
             if (l->last_saved >= 0)
                 status =
@@ -191,9 +234,20 @@ static int run_loop(loop *l) {
                                .tokens_per_s = (double)tokens / (zoo_now() - t0),
                                .elapsed = s->elapsed,
                                .tokens = s->tokens,
-                               .metrics = &metrics};
+                               .metrics = &metrics,
+                               .world_size = zoo_dist_size(),
+                               .comm_s = zoo_dp_stats_get(l->dp)->reduce_seconds - comm0};
         zoo_progress_step(l->progress, &rep);
-        bool out_of_time = p->max_seconds > 0 && s->elapsed >= p->max_seconds;
+        /* what ends the run is decided by every rank at once: one that
+         * stopped alone would leave the others waiting in a sum */
+        bool flags[2] = {p->max_seconds > 0 && s->elapsed >= p->max_seconds, interrupted};
+        if (zoo_dp_any(l->dp, flags, 2) != ZOO_OK ||
+            zoo_dp_check_parameters(l->dp, s->step) != ZOO_OK) {
+            status = loop_fail(l, "%s", zoo_error_message());
+            break;
+        }
+        bool out_of_time = flags[0];
+        stop = flags[1];
         bool last = s->step == p->total_steps || out_of_time;
         if ((p->eval_every > 0 && s->step % p->eval_every == 0) || last)
             if ((status = evaluate(l))) break;
@@ -212,7 +266,7 @@ static int run_loop(loop *l) {
                           "stopped after step %lld as asked; continue with %s --resume %s",
                           (long long)s->step, p->command, p->run_dir);
     sigaction(SIGINT, &old, NULL);
-    if (interrupted && !status) {
+    if (stop && !status) {
         status = save_checkpoint(l);
         if (!status) {
             if (p->run_dir)
@@ -234,10 +288,11 @@ int zoo_train_loop(const zoo_cli *cli, const zoo_train_task *task, const zoo_tra
               .progress = progress,
               .state = state,
               .graph = zoo_graph_new(0),
+              .dp = zoo_dp_new(task->params, &plan->parallel, task->update != NULL),
               /* a resumed run continues from its checkpoint */
               .last_saved = plan->run_dir && task->save && state->step > 0 ? state->step : -1};
-    if (!l.graph) return loop_fail(&l, "%s", zoo_error_message());
-    int status = run_loop(&l);
+    int status = l.graph && l.dp ? run_loop(&l) : loop_fail(&l, "%s", zoo_error_message());
+    zoo_dp_free(l.dp);
     zoo_graph_free(l.graph);
     return status;
 }
@@ -396,6 +451,13 @@ zoo_optim_config zoo_optim_from_config(const zoo_config *c) {
     return o;
 }
 
+zoo_dp_config zoo_dp_config_from(const zoo_config *c) {
+    return (zoo_dp_config){
+        .bucket_bytes = (size_t)(zoo_config_number(c, "train.bucket_mb") * 1024 * 1024),
+        .check_every = zoo_config_int(c, "train.check_every"),
+        .sync_every = zoo_config_int(c, "train.sync_every")};
+}
+
 static void setup_optimizer(run *r) {
     zoo_train_plan *p = &r->plan;
     p->optim = zoo_optim_from_config(r->config);
@@ -418,6 +480,7 @@ static void setup_optimizer(run *r) {
     p->keep = zoo_config_int(r->config, "train.keep");
     p->run_dir = r->run_dir;
     p->command = "zoo train";
+    p->parallel = zoo_dp_config_from(r->config);
 }
 
 /* Batches of data; B = 0: train.batch_size sequences each. */
@@ -631,6 +694,31 @@ static void print_without_heads(const zoo_reg_entry *e, zoo_params *params) {
     printf("): %lld\n", (long long)(zoo_params_numel(params) - heads));
 }
 
+/* A data-parallel run's ranks must run the same thing: the same resolved
+ * configuration, zoo and plugin library, checked before the first step. A
+ * global batch must give every rank a sequence, and a self-updating
+ * plugin's steps (one chunk per rank) resume only with as many ranks. */
+static int check_ranks(run *r, const zoo_checkpoint *ck, bool self_update) {
+    int size = zoo_dist_size();
+    if (size <= 1) return 0;
+    int64_t B = zoo_config_int(r->config, "train.batch_size");
+    if (zoo_dp_same_text("resolved configuration", r->config_text) ||
+        zoo_dp_same_file("zoo executable", "/proc/self/exe") ||
+        zoo_dp_same_file("plugin library", r->plugin->entry->library))
+        return fail(r, "%s", zoo_error_message());
+    if (!self_update && B < size)
+        return fail(r,
+                    "%s: train.batch_size: %lld sequences cannot be shared among %d processes "
+                    "(each needs at least one)",
+                    zoo_config_origin(r->config, "train.batch_size"), (long long)B, size);
+    if (self_update && ck && ck->state.world_size != size)
+        return fail(r,
+                    "--resume: the run was trained by %lld process(es); a self-updating plugin's "
+                    "steps (one chunk for each process) continue only with as many",
+                    (long long)ck->state.world_size);
+    return 0;
+}
+
 int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *result) {
     run r = {.cli = cli, .lock = -1};
     int status = ZOO_EXIT_FAILURE;
@@ -641,8 +729,8 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         if (asprintf(&config_path, "%s/config.json", o->resume) < 0) goto done;
         /* locked before its checkpoint is read: another run may be writing it */
         struct stat st;
-        if (!o->dry_run && stat(o->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
-            (status = zoo_run_dir_lock(cli, o->resume, &r.lock)))
+        if (!o->dry_run && zoo_dist_writer() && stat(o->resume, &st) == 0 &&
+            S_ISDIR(st.st_mode) && (status = zoo_run_dir_lock(cli, o->resume, &r.lock)))
             goto done;
         status = ZOO_EXIT_FAILURE;
         if (zoo_checkpoint_open(o->resume, &ck) != ZOO_OK) {
@@ -701,6 +789,10 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     }
     r.config_text = zoo_config_text(r.config);
     r.tokenizer_json = zoo_tokenizer_to_json(r.data->tok);
+    if (o->dry_run && !zoo_dist_writer()) { /* rank 0 answers for the job */
+        status = 0;
+        goto done;
+    }
     if (o->dry_run && cli->json) { /* the same as one document */
         cJSON *doc = cJSON_CreateObject();
         cJSON_AddItemToObject(doc, "config", cJSON_Parse(r.config_text));
@@ -750,13 +842,19 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
              zoo_format_bytes((double)zoo_memory_limit(), have, sizeof have));
         goto done;
     }
+    bool self_update = r.plugin->plugin->capabilities & ZOO_CAP_SELF_UPDATE;
+    if ((status = check_ranks(&r, ck, self_update))) goto done;
+    status = ZOO_EXIT_FAILURE;
     r.run_dir = o->resume ? strdup(o->resume) : zoo_run_dir_choose(o->out, r.config, o->config);
-    if (!o->resume && (status = zoo_run_dir_create(cli, r.run_dir, r.config_text, &r.lock)))
+    /* rank 0 alone writes the run directory */
+    if (!o->resume && zoo_dist_writer() &&
+        (status = zoo_run_dir_create(cli, r.run_dir, r.config_text, &r.lock)))
         goto done;
     status = ZOO_EXIT_FAILURE;
 
-    bool chunks = r.plugin->plugin->objective == ZOO_OBJ_WORD_VECTORS; /* one chunk per step */
-    r.tokens_per_step = (chunks ? 1 : zoo_config_int(r.config, "train.batch_size")) *
+    /* word vectors: one chunk a step, for each process */
+    bool chunks = r.plugin->plugin->objective == ZOO_OBJ_WORD_VECTORS;
+    r.tokens_per_step = (chunks ? zoo_dist_size() : zoo_config_int(r.config, "train.batch_size")) *
                         zoo_config_int(r.config, "data.seq_len");
     if (!zoo_config_is_null(r.config, "train.steps"))
         r.total_steps = zoo_config_int(r.config, "train.steps");
@@ -775,7 +873,6 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
     if (!(r.train_batches = make_batcher(&r, &r.data->train, false, 0)) ||
         (held_out && !(r.eval_batches = make_batcher(&r, &r.data->val, true, 0))))
         goto done;
-    bool self_update = r.plugin->plugin->capabilities & ZOO_CAP_SELF_UPDATE;
     zoo_train_task task = {.ctx = &r,
                            .params = r.model->params,
                            .next_batch = lm_next_batch,
@@ -791,12 +888,15 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         goto done;
     }
     /* the log of the run continued: steps after the checkpoint are trained again */
-    int dropped = ck ? zoo_metrics_log_trim(r.run_dir, r.state.step) : 0;
+    int dropped = ck && zoo_dist_writer() ? zoo_metrics_log_trim(r.run_dir, r.state.step) : 0;
     if (dropped < 0) {
         fail(&r, "--resume %s: %s", o->resume, zoo_error_message());
         goto done;
     }
-    r.progress = zoo_progress_open(r.run_dir, r.total_steps, o->quiet);
+    r.state.world_size = zoo_dist_size();
+    /* the other ranks of a data-parallel run write nothing and print only errors */
+    r.progress = zoo_dist_writer() ? zoo_progress_open(r.run_dir, r.total_steps, o->quiet)
+                                   : zoo_progress_open(NULL, r.total_steps, true);
     if (!r.progress) {
         fail(&r, "%s", zoo_error_message());
         goto done;

@@ -12,6 +12,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "config.h"
+#include "data_parallel.h"
 #include "progress.h"
 #include "zoo/optim.h"
 
@@ -60,11 +61,15 @@ typedef struct zoo_train_plan {
                                * last (evaluation, checkpoint); the schedule keeps total_steps */
     const char *run_dir;      /* checkpoints go here; NULL: none (Ctrl-C just stops) */
     const char *command;      /* "zoo train": what the resume hints tell the user to run */
+    zoo_dp_config parallel;   /* with more than one process (data_parallel.h) */
 } zoo_train_plan;
 
 /* Runs the task from state->step to plan->total_steps, reporting to
  * progress; state (the step, the generator, elapsed seconds) is updated as
- * it goes. Prints its own errors. Returns 0 (done, or stopped after
+ * it goes. Under MPI every rank runs it: each computes the loss of its slice
+ * of next_batch's global batch (a self-updating task: each takes its own of
+ * the next `size` batches), and only rank 0 evaluates and saves. Prints its
+ * own errors. Returns 0 (done, or stopped after
  * plan->stop_after: state->step says which), 130 after Ctrl-C (with a
  * checkpoint when the run has a directory), or an exit status. */
 int zoo_train_loop(const zoo_cli *cli, const zoo_train_task *task, const zoo_train_plan *plan,
@@ -77,6 +82,9 @@ int zoo_train_resume(const zoo_train_task *task, const zoo_checkpoint *ck, zoo_r
 /* The optimizer train.optimizer describes (name, betas, eps, weight_decay,
  * momentum). */
 zoo_optim_config zoo_optim_from_config(const zoo_config *c);
+/* What the ranks of a data-parallel run do (train.bucket_mb, check_every,
+ * sync_every). */
+zoo_dp_config zoo_dp_config_from(const zoo_config *c);
 
 /* The directory of a new run: out (--out), else train.run_dir, else
  * runs/CONFIG_NAME for config_path. From malloc. */

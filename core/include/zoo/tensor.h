@@ -58,6 +58,17 @@ ZOO_API bool zoo_graph_recording(const zoo_graph *g);
 /* Training mode turns dropout on. */
 ZOO_API void zoo_graph_set_training(zoo_graph *g, bool on);
 ZOO_API bool zoo_graph_training(const zoo_graph *g);
+/* Data-parallel training (the host's, over MPI): each process's graph holds
+ * a slice of one global batch, and a mean loss must divide by the global
+ * number of targets, not the slice's. When set, zoo_cross_entropy passes
+ * its count of targets through sum (which returns the total over every
+ * process, or a negative value on failure, failing the graph) and divides by
+ * that: each process's loss is then its share, and the shares and their
+ * gradients add up to the global batch's mean. Every process must make the
+ * same sequence of zoo_cross_entropy calls while it is set. NULL unsets it;
+ * zoo_graph_reset keeps it. */
+typedef int64_t (*zoo_count_sum_fn)(void *ctx, int64_t local);
+ZOO_API void zoo_graph_set_count_sum(zoo_graph *g, zoo_count_sum_fn sum, void *ctx);
 
 /* ZOO_OK, or the status of the first failed operator since the last reset;
  * its message is zoo_graph_error(). */

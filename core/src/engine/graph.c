@@ -115,6 +115,11 @@ void zoo_graph_set_training(zoo_graph *g, bool on) {
 bool zoo_graph_training(const zoo_graph *g) {
     return g->training;
 }
+
+void zoo_graph_set_count_sum(zoo_graph *g, zoo_count_sum_fn sum, void *ctx) {
+    g->count_sum = sum;
+    g->count_sum_ctx = ctx;
+}
 int zoo_graph_status(const zoo_graph *g) {
     return g->status;
 }

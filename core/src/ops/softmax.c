@@ -207,6 +207,14 @@ zoo_tensor *zoo_cross_entropy(zoo_graph *g, zoo_tensor *logits, zoo_tensor *targ
         }
         count++;
     }
+    if (g->count_sum) { /* a slice of a global batch: divide by the global count */
+        count = g->count_sum(g->count_sum_ctx, count);
+        if (count < 0) {
+            zoo_graph_fail(g, ZOO_ERR_IO, "%s: summing the count of targets over the processes: %s",
+                           op, zoo_error_message());
+            return NULL;
+        }
+    }
     zoo_tensor *out = zoo_new(g, ZOO_F32, 1);
     row_lse *lse = zoo_graph_alloc(g, (size_t)R * sizeof *lse);
     float *row_loss = zoo_graph_alloc(g, (size_t)R * sizeof(float));
