@@ -106,6 +106,8 @@ int main(int argc, char **argv) {
     if (strcmp(first, "--version") == 0) {
         printf("zoo %s (libzoo %s, plugin ABI %d.%d)\n", ZOO_VERSION_STRING, zoo_version(),
                ZOO_ABI_MAJOR, ZOO_ABI_MINOR);
+        printf("data-parallel training: %s\n",
+               zoo_dist_built() ? "MPI (mpirun -np N zoo train ...)" : "not built (no MPI)");
         return 0;
     }
     /* zoo help COMMAND is zoo COMMAND --help */
