@@ -206,12 +206,73 @@ START_TEST(test_layernorm_errors) {
 }
 END_TEST
 
+/* zoo_graph_set_count_sum (data-parallel training): two slices of a batch,
+ * each dividing by the count of both, give losses that add up to the whole
+ * batch's mean and the whole batch's gradient rows; a failing sum fails the
+ * graph. */
+static int64_t other_slice_count; /* what "the other process" has */
+static int64_t add_other_slice(void *ctx, int64_t local) {
+    (void)ctx;
+    return local + other_slice_count;
+}
+static int64_t failing_sum(void *ctx, int64_t local) {
+    (void)ctx, (void)local;
+    zoo_error(ZOO_ERR_IO, "MPI_Allreduce: connection lost");
+    return -1;
+}
+
+START_TEST(test_cross_entropy_global_count) {
+    zoo_params *p = zoo_params_new();
+    zoo_tensor *whole = zoo_params_add(p, "whole", 2, ZOO_SHAPE(6, 5), 0);
+    zoo_tensor *half[2] = {zoo_params_add(p, "a", 2, ZOO_SHAPE(3, 5), 0),
+                           zoo_params_add(p, "b", 2, ZOO_SHAPE(3, 5), 0)};
+    for (int i = 0; i < 30; i++) zoo_f32(whole)[i] = sinf(0.7f * (float)i);
+    memcpy(half[0]->data, whole->data, 15 * sizeof(float));
+    memcpy(half[1]->data, zoo_f32(whole) + 15, 15 * sizeof(float));
+    const int32_t ts[6] = {1, -100, 4,
+                           0, 2,    -100}; /* 2 targets in the first half, 2 in the second */
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, true);
+    zoo_tensor *t = zoo_tensor_wrap(g, ZOO_I32, 1, ZOO_SHAPE(6), (void *)ts);
+    zoo_tensor *loss = zoo_cross_entropy(g, whole, t, -100);
+    ck_assert_int_eq(zoo_backward(g, loss), ZOO_OK);
+    float want = zoo_f32(loss)[0], sum = 0, shares[2];
+    for (int h = 0; h < 2; h++) {
+        zoo_graph_reset(g);
+        zoo_graph_set_count_sum(g, add_other_slice, NULL);
+        other_slice_count = 2;
+        zoo_tensor *th = zoo_tensor_wrap(g, ZOO_I32, 1, ZOO_SHAPE(3), (void *)(ts + 3 * h));
+        zoo_tensor *share = zoo_cross_entropy(g, half[h], th, -100);
+        ck_assert_int_eq(zoo_backward(g, share), ZOO_OK);
+        sum += shares[h] = zoo_f32(share)[0];
+        ck_assert_floats_close(half[h]->grad, whole->grad + 15 * h, 15, 1e-6, 1e-6);
+    }
+    ck_assert_floats_close(&sum, &want, 1, 1e-6, 1e-6);
+    /* the sum over the processes fails: the graph says so */
+    zoo_graph_reset(g);
+    zoo_graph_set_count_sum(g, failing_sum, NULL);
+    t = zoo_tensor_wrap(g, ZOO_I32, 1, ZOO_SHAPE(6), (void *)ts);
+    ck_assert_ptr_null(zoo_cross_entropy(g, whole, t, -100));
+    ck_assert_str_eq(zoo_graph_error(g), "zoo_cross_entropy: summing the count of targets over "
+                                         "the processes: MPI_Allreduce: connection lost");
+    /* unset: the slice's own mean again, over its 2 targets of the 4 */
+    zoo_graph_reset(g);
+    zoo_graph_set_count_sum(g, NULL, NULL);
+    zoo_tensor *th = zoo_tensor_wrap(g, ZOO_I32, 1, ZOO_SHAPE(3), (void *)ts);
+    float own = zoo_f32(zoo_cross_entropy(g, half[0], th, -100))[0], twice = 2 * shares[0];
+    ck_assert_floats_close(&own, &twice, 1, 1e-6, 1e-6);
+    zoo_graph_free(g);
+    zoo_params_free(p);
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("norm_softmax");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_layernorm_forward);
     tcase_add_test(tc, test_softmax_forward);
     tcase_add_test(tc, test_cross_entropy_forward);
+    tcase_add_test(tc, test_cross_entropy_global_count);
     tcase_add_test(tc, test_log_softmax_long_rows);
     tcase_add_test(tc, test_backward);
     tcase_add_test(tc, test_layernorm_errors);
