@@ -127,7 +127,8 @@ int zoo_dp_sum_gradients(zoo_dp *dp, double *loss) {
     int st = zoo_dist_max_i64(dp->flags, (size_t)n);
     if (st) return st;
     /* large gradients are summed where they are; small ones gathered in the
-     * bucket first, so a step makes few calls */
+     * bucket first, so a step makes few calls; no call sums more than a
+     * bucket, which keeps the MPI library's own buffers small */
     piece pieces[256];
     int n_pieces = 0;
     size_t used = 0;
@@ -151,8 +152,11 @@ int zoo_dp_sum_gradients(zoo_dp *dp, double *loss) {
             used = 0, n_pieces = 0;
         }
         if (!q) break;
-        if (big) {
-            if ((st = sum_timed(dp, q->value->grad, len))) return st;
+        if (big) { /* in place, a bucket's worth at a time (measured faster than whole) */
+            for (size_t at = 0; at < len; at += dp->bucket_len)
+                if ((st = sum_timed(dp, q->value->grad + at,
+                                    len - at < dp->bucket_len ? len - at : dp->bucket_len)))
+                    return st;
             continue;
         }
         memcpy(dp->bucket + used, q->value->grad, len * sizeof(float));

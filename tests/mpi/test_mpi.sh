@@ -9,14 +9,17 @@
 #   for bit;
 # - a rank killed mid-run: every rank exits non-zero within 30 s and the last
 #   checkpoint loads;
-# - ranks given different configs are refused before the first step, as is a
-#   global batch smaller than the ranks and any command but train and compare;
+# - ranks given different configs or zoo executables are refused before the
+#   first step, as is a global batch smaller than the ranks and any command
+#   but train and compare;
 # - a rank whose data file is missing stops the job with its message.
 # Skipped (77) without mpirun or without a zoo built with MPI.
-#   test_mpi.sh BUILD_DIR PARAMS_DIFF
+# - ranks whose parameters drift apart (one rank's sums perturbed through
+#   PERTURB_LIBRARY, LD_PRELOADed) are stopped at the next checksum.
+#   test_mpi.sh BUILD_DIR PARAMS_DIFF PERTURB_LIBRARY
 set -u
 build=$(cd "$1" && pwd)
-params_diff=$2
+params_diff=$2 perturb=${3:-}
 zoo="$build/zoo"
 command -v mpirun >/dev/null 2>&1 || { echo "SKIP: no mpirun (Debian: openmpi-bin)"; exit 77; }
 "$zoo" --version | grep -q "data-parallel training: MPI" ||
@@ -136,6 +139,28 @@ sed 's/train.txt/missing.txt/' run.json >missing.json
 # shellcheck disable=SC2086
 expect 1 "missing.txt" \
     mpirun --oversubscribe -np 1 "$zoo" train run.json --out half $gpt : -np 1 "$zoo" train missing.json --out half $gpt
+
+# another zoo executable on rank 1 (the same program with a byte more)
+cp "$zoo" zoo-other && printf x >>zoo-other
+# shellcheck disable=SC2086
+expect 1 "rank 1 of 2 has a different zoo executable than rank 0" \
+    mpirun --oversubscribe -np 1 "$zoo" train run.json --out exe $gpt : \
+    -np 1 ./zoo-other --registry "$build/registry/registry.json" train run.json --out exe $gpt
+
+# --- ranks drifting apart: rank 1's 8th sum of floats (step 8's gradients) made wrong,
+# the checksum every 5 steps stops the run at step 10
+asan=$(ldd "$zoo" | awk '/libasan/ { print $3 }')
+# shellcheck disable=SC2086
+expect 1 "step 10: the parameters of rank 1 differ from rank 0's" \
+    mpirun --oversubscribe -np 1 "$zoo" train run.json --out drift --set train.check_every=5 $gpt : \
+    -np 1 env LD_PRELOAD="${asan:+$asan }$perturb" ZOO_PERTURB_AT=8 \
+    "$zoo" train run.json --out drift --set train.check_every=5 $gpt
+# the same with checks turned off runs to the end: the test sees what the check sees
+# shellcheck disable=SC2086
+expect 0 "" \
+    mpirun --oversubscribe -np 1 "$zoo" train run.json --out drift0 --set train.check_every=0 $gpt : \
+    -np 1 env LD_PRELOAD="${asan:+$asan }$perturb" ZOO_PERTURB_AT=8 \
+    "$zoo" train run.json --out drift0 --set train.check_every=0 $gpt
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "all data-parallel checks passed"
