@@ -76,7 +76,8 @@ int zoo_dist_init(int *argc, char ***argv) {
 
 int zoo_dist_finish(int status) {
     if (!running) return status;
-    if (status != 0 && world_size > 1) {
+    /* 130: a run the ranks agreed to stop (SIGINT, SIGUSR1), saved: no rank waits */
+    if (status != 0 && status != 130 && world_size > 1) {
         fflush(stdout);
         fflush(stderr);
         MPI_Abort(MPI_COMM_WORLD, status); /* does not return */

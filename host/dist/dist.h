@@ -26,7 +26,8 @@ int zoo_dist_init(int *argc, char ***argv);
 
 /* Ends the job's part of this process: a rank that exits with a non-zero
  * status takes every other rank down with it (MPI_Abort), so no rank waits
- * forever in a collective; status 0 finalises MPI. Returns status. */
+ * forever in a collective; status 0, and 130 (a run every rank agreed to
+ * stop), finalise MPI. Returns status. */
 int zoo_dist_finish(int status);
 
 /* This process's place in the current group: 0 <= rank < size. */

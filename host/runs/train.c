@@ -189,9 +189,12 @@ static int run_loop(loop *l) {
     const zoo_train_plan *p = l->plan;
     zoo_run_state *s = l->state;
     double start = zoo_now() - s->elapsed;
-    struct sigaction sa = {.sa_handler = on_sigint}, old;
+    /* SIGUSR1 stops as Ctrl-C does: mpirun forwards it to every rank (Ctrl-C
+     * on mpirun kills them), as Slurm's scancel --signal=USR1 does */
+    struct sigaction sa = {.sa_handler = on_sigint}, old, old_usr1;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
+    sigaction(SIGUSR1, &sa, &old_usr1);
     interrupted = 0;
     int status = 0;
     bool paused = false, stop = false; /* stop: Ctrl-C, agreed by every rank */
@@ -266,6 +269,7 @@ static int run_loop(loop *l) {
                           "stopped after step %lld as asked; continue with %s --resume %s",
                           (long long)s->step, p->command, p->run_dir);
     sigaction(SIGINT, &old, NULL);
+    sigaction(SIGUSR1, &old_usr1, NULL);
     if (stop && !status) {
         status = save_checkpoint(l);
         if (!status) {

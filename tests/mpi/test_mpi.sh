@@ -9,6 +9,7 @@
 #   for bit;
 # - a rank killed mid-run: every rank exits non-zero within 30 s and the last
 #   checkpoint loads;
+# - SIGUSR1 to mpirun stops every rank after the same step with a checkpoint;
 # - ranks given different configs or zoo executables are refused before the
 #   first step, as is a global batch smaller than the ranks and any command
 #   but train and compare;
@@ -122,6 +123,24 @@ else
     echo "a rank killed with SIGKILL: the job ended in ${took} s with exit $got"
     expect 0 "" "$zoo" eval killed
     pgrep -f "zoo train run.json --out killed" >/dev/null && fail "a rank killed: a zoo process is left"
+fi
+
+# --- SIGUSR1 to mpirun (forwarded to every rank; Ctrl-C on mpirun kills them):
+# every rank stops after the same step, rank 0 saves, the run resumes
+# shellcheck disable=SC2086
+mpirun -np 2 --oversubscribe "$zoo" train run.json --out usr1 $gpt --set train.steps=100000 >usr1.out 2>&1 &
+job=$!
+waited=0
+while ! grep -q '"step":2,' usr1/metrics.jsonl 2>/dev/null && [ $waited -lt 600 ]; do sleep 0.1; waited=$((waited + 1)); done
+kill -USR1 $job
+wait $job
+got=$?
+[ "$got" = 130 ] || fail "SIGUSR1 to mpirun: exit $got, expected 130: $(cat usr1.out)"
+at=$(sed -nE 's/^interrupted at step ([0-9]+): checkpoint saved.*/\1/p' usr1.out)
+if [ -z "$at" ]; then
+    fail "SIGUSR1: no checkpoint said: $(cat usr1.out)"
+else
+    expect 0 "stopped after step $((at + 3))" two "$zoo" train --resume usr1 --stop-after $((at + 3))
 fi
 
 # --- refusals before the first step
