@@ -19,7 +19,7 @@ struct zoo_dp {
     size_t bucket_len;
     int64_t *flags;           /* per parameter: it took a gradient on this rank */
     int64_t words_since_sync; /* over every rank */
-    bool synced;              /* the parameters were synced since the last check */
+    int64_t syncs;            /* made so far by this process */
     float *base;              /* self-updating: every parameter as of the last sync */
     zoo_rng step_rng;
     zoo_dp_stats stats;
@@ -215,6 +215,37 @@ int zoo_dp_mean_metrics(zoo_dp *dp, zoo_metrics *metrics) {
     return st;
 }
 
+/* A fast checksum of every parameter's bits (four lanes of FNV-style
+ * multiply-xor): a drift of one bit anywhere changes it. */
+static uint64_t params_checksum(zoo_params *params) {
+    uint64_t lane[4] = {1, 2, 3, 4};
+    for (int i = 0; i < zoo_params_count(params); i++) {
+        zoo_tensor *v = zoo_params_at(params, i)->value;
+        const uint32_t *w = v->data;
+        int64_t k = 0;
+        for (; k + 4 <= v->numel; k += 4)
+            for (int j = 0; j < 4; j++) lane[j] = (lane[j] ^ w[k + j]) * 0x100000001b3ULL;
+        for (; k < v->numel; k++) lane[0] = (lane[0] ^ w[k]) * 0x100000001b3ULL;
+    }
+    return lane[0] ^ (lane[1] << 1) ^ (lane[2] << 2) ^ (lane[3] << 3);
+}
+
+/* Every rank's checksum against rank 0's; `when` says where, for the message. */
+static int compare_parameters(zoo_dp *dp, const char *when) {
+    int size = zoo_dist_size();
+    uint64_t mine = params_checksum(dp->params), *all = calloc((size_t)size, sizeof *all);
+    if (!all) return zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    int st = zoo_dist_all_gather(&mine, all, sizeof mine);
+    for (int r = 1; !st && r < size; r++)
+        if (all[r] != all[0])
+            st = zoo_error(ZOO_ERR_STATE,
+                           "%s: the parameters of rank %d differ from rank 0's (checksums "
+                           "%016llx and %016llx): the ranks drifted apart; stopping",
+                           when, r, (unsigned long long)all[r], (unsigned long long)all[0]);
+    free(all);
+    return st;
+}
+
 /* Hogwild across processes: each rank's parameters moved from the last
  * synced ones (base) by its own updates, and the new parameters are base
  * plus every rank's move, as threads sharing one matrix add their updates.
@@ -236,8 +267,12 @@ int zoo_dp_sync_parameters(zoo_dp *dp) {
         base += v->numel;
     }
     dp->words_since_sync = 0;
-    dp->synced = true;
-    return ZOO_OK;
+    dp->syncs++;
+    if (dp->config.check_every <= 0) return ZOO_OK;
+    /* the ranks now agree bit for bit, or something went wrong */
+    char when[64];
+    snprintf(when, sizeof when, "sync %lld", (long long)dp->syncs);
+    return compare_parameters(dp, when);
 }
 
 int zoo_dp_after_update(zoo_dp *dp, zoo_step_stats *stats) {
@@ -263,40 +298,15 @@ int zoo_dp_any(zoo_dp *dp, bool *flags, int n) {
     return st;
 }
 
-/* A fast checksum of every parameter's bits (four lanes of FNV-style
- * multiply-xor): a drift of one bit anywhere changes it. */
-static uint64_t params_checksum(zoo_params *params) {
-    uint64_t lane[4] = {1, 2, 3, 4};
-    for (int i = 0; i < zoo_params_count(params); i++) {
-        zoo_tensor *v = zoo_params_at(params, i)->value;
-        const uint32_t *w = v->data;
-        int64_t k = 0;
-        for (; k + 4 <= v->numel; k += 4)
-            for (int j = 0; j < 4; j++) lane[j] = (lane[j] ^ w[k + j]) * 0x100000001b3ULL;
-        for (; k < v->numel; k++) lane[0] = (lane[0] ^ w[k]) * 0x100000001b3ULL;
-    }
-    return lane[0] ^ (lane[1] << 1) ^ (lane[2] << 2) ^ (lane[3] << 3);
-}
-
 int zoo_dp_check_parameters(zoo_dp *dp, int64_t step) {
-    if (!zoo_dp_active(dp) || dp->config.check_every <= 0) return ZOO_OK;
-    /* a self-updating plugin's ranks differ between syncs by design and
-     * agree bit for bit right after one: that is when they are compared */
-    if (dp->self_updating ? !dp->synced : step % dp->config.check_every != 0) return ZOO_OK;
-    dp->synced = false;
-    int size = zoo_dist_size();
-    uint64_t mine = params_checksum(dp->params), *all = calloc((size_t)size, sizeof *all);
-    if (!all) return zoo_error(ZOO_ERR_NOMEM, "out of memory");
-    int st = zoo_dist_all_gather(&mine, all, sizeof mine);
-    for (int r = 1; !st && r < size; r++)
-        if (all[r] != all[0])
-            st = zoo_error(ZOO_ERR_STATE,
-                           "step %lld: the parameters of rank %d differ from rank 0's (checksums "
-                           "%016llx and %016llx): the ranks drifted apart; stopping",
-                           (long long)step, r, (unsigned long long)all[r],
-                           (unsigned long long)all[0]);
-    free(all);
-    return st;
+    /* a self-updating plugin's ranks differ between syncs by design: the
+     * sync itself compares them (zoo_dp_sync_parameters) */
+    if (!zoo_dp_active(dp) || dp->self_updating || dp->config.check_every <= 0 ||
+        step % dp->config.check_every != 0)
+        return ZOO_OK;
+    char when[64];
+    snprintf(when, sizeof when, "step %lld", (long long)step);
+    return compare_parameters(dp, when);
 }
 
 /* Every rank's SHA-256 of bytes against rank 0's. */

@@ -79,9 +79,10 @@ int zoo_dp_after_update(zoo_dp *dp, zoo_step_stats *stats);
  * evaluation): each becomes its value at the last sync (at zoo_dp_new, the
  * same on every rank) plus the sum over the ranks of how far each rank's
  * updates moved it since, as Hogwild threads add theirs into one matrix;
- * every rank ends with the same bits. zoo_dp_new keeps that copy (the
- * parameters' size again). Nothing for gradient-based plugins, whose ranks
- * never differ. */
+ * every rank ends with the same bits, which it then checks (a checksum
+ * against rank 0's, unless check_every is 0). zoo_dp_new keeps that copy
+ * (the parameters' size again). Nothing for gradient-based plugins, whose
+ * ranks never differ. */
 int zoo_dp_sync_parameters(zoo_dp *dp);
 
 /* The ranks agree: each of the n flags is true on every rank when it is
@@ -90,9 +91,8 @@ int zoo_dp_any(zoo_dp *dp, bool *flags, int n);
 
 /* Every check_every steps: the parameters' checksum on every rank against
  * rank 0's; a difference is an error naming the ranks and the step. A
- * self-updating plugin's ranks train apart between syncs, so theirs are
- * compared at the first call after each sync instead (check_every 0:
- * never). */
+ * self-updating plugin's ranks train apart between syncs, so each sync
+ * compares theirs instead, right after it (check_every 0: never). */
 int zoo_dp_check_parameters(zoo_dp *dp, int64_t step);
 
 /* Start-up: every rank's value of `what` (a config's text, a library's
