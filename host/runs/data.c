@@ -110,9 +110,10 @@ static int config_paths(const zoo_config *c, const char *key, const char **paths
     return n < max ? n : max;
 }
 
-/* Where the corpus (its files one after the other, `total` bytes) is cut
- * for the part that ends near byte `at`: moved forward to a cut between
- * words (zoo_word_counts_cut), or to the end of its file. */
+/* Where the corpus (its files one after the other) is cut for the part
+ * that ends near byte `at`: at moved forward to a cut between words
+ * (zoo_word_counts_cut: a file's start, its end or white space). Every
+ * process computes the same cuts, so the parts meet exactly. */
 static int64_t corpus_cut(const zoo_corpus *c, int64_t at) {
     int64_t start = 0;
     for (int f = 0; f < zoo_corpus_count(c); f++) {

@@ -9,7 +9,7 @@
 #   accuracy and WordSim-353 correlation of 2-process runs lie within the
 #   range 1-process runs span over the same seeds.
 # Exits 77 (skipped) without mpirun, without an MPI build of zoo, or (quality)
-# without the data.
+# without the data. KEEP_TMP=1 keeps the scratch directory.
 set -u
 build=$(cd "$1" && pwd)
 source_dir=$(cd "$2" && pwd)
