@@ -9,6 +9,7 @@
 #include "zoo/corpus.h"
 #include "zoo/rng.h"
 #include "zoo/tokenizer.h"
+#include "zoo/tokenizer_type.h"
 
 static char dir[256];
 
@@ -369,6 +370,161 @@ END_TEST
 
 /* The King James Bible (4 MB): counts from Python's str.split() and a
  * category-based punctuation split; the encoding time is information only. */
+/* ---- word counts in parts ------------------------------------------------ */
+
+/* The JSON of the word tokenizer counted from text's parts cut at `cuts`
+ * (moved to zoo_word_counts_cut), each part counted apart, packed and merged
+ * in the order given by `order` (a permutation of the n + 1 parts). */
+static char *json_of_parts(const zoo_tokenizer_settings *s, const char *text, const size_t *cuts,
+                           int n, const int *order) {
+    size_t len = strlen(text), bounds[10];
+    ck_assert_int_lt(n, 9);
+    /* every bound a cut, the first and the last too, as a process cuts its share */
+    bounds[0] = zoo_word_counts_cut(text, len, 0);
+    bounds[n + 1] = zoo_word_counts_cut(text, len, len);
+    for (int i = 0; i < n; i++) {
+        bounds[i + 1] = zoo_word_counts_cut(text, len, cuts[i]);
+        if (bounds[i + 1] < bounds[i]) bounds[i + 1] = bounds[i];
+    }
+    zoo_word_counts *all;
+    ck_assert_int_eq(zoo_word_counts_new(s, &all), ZOO_OK);
+    for (int i = 0; i <= n; i++) {
+        int part = order ? order[i] : i;
+        zoo_word_counts *k;
+        ck_assert_int_eq(zoo_word_counts_new(s, &k), ZOO_OK);
+        ck_assert_int_eq(
+            zoo_word_counts_add_text(k, text + bounds[part], bounds[part + 1] - bounds[part]),
+            ZOO_OK);
+        void *bytes;
+        size_t size;
+        ck_assert_int_eq(zoo_word_counts_pack(k, &bytes, &size), ZOO_OK);
+        ck_assert_msg(zoo_word_counts_merge(all, bytes, size) == ZOO_OK, "%s", zoo_error_message());
+        free(bytes);
+        zoo_word_counts_free(k);
+    }
+    zoo_tokenizer *t;
+    ck_assert_msg(zoo_word_counts_tokenizer(all, &t) == ZOO_OK, "%s", zoo_error_message());
+    char *json = zoo_tokenizer_to_json(t);
+    zoo_tokenizer_free(t);
+    zoo_word_counts_free(all);
+    return json;
+}
+
+START_TEST(test_word_counts_cut) {
+    const char *text = "ab cd\téf\n\nghi";
+    size_t len = strlen(text);
+    ck_assert_uint_eq(zoo_word_counts_cut(text, len, 0), 0); /* the start is a cut */
+    ck_assert_uint_eq(zoo_word_counts_cut(text, len, 1), 2); /* inside "ab": to the space */
+    ck_assert_uint_eq(zoo_word_counts_cut(text, len, 2), 2); /* already at one */
+    ck_assert_uint_eq(zoo_word_counts_cut(text, len, 4), 5); /* the tab */
+    ck_assert_uint_eq(zoo_word_counts_cut(text, len, 7), 9); /* inside é's two bytes: past them */
+    ck_assert_uint_eq(zoo_word_counts_cut(text, len, 11), len); /* no white space left */
+    ck_assert_uint_eq(zoo_word_counts_cut(text, len, len), len);
+    ck_assert_uint_eq(zoo_word_counts_cut(text, len, len + 5), len);
+    ck_assert_uint_eq(zoo_word_counts_cut("a\0b c", 5, 1), 3); /* a NUL is not a cut here */
+}
+END_TEST
+
+/* Counted in parts and merged, the vocabulary is the one training on the
+ * whole text makes: the same tokens, ids and counts (ties broken alike,
+ * min_count and max_size cutting the merged counts, specials' spellings
+ * counted for them), wherever the parts are cut and in any order. */
+START_TEST(test_word_counts_in_parts_make_the_whole_vocabulary) {
+    static const zoo_special mlm[] = {ZOO_TOK_PAD, ZOO_TOK_UNK, ZOO_TOK_CLS, ZOO_TOK_SEP,
+                                      ZOO_TOK_MASK};
+    const char *text = "The cat sat. The [MASK] sat on THE mat!\nA cat, a dog; a bird?\n"
+                       "Dog and cat and bird and ÉCOLE école \t tie1 tie2 tie3 tie2 tie3 zeta\n";
+    zoo_tokenizer_settings settings[4] = {ZOO_TOKENIZER_SETTINGS_INIT, ZOO_TOKENIZER_SETTINGS_INIT,
+                                          ZOO_TOKENIZER_SETTINGS_INIT, ZOO_TOKENIZER_SETTINGS_INIT};
+    settings[1].lowercase = true, settings[1].split = ZOO_SPLIT_PUNCTUATION;
+    settings[1].min_count = 2;
+    settings[2].lowercase = true, settings[2].specials = mlm, settings[2].n_specials = 5;
+    settings[2].max_size = 12; /* cuts among the words seen twice: ties by bytes */
+    settings[3].split = ZOO_SPLIT_PUNCTUATION, settings[3].max_size = 9;
+    size_t len = strlen(text);
+    for (int k = 0; k < 4; k++) {
+        zoo_tokenizer *whole = train("word", &settings[k], text);
+        char *want = zoo_tokenizer_to_json(whole);
+        zoo_tokenizer_free(whole);
+        for (size_t at = 0; at <= len; at++) { /* one cut, everywhere */
+            size_t cuts[1] = {at};
+            char *got = json_of_parts(&settings[k], text, cuts, 1, NULL);
+            ck_assert_msg(strcmp(got, want) == 0, "settings %d, cut at %zu:\n%s\n%s", k, at, got,
+                          want);
+            free(got);
+        }
+        size_t cuts[4] = {3, 30, 31, 90};
+        int order[5] = {4, 2, 0, 3, 1};
+        char *got = json_of_parts(&settings[k], text, cuts, 4, order);
+        ck_assert_str_eq(got, want);
+        free(got);
+        free(want);
+    }
+}
+END_TEST
+
+START_TEST(test_word_counts_refused) {
+    zoo_tokenizer_settings s = ZOO_TOKENIZER_SETTINGS_INIT, lower = ZOO_TOKENIZER_SETTINGS_INIT;
+    lower.lowercase = true;
+    zoo_word_counts *k, *other, *empty;
+    ck_assert_int_eq(zoo_word_counts_new(&s, &k), ZOO_OK);
+    ck_assert_int_eq(zoo_word_counts_new(&lower, &other), ZOO_OK);
+    ck_assert_int_eq(zoo_word_counts_new(NULL, &empty), ZOO_OK);
+    ck_assert_int_eq(zoo_word_counts_add_text(k, "one two two", 11), ZOO_OK);
+    ck_assert_int_eq(zoo_word_counts_add_text(other, "three", 5), ZOO_OK);
+    ck_assert_int_eq(zoo_word_counts_add_text(k, "ok \xff", 4), ZOO_ERR_FORMAT);
+    ck_assert_str_eq(zoo_error_message(), "word tokenizer: invalid UTF-8 at byte offset 3");
+
+    /* nothing counted: no vocabulary */
+    zoo_tokenizer *t;
+    ck_assert_int_eq(zoo_word_counts_tokenizer(empty, &t), ZOO_ERR_ARG);
+    ck_assert_ptr_null(t);
+    ck_assert_str_eq(zoo_error_message(), "word tokenizer: the corpus has no words");
+
+    void *bytes;
+    size_t n;
+    ck_assert_int_eq(zoo_word_counts_pack(other, &bytes, &n), ZOO_OK);
+    ck_assert_int_eq(zoo_word_counts_merge(k, bytes, n), ZOO_ERR_ARG);
+    ck_assert_str_eq(zoo_error_message(),
+                     "word counts: counted with other settings (lowercase, split or specials "
+                     "differ)");
+    free(bytes);
+    ck_assert_int_eq(zoo_word_counts_merge(k, "nonsense", 8), ZOO_ERR_FORMAT);
+    ck_assert_str_eq(zoo_error_message(), "word counts: not packed word counts");
+
+    /* k's own counts, cut short or with bytes past the end: refused, k unchanged */
+    ck_assert_int_eq(zoo_word_counts_pack(k, &bytes, &n), ZOO_OK);
+    for (size_t cut = 0; cut < n; cut++)
+        ck_assert_int_eq(zoo_word_counts_merge(k, bytes, cut), ZOO_ERR_FORMAT);
+    unsigned char *longer = malloc(n + 1);
+    memcpy(longer, bytes, n), longer[n] = 'x';
+    ck_assert_int_eq(zoo_word_counts_merge(k, longer, n + 1), ZOO_ERR_FORMAT);
+    ck_assert_str_eq(zoo_error_message(), "word counts: 1 bytes past the last word");
+    free(longer);
+    ck_assert_int_eq(zoo_word_counts_tokenizer(k, &t), ZOO_OK);
+    ck_assert_int_eq(zoo_tokenizer_count(t, zoo_tokenizer_id(t, "two", 3)), 2);
+    ck_assert_int_eq(zoo_tokenizer_count(t, zoo_tokenizer_id(t, "one", 3)), 1);
+    zoo_tokenizer_free(t);
+    /* and merged whole, twice the counts */
+    ck_assert_int_eq(zoo_word_counts_merge(k, bytes, n), ZOO_OK);
+    free(bytes);
+    ck_assert_int_eq(zoo_word_counts_tokenizer(k, &t), ZOO_OK);
+    ck_assert_int_eq(zoo_tokenizer_count(t, zoo_tokenizer_id(t, "two", 3)), 4);
+    zoo_tokenizer_free(t);
+
+    zoo_tokenizer_settings tight = ZOO_TOKENIZER_SETTINGS_INIT;
+    tight.max_size = 1;
+    zoo_word_counts *none;
+    ck_assert_int_eq(zoo_word_counts_new(&tight, &none), ZOO_ERR_ARG);
+    ck_assert_ptr_null(none);
+    ck_assert_str_eq(zoo_error_message(),
+                     "word tokenizer: max_size 1 leaves no room beside the 1 special tokens");
+    zoo_word_counts_free(k);
+    zoo_word_counts_free(other);
+    zoo_word_counts_free(empty);
+}
+END_TEST
+
 START_TEST(test_word_kjv) {
     char buf[512];
     const char *path = shared_data_path("corpus/kjv.txt", buf, sizeof buf);
@@ -835,6 +991,9 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_word_vocabulary_order_and_cuts);
     tcase_add_test(tc, test_word_special_strings_and_decoding);
     tcase_add_test(tc, test_word_kjv);
+    tcase_add_test(tc, test_word_counts_cut);
+    tcase_add_test(tc, test_word_counts_in_parts_make_the_whole_vocabulary);
+    tcase_add_test(tc, test_word_counts_refused);
     tcase_add_loop_test(tc, test_json_round_trip, 0, 3);
     tcase_add_test(tc, test_json_form);
     tcase_add_loop_test(tc, test_json_errors, 0, (int)(sizeof bad_json / sizeof bad_json[0]));

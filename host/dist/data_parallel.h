@@ -2,9 +2,9 @@
  * same parameters and builds the same global batch; each computes the loss
  * of its slice of it, the gradients are summed over the ranks in buckets,
  * and clipping and the optimizer then run identically everywhere.
- * Self-updating plugins (word2vec) average their parameters now and then
- * instead. With one process every function is a no-op, so the loop reads
- * the same with or without MPI.
+ * Self-updating plugins (word2vec) instead train apart and add up their
+ * ranks' updates now and then (zoo_dp_sync_parameters). With one process every function is a no-op,
+ * so the loop reads the same with or without MPI.
  *
  * Exactness: a slice's cross-entropy divides by the global batch's count of
  * targets (zoo_graph_set_count_sum), so the ranks' losses and gradients add
@@ -29,7 +29,7 @@ typedef struct zoo_dp zoo_dp;
 typedef struct zoo_dp_config {
     size_t bucket_bytes; /* gradients summed in pieces of about this many bytes */
     int64_t check_every; /* compare a checksum of the parameters every N steps; 0: never */
-    int64_t sync_every;  /* self-updating plugins: average the parameters after this many
+    int64_t sync_every;  /* self-updating plugins: sync the parameters after this many
                           * words of each rank's own; 0: only before a save or evaluation */
 } zoo_dp_config;
 
@@ -72,11 +72,17 @@ int zoo_dp_sum_gradients(zoo_dp *dp, double *loss);
 int zoo_dp_mean_metrics(zoo_dp *dp, zoo_metrics *metrics);
 
 /* A self-updating step's report: the loss averaged, the tokens summed; the
- * parameters averaged when this rank's words since the last average reach
+ * parameters synced when this rank's words since the last sync reach
  * sync_every. */
 int zoo_dp_after_update(zoo_dp *dp, zoo_step_stats *stats);
-/* Averages the parameters now (self-updating plugins, before a save or an
- * evaluation); nothing for gradient-based ones, whose ranks never differ. */
+/* Syncs a self-updating plugin's parameters now (also before a save or an
+ * evaluation): each becomes its value at the last sync (at zoo_dp_new, the
+ * same on every rank) plus the sum over the ranks of how far each rank's
+ * updates moved it since, as Hogwild threads add theirs into one matrix;
+ * every rank ends with the same bits, which it then checks (a checksum
+ * against rank 0's, unless check_every is 0). zoo_dp_new keeps that copy
+ * (the parameters' size again). Nothing for gradient-based plugins, whose
+ * ranks never differ. */
 int zoo_dp_sync_parameters(zoo_dp *dp);
 
 /* The ranks agree: each of the n flags is true on every rank when it is
@@ -84,7 +90,9 @@ int zoo_dp_sync_parameters(zoo_dp *dp);
 int zoo_dp_any(zoo_dp *dp, bool *flags, int n);
 
 /* Every check_every steps: the parameters' checksum on every rank against
- * rank 0's; a difference is an error naming the ranks and the step. */
+ * rank 0's; a difference is an error naming the ranks and the step. A
+ * self-updating plugin's ranks train apart between syncs, so each sync
+ * compares theirs instead, right after it (check_every 0: never). */
 int zoo_dp_check_parameters(zoo_dp *dp, int64_t step);
 
 /* Start-up: every rank's value of `what` (a config's text, a library's

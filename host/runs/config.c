@@ -122,11 +122,12 @@ static const config_key KEYS[] = {
              "about this many MiB"},
     {"train.check_every", K_INT, "100", .has_min = true, .min = 0,
      .help = "data-parallel runs: compare a checksum of the parameters across the processes "
-             "every N steps, stopping if they differ (0: never)"},
-    {"train.sync_every", K_INT, "200000", .has_min = true, .min = 0,
-     .help = "data-parallel runs of self-updating plugins (word2vec): average the processes' "
-             "parameters after each has trained on this many words (0: only to save or "
-             "evaluate)"},
+             "every N steps (self-updating plugins: after each sync), stopping if they differ "
+             "(0: never)"},
+    {"train.sync_every", K_INT, "100000", .has_min = true, .min = 0,
+     .help = "data-parallel runs of self-updating plugins (word2vec): after each process has "
+             "trained on this many words, its parameters become their values at the last sync "
+             "plus every process's updates since (0: only to save or evaluate)"},
     {"train.run_dir", K_PATH, "null", true,
      .help = "where the run is written; null: runs/CONFIG_NAME; --out overrides"},
     {"finetune", K_OBJECT, .help = "zoo finetune: a classification head on a pretrained model"},

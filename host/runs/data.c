@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "corpus_files.h"
+#include "dist.h"
 #include "tokenizers.h"
 #include "zoo/corpus.h"
 #include "zoo/status.h"
+#include "zoo/tokenizer_type.h"
 
 static int add_line(zoo_text_ids *t) {
     if (t->n_lines == t->cap_lines) {
@@ -108,6 +110,81 @@ static int config_paths(const zoo_config *c, const char *key, const char **paths
     return n < max ? n : max;
 }
 
+/* Where the corpus (its files one after the other) is cut for the part
+ * that ends near byte `at`: at moved forward to a cut between words
+ * (zoo_word_counts_cut: a file's start, its end or white space). Every
+ * process computes the same cuts, so the parts meet exactly. */
+static int64_t corpus_cut(const zoo_corpus *c, int64_t at) {
+    int64_t start = 0;
+    for (int f = 0; f < zoo_corpus_count(c); f++) {
+        size_t len;
+        const char *text = zoo_corpus_file(c, f, &len);
+        if (at < start + (int64_t)len)
+            return start + (int64_t)zoo_word_counts_cut(text, len, (size_t)(at - start));
+        start += (int64_t)len;
+    }
+    return start;
+}
+
+/* A word vocabulary counted in parallel: each process of a data-parallel
+ * run counts its share of the corpus's bytes (cut between words), the
+ * counts are gathered and merged on every process, and each builds the
+ * tokenizer from them: the one a single process makes (the vocabulary
+ * depends on the counts alone, zoo/tokenizer_type.h). */
+static int train_word_parallel(const zoo_tokenizer_settings *s, const zoo_corpus *c,
+                               zoo_tokenizer **out) {
+    int rank = zoo_dist_rank(), size = zoo_dist_size();
+    int64_t total = 0;
+    for (int f = 0; f < zoo_corpus_count(c); f++) {
+        size_t len;
+        zoo_corpus_file(c, f, &len);
+        total += (int64_t)len;
+    }
+    int64_t begin = corpus_cut(c, total * rank / size),
+            end = corpus_cut(c, total * (rank + 1) / size);
+    zoo_word_counts *mine = NULL, *all = NULL;
+    int st = zoo_word_counts_new(s, &mine);
+    int64_t start = 0;
+    for (int f = 0; st == ZOO_OK && f < zoo_corpus_count(c); f++) {
+        size_t len;
+        const char *text = zoo_corpus_file(c, f, &len);
+        int64_t from = begin > start ? begin : start,
+                to = end < start + (int64_t)len ? end : start + (int64_t)len;
+        if (from < to)
+            st = zoo_word_counts_add_text(mine, text + (from - start), (size_t)(to - from));
+        if (st == ZOO_ERR_FORMAT)
+            st = zoo_error(st, "%s: %s", zoo_corpus_path(c, f), zoo_error_message());
+        start += (int64_t)len;
+    }
+    void *packed = NULL;
+    size_t n = 0;
+    if (st == ZOO_OK) st = zoo_word_counts_pack(mine, &packed, &n);
+    /* every process's counts, padded to the longest */
+    int64_t *sizes = st == ZOO_OK ? calloc((size_t)size, sizeof *sizes) : NULL;
+    int64_t mine_size = (int64_t)n, longest = 0;
+    if (st == ZOO_OK && !sizes) st = zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    if (st == ZOO_OK) st = zoo_dist_all_gather(&mine_size, sizes, sizeof mine_size);
+    for (int r = 0; st == ZOO_OK && r < size; r++)
+        longest = sizes[r] > longest ? sizes[r] : longest;
+    char *padded = st == ZOO_OK ? calloc(1, (size_t)longest) : NULL;
+    char *gathered = padded ? malloc((size_t)longest * (size_t)size) : NULL;
+    if (st == ZOO_OK && !gathered)
+        st = zoo_error(ZOO_ERR_NOMEM, "out of memory for %d x %lld bytes of word counts", size,
+                       (long long)longest);
+    if (st == ZOO_OK) {
+        memcpy(padded, packed, n);
+        st = zoo_dist_all_gather(padded, gathered, (size_t)longest);
+    }
+    if (st == ZOO_OK) st = zoo_word_counts_new(s, &all);
+    for (int r = 0; st == ZOO_OK && r < size; r++)
+        st = zoo_word_counts_merge(all, gathered + (size_t)longest * (size_t)r, (size_t)sizes[r]);
+    if (st == ZOO_OK) st = zoo_word_counts_tokenizer(all, out);
+    free(packed), free(sizes), free(padded), free(gathered);
+    zoo_word_counts_free(mine);
+    zoo_word_counts_free(all);
+    return st;
+}
+
 static int train_tokenizer(const zoo_config *c, const zoo_corpus *corpus, zoo_objective objective,
                            zoo_tokenizer **out) {
     static const zoo_special mlm_specials[] = {ZOO_TOK_PAD, ZOO_TOK_UNK, ZOO_TOK_CLS, ZOO_TOK_SEP,
@@ -139,7 +216,10 @@ static int train_tokenizer(const zoo_config *c, const zoo_corpus *corpus, zoo_ob
         s.specials = mlm_specials, s.n_specials = 5;
     else
         s.specials = unk_only, s.n_specials = 1;
-    int st = zoo_tokenizer_train(type, &s, corpus, out);
+    /* a word vocabulary is counted by the processes of a run together */
+    int st = strcmp(type, "word") == 0 && zoo_dist_size() > 1
+                 ? train_word_parallel(&s, corpus, out)
+                 : zoo_tokenizer_train(type, &s, corpus, out);
     if (st)
         return zoo_error(st, "%s: data.tokenizer: %s", zoo_config_origin(c, "data.tokenizer.type"),
                          zoo_error_message());

@@ -208,8 +208,7 @@ static int run_loop(loop *l) {
         } else {
             zoo_batch batch = {.size = sizeof batch};
             if (l->task->next_batch(l->task->ctx, &batch)) {
-                status =
-                    loop_fail(l, "step %lld: %s", (long long)s->step + 1, zoo_error_message());
+                status = loop_fail(l, "step %lld: %s", (long long)s->step + 1, zoo_error_message());
                 break;
             }
             if ((status = train_step(l, &batch, lr, &loss, &grad_norm, &metrics, &tokens))) break;
@@ -456,10 +455,10 @@ zoo_optim_config zoo_optim_from_config(const zoo_config *c) {
 }
 
 zoo_dp_config zoo_dp_config_from(const zoo_config *c) {
-    return (zoo_dp_config){
-        .bucket_bytes = (size_t)(zoo_config_number(c, "train.bucket_mb") * 1024 * 1024),
-        .check_every = zoo_config_int(c, "train.check_every"),
-        .sync_every = zoo_config_int(c, "train.sync_every")};
+    return (zoo_dp_config){.bucket_bytes =
+                               (size_t)(zoo_config_number(c, "train.bucket_mb") * 1024 * 1024),
+                           .check_every = zoo_config_int(c, "train.check_every"),
+                           .sync_every = zoo_config_int(c, "train.sync_every")};
 }
 
 static void setup_optimizer(run *r) {
@@ -699,14 +698,23 @@ static void print_without_heads(const zoo_reg_entry *e, zoo_params *params) {
 }
 
 /* A data-parallel run's ranks must run the same thing: the same resolved
- * configuration, zoo and plugin library, checked before the first step. A
+ * configuration, tokenizer (ids), zoo and plugin library, checked before
+ * the first step. A
  * global batch must give every rank a sequence, and a self-updating
  * plugin's steps (one chunk per rank) resume only with as many ranks. */
 static int check_ranks(run *r, const zoo_checkpoint *ck, bool self_update) {
     int size = zoo_dist_size();
+    /* one process too: a run of two resumed by one would skip every other chunk */
+    if (self_update && ck && ck->state.world_size != size)
+        return fail(r,
+                    "--resume: the run was trained by %lld process(es); a self-updating plugin's "
+                    "steps (one chunk for each process) continue only with as many",
+                    (long long)ck->state.world_size);
     if (size <= 1) return 0;
     int64_t B = zoo_config_int(r->config, "train.batch_size");
+    if (!r->tokenizer_json) return fail(r, "%s", zoo_error_message());
     if (zoo_dp_same_text("resolved configuration", r->config_text) ||
+        zoo_dp_same_text("tokenizer", r->tokenizer_json) ||
         zoo_dp_same_file("zoo executable", "/proc/self/exe") ||
         zoo_dp_same_file("plugin library", r->plugin->entry->library))
         return fail(r, "%s", zoo_error_message());
@@ -715,11 +723,6 @@ static int check_ranks(run *r, const zoo_checkpoint *ck, bool self_update) {
                     "%s: train.batch_size: %lld sequences cannot be shared among %d processes "
                     "(each needs at least one)",
                     zoo_config_origin(r->config, "train.batch_size"), (long long)B, size);
-    if (self_update && ck && ck->state.world_size != size)
-        return fail(r,
-                    "--resume: the run was trained by %lld process(es); a self-updating plugin's "
-                    "steps (one chunk for each process) continue only with as many",
-                    (long long)ck->state.world_size);
     return 0;
 }
 
@@ -733,8 +736,8 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         if (asprintf(&config_path, "%s/config.json", o->resume) < 0) goto done;
         /* locked before its checkpoint is read: another run may be writing it */
         struct stat st;
-        if (!o->dry_run && zoo_dist_writer() && stat(o->resume, &st) == 0 &&
-            S_ISDIR(st.st_mode) && (status = zoo_run_dir_lock(cli, o->resume, &r.lock)))
+        if (!o->dry_run && zoo_dist_writer() && stat(o->resume, &st) == 0 && S_ISDIR(st.st_mode) &&
+            (status = zoo_run_dir_lock(cli, o->resume, &r.lock)))
             goto done;
         status = ZOO_EXIT_FAILURE;
         if (zoo_checkpoint_open(o->resume, &ck) != ZOO_OK) {

@@ -60,6 +60,48 @@ typedef struct zoo_tokenizer_settings {
 ZOO_API int zoo_tokenizer_train(const char *type, const zoo_tokenizer_settings *s,
                                 const zoo_corpus *c, zoo_tokenizer **out);
 
+/* ---- Word counts: a "word" vocabulary counted in parts -------------------
+ * What training a "word" tokenizer counts, kept apart from the corpus so
+ * that parts of it can be counted separately (the processes of a
+ * data-parallel run each count theirs), merged, and made into the very
+ * tokenizer zoo_tokenizer_train("word", s, corpus) makes: the same tokens,
+ * ids and counts, whatever the parts, as long as every part starts and ends
+ * at a cut (zoo_word_counts_cut) and each piece of the corpus is counted
+ * once. zoo_tokenizer_train's word type is built on these. */
+typedef struct zoo_word_counts zoo_word_counts;
+
+/* Empty counts for settings s (NULL: the defaults; copied, specials too).
+ * Errors as zoo_tokenizer_train's for settings that do not fit; ZOO_ERR_NOMEM. */
+ZOO_API int zoo_word_counts_new(const zoo_tokenizer_settings *s, zoo_word_counts **out);
+ZOO_API void zoo_word_counts_free(zoo_word_counts *k);
+
+/* Counts the words of text[0, len), a whole file of a corpus or a part of
+ * one between two cuts. ZOO_ERR_FORMAT "word tokenizer: invalid UTF-8 at
+ * byte offset N" (N from text's start); ZOO_ERR_NOMEM. On failure k may hold
+ * part of text's words. */
+ZOO_API int zoo_word_counts_add_text(zoo_word_counts *k, const char *text, size_t len);
+
+/* The first offset p >= at where text[0, len) may be cut between two parts
+ * without cutting a word: p = 0, p = len, or text[p] is an ASCII
+ * white-space byte (space, \t, \n, \v, \f, \r; never inside a UTF-8
+ * sequence). */
+ZOO_API size_t zoo_word_counts_cut(const char *text, size_t len, size_t at);
+
+/* k as bytes, for another process: *bytes (malloc'ed, the caller frees it)
+ * of *n bytes. ZOO_ERR_NOMEM. */
+ZOO_API int zoo_word_counts_pack(const zoo_word_counts *k, void **bytes, size_t *n);
+
+/* Adds the counts packed in bytes[0, n) to k. ZOO_ERR_FORMAT when the bytes
+ * are not packed counts (truncated, or a count or length out of range),
+ * ZOO_ERR_ARG when they were counted with other settings (lowercase, split,
+ * specials); k is unchanged on failure. */
+ZOO_API int zoo_word_counts_merge(zoo_word_counts *k, const void *bytes, size_t n);
+
+/* The "word" tokenizer of the counts, cut by the settings' min_count and
+ * max_size. Errors as zoo_tokenizer_train's for a corpus with no words or a
+ * min_count that leaves none; ZOO_ERR_NOMEM. *out is NULL on failure. */
+ZOO_API int zoo_word_counts_tokenizer(const zoo_word_counts *k, zoo_tokenizer **out);
+
 /* ---- Implementing a tokenizer type -------------------------------------
  * A type supplies a table of operations and builds its tokenizers with
  * zoo_tokenizer_new. The table is size-prefixed and only ever grows at its

@@ -1,5 +1,6 @@
 /* The tokenizer types inside core (tok_registry.c): finding a type by name,
- * and counting the live tokenizers of a registered one. */
+ * counting the live tokenizers of a registered one, and settings made
+ * complete (tokenizer.c). */
 #ifndef ZOO_TOK_REGISTRY_H
 #define ZOO_TOK_REGISTRY_H
 
@@ -15,6 +16,10 @@
 /* The type called name, built in or registered; NULL with ZOO_ERR_NOTFOUND's
  * message listing the known types. */
 const zoo_tokenizer_def *zoo_tok_find_type(const char *name);
+
+/* in with the defaults filled in past the caller's size, then checked
+ * (tokenizer.c); ZOO_ERR_ARG naming what does not fit. */
+int zoo_tok_complete_settings(const zoo_tokenizer_settings *in, zoo_tokenizer_settings *s);
 
 /* A registered type, as a tokenizer of it holds it. */
 typedef struct zoo_tok_type zoo_tok_type;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "tok_registry.h"
 #include "zoo/tokenizer_type.h"
 
 typedef struct word_state {
@@ -244,35 +245,66 @@ static const zoo_tokenizer_ops word_ops = {
     .encode_spans = word_encode_spans,
 };
 
-/* ---- training ----------------------------------------------------------- */
+/* ---- training: counts, then the vocabulary ---------------------------- */
 
-typedef struct entry {
-    int64_t count;
-    const char *s;
-    size_t len;
-} entry;
-
-/* Descending count, then byte order, so the vocabulary is the same on every run. */
-static int cmp_entry(const void *a, const void *b) {
-    const entry *x = a, *y = b;
-    if (x->count != y->count) return x->count > y->count ? -1 : 1;
-    int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
-    return c ? c : (x->len > y->len) - (x->len < y->len);
-}
+struct zoo_word_counts {
+    zoo_tokenizer_settings set; /* complete; set.specials points at roles */
+    zoo_special roles[ZOO_TOK_N_SPECIAL];
+    int32_t n_special;  /* the listed specials, then [UNK] when not among them */
+    zoo_vocab *special; /* their strings, at ids 0 .. n_special - 1 */
+    int64_t special_counts[ZOO_TOK_N_SPECIAL];
+    zoo_vocab *words; /* every distinct word seen, as spelled after lowercasing */
+    int64_t *counts;  /* per word */
+    int32_t cap;
+};
 
 static bool below(const void *n_special, int32_t id) {
     return id < *(const int32_t *)n_special;
 }
 
-typedef struct counter {
-    zoo_vocab *words; /* every distinct word seen, as spelled after lowercasing */
-    int64_t *counts;
-    int32_t cap;
-} counter;
+int zoo_word_counts_new(const zoo_tokenizer_settings *settings, zoo_word_counts **out) {
+    *out = NULL;
+    zoo_word_counts *k = calloc(1, sizeof *k);
+    if (!k) return zoo_error(ZOO_ERR_NOMEM, "word tokenizer: out of memory");
+    int st = zoo_tok_complete_settings(settings, &k->set);
+    bool has_unk = false;
+    for (int i = 0; st == ZOO_OK && i < k->set.n_specials; i++) {
+        k->roles[k->n_special++] = k->set.specials[i];
+        has_unk |= k->set.specials[i] == ZOO_TOK_UNK;
+    }
+    if (st == ZOO_OK && !has_unk) k->roles[k->n_special++] = ZOO_TOK_UNK; /* always one */
+    k->set.specials = k->roles, k->set.n_specials = k->n_special;
+    if (st == ZOO_OK && k->set.max_size > 0 && k->set.max_size <= k->n_special)
+        st = zoo_error(ZOO_ERR_ARG,
+                       "word tokenizer: max_size %d leaves no room beside the %d special tokens",
+                       (int)k->set.max_size, (int)k->n_special);
+    if (st == ZOO_OK && (!(k->special = zoo_vocab_new()) || !(k->words = zoo_vocab_new())))
+        st = zoo_error(ZOO_ERR_NOMEM, "word tokenizer: out of memory");
+    for (int32_t i = 0; i < k->n_special && st == ZOO_OK; i++) {
+        const char *tok = zoo_special_token(k->roles[i]);
+        if (zoo_vocab_intern(k->special, tok, strlen(tok)) < 0)
+            st = zoo_error(ZOO_ERR_NOMEM, "word tokenizer: out of memory");
+    }
+    if (st != ZOO_OK) {
+        zoo_word_counts_free(k);
+        return st;
+    }
+    *out = k;
+    return ZOO_OK;
+}
 
-static int count_word(counter *k, const word *w) {
-    int32_t id = zoo_vocab_intern(k->words, w->text, w->len);
-    if (id < 0) return ZOO_ERR_NOMEM;
+void zoo_word_counts_free(zoo_word_counts *k) {
+    if (!k) return;
+    zoo_vocab_free(k->special);
+    zoo_vocab_free(k->words);
+    free(k->counts);
+    free(k);
+}
+
+/* Adds n to the count of word s[0, len). */
+static int count_word(zoo_word_counts *k, const char *s, size_t len, int64_t n) {
+    int32_t id = zoo_vocab_intern(k->words, s, len);
+    if (id < 0) return zoo_error(ZOO_ERR_NOMEM, "word tokenizer: out of memory");
     if (id == k->cap) {
         int32_t cap = k->cap ? k->cap * 2 : 4096;
         int64_t *grown = realloc(k->counts, (size_t)cap * sizeof *grown);
@@ -281,72 +313,161 @@ static int count_word(counter *k, const word *w) {
         k->counts = grown;
         k->cap = cap;
     }
-    k->counts[id]++;
+    k->counts[id] += n;
     return ZOO_OK;
 }
 
-/* Counts the corpus's words into k; specials (ids below n_special of v, the
- * vocabulary under construction) are counted in special_counts. */
-static int count_corpus(const zoo_tokenizer_settings *set, const zoo_corpus *c, const zoo_vocab *v,
-                        int32_t n_special, int64_t *special_counts, counter *k) {
-    int r = ZOO_OK;
-    scanner sc = {.lowercase = set->lowercase, .punct = set->split == ZOO_SPLIT_PUNCTUATION};
-    for (int f = 0; f < zoo_corpus_count(c) && r >= 0; f++) {
-        sc.s = (const unsigned char *)zoo_corpus_file(c, f, &sc.len);
-        sc.pos = 0;
-        word w;
-        while ((r = next_word(&sc, &w)) > 0) {
-            int32_t id = word_id(v, &w, below, &n_special);
-            r = id >= 0 ? (special_counts[id]++, ZOO_OK) : count_word(k, &w);
-            if (r != ZOO_OK) break;
-        }
-        if (r == ZOO_ERR_FORMAT) /* a corpus is valid UTF-8; this is a guard, not a policy */
-            r = zoo_error(ZOO_ERR_FORMAT, "%s: %s", zoo_corpus_path(c, f), zoo_error_message());
+/* A word spelled as a special (before lowercasing, as encoding looks it
+ * up) counts for the special. */
+int zoo_word_counts_add_text(zoo_word_counts *k, const char *text, size_t len) {
+    scanner sc = {.s = (const unsigned char *)text,
+                  .len = len,
+                  .lowercase = k->set.lowercase,
+                  .punct = k->set.split == ZOO_SPLIT_PUNCTUATION};
+    word w;
+    int r;
+    while ((r = next_word(&sc, &w)) > 0) {
+        int32_t id = word_id(k->special, &w, below, &k->n_special);
+        r = id >= 0 ? (k->special_counts[id]++, ZOO_OK) : count_word(k, w.text, w.len, 1);
+        if (r != ZOO_OK) break;
     }
     free(sc.buf);
     return r < 0 ? r : ZOO_OK;
 }
 
-static int word_train(const zoo_tokenizer_settings *set, const zoo_corpus *c, zoo_tokenizer **out) {
-    zoo_special roles[ZOO_TOK_N_SPECIAL];
-    int32_t n_special = 0;
-    bool has_unk = false;
-    for (int i = 0; i < set->n_specials; i++) {
-        roles[n_special++] = set->specials[i];
-        has_unk |= set->specials[i] == ZOO_TOK_UNK;
+size_t zoo_word_counts_cut(const char *text, size_t len, size_t at) {
+    if (at == 0) return 0;
+    /* each of these is white space to the scanner, and a word never holds one */
+    while (at < len && !strchr(" \t\n\v\f\r", text[at] ? text[at] : 'x')) at++;
+    return at < len ? at : len;
+}
+
+/* Packed: "ZWC1", lowercase, split and n_special (one byte each), the
+ * specials' roles (a byte each) and counts (int64 each), the number of
+ * words (int64), then per word its count (int64), its length (uint32) and
+ * its bytes; integers in this machine's byte order (the processes of one
+ * job run the same build). */
+#define PACK_MAGIC "ZWC1"
+
+int zoo_word_counts_pack(const zoo_word_counts *k, void **bytes, size_t *n) {
+    int32_t words = zoo_vocab_size(k->words);
+    size_t total = 4 + 3 + (size_t)k->n_special * 9 + 8;
+    for (int32_t i = 0; i < words; i++) {
+        size_t len;
+        zoo_vocab_token(k->words, i, &len);
+        total += 12 + len;
     }
-    if (!has_unk) roles[n_special++] = ZOO_TOK_UNK; /* a word tokenizer always has one */
-    if (set->max_size > 0 && set->max_size <= n_special)
-        return zoo_error(ZOO_ERR_ARG,
-                         "word tokenizer: max_size %d leaves no room beside the %d special tokens",
-                         (int)set->max_size, (int)n_special);
+    unsigned char *b = malloc(total), *o = b;
+    if (!b) return zoo_error(ZOO_ERR_NOMEM, "word tokenizer: out of memory for %zu bytes", total);
+    memcpy(o, PACK_MAGIC, 4), o += 4;
+    *o++ = k->set.lowercase, *o++ = (unsigned char)k->set.split, *o++ = (unsigned char)k->n_special;
+    for (int32_t i = 0; i < k->n_special; i++) *o++ = (unsigned char)k->roles[i];
+    memcpy(o, k->special_counts, (size_t)k->n_special * 8), o += (size_t)k->n_special * 8;
+    int64_t n_words = words;
+    memcpy(o, &n_words, 8), o += 8;
+    for (int32_t i = 0; i < words; i++) {
+        size_t len;
+        const char *s = zoo_vocab_token(k->words, i, &len);
+        uint32_t len32 = (uint32_t)len;
+        memcpy(o, &k->counts[i], 8), o += 8;
+        memcpy(o, &len32, 4), o += 4;
+        memcpy(o, s, len), o += len;
+    }
+    *bytes = b, *n = total;
+    return ZOO_OK;
+}
+
+/* The packed words of bytes, checked (each seen once) and, with k, added. */
+static int merge_words(zoo_word_counts *k, const unsigned char *p, const unsigned char *end,
+                       int64_t n_words) {
+    for (int64_t i = 0; i < n_words; i++) {
+        int64_t count;
+        uint32_t len;
+        if (end - p < 12)
+            return zoo_error(ZOO_ERR_FORMAT, "word counts: truncated at word %lld", (long long)i);
+        memcpy(&count, p, 8), memcpy(&len, p + 8, 4), p += 12;
+        if (count < 0 || len == 0 || (size_t)(end - p) < len)
+            return zoo_error(ZOO_ERR_FORMAT, "word counts: word %lld: count %lld, %u bytes",
+                             (long long)i, (long long)count, (unsigned)len);
+        int st = k ? count_word(k, (const char *)p, len, count) : ZOO_OK;
+        if (st) return st;
+        p += len;
+    }
+    return p == end ? ZOO_OK
+                    : zoo_error(ZOO_ERR_FORMAT, "word counts: %zu bytes past the last word",
+                                (size_t)(end - p));
+}
+
+int zoo_word_counts_merge(zoo_word_counts *k, const void *bytes, size_t n) {
+    const unsigned char *p = bytes, *end = p + n;
+    if (n < 7 || memcmp(p, PACK_MAGIC, 4) != 0)
+        return zoo_error(ZOO_ERR_FORMAT, "word counts: not packed word counts");
+    int n_special = p[6];
+    if (p[4] != k->set.lowercase || p[5] != (unsigned char)k->set.split ||
+        n_special != k->n_special)
+        return zoo_error(ZOO_ERR_ARG, "word counts: counted with other settings (lowercase, split "
+                                      "or specials differ)");
+    p += 7;
+    if ((size_t)(end - p) < (size_t)n_special * 9 + 8)
+        return zoo_error(ZOO_ERR_FORMAT, "word counts: truncated");
+    for (int i = 0; i < n_special; i++)
+        if (p[i] != (unsigned char)k->roles[i])
+            return zoo_error(ZOO_ERR_ARG, "word counts: counted with other special tokens");
+    p += n_special;
+    int64_t special_counts[ZOO_TOK_N_SPECIAL], n_words;
+    memcpy(special_counts, p, (size_t)n_special * 8), p += (size_t)n_special * 8;
+    memcpy(&n_words, p, 8), p += 8;
+    for (int i = 0; i < n_special; i++)
+        if (special_counts[i] < 0)
+            return zoo_error(ZOO_ERR_FORMAT, "word counts: a negative count");
+    if (n_words < 0 || n_words > (end - p) / 12)
+        return zoo_error(ZOO_ERR_FORMAT, "word counts: %lld words in %zu bytes", (long long)n_words,
+                         (size_t)(end - p));
+    /* checked whole before anything is added: k stays as it was on failure
+     * (but for running out of memory half way) */
+    int st = merge_words(NULL, p, end, n_words);
+    if (!st) st = merge_words(k, p, end, n_words);
+    for (int i = 0; !st && i < n_special; i++) k->special_counts[i] += special_counts[i];
+    return st;
+}
+
+typedef struct entry {
+    int64_t count;
+    const char *s;
+    size_t len;
+} entry;
+
+/* Descending count, then byte order: a total order on distinct words, so
+ * the vocabulary depends on the counts alone, not on the order they came in. */
+static int cmp_entry(const void *a, const void *b) {
+    const entry *x = a, *y = b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+int zoo_word_counts_tokenizer(const zoo_word_counts *k, zoo_tokenizer **out) {
+    *out = NULL;
+    const zoo_tokenizer_settings *set = &k->set;
+    int32_t n_special = k->n_special, n_words = zoo_vocab_size(k->words);
+    if (n_words == 0) return zoo_error(ZOO_ERR_ARG, "word tokenizer: the corpus has no words");
     word_state *s = calloc(1, sizeof *s);
-    counter k = {0};
-    entry *entries = NULL;
-    int64_t special_counts[ZOO_TOK_N_SPECIAL] = {0};
-    int st = s && (s->vocab = zoo_vocab_new()) && (k.words = zoo_vocab_new())
+    entry *entries = malloc((size_t)n_words * sizeof *entries);
+    int st = s && entries && (s->vocab = zoo_vocab_new())
                  ? ZOO_OK
                  : zoo_error(ZOO_ERR_NOMEM, "word tokenizer: out of memory");
     for (int32_t i = 0; i < n_special && st == ZOO_OK; i++) {
-        const char *tok = zoo_special_token(roles[i]);
+        const char *tok = zoo_special_token(k->roles[i]);
         if (zoo_vocab_intern(s->vocab, tok, strlen(tok)) < 0) st = ZOO_ERR_NOMEM;
     }
-    if (st == ZOO_OK) {
-        s->lowercase = set->lowercase;
-        s->split = set->split;
-        st = count_corpus(set, c, s->vocab, n_special, special_counts, &k);
-    }
-    int32_t n_words = k.words ? zoo_vocab_size(k.words) : 0;
-    if (st == ZOO_OK && n_words == 0)
-        st = zoo_error(ZOO_ERR_ARG, "word tokenizer: the corpus has no words");
-    if (st == ZOO_OK && !(entries = malloc((size_t)n_words * sizeof *entries)))
-        st = zoo_error(ZOO_ERR_NOMEM, "word tokenizer: out of memory");
     int32_t keep = 0;
     int64_t cut = 0;
     if (st == ZOO_OK) {
+        s->lowercase = set->lowercase;
+        s->split = set->split;
         for (int32_t i = 0; i < n_words; i++) {
-            entries[i].count = k.counts[i];
-            entries[i].s = zoo_vocab_token(k.words, i, &entries[i].len);
+            entries[i].count = k->counts[i];
+            entries[i].s = zoo_vocab_token(k->words, i, &entries[i].len);
         }
         qsort(entries, (size_t)n_words, sizeof *entries, cmp_entry);
         int32_t room = set->max_size > 0 ? set->max_size - n_special : n_words;
@@ -365,21 +486,34 @@ static int word_train(const zoo_tokenizer_settings *set, const zoo_corpus *c, zo
             s->counts[n_special + i] = entries[i].count;
     }
     for (int32_t i = 0; i < n_special && st == ZOO_OK; i++)
-        s->counts[i] = special_counts[i] + (roles[i] == ZOO_TOK_UNK ? cut : 0);
+        s->counts[i] = k->special_counts[i] + (k->roles[i] == ZOO_TOK_UNK ? cut : 0);
     free(entries);
-    zoo_vocab_free(k.words);
-    free(k.counts);
     if (st == ZOO_OK) st = zoo_tokenizer_new(&word_ops, s, out);
     if (st != ZOO_OK) {
         word_free(s);
         return st;
     }
     for (int32_t i = 0; i < n_special && st == ZOO_OK; i++)
-        st = zoo_tokenizer_set_special(*out, roles[i], i);
+        st = zoo_tokenizer_set_special(*out, k->roles[i], i);
     if (st != ZOO_OK) {
         zoo_tokenizer_free(*out);
         *out = NULL;
     }
+    return st;
+}
+
+static int word_train(const zoo_tokenizer_settings *set, const zoo_corpus *c, zoo_tokenizer **out) {
+    zoo_word_counts *k = NULL;
+    int st = zoo_word_counts_new(set, &k);
+    for (int f = 0; st == ZOO_OK && f < zoo_corpus_count(c); f++) {
+        size_t len;
+        const char *text = zoo_corpus_file(c, f, &len);
+        st = zoo_word_counts_add_text(k, text, len);
+        if (st == ZOO_ERR_FORMAT) /* a corpus is valid UTF-8; this is a guard, not a policy */
+            st = zoo_error(ZOO_ERR_FORMAT, "%s: %s", zoo_corpus_path(c, f), zoo_error_message());
+    }
+    if (st == ZOO_OK) st = zoo_word_counts_tokenizer(k, out);
+    zoo_word_counts_free(k);
     return st;
 }
 

@@ -264,8 +264,7 @@ static int made(const zoo_tokenizer_def *ty, const char *op, int st, zoo_tokeniz
     return st;
 }
 
-/* s with the defaults filled in past the caller's size, then checked. */
-static int complete_settings(const zoo_tokenizer_settings *in, zoo_tokenizer_settings *s) {
+int zoo_tok_complete_settings(const zoo_tokenizer_settings *in, zoo_tokenizer_settings *s) {
     *s = (zoo_tokenizer_settings)ZOO_TOKENIZER_SETTINGS_INIT;
     if (in) {
         if (in->size < sizeof in->size || in->size > sizeof *s)
@@ -305,7 +304,7 @@ int zoo_tokenizer_train(const char *type, const zoo_tokenizer_settings *settings
     if (!ty->train)
         return zoo_error(ZOO_ERR_ARG, "tokenizer type '%s' is not trained; it is loaded", ty->name);
     zoo_tokenizer_settings s;
-    int st = complete_settings(settings, &s);
+    int st = zoo_tok_complete_settings(settings, &s);
     if (st != ZOO_OK) return st;
     if (!c) return zoo_error(ZOO_ERR_ARG, "tokenizer '%s': no corpus to train on", ty->name);
     return made(ty, "train", ty->train(&s, c, out), out);
