@@ -255,7 +255,7 @@ static int compare_parameters(zoo_dp *dp, const char *when) {
  * plus every rank's move, as threads sharing one matrix add their updates.
  * Averaging instead would give each word 1/N of its update (a learning
  * rate divided by N): on gutenberg10 with 2 ranks it cost a third of the
- * analogy accuracy (docs/distributed-word2vec.md). Every rank sums the same
+ * analogy accuracy (docs/distributed.md). Every rank sums the same
  * moves onto the same base, so all end bit-identical. */
 int zoo_dp_sync_parameters(zoo_dp *dp) {
     if (!zoo_dp_active(dp) || !dp->self_updating) return ZOO_OK; /* gradient ranks never differ */
