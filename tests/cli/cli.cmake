@@ -57,6 +57,13 @@ set_tests_properties(param-counts PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_N
 # outputs, failures, reproducibility, Ctrl-C and --resume, --dry-run.
 add_test(NAME compare COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_compare.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(compare PROPERTIES TIMEOUT 600 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# zoo compare over MPI (test_compare_mpi.sh, label mpi): 1 process against
+# mpirun with 2, 3 and 4 ranks (groups of one and data-parallel groups of two),
+# the same table timings aside; --repeat, a failing model, --resume, --dry-run,
+# mismatched configs. Skipped (77) without mpirun or an MPI build.
+add_test(NAME compare-mpi COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_compare_mpi.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(compare-mpi PROPERTIES TIMEOUT 300 LABELS mpi SKIP_RETURN_CODE 77
+  ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 # Every command's --json through a JSON parser (test_json.sh): json_check
 # reads standard input and exits 0 for one JSON document (--lines: JSON Lines).
 add_executable(json_check ${CMAKE_CURRENT_LIST_DIR}/../json_check.c)
