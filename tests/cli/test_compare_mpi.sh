@@ -24,6 +24,9 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-compare-mpi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 unset ZOO_REGISTRY ZOO_PLUGIN_PATH ZOO_MPI
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=PASSIVE
+# the sanitizer build: the MPI library's own allocations are not zoo's leaks
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
+export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$src/tests/cli/mpi-lsan.supp"
 failures=0
 . "$src/tests/cli/expect.sh"
 cd "$tmp" || exit 1
