@@ -27,6 +27,7 @@
 #include "run_lock.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
+#include "zoo/threads.h"
 
 #define MAX_SELECTED 256
 
@@ -301,6 +302,8 @@ static int run_trials(const zoo_cli *cli, const zoo_compare_config *c, const cha
     int total = (int)repeat * n, mine = 0, passed = 0, ran = 0, status = 0;
     for (int t = 0; t < total; t++) mine += zoo_compare_groups_runs(g, t);
     bool speaks = zoo_dist_world_rank() == 0; /* the other ranks print errors alone */
+    /* under MPI a rank's children use its share of the node's cores, not all of them */
+    int threads = zoo_dist_world_size() > 1 ? zoo_threads_count() : 0;
     zoo_compare_pretrain pretrain = {.cli = cli, .quiet = quiet || !speaks};
     double started = zoo_now(), spent = 0;
     for (int t = 0; t < total && !status; t++) {
@@ -336,8 +339,12 @@ static int run_trials(const zoo_cli *cli, const zoo_compare_config *c, const cha
             snprintf(summary, sizeof summary, "failed in config: %s", zoo_error_message());
             outcome = ZOO_TRIAL_FAILED;
         } else {
-            zoo_trial trial = {
-                .c = c, .model = selected[j], .seed = seed, .dir = dir, .quiet = quiet || !speaks};
+            zoo_trial trial = {.c = c,
+                               .model = selected[j],
+                               .seed = seed,
+                               .dir = dir,
+                               .quiet = quiet || !speaks,
+                               .threads = threads};
             if (g->group_size > 1) /* the group pretrains data-parallel, in-process */
                 trial.train = zoo_compare_pretrain_lead, trial.train_ctx = &pretrain;
             outcome = zoo_trial_run(&trial, summary, sizeof summary);

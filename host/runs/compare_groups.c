@@ -9,6 +9,7 @@
 #include "dist.h"
 #include "train.h"
 #include "zoo/status.h"
+#include "zoo/threads.h"
 
 int zoo_compare_groups_plan(int world_size, int world_rank, int n_trials, zoo_compare_groups *g) {
     if (world_size < 1 || world_rank < 0 || world_rank >= world_size || n_trials < 0)
@@ -80,7 +81,9 @@ static int train_share(const zoo_compare_pretrain *p, const order *o, bool quiet
                            .quiet = quiet};
     zoo_train_result result;
     reset_peak();
+    int threads = zoo_threads_count(); /* a model's train.threads is its run's alone */
     int status = zoo_train(p->cli, &opts, &result);
+    zoo_threads_set(threads);
     free(result.run_dir), free(result.checkpoint);
     int world = zoo_dist_world_size(), me = zoo_dist_world_rank();
     bool failed = status != 0 && status != 130;
@@ -90,9 +93,9 @@ static int train_share(const zoo_compare_pretrain *p, const order *o, bool quiet
      * for it in one of the run's sums: it ends the job instead */
     if (zoo_dist_max_i64_idle(v, 4, status ? ZOO_COMPARE_AGREE_SECONDS : 0) != ZOO_OK) {
         fprintf(stderr,
-                "zoo compare: rank %d of %d: %s; its pretraining failed while the rest of its "
-                "group still trains: stopping the job (zoo compare --resume continues it)\n",
-                me, world, zoo_error_message());
+                "zoo compare: %s; its pretraining failed while the rest of its group still "
+                "trains: stopping the job (zoo compare --resume continues it)\n",
+                zoo_error_message());
         exit(zoo_dist_finish(ZOO_EXIT_FAILURE));
     }
     r->status = v[0] ? ZOO_EXIT_FAILURE : v[1] ? 130 : 0;

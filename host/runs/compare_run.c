@@ -89,8 +89,18 @@ static bool judge(trial_state *s, const char *name, bool started, const zoo_chil
 static bool step(trial_state *s, const char *name, char *const argv[], const char *stdout_path) {
     char prefix[160];
     snprintf(prefix, sizeof prefix, "  %s | ", s->m->name);
+    char threads[32], *with[96];
+    char *const *args = argv;
+    if (s->t->threads > 0) { /* zoo --threads=N COMMAND ... */
+        snprintf(threads, sizeof threads, "--threads=%d", s->t->threads);
+        int n = 0;
+        with[n++] = argv[0], with[n++] = threads;
+        for (int i = 1; argv[i] && n < 95; i++) with[n++] = argv[i];
+        with[n] = NULL;
+        args = with;
+    }
     zoo_child_result r;
-    bool started = zoo_child_run(argv, stdout_path, prefix, s->t->quiet, &r) == ZOO_OK;
+    bool started = zoo_child_run(args, stdout_path, prefix, s->t->quiet, &r) == ZOO_OK;
     return judge(s, name, started, &r);
 }
 

@@ -19,6 +19,8 @@ typedef struct zoo_trial {
     int64_t seed;    /* train.seed of this trial */
     const char *dir; /* the trial directory (it exists) */
     bool quiet;      /* no pass-through of the steps' progress */
+    int threads;     /* > 0: each child step's --threads (a rank's share of the node's
+                      * cores under MPI); 0: the child's own default */
     /* Optional: pretrains in this process instead of a child `zoo train`
      * (a data-parallel group of ranks under MPI, cmd_compare.c): a new run
      * of config into run_dir, or with config NULL the run in run_dir
