@@ -28,14 +28,20 @@ static int set_trust_policy(const zoo_cli *cli, bool flag) {
     return 0;
 }
 
+static char last_failure[2048]; /* zoo_cli_last_failure */
+
 static int vfail(const zoo_cli *cli, int code, const char *fmt, va_list ap) {
+    vsnprintf(last_failure, sizeof last_failure, fmt, ap);
     fprintf(stderr, "zoo%s%s: ", cli && cli->command ? " " : "",
             cli && cli->command ? cli->command : "");
     if (zoo_dist_world_size() > 1) /* which process of an MPI job says it */
         fprintf(stderr, "rank %d of %d: ", zoo_dist_world_rank(), zoo_dist_world_size());
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "%s\n", last_failure);
     return code;
+}
+
+const char *zoo_cli_last_failure(void) {
+    return last_failure;
 }
 
 int zoo_cli_fail(const zoo_cli *cli, int code, const char *fmt, ...) {
@@ -208,8 +214,8 @@ const char *zoo_cli_plugin_not_found(const zoo_registry *r, const char *name) {
                        r->n_files ? " and " : "", path && *path ? path : "unset");
     /* a registry that could not be read may be where the plugin was meant to be */
     for (int i = 0; i < r->n_file_errors && at < (int)sizeof msg; i++)
-        at += snprintf(msg + at, sizeof msg - (size_t)at, "%s%s", i ? "; " : " (unread: ",
-                       r->file_errors[i]);
+        at += snprintf(msg + at, sizeof msg - (size_t)at, "%s%s",
+                       i ? "; " : " (unread: ", r->file_errors[i]);
     if (r->n_file_errors && at < (int)sizeof msg)
         at += snprintf(msg + at, sizeof msg - (size_t)at, ")");
     if (at < (int)sizeof msg)

@@ -65,6 +65,10 @@ void zoo_cli_common_help(FILE *f);
 int zoo_cli_fail(const zoo_cli *cli, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int zoo_cli_usage(const zoo_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The message of the last zoo_cli_fail or zoo_cli_usage of this process
+ * (without "zoo COMMAND: "), "" before the first: what a command run in
+ * this process (zoo compare's data-parallel pretraining) failed with. */
+const char *zoo_cli_last_failure(void);
 
 /* The registry from --registry, ZOO_REGISTRY, ZOO_PLUGIN_PATH and the
  * default one beside the executable. */

@@ -2,7 +2,9 @@
  * zoo compare --resume DIR
  * Several models trained on the same data and budget, evaluated and probed,
  * each step a child process (compare_run.h), and one report over them all
- * (compare_report.h). docs/compare.md is the guide. */
+ * (compare_report.h). Under mpirun the ranks share the trials out in groups
+ * (compare_groups.h) and world rank 0 writes the report. docs/compare.md is
+ * the guide, docs/distributed.md the MPI part. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -17,11 +19,15 @@
 #include "cli.h"
 #include "clock.h"
 #include "compare_config.h"
+#include "compare_groups.h"
 #include "compare_report.h"
 #include "compare_run.h"
+#include "data_parallel.h"
+#include "dist.h"
 #include "run_lock.h"
 #include "zoo/io.h"
 #include "zoo/status.h"
+#include "zoo/threads.h"
 
 #define MAX_SELECTED 256
 
@@ -287,61 +293,138 @@ static int dry_run(const zoo_cli *cli, const zoo_compare_config *c, const int *s
     return failures ? ZOO_EXIT_FAILURE : 0;
 }
 
-/* Runs every trial not done yet, then writes the report. */
+/* Runs this rank's trials not done yet (every trial in a job of one);
+ * *failures counts those that failed. Returns 0, 130 after Ctrl-C, or an
+ * exit status. */
+static int run_trials(const zoo_cli *cli, const zoo_compare_config *c, const char *out,
+                      int64_t repeat, const int *selected, int n, bool quiet,
+                      const zoo_compare_groups *g, int *failures) {
+    int total = (int)repeat * n, mine = 0, passed = 0, ran = 0, status = 0;
+    for (int t = 0; t < total; t++) mine += zoo_compare_groups_runs(g, t);
+    bool speaks = zoo_dist_world_rank() == 0; /* the other ranks print errors alone */
+    /* under MPI a rank's children use its share of the node's cores, not all of them */
+    int threads = zoo_dist_world_size() > 1 ? zoo_threads_count() : 0;
+    zoo_compare_pretrain pretrain = {.cli = cli, .quiet = quiet || !speaks};
+    double started = zoo_now(), spent = 0;
+    for (int t = 0; t < total && !status; t++) {
+        if (!zoo_compare_groups_runs(g, t)) continue;
+        passed++;
+        int j = t % n;
+        int64_t k = 1 + t / n;
+        const zoo_compare_model *m = &c->models[selected[j]];
+        int64_t seed = c->seed + k - 1;
+        char *dir = zoo_compare_trial_dir(out, m->name, (int)k, (int)repeat);
+        char result[4200];
+        snprintf(result, sizeof result, "%s/result.json", dir ? dir : "");
+        if (!dir || zoo_make_dirs(dir)) {
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+            free(dir);
+            break;
+        }
+        if (access(result, F_OK) == 0) { /* done before a --resume */
+            free(dir);
+            continue;
+        }
+        char eta[32] = "", elapsed[32];
+        duration(zoo_now() - started, elapsed, sizeof elapsed);
+        if (ran) duration(spent / ran * (mine - passed + 1), eta, sizeof eta);
+        if (speaks)
+            fprintf(stderr, "zoo compare: [%d/%d] %s (seed %lld)  %s elapsed%s%s\n", t + 1, total,
+                    m->name, (long long)seed, elapsed, ran ? ", ETA " : "", eta);
+        double t0 = zoo_now();
+        char summary[2048];
+        zoo_trial_outcome outcome;
+        if (write_trial_config(c, selected[j], seed, dir) != ZOO_OK) {
+            write_failure(dir, m, seed, zoo_error_message());
+            snprintf(summary, sizeof summary, "failed in config: %s", zoo_error_message());
+            outcome = ZOO_TRIAL_FAILED;
+        } else {
+            zoo_trial trial = {.c = c,
+                               .model = selected[j],
+                               .seed = seed,
+                               .dir = dir,
+                               .quiet = quiet || !speaks,
+                               .threads = threads};
+            if (g->group_size > 1) /* the group pretrains data-parallel, in-process */
+                trial.train = zoo_compare_pretrain_lead, trial.train_ctx = &pretrain;
+            outcome = zoo_trial_run(&trial, summary, sizeof summary);
+        }
+        spent += zoo_now() - t0, ran++;
+        if (speaks)
+            fprintf(stderr, "zoo compare: %s: %s\n", m->name, summary);
+        else if (outcome == ZOO_TRIAL_FAILED)
+            fprintf(stderr, "zoo compare: rank %d of %d: %s (seed %lld): %s\n",
+                    zoo_dist_world_rank(), zoo_dist_world_size(), m->name, (long long)seed,
+                    summary);
+        if (outcome == ZOO_TRIAL_FAILED) (*failures)++;
+        if (outcome == ZOO_TRIAL_INTERRUPTED) {
+            fprintf(stderr,
+                    "zoo compare: interrupted; what is done is kept: continue with zoo "
+                    "compare --resume %s\n",
+                    out);
+            status = 130;
+        }
+        free(dir);
+    }
+    return status;
+}
+
+/* "zoo compare: 3 processes in 2 groups (ranks 0-1, 2); trial t runs in
+ * group t mod 2; a group of several pretrains data-parallel" */
+static void print_groups(int world, int total, int n_groups) {
+    fprintf(stderr, "zoo compare: %d processes in %d group%s (ranks ", world, n_groups,
+            n_groups == 1 ? "" : "s");
+    bool several = false;
+    for (int r = 0; r < world;) {
+        zoo_compare_groups g;
+        zoo_compare_groups_plan(world, r, total, &g);
+        if (g.group_size > 1)
+            fprintf(stderr, "%s%d-%d", r ? ", " : "", r, r + g.group_size - 1);
+        else
+            fprintf(stderr, "%s%d", r ? ", " : "", r);
+        several = several || g.group_size > 1;
+        r += g.group_size;
+    }
+    fprintf(stderr, "); trial t runs in group t mod %d%s\n", n_groups,
+            several ? "; a group of several pretrains data-parallel" : "");
+}
+
+/* Runs every trial not done yet, then writes the report. Under MPI each
+ * group of ranks runs its share (compare_groups.h) and world rank 0 writes
+ * the report once every group is done. */
 static int run_all(const zoo_cli *cli, const zoo_compare_config *c, const char *out, int64_t repeat,
                    const int *selected, int n, bool quiet) {
-    int total = (int)repeat * n, done = 0, failures = 0, status = 0;
-    double started = zoo_now(), spent = 0;
-    int ran = 0;
+    int total = (int)repeat * n, failures = 0, status = 0;
+    int world = zoo_dist_world_size(), rank = zoo_dist_world_rank();
+    zoo_compare_groups g;
+    if (zoo_compare_groups_plan(world, rank, total, &g) != ZOO_OK ||
+        (world > 1 && zoo_dist_split(g.group) != ZOO_OK))
+        return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     char budget[128];
     zoo_compare_budget_text(c, budget, sizeof budget);
-    fprintf(stderr, "zoo compare: %s: %d model%s x %lld, %s; writing %s\n", c->name, n,
-            n == 1 ? "" : "s", (long long)repeat, budget, out);
-    for (int64_t k = 1; k <= repeat && !status; k++)
-        for (int j = 0; j < n && !status; j++, done++) {
-            const zoo_compare_model *m = &c->models[selected[j]];
-            int64_t seed = c->seed + k - 1;
-            char *dir = zoo_compare_trial_dir(out, m->name, (int)k, (int)repeat);
-            char result[4200];
-            snprintf(result, sizeof result, "%s/result.json", dir ? dir : "");
-            if (!dir || zoo_make_dirs(dir)) {
-                status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
-                free(dir);
-                break;
-            }
-            if (access(result, F_OK) == 0) { /* done before a --resume */
-                free(dir);
-                continue;
-            }
-            char eta[32] = "", elapsed[32];
-            duration(zoo_now() - started, elapsed, sizeof elapsed);
-            if (ran) duration(spent / ran * (total - done), eta, sizeof eta);
-            fprintf(stderr, "zoo compare: [%d/%d] %s (seed %lld)  %s elapsed%s%s\n", done + 1,
-                    total, m->name, (long long)seed, elapsed, ran ? ", ETA " : "", eta);
-            double t0 = zoo_now();
-            char summary[2048];
-            zoo_trial_outcome outcome;
-            if (write_trial_config(c, selected[j], seed, dir) != ZOO_OK) {
-                write_failure(dir, m, seed, zoo_error_message());
-                snprintf(summary, sizeof summary, "failed in config: %s", zoo_error_message());
-                outcome = ZOO_TRIAL_FAILED;
-            } else {
-                zoo_trial t = {
-                    .c = c, .model = selected[j], .seed = seed, .dir = dir, .quiet = quiet};
-                outcome = zoo_trial_run(&t, summary, sizeof summary);
-            }
-            spent += zoo_now() - t0, ran++;
-            fprintf(stderr, "zoo compare: %s: %s\n", m->name, summary);
-            if (outcome == ZOO_TRIAL_FAILED) failures++;
-            if (outcome == ZOO_TRIAL_INTERRUPTED) {
-                fprintf(stderr,
-                        "zoo compare: interrupted; what is done is kept: continue with zoo "
-                        "compare --resume %s\n",
-                        out);
-                status = 130;
-            }
-            free(dir);
-        }
+    if (rank == 0) {
+        fprintf(stderr, "zoo compare: %s: %d model%s x %lld, %s; writing %s\n", c->name, n,
+                n == 1 ? "" : "s", (long long)repeat, budget, out);
+        if (world > 1) print_groups(world, total, g.n_groups);
+    }
+    if (zoo_dist_rank() == 0) {
+        status = run_trials(cli, c, out, repeat, selected, n, quiet, &g, &failures);
+        if (g.group_size > 1 && zoo_compare_pretrain_end() != ZOO_OK && !status)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    } else {
+        zoo_compare_pretrain serve = {.cli = cli, .quiet = true};
+        if (zoo_compare_pretrain_serve(&serve) != ZOO_OK)
+            status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+    }
+    if (world > 1) { /* every group done: the job agrees on its outcome */
+        int64_t agree[3] = {failures, status == 130, status != 0 && status != 130};
+        if (zoo_dist_split(-1) != ZOO_OK || zoo_dist_sum_i64_idle(agree, 3, 0) != ZOO_OK)
+            return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
+        zoo_dist_exit_agreed();
+        failures = (int)agree[0];
+        status = agree[2] ? ZOO_EXIT_FAILURE : agree[1] ? 130 : 0;
+        if (rank != 0) return status ? status : failures ? ZOO_EXIT_FAILURE : 0;
+    }
     /* the report covers what is there, after an interruption too */
     const char *names[MAX_SELECTED], *probes[MAX_SELECTED];
     for (int j = 0; j < n; j++) names[j] = c->models[selected[j]].name;
@@ -401,6 +484,16 @@ static int pass_registries(const zoo_cli *cli) {
     return st ? zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory") : 0;
 }
 
+/* Under MPI: world rank 0's status, on every rank, which all then exit
+ * with (rank 0 has said what went wrong). */
+static int share_status(int status) {
+    if (zoo_dist_world_size() <= 1) return status;
+    int64_t v = status;
+    if (zoo_dist_broadcast_idle(&v, sizeof v) != ZOO_OK) return ZOO_EXIT_FAILURE;
+    if (v) zoo_dist_exit_agreed();
+    return (int)v;
+}
+
 static int cmd_compare(zoo_cli *cli, void *opts) {
     const compare_args *a = opts;
     if (pass_registries(cli)) return ZOO_EXIT_FAILURE;
@@ -425,8 +518,15 @@ static int cmd_compare(zoo_cli *cli, void *opts) {
             zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s: more than %d models", c->path, MAX_SELECTED);
     else
         status = select_models(cli, c, only, selected, &n);
+    /* under MPI: every rank runs the same comparison with the same zoo */
+    bool many = zoo_dist_world_size() > 1, leader = zoo_dist_world_rank() == 0;
+    if (!status && many &&
+        (zoo_dp_same_file("comparison config", c->path) ||
+         zoo_dp_same_file("zoo executable", "/proc/self/exe")))
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     if (!status && a->dry_run) {
-        status = dry_run(cli, c, selected, n);
+        if (leader) status = dry_run(cli, c, selected, n);
+        status = share_status(status);
     } else if (!status) {
         if (a->resume)
             out = strdup(a->resume);
@@ -437,6 +537,8 @@ static int cmd_compare(zoo_cli *cli, void *opts) {
         struct stat st;
         if (!out)
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "out of memory");
+        else if (!leader) /* world rank 0 alone makes the directory and holds its lock */
+            ;
         else if (!a->resume && stat(out, &st) == 0)
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
                                   "%s exists; a comparison never overwrites one: continue it with "
@@ -449,6 +551,7 @@ static int cmd_compare(zoo_cli *cli, void *opts) {
             status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
         else if (!a->resume)
             status = write_state(cli, out, c, repeat, only);
+        if (out) status = share_status(status);
         if (!status) status = run_all(cli, c, out, repeat, selected, n, a->quiet);
         zoo_run_unlock(lock);
     }
@@ -475,5 +578,8 @@ const zoo_command zoo_cmd_compare = {
     .notes = "\n"
              "Each model's steps run as child processes: one model's crash or out-of-memory\n"
              "leaves the others running, and its row says what happened (the exit status is then\n"
-             "1). Ctrl-C keeps what is done; --resume continues. docs/compare.md is the guide.\n",
+             "1). Ctrl-C keeps what is done; --resume continues. docs/compare.md is the guide.\n"
+             "Under mpirun -np N the trials run concurrently, one group of ranks each, a group\n"
+             "of several pretraining data-parallel; rank 0 writes the report\n"
+             "(docs/distributed.md).\n",
 };

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -15,7 +16,9 @@
 
 static bool running;                   /* MPI_Init done, MPI_Finalize not yet */
 static MPI_Comm group = MPI_COMM_NULL; /* the current group; MPI_COMM_WORLD or a split */
+static MPI_Comm side = MPI_COMM_NULL;  /* the same ranks, for the idle waits alone */
 static int group_rank, group_size = 1, world_rank, world_size = 1;
+static bool agreed; /* zoo_dist_exit_agreed: every rank exits with the same status */
 
 bool zoo_dist_built(void) {
     return true;
@@ -70,19 +73,26 @@ int zoo_dist_init(int *argc, char ***argv) {
     MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
     group = MPI_COMM_WORLD, group_rank = world_rank, group_size = world_size;
+    if ((rc = MPI_Comm_dup(MPI_COMM_WORLD, &side)) != MPI_SUCCESS) {
+        mpi_fail(rc, "MPI_Comm_dup");
+        fprintf(stderr, "zoo: %s\n", zoo_error_message());
+        return ZOO_EXIT_FAILURE;
+    }
     share_cores();
+    /* the zoo processes this one starts (zoo compare's steps) are not ranks */
+    setenv("ZOO_MPI", "0", 1);
     return 0;
 }
 
 int zoo_dist_finish(int status) {
     if (!running) return status;
-    /* 130: a run the ranks agreed to stop (SIGINT, SIGUSR1), saved: no rank waits */
-    if (status != 0 && status != 130 && world_size > 1) {
+    if (status != 0 && world_size > 1 && !agreed) {
         fflush(stdout);
         fflush(stderr);
         MPI_Abort(MPI_COMM_WORLD, status); /* does not return */
     }
     if (group != MPI_COMM_WORLD && group != MPI_COMM_NULL) MPI_Comm_free(&group);
+    if (side != MPI_COMM_NULL) MPI_Comm_free(&side);
     MPI_Finalize();
     running = false;
     return status;
@@ -104,12 +114,16 @@ int zoo_dist_world_size(void) {
 int zoo_dist_split(int color) {
     if (!running) return ZOO_OK;
     if (group != MPI_COMM_WORLD) MPI_Comm_free(&group);
+    if (side != MPI_COMM_NULL) MPI_Comm_free(&side);
     group = MPI_COMM_WORLD, group_rank = world_rank, group_size = world_size;
-    if (color < 0) return ZOO_OK;
-    MPI_Comm split;
-    int rc = MPI_Comm_split(MPI_COMM_WORLD, color, world_rank, &split);
-    if (rc != MPI_SUCCESS) return mpi_fail(rc, "MPI_Comm_split");
-    MPI_Comm_set_errhandler(split, MPI_ERRORS_RETURN);
+    MPI_Comm split = MPI_COMM_WORLD;
+    if (color >= 0) {
+        int rc = MPI_Comm_split(MPI_COMM_WORLD, color, world_rank, &split);
+        if (rc != MPI_SUCCESS) return mpi_fail(rc, "MPI_Comm_split");
+        MPI_Comm_set_errhandler(split, MPI_ERRORS_RETURN);
+    }
+    int rc = MPI_Comm_dup(split, &side);
+    if (rc != MPI_SUCCESS) return mpi_fail(rc, "MPI_Comm_dup");
     group = split;
     MPI_Comm_rank(group, &group_rank);
     MPI_Comm_size(group, &group_size);
@@ -169,6 +183,57 @@ int zoo_dist_barrier(void) {
     if (group_size <= 1) return ZOO_OK;
     int rc = MPI_Barrier(group);
     return rc == MPI_SUCCESS ? ZOO_OK : mpi_fail(rc, "MPI_Barrier");
+}
+
+static double seconds_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Waits for req, a millisecond's sleep between looks (each look also lets
+ * MPI move the operation on); ZOO_ERR_STATE after timeout_s when > 0. */
+static int wait_idle(MPI_Request *req, double timeout_s, const char *call) {
+    const struct timespec nap = {0, 1000000};
+    double start = seconds_now();
+    for (;;) {
+        int done = 0, rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS) return mpi_fail(rc, call);
+        if (done) return ZOO_OK;
+        if (timeout_s > 0 && seconds_now() - start >= timeout_s)
+            return zoo_error(ZOO_ERR_STATE,
+                             "%s (rank %d of %d): the other ranks of its group did not come "
+                             "within %g s",
+                             call, world_rank, world_size, timeout_s);
+        nanosleep(&nap, NULL);
+    }
+}
+
+int zoo_dist_broadcast_idle(void *bytes, size_t n) {
+    if (group_size <= 1) return ZOO_OK;
+    if (n > INT_MAX) return zoo_error(ZOO_ERR_ARG, "zoo_dist_broadcast_idle: %zu bytes", n);
+    MPI_Request req;
+    int rc = MPI_Ibcast(bytes, (int)n, MPI_BYTE, 0, side, &req);
+    return rc == MPI_SUCCESS ? wait_idle(&req, 0, "MPI_Ibcast") : mpi_fail(rc, "MPI_Ibcast");
+}
+
+static int reduce_idle(int64_t *v, size_t n, MPI_Op op, double timeout_s) {
+    if (group_size <= 1) return ZOO_OK;
+    if (n > INT_MAX) return zoo_error(ZOO_ERR_ARG, "MPI_Iallreduce: %zu values", n);
+    MPI_Request req;
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, op, side, &req);
+    return rc == MPI_SUCCESS ? wait_idle(&req, timeout_s, "MPI_Iallreduce")
+                             : mpi_fail(rc, "MPI_Iallreduce");
+}
+int zoo_dist_sum_i64_idle(int64_t *v, size_t n, double timeout_s) {
+    return reduce_idle(v, n, MPI_SUM, timeout_s);
+}
+int zoo_dist_max_i64_idle(int64_t *v, size_t n, double timeout_s) {
+    return reduce_idle(v, n, MPI_MAX, timeout_s);
+}
+
+void zoo_dist_exit_agreed(void) {
+    agreed = true;
 }
 
 #else /* a build without MPI: a job of one */
@@ -239,6 +304,19 @@ int zoo_dist_all_gather(const void *mine, void *all, size_t each) {
 int zoo_dist_barrier(void) {
     return ZOO_OK;
 }
+int zoo_dist_broadcast_idle(void *bytes, size_t n) {
+    (void)bytes, (void)n;
+    return ZOO_OK;
+}
+int zoo_dist_sum_i64_idle(int64_t *v, size_t n, double timeout_s) {
+    (void)v, (void)n, (void)timeout_s;
+    return ZOO_OK;
+}
+int zoo_dist_max_i64_idle(int64_t *v, size_t n, double timeout_s) {
+    (void)v, (void)n, (void)timeout_s;
+    return ZOO_OK;
+}
+void zoo_dist_exit_agreed(void) {}
 
 #endif
 

@@ -20,14 +20,15 @@ bool zoo_dist_built(void);
 
 /* Initialises MPI when the environment says a launcher started this process
  * (and ZOO_MPI is not 0), then sets the default number of threads to the
- * node's cores divided by the ranks on it. Prints its own error; returns 0
+ * node's cores divided by the ranks on it, and ZOO_MPI=0 in the environment:
+ * the zoo processes a rank starts (zoo compare's steps) run alone. Prints its own error; returns 0
  * or an exit status. */
 int zoo_dist_init(int *argc, char ***argv);
 
 /* Ends the job's part of this process: a rank that exits with a non-zero
  * status takes every other rank down with it (MPI_Abort), so no rank waits
- * forever in a collective; status 0, and 130 (a run every rank agreed to
- * stop), finalise MPI. Returns status. */
+ * forever in a collective; status 0, or any after zoo_dist_exit_agreed,
+ * finalises MPI. Returns status. */
 int zoo_dist_finish(int status);
 
 /* This process's place in the current group: 0 <= rank < size. */
@@ -58,5 +59,25 @@ int zoo_dist_broadcast(void *bytes, size_t n);
 int zoo_dist_all_gather(const void *mine, void *all, size_t each);
 /* Waits until every rank of the group is here. */
 int zoo_dist_barrier(void);
+
+/* For waits that may be long (zoo compare: the ranks of a group wait while
+ * its rank 0 runs child processes on the same cores): the same operations,
+ * but a waiting rank sleeps between looks instead of spinning a core. They
+ * go over a communicator of their own, apart from the sums above, so a rank
+ * may wait in one while others are still inside a training run's sums.
+ * zoo_dist_broadcast_idle: rank 0's bytes into every rank's buffer.
+ * zoo_dist_sum/max_i64_idle: in-place elementwise sum or maximum. With
+ * timeout_s > 0 a rank stops waiting after that long and gets ZOO_ERR_STATE
+ * (the others did not come: the caller should end the job, zoo_dist_finish
+ * with a non-zero status); 0 waits as long as it takes. */
+int zoo_dist_broadcast_idle(void *bytes, size_t n);
+int zoo_dist_sum_i64_idle(int64_t *values, size_t n, double timeout_s);
+int zoo_dist_max_i64_idle(int64_t *values, size_t n, double timeout_s);
+
+/* Every rank of the job knows its outcome and exits with the same status
+ * (zoo compare after its last agreement; a training run the ranks agreed
+ * to stop, exiting 130): zoo_dist_finish then finalises MPI for a non-zero
+ * status too, instead of aborting the job. */
+void zoo_dist_exit_agreed(void);
 
 #endif

@@ -58,33 +58,63 @@ typedef struct trial_state {
     bool interrupted;
 } trial_state;
 
-/* Runs one step; false (and the error kept) when it failed or was interrupted. */
-static bool step(trial_state *s, const char *name, char *const argv[], const char *stdout_path) {
-    char prefix[160];
-    snprintf(prefix, sizeof prefix, "  %s | ", s->m->name);
-    zoo_child_result r;
-    if (zoo_child_run(argv, stdout_path, prefix, s->t->quiet, &r) != ZOO_OK) {
+/* Judges a step that ran (or could not start: started false); false (and
+ * the error kept) when it failed or was interrupted. */
+static bool judge(trial_state *s, const char *name, bool started, const zoo_child_result *r) {
+    if (!started) {
         s->failed_step = name;
         snprintf(s->error, sizeof s->error, "%s", zoo_error_message());
         return false;
     }
-    if (r.peak_rss_bytes > s->peak_rss) s->peak_rss = r.peak_rss_bytes;
-    if (r.status == 0) return true;
-    if (r.interrupted || r.status == 130) {
+    if (r->peak_rss_bytes > s->peak_rss) s->peak_rss = r->peak_rss_bytes;
+    if (r->status == 0) return true;
+    if (r->interrupted || r->status == 130) {
         s->interrupted = true;
         return false;
     }
     s->failed_step = name;
-    if (r.status > 128)
-        snprintf(s->error, sizeof s->error, "killed by signal %d%s%s", r.status - 128,
-                 r.status - 128 == 9 ? " (out of memory?)" : "",
-                 r.last_line[0] ? "; last words: " : "");
-    if (r.last_line[0])
+    if (r->status > 128)
+        snprintf(s->error, sizeof s->error, "killed by signal %d%s%s", r->status - 128,
+                 r->status - 128 == 9 ? " (out of memory?)" : "",
+                 r->last_line[0] ? "; last words: " : "");
+    if (r->last_line[0])
         snprintf(s->error + strlen(s->error), sizeof s->error - strlen(s->error), "%s",
-                 r.last_line);
-    else if (r.status <= 128)
-        snprintf(s->error, sizeof s->error, "exit status %d", r.status);
+                 r->last_line);
+    else if (r->status <= 128)
+        snprintf(s->error, sizeof s->error, "exit status %d", r->status);
     return false;
+}
+
+/* Runs one step as a child; false (and the error kept) when it failed or was interrupted. */
+static bool step(trial_state *s, const char *name, char *const argv[], const char *stdout_path) {
+    char prefix[160];
+    snprintf(prefix, sizeof prefix, "  %s | ", s->m->name);
+    char threads[32], *with[96];
+    char *const *args = argv;
+    if (s->t->threads > 0) { /* zoo --threads=N COMMAND ... */
+        snprintf(threads, sizeof threads, "--threads=%d", s->t->threads);
+        int n = 0;
+        with[n++] = argv[0], with[n++] = threads;
+        for (int i = 1; argv[i] && n < 95; i++) with[n++] = argv[i];
+        with[n] = NULL;
+        args = with;
+    }
+    zoo_child_result r;
+    bool started = zoo_child_run(args, stdout_path, prefix, s->t->quiet, &r) == ZOO_OK;
+    return judge(s, name, started, &r);
+}
+
+/* zoo train CONFIG --out RUN_DIR, or with config NULL zoo train --resume
+ * RUN_DIR: a child, or in this process when the trial says so. */
+static bool train_step(trial_state *s, char *config) {
+    if (s->t->train) {
+        zoo_child_result r;
+        bool started = s->t->train(s->t->train_ctx, config, s->run_dir, &r) == ZOO_OK;
+        return judge(s, "train", started, &r);
+    }
+    char *fresh[] = {"zoo", "train", config, "--out", s->run_dir, NULL};
+    char *resume[] = {"zoo", "train", "--resume", s->run_dir, NULL};
+    return step(s, "train", config ? fresh : resume, NULL);
 }
 
 /* ---- metrics.jsonl ---------------------------------------------------------- */
@@ -336,8 +366,7 @@ static bool pretrain(trial_state *s) {
     char *config = join(s->t->dir, "config.json");
     bool ok;
     if (exists(latest)) {
-        char *argv[] = {"zoo", "train", "--resume", s->run_dir, NULL};
-        ok = step(s, "train", argv, NULL);
+        ok = train_step(s, NULL);
     } else {
         if (exists(s->run_dir)) {
             char *metrics = join(s->run_dir, "metrics.jsonl");
@@ -347,8 +376,7 @@ static bool pretrain(trial_state *s) {
             free(metrics), free(cfg);
             rmdir(s->run_dir);
         }
-        char *argv[] = {"zoo", "train", config, "--out", s->run_dir, NULL};
-        ok = step(s, "train", argv, NULL);
+        ok = train_step(s, config);
     }
     free(latest), free(config);
     return ok;

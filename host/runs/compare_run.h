@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "child.h"
 #include "compare_config.h"
 
 typedef struct zoo_trial {
@@ -18,6 +19,15 @@ typedef struct zoo_trial {
     int64_t seed;    /* train.seed of this trial */
     const char *dir; /* the trial directory (it exists) */
     bool quiet;      /* no pass-through of the steps' progress */
+    int threads;     /* > 0: each child step's --threads (a rank's share of the node's
+                      * cores under MPI); 0: the child's own default */
+    /* Optional: pretrains in this process instead of a child `zoo train`
+     * (a data-parallel group of ranks under MPI, cmd_compare.c): a new run
+     * of config into run_dir, or with config NULL the run in run_dir
+     * resumed. Fills *r as a child's run would (status 130: interrupted;
+     * last_line: the error); ZOO_OK once it ran, whatever its status. */
+    int (*train)(void *ctx, const char *config, const char *run_dir, zoo_child_result *r);
+    void *train_ctx;
 } zoo_trial;
 
 /* What became of a trial. */

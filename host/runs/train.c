@@ -277,7 +277,8 @@ static int run_loop(loop *l) {
                     l->progress,
                     "interrupted at step %lld: checkpoint saved; continue with %s --resume %s",
                     (long long)s->step, p->command, p->run_dir);
-            status = 130; /* as a shell reports a SIGINT */
+            status = 130;           /* as a shell reports a SIGINT */
+            zoo_dist_exit_agreed(); /* every rank stops here: no need to abort the job */
         }
     }
     return status;

@@ -30,3 +30,10 @@ if(NOT ZOO_SANITIZE) # ten full trainings: too slow under the sanitizers
   add_test(NAME mpi-word2vec-quality COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_mpi_word2vec.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR} quality)
   set_tests_properties(mpi-word2vec-quality PROPERTIES TIMEOUT 900 LABELS mpi SKIP_RETURN_CODE 77)
 endif()
+# zoo compare over MPI (test_compare_mpi.sh, label mpi): 1 process against
+# mpirun with 2, 3 and 4 ranks (groups of one and data-parallel groups of two),
+# the same table timings aside; --repeat, a failing model, --resume, --dry-run,
+# mismatched configs. Skipped (77) without mpirun or an MPI build.
+add_test(NAME compare-mpi COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_compare_mpi.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(compare-mpi PROPERTIES TIMEOUT 300 LABELS mpi SKIP_RETURN_CODE 77
+  ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
