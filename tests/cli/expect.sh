@@ -37,3 +37,14 @@ word_corpus() {
           for (j = 1; j < k; j++) s = s " " w[1 + int(rand() * 15)]; print s "." }
         if (printable != "") { s = ""; for (c = 32; c < 127; c++) s = s sprintf("%c", c); print s } }'
 }
+
+# two_kinds_corpus: 2400 lines "land<TAB>sentence." and "sea<TAB>sentence.",
+# alternating, each sentence 4 to 9 words from its kind's own words (the
+# tiny comparison's corpus and probe, test_compare.sh and test_compare_mpi.sh)
+two_kinds_corpus() {
+    awk 'BEGIN { srand(11); split("the lord god said unto him and they were", a, " ");
+      split("ships sail over seas with oars sails winds and waves", b, " ");
+      for (i = 0; i < 2400; i++) { k = i % 2; n = 4 + int(rand() * 6); s = "";
+        for (j = 0; j < n; j++) s = s (j ? " " : "") (k ? b[1 + int(rand() * 10)] : a[1 + int(rand() * 9)]);
+        print (k ? "sea" : "land") "\t" s "." } }'
+}

@@ -19,11 +19,7 @@ failures=0
 cd "$tmp" || exit 1
 
 # A corpus of two kinds of sentence, and a probe that asks which kind.
-awk 'BEGIN { srand(11); split("the lord god said unto him and they were", a, " ");
-      split("ships sail over seas with oars sails winds and waves", b, " ");
-      for (i = 0; i < 2400; i++) { k = i % 2; n = 4 + int(rand() * 6); s = "";
-        for (j = 0; j < n; j++) s = s (j ? " " : "") (k ? b[1 + int(rand() * 10)] : a[1 + int(rand() * 9)]);
-        print (k ? "sea" : "land") "\t" s "." } }' >all.tsv
+two_kinds_corpus >all.tsv
 head -2000 all.tsv | cut -f2 >corpus.txt
 sed -n 2001,2100p all.tsv | cut -f2 >heldout.txt
 sed -n 2101,2250p all.tsv >probe-train.tsv
