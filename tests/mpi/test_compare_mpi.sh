@@ -17,16 +17,9 @@ set -u
 build=$(cd "$1" && pwd)
 src=$(cd "$2" && pwd)
 zoo="$build/zoo"
-command -v mpirun >/dev/null 2>&1 || { echo "skipped: no mpirun (install openmpi-bin)"; exit 77; }
-"$zoo" --version | grep -q "data-parallel training: MPI" ||
-    { echo "skipped: zoo was built without MPI (libopenmpi-dev, -DZOO_MPI=ON)"; exit 77; }
+. "$(dirname "$0")/mpi_env.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-compare-mpi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-unset ZOO_REGISTRY ZOO_PLUGIN_PATH ZOO_MPI
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=PASSIVE
-# the sanitizer build: the MPI library's own allocations are not zoo's leaks
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
-export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$src/tests/mpi/lsan.supp"
 failures=0
 . "$src/tests/cli/expect.sh"
 cd "$tmp" || exit 1

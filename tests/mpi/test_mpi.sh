@@ -22,22 +22,12 @@ set -u
 build=$(cd "$1" && pwd)
 params_diff=$2 perturb=${3:-}
 zoo="$build/zoo"
-command -v mpirun >/dev/null 2>&1 || { echo "SKIP: no mpirun (Debian: openmpi-bin)"; exit 77; }
-"$zoo" --version | grep -q "data-parallel training: MPI" ||
-    { echo "SKIP: this zoo was built without MPI (libopenmpi-dev, -DZOO_MPI=ON)"; exit 77; }
+. "$(dirname "$0")/mpi_env.sh"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-mpi.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-unset ZOO_REGISTRY ZOO_PLUGIN_PATH
 failures=0
 . "$(dirname "$0")/../cli/expect.sh"
 cd "$tmp" || exit 1
-# CI runs as root; two ranks on however many cores. A sanitizer build: the
-# MPI library's own allocations are not zoo's leaks (lsan.supp), and matching
-# them needs whole stacks: Open MPI is built without frame pointers, so the
-# fast unwinder stops at its first frame
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp:print_suppressions=0"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 two() { mpirun -np 2 --oversubscribe "$@"; }
 
 word_corpus 3000 >train.txt

@@ -15,14 +15,7 @@ build=$(cd "$1" && pwd)
 source_dir=$(cd "$2" && pwd)
 mode=$3
 zoo="$build/zoo"
-if ! command -v mpirun >/dev/null; then
-    echo "skipped: mpirun not found (Debian: apt-get install openmpi-bin libopenmpi-dev)"
-    exit 77
-fi
-if ! "$zoo" --version | grep -q "data-parallel training: MPI"; then
-    echo "skipped: zoo was built without MPI ($("$zoo" --version | tail -1))"
-    exit 77
-fi
+. "$(dirname "$0")/mpi_env.sh"
 data="$source_dir/../shared/data"
 corpus="$data/corpus/gutenberg10_body.txt"
 questions="$data/embedding_eval/questions-words.txt"
@@ -34,14 +27,7 @@ if [ "$mode" = quality ]; then
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-mpi-w2v.XXXXXX")
 [ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$tmp"' EXIT
-unset ZOO_REGISTRY ZOO_PLUGIN_PATH
-# CI runs as root; two ranks on a machine of any size
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=PASSIVE
 export OPENBLAS_NUM_THREADS=1
-# a sanitizer build: Open MPI's own allocations are not zoo's leaks (lsan.supp;
-# whole stacks, as in test_mpi.sh)
-export LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp:print_suppressions=0"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
 failures=0
 . "$(dirname "$0")/../cli/expect.sh"
 cd "$tmp" || exit 1
