@@ -9,6 +9,7 @@
 
 #include "zoo/op.h"
 #include "zoo/ops.h"
+#include "zoo/params.h"
 #include "zoo/status.h"
 #include "zoo/tensor.h"
 #include "zoo/threads.h"
@@ -93,6 +94,20 @@ extern _Atomic uint64_t zoo_flop_count;
 static inline void zoo_flops_add(int64_t n) {
     atomic_fetch_add_explicit(&zoo_flop_count, (uint64_t)n, memory_order_relaxed);
 }
+
+/* The backwards of zoo_linear and zoo_embedding: zoo_quant_axes tells
+ * their tape entries from every other operator's by them. */
+void zoo_linear_backward(zoo_graph *g, zoo_node *n);
+void zoo_embedding_backward(zoo_graph *g, zoo_node *n);
+
+/* zoo_linear with a quantized weight (ops/linear_q8.c): x checked float32,
+ * w ZOO_I8 [in,out] or [out,in] per layout, bias NULL or [out]. */
+zoo_tensor *zoo_linear_q8(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *bias,
+                          zoo_weight_layout layout);
+/* Frees a parameter's data, a quantized one's whole block included. */
+void zoo_q8_free_data(zoo_tensor *t);
+/* Moves a store's count of bytes by delta: a parameter changed its storage. */
+void zoo_params_adjust_bytes(zoo_params *p, int64_t delta);
 
 /* x[0..n) = 0, shared out over the pool when long. */
 void zoo_zero_floats(float *x, int64_t n);

@@ -62,7 +62,8 @@ ZOO_API int64_t zoo_params_numel(const zoo_params *p);
  * (a stack of layers): refused at once, not after the first layers were
  * allocated and initialised. */
 ZOO_API int zoo_params_reserve(zoo_params *p, double bytes, const char *what);
-/* The bytes their values take (4 per scalar; gradients and optimizer state
+/* The bytes their values take (4 per scalar, a quantized one's 1 plus its
+ * scales, zoo/quant.h; gradients and optimizer state
  * come on top: training needs about 4 times this). */
 ZOO_API uint64_t zoo_params_bytes(const zoo_params *p);
 

@@ -1,6 +1,7 @@
 /* Tensors and the graph they live in.
  *
- * A zoo_tensor is float32 or int32, up to 4 dimensions, contiguous row-major.
+ * A zoo_tensor is float32 or int32 (or a quantized int8 weight, zoo/quant.h),
+ * up to 4 dimensions, contiguous row-major.
  * Activations are allocated from a zoo_graph: an arena plus the autograd tape
  * of one step. zoo_graph_reset() drops every tensor of the step at once and
  * keeps the memory, so a training loop allocates nothing after its first step.
@@ -25,7 +26,9 @@ extern "C" {
 
 #define ZOO_MAX_DIMS 4
 
-typedef enum zoo_dtype { ZOO_F32 = 0, ZOO_I32 = 1 } zoo_dtype;
+/* ZOO_I8: a quantized weight of a parameter store, never a graph tensor
+ * (int8 values with float32 scales: zoo/quant.h). */
+typedef enum zoo_dtype { ZOO_F32 = 0, ZOO_I32 = 1, ZOO_I8 = 2 } zoo_dtype;
 
 typedef struct zoo_graph zoo_graph;
 typedef struct zoo_node zoo_node;

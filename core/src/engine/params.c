@@ -137,7 +137,7 @@ void zoo_params_free(zoo_params *p) {
     for (int i = 0; i < p->count; i++) {
         zoo_param *q = &p->items[i];
         free((char *)q->name);
-        free(q->value->data);
+        zoo_q8_free_data(q->value);
         free(q->value->grad);
         free(q->value);
         free(q->m);
@@ -254,6 +254,10 @@ int zoo_params_count(const zoo_params *p) {
 
 zoo_param *zoo_params_at(zoo_params *p, int i) {
     return i >= 0 && i < p->count ? &p->items[i] : NULL;
+}
+
+void zoo_params_adjust_bytes(zoo_params *p, int64_t delta) {
+    p->bytes = (uint64_t)((int64_t)p->bytes + delta);
 }
 
 uint64_t zoo_params_bytes(const zoo_params *p) {

@@ -1,8 +1,9 @@
 /* Embedding lookup: rows of a table gathered by id. The backward adds into
  * the rows that were used and touches no other row. */
 #include "internal.h"
+#include "zoo/quant.h"
 
-static void embedding_backward(zoo_graph *g, zoo_node *n) {
+void zoo_embedding_backward(zoo_graph *g, zoo_node *n) {
     float *dtable = zoo_grad(g, n->in[0]);
     if (!dtable) return;
     int64_t C = n->in[0]->shape[1];
@@ -17,7 +18,15 @@ static void embedding_backward(zoo_graph *g, zoo_node *n) {
 zoo_tensor *zoo_embedding(zoo_graph *g, zoo_tensor *table, zoo_tensor *ids) {
     static const char *op = "zoo_embedding";
     if (!table || !ids || g->status) return NULL;
-    if (!zoo_check_f32(g, op, table, "table") || !zoo_check_i32(g, op, ids, "ids")) return NULL;
+    int axis = 0;
+    const float *scales = zoo_q8_scales(table, &axis);
+    if ((!scales && !zoo_check_f32(g, op, table, "table")) || !zoo_check_i32(g, op, ids, "ids"))
+        return NULL;
+    if (scales && axis != 0) {
+        zoo_graph_fail(g, ZOO_ERR_SHAPE, "%s: an int8 table must be quantized per row (axis 0)",
+                       op);
+        return NULL;
+    }
     char st[64];
     if (table->ndim != 2 || ids->ndim >= ZOO_MAX_DIMS) {
         zoo_graph_fail(g, ZOO_ERR_SHAPE, "%s: table must be [V,C] (got %s) and ids at most %d-D",
@@ -39,9 +48,13 @@ zoo_tensor *zoo_embedding(zoo_graph *g, zoo_tensor *table, zoo_tensor *ids) {
     if (!out) return NULL;
     float *y = out->data;
     for (int64_t i = 0; i < ids->numel; i++)
-        memcpy(y + i * C, (const float *)table->data + (int64_t)id[i] * C,
-               (size_t)C * sizeof(float));
+        if (scales) /* a quantized table's row, widened: value * its row's scale */
+            for (int64_t c = 0; c < C; c++)
+                y[i * C + c] = (float)zoo_i8(table)[(int64_t)id[i] * C + c] * scales[id[i]];
+        else
+            memcpy(y + i * C, (const float *)table->data + (int64_t)id[i] * C,
+                   (size_t)C * sizeof(float));
     if (zoo_wants_grad(g, table, NULL, NULL, NULL))
-        zoo_record(g, out, embedding_backward, table, ids, NULL, NULL);
+        zoo_record(g, out, zoo_embedding_backward, table, ids, NULL, NULL);
     return out;
 }

@@ -261,7 +261,7 @@ zoo_tensor *zoo_matmul(zoo_graph *g, zoo_tensor *a, zoo_tensor *b, bool trans_a,
 /* --- linear ------------------------------------------------------------ */
 
 /* iarg = {rows, in, out, layout} */
-static void linear_backward(zoo_graph *g, zoo_node *n) {
+void zoo_linear_backward(zoo_graph *g, zoo_node *n) {
     int64_t R = n->iarg[0], Cin = n->iarg[1], Cout = n->iarg[2];
     bool in_out = n->iarg[3] == ZOO_W_IN_OUT;
     const float *x = n->in[0]->data, *w = n->in[1]->data,
@@ -291,7 +291,8 @@ static void linear_backward(zoo_graph *g, zoo_node *n) {
 zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *bias,
                        zoo_weight_layout layout) {
     if (!x || !w || g->status) return NULL;
-    if (!zoo_check_f32(g, "zoo_linear", x, "x") || !zoo_check_f32(g, "zoo_linear", w, "weight"))
+    if (!zoo_check_f32(g, "zoo_linear", x, "x") ||
+        (w->dtype != ZOO_I8 && !zoo_check_f32(g, "zoo_linear", w, "weight")))
         return NULL;
     bool in_out = layout == ZOO_W_IN_OUT;
     int64_t Cin = x->shape[x->ndim - 1];
@@ -309,6 +310,7 @@ zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *b
                            (long long)bias->numel, (long long)Cout);
         return NULL;
     }
+    if (w->dtype == ZOO_I8) return zoo_linear_q8(g, x, w, bias, layout);
     int64_t shape[ZOO_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = Cout;
@@ -320,7 +322,7 @@ zoo_tensor *zoo_linear(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *b
     zoo_flops_add(2 * R * Cout * Cin);
     gemm_bands(&p, bias ? bias->data : NULL);
     if (zoo_wants_grad(g, x, w, bias, NULL)) {
-        zoo_node *n = zoo_record(g, out, linear_backward, x, w, bias, NULL);
+        zoo_node *n = zoo_record(g, out, zoo_linear_backward, x, w, bias, NULL);
         if (!n) return NULL;
         n->iarg[0] = R, n->iarg[1] = Cin, n->iarg[2] = Cout, n->iarg[3] = layout;
     }

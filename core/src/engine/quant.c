@@ -1,0 +1,187 @@
+/* Quantized parameters: how an int8 weight and its scales are stored, how a
+ * float32 parameter becomes one, and which parameters a forward allows to be
+ * quantized. The products are in ops/linear_q8.c. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "zoo/quant.h"
+
+/* A quantized tensor's data is the values of one allocation that starts
+ * with this header, 64 bytes before them, and ends with the scales (at the
+ * next 64-byte boundary after the values). zoo_tensor itself is unchanged:
+ * plugins compiled against it see a tensor of a dtype they do not read. */
+#define Q8_MAGIC 0x38713a6f6f7aULL /* "zoo:q8" */
+typedef struct q8_header {
+    uint64_t magic;
+    int64_t channels;
+    int32_t axis;
+    float *scales;
+} q8_header;
+#define Q8_HEADER 64
+_Static_assert(sizeof(q8_header) <= Q8_HEADER, "the header fits before the values");
+
+static int64_t round_up64(int64_t n) {
+    return (n + 63) / 64 * 64;
+}
+
+static q8_header *header_of(const zoo_tensor *t) {
+    if (!t || t->dtype != ZOO_I8 || !t->data) return NULL;
+    q8_header *h = (q8_header *)((char *)t->data - Q8_HEADER);
+    return h->magic == Q8_MAGIC ? h : NULL;
+}
+
+const float *zoo_q8_scales(const zoo_tensor *t, int *axis) {
+    q8_header *h = header_of(t);
+    if (h && axis) *axis = h->axis;
+    return h ? h->scales : NULL;
+}
+
+void zoo_q8_free_data(zoo_tensor *t) {
+    q8_header *h = header_of(t);
+    free(h ? (void *)h : t->data);
+}
+
+/* A new block for a [rows, cols] tensor quantized along axis: values and
+ * scales uninitialised. */
+static q8_header *q8_block(int64_t numel, int64_t channels, int axis) {
+    size_t bytes = (size_t)(Q8_HEADER + round_up64(numel) + round_up64(channels * 4));
+    q8_header *h = aligned_alloc(64, bytes);
+    if (!h) return NULL;
+    *h =
+        (q8_header){Q8_MAGIC, channels, axis, (float *)((char *)h + Q8_HEADER + round_up64(numel))};
+    return h;
+}
+
+static int8_t *values_of(q8_header *h) {
+    return (int8_t *)((char *)h + Q8_HEADER);
+}
+
+static int check_target(const zoo_param *param, int axis, const char *fn) {
+    const zoo_tensor *t = param->value;
+    if (t->dtype != ZOO_F32 || t->ndim != 2 || (axis != 0 && axis != 1))
+        return zoo_error(ZOO_ERR_ARG,
+                         "%s: parameter '%s' cannot be quantized along axis %d (it must be a "
+                         "float32 matrix, and the axis 0 or 1)",
+                         fn, param->name, axis);
+    return ZOO_OK;
+}
+
+/* Puts block h in place of param's float32 values. */
+static void adopt(zoo_params *p, zoo_param *param, q8_header *h) {
+    zoo_tensor *t = param->value;
+    zoo_params_adjust_bytes(p, (int64_t)(t->numel + h->channels * 4) - t->numel * 4);
+    free(t->data);
+    free(t->grad);
+    free(param->m);
+    free(param->v);
+    t->data = values_of(h), t->grad = NULL, param->m = param->v = NULL;
+    t->dtype = ZOO_I8;
+    t->requires_grad = false;
+    param->flags |= ZOO_PARAM_FROZEN;
+}
+
+int zoo_params_quantize(zoo_params *p, zoo_param *param, int axis) {
+    int st = check_target(param, axis, "zoo_params_quantize");
+    if (st) return st;
+    zoo_tensor *t = param->value;
+    int64_t rows = t->shape[0], cols = t->shape[1], channels = t->shape[axis];
+    const float *w = t->data;
+    for (int64_t i = 0; i < t->numel; i++)
+        if (!isfinite(w[i]))
+            return zoo_error(ZOO_ERR_ARG, "zoo_params_quantize: parameter '%s' has %g at %lld",
+                             param->name, w[i], (long long)i);
+    q8_header *h = q8_block(t->numel, channels, axis);
+    if (!h) return zoo_error(ZOO_ERR_NOMEM, "out of memory quantizing '%s'", param->name);
+    float *s = h->scales;
+    for (int64_t c = 0; c < channels; c++) s[c] = 0;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) {
+            float a = fabsf(w[r * cols + c]);
+            float *m = &s[axis == 0 ? r : c];
+            if (a > *m) *m = a;
+        }
+    for (int64_t c = 0; c < channels; c++) s[c] /= 127.0f;
+    int8_t *q = values_of(h);
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) {
+            float scale = s[axis == 0 ? r : c];
+            float v = scale > 0 ? rintf(w[r * cols + c] / scale) : 0.0f;
+            q[r * cols + c] = (int8_t)(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v);
+        }
+    adopt(p, param, h);
+    return ZOO_OK;
+}
+
+int zoo_params_set_quantized(zoo_params *p, zoo_param *param, int axis, const int8_t *values,
+                             const float *scales) {
+    int st = check_target(param, axis, "zoo_params_set_quantized");
+    if (st) return st;
+    zoo_tensor *t = param->value;
+    int64_t channels = t->shape[axis];
+    for (int64_t c = 0; c < channels; c++)
+        if (!isfinite(scales[c]) || scales[c] < 0)
+            return zoo_error(ZOO_ERR_ARG,
+                             "parameter '%s': scale %lld is %g (scales are finite and >= 0)",
+                             param->name, (long long)c, scales[c]);
+    q8_header *h = q8_block(t->numel, channels, axis);
+    if (!h) return zoo_error(ZOO_ERR_NOMEM, "out of memory loading '%s'", param->name);
+    memcpy(values_of(h), values, (size_t)t->numel);
+    memcpy(h->scales, scales, (size_t)channels * sizeof(float));
+    adopt(p, param, h);
+    return ZOO_OK;
+}
+
+float zoo_q8_quantize_row(const float *x, int64_t n, int8_t *q) {
+    float max = 0;
+    for (int64_t k = 0; k < n; k++) max = fmaxf(max, fabsf(x[k]));
+    if (!(max > 0)) {
+        memset(q, 0, (size_t)n);
+        return 0;
+    }
+    float inv = 127.0f / max;
+    for (int64_t k = 0; k < n; k++) {
+        float v = rintf(x[k] * inv);
+        q[k] = (int8_t)(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v);
+    }
+    return max / 127.0f;
+}
+
+/* --- which parameters a forward allows to quantize ------------------------ */
+
+enum { USE_NONE = 0, USE_LINEAR_0 = 1, USE_LINEAR_1 = 2, USE_LOOKUP = 4, USE_OTHER = 8 };
+
+static int param_index(zoo_params *p, const zoo_tensor *t) {
+    for (int i = 0; i < zoo_params_count(p); i++)
+        if (zoo_params_at(p, i)->value == t) return i;
+    return -1;
+}
+
+int zoo_quant_axes(const zoo_graph *g, zoo_params *p, int *axes) {
+    int n = zoo_params_count(p);
+    unsigned char *use = calloc((size_t)n + 1, 1);
+    if (!use) return zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    for (const zoo_node *e = g->tape; e; e = e->prev)
+        for (int k = 0; k < ZOO_OP_MAX_INPUTS; k++) {
+            const zoo_tensor *t = e->in[k];
+            if (!t || !t->persistent) continue;
+            int i = param_index(p, t);
+            if (i < 0) continue;
+            if (e->backward == zoo_linear_backward && k == 1)
+                use[i] |= e->iarg[3] == ZOO_W_IN_OUT ? USE_LINEAR_1 : USE_LINEAR_0;
+            else if (e->backward == zoo_embedding_backward && k == 0)
+                use[i] |= USE_LOOKUP;
+            else
+                use[i] |= USE_OTHER;
+        }
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        unsigned u = use[i];
+        axes[i] = u == USE_LINEAR_0 || u == (USE_LINEAR_0 | USE_LOOKUP) ? 0
+                  : u == USE_LINEAR_1                                   ? 1
+                                                                        : -1;
+        count += axes[i] >= 0;
+    }
+    free(use);
+    return count;
+}

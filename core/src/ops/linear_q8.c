@@ -1,0 +1,243 @@
+/* zoo_linear with an int8 weight (zoo/quant.h): the input quantized per row,
+ * the products accumulated in int32 by oneDNN's u8s8s32 GEMM or a portable
+ * kernel, rescaled to float32 with the bias.
+ *
+ * oneDNN takes unsigned activations: a row's values q in [-127, 127] are
+ * stored as q + 128 and the GEMM's offset for A (128) takes it off again,
+ * exactly, inside its int32 sums. */
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+#include "zoo/fastmath.h"
+#include "zoo/quant.h"
+
+#ifdef ZOO_HAVE_ONEDNN
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+/* --- choosing the kernel -------------------------------------------------- */
+
+static zoo_q8_kernel kernel = ZOO_Q8_AUTO; /* resolved: ONEDNN or PORTABLE */
+static char kernel_name[160];
+static pthread_once_t kernel_once = PTHREAD_ONCE_INIT;
+static void (*omp_threads)(int); /* libgomp's omp_set_num_threads, when oneDNN brought it */
+
+static bool cpu_has_vnni(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni") || __builtin_cpu_supports("avxvnni");
+#else
+    return false;
+#endif
+}
+
+/* Why oneDNN cannot run here, or NULL when it can. Without VNNI its kernels
+ * multiply with vpmaddubsw, whose 16-bit pair sums saturate: wrong results,
+ * not just slower ones. */
+static const char *onednn_missing(void) {
+#ifdef ZOO_HAVE_ONEDNN
+    return cpu_has_vnni() ? NULL : "no VNNI on this CPU";
+#else
+    return "libzoo built without oneDNN";
+#endif
+}
+
+static void use_onednn(void) {
+#ifdef ZOO_HAVE_ONEDNN
+    const dnnl_version_t *v = dnnl_version();
+    snprintf(kernel_name, sizeof kernel_name, "oneDNN %d.%d.%d (u8s8s32 GEMM, VNNI)", v->major,
+             v->minor, v->patch);
+    /* oneDNN runs inside zoo's bands, one OpenMP thread each: its own team
+     * would put a second pool of spinning threads on the same cores. */
+    *(void **)&omp_threads = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    kernel = ZOO_Q8_ONEDNN;
+#endif
+}
+
+static void use_portable(const char *why) {
+    snprintf(kernel_name, sizeof kernel_name, "portable (%s)", why);
+    kernel = ZOO_Q8_PORTABLE;
+}
+
+static void choose_kernel(void) {
+    if (kernel != ZOO_Q8_AUTO) return; /* zoo_q8_set_kernel came first */
+    const char *env = getenv("ZOO_INT8_KERNEL"), *missing = onednn_missing();
+    if (env && strcmp(env, "portable") == 0)
+        use_portable("ZOO_INT8_KERNEL=portable");
+    else if (missing)
+        use_portable(missing);
+    else
+        use_onednn();
+}
+
+int zoo_q8_set_kernel(zoo_q8_kernel k) {
+    const char *missing = onednn_missing();
+    if (k == ZOO_Q8_ONEDNN && missing)
+        return zoo_error(ZOO_ERR_ARG, "the oneDNN int8 kernel cannot run here: %s", missing);
+    if (k == ZOO_Q8_PORTABLE)
+        use_portable("chosen");
+    else if (k == ZOO_Q8_ONEDNN || !missing)
+        use_onednn();
+    else
+        use_portable(missing);
+    pthread_once(&kernel_once, choose_kernel); /* so that a later first product keeps this */
+    return ZOO_OK;
+}
+
+const char *zoo_q8_kernel_name(void) {
+    pthread_once(&kernel_once, choose_kernel);
+    return kernel_name;
+}
+
+/* --- the product ---------------------------------------------------------- */
+
+typedef struct q8_job {
+    const uint8_t *xq; /* [R,K]: quantized rows + 128 */
+    const float *sx;   /* [R] */
+    const int8_t *w;   /* [K,N] (in_out) or [N,K] */
+    const float *sw;   /* [N] */
+    const float *bias; /* [N] or NULL */
+    float *y;          /* [R,N]: first the int32 sums, then rescaled in place */
+    int64_t R, K, N, band;
+    bool in_out, by_columns;
+} q8_job;
+
+/* acc[m,n] (row stride N) = the int32 products of rows xq[m,K] and the
+ * weight's columns c0 .. c0+n. */
+ZOO_VECTOR_CLONES static void portable_gemm(const q8_job *j, const uint8_t *xq, int64_t m,
+                                            int64_t c0, int64_t n, int32_t *acc) {
+    int64_t K = j->K, N = j->N;
+    for (int64_t r = 0; r < m; r++) {
+        const uint8_t *restrict a = xq + r * K;
+        int32_t *restrict out = acc + r * N;
+        if (j->in_out) { /* w [K,N]: along the row of outputs */
+            for (int64_t c = 0; c < n; c++) out[c] = 0;
+            for (int64_t k = 0; k < K; k++) {
+                int32_t ak = (int32_t)a[k] - 128;
+                const int8_t *restrict wk = j->w + k * N + c0;
+                if (ak)
+                    for (int64_t c = 0; c < n; c++) out[c] += ak * wk[c];
+            }
+        } else { /* w [N,K]: one dot product per output */
+            for (int64_t c = 0; c < n; c++) {
+                const int8_t *restrict wc = j->w + (c0 + c) * K;
+                int32_t s = 0;
+                for (int64_t k = 0; k < K; k++) s += ((int32_t)a[k] - 128) * wc[k];
+                out[c] = s;
+            }
+        }
+    }
+}
+
+static void onednn_gemm(const q8_job *j, const uint8_t *xq, int64_t m, int64_t c0, int64_t n,
+                        int32_t *acc) {
+#ifdef ZOO_HAVE_ONEDNN
+    static _Thread_local bool single;
+    if (!single && omp_threads) omp_threads(1);
+    single = true;
+    const int32_t no_offset = 0;
+    const int8_t *w = j->in_out ? j->w + c0 : j->w + c0 * j->K;
+    dnnl_gemm_u8s8s32('N', j->in_out ? 'N' : 'T', 'F', m, n, j->K, 1.0f, xq, j->K, 128, w,
+                      j->in_out ? j->N : j->K, 0, 0.0f, acc, j->N, &no_offset);
+#else
+    (void)j, (void)xq, (void)m, (void)c0, (void)n, (void)acc;
+#endif
+}
+
+ZOO_VECTOR_CLONES static void rescale(const q8_job *j, int64_t r0, int64_t m, int64_t c0,
+                                      int64_t n) {
+    for (int64_t r = r0; r < r0 + m; r++) {
+        float *y = j->y + r * j->N + c0;
+        const int32_t *acc = (const int32_t *)y;
+        const float *restrict sw = j->sw + c0, *restrict b = j->bias ? j->bias + c0 : NULL;
+        float sx = j->sx[r];
+        for (int64_t c = 0; c < n; c++) {
+            float v = (float)acc[c] * (sx * sw[c]);
+            y[c] = b ? v + b[c] : v;
+        }
+    }
+}
+
+static void q8_band(void *ctx, int64_t begin, int64_t end) {
+    const q8_job *j = ctx;
+    for (int64_t index = begin; index < end; index++) {
+        int64_t total = j->by_columns ? j->N : j->R, first = index * j->band;
+        int64_t size = total - first < j->band ? total - first : j->band;
+        if (size <= 0) continue;
+        int64_t r0 = j->by_columns ? 0 : first, m = j->by_columns ? j->R : size;
+        int64_t c0 = j->by_columns ? first : 0, n = j->by_columns ? size : j->N;
+        int32_t *acc = (int32_t *)(j->y + r0 * j->N + c0);
+        if (kernel == ZOO_Q8_ONEDNN)
+            onednn_gemm(j, j->xq + r0 * j->K, m, c0, n, acc);
+        else
+            portable_gemm(j, j->xq + r0 * j->K, m, c0, n, acc);
+        rescale(j, r0, m, c0, n);
+    }
+}
+
+typedef struct quantize_job {
+    const float *x;
+    uint8_t *xq;
+    float *sx;
+    int64_t K;
+} quantize_job;
+
+static void quantize_rows(void *ctx, int64_t begin, int64_t end) {
+    const quantize_job *j = ctx;
+    for (int64_t r = begin; r < end; r++) {
+        uint8_t *q = j->xq + r * j->K;
+        j->sx[r] = zoo_q8_quantize_row(j->x + r * j->K, j->K, (int8_t *)q);
+        for (int64_t k = 0; k < j->K; k++) q[k] ^= 0x80; /* q + 128 in two's complement */
+    }
+}
+
+#define Q8_PARALLEL_OPS (1 << 22) /* below this, one thread is faster than waking another */
+#define Q8_MIN_BAND 32
+
+zoo_tensor *zoo_linear_q8(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *bias,
+                          zoo_weight_layout layout) {
+    bool in_out = layout == ZOO_W_IN_OUT;
+    int axis = -1;
+    const float *sw = zoo_q8_scales(w, &axis);
+    if (!sw || axis != (in_out ? 1 : 0)) {
+        zoo_graph_fail(g, ZOO_ERR_SHAPE,
+                       "zoo_linear: the int8 weight is quantized along axis %d, but its output "
+                       "channels are along axis %d (%s)",
+                       axis, in_out ? 1 : 0, in_out ? "[in,out]" : "[out,in]");
+        return NULL;
+    }
+    if (zoo_wants_grad(g, x, bias, NULL, NULL)) {
+        zoo_graph_fail(g, ZOO_ERR_STATE,
+                       "zoo_linear: an int8 weight takes no gradient (quantized models are for "
+                       "inference: turn recording off)");
+        return NULL;
+    }
+    pthread_once(&kernel_once, choose_kernel);
+    int64_t K = x->shape[x->ndim - 1], N = w->shape[in_out ? 1 : 0], R = x->numel / K;
+    int64_t shape[ZOO_MAX_DIMS];
+    memcpy(shape, x->shape, sizeof shape);
+    shape[x->ndim - 1] = N;
+    zoo_tensor *out = zoo_tensor_new(g, ZOO_F32, x->ndim, shape);
+    uint8_t *xq = zoo_graph_alloc(g, (size_t)(R * K));
+    float *sx = zoo_graph_alloc(g, (size_t)R * sizeof(float));
+    if (!out || !xq || !sx) return NULL;
+    quantize_job qj = {x->data, xq, sx, K};
+    zoo_parallel_for(R, (ZOO_PARALLEL_GRAIN + K - 1) / K, quantize_rows, &qj);
+
+    bool by_columns = N > R;
+    int64_t side = by_columns ? N : R, bands = zoo_cpu_count();
+    if (bands > side / Q8_MIN_BAND) bands = side / Q8_MIN_BAND;
+    if (bands < 1 || R * N * K < Q8_PARALLEL_OPS) bands = 1;
+    q8_job j = {xq,        sx,        zoo_i8(w), sw, bias ? bias->data : NULL,
+                out->data, R,         K,         N,  (side + bands - 1) / bands,
+                in_out,    by_columns};
+    zoo_flops_add(2 * R * N * K);
+    if (bands == 1)
+        q8_band(&j, 0, 1);
+    else
+        zoo_parallel_for(bands, 1, q8_band, &j);
+    return out;
+}
