@@ -93,6 +93,18 @@ static const zoo_option TOKENIZER[] = {
              "instead of the model's own: for a HuggingFace directory without them"},
     {0}};
 
+/* --quantize, for the inference commands. */
+typedef struct quantize_opts {
+    const char *scheme;
+} quantize_opts;
+
+static const zoo_option QUANTIZE[] = {
+    {"--quantize", ZOO_OPT_CHOICE, offsetof(quantize_opts, scheme), .value = "SCHEME",
+     .choices = "int8",
+     .help = "int8: quantize the model's linear weights as it loads (per output channel,\n"
+             "activations per token; docs/quantization.md)"},
+    {0}};
+
 void zoo_cli_common_help(FILE *f) {
     const zoo_option *tables[] = {COMMON, NULL};
     zoo_options_print_help(f, tables);
@@ -101,8 +113,10 @@ void zoo_cli_common_help(FILE *f) {
 /* c's --help text. */
 static void command_help(FILE *f, const zoo_command *c) {
     const zoo_option json[] = {{"--json", ZOO_OPT_FLAG, .help = c->json_help}, {0}};
-    const zoo_option *tables[] = {c->options, c->takes_tokenizer ? TOKENIZER : json,
-                                  c->takes_tokenizer ? json : NULL, NULL};
+    const zoo_option *tables[5] = {c->options}, **t = tables + 1;
+    if (c->takes_tokenizer) *t++ = TOKENIZER;
+    if (c->takes_quantize) *t++ = QUANTIZE;
+    *t = json;
     if (c->usage) {
         fprintf(f, "usage: %s\n", c->usage);
     } else {
@@ -128,10 +142,13 @@ int zoo_command_invoke(const zoo_cli *cli, const zoo_command *c, int argc, char 
     sub.command = c->name;
     common_opts common = {0};
     tokenizer_opts tokenizer = {0};
+    quantize_opts quantize = {0};
     void *opts = calloc(1, c->opts_size ? c->opts_size : 1);
     if (!opts) return zoo_cli_fail(&sub, ZOO_EXIT_FAILURE, "out of memory");
-    const zoo_option *tables[] = {c->options, COMMON, c->takes_tokenizer ? TOKENIZER : NULL, NULL};
-    void *outs[] = {opts, &common, &tokenizer};
+    const zoo_option *tables[5] = {c->options, COMMON}, **t = tables + 2;
+    void *outs[4] = {opts, &common}, **o = outs + 2;
+    if (c->takes_tokenizer) *t++ = TOKENIZER, *o++ = &tokenizer;
+    if (c->takes_quantize) *t++ = QUANTIZE, *o++ = &quantize;
     int parsed = zoo_options_parse(tables, outs, c->name, argc, argv), status = 0;
     if (common.help || (parsed != ZOO_OK && asks_for_help(argc, argv))) /* help wins */
         command_help(stdout, c);
@@ -144,6 +161,7 @@ int zoo_command_invoke(const zoo_cli *cli, const zoo_command *c, int argc, char 
             sub.registry_files[sub.n_registry_files++] = common.registry_files[i];
         sub.json = sub.json || common.json;
         if (tokenizer.dir) sub.tokenizer = tokenizer.dir;
+        if (quantize.scheme) sub.quantize = quantize.scheme;
         if (common.threads >= 0) {
             sub.threads = (int)common.threads;
             zoo_threads_set(sub.threads);

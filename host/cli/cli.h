@@ -24,6 +24,7 @@ typedef struct zoo_cli {
     bool json;   /* --json */
     const char *command;
     const char *tokenizer; /* --tokenizer DIR (commands with takes_tokenizer); NULL: the model's */
+    const char *quantize;  /* --quantize SCHEME (commands with takes_quantize); NULL: as saved */
 } zoo_cli;
 
 /* A command: its option table, and what runs with the values it parsed.
@@ -41,6 +42,9 @@ typedef struct zoo_command {
     /* --tokenizer DIR: the tokenizer files zoo_cli_open_model reads
      * instead of the model's own (a HuggingFace directory without them) */
     bool takes_tokenizer;
+    /* --quantize int8: zoo_cli_open_model quantizes the model's linear
+     * weights as it loads them (docs/quantization.md) */
+    bool takes_quantize;
 } zoo_command;
 
 /* One per command file; main.c lists them. */
@@ -48,7 +52,7 @@ extern const zoo_command zoo_cmd_list, zoo_cmd_info, zoo_cmd_call, zoo_cmd_regis
     zoo_cmd_forward, zoo_cmd_train, zoo_cmd_eval, zoo_cmd_generate, zoo_cmd_embed,
     zoo_cmd_fill_mask, zoo_cmd_run, zoo_cmd_export, zoo_cmd_tokenize, zoo_cmd_finetune,
     zoo_cmd_classify, zoo_cmd_similar, zoo_cmd_analogy, zoo_cmd_eval_analogy, zoo_cmd_eval_pairs,
-    zoo_cmd_check_plugin, zoo_cmd_compare, zoo_cmd_probe, zoo_cmd_bench;
+    zoo_cmd_check_plugin, zoo_cmd_compare, zoo_cmd_probe, zoo_cmd_bench, zoo_cmd_quantize;
 
 /* Runs c on argv (argv[0] is its name): argv is parsed against c's table
  * and the common options (into a copy of cli; --threads also calls

@@ -27,7 +27,7 @@ static const zoo_command *const commands[] = {
     &zoo_cmd_forward,      &zoo_cmd_list,       &zoo_cmd_similar,   &zoo_cmd_analogy,
     &zoo_cmd_eval_analogy, &zoo_cmd_eval_pairs, &zoo_cmd_info,      &zoo_cmd_call,
     &zoo_cmd_export,       &zoo_cmd_registry,   &zoo_cmd_tokenize,  &zoo_cmd_check_plugin,
-    &zoo_cmd_compare,      &zoo_cmd_probe,      &zoo_cmd_bench,
+    &zoo_cmd_compare,      &zoo_cmd_probe,      &zoo_cmd_bench,     &zoo_cmd_quantize,
 };
 #define N_COMMANDS (int)(sizeof commands / sizeof commands[0])
 

@@ -162,6 +162,7 @@ static int cmd_classify(zoo_cli *cli, void *args) {
 const zoo_command zoo_cmd_classify = {
     .name = "classify",
     .takes_tokenizer = true,
+    .takes_quantize = true,
     .run = cmd_classify,
     .options = OPTIONS,
     .opts_size = sizeof(classify_args),

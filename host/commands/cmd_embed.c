@@ -353,6 +353,7 @@ static int cmd_embed(zoo_cli *cli, void *args) {
 const zoo_command zoo_cmd_embed = {
     .name = "embed",
     .takes_tokenizer = true,
+    .takes_quantize = true,
     .run = cmd_embed,
     .options = OPTIONS,
     .opts_size = sizeof(embed_args),

@@ -296,6 +296,7 @@ static int cmd_eval(zoo_cli *cli, void *args) {
 const zoo_command zoo_cmd_eval = {
     .name = "eval",
     .takes_tokenizer = true,
+    .takes_quantize = true,
     .run = cmd_eval,
     .options = OPTIONS,
     .opts_size = sizeof(eval_args),

@@ -135,6 +135,14 @@ static int cmd_export(zoo_cli *cli, void *args) {
     int status = 0;
     zoo_saved_model m;
     if ((status = zoo_cli_open_model(cli, model, 0, &m))) return status;
+    if (m.checkpoint && m.checkpoint->quantization) { /* the plugins' writers read float32 */
+        status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE,
+                              "%s: a quantized (%s) checkpoint cannot be exported; export the "
+                              "float32 checkpoint it was made from",
+                              model, m.checkpoint->quantization);
+        zoo_cli_close_model(&m);
+        return status;
+    }
     const zoo_plugin *d = m.plugin->plugin;
     zoo_head_file head;
     if (zoo_head_file_open(&m, model, &head) != ZOO_OK) {

@@ -140,6 +140,7 @@ static int cmd_fill_mask(zoo_cli *cli, void *args) {
 const zoo_command zoo_cmd_fill_mask = {
     .name = "fill-mask",
     .takes_tokenizer = true,
+    .takes_quantize = true,
     .run = cmd_fill_mask,
     .options = OPTIONS,
     .opts_size = sizeof(fill_mask_args),

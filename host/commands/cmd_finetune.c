@@ -403,6 +403,8 @@ static int open_inputs(finetune *f) {
     const char *model = o->resume ? o->resume : zoo_config_string(c, "finetune.base");
     int status = zoo_cli_open_model(f->cli, model, ZOO_NEEDS_TOKENIZER, &f->m);
     if (status) return status;
+    if (f->m.checkpoint && zoo_checkpoint_trainable(f->m.checkpoint) != ZOO_OK)
+        return zoo_cli_fail(f->cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     int32_t W = zoo_plugin_token_bytes(f->m.plugin->plugin);
     if ((status = read_examples(f->cli, c, "finetune.train", f->m.tokenizer, W, &f->ls, true,
                                 &f->train)))

@@ -196,6 +196,7 @@ static int cmd_forward(zoo_cli *cli, void *args) {
 const zoo_command zoo_cmd_forward = {
     .name = "forward",
     .takes_tokenizer = true,
+    .takes_quantize = true,
     .run = cmd_forward,
     .options = OPTIONS,
     .opts_size = sizeof(forward_args),

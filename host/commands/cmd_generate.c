@@ -288,6 +288,7 @@ static int cmd_generate(zoo_cli *cli, void *args) {
 const zoo_command zoo_cmd_generate = {
     .name = "generate",
     .takes_tokenizer = true,
+    .takes_quantize = true,
     .run = cmd_generate,
     .options = OPTIONS,
     .opts_size = sizeof(generate_args),

@@ -4,8 +4,8 @@
 
 #include "zoo/status.h"
 
-int zoo_host_model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, const zoo_tokenizer *tok,
-                          zoo_host_model **out) {
+static int model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, const zoo_tokenizer *tok,
+                        bool empty, zoo_host_model **out) {
     *out = NULL;
     zoo_host_model *m = calloc(1, sizeof *m);
     zoo_params *params = zoo_params_new();
@@ -15,6 +15,7 @@ int zoo_host_model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, const z
         zoo_hparams_free(hp);
         return zoo_error(ZOO_ERR_NOMEM, "out of memory");
     }
+    zoo_params_skip_init(params, empty);
     zoo_rng rng;
     zoo_rng_seed(&rng, seed);
     zoo_error_clear();
@@ -34,10 +35,21 @@ int zoo_host_model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, const z
         free(m);
         return st;
     }
+    zoo_params_skip_init(params, false);
     *m = (zoo_host_model){.plugin = p, .model = model, .params = params, .hp = hp};
     p->live_models++;
     *out = m;
     return ZOO_OK;
+}
+
+int zoo_host_model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, const zoo_tokenizer *tok,
+                          zoo_host_model **out) {
+    return model_create(p, hp, seed, tok, false, out);
+}
+
+int zoo_host_model_create_empty(zoo_loaded *p, zoo_hparams *hp, const zoo_tokenizer *tok,
+                                zoo_host_model **out) {
+    return model_create(p, hp, 0, tok, true, out);
 }
 
 void zoo_host_model_destroy(zoo_host_model *m) {

@@ -18,6 +18,12 @@ typedef struct zoo_host_model {
  * must outlive the model. */
 int zoo_host_model_create(zoo_loaded *p, zoo_hparams *hp, uint64_t seed, const zoo_tokenizer *tok,
                           zoo_host_model **out);
+/* The same for a model whose every parameter is then read from a
+ * checkpoint: the plugin's initial values are not drawn
+ * (zoo_params_skip_init), which saves the time and, for weights quantized
+ * as they load, the float32 memory. */
+int zoo_host_model_create_empty(zoo_loaded *p, zoo_hparams *hp, const zoo_tokenizer *tok,
+                                zoo_host_model **out);
 void zoo_host_model_destroy(zoo_host_model *m);
 
 #endif

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "quantize.h"
+#include "zoo/quant.h"
 #include "zoo/status.h"
 
 static int add_param_tensors(zoo_st_writer *w, zoo_params *params, bool with_optim) {
@@ -17,8 +19,17 @@ static int add_param_tensors(zoo_st_writer *w, zoo_params *params, bool with_opt
     for (int i = 0; i < zoo_params_count(params) && !st; i++) {
         zoo_param *p = zoo_params_at(params, i);
         zoo_tensor *t = p->value;
-        st = zoo_st_writer_add(w, p->name, ZOO_F32, t->ndim, t->shape, t->data);
         char name[512];
+        int axis = 0;
+        const float *scales = zoo_q8_scales(t, &axis);
+        st = zoo_st_writer_add(w, p->name, scales ? ZOO_I8 : ZOO_F32, t->ndim, t->shape, t->data);
+        if (!st && scales) { /* W_scale: W's shape with 1 along the input axis */
+            int64_t shape[ZOO_MAX_DIMS];
+            memcpy(shape, t->shape, sizeof shape);
+            shape[1 - axis] = 1;
+            snprintf(name, sizeof name, "%s%s", p->name, ZOO_QUANT_SCALE_SUFFIX);
+            st = zoo_st_writer_add(w, name, ZOO_F32, t->ndim, shape, scales);
+        }
         if (!st && with_optim && p->m) {
             snprintf(name, sizeof name, "optim.%s.m", p->name);
             st = zoo_st_writer_add(w, name, ZOO_F32, t->ndim, t->shape, p->m);
@@ -52,6 +63,8 @@ int zoo_checkpoint_save(const char *path, const zoo_host_model *m, const char *c
     if (!st) st = zoo_st_writer_add_metadata(w, "zoo.elapsed", elapsed);
     if (!st) st = zoo_st_writer_add_metadata(w, "zoo.tokens", tokens);
     if (!st) st = zoo_st_writer_add_metadata(w, "zoo.world_size", world);
+    if (!st && zoo_model_is_quantized(m))
+        st = zoo_st_writer_add_metadata(w, ZOO_QUANT_METADATA, ZOO_QUANT_SCHEME);
     if (!st) st = add_param_tensors(w, m->params, with_optim);
     if (!st) st = zoo_st_writer_write(w, path);
     zoo_st_writer_free(w);
@@ -100,6 +113,7 @@ int zoo_checkpoint_open(const char *model, zoo_checkpoint **out) {
     ck->plugin = zoo_st_metadata(f, "zoo.plugin");
     ck->config = zoo_st_metadata(f, "zoo.config");
     ck->tokenizer = zoo_st_metadata(f, "zoo.tokenizer");
+    ck->quantization = zoo_st_metadata(f, ZOO_QUANT_METADATA);
     const char *step = zoo_st_metadata(f, "zoo.step"), *rng = zoo_st_metadata(f, "zoo.rng");
     const char *cursor = zoo_st_metadata(f, "zoo.data_cursor"),
                *elapsed = zoo_st_metadata(f, "zoo.elapsed"),
@@ -116,6 +130,9 @@ int zoo_checkpoint_open(const char *model, zoo_checkpoint **out) {
         st = zoo_error(ZOO_ERR_FORMAT, "%s: zoo.plugin: missing", path);
     else if (!ck->config)
         st = zoo_error(ZOO_ERR_FORMAT, "%s: zoo.config: missing", path);
+    else if (ck->quantization && strcmp(ck->quantization, ZOO_QUANT_SCHEME) != 0)
+        st = zoo_error(ZOO_ERR_FORMAT, "%s: %s is \"%s\", this zoo reads \"%s\"", path,
+                       ZOO_QUANT_METADATA, ck->quantization, ZOO_QUANT_SCHEME);
     else if (!step || (ck->state.step = strtoll(step, &end, 10), *end) || ck->state.step < 0)
         st = zoo_error(ZOO_ERR_FORMAT, "%s: zoo.step: expected a non-negative integer", path);
     else if (parse_rng(rng, &ck->state.rng) != 0)
@@ -141,6 +158,14 @@ void zoo_checkpoint_close(zoo_checkpoint *ck) {
     free(ck);
 }
 
+int zoo_checkpoint_trainable(const zoo_checkpoint *ck) {
+    if (!ck->quantization) return ZOO_OK;
+    return zoo_error(ZOO_ERR_ARG,
+                     "%s: a quantized (%s) checkpoint is for inference; train from the float32 "
+                     "checkpoint it was made from",
+                     ck->path, ck->quantization);
+}
+
 /* Reads tensor `name` into out (the shape of `like`). */
 static int read_tensor(const zoo_checkpoint *ck, const char *name, const zoo_tensor *like,
                        float *out) {
@@ -151,10 +176,62 @@ static int read_tensor(const zoo_checkpoint *ck, const char *name, const zoo_ten
     return zoo_st_read_into(ck->file, i, &view);
 }
 
-int zoo_checkpoint_load_params(const zoo_checkpoint *ck, zoo_params *params, bool with_optim) {
+/* Parameter p, quantized along axis (-1: the plugin does not use it as a
+ * linear weight), from tensor i, an I8 one, and its scales. */
+static int read_quantized(const zoo_checkpoint *ck, zoo_params *params, zoo_param *p, int i,
+                          int axis) {
+    const zoo_tensor *t = p->value;
+    char name[512];
+    snprintf(name, sizeof name, "%s%s", p->name, ZOO_QUANT_SCALE_SUFFIX);
+    if (t->ndim != 2 || axis < 0)
+        return zoo_error(ZOO_ERR_FORMAT,
+                         "%s: tensor '%s' is I8, but plugin '%s' does not use '%s' as a linear "
+                         "weight (only those are quantized)",
+                         ck->path, p->name, ck->plugin, p->name);
+    int s = zoo_st_find(ck->file, name), ndim = 0;
+    const char *dtype = NULL;
+    int64_t shape[ZOO_MAX_DIMS], want[2] = {t->shape[0], t->shape[1]};
+    want[1 - axis] = 1;
+    if (s < 0)
+        return zoo_error(ZOO_ERR_FORMAT, "%s: tensor '%s' is I8 but its scales '%s' are missing",
+                         ck->path, p->name, name);
+    zoo_st_info(ck->file, i, NULL, &ndim, shape);
+    if (ndim != 2 || shape[0] != t->shape[0] || shape[1] != t->shape[1])
+        return zoo_error(
+            ZOO_ERR_FORMAT, "%s: tensor '%s' has shape [%lld,%lld]; the model's is [%lld,%lld]",
+            ck->path, p->name, (long long)shape[0], (long long)(ndim > 1 ? shape[1] : 1),
+            (long long)t->shape[0], (long long)t->shape[1]);
+    zoo_st_info(ck->file, s, &dtype, &ndim, shape);
+    if (strcmp(dtype, "F32") != 0 || ndim != 2 || shape[0] != want[0] || shape[1] != want[1])
+        return zoo_error(ZOO_ERR_FORMAT,
+                         "%s: tensor '%s' must be F32 of shape [%lld,%lld] (one scale per output "
+                         "channel of '%s'), not %s of %lld elements",
+                         ck->path, name, (long long)want[0], (long long)want[1], p->name, dtype,
+                         (long long)zoo_st_numel(ck->file, s));
+    int64_t channels = t->shape[axis];
+    float *scales = malloc((size_t)channels * sizeof *scales);
+    if (!scales) return zoo_error(ZOO_ERR_NOMEM, "out of memory for %s", name);
+    int st = zoo_st_read_f32(ck->file, s, scales, channels);
+    if (!st) {
+        st = zoo_params_set_quantized(params, p, axis, zoo_st_data(ck->file, i, NULL), scales);
+        if (st) st = zoo_error(st, "%s: %s", ck->path, zoo_error_message());
+    }
+    free(scales);
+    return st;
+}
+
+int zoo_checkpoint_load_params(const zoo_checkpoint *ck, zoo_params *params, bool with_optim,
+                               const int *axes) {
     for (int i = 0; i < zoo_params_count(params); i++) {
         zoo_param *p = zoo_params_at(params, i);
-        int st = read_tensor(ck, p->name, p->value, p->value->data);
+        int k = zoo_st_find(ck->file, p->name);
+        const char *dtype = NULL;
+        if (k >= 0) zoo_st_info(ck->file, k, &dtype, NULL, NULL);
+        int st = dtype && strcmp(dtype, "I8") == 0
+                     ? read_quantized(ck, params, p, k, axes ? axes[i] : -1)
+                     : read_tensor(ck, p->name, p->value, p->value->data);
+        if (!st && axes && axes[i] >= 0 && p->value->dtype == ZOO_F32) /* --quantize */
+            st = zoo_params_quantize(params, p, axes[i]);
         if (st) return st;
         if (!with_optim) continue;
         char name[512];

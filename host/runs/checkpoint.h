@@ -34,6 +34,7 @@ typedef struct zoo_checkpoint {
     zoo_st_file *file;
     char *path;
     const char *plugin, *config, *tokenizer; /* from the metadata; tokenizer may be NULL */
+    const char *quantization; /* "int8" for a quantized checkpoint (quantize.h), else NULL */
     zoo_run_state state;
 } zoo_checkpoint;
 
@@ -43,8 +44,18 @@ int zoo_checkpoint_open(const char *path, zoo_checkpoint **out);
 void zoo_checkpoint_close(zoo_checkpoint *ck);
 
 /* Copies every parameter of `params` from the checkpoint (each must be there
- * with the same shape) and, with_optim, the optimizer state that is there. */
-int zoo_checkpoint_load_params(const zoo_checkpoint *ck, zoo_params *params, bool with_optim);
+ * with the same shape) and, with_optim, the optimizer state that is there.
+ * A quantized checkpoint's I8 tensors (quantize.h) are loaded quantized,
+ * each along axes[i] for params' parameter i (zoo_model_quant_axes): one
+ * whose axis is -1, or whose axes is NULL, is refused, as are scales of
+ * the wrong dtype, shape or value. */
+int zoo_checkpoint_load_params(const zoo_checkpoint *ck, zoo_params *params, bool with_optim,
+                               const int *axes);
+
+/* ZOO_OK, or ZOO_ERR_ARG for a quantized checkpoint, which nothing trains:
+ * "CK: a quantized (int8) checkpoint is for inference; train from the
+ * float32 checkpoint it was made from". */
+int zoo_checkpoint_trainable(const zoo_checkpoint *ck);
 
 /* A run directory's checkpoints: step-NNNNNNNN.safetensors and
  * latest.safetensors, a second name (hard link) of the newest.

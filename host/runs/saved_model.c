@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "quantize.h"
 #include "tokenizers.h"
 #include "zoo/json.h"
 #include "zoo/status.h"
@@ -185,11 +186,27 @@ static int open_foreign(const zoo_cli *cli, const zoo_registry *r, const char *d
         st = out->plugin->plugin->ops->import_weights(out->model->model, out->model->params, dir);
     else /* the sizes its config gives: name the directory they came from */
         st = zoo_error(st, "%s: %s", dir, zoo_error_message());
+    if (!st && cli->quantize && (st = zoo_model_quantize(out->model)) != ZOO_OK)
+        st = zoo_error(st, "%s: %s", dir, zoo_error_message());
     if (st) {
         saved_model_close(out);
         return zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     }
     return ZOO_OK;
+}
+
+/* ck's weights into m, quantized (quantize.h) when asked or saved so. */
+static int load_weights(const zoo_checkpoint *ck, zoo_host_model *m, bool quantize) {
+    if (!quantize) return zoo_checkpoint_load_params(ck, m->params, false, NULL);
+    int count = 0, *axes = malloc(((size_t)zoo_params_count(m->params) + 1) * sizeof *axes);
+    if (!axes) return zoo_error(ZOO_ERR_NOMEM, "out of memory");
+    int st = zoo_model_quant_axes(m, axes, &count);
+    if (!st && count == 0)
+        st = zoo_error(ZOO_ERR_ARG, "%s: plugin '%s' has no linear weights to quantize", ck->path,
+                       ck->plugin);
+    if (!st) st = zoo_checkpoint_load_params(ck, m->params, false, axes);
+    free(axes);
+    return st;
 }
 
 /* MODEL with the plugins of r. A directory that is not a zoo run is
@@ -225,9 +242,15 @@ static int saved_model_open(const zoo_cli *cli, const zoo_registry *r, const cha
                                                           &out->tokenizer_plugin)) != ZOO_OK)
         st = zoo_error(st, "%s: zoo.tokenizer: %s", ck->path, zoo_error_message());
     if (!st) st = tokenizer_fits(cli, ck->path, "zoo.tokenizer", hp, out->tokenizer);
+    bool quantize = ck->quantization || cli->quantize;
     if (!st) {
-        if ((st = zoo_host_model_create(out->plugin, hp, 0, out->tokenizer, &out->model)) == ZOO_OK)
-            st = zoo_checkpoint_load_params(ck, out->model->params, false);
+        /* a quantized model is loaded empty and its weights quantized as
+         * they come: their float32 pages are never touched */
+        if ((st = quantize
+                      ? zoo_host_model_create_empty(out->plugin, hp, out->tokenizer, &out->model)
+                      : zoo_host_model_create(out->plugin, hp, 0, out->tokenizer, &out->model)) ==
+            ZOO_OK)
+            st = load_weights(ck, out->model, quantize);
         else
             hp = NULL; /* the model took it (and freed it on failure) */
     }

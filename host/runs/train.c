@@ -302,7 +302,8 @@ int zoo_train_loop(const zoo_cli *cli, const zoo_train_task *task, const zoo_tra
 }
 
 int zoo_train_resume(const zoo_train_task *task, const zoo_checkpoint *ck, zoo_run_state *state) {
-    int st = zoo_checkpoint_load_params(ck, task->params, true);
+    int st = zoo_checkpoint_trainable(ck);
+    if (!st) st = zoo_checkpoint_load_params(ck, task->params, true, NULL);
     if (!st && ck->state.data_cursor[0])
         st = task->restore_cursor(task->ctx, ck->state.data_cursor);
     if (!st) *state = ck->state;
@@ -790,7 +791,8 @@ int zoo_train(const zoo_cli *cli, const zoo_train_opts *o, zoo_train_result *res
         fail(&r, "%s", zoo_error_message());
         goto done;
     }
-    if (init && zoo_checkpoint_load_params(init, r.model->params, false) != ZOO_OK) {
+    if (init && (zoo_checkpoint_trainable(init) != ZOO_OK ||
+                 zoo_checkpoint_load_params(init, r.model->params, false, NULL) != ZOO_OK)) {
         fail(&r, "%s: train.init: %s", zoo_config_origin(r.config, "train.init"),
              zoo_error_message());
         goto done;

@@ -1,7 +1,7 @@
 /* BERT benchmark: the bert plugin's inference forward of BERT-base and a
  * masked-LM training step of a small BERT, on random weights and data, and
  * the machine's raw sgemm throughput for comparison.
- *   bench_bert [--threads N] [--steps N] [--part forward|train|all]
+ *   bench_bert [--threads N] [--steps N] [--part forward|train|all] [--int8]
  * forward: BERT-base (12 layers, width 768, 12 heads, intermediate 3072,
  *   vocabulary 30522, 512 positions) at batch 8 x 128, no recording, no
  *   dropout; the plugin's forward computes the hidden states, the pooler and
@@ -15,6 +15,8 @@
  *   (weight decay 0.01, none on biases and layer norms).
  * sgemm: cblas_sgemm of a 1024 x 768 x 768 and a 1024 x 3072 x 768 product
  *   (the encoder's shapes at 1024 tokens) with OpenBLAS's own threads.
+ * --int8: the forward's model with int8 linear weights (and MLM head), as
+ *   zoo quantize makes it; the training part is left out.
  * Times are medians over --steps repetitions after one warm-up. */
 #include <cblas.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@
 
 #include "bench_timing.h"
 #include "model.h"
+#include "quantize.h"
 #include "zoo/zoo.h"
 
 /* Raw sgemm GFLOP/s of y = x W^T, x (rows,in), W (out,in): median of reps. */
@@ -74,11 +77,16 @@ static zoo_host_model *build(zoo_loaded *bert, shape s) {
     return m;
 }
 
-static void bench_forward(zoo_loaded *bert, int steps, double sgemm) {
+static void bench_forward(zoo_loaded *bert, int steps, double sgemm, bool int8) {
     const shape s = {12, 12, 768, 3072, 30522, 512};
     const long long B = 8, T = 128, N = B * T;
-    printf("forward: BERT-base\n");
     zoo_host_model *m = build(bert, s);
+    if (int8 && zoo_model_quantize(m) != ZOO_OK) {
+        fprintf(stderr, "bench_bert: %s\n", zoo_error_message());
+        exit(1);
+    }
+    printf("forward: BERT-base%s%s\n", int8 ? ", int8 weights, kernel " : "",
+           int8 ? zoo_q8_kernel_name() : "");
     int32_t *ids = malloc((size_t)N * sizeof *ids);
     zoo_rng rng;
     zoo_rng_seed(&rng, 2);
@@ -185,13 +193,15 @@ int main(int argc, char **argv) {
         execv("/proc/self/exe", argv);
     }
     int threads = 0, steps = 5;
-    bool forward = true, train = true;
+    bool forward = true, train = true, int8 = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (i + 1 < argc && strcmp(a, "--threads") == 0)
             threads = atoi(argv[++i]);
         else if (i + 1 < argc && strcmp(a, "--steps") == 0)
             steps = atoi(argv[++i]);
+        else if (strcmp(a, "--int8") == 0)
+            int8 = true;
         else if (i + 1 < argc && strcmp(a, "--part") == 0) {
             const char *p = argv[++i];
             forward = strcmp(p, "forward") == 0 || strcmp(p, "all") == 0;
@@ -202,7 +212,8 @@ int main(int argc, char **argv) {
             }
         } else {
             fprintf(stderr,
-                    "usage: bench_bert [--threads N] [--steps N] [--part forward|train|all]\n");
+                    "usage: bench_bert [--threads N] [--steps N] [--part forward|train|all] "
+                    "[--int8]\n");
             return 2;
         }
     }
@@ -220,8 +231,8 @@ int main(int argc, char **argv) {
     double sgemm = sgemm_gflops(1024, 768, 768, 50);
     printf("sgemm 1024 x 768 x 768: %.1f GFLOP/s\n", sgemm);
     printf("sgemm 1024 x 3072 x 768: %.1f GFLOP/s\n", sgemm_gflops(1024, 3072, 768, 10));
-    if (forward) bench_forward(bert, steps, sgemm);
-    if (train) bench_train(bert, steps);
+    if (forward) bench_forward(bert, steps, sgemm, int8);
+    if (train && !int8) bench_train(bert, steps);
     zoo_plugin_unload(bert);
     zoo_registry_free(r);
     return 0;

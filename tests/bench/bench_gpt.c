@@ -1,10 +1,12 @@
 /* GPT benchmark: training step time and forward tokens/s for a config,
  * and the KV cache's cost per token as the position grows.
  *   bench_gpt [--threads N] [--layers L --heads H --embd C --vocab V --block T]
- *             [--batch B --seq T] [--steps N] [--decode] [--forward-only]
+ *             [--batch B --seq T] [--steps N] [--decode] [--forward-only] [--int8]
  * Default: nanoGPT's baby shakespeare-char config (4, 4, 128, vocab 65,
  * batch 12 x 64). --gpt2 selects GPT-2 124M (12, 12, 768, 50257, 1024) at
- * batch 4 x 64. Times are medians over --steps repetitions after a warm-up. */
+ * batch 4 x 64. --int8 quantizes the model's linear weights (and its tied
+ * head) as zoo quantize does, and implies --forward-only: a quantized model
+ * does not train. Times are medians over --steps repetitions after a warm-up. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +14,13 @@
 
 #include "bench_timing.h"
 #include "model.h"
+#include "quantize.h"
 #include "zoo/zoo.h"
 
 int main(int argc, char **argv) {
     int threads = 0, steps = 10;
     long long L = 4, H = 4, C = 128, V = 65, block = 64, B = 12, T = 64;
-    bool decode = false, forward_only = false;
+    bool decode = false, forward_only = false, int8 = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         long long *slot = NULL;
@@ -27,6 +30,8 @@ int main(int argc, char **argv) {
             forward_only = true;
         else if (strcmp(a, "--decode") == 0)
             decode = true;
+        else if (strcmp(a, "--int8") == 0)
+            int8 = forward_only = true;
         else if (i + 1 < argc && strcmp(a, "--threads") == 0)
             threads = atoi(argv[++i]);
         else if (i + 1 < argc && strcmp(a, "--steps") == 0)
@@ -73,10 +78,15 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bench_gpt: %s\n", zoo_error_message());
         return 1;
     }
+    if (int8 && zoo_model_quantize(m) != ZOO_OK) {
+        fprintf(stderr, "bench_gpt: %s\n", zoo_error_message());
+        return 1;
+    }
     const zoo_plugin_ops *ops = gpt->plugin->ops;
     printf("zoo gpt benchmark: %d threads; %lld layers, %lld heads, width %lld, vocabulary %lld; "
-           "%lld parameters\n",
-           zoo_threads_count(), L, H, C, V, (long long)zoo_params_numel(m->params));
+           "%lld parameters%s%s\n",
+           zoo_threads_count(), L, H, C, V, (long long)zoo_params_numel(m->params),
+           int8 ? "; int8 weights, kernel " : "", int8 ? zoo_q8_kernel_name() : "");
 
     int32_t *ids = malloc((size_t)(B * T) * sizeof *ids),
             *targets = malloc((size_t)(B * T) * sizeof *targets);

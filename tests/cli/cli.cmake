@@ -22,6 +22,12 @@ set_tests_properties(bench-cli PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_
 # (test_embed.sh), on the tiny BERT fixture and a word2vec file.
 add_test(NAME embed COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_embed.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
 set_tests_properties(embed PROPERTIES TIMEOUT 120 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
+# int8 models (test_quantize.sh): zoo quantize on a trained GPT, a fine-tuned
+# classifier and HuggingFace BERT, GPT-2 and ELMo directories; every inference
+# command on the file, bit for bit as --quantize int8 at load, close to
+# float32; training, fine-tuning and export refused; hostile files refused.
+add_test(NAME quantize COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_quantize.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+set_tests_properties(quantize PROPERTIES TIMEOUT 300 ENVIRONMENT "OPENBLAS_NUM_THREADS=1")
 # zoo probe (test_probe.sh): a linear probe on a bigram trained there, the
 # tiny BERT fixture and a word2vec file; windows against whole examples.
 add_test(NAME probe COMMAND ${CMAKE_CURRENT_LIST_DIR}/test_probe.sh ${PROJECT_BINARY_DIR} ${PROJECT_SOURCE_DIR})

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (p) {
         int64_t ws[2] = {4, 3}, bs[1] = {3};
         if (zoo_params_add(p, "w", 2, ws, 0) && zoo_params_add(p, "b", 1, bs, 0))
-            zoo_checkpoint_load_params(ck, p, true);
+            zoo_checkpoint_load_params(ck, p, true, NULL);
         zoo_params_free(p);
     }
     zoo_checkpoint_close(ck);

@@ -48,6 +48,12 @@ ZOO_API zoo_tensor *zoo_params_add_normal(zoo_params *p, const char *name, int n
                                           float std);
 ZOO_API zoo_tensor *zoo_params_add_filled(zoo_params *p, const char *name, int ndim,
                                           const int64_t *shape, unsigned flags, float value);
+/* While set, zoo_params_add_normal and _filled leave the values zero, as
+ * zoo_params_add does: for a model whose every value is about to be read
+ * from a checkpoint. The pages of a parameter never written are never
+ * touched, so one quantized as it loads (zoo/quant.h) costs no float32
+ * memory. */
+ZOO_API void zoo_params_skip_init(zoo_params *p, bool skip);
 ZOO_API zoo_tensor *zoo_params_get(const zoo_params *p, const char *name);
 ZOO_API zoo_param *zoo_params_find(zoo_params *p, const char *name);
 

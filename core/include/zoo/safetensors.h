@@ -41,7 +41,8 @@ typedef struct zoo_st_writer zoo_st_writer;
 ZOO_API zoo_st_writer *zoo_st_writer_new(void);
 ZOO_API void zoo_st_writer_free(zoo_st_writer *w);
 
-/* Adds a tensor of dtype ZOO_F32 ("F32") or ZOO_I32 ("I32"), 0 to ZOO_MAX_DIMS
+/* Adds a tensor of dtype ZOO_F32 ("F32"), ZOO_I32 ("I32") or ZOO_I8 ("I8", the
+ * values of a quantized weight; its scales are a separate F32 tensor), 0 to ZOO_MAX_DIMS
  * dimensions (each >= 0), row-major. `data` is referenced, not copied: it must
  * stay valid and hold the intended values until zoo_st_writer_write returns
  * (it may be NULL for a tensor of 0 elements). ZOO_ERR_ARG for an empty name,

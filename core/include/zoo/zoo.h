@@ -18,6 +18,7 @@
 #include "zoo/params.h"
 #include "zoo/plugin.h"
 #include "zoo/probe.h"
+#include "zoo/quant.h"
 #include "zoo/rng.h"
 #include "zoo/safetensors.h"
 #include "zoo/status.h"

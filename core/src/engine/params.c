@@ -18,6 +18,7 @@ struct zoo_params {
     size_t index_cap;
     uint64_t bytes; /* of the values so far: checked against limit */
     uint64_t limit; /* zoo_memory_limit() at the first registration (0 before) */
+    bool skip_init; /* zoo_params_skip_init */
 };
 
 /* --- the memory ceiling ---------------------------------------------------
@@ -157,14 +158,14 @@ zoo_param *zoo_params_find(zoo_params *p, const char *name) {
 zoo_tensor *zoo_params_add_normal(zoo_params *p, const char *name, int ndim, const int64_t *shape,
                                   unsigned flags, zoo_rng *rng, float std) {
     zoo_tensor *t = zoo_params_add(p, name, ndim, shape, flags);
-    if (t) zoo_rng_fill_normal(rng, t->data, (size_t)t->numel, 0, std);
+    if (t && !p->skip_init) zoo_rng_fill_normal(rng, t->data, (size_t)t->numel, 0, std);
     return t;
 }
 
 zoo_tensor *zoo_params_add_filled(zoo_params *p, const char *name, int ndim, const int64_t *shape,
                                   unsigned flags, float value) {
     zoo_tensor *t = zoo_params_add(p, name, ndim, shape, flags);
-    if (t)
+    if (t && !p->skip_init)
         for (int64_t i = 0; i < t->numel; i++) zoo_f32(t)[i] = value;
     return t;
 }
@@ -254,6 +255,10 @@ int zoo_params_count(const zoo_params *p) {
 
 zoo_param *zoo_params_at(zoo_params *p, int i) {
     return i >= 0 && i < p->count ? &p->items[i] : NULL;
+}
+
+void zoo_params_skip_init(zoo_params *p, bool skip) {
+    p->skip_init = skip;
 }
 
 void zoo_params_adjust_bytes(zoo_params *p, int64_t delta) {

@@ -120,9 +120,9 @@ int zoo_st_writer_add(zoo_st_writer *w, const char *name, zoo_dtype dtype, int n
     for (int i = 0; i < w->n_tensors; i++)
         if (strcmp(w->tensors[i].name, name) == 0)
             return zoo_error(ZOO_ERR_ARG, "zoo_st_writer_add: tensor '%s' was already added", name);
-    if (dtype != ZOO_F32 && dtype != ZOO_I32)
-        return zoo_error(ZOO_ERR_ARG, "zoo_st_writer_add: tensor '%s': dtype must be F32 or I32",
-                         name);
+    if (dtype != ZOO_F32 && dtype != ZOO_I32 && dtype != ZOO_I8)
+        return zoo_error(ZOO_ERR_ARG,
+                         "zoo_st_writer_add: tensor '%s': dtype must be F32, I32 or I8", name);
     if (ndim < 0 || ndim > ZOO_MAX_DIMS || (ndim > 0 && !shape))
         return zoo_error(ZOO_ERR_ARG,
                          "zoo_st_writer_add: tensor '%s': %d dimensions (0 to %d, with a shape)",
@@ -134,8 +134,11 @@ int zoo_st_writer_add(zoo_st_writer *w, const char *name, zoo_dtype dtype, int n
             return zoo_error(ZOO_ERR_ARG, "zoo_st_writer_add: tensor '%s': invalid shape", name);
     if (numel > 0 && !data)
         return zoo_error(ZOO_ERR_ARG, "zoo_st_writer_add: tensor '%s': no data", name);
-    st_entry e = {
-        .name = strdup(name), .dtype = dtype, .ndim = ndim, .data = data, .nbytes = numel * 4};
+    st_entry e = {.name = strdup(name),
+                  .dtype = dtype,
+                  .ndim = ndim,
+                  .data = data,
+                  .nbytes = numel * (dtype == ZOO_I8 ? 1 : 4)};
     if (!e.name || !grow((void **)&w->tensors, &w->cap_tensors, w->n_tensors, sizeof e)) {
         free(e.name);
         return zoo_error(ZOO_ERR_NOMEM, "zoo_st_writer_add: out of memory");
@@ -253,8 +256,9 @@ int zoo_st_writer_write(const zoo_st_writer *w, const char *path) {
         const st_entry *e = &w->tensors[i];
         if (i > 0 || w->n_meta > 0) puts_(&h, ",");
         put_json_string(&h, e->name);
-        puts_(&h, e->dtype == ZOO_F32 ? ":{\"dtype\":\"F32\",\"shape\":["
-                                      : ":{\"dtype\":\"I32\",\"shape\":[");
+        puts_(&h, e->dtype == ZOO_F32  ? ":{\"dtype\":\"F32\",\"shape\":["
+                  : e->dtype == ZOO_I8 ? ":{\"dtype\":\"I8\",\"shape\":["
+                                       : ":{\"dtype\":\"I32\",\"shape\":[");
         for (int d = 0; d < e->ndim; d++) {
             if (d > 0) puts_(&h, ",");
             put_u64(&h, (uint64_t)e->shape[d]);
