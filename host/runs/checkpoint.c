@@ -173,7 +173,9 @@ static int read_tensor(const zoo_checkpoint *ck, const char *name, const zoo_ten
     if (i < 0) return zoo_error(ZOO_ERR_FORMAT, "%s: tensor '%s' is missing", ck->path, name);
     zoo_tensor view = *like;
     view.data = out;
-    return zoo_st_read_into(ck->file, i, &view);
+    int st = zoo_st_read_into(ck->file, i, &view);
+    zoo_st_evict(ck->file, i);
+    return st;
 }
 
 /* Parameter p, quantized along axis (-1: the plugin does not use it as a
@@ -214,6 +216,7 @@ static int read_quantized(const zoo_checkpoint *ck, zoo_params *params, zoo_para
     int st = zoo_st_read_f32(ck->file, s, scales, channels);
     if (!st) {
         st = zoo_params_set_quantized(params, p, axis, zoo_st_data(ck->file, i, NULL), scales);
+        zoo_st_evict(ck->file, i);
         if (st) st = zoo_error(st, "%s: %s", ck->path, zoo_error_message());
     }
     free(scales);

@@ -244,11 +244,10 @@ static int saved_model_open(const zoo_cli *cli, const zoo_registry *r, const cha
     if (!st) st = tokenizer_fits(cli, ck->path, "zoo.tokenizer", hp, out->tokenizer);
     bool quantize = ck->quantization || cli->quantize;
     if (!st) {
-        /* a quantized model is loaded empty and its weights quantized as
-         * they come: their float32 pages are never touched */
-        if ((st = quantize
-                      ? zoo_host_model_create_empty(out->plugin, hp, out->tokenizer, &out->model)
-                      : zoo_host_model_create(out->plugin, hp, 0, out->tokenizer, &out->model)) ==
+        /* every value comes from the checkpoint, so none is drawn first; a
+         * quantized model's weights are quantized as they come, and their
+         * float32 pages never touched */
+        if ((st = zoo_host_model_create_empty(out->plugin, hp, out->tokenizer, &out->model)) ==
             ZOO_OK)
             st = load_weights(ck, out->model, quantize);
         else

@@ -102,6 +102,11 @@ ZOO_API int64_t zoo_st_numel(const zoo_st_file *f, int i);
  * NULL when i is out of range. Not necessarily aligned for the dtype. */
 ZOO_API const void *zoo_st_data(const zoo_st_file *f, int i, size_t *nbytes);
 
+/* Lets the kernel drop tensor i's pages from memory once it has been copied
+ * out: they stay readable (read again from the file if touched). A file is
+ * mapped, so without it a loaded model costs its size twice, the copy and
+ * the mapped pages. */
+ZOO_API void zoo_st_evict(const zoo_st_file *f, int i);
 /* Copies tensor i into out[numel] as float32: F32 as is, F16 and BF16 widened
  * exactly, F64 rounded to nearest (NaN and infinities kept). ZOO_ERR_SHAPE
  * when numel is not the tensor's element count or its dtype is another one;

@@ -654,6 +654,16 @@ const void *zoo_st_data(const zoo_st_file *f, int i, size_t *nbytes) {
     return t ? f->data + t->begin : NULL;
 }
 
+void zoo_st_evict(const zoo_st_file *f, int i) {
+    const st_tensor *t = tensor_at(f, i);
+    if (!t) return;
+    /* the whole pages inside the tensor's bytes: a neighbour's stay */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = ((uintptr_t)(f->data + t->begin) + page - 1) / page * page,
+              to = (uintptr_t)(f->data + t->end) / page * page;
+    if (to > from) madvise((void *)from, to - from, MADV_DONTNEED);
+}
+
 /* The tensor, after checking the index and the caller's element count. */
 static const st_tensor *readable(const zoo_st_file *f, int i, int64_t numel, const char *func) {
     const st_tensor *t = tensor_at(f, i);
