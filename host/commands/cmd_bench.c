@@ -23,6 +23,7 @@ typedef struct bench_args {
     const char *plugins[MAX_PLUGINS];
     int n_plugins;
     int64_t batch, seq_len, repeat, warmup, sgemm;
+    bool int8;
     zoo_model_opts model;
 } bench_args;
 
@@ -47,6 +48,9 @@ static const zoo_option OPTIONS[] = {
      ZOO_OPT_RANGE(0, 8192),
      .help = "size of the square product that measures the machine (default 1024;\n"
              "0: none, and no percentages)"},
+    {"--int8", ZOO_OPT_FLAG, offsetof(bench_args, int8),
+     .help = "also each plugin's forward with int8 weights (as zoo quantize makes\n"
+             "them, docs/quantization.md): a row NAME (int8) after its own"},
     {"--set", ZOO_OPT_ASSIGN, offsetof(bench_args, model.sets), ZOO_OPT_REPEAT,
      .value = "model.KEY=VALUE", ZOO_OPT_ARRAY(bench_args, model.sets, model.n_sets),
      .help = "\na hyperparameter of every plugin that has KEY; PLUGIN.KEY=VALUE:\n"
@@ -216,7 +220,18 @@ static void print_markdown(const machine *m, const bench_args *a, const row *row
         fmt_gflops(tg, tp, sizeof tg, &res->training, m);
         printf("%s | %lld × %lld | %s | %s | %s | %s | %s | %s |\n", params, (long long)res->B,
                (long long)res->T, ft, tt, fg, tg, fp, tp);
+        if (!res->forward_int8.runs) continue;
+        fmt_stat(ft, sizeof ft, res->forward_int8.tokens_per_s);
+        fmt_gflops(fg, fp, sizeof fg, &res->forward_int8, m);
+        printf("| %s (int8) | %s | %lld × %lld | %s | — | %s | — | %s | — |\n", r->name, params,
+               (long long)res->B, (long long)res->T, ft, fg, fp);
     }
+    for (int i = 0; a->int8 && i < n; i++)
+        if (!rows[i].error && rows[i].result.no_int8[0])
+            printf("\n%s (int8): %s", rows[i].name, rows[i].result.no_int8);
+    if (a->int8)
+        printf("\nint8 rows: GFLOP/s and %% of sgemm count integer operations against the "
+               "float32 sgemm\n");
 }
 
 static cJSON *json_stat(zoo_bench_stat s) {
@@ -285,6 +300,10 @@ static void print_json(const machine *m, const bench_args *a, const row *rows, i
             cJSON_AddStringToObject(e, "config", res->config);
             cJSON_AddItemToObject(e, "forward", json_phase(&res->forward, m, true));
             cJSON_AddItemToObject(e, "training", json_phase(&res->training, m, true));
+            if (a->int8 && res->forward_int8.runs)
+                cJSON_AddItemToObject(e, "forward_int8", json_phase(&res->forward_int8, m, true));
+            else if (a->int8)
+                cJSON_AddStringToObject(e, "int8_error", res->no_int8);
         }
         cJSON_AddItemToArray(results, e);
     }
@@ -356,6 +375,7 @@ static int cmd_bench(zoo_cli *cli, void *args) {
                             .T = a->seq_len,
                             .warmup = (int)a->warmup,
                             .repeat = (int)a->repeat,
+                            .int8 = a->int8,
                             .seed = a->model.seed,
                             .sets = r->sets,
                             .n_sets = r->n_sets,
@@ -404,7 +424,8 @@ const zoo_command zoo_cmd_bench = {
         "\"openblas_coretype\", \"sgemm\": {\"n\", \"gflops\": {\"mean\", \"sd\"}, ...} or null,\n"
         "\"results\": [{\"plugin\", \"error\", \"parameters\", \"batch\", \"seq_len\",\n"
         "\"config\", \"forward\" and \"training\": {\"tokens_per_s\", \"gflops\",\n"
-        "\"percent_of_sgemm\", \"seconds\", \"flops\", \"tokens\"}}]}",
+        "\"percent_of_sgemm\", \"seconds\", \"flops\", \"tokens\"}; with --int8 also\n"
+        "\"forward_int8\" (the same) or \"int8_error\" (why not)}]}",
     .notes =
         "\n  Each plugin runs at its hyperparameters' defaults (zoo info PLUGIN shows them: they\n"
         "  are its standard size), --set overrides aside, on synthetic data: ids drawn from its\n"

@@ -8,6 +8,7 @@
 #include "batcher.h"
 #include "clock.h"
 #include "model.h"
+#include "quantize.h"
 #include "synthetic.h"
 #include "zoo/flops.h"
 #include "zoo/ops.h"
@@ -260,6 +261,15 @@ int zoo_bench_plugin(zoo_loaded *p, const zoo_bench_opts *o, zoo_bench_result *o
     if (!st) {
         progress(&b, "training");
         st = run_phase(&b, training_pass, &out->training);
+    }
+    if (!st &&
+        o->int8) { /* the trained model quantized: a plugin without linear weights has none */
+        if (zoo_model_quantize(b.model) != ZOO_OK) {
+            snprintf(out->no_int8, sizeof out->no_int8, "%s", zoo_error_message());
+        } else {
+            progress(&b, "int8 forward");
+            st = run_phase(&b, forward_pass, &out->forward_int8);
+        }
     }
     zoo_graph_free(b.g);
     zoo_batcher_free(b.batches);

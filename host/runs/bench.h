@@ -57,7 +57,9 @@ typedef struct zoo_bench_opts {
     uint64_t seed;           /* the model's, the data's and the batches' */
     const char *const *sets; /* NAME=VALUE overrides of the hyperparameters */
     int n_sets;
-    /* Optional: told what starts ("forward", "training"), for progress. */
+    /* Also the forward with int8 weights (zoo quantize's), after training. */
+    bool int8;
+    /* Optional: told what starts ("forward", "training", "int8 forward"), for progress. */
     void (*progress)(void *ctx, const char *what);
     void *ctx;
 } zoo_bench_opts;
@@ -67,6 +69,9 @@ typedef struct zoo_bench_result {
     int64_t B, T;      /* the batches' */
     char config[2048]; /* the hyperparameters used, "NAME=VALUE NAME=VALUE ..." */
     zoo_bench_phase forward, training;
+    /* with opts.int8: the int8 forward, or runs 0 and why not ("nothing to quantize") */
+    zoo_bench_phase forward_int8;
+    char no_int8[256];
 } zoo_bench_result;
 
 /* Measures plugin p. ZOO_OK, or a status with a message (an override that

@@ -34,6 +34,17 @@ expect 0 '"sgemm":[[:space:]]*null' "$zoo" bench bigram --repeat 1 --json $small
 [ "$(head -c 1 "$json")" = "{" ] && [ "$(tail -n 1 "$json")" = "}" ] || fail "bench --json: not one object"
 grep -q "zoo bench: bigram: training" "$tmp/err" || fail "bench: no progress on stderr"
 
+# --- --int8: the int8 forward of a plugin with linear weights, why not of one without
+expect 0 "" "$zoo" bench gpt bigram --int8 --repeat 2 --warmup 1 --batch 2 --seq-len 16 --json $small \
+    --set gpt.n_layer=1 --set gpt.n_embd=32 --set gpt.n_head=2
+grep -q '"forward_int8":' "$tmp/out" || fail "bench --int8 --json: no forward_int8 for gpt"
+grep -q '"int8_error":[[:space:]]*"plugin .bigram. has no linear weights to quantize' "$tmp/out" ||
+    fail "bench --int8 --json: no int8_error for bigram"
+[ "$(grep -c '"tokens":[[:space:]]*\[32, 32\]' "$tmp/out")" = 5 ] || fail "bench --int8 --json: tokens of each pass"
+expect 0 "^| gpt (int8) | .* | 2 × 16 | [0-9.]* ± [0-9.]* | — |" \
+    "$zoo" bench gpt --int8 --repeat 1 --batch 2 --seq-len 16 $small --set gpt.n_layer=1 --set gpt.n_embd=32 --set gpt.n_head=2
+grep -q "zoo bench: gpt: int8 forward" "$tmp/err" || fail "bench --int8: no progress for the int8 forward"
+
 # --- the Markdown table: its header, and a row per plugin
 expect 0 "^| model | params | batch × len | forward tok/s | training tok/s | forward GFLOP/s | training GFLOP/s | forward % sgemm | training % sgemm |$" \
     "$zoo" bench bigram --repeat 1 --batch 2 --seq-len 16 $small

@@ -95,6 +95,7 @@ json "$zoo" eval-analogy "$tmp/w2v.txt" "$tmp/unknown-analogies.txt" --json
 grep -q '"accuracy": null' "$tmp/out" || fail "eval-analogy --json: $(cat "$tmp/out")"
 json "$zoo" probe "$tmp/w2v.txt" --train "$tmp/labeled.tsv" --test "$tmp/labeled.tsv" --json
 json "$zoo" export "$bert" --format hf --out "$tmp/bert-hf" --json
+json "$zoo" quantize "$bert" --out "$tmp/bert \"int8\".safetensors" --json
 cat >"$tmp/finetune.json" <<JSON
 {"finetune": {"base": "$bert", "train": "labeled.tsv", "eval": "labeled.tsv", "format": "tsv"},
  "data": {"seq_len": 16}, "train": {"steps": 3, "batch_size": 2, "optimizer": {"name": "adamw", "lr": 0.001}}}
