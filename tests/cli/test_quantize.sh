@@ -52,6 +52,10 @@ head -c 200000 "$tmp/q.safetensors" | grep -aq '"h.0.mlp.c_fc.weight_scale":{"dt
 head -c 200000 "$tmp/q.safetensors" | grep -aq '"wte.weight_scale":{"dtype":"F32","shape":\[[0-9]*,1\]' ||
     fail "the tied head wte.weight is not quantized per row"
 
+# the round trip: the quantized file loaded and written again is the same file
+expect 0 "" "$zoo" quantize "$tmp/q.safetensors" --out "$tmp/q2.safetensors"
+same_file "a quantized checkpoint quantized again" "$tmp/q.safetensors" "$tmp/q2.safetensors"
+
 "$zoo" eval "$tmp/gpt" --json >"$tmp/e32" || fail "eval float32"
 expect 0 "" "$zoo" eval "$tmp/q.safetensors" --json
 mv "$tmp/out" "$tmp/e8"
