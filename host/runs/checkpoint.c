@@ -179,12 +179,18 @@ static int read_tensor(const zoo_checkpoint *ck, const char *name, const zoo_ten
 }
 
 /* Parameter p, quantized along axis (-1: the plugin does not use it as a
- * linear weight), from tensor i, an I8 one, and its scales. */
+ * linear weight; -2: the model is not loaded quantized), from tensor i, an
+ * I8 one, and its scales. */
 static int read_quantized(const zoo_checkpoint *ck, zoo_params *params, zoo_param *p, int i,
                           int axis) {
     const zoo_tensor *t = p->value;
     char name[512];
     snprintf(name, sizeof name, "%s%s", p->name, ZOO_QUANT_SCALE_SUFFIX);
+    if (axis == -2)
+        return zoo_error(ZOO_ERR_FORMAT,
+                         "%s: tensor '%s' is I8 in a checkpoint without %s: int8 weights come "
+                         "from zoo quantize, which marks its files",
+                         ck->path, p->name, ZOO_QUANT_METADATA);
     if (t->ndim != 2 || axis < 0)
         return zoo_error(ZOO_ERR_FORMAT,
                          "%s: tensor '%s' is I8, but plugin '%s' does not use '%s' as a linear "
@@ -231,7 +237,7 @@ int zoo_checkpoint_load_params(const zoo_checkpoint *ck, zoo_params *params, boo
         const char *dtype = NULL;
         if (k >= 0) zoo_st_info(ck->file, k, &dtype, NULL, NULL);
         int st = dtype && strcmp(dtype, "I8") == 0
-                     ? read_quantized(ck, params, p, k, axes ? axes[i] : -1)
+                     ? read_quantized(ck, params, p, k, axes ? axes[i] : -2)
                      : read_tensor(ck, p->name, p->value, p->value->data);
         if (!st && axes && axes[i] >= 0 && p->value->dtype == ZOO_F32) /* --quantize */
             st = zoo_params_quantize(params, p, axes[i]);

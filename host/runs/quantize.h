@@ -20,12 +20,13 @@
  * W_scale of W's shape with 1 in place of the input axis. */
 #define ZOO_QUANT_SCALE_SUFFIX "_scale"
 
-/* axes[i] for every parameter of m, as zoo_quant_axes gives them; *count
- * how many may be quantized. The values do not matter (an empty model
- * will do). ZOO_OK, or the forward's error. */
-int zoo_model_quant_axes(zoo_host_model *m, int *axes, int *count);
-/* Quantizes m's product weights in place; ZOO_ERR_ARG, naming the plugin,
- * when it has none (a model of lookups alone, such as word2vec). */
+/* *axes: a new array (free it) of the axis each parameter of m is
+ * quantized along, -1 for one that is not (zoo_quant_axes). The values do
+ * not matter (an empty model will do). ZOO_OK, the forward's error, or
+ * ZOO_ERR_ARG naming the plugin when it has nothing to quantize (a model of
+ * lookups alone, such as word2vec). */
+int zoo_model_quant_axes(zoo_host_model *m, int **axes);
+/* Quantizes m's product weights in place; errors as zoo_model_quant_axes. */
 int zoo_model_quantize(zoo_host_model *m);
 /* Whether any parameter of m is quantized. */
 bool zoo_model_is_quantized(const zoo_host_model *m);

@@ -197,14 +197,9 @@ static int open_foreign(const zoo_cli *cli, const zoo_registry *r, const char *d
 
 /* ck's weights into m, quantized (quantize.h) when asked or saved so. */
 static int load_weights(const zoo_checkpoint *ck, zoo_host_model *m, bool quantize) {
-    if (!quantize) return zoo_checkpoint_load_params(ck, m->params, false, NULL);
-    int count = 0, *axes = malloc(((size_t)zoo_params_count(m->params) + 1) * sizeof *axes);
-    if (!axes) return zoo_error(ZOO_ERR_NOMEM, "out of memory");
-    int st = zoo_model_quant_axes(m, axes, &count);
-    if (!st && count == 0)
-        st = zoo_error(ZOO_ERR_ARG, "%s: plugin '%s' has no linear weights to quantize", ck->path,
-                       ck->plugin);
-    if (!st) st = zoo_checkpoint_load_params(ck, m->params, false, axes);
+    int *axes = NULL, st = quantize ? zoo_model_quant_axes(m, &axes) : ZOO_OK;
+    if (st) return zoo_error(st, "%s: %s", ck->path, zoo_error_message());
+    st = zoo_checkpoint_load_params(ck, m->params, false, axes);
     free(axes);
     return st;
 }

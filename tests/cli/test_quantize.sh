@@ -170,6 +170,10 @@ expect 1 "u8.safetensors.*h.0.mlp.c_fc.weight" "$zoo" eval "$tmp/u8.safetensors"
 LC_ALL=C sed 's/"h.0.mlp.c_fc.weight":{"dtype":"I8"/"h.0.mlp.c_fc.weight":{"dtype":"I8"/; s/"ln_f.weight":{"dtype":"F32","shape":\[64\]/"ln_f.weight":{"dtype":"I8","shape":[256]/' \
     "$tmp/q.safetensors" >"$tmp/ln.safetensors"
 expect 1 "ln.safetensors" "$zoo" eval "$tmp/ln.safetensors"
+# int8 tensors in a file not marked quantized
+LC_ALL=C sed 's/"zoo.quantization":"int8"/"zoo.quantizatioX":"int8"/' "$tmp/q.safetensors" >"$tmp/unmarked.safetensors"
+expect 1 "unmarked.safetensors: tensor '[a-z_.0-9]*' is I8 in a checkpoint without zoo.quantization" \
+    "$zoo" eval "$tmp/unmarked.safetensors"
 # no scales at all
 LC_ALL=C sed 's/"wte.weight_scale"/"wte.weight_scalx"/' "$tmp/q.safetensors" >"$tmp/noscale.safetensors"
 expect 1 "tensor 'wte.weight' is I8 but its scales 'wte.weight_scale' are missing" \
