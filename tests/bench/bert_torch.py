@@ -15,13 +15,31 @@ at the same shapes, batch and thread count as bench_bert:
   cross entropy, clipping to 1.0, torch.optim.AdamW (weight decay 0.01, none
   on biases and LayerNorm weights).
 
+- int8 (--int8, forward only; compare_int8.sh runs it beside bench_bert
+  --int8): the BERT-base forward above timed in fp32 and after PyTorch's
+  dynamic int8 quantization (torch.ao.quantization.quantize_dynamic, engine
+  onednn), the two alternating step by step. The MLM decoder, a product
+  with the word embeddings' transpose, becomes an nn.Linear sharing their
+  weight so that it is quantized too, as zoo's is; then every nn.Linear is:
+  6 a layer, the pooler, the MLM transform, the decoder and the (unused) NSP
+  head, 76 in all. Weights int8 with one scale per output channel as zoo's
+  (--int8-weights per-tensor: one a matrix, quantize_dynamic's default for
+  {nn.Linear}); activations quantized to uint8 on the fly, one scale for each
+  product's whole input (zoo's: one a token); int32 accumulation, fp32 out.
+  Embeddings, layer norms, attention's products and softmax stay fp32. It
+  prints on stderr the count of quantized modules (none is an error) and
+  the int8 MLM logits against fp32's (max abs difference, cosine, argmax
+  agreement).
+
 Optional: needs Debian's python3-torch; compare_bert.sh runs it beside zoo.
 
     bert_torch.py [--threads N] [--steps N] [--part forward|train|all]
+                  [--int8 [--int8-weights per-channel|per-tensor]]
 """
 import argparse
 import math
 import statistics
+import sys
 import time
 
 import torch
@@ -62,6 +80,7 @@ class Bert(nn.Module):
         self.tr, self.tr_ln = nn.Linear(C, C), nn.LayerNorm(C, eps=1e-12)
         self.mlm_bias = nn.Parameter(torch.zeros(V))
         self.nsp = nn.Linear(C, 2)  # in the plugin too, unused here (nsp off)
+        self.decoder = None  # an nn.Linear tied to the word embeddings for --int8
         for m in self.modules():
             if isinstance(m, (nn.Linear, nn.Embedding)):
                 nn.init.normal_(m.weight, std=0.02)
@@ -77,7 +96,8 @@ class Bert(nn.Module):
         return x
 
     def mlm(self, h):  # decoder tied to the word embeddings
-        return self.tr_ln(F.gelu(self.tr(h))) @ self.word.weight.t() + self.mlm_bias
+        h = self.tr_ln(F.gelu(self.tr(h)))
+        return (self.decoder(h) if self.decoder is not None else h @ self.word.weight.t()) + self.mlm_bias
 
     def forward(self, ids):
         h = self.encode(ids)
@@ -127,6 +147,50 @@ def bench_forward(steps, sgemm):
              100.0 * (enc + heads) / fw * 1e-9 / sgemm))
 
 
+def bench_int8(steps, weights):
+    """BERT-base's forward in fp32 and dynamic int8, alternately."""
+    torch.backends.quantized.engine = "onednn"
+    L, H, C, I, V, P, B, T = 12, 12, 768, 3072, 30522, 512, 8, 128
+    model = Bert(L, H, C, I, V, P, 0.1).eval()
+    model.decoder = nn.Linear(C, V, bias=False)
+    model.decoder.weight = model.word.weight
+    describe("forward: BERT-base, fp32 and dynamic int8", L, H, C, I, V, model)
+    qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if weights == "per-channel"
+               else torch.ao.quantization.default_dynamic_qconfig)
+    qmodel = torch.ao.quantization.quantize_dynamic(model, {nn.Linear: qconfig}, dtype=torch.qint8)
+    try:
+        qlinear = torch.ao.nn.quantized.dynamic.Linear
+    except AttributeError:  # torch 1.13 keeps it under torch.nn
+        qlinear = torch.nn.quantized.dynamic.Linear
+    quantized = sum(isinstance(m, qlinear) for m in qmodel.modules())
+    left = sum(type(m) is nn.Linear for m in qmodel.modules())
+    print("quantize_dynamic (%s weights, engine %s): %d dynamic int8 Linear modules, %d nn.Linear left fp32"
+          % (weights, torch.backends.quantized.engine, quantized, left), file=sys.stderr)
+    if quantized == 0:
+        sys.exit("bert_torch: quantize_dynamic quantized nothing")
+    ids = torch.randint(0, V, (B, T))
+    fwd, qfwd = [], []
+    with torch.inference_mode():
+        want, got = model(ids)[0].double(), qmodel(ids)[0].double()
+        a, b = want.flatten(), got.flatten()
+        print("int8 against fp32 (MLM logits): max abs diff %.3g (logits' max abs %.3g), cosine %.6f, "
+              "argmax agrees at %.1f%% of positions"
+              % (float((a - b).abs().max()), float(a.abs().max()), float(a @ b / (a.norm() * b.norm())),
+                 100 * float((want.argmax(-1) == got.argmax(-1)).double().mean())), file=sys.stderr)
+        for s in range(-1, steps):  # alternately, so both see the same load
+            t0 = time.perf_counter()
+            model(ids)
+            t1 = time.perf_counter()
+            qmodel(ids)
+            t2 = time.perf_counter()
+            if s >= 0:
+                fwd.append(t1 - t0)
+                qfwd.append(t2 - t1)
+    fw, qf = statistics.median(fwd), statistics.median(qfwd)
+    print("forward        batch %d x %d: %8.1f ms  (%.0f tokens/s)" % (B, T, 1e3 * fw, B * T / fw))
+    print("forward (int8) batch %d x %d: %8.1f ms  (%.0f tokens/s)" % (B, T, 1e3 * qf, B * T / qf))
+
+
 def bench_train(steps):
     L, H, C, I, V, P, B, T = 4, 4, 256, 1024, 30522, 512, 8, 128
     N = B * T
@@ -160,6 +224,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--part", choices=["forward", "train", "all"], default="all")
+    ap.add_argument("--int8", action="store_true")
+    ap.add_argument("--int8-weights", choices=["per-channel", "per-tensor"], default="per-channel")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -168,6 +234,9 @@ def main():
     sgemm = matmul_gflops(1024, 768, 768)
     print("torch.matmul 1024 x 768 x 768: %.1f GFLOP/s" % sgemm)
     print("torch.matmul 1024 x 3072 x 768: %.1f GFLOP/s" % matmul_gflops(1024, 3072, 768, 10))
+    if a.int8:
+        bench_int8(steps, a.int8_weights)
+        return
     if a.part in ("forward", "all"):
         bench_forward(steps, sgemm)
     if a.part in ("train", "all"):
