@@ -251,6 +251,30 @@ START_TEST(test_refusals) {
 }
 END_TEST
 
+/* A NaN or an infinity in a row makes that row's outputs NaN, as float32
+ * products would, and leaves the other rows alone. */
+START_TEST(test_non_finite_rows) {
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 6);
+    zoo_params *p = zoo_params_new();
+    zoo_param *w = random_param(p, "w", 5, 8, &rng);
+    ck_assert_int_eq(zoo_params_quantize(p, w, 0), ZOO_OK);
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    zoo_tensor *x = zoo_new(g, ZOO_F32, 3, 8);
+    zoo_rng_fill_normal(&rng, x->data, 24, 0, 1);
+    zoo_f32(x)[3] = NAN, zoo_f32(x)[8 + 5] = INFINITY;
+    zoo_tensor *y = zoo_linear(g, x, w->value, NULL, ZOO_W_OUT_IN);
+    ck_assert_msg(y, "%s", zoo_graph_error(g));
+    for (int n = 0; n < 5; n++) {
+        ck_assert(isnan(zoo_f32(y)[n]) && isnan(zoo_f32(y)[5 + n]));
+        ck_assert(isfinite(zoo_f32(y)[10 + n]));
+    }
+    zoo_graph_free(g);
+    zoo_params_free(p);
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("quant");
     TCase *tc = tcase_create("quant");
@@ -261,6 +285,7 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_embedding_of_int8_table);
     tcase_add_test(tc, test_quant_axes);
     tcase_add_test(tc, test_refusals);
+    tcase_add_test(tc, test_non_finite_rows);
     suite_add_tcase(s, tc);
     return s;
 }

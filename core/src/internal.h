@@ -104,6 +104,8 @@ void zoo_embedding_backward(zoo_graph *g, zoo_node *n);
  * w ZOO_I8 [in,out] or [out,in] per layout, bias NULL or [out]. */
 zoo_tensor *zoo_linear_q8(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *bias,
                           zoo_weight_layout layout);
+/* zoo_q8_quantize_row's values + 128, as oneDNN's u8 activations. */
+float zoo_q8_quantize_row_u8(const float *x, int64_t n, uint8_t *q);
 /* Frees a parameter's data, a quantized one's whole block included. */
 void zoo_q8_free_data(zoo_tensor *t);
 /* Moves a store's count of bytes by delta: a parameter changed its storage. */

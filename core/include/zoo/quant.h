@@ -54,7 +54,8 @@ ZOO_API int zoo_params_set_quantized(zoo_params *p, zoo_param *param, int axis,
                                      const int8_t *values, const float *scales);
 
 /* Quantizes one row of activations as zoo_linear does: q[0..n) in
- * [-127, 127]; returns the scale (0 for a row of zeros). */
+ * [-127, 127]; returns the scale (0 for a row of zeros; NaN, with q all 0,
+ * for a row holding a NaN or an infinity, so that its outputs are NaN). */
 ZOO_API float zoo_q8_quantize_row(const float *x, int64_t n, int8_t *q);
 
 /* After a forward recorded on g (recording on, the parameters taking

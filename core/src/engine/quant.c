@@ -1,10 +1,12 @@
 /* Quantized parameters: how an int8 weight and its scales are stored, how a
  * float32 parameter becomes one, and which parameters a forward allows to be
  * quantized. The products are in ops/linear_q8.c. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "internal.h"
+#include "zoo/fastmath.h"
 #include "zoo/quant.h"
 
 /* A quantized tensor's data is the values of one allocation that starts
@@ -132,19 +134,39 @@ int zoo_params_set_quantized(zoo_params *p, zoo_param *param, int axis, const in
     return ZOO_OK;
 }
 
-float zoo_q8_quantize_row(const float *x, int64_t n, int8_t *q) {
+/* Written for the vectoriser: comparisons rather than fmaxf (which libm
+ * calls for its NaN rules) and rintf, which AVX2 does in one instruction.
+ * A NaN or an infinity anywhere makes the row's scale NaN, so that the
+ * products come out NaN as they would in float32, not as numbers. */
+ZOO_VECTOR_CLONES static float quantize_row(const float *restrict x, int64_t n, int8_t *restrict q,
+                                            int8_t flip) {
+    if (n <= 0) return 0;
     float max = 0;
-    for (int64_t k = 0; k < n; k++) max = fmaxf(max, fabsf(x[k]));
-    if (!(max > 0)) {
-        memset(q, 0, (size_t)n);
-        return 0;
+    int bad = 0;
+    for (int64_t k = 0; k < n; k++) {
+        float a = fabsf(x[k]);
+        max = a > max ? a : max;
+        bad |= !(a <= FLT_MAX);
+    }
+    if (bad || max == 0) {
+        memset(q, flip, (size_t)n);
+        return bad ? NAN : 0;
     }
     float inv = 127.0f / max;
     for (int64_t k = 0; k < n; k++) {
         float v = rintf(x[k] * inv);
-        q[k] = (int8_t)(v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v);
+        v = v > 127.0f ? 127.0f : v;
+        q[k] = (int8_t)(v < -127.0f ? -127.0f : v) ^ flip;
     }
     return max / 127.0f;
+}
+
+float zoo_q8_quantize_row(const float *x, int64_t n, int8_t *q) {
+    return quantize_row(x, n, q, 0);
+}
+
+float zoo_q8_quantize_row_u8(const float *x, int64_t n, uint8_t *q) {
+    return quantize_row(x, n, (int8_t *)q, (int8_t)0x80); /* q ^ 0x80 is q + 128 */
 }
 
 /* --- which parameters a forward allows to quantize ------------------------ */

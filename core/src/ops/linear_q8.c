@@ -187,11 +187,8 @@ typedef struct quantize_job {
 
 static void quantize_rows(void *ctx, int64_t begin, int64_t end) {
     const quantize_job *j = ctx;
-    for (int64_t r = begin; r < end; r++) {
-        uint8_t *q = j->xq + r * j->K;
-        j->sx[r] = zoo_q8_quantize_row(j->x + r * j->K, j->K, (int8_t *)q);
-        for (int64_t k = 0; k < j->K; k++) q[k] ^= 0x80; /* q + 128 in two's complement */
-    }
+    for (int64_t r = begin; r < end; r++)
+        j->sx[r] = zoo_q8_quantize_row_u8(j->x + r * j->K, j->K, j->xq + r * j->K);
 }
 
 #define Q8_PARALLEL_OPS (1 << 22) /* below this, one thread is faster than waking another */
