@@ -12,7 +12,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/zoo-test-docs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 failures=0
 
-"$check" "$build" "$src" docs/plugin-guide.md docs/abi.md docs/core.md docs/probe.md docs/security.md README.md ||
+"$check" "$build" "$src" docs/plugin-guide.md docs/abi.md docs/core.md docs/probe.md docs/security.md docs/quantization.md docs/benchmarks.md docs/distributed.md README.md ||
     { echo "FAIL: the documents above disagree with the code" >&2; failures=$((failures + 1)); }
 
 "$check" "$build" "$src" tests/fixtures/docs/stale.md >"$tmp/out" 2>"$tmp/err"
