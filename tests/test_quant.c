@@ -275,6 +275,122 @@ START_TEST(test_non_finite_rows) {
 }
 END_TEST
 
+/* --- zoo_lstm with int8 weights ------------------------------------------ */
+
+typedef struct lstm_case {
+    zoo_params *p;
+    zoo_lstm_weights w;
+    zoo_tensor *bias;
+} lstm_case;
+
+/* An LSTM of B x T x I, H cells, projection P (0: none), every weight drawn,
+ * int8 when quantize says so. */
+static lstm_case lstm_make(int64_t I, int64_t H, int64_t P, bool quantize, uint64_t seed) {
+    zoo_rng rng;
+    zoo_rng_seed(&rng, seed);
+    lstm_case c = {.p = zoo_params_new()};
+    /* weights of a trained size, std 1/sqrt(fan-in): N(0,1) ones saturate every gate */
+    zoo_params_add_normal(c.p, "w_ih", 2, ZOO_SHAPE(4 * H, I), 0, &rng, 1 / sqrtf((float)I));
+    zoo_params_add_normal(c.p, "w_hh", 2, ZOO_SHAPE(4 * H, P ? P : H), 0, &rng,
+                          1 / sqrtf((float)(P ? P : H)));
+    if (P) zoo_params_add_normal(c.p, "w_proj", 2, ZOO_SHAPE(P, H), 0, &rng, 1 / sqrtf((float)H));
+    zoo_param *ih = zoo_params_find(c.p, "w_ih"), *hh = zoo_params_find(c.p, "w_hh"),
+              *proj = P ? zoo_params_find(c.p, "w_proj") : NULL;
+    c.bias = zoo_params_add_normal(c.p, "bias", 1, ZOO_SHAPE(4 * H), 0, &rng, 0.5f);
+    if (quantize) {
+        ck_assert_int_eq(zoo_params_quantize(c.p, ih, 0), ZOO_OK);
+        ck_assert_int_eq(zoo_params_quantize(c.p, hh, 0), ZOO_OK);
+        if (proj) ck_assert_int_eq(zoo_params_quantize(c.p, proj, 0), ZOO_OK);
+    }
+    c.w = (zoo_lstm_weights){ih->value, hh->value, c.bias, proj ? proj->value : NULL, 3.0f, 3.0f};
+    return c;
+}
+
+static zoo_tensor *lstm_run(zoo_graph *g, lstm_case *c, int64_t B, int64_t T, int64_t I,
+                            uint64_t seed) {
+    zoo_rng rng;
+    zoo_rng_seed(&rng, seed);
+    zoo_tensor *x = zoo_new(g, ZOO_F32, B, T, I);
+    zoo_rng_fill_normal(&rng, x->data, (size_t)(B * T * I), 0, 1);
+    zoo_tensor *y = zoo_lstm(g, x, &c->w, NULL, NULL, false, NULL, NULL);
+    ck_assert_msg(y, "%s", zoo_graph_error(g));
+    return y;
+}
+
+static double sigmoid(double v) {
+    return 1 / (1 + exp(-v));
+}
+
+/* One step from a zero state, no projection: the gates are exactly an int8
+ * zoo_linear of x, so the output is that cell update of them. */
+START_TEST(test_lstm_first_step) {
+    const int64_t B = 3, I = 7, H = 5;
+    lstm_case c = lstm_make(I, H, 0, true, 7);
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    zoo_tensor *y = lstm_run(g, &c, B, 1, I, 8);
+    zoo_rng rng;
+    zoo_rng_seed(&rng, 8);
+    zoo_tensor *x = zoo_new(g, ZOO_F32, B, I);
+    zoo_rng_fill_normal(&rng, x->data, (size_t)(B * I), 0, 1);
+    zoo_tensor *gates = zoo_linear(g, x, c.w.w_ih, c.bias, ZOO_W_OUT_IN);
+    ck_assert_msg(gates, "%s", zoo_graph_error(g));
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t j = 0; j < H; j++) {
+            const float *gt = zoo_f32(gates) + b * 4 * H;
+            double i = sigmoid(gt[j]), gg = tanh(gt[2 * H + j]), o = sigmoid(gt[3 * H + j]);
+            double cell = fmin(3.0, fmax(-3.0, i * gg));
+            double want = o * tanh(cell);
+            ck_assert_msg(fabs(zoo_f32(y)[b * H + j] - want) < 2e-6, "h[%lld,%lld] %g, want %g",
+                          (long long)b, (long long)j, zoo_f32(y)[b * H + j], want);
+        }
+    zoo_graph_free(g);
+    zoo_params_free(c.p);
+}
+END_TEST
+
+/* Steps through time with a projection: close to the float32 LSTM of the
+ * same (dequantized) weights, up to the activations' quantization; and the
+ * two kernels give the same bits. */
+START_TEST(test_lstm_through_time) {
+    const int64_t B = 4, T = 6, I = 24, H = 16, P = 12;
+    lstm_case q = lstm_make(I, H, P, true, 9), f = lstm_make(I, H, P, false, 9);
+    zoo_param *names[3] = {zoo_params_find(q.p, "w_ih"), zoo_params_find(q.p, "w_hh"),
+                           zoo_params_find(q.p, "w_proj")};
+    for (int k = 0; k < 3; k++) { /* f's weights: q's int8 values times their scales */
+        zoo_tensor *qt = names[k]->value, *ft = zoo_params_get(f.p, names[k]->name);
+        const float *s = zoo_q8_scales(qt, NULL);
+        for (int64_t e = 0; e < qt->numel; e++)
+            zoo_f32(ft)[e] = zoo_i8(qt)[e] * s[e / qt->shape[1]];
+    }
+    zoo_graph *g = zoo_graph_new(0);
+    zoo_graph_set_recording(g, false);
+    zoo_tensor *y8 = lstm_run(g, &q, B, T, I, 10), *y32 = lstm_run(g, &f, B, T, I, 10);
+    double worst = 0;
+    for (int64_t e = 0; e < y8->numel; e++)
+        worst = fmax(worst, fabs(zoo_f32(y8)[e] - zoo_f32(y32)[e]));
+    ck_assert_msg(worst < 0.02, "int8 LSTM off float32 by %g", worst); /* outputs are O(1) */
+    ck_assert_msg(worst > 0, "the int8 LSTM gave float32's bits: was it int8 at all?");
+    bool onednn = zoo_q8_set_kernel(ZOO_Q8_ONEDNN) == ZOO_OK;
+    zoo_tensor *a = lstm_run(g, &q, B, T, I, 10);
+    zoo_q8_set_kernel(ZOO_Q8_PORTABLE);
+    zoo_tensor *b = lstm_run(g, &q, B, T, I, 10);
+    ck_assert_mem_eq(a->data, b->data, (size_t)a->numel * sizeof(float));
+    ck_assert(onednn || strstr(zoo_q8_kernel_name(), "portable"));
+    zoo_q8_set_kernel(ZOO_Q8_AUTO);
+    /* recording with an int8 weight is refused */
+    zoo_graph_reset(g);
+    zoo_graph_set_recording(g, true);
+    zoo_tensor *x = zoo_zeros(g, ZOO_F32, B, T, I);
+    x->requires_grad = true;
+    ck_assert_ptr_null(zoo_lstm(g, x, &q.w, NULL, NULL, false, NULL, NULL));
+    ck_assert_ptr_nonnull(strstr(zoo_graph_error(g), "no gradient"));
+    zoo_graph_free(g);
+    zoo_params_free(q.p);
+    zoo_params_free(f.p);
+}
+END_TEST
+
 Suite *make_suite(void) {
     Suite *s = suite_create("quant");
     TCase *tc = tcase_create("quant");
@@ -286,6 +402,8 @@ Suite *make_suite(void) {
     tcase_add_test(tc, test_quant_axes);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_non_finite_rows);
+    tcase_add_test(tc, test_lstm_first_step);
+    tcase_add_test(tc, test_lstm_through_time);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -95,15 +95,35 @@ static inline void zoo_flops_add(int64_t n) {
     atomic_fetch_add_explicit(&zoo_flop_count, (uint64_t)n, memory_order_relaxed);
 }
 
-/* The backwards of zoo_linear and zoo_embedding: zoo_quant_axes tells
- * their tape entries from every other operator's by them. */
+/* The backwards of zoo_linear, zoo_embedding and zoo_lstm: zoo_quant_axes
+ * tells their tape entries from every other operator's by them. */
 void zoo_linear_backward(zoo_graph *g, zoo_node *n);
 void zoo_embedding_backward(zoo_graph *g, zoo_node *n);
+void zoo_lstm_backward(zoo_graph *g, zoo_node *n);
+/* The projection weight of a zoo_lstm tape entry, or NULL (it is not one of
+ * the entry's inputs). */
+const zoo_tensor *zoo_lstm_projection(const zoo_node *n);
 
 /* zoo_linear with a quantized weight (ops/linear_q8.c): x checked float32,
  * w ZOO_I8 [in,out] or [out,in] per layout, bias NULL or [out]. */
 zoo_tensor *zoo_linear_q8(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *bias,
                           zoo_weight_layout layout);
+/* Scratch of zoo_gemm_q8 for products of at most M rows, K inputs and N
+ * outputs: xq M*K bytes, sx M floats, acc M*N int32 (64-byte aligned). */
+typedef struct zoo_q8_scratch {
+    uint8_t *xq;
+    float *sx;
+    int32_t *acc;
+} zoo_q8_scratch;
+/* C[M,N] (row stride ldc) = A[M,K] (row stride lda, float32) times an int8
+ * weight w ([N,K] quantized along axis 0, or [K,N] along axis 1 when
+ * in_out), the input quantized per row as zoo_linear's is: C = bias (or 0)
+ * + the product, or with add C += it. scratch: NULL takes it from g's arena.
+ * false, with the graph's error, when w's axis is not its output one or
+ * memory runs out. */
+bool zoo_gemm_q8(zoo_graph *g, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                 const zoo_tensor *w, bool in_out, const float *bias, bool add, float *C,
+                 int64_t ldc, zoo_q8_scratch *scratch);
 /* zoo_q8_quantize_row's values + 128, as oneDNN's u8 activations. */
 float zoo_q8_quantize_row_u8(const float *x, int64_t n, uint8_t *q);
 /* Frees a parameter's data, a quantized one's whole block included. */

@@ -216,7 +216,9 @@ typedef struct zoo_lstm_weights {
  *   gates = x_t w_ih^T + h_{t-1} w_hh^T + bias;  i,f,o = sigmoid, g = tanh
  *   c_t = clip(f*c_{t-1} + i*g);  h_t = o*tanh(c_t);  with w_proj: h_t = clip(h_t w_proj^T)
  * final_h [B,P] / final_c [B,H]: if not NULL, receive the last step's state
- * (forward only: no gradient flows back through them). */
+ * (forward only: no gradient flows back through them).
+ * w_ih, w_hh and w_proj may be int8 weights quantized per row (zoo/quant.h),
+ * for inference: their products then run as zoo_linear's int8 ones do. */
 ZOO_API zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo_tensor *h0,
                              zoo_tensor *c0, bool reverse, zoo_tensor **final_h,
                              zoo_tensor **final_c);

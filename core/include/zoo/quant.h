@@ -10,10 +10,11 @@
  * inference, never for an optimizer.
  *
  * Operators that take one: zoo_linear (the weight, quantized along its
- * output axis: 0 for ZOO_W_OUT_IN, 1 for ZOO_W_IN_OUT) and zoo_embedding
- * (a table quantized along axis 0: each row looked up is widened to float32,
- * so a tied output head can be quantized once and serve both). Every other
- * operator refuses ZOO_I8 as it refuses any dtype it does not take.
+ * output axis: 0 for ZOO_W_OUT_IN, 1 for ZOO_W_IN_OUT), zoo_lstm (w_ih, w_hh
+ * and w_proj, each quantized per row) and zoo_embedding (a table quantized
+ * along axis 0: each row looked up is widened to float32, so a tied output
+ * head can be quantized once and serve both). Every other operator refuses
+ * ZOO_I8 as it refuses any dtype it does not take.
  *
  * zoo_linear with an int8 weight quantizes its input per row on the fly
  * (dynamic quantization: scale max|x| / 127, values rounded to nearest even
@@ -61,8 +62,9 @@ ZOO_API float zoo_q8_quantize_row(const float *x, int64_t n, int8_t *q);
 /* After a forward recorded on g (recording on, the parameters taking
  * gradients), how each parameter of p may be quantized, by its index in p:
  * axes[i] = 0 or 1 when every use of it the tape saw is as a zoo_linear
- * weight with its output channels along that axis, or as a zoo_embedding
- * table whose rows are those channels (axis 0) beside such a use; -1 when
+ * weight with its output channels along that axis (or a zoo_lstm weight:
+ * axis 0), or as a zoo_embedding table whose rows are those channels (axis
+ * 0) beside such a use; -1 when
  * it was not used as a linear weight (a lookup table alone gains no speed,
  * and a plugin may read its rows itself), or used by any other operator.
  * Returns how many parameters may be quantized. */

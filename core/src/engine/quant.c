@@ -186,19 +186,27 @@ int zoo_quant_axes(const zoo_graph *g, zoo_params *p, int *axes) {
     int n = zoo_params_count(p);
     unsigned char *use = calloc((size_t)n + 1, 1);
     if (!use) return zoo_error(ZOO_ERR_NOMEM, "out of memory");
-    for (const zoo_node *e = g->tape; e; e = e->prev)
-        for (int k = 0; k < ZOO_OP_MAX_INPUTS; k++) {
-            const zoo_tensor *t = e->in[k];
+    for (const zoo_node *e = g->tape; e; e = e->prev) {
+        bool lstm = e->backward == zoo_lstm_backward;
+        for (int k = 0; k <= ZOO_OP_MAX_INPUTS; k++) {
+            /* an LSTM's projection is not among its entry's inputs */
+            const zoo_tensor *t = k < ZOO_OP_MAX_INPUTS ? e->in[k]
+                                  : lstm                ? zoo_lstm_projection(e)
+                                                        : NULL;
             if (!t || !t->persistent) continue;
             int i = param_index(p, t);
             if (i < 0) continue;
             if (e->backward == zoo_linear_backward && k == 1)
                 use[i] |= e->iarg[3] == ZOO_W_IN_OUT ? USE_LINEAR_1 : USE_LINEAR_0;
+            else if (lstm &&
+                     (k == 1 || k == 2 || k == ZOO_OP_MAX_INPUTS)) /* [4H,I], [4H,P], [P,H] */
+                use[i] |= USE_LINEAR_0;
             else if (e->backward == zoo_embedding_backward && k == 0)
                 use[i] |= USE_LOOKUP;
             else
                 use[i] |= USE_OTHER;
         }
+    }
     int count = 0;
     for (int i = 0; i < n; i++) {
         unsigned u = use[i];

@@ -100,9 +100,10 @@ typedef struct q8_job {
     const int8_t *w;   /* [K,N] (in_out) or [N,K] */
     const float *sw;   /* [N] */
     const float *bias; /* [N] or NULL */
-    float *y;          /* [R,N]: first the int32 sums, then rescaled in place */
-    int64_t R, K, N, band;
-    bool in_out, by_columns;
+    int32_t *acc;      /* [R,N] (row stride N): the int32 sums; may be c's own memory */
+    float *c;          /* [R,N], row stride ldc */
+    int64_t R, K, N, ldc, band;
+    bool in_out, by_columns, add; /* add: c += the product, else c = bias + it */
 } q8_job;
 
 /* acc[m,n] (row stride N) = the int32 products of rows xq[m,K] and the
@@ -147,16 +148,18 @@ static void onednn_gemm(const q8_job *j, const uint8_t *xq, int64_t m, int64_t c
 #endif
 }
 
+/* c = (add ? c : bias) + acc * (sx sw), row by row; acc may lie under c
+ * (the same element, read before it is written). */
 ZOO_VECTOR_CLONES static void rescale(const q8_job *j, int64_t r0, int64_t m, int64_t c0,
                                       int64_t n) {
     for (int64_t r = r0; r < r0 + m; r++) {
-        float *y = j->y + r * j->N + c0;
-        const int32_t *acc = (const int32_t *)y;
+        float *y = j->c + r * j->ldc + c0;
+        const int32_t *acc = j->acc + r * j->N + c0;
         const float *restrict sw = j->sw + c0, *restrict b = j->bias ? j->bias + c0 : NULL;
         float sx = j->sx[r];
         for (int64_t c = 0; c < n; c++) {
             float v = (float)acc[c] * (sx * sw[c]);
-            y[c] = b ? v + b[c] : v;
+            y[c] = j->add ? y[c] + v : b ? v + b[c] : v;
         }
     }
 }
@@ -169,7 +172,7 @@ static void q8_band(void *ctx, int64_t begin, int64_t end) {
         if (size <= 0) continue;
         int64_t r0 = j->by_columns ? 0 : first, m = j->by_columns ? j->R : size;
         int64_t c0 = j->by_columns ? first : 0, n = j->by_columns ? size : j->N;
-        int32_t *acc = (int32_t *)(j->y + r0 * j->N + c0);
+        int32_t *acc = j->acc + r0 * j->N + c0;
         if (kernel == ZOO_Q8_ONEDNN)
             onednn_gemm(j, j->xq + r0 * j->K, m, c0, n, acc);
         else
@@ -180,6 +183,7 @@ static void q8_band(void *ctx, int64_t begin, int64_t end) {
 
 typedef struct quantize_job {
     const float *x;
+    int64_t ldx;
     uint8_t *xq;
     float *sx;
     int64_t K;
@@ -188,53 +192,80 @@ typedef struct quantize_job {
 static void quantize_rows(void *ctx, int64_t begin, int64_t end) {
     const quantize_job *j = ctx;
     for (int64_t r = begin; r < end; r++)
-        j->sx[r] = zoo_q8_quantize_row_u8(j->x + r * j->K, j->K, j->xq + r * j->K);
+        j->sx[r] = zoo_q8_quantize_row_u8(j->x + r * j->ldx, j->K, j->xq + r * j->K);
 }
 
 #define Q8_PARALLEL_OPS (1 << 22) /* below this, one thread is faster than waking another */
 #define Q8_MIN_BAND 32
 
-zoo_tensor *zoo_linear_q8(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *bias,
-                          zoo_weight_layout layout) {
-    bool in_out = layout == ZOO_W_IN_OUT;
+/* The weight's scales, after checking that they run along its output axis. */
+static const float *output_scales(zoo_graph *g, const char *op, const zoo_tensor *w, bool in_out) {
     int axis = -1;
     const float *sw = zoo_q8_scales(w, &axis);
     if (!sw || axis != (in_out ? 1 : 0)) {
         zoo_graph_fail(g, ZOO_ERR_SHAPE,
-                       "zoo_linear: the int8 weight is quantized along axis %d, but its output "
+                       "%s: the int8 weight is quantized along axis %d, but its output "
                        "channels are along axis %d (%s)",
-                       axis, in_out ? 1 : 0, in_out ? "[in,out]" : "[out,in]");
+                       op, axis, in_out ? 1 : 0, in_out ? "[in,out]" : "[out,in]");
         return NULL;
     }
+    return sw;
+}
+
+bool zoo_gemm_q8(zoo_graph *g, int64_t M, int64_t N, int64_t K, const float *A, int64_t lda,
+                 const zoo_tensor *w, bool in_out, const float *bias, bool add, float *C,
+                 int64_t ldc, zoo_q8_scratch *scratch) {
+    const float *sw = output_scales(g, "int8 product", w, in_out);
+    if (!sw) return false;
+    pthread_once(&kernel_once, choose_kernel);
+    bool in_place = !add && ldc == N; /* the int32 sums where their floats go */
+    zoo_q8_scratch own = {0};
+    if (!scratch) {
+        own.xq = zoo_graph_alloc(g, (size_t)(M * K));
+        own.sx = zoo_graph_alloc(g, (size_t)M * sizeof(float));
+        own.acc = in_place ? (int32_t *)C : zoo_graph_alloc(g, (size_t)(M * N) * sizeof(int32_t));
+        if (!own.xq || !own.sx || !own.acc) return false;
+        scratch = &own;
+    }
+    quantize_job qj = {A, lda, scratch->xq, scratch->sx, K};
+    if (M * K < ZOO_PARALLEL_GRAIN)
+        quantize_rows(&qj, 0, M);
+    else
+        zoo_parallel_for(M, (ZOO_PARALLEL_GRAIN + K - 1) / K, quantize_rows, &qj);
+
+    bool by_columns = N > M;
+    int64_t side = by_columns ? N : M, bands = zoo_cpu_count();
+    if (bands > side / Q8_MIN_BAND) bands = side / Q8_MIN_BAND;
+    if (bands < 1 || M * N * K < Q8_PARALLEL_OPS) bands = 1;
+    q8_job j = {
+        scratch->xq, scratch->sx, zoo_i8(w), sw, bias, in_place ? (int32_t *)C : scratch->acc,
+        C,           M,           K,         N,  ldc,  (side + bands - 1) / bands,
+        in_out,      by_columns,  add};
+    zoo_flops_add(2 * M * N * K);
+    if (bands == 1)
+        q8_band(&j, 0, 1);
+    else
+        zoo_parallel_for(bands, 1, q8_band, &j);
+    return true;
+}
+
+zoo_tensor *zoo_linear_q8(zoo_graph *g, zoo_tensor *x, zoo_tensor *w, zoo_tensor *bias,
+                          zoo_weight_layout layout) {
+    bool in_out = layout == ZOO_W_IN_OUT;
+    if (!output_scales(g, "zoo_linear", w, in_out)) return NULL;
     if (zoo_wants_grad(g, x, bias, NULL, NULL)) {
         zoo_graph_fail(g, ZOO_ERR_STATE,
                        "zoo_linear: an int8 weight takes no gradient (quantized models are for "
                        "inference: turn recording off)");
         return NULL;
     }
-    pthread_once(&kernel_once, choose_kernel);
     int64_t K = x->shape[x->ndim - 1], N = w->shape[in_out ? 1 : 0], R = x->numel / K;
     int64_t shape[ZOO_MAX_DIMS];
     memcpy(shape, x->shape, sizeof shape);
     shape[x->ndim - 1] = N;
     zoo_tensor *out = zoo_tensor_new(g, ZOO_F32, x->ndim, shape);
-    uint8_t *xq = zoo_graph_alloc(g, (size_t)(R * K));
-    float *sx = zoo_graph_alloc(g, (size_t)R * sizeof(float));
-    if (!out || !xq || !sx) return NULL;
-    quantize_job qj = {x->data, xq, sx, K};
-    zoo_parallel_for(R, (ZOO_PARALLEL_GRAIN + K - 1) / K, quantize_rows, &qj);
-
-    bool by_columns = N > R;
-    int64_t side = by_columns ? N : R, bands = zoo_cpu_count();
-    if (bands > side / Q8_MIN_BAND) bands = side / Q8_MIN_BAND;
-    if (bands < 1 || R * N * K < Q8_PARALLEL_OPS) bands = 1;
-    q8_job j = {xq,        sx,        zoo_i8(w), sw, bias ? bias->data : NULL,
-                out->data, R,         K,         N,  (side + bands - 1) / bands,
-                in_out,    by_columns};
-    zoo_flops_add(2 * R * N * K);
-    if (bands == 1)
-        q8_band(&j, 0, 1);
-    else
-        zoo_parallel_for(bands, 1, q8_band, &j);
+    if (!out || !zoo_gemm_q8(g, R, N, K, x->data, K, w, in_out, bias ? bias->data : NULL, false,
+                             out->data, N, NULL))
+        return NULL;
     return out;
 }

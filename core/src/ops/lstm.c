@@ -8,6 +8,7 @@
 
 #include "internal.h"
 #include "zoo/fastmath.h"
+#include "zoo/quant.h"
 
 /* What backward needs beyond the node's inputs (x, w_ih, w_hh, bias). */
 typedef struct lstm_saved {
@@ -25,10 +26,24 @@ static inline float sigmoidf(float x) {
     return 1.0f / (1.0f + zoo_expf(-x));
 }
 
-/* Fails the graph unless t is float32 with exactly the shape [d0] or [d0,d1]. */
+/* A weight may be float32, or int8 quantized per row (zoo/quant.h): its
+ * rows are the outputs of its product. */
+static bool check_weight(zoo_graph *g, const zoo_tensor *t, const char *what) {
+    int axis = -1;
+    if (t->dtype != ZOO_I8) return zoo_check_f32(g, "zoo_lstm", t, what);
+    if (zoo_q8_scales(t, &axis) && axis == 0) return true;
+    zoo_graph_fail(g, ZOO_ERR_SHAPE, "zoo_lstm: the int8 %s must be quantized per row (axis 0)",
+                   what);
+    return false;
+}
+
+/* Fails the graph unless t is float32 (or, a weight, int8) with exactly the
+ * shape [d0] or [d0,d1]. */
 static bool check_shape(zoo_graph *g, const zoo_tensor *t, const char *what, const char *dims,
                         int ndim, int64_t d0, int64_t d1) {
-    if (!zoo_check_f32(g, "zoo_lstm", t, what)) return false;
+    if (ndim == 2 && t->dtype == ZOO_I8 ? !check_weight(g, t, what)
+                                        : !zoo_check_f32(g, "zoo_lstm", t, what))
+        return false;
     if (t->ndim == ndim && t->shape[0] == d0 && (ndim < 2 || t->shape[1] == d1)) return true;
     char got[64];
     zoo_shape_str(t, got, sizeof got);
@@ -44,8 +59,7 @@ static bool check_shape(zoo_graph *g, const zoo_tensor *t, const char *what, con
 static bool lstm_check(zoo_graph *g, const zoo_tensor *x, const zoo_lstm_weights *w,
                        const zoo_tensor *h0, const zoo_tensor *c0) {
     char sx[64], sw[64];
-    if (!zoo_check_f32(g, "zoo_lstm", x, "x") || !zoo_check_f32(g, "zoo_lstm", w->w_ih, "w_ih"))
-        return false;
+    if (!zoo_check_f32(g, "zoo_lstm", x, "x") || !check_weight(g, w->w_ih, "w_ih")) return false;
     if (x->ndim != 3) {
         zoo_graph_fail(g, ZOO_ERR_SHAPE, "zoo_lstm: x must be [B,T,I], got %s",
                        zoo_shape_str(x, sx, sizeof sx));
@@ -61,7 +75,7 @@ static bool lstm_check(zoo_graph *g, const zoo_tensor *x, const zoo_lstm_weights
     }
     int64_t B = x->shape[0], H = wi->shape[0] / 4, P = H;
     if (w->w_proj) {
-        if (!zoo_check_f32(g, "zoo_lstm", w->w_proj, "w_proj")) return false;
+        if (!check_weight(g, w->w_proj, "w_proj")) return false;
         if (w->w_proj->ndim != 2 || w->w_proj->shape[1] != H) {
             zoo_graph_fail(g, ZOO_ERR_SHAPE, "zoo_lstm: w_proj must be [P,H] with H = %lld, got %s",
                            (long long)H, zoo_shape_str(w->w_proj, sw, sizeof sw));
@@ -112,7 +126,11 @@ ZOO_VECTOR_CLONES static void lstm_cell_forward(float *h, int64_t ldh, float *c,
     }
 }
 
-static void lstm_backward(zoo_graph *g, zoo_node *n);
+void zoo_lstm_backward(zoo_graph *g, zoo_node *n);
+
+const zoo_tensor *zoo_lstm_projection(const zoo_node *n) {
+    return ((const lstm_saved *)n->saved)->w_proj;
+}
 
 zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo_tensor *h0,
                      zoo_tensor *c0, bool reverse, zoo_tensor **final_h, zoo_tensor **final_c) {
@@ -125,6 +143,15 @@ zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo
     int64_t G4 = 4 * H;
     bool rec = zoo_wants_grad(g, x, w->w_ih, w->w_hh, w->bias) ||
                zoo_wants_grad(g, w->w_proj, h0, c0, NULL);
+
+    bool int8 = w->w_ih->dtype == ZOO_I8 || w->w_hh->dtype == ZOO_I8 ||
+                (w->w_proj && w->w_proj->dtype == ZOO_I8);
+    if (int8 && rec) {
+        zoo_graph_fail(g, ZOO_ERR_STATE,
+                       "zoo_lstm: an int8 weight takes no gradient (quantized models are for "
+                       "inference: turn recording off)");
+        return NULL;
+    }
 
     zoo_tensor *out = zoo_new(g, ZOO_F32, B, T, P);
     if (!out) return NULL;
@@ -140,13 +167,26 @@ zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo
 
     // gates = bias + x w_ih^T for every (b,t) at once
     const float *bias = w->bias ? w->bias->data : NULL;
-    if (bias)
-        for (int64_t r = 0; r < B * T; r++)
-            memcpy(gates + r * G4, bias, (size_t)G4 * sizeof(float));
-    zoo_gemm(false, true, B * T, G4, I, x->data, I, w->w_ih->data, I, bias ? 1.0f : 0.0f, gates,
-             G4);
+    if (w->w_ih->dtype == ZOO_I8) {
+        if (!zoo_gemm_q8(g, B * T, G4, I, x->data, I, w->w_ih, false, bias, false, gates, G4, NULL))
+            return NULL;
+    } else {
+        if (bias)
+            for (int64_t r = 0; r < B * T; r++)
+                memcpy(gates + r * G4, bias, (size_t)G4 * sizeof(float));
+        zoo_gemm(false, true, B * T, G4, I, x->data, I, w->w_ih->data, I, bias ? 1.0f : 0.0f, gates,
+                 G4);
+    }
+    // the steps' int8 products share one scratch: B rows of at most max(P,H) in, max(4H,P) out
+    zoo_q8_scratch step = {0};
+    if (int8) {
+        int64_t in = P > H ? P : H;
+        step.xq = zoo_graph_alloc(g, (size_t)(B * in));
+        step.sx = zoo_graph_alloc(g, (size_t)B * sizeof(float));
+        step.acc = zoo_graph_alloc(g, (size_t)(B * G4) * sizeof(int32_t)); /* 4H >= P */
+        if (!step.xq || !step.sx || !step.acc) return NULL;
+    }
 
-    const float *w_hh = w->w_hh->data; // (4H,P)
     for (int64_t s = 0; s < T; s++) {
         int64_t t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t - 1;
         // h_{t-1} is the previous step's output slice, or h0 (NULL: zeros) at the first step
@@ -154,8 +194,14 @@ zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo
         int64_t ldhp = s > 0 ? T * P : P;
         const float *c_prev = s > 0 ? c + tp * H : c0 ? c0->data : NULL;
         int64_t ldcp = s > 0 ? T * H : H;
-        if (h_prev)
-            zoo_gemm(false, true, B, G4, P, h_prev, ldhp, w_hh, P, 1.0f, gates + t * G4, T * G4);
+        if (h_prev && w->w_hh->dtype == ZOO_I8) {
+            if (!zoo_gemm_q8(g, B, G4, P, h_prev, ldhp, w->w_hh, false, NULL, true, gates + t * G4,
+                             T * G4, &step))
+                return NULL;
+        } else if (h_prev) {
+            zoo_gemm(false, true, B, G4, P, h_prev, ldhp, zoo_f32(w->w_hh), P, 1.0f, gates + t * G4,
+                     T * G4);
+        }
         int64_t kt = rec ? t : 0; // slice of the kept per-step buffers
         float *tc = tanh_c + kt * H;
         if (!w->w_proj) {
@@ -167,7 +213,13 @@ zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo
         lstm_cell_forward(hc, keep * H, c + t * H, tc, keep * H, gates + t * G4, c_prev, ldcp, B, T,
                           H, w->cell_clip);
         float *yt = y + t * P; // (B,P) with row stride T*P
-        zoo_gemm(false, true, B, P, H, hc, keep * H, w->w_proj->data, H, 0.0f, yt, T * P);
+        if (w->w_proj->dtype == ZOO_I8) {
+            if (!zoo_gemm_q8(g, B, P, H, hc, keep * H, w->w_proj, false, NULL, false, yt, T * P,
+                             &step))
+                return NULL;
+        } else {
+            zoo_gemm(false, true, B, P, H, hc, keep * H, w->w_proj->data, H, 0.0f, yt, T * P);
+        }
         float clip = w->proj_clip;
         if (clip > 0)
             for (int64_t b = 0; b < B; b++)
@@ -195,7 +247,8 @@ zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo
 
     if (rec) {
         lstm_saved *sv = zoo_graph_alloc(g, sizeof *sv);
-        zoo_node *n = sv ? zoo_record(g, out, lstm_backward, x, w->w_ih, w->w_hh, w->bias) : NULL;
+        zoo_node *n =
+            sv ? zoo_record(g, out, zoo_lstm_backward, x, w->w_ih, w->w_hh, w->bias) : NULL;
         if (!n) return NULL;
         *sv = (lstm_saved){.w_proj = w->w_proj,
                            .h0 = h0,
@@ -258,7 +311,7 @@ ZOO_VECTOR_CLONES static void lstm_cell_backward(float *dgates, const float *dh,
     }
 }
 
-static void lstm_backward(zoo_graph *g, zoo_node *n) {
+void zoo_lstm_backward(zoo_graph *g, zoo_node *n) {
     const lstm_saved *s = n->saved;
     zoo_tensor *x = n->in[0], *w_ih = n->in[1], *w_hh = n->in[2], *bias = n->in[3];
     int64_t B = s->B, T = s->T, I = s->I, H = s->H, P = s->P, G4 = 4 * H;
