@@ -183,7 +183,8 @@ zoo_tensor *zoo_lstm(zoo_graph *g, zoo_tensor *x, const zoo_lstm_weights *w, zoo
         int64_t in = P > H ? P : H;
         step.xq = zoo_graph_alloc(g, (size_t)(B * in));
         step.sx = zoo_graph_alloc(g, (size_t)B * sizeof(float));
-        step.acc = zoo_graph_alloc(g, (size_t)(B * G4) * sizeof(int32_t)); /* 4H >= P */
+        int64_t out = G4 > P ? G4 : P;
+        step.acc = zoo_graph_alloc(g, (size_t)(B * out) * sizeof(int32_t));
         if (!step.xq || !step.sx || !step.acc) return NULL;
     }
 
