@@ -48,3 +48,13 @@ two_kinds_corpus() {
         for (j = 0; j < n; j++) s = s (j ? " " : "") (k ? b[1 + int(rand() * 10)] : a[1 + int(rand() * 9)]);
         print (k ? "sea" : "land") "\t" s "." } }'
 }
+
+# sentiment_corpus: 40 lines "pos WORDS" and "neg WORDS", alternating, five
+# words each, "lord" among a positive line's and "people" among a negative
+# one's (zoo finetune's examples in sst format: test_runs.sh, test_quantize.sh)
+sentiment_corpus() {
+    awk 'BEGIN { srand(11); split("god said unto him and they were in land of day", w, " ");
+      for (i = 0; i < 40; i++) { pos = i % 2; s = pos ? "pos" : "neg"; at = 1 + int(rand() * 4);
+        for (j = 0; j < 5; j++) s = s " " (j == at ? (pos ? "lord" : "people") : w[1 + int(rand() * 11)]);
+        print s } }'
+}

@@ -95,10 +95,7 @@ cp "$tmp/out" "$tmp/m8"
 expect 0 "" "$zoo" fill-mask "$bert" --quantize int8 --text "the [MASK] sat" --json
 same_file "fill-mask of the file and of --quantize int8" "$tmp/m8" "$tmp/out"
 
-awk 'BEGIN { srand(11); split("god said unto him and they were in land of day", w, " ");
-      for (i = 0; i < 40; i++) { pos = i % 2; s = pos ? "pos" : "neg"; at = 1 + int(rand() * 4);
-        for (j = 0; j < 5; j++) s = s " " (j == at ? (pos ? "lord" : "people") : w[1 + int(rand() * 11)]);
-        print s } }' >"$tmp/ft-train.txt"
+sentiment_corpus >"$tmp/ft-train.txt"
 cat >"$tmp/ft.json" <<JSON
 {"finetune": {"base": "$bert", "train": "ft-train.txt", "format": "sst"},
  "data": {"seq_len": 8}, "train": {"steps": 10, "batch_size": 8, "optimizer": {"lr": 0.01}}}

@@ -76,10 +76,7 @@ expect 0 "^step 10: val_loss [0-9.]*.*  mlm_accuracy [0-9.]*  nsp_accuracy [0-9.
     --set data.tokenizer.max_size=200
 
 # --- finetune ends by saying where the run is
-awk 'BEGIN { srand(11); split("god said unto him and they were in land of day", w, " ");
-      for (i = 0; i < 40; i++) { pos = i % 2; s = pos ? "pos" : "neg"; at = 1 + int(rand() * 4);
-        for (j = 0; j < 5; j++) s = s " " (j == at ? (pos ? "lord" : "people") : w[1 + int(rand() * 11)]);
-        print s } }' >"$tmp/ft-train.txt"
+sentiment_corpus >"$tmp/ft-train.txt"
 cat >"$tmp/ft.json" <<JSON
 {"finetune": {"base": "bert", "train": "ft-train.txt", "format": "sst"},
  "data": {"seq_len": 8}, "train": {"steps": 10, "batch_size": 8, "optimizer": {"lr": 0.01}}}
