@@ -23,6 +23,7 @@
 static zoo_q8_kernel kernel = ZOO_Q8_AUTO; /* resolved: ONEDNN or PORTABLE */
 static char kernel_name[160];
 static pthread_once_t kernel_once = PTHREAD_ONCE_INIT;
+#ifdef ZOO_HAVE_ONEDNN
 static void (*omp_threads)(int); /* libgomp's omp_set_num_threads, when oneDNN brought it */
 
 static bool cpu_has_vnni(void) {
@@ -33,6 +34,7 @@ static bool cpu_has_vnni(void) {
     return false;
 #endif
 }
+#endif
 
 /* Why oneDNN cannot run here, or NULL when it can. Without VNNI its kernels
  * multiply with vpmaddubsw, whose 16-bit pair sums saturate: wrong results,
