@@ -108,6 +108,7 @@ int main(int argc, char **argv) {
                ZOO_ABI_MAJOR, ZOO_ABI_MINOR);
         printf("data-parallel training: %s\n",
                zoo_dist_built() ? "MPI (mpirun -np N zoo train ...)" : "not built (no MPI)");
+        printf("int8 products (zoo quantize): %s\n", zoo_q8_kernel_name());
         return 0;
     }
     /* zoo help COMMAND is zoo COMMAND --help */

@@ -24,6 +24,8 @@ JSON
 expect 0 "usage: zoo" "$zoo" --help
 expect 2 "usage: zoo" "$zoo"
 expect 0 "plugin ABI 1.3" "$zoo" --version
+expect 0 "^int8 products (zoo quantize): \(oneDNN\|portable\)" "$zoo" --version
+expect 0 "^int8 products (zoo quantize): portable (ZOO_INT8_KERNEL=portable)" env ZOO_INT8_KERNEL=portable "$zoo" --version
 for c in list info forward call registry check-plugin; do
     expect 0 "usage: zoo $c" "$zoo" "$c" --help
 done

@@ -7,7 +7,7 @@
 # first frame.
 command -v mpirun >/dev/null 2>&1 || { echo "skipped: no mpirun (Debian: openmpi-bin)"; exit 77; }
 "$zoo" --version | grep -q "data-parallel training: MPI" ||
-    { echo "skipped: zoo was built without MPI ($("$zoo" --version | tail -1); libopenmpi-dev, -DZOO_MPI=ON)"; exit 77; }
+    { echo "skipped: zoo was built without MPI ($("$zoo" --version | grep "^data-parallel training"); libopenmpi-dev, -DZOO_MPI=ON)"; exit 77; }
 mpi_tests=$(cd "$(dirname "$0")" && pwd)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_WAIT_POLICY=PASSIVE
 export LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$mpi_tests/lsan.supp:print_suppressions=0"
