@@ -47,21 +47,41 @@ static const char *onednn_missing(void) {
 #endif
 }
 
-static void use_onednn(void) {
-#ifdef ZOO_HAVE_ONEDNN
-    const dnnl_version_t *v = dnnl_version();
-    snprintf(kernel_name, sizeof kernel_name, "oneDNN %d.%d.%d (u8s8s32 GEMM, VNNI)", v->major,
-             v->minor, v->patch);
-    /* oneDNN runs inside zoo's bands, one OpenMP thread each: its own team
-     * would put a second pool of spinning threads on the same cores. */
-    *(void **)&omp_threads = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
-    kernel = ZOO_Q8_ONEDNN;
-#endif
-}
-
 static void use_portable(const char *why) {
     snprintf(kernel_name, sizeof kernel_name, "portable (%s)", why);
     kernel = ZOO_Q8_PORTABLE;
+}
+
+#ifdef ZOO_HAVE_ONEDNN
+/* Whether oneDNN's sums are exact here: 255 x 127 twice is past the 16-bit
+ * pair sums a kernel without VNNI would saturate, so a CPU whose flags
+ * promise VNNI but whose oneDNN takes another path is caught, not trusted. */
+static bool onednn_exact(void) {
+    const uint8_t a[4] = {255, 255, 255, 255};
+    const int8_t b[4] = {127, 127, 127, 127};
+    const int32_t no_offset = 0;
+    int32_t c = 0;
+    return dnnl_gemm_u8s8s32('N', 'N', 'F', 1, 1, 4, 1.0f, a, 4, 128, b, 1, 0, 0.0f, &c, 1,
+                             &no_offset) == dnnl_success &&
+           c == 4 * 127 * 127;
+}
+#endif
+
+static void use_onednn(void) {
+#ifdef ZOO_HAVE_ONEDNN
+    /* oneDNN runs inside zoo's bands, one OpenMP thread each: its own team
+     * would put a second pool of spinning threads on the same cores. */
+    *(void **)&omp_threads = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    if (omp_threads) omp_threads(1);
+    if (!onednn_exact()) {
+        use_portable("oneDNN's int8 sums are not exact on this CPU");
+        return;
+    }
+    const dnnl_version_t *v = dnnl_version();
+    snprintf(kernel_name, sizeof kernel_name, "oneDNN %d.%d.%d (u8s8s32 GEMM, VNNI)", v->major,
+             v->minor, v->patch);
+    kernel = ZOO_Q8_ONEDNN;
+#endif
 }
 
 static void choose_kernel(void) {
@@ -86,6 +106,8 @@ int zoo_q8_set_kernel(zoo_q8_kernel k) {
     else
         use_portable(missing);
     pthread_once(&kernel_once, choose_kernel); /* so that a later first product keeps this */
+    if (k == ZOO_Q8_ONEDNN && kernel != ZOO_Q8_ONEDNN)
+        return zoo_error(ZOO_ERR_ARG, "the oneDNN int8 kernel cannot run here: %s", kernel_name);
     return ZOO_OK;
 }
 
