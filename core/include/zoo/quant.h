@@ -21,7 +21,7 @@
  * and clamped to [-127, 127]), accumulates the products in int32 and rescales:
  *   y[r,n] = (float)(sum_k xq[r,k] wq[k,n]) * (sx[r] * sw[n]) + bias[n].
  * The int32 sums are exact, so both kernels give the same bits: oneDNN's
- * u8s8s32 GEMM where the CPU has VNNI (AVX512-VNNI or AVX-VNNI) and libzoo
+ * u8s8s32 GEMM where the CPU has AVX512-VNNI and libzoo
  * was built with oneDNN, else a portable one of zoo's own (correct, slower).
  * Both run on zoo's pool (oneDNN single-threaded inside each band). */
 #ifndef ZOO_QUANT_H
@@ -77,9 +77,9 @@ typedef enum zoo_q8_kernel { ZOO_Q8_AUTO = 0, ZOO_Q8_ONEDNN, ZOO_Q8_PORTABLE } z
 /* ZOO_OK, or ZOO_ERR_ARG when ZOO_Q8_ONEDNN is asked of a build without
  * oneDNN or a CPU without VNNI. */
 ZOO_API int zoo_q8_set_kernel(zoo_q8_kernel k);
-/* The kernel products use now, for people: "oneDNN 2.6.3 (u8s8s32, VNNI)"
- * or "portable (no oneDNN in this build)", "portable (no VNNI on this CPU)",
- * "portable (ZOO_INT8_KERNEL)", ... */
+/* The kernel products use now, for people: "oneDNN 2.6.3 (u8s8s32 GEMM,
+ * VNNI)", or "portable (WHY)": "libzoo built without oneDNN", "no VNNI on
+ * this CPU", "ZOO_INT8_KERNEL=portable", ... */
 ZOO_API const char *zoo_q8_kernel_name(void);
 
 #ifdef __cplusplus
