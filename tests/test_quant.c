@@ -246,6 +246,9 @@ START_TEST(test_refusals) {
     zoo_graph_reset(g);
     ck_assert_ptr_null(zoo_matmul(g, zoo_zeros(g, ZOO_F32, 2, 3), w->value, false, true));
     ck_assert_ptr_nonnull(strstr(zoo_graph_error(g), "float32"));
+    zoo_graph_reset(g); /* an int8 graph tensor would have no scales: refused */
+    ck_assert_ptr_null(zoo_tensor_wrap(g, ZOO_I8, 1, ZOO_SHAPE(4), values));
+    ck_assert_ptr_nonnull(strstr(zoo_graph_error(g), "float32 or int32"));
     zoo_graph_free(g);
     zoo_params_free(p);
 }

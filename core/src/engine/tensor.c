@@ -16,6 +16,10 @@ int64_t zoo_shape_numel(int ndim, const int64_t *shape) {
 }
 
 static zoo_tensor *tensor_header(zoo_graph *g, zoo_dtype dtype, int ndim, const int64_t *shape) {
+    if (dtype != ZOO_F32 && dtype != ZOO_I32) { /* ZOO_I8 is a store's quantized weight alone */
+        zoo_graph_fail(g, ZOO_ERR_ARG, "zoo_tensor_new: a graph tensor is float32 or int32");
+        return NULL;
+    }
     int64_t numel = zoo_shape_numel(ndim, shape);
     if (numel == 0) {
         zoo_graph_fail(g, ZOO_ERR_SHAPE, "zoo_tensor_new: invalid shape (%d dimensions)", ndim);
