@@ -91,7 +91,8 @@ ZOO_API void *zoo_graph_alloc(zoo_graph *g, size_t bytes);
 
 /* --- tensors ----------------------------------------------------------- */
 
-/* A new uninitialised tensor in the graph's arena. */
+/* A new uninitialised tensor in the graph's arena, ZOO_F32 or ZOO_I32 (ZOO_I8
+ * is refused: it is a parameter store's alone). */
 ZOO_API zoo_tensor *zoo_tensor_new(zoo_graph *g, zoo_dtype dtype, int ndim, const int64_t *shape);
 /* Same, zero-filled. */
 ZOO_API zoo_tensor *zoo_tensor_zeros(zoo_graph *g, zoo_dtype dtype, int ndim, const int64_t *shape);
