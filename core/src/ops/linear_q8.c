@@ -133,27 +133,52 @@ typedef struct q8_job {
 } q8_job;
 
 /* acc[m,n] (row stride N) = the int32 products of rows xq[m,K] and the
- * weight's columns c0 .. c0+n. */
+ * weight's columns c0 .. c0+n. Four rows at a time, so that each weight
+ * byte loaded serves four of them (one row at a time streamed the whole
+ * weight from memory for every row); [K,N] weights a tile of Q8_TILE
+ * columns at a time, so that four rows' sums stay in L1. */
+#define Q8_ROWS 4
+#define Q8_TILE 256
 ZOO_VECTOR_CLONES static void portable_gemm(const q8_job *j, const uint8_t *xq, int64_t m,
                                             int64_t c0, int64_t n, int32_t *acc) {
     int64_t K = j->K, N = j->N;
-    for (int64_t r = 0; r < m; r++) {
-        const uint8_t *restrict a = xq + r * K;
-        int32_t *restrict out = acc + r * N;
-        if (j->in_out) { /* w [K,N]: along the row of outputs */
-            for (int64_t c = 0; c < n; c++) out[c] = 0;
-            for (int64_t k = 0; k < K; k++) {
-                int32_t ak = (int32_t)a[k] - 128;
-                const int8_t *restrict wk = j->w + k * N + c0;
-                if (ak)
-                    for (int64_t c = 0; c < n; c++) out[c] += ak * wk[c];
+    for (int64_t r0 = 0; r0 < m; r0 += Q8_ROWS) {
+        int rows = m - r0 < Q8_ROWS ? (int)(m - r0) : Q8_ROWS;
+        const uint8_t *a[Q8_ROWS];
+        int32_t *out[Q8_ROWS];
+        for (int i = 0; i < Q8_ROWS; i++) { /* a short group repeats its last row */
+            int64_t r = r0 + (i < rows ? i : rows - 1);
+            a[i] = xq + r * K, out[i] = acc + r * N;
+        }
+        if (j->in_out) { /* w [K,N]: along the rows of outputs */
+            for (int64_t t0 = 0; t0 < n; t0 += Q8_TILE) {
+                int64_t tn = n - t0 < Q8_TILE ? n - t0 : Q8_TILE;
+                int32_t s0[Q8_TILE], s1[Q8_TILE], s2[Q8_TILE], s3[Q8_TILE];
+                for (int64_t c = 0; c < tn; c++) s0[c] = s1[c] = s2[c] = s3[c] = 0;
+                for (int64_t k = 0; k < K; k++) {
+                    const int8_t *restrict wk = j->w + k * N + c0 + t0;
+                    int32_t x0 = a[0][k] - 128, x1 = a[1][k] - 128, x2 = a[2][k] - 128,
+                            x3 = a[3][k] - 128;
+                    for (int64_t c = 0; c < tn; c++) {
+                        int32_t w = wk[c];
+                        s0[c] += x0 * w, s1[c] += x1 * w, s2[c] += x2 * w, s3[c] += x3 * w;
+                    }
+                }
+                const int32_t *sums[Q8_ROWS] = {s0, s1, s2, s3};
+                for (int i = 0; i < rows; i++)
+                    memcpy(out[i] + t0, sums[i], (size_t)tn * sizeof(int32_t));
             }
-        } else { /* w [N,K]: one dot product per output */
+        } else { /* w [N,K]: dot products, each weight row against four input rows */
             for (int64_t c = 0; c < n; c++) {
                 const int8_t *restrict wc = j->w + (c0 + c) * K;
-                int32_t s = 0;
-                for (int64_t k = 0; k < K; k++) s += ((int32_t)a[k] - 128) * wc[k];
-                out[c] = s;
+                int32_t d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+                for (int64_t k = 0; k < K; k++) {
+                    int16_t w = wc[k];
+                    d0 += (int16_t)(a[0][k] - 128) * w, d1 += (int16_t)(a[1][k] - 128) * w;
+                    d2 += (int16_t)(a[2][k] - 128) * w, d3 += (int16_t)(a[3][k] - 128) * w;
+                }
+                int32_t d[Q8_ROWS] = {d0, d1, d2, d3};
+                for (int i = 0; i < rows; i++) out[i][c] = d[i];
             }
         }
     }
