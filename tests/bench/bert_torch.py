@@ -39,11 +39,12 @@ Optional: needs Debian's python3-torch; compare_bert.sh runs it beside zoo.
 import argparse
 import math
 import statistics
-import sys
 import time
 
 import torch
 import torch.nn as nn
+
+import torch_int8
 import torch.nn.functional as F
 
 
@@ -149,46 +150,16 @@ def bench_forward(steps, sgemm):
 
 def bench_int8(steps, weights):
     """BERT-base's forward in fp32 and dynamic int8, alternately."""
-    torch.backends.quantized.engine = "onednn"
     L, H, C, I, V, P, B, T = 12, 12, 768, 3072, 30522, 512, 8, 128
     model = Bert(L, H, C, I, V, P, 0.1).eval()
     model.decoder = nn.Linear(C, V, bias=False)
     model.decoder.weight = model.word.weight
     describe("forward: BERT-base, fp32 and dynamic int8", L, H, C, I, V, model)
-    qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if weights == "per-channel"
-               else torch.ao.quantization.default_dynamic_qconfig)
-    qmodel = torch.ao.quantization.quantize_dynamic(model, {nn.Linear: qconfig}, dtype=torch.qint8)
-    try:
-        qlinear = torch.ao.nn.quantized.dynamic.Linear
-    except AttributeError:  # torch 1.13 keeps it under torch.nn
-        qlinear = torch.nn.quantized.dynamic.Linear
-    quantized = sum(isinstance(m, qlinear) for m in qmodel.modules())
-    left = sum(type(m) is nn.Linear for m in qmodel.modules())
-    print("quantize_dynamic (%s weights, engine %s): %d dynamic int8 Linear modules, %d nn.Linear left fp32"
-          % (weights, torch.backends.quantized.engine, quantized, left), file=sys.stderr)
-    if quantized == 0:
-        sys.exit("bert_torch: quantize_dynamic quantized nothing")
+    qmodel = torch_int8.quantize(model, weights, "bert_torch")
     ids = torch.randint(0, V, (B, T))
-    fwd, qfwd = [], []
     with torch.inference_mode():
-        want, got = model(ids)[0].double(), qmodel(ids)[0].double()
-        a, b = want.flatten(), got.flatten()
-        print("int8 against fp32 (MLM logits): max abs diff %.3g (logits' max abs %.3g), cosine %.6f, "
-              "argmax agrees at %.1f%% of positions"
-              % (float((a - b).abs().max()), float(a.abs().max()), float(a @ b / (a.norm() * b.norm())),
-                 100 * float((want.argmax(-1) == got.argmax(-1)).double().mean())), file=sys.stderr)
-        for s in range(-1, steps):  # alternately, so both see the same load
-            t0 = time.perf_counter()
-            model(ids)
-            t1 = time.perf_counter()
-            qmodel(ids)
-            t2 = time.perf_counter()
-            if s >= 0:
-                fwd.append(t1 - t0)
-                qfwd.append(t2 - t1)
-    fw, qf = statistics.median(fwd), statistics.median(qfwd)
-    print("forward        batch %d x %d: %8.1f ms  (%.0f tokens/s)" % (B, T, 1e3 * fw, B * T / fw))
-    print("forward (int8) batch %d x %d: %8.1f ms  (%.0f tokens/s)" % (B, T, 1e3 * qf, B * T / qf))
+        torch_int8.compare("int8 against fp32 (MLM logits)", model(ids)[0], qmodel(ids)[0])
+    torch_int8.time_forwards(model, qmodel, ids, steps)
 
 
 def bench_train(steps):

@@ -35,11 +35,13 @@ agreement), and the count of quantized modules (none is an error). With
 import argparse
 import math
 import statistics
-import sys
 import time
 
 import torch
 import torch.nn as nn
+
+import torch_int8
+from torch_int8 import compare
 
 
 class Conv1D(nn.Module):  # y = x W + b, W stored [in, out] as GPT-2 does
@@ -120,24 +122,6 @@ def as_linear(model):
     return model
 
 
-def quantized_count(model):
-    try:
-        qlinear = torch.ao.nn.quantized.dynamic.Linear
-    except AttributeError:  # torch 1.13 keeps it under torch.nn
-        qlinear = torch.nn.quantized.dynamic.Linear
-    return (sum(isinstance(m, qlinear) for m in model.modules()),
-            sum(type(m) is nn.Linear for m in model.modules()))
-
-
-def compare(what, want, got):
-    """Prints how far logits got are from want on stderr."""
-    a, b = want.double().flatten(), got.double().flatten()
-    cos = float(a @ b / (a.norm() * b.norm()))
-    agree = float((want.argmax(-1) == got.argmax(-1)).double().mean())
-    print("%s: max abs diff %.3g (logits' max abs %.3g), cosine %.6f, argmax agrees at %.1f%% of positions"
-          % (what, float((a - b).abs().max()), float(a.abs().max()), cos, 100 * agree), file=sys.stderr)
-
-
 def decode_ms(model, V, at, check=None):
     """The mean time of one token at positions at..at+9, batch 1, with
     everything before it in the cache (filled by one forward of at - 1
@@ -191,7 +175,6 @@ def train(a, model, L, H, C, V, B, T):
 
 
 def int8(a, model, V, B, T, block):
-    torch.backends.quantized.engine = "onednn"
     model.eval()
     ids = torch.randint(0, V, (B, T))
     with torch.inference_mode():
@@ -199,30 +182,12 @@ def int8(a, model, V, B, T, block):
     as_linear(model)
     with torch.inference_mode():
         compare("Conv1D -> nn.Linear (fp32)", want, model(ids))
-    qconfig = (torch.ao.quantization.per_channel_dynamic_qconfig if a.int8_weights == "per-channel"
-               else torch.ao.quantization.default_dynamic_qconfig)
-    qmodel = torch.ao.quantization.quantize_dynamic(model, {nn.Linear: qconfig}, dtype=torch.qint8)
-    quantized, left = quantized_count(qmodel)
-    print("quantize_dynamic (%s weights, engine %s): %d dynamic int8 Linear modules, %d nn.Linear left fp32"
-          % (a.int8_weights, torch.backends.quantized.engine, quantized, left), file=sys.stderr)
-    if quantized == 0:
-        sys.exit("gpt_torch: quantize_dynamic quantized nothing")
-    fwd, qfwd = [], []
+    qmodel = torch_int8.quantize(model, a.int8_weights, "gpt_torch")
     with torch.inference_mode():
         compare("int8 against fp32", want, qmodel(ids))
-        for s in range(-1, a.steps):  # alternately, so both see the same load
-            t0 = time.perf_counter()
-            model(ids)
-            t1 = time.perf_counter()
-            qmodel(ids)
-            t2 = time.perf_counter()
-            if s >= 0:
-                fwd.append(t1 - t0)
-                qfwd.append(t2 - t1)
-        fw, qf = statistics.median(fwd), statistics.median(qfwd)
-        print("forward        batch %d x %d: %8.1f ms  (%.0f tokens/s)" % (B, T, 1e3 * fw, B * T / fw))
-        print("forward (int8) batch %d x %d: %8.1f ms  (%.0f tokens/s)" % (B, T, 1e3 * qf, B * T / qf))
-        if a.decode:
+    torch_int8.time_forwards(model, qmodel, ids, a.steps)
+    if a.decode:
+        with torch.inference_mode():
             print_decode("", model, V, block)
             print_decode(" (int8)", qmodel, V, block)
 
