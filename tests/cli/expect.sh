@@ -48,6 +48,16 @@ two_kinds_corpus() {
         for (j = 0; j < n; j++) s = s (j ? " " : "") (k ? b[1 + int(rand() * 10)] : a[1 + int(rand() * 9)]);
         print (k ? "sea" : "land") "\t" s "." } }'
 }
+# two_kinds_files: two_kinds_corpus cut, in the current directory, into the
+# tiny comparison's corpus.txt (2000 sentences), heldout.txt (100) and its
+# probe's probe-train.tsv (150) and probe-test.tsv (150), with all.tsv
+two_kinds_files() {
+    two_kinds_corpus >all.tsv
+    head -2000 all.tsv | cut -f2 >corpus.txt
+    sed -n 2001,2100p all.tsv | cut -f2 >heldout.txt
+    sed -n 2101,2250p all.tsv >probe-train.tsv
+    sed -n 2251,2400p all.tsv >probe-test.tsv
+}
 
 # sentiment_corpus: 40 lines "pos WORDS" and "neg WORDS", alternating, five
 # words each, "lord" among a positive line's and "people" among a negative

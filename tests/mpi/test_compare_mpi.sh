@@ -25,11 +25,7 @@ failures=0
 cd "$tmp" || exit 1
 mpi() { n=$1; shift; mpirun -np "$n" --oversubscribe "$zoo" "$@"; }
 
-two_kinds_corpus >all.tsv
-head -2000 all.tsv | cut -f2 >corpus.txt
-sed -n 2001,2100p all.tsv | cut -f2 >heldout.txt
-sed -n 2101,2250p all.tsv >probe-train.tsv
-sed -n 2251,2400p all.tsv >probe-test.tsv
+two_kinds_files
 cat >compare.json <<'JSON'
 {"name": "tiny", "seed": 7,
  "data": {"train": "corpus.txt", "val": "heldout.txt"},
