@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "config.h"
 #include "model_card.h"
+#include "quantize.h"
 #include "saved_model.h"
 #include "zoo/status.h"
 
@@ -76,18 +77,10 @@ static void signature(const zoo_extra_decl *x, char *buf, size_t size) {
 }
 
 /* A model's own part: its size and tokenizer (hp then holds its values). */
-/* How many of m's parameters are int8 (quantize.h). */
-static int quantized_count(const zoo_saved_model *m) {
-    int n = 0;
-    for (int i = 0; i < zoo_params_count(m->model->params); i++)
-        n += zoo_params_at(m->model->params, i)->value->dtype == ZOO_I8;
-    return n;
-}
-
 static void model_json(cJSON *o, const zoo_saved_model *m) {
     cJSON_AddNumberToObject(o, "parameters", (double)zoo_params_numel(m->model->params));
     cJSON_AddNumberToObject(o, "tensors", zoo_params_count(m->model->params));
-    cJSON_AddNumberToObject(o, "int8_tensors", quantized_count(m));
+    cJSON_AddNumberToObject(o, "int8_tensors", zoo_model_quantized_count(m->model));
     if (!m->tokenizer) {
         cJSON_AddNullToObject(o, "tokenizer");
         return;
@@ -193,7 +186,8 @@ static void print_text(const zoo_loaded *p, const zoo_hparams *hp, const zoo_sav
     if (m) {
         printf("%s model: %lld parameters in %d tensors", d->name,
                (long long)zoo_params_numel(m->model->params), zoo_params_count(m->model->params));
-        if (quantized_count(m)) printf(" (%d of them int8)", quantized_count(m));
+        if (zoo_model_quantized_count(m->model))
+            printf(" (%d of them int8)", zoo_model_quantized_count(m->model));
         printf("; tokenizer: ");
         if (m->tokenizer)
             printf("%s, %d tokens\n\n", zoo_tokenizer_type(m->tokenizer),

@@ -104,9 +104,7 @@ static int cmd_quantize(zoo_cli *cli, void *args) {
     if (st) {
         status = zoo_cli_fail(cli, ZOO_EXIT_FAILURE, "%s", zoo_error_message());
     } else {
-        int quantized = 0, n = zoo_params_count(m.model->params);
-        for (int i = 0; i < n; i++)
-            quantized += zoo_params_at(m.model->params, i)->value->dtype == ZOO_I8;
+        int quantized = zoo_model_quantized_count(m.model), n = zoo_params_count(m.model->params);
         /* the values alone: a small model's file is mostly its metadata */
         double before = 4.0 * (double)zoo_params_numel(m.model->params),
                after = (double)zoo_params_bytes(m.model->params), file = file_bytes(a->out);

@@ -63,7 +63,7 @@ int zoo_checkpoint_save(const char *path, const zoo_host_model *m, const char *c
     if (!st) st = zoo_st_writer_add_metadata(w, "zoo.elapsed", elapsed);
     if (!st) st = zoo_st_writer_add_metadata(w, "zoo.tokens", tokens);
     if (!st) st = zoo_st_writer_add_metadata(w, "zoo.world_size", world);
-    if (!st && zoo_model_is_quantized(m))
+    if (!st && zoo_model_quantized_count(m) > 0)
         st = zoo_st_writer_add_metadata(w, ZOO_QUANT_METADATA, ZOO_QUANT_SCHEME);
     if (!st) st = add_param_tensors(w, m->params, with_optim);
     if (!st) st = zoo_st_writer_write(w, path);

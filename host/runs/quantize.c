@@ -63,8 +63,9 @@ int zoo_model_quantize(zoo_host_model *m) {
     return st;
 }
 
-bool zoo_model_is_quantized(const zoo_host_model *m) {
+int zoo_model_quantized_count(const zoo_host_model *m) {
+    int n = 0;
     for (int i = 0; i < zoo_params_count(m->params); i++)
-        if (zoo_params_at((zoo_params *)m->params, i)->value->dtype == ZOO_I8) return true;
-    return false;
+        n += zoo_params_at(m->params, i)->value->dtype == ZOO_I8;
+    return n;
 }

@@ -28,7 +28,7 @@
 int zoo_model_quant_axes(zoo_host_model *m, int **axes);
 /* Quantizes m's product weights in place; errors as zoo_model_quant_axes. */
 int zoo_model_quantize(zoo_host_model *m);
-/* Whether any parameter of m is quantized. */
-bool zoo_model_is_quantized(const zoo_host_model *m);
+/* How many of m's parameters are quantized. */
+int zoo_model_quantized_count(const zoo_host_model *m);
 
 #endif

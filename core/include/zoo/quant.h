@@ -67,7 +67,7 @@ ZOO_API float zoo_q8_quantize_row(const float *x, int64_t n, int8_t *q);
  * 0) beside such a use; -1 when
  * it was not used as a linear weight (a lookup table alone gains no speed,
  * and a plugin may read its rows itself), or used by any other operator.
- * Returns how many parameters may be quantized. */
+ * Returns how many parameters may be quantized, or ZOO_ERR_NOMEM. */
 ZOO_API int zoo_quant_axes(const zoo_graph *g, zoo_params *p, int *axes);
 
 /* The kernel of int8 products. ZOO_Q8_AUTO: oneDNN where it can run,
