@@ -76,14 +76,10 @@ static int write_labels(const char *out, const char *labels) {
     return st;
 }
 
+/* The size of the file just written, 0 when it cannot be read. */
 static double file_bytes(const char *path) {
     struct stat s;
-    char *latest = NULL;
-    if (stat(path, &s) == 0 && S_ISDIR(s.st_mode) &&
-        asprintf(&latest, "%s/latest.safetensors", path) > 0 && stat(latest, &s) != 0)
-        s.st_size = -1;
-    free(latest);
-    return s.st_size > 0 ? (double)s.st_size : 0;
+    return stat(path, &s) == 0 ? (double)s.st_size : 0;
 }
 
 static int cmd_quantize(zoo_cli *cli, void *args) {
